@@ -1,0 +1,21 @@
+//! Wire types shared by every part of the feedlot product.
+//!
+//! Every message is an [`Envelope`]: who captured it (feedlot, gateway, device), when (UTC), a
+//! UUIDv7 event id minted at capture, the schema version, and one [`Event`] body tagged by `kind`.
+//! Messages travel as JSON (see [`codec`]); `docs/schemas.md` states the evolution rules:
+//! additive optional fields keep the version, readers ignore unknown fields, and a breaking
+//! change bumps [`SCHEMA_VERSION`] (and the Kafka topic suffix).
+
+pub mod codec;
+pub mod eid;
+pub mod envelope;
+pub mod rfid;
+pub mod scale;
+pub mod weight;
+
+pub use codec::{DecodeError, decode, encode};
+pub use eid::{Eid, EidError};
+pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};
+pub use rfid::TagRead;
+pub use scale::{GrossNet, Weighing};
+pub use weight::{Weight, WeightUnit};
