@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(Eid::parse("98200000108842"), Err(EidError::WrongLength(14)));
         assert_eq!(Eid::parse("98200000108842X"), Err(EidError::NotDigits('X')));
         assert_eq!(Eid::parse("000000001088420"), Err(EidError::ZeroCode));
-        assert_eq!(Eid::parse("001000001088420"), Err(EidError::UnknownCountry(1)));
+        assert_eq!(
+            Eid::parse("001000001088420"),
+            Err(EidError::UnknownCountry(1))
+        );
     }
 
     #[test]

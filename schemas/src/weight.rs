@@ -27,12 +27,18 @@ pub struct Weight {
 impl Weight {
     /// A weight in kilograms.
     pub fn from_kg(value: f64) -> Self {
-        Self { value, unit: WeightUnit::Kg }
+        Self {
+            value,
+            unit: WeightUnit::Kg,
+        }
     }
 
     /// A weight in pounds.
     pub fn from_lb(value: f64) -> Self {
-        Self { value, unit: WeightUnit::Lb }
+        Self {
+            value,
+            unit: WeightUnit::Lb,
+        }
     }
 
     /// The weight in kilograms.

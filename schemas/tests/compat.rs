@@ -18,10 +18,15 @@ fn a_v1_weighing_written_before_gross_net_existed_still_decodes() {
         env.captured_at,
         Utc.with_ymd_and_hms(2026, 11, 25, 7, 15, 2).unwrap() + chrono::Duration::milliseconds(250)
     );
-    let Event::Weighing(w) = env.event else { panic!("not a weighing: {:?}", env.event) };
+    let Event::Weighing(w) = env.event else {
+        panic!("not a weighing: {:?}", env.event)
+    };
     assert_eq!(w.eid.as_str(), "982000001088420");
     assert_eq!(w.weight, Weight::from_lb(1234.0));
-    assert_eq!(w.gross_net, None, "the later optional field defaults to absent");
+    assert_eq!(
+        w.gross_net, None,
+        "the later optional field defaults to absent"
+    );
 }
 
 #[test]
@@ -33,7 +38,9 @@ fn a_v1_tag_read_still_decodes() {
 #[test]
 fn fields_added_by_a_later_writer_are_ignored_not_rejected() {
     let env = decode(&fixture("future_weighing_with_new_fields.json")).unwrap();
-    let Event::Weighing(w) = env.event else { panic!("not a weighing") };
+    let Event::Weighing(w) = env.event else {
+        panic!("not a weighing")
+    };
     assert_eq!(w.gross_net, Some(GrossNet::Gross));
     assert_eq!(w.weight.kg(), 412.5);
 }
@@ -43,7 +50,13 @@ fn a_newer_major_version_is_refused_with_the_reason() {
     let mut v: serde_json::Value = serde_json::from_slice(&fixture("v1/weighing.json")).unwrap();
     v["schema_version"] = 2.into();
     let err = decode(&serde_json::to_vec(&v).unwrap()).unwrap_err();
-    assert!(matches!(err, DecodeError::UnsupportedVersion { found: 2, supported: 1 }));
+    assert!(matches!(
+        err,
+        DecodeError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        }
+    ));
 }
 
 #[test]
@@ -64,7 +77,10 @@ fn an_envelope_round_trips_with_utc_capture_time() {
     let bytes = encode(&env);
     let text = String::from_utf8(bytes.clone()).unwrap();
     assert!(text.contains("\"kind\":\"weighing\""), "{text}");
-    assert!(text.contains("Z\""), "capture time is UTC on the wire: {text}");
+    assert!(
+        text.contains("Z\""),
+        "capture time is UTC on the wire: {text}"
+    );
     assert_eq!(decode(&bytes).unwrap(), env);
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real services the tests and the full demo use, from the package registries.
+# Idempotent: skips what is already there. ClickHouse, socat and mosquitto come from Debian;
+# the Kafka-protocol broker (tansu) from crates.io (about 15 minutes to build the first time).
+set -euo pipefail
+
+need_apt=()
+command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client)
+command -v socat >/dev/null || need_apt+=(socat)
+command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing from Debian: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v tansu >/dev/null; then
+  echo "installing the tansu Kafka-protocol broker from crates.io (takes ~15 min once)"
+  cargo install --locked tansu --version 0.6.0 --features libsql
+fi

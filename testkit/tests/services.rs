@@ -1,0 +1,47 @@
+//! The test services themselves work: a pty pair carries bytes, a ClickHouse database is created.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn bytes_written_at_the_device_end_arrive_at_the_host_end() {
+    let pair = testkit::PtyPair::new().await.unwrap();
+    let mut host = tokio::fs::OpenOptions::new()
+        .read(true)
+        .open(&pair.host_end)
+        .await
+        .unwrap();
+    let mut device = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&pair.device_end)
+        .await
+        .unwrap();
+    device.write_all(b"LA 982 000001088420\r\n").await.unwrap();
+    device.flush().await.unwrap();
+    let mut buf = vec![0u8; 64];
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), host.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, b"LA 982 000001088420\r\n");
+}
+
+#[tokio::test]
+async fn each_test_gets_its_own_clickhouse_database() {
+    let a = testkit::ClickHouseDb::create("testkit_a").await.unwrap();
+    let b = testkit::ClickHouseDb::create("testkit_a").await.unwrap();
+    assert_ne!(a.database, b.database);
+    let n: u64 = a
+        .client()
+        .query("SELECT count() FROM system.databases WHERE name = ?")
+        .bind(&b.database)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
