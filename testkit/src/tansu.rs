@@ -58,7 +58,8 @@ impl Tansu {
 
     async fn launch(&mut self) -> anyhow::Result<()> {
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let db = format!("sqlite://{}/tansu.db", self.dir.path().display());
+        // tansu resolves the SQLite path relative to its working directory.
+        let db = "sqlite://tansu.db";
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -71,7 +72,8 @@ impl Tansu {
                 "--advertised-listener-url",
                 &url,
             ])
-            .args(["--storage-engine", &db])
+            .args(["--storage-engine", db])
+            .current_dir(self.dir.path())
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true)

@@ -45,3 +45,23 @@ async fn each_test_gets_its_own_clickhouse_database() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn a_tansu_broker_starts_takes_a_topic_and_restarts_on_its_port() {
+    let mut broker = testkit::Tansu::start().await.unwrap();
+    broker.create_topic("testkit.topic", 2).await.unwrap();
+    let port = broker.port();
+    broker.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(&broker.bootstrap)
+            .await
+            .is_err()
+    );
+    broker.restart().await.unwrap();
+    assert_eq!(broker.port(), port);
+    assert!(
+        tokio::net::TcpStream::connect(&broker.bootstrap)
+            .await
+            .is_ok()
+    );
+}
