@@ -1,0 +1,231 @@
+//! From readings to captured events: dedup, pairing, envelopes, and the outbox commit.
+//!
+//! [`Capture`] is the synchronous core (tested without I/O): a reading in, the envelopes it
+//! produces out. [`run_capture`] feeds it from the readers' channel and commits each group of
+//! envelopes to the outbox before taking more, so a reading counts as captured only after
+//! its events are durable.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use schemas::{Envelope, Event, TagRead, Weighing};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+use crate::config::{Config, PairingConfig};
+use crate::outbox::OutboxWriter;
+use crate::pairing::Pairing;
+use crate::readers::dedup::TagDedup;
+use crate::readers::{DeviceReading, Reading};
+
+/// Most envelopes committed in one outbox append by the capture loop.
+const MAX_GROUP: usize = 512;
+
+/// Dedup and pairing state for every device of a gateway.
+#[derive(Debug)]
+pub struct Capture {
+    feedlot_id: String,
+    gateway_id: String,
+    chute_of: HashMap<String, String>,
+    dedup_window: Duration,
+    pairing: PairingConfig,
+    dedup: HashMap<String, TagDedup>,
+    chutes: HashMap<String, Pairing>,
+}
+
+impl Capture {
+    /// Empty state for `config`'s devices and chutes.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            feedlot_id: config.feedlot_id.clone(),
+            gateway_id: config.gateway_id.clone(),
+            chute_of: config
+                .devices
+                .iter()
+                .map(|d| (d.device_id.clone(), d.chute.clone()))
+                .collect(),
+            dedup_window: Duration::from_millis(config.rfid.dedup_window_ms),
+            pairing: config.pairing.clone(),
+            dedup: HashMap::new(),
+            chutes: HashMap::new(),
+        }
+    }
+
+    /// The events one reading produces: a tag read (unless it repeats a recent one), a weighing
+    /// (when a stable weight completes a pairing), or nothing.
+    pub fn on_reading(&mut self, reading: &DeviceReading) -> Vec<Envelope> {
+        let device = &*reading.device_id;
+        let chute = self.chute_of.get(device).cloned().unwrap_or_default();
+        let settings = &self.pairing;
+        let pairing = self
+            .chutes
+            .entry(chute.clone())
+            .or_insert_with(|| Pairing::new(settings));
+        let envelope = |event| {
+            Envelope::new(
+                self.feedlot_id.as_str(),
+                self.gateway_id.as_str(),
+                device,
+                reading.received_at,
+                event,
+            )
+        };
+        match &reading.reading {
+            Reading::Tag(eid) => {
+                let window = self.dedup_window;
+                let dedup = self
+                    .dedup
+                    .entry(device.to_owned())
+                    .or_insert_with(|| TagDedup::new(window));
+                if !dedup.observe(eid, reading.received_instant) {
+                    return Vec::new();
+                }
+                let tag_read = envelope(Event::TagRead(TagRead { eid: eid.clone() }));
+                let replaced =
+                    pairing.on_tag(eid.clone(), tag_read.event_id, reading.received_instant);
+                if let Some(previous) = replaced {
+                    tracing::info!(%chute, eid = %previous, "tag read replaced before a stable weight");
+                }
+                tracing::info!(device, %eid, event_id = %tag_read.event_id, "tag read");
+                vec![tag_read]
+            }
+            Reading::Weight(frame) => {
+                let Some(paired) = pairing.on_weight(frame, reading.received_instant) else {
+                    return Vec::new();
+                };
+                let weight = paired.weight;
+                let weighing = envelope(Event::Weighing(Weighing {
+                    eid: paired.eid,
+                    weight,
+                    tag_read_event_id: Some(paired.tag_read_event_id),
+                    gross_net: paired.gross_net,
+                }));
+                tracing::info!(device, %chute, event_id = %weighing.event_id, weight = weight.value, unit = ?weight.unit, "weighing");
+                vec![weighing]
+            }
+        }
+    }
+}
+
+/// Runs `capture` over the readings until every reader has stopped (the channel closed),
+/// committing the events to the outbox. A failed commit is retried with back-off while the
+/// readers wait (the channel fills); only at shutdown are uncommitted events given up, and
+/// then logged as an error with their count.
+pub async fn run_capture(
+    mut capture: Capture,
+    mut readings: mpsc::Receiver<DeviceReading>,
+    writer: OutboxWriter,
+    shutdown: CancellationToken,
+) {
+    while let Some(first) = readings.recv().await {
+        let mut envelopes = capture.on_reading(&first);
+        while envelopes.len() < MAX_GROUP {
+            match readings.try_recv() {
+                Ok(more) => envelopes.extend(capture.on_reading(&more)),
+                Err(_) => break,
+            }
+        }
+        if !envelopes.is_empty() {
+            commit(&writer, &envelopes, &shutdown).await;
+        }
+    }
+}
+
+async fn commit(writer: &OutboxWriter, envelopes: &[Envelope], shutdown: &CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        match writer.append_envelopes(envelopes).await {
+            Ok(seqs) => {
+                tracing::debug!(events = seqs.len(), "captured");
+                return;
+            }
+            Err(error) if shutdown.is_cancelled() => {
+                tracing::error!(%error, events = envelopes.len(), "events NOT captured: outbox commit failed at shutdown");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, events = envelopes.len(), "outbox commit failed; retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use chrono::Utc;
+    use schemas::{Eid, GrossNet, Weight};
+
+    use super::*;
+    use crate::readers::scale::{ScaleReading, ScaleStatus};
+
+    fn reading(device: &str, at: Instant, reading: Reading) -> DeviceReading {
+        DeviceReading {
+            device_id: Arc::from(device),
+            received_at: Utc::now(),
+            received_instant: at,
+            reading,
+        }
+    }
+
+    fn tag(n: u64) -> Reading {
+        Reading::Tag(Eid::parse(&format!("982{n:012}")).unwrap())
+    }
+
+    fn weight(lb: f64, status: ScaleStatus) -> Reading {
+        Reading::Weight(ScaleReading {
+            weight: Some(Weight::from_lb(lb)),
+            gross_net: Some(GrossNet::Gross),
+            status,
+        })
+    }
+
+    #[test]
+    fn a_chute_pass_gives_one_tag_read_and_one_weighing_with_capture_metadata() {
+        let config = Config::default();
+        let mut capture = Capture::new(&config);
+        let t = Instant::now();
+        let mut events = Vec::new();
+        for _ in 0..5 {
+            events.extend(capture.on_reading(&reading("rfid-1", t, tag(1))));
+        }
+        events.extend(capture.on_reading(&reading(
+            "scale-1",
+            t,
+            weight(1230.0, ScaleStatus::Motion),
+        )));
+        let stable = reading("scale-1", t, weight(1234.0, ScaleStatus::Stable));
+        for _ in 0..5 {
+            events.extend(capture.on_reading(&stable));
+        }
+        assert_eq!(events.len(), 2, "{events:#?}");
+        let (tag_read, weighing) = (&events[0], &events[1]);
+        assert_eq!(tag_read.device_id, "rfid-1");
+        assert_eq!(weighing.device_id, "scale-1");
+        assert_eq!(weighing.feedlot_id, config.feedlot_id);
+        assert_eq!(weighing.gateway_id, config.gateway_id);
+        assert_eq!(weighing.captured_at, stable.received_at);
+        assert_eq!(weighing.event_id.get_version_num(), 7);
+        let Event::Weighing(w) = &weighing.event else {
+            panic!("not a weighing: {weighing:?}");
+        };
+        assert_eq!(w.eid.as_str(), "982000000000001");
+        assert_eq!(w.weight, Weight::from_lb(1234.0));
+        assert_eq!(w.tag_read_event_id, Some(tag_read.event_id));
+    }
+
+    #[test]
+    fn tags_pair_only_with_scales_in_their_own_chute() {
+        let mut config = Config::default();
+        config.devices[1].chute = "other".into();
+        let mut capture = Capture::new(&config);
+        let t = Instant::now();
+        capture.on_reading(&reading("rfid-1", t, tag(1)));
+        let got = capture.on_reading(&reading("scale-1", t, weight(1234.0, ScaleStatus::Stable)));
+        assert!(got.is_empty());
+    }
+}

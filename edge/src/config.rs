@@ -1,0 +1,441 @@
+//! The gateway's configuration: one TOML file, documented field by field.
+//!
+//! [`Config::default`] is the embedded local setup, identical to `edge.example.toml` (a unit test
+//! holds them together), which `edge print-config` prints. Environment variables override a few
+//! deployment-specific fields (see [`Config::apply_env`]); [`Config::validate`] checks
+//! everything that would otherwise fail later, naming the bad field.
+
+use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::readers::rfid::RfidParser;
+use crate::readers::scale::ScaleFormat;
+
+/// The commented example configuration, equal to [`Config::default`].
+pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
+
+/// Environment variables that override config fields, in the order they are applied.
+pub const ENV_OVERRIDES: [(&str, &str); 4] = [
+    ("EDGE_FEEDLOT_ID", "feedlot_id"),
+    ("EDGE_GATEWAY_ID", "gateway_id"),
+    ("EDGE_DATA_DIR", "data_dir"),
+    ("EDGE_KAFKA_BROKERS", "kafka.brokers"),
+];
+
+/// Why a configuration could not be loaded or is not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown field or a value of the wrong type.
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A field has a value the gateway cannot work with.
+    #[error("invalid config field `{field}`: {reason}")]
+    Invalid {
+        /// The dotted path of the field, e.g. `devices[1].format`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The whole gateway configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The feedlot (yard) this gateway belongs to; the Kafka message key. Example: `"yard-7"`.
+    /// Env: `EDGE_FEEDLOT_ID`.
+    pub feedlot_id: String,
+    /// This gateway's id, stamped on every event. Example: `"gw-chute-north"`. Env: `EDGE_GATEWAY_ID`.
+    pub gateway_id: String,
+    /// Directory for durable state; the outbox is `<data_dir>/outbox.redb`. Created if missing.
+    /// Env: `EDGE_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Where and how captured events are forwarded.
+    pub kafka: KafkaConfig,
+    /// RFID line shapes and the tag dedup window.
+    pub rfid: RfidConfig,
+    /// How tag reads are paired with stable weights.
+    pub pairing: PairingConfig,
+    /// The serial devices (RFID readers and scale indicators) to read.
+    pub devices: Vec<DeviceConfig>,
+}
+
+/// Kafka forwarding settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma separated. Example: `"kafka-1:9092,kafka-2:9092"`.
+    /// Env: `EDGE_KAFKA_BROKERS`.
+    pub brokers: String,
+    /// The topic events are written to.
+    pub topic: String,
+    /// How long librdkafka keeps retrying one send before reporting it failed (`message.timeout.ms`).
+    /// A failed send stays in the outbox and is sent again after a back-off, so a down broker only
+    /// means retries. Example: `30000`.
+    pub message_timeout_ms: u64,
+    /// How many outbox entries are sent per round before waiting for their acknowledgements.
+    pub batch_size: usize,
+    /// First back-off after a failed round; doubles per consecutive failure.
+    pub retry_backoff_initial_ms: u64,
+    /// Upper bound of the back-off between failed rounds.
+    pub retry_backoff_max_ms: u64,
+    /// Extra librdkafka client properties (e.g. `"security.protocol" = "ssl"`). The delivery
+    /// guarantees (`enable.idempotence`, `acks`) cannot be overridden here.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// RFID reader settings shared by all readers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RfidConfig {
+    /// Reads of one tag by one reader closer together than this are one read (the window slides:
+    /// a tag held in range keeps being one read). Example: `5000`.
+    pub dedup_window_ms: u64,
+    /// Extra line shapes, tried before the built-in ones, in order. See [`LineShapeConfig`].
+    pub shapes: Vec<LineShapeConfig>,
+}
+
+/// One row of the RFID line table: a regex over the line (STX/ETX and surrounding whitespace
+/// removed) with a named group `eid`, or a rejection reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineShapeConfig {
+    /// A name for logs and for `devices[].format`. Example: `"gallagher_csv"`.
+    pub name: String,
+    /// The regex; must have a named group `eid` unless `reject` is set.
+    /// Example: `'^(?P<eid>\d{15}),\d{8},\d{6}$'`.
+    pub pattern: String,
+    /// When set, lines of this shape are rejected with this reason (e.g. non-animal tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject: Option<String>,
+}
+
+/// Pairing of tag reads with stable weights (see [`crate::pairing`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PairingConfig {
+    /// A tag read not followed by a stable weight within this time is dropped (the animal left
+    /// unweighed). Example: `60000`.
+    pub tag_max_age_ms: u64,
+    /// Stable weights below this are an empty platform, never a weighing, and re-arm the scale.
+    pub min_weight_kg: f64,
+}
+
+/// What a serial device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceRole {
+    /// An RFID ear-tag reader.
+    Rfid,
+    /// A scale indicator.
+    Scale,
+}
+
+/// One serial device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Unique id, stamped on the events it produces. Example: `"rfid-1"`.
+    pub device_id: String,
+    /// The serial port. Example: `"/dev/ttyUSB0"`.
+    pub path: PathBuf,
+    /// Line speed (8N1 is assumed).
+    #[serde(default = "default_baud_rate")]
+    pub baud_rate: u32,
+    /// `rfid` or `scale`.
+    pub role: DeviceRole,
+    /// The line format. RFID: `"auto"` (every row of the table) or one row name such as
+    /// `"allflex"`. Scale: `"rice_lake"` or `"tru_test"`. Default: `auto` / `rice_lake`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Devices with the same chute are paired: tags from its readers with weights from its scales.
+    #[serde(default = "default_chute")]
+    pub chute: String,
+}
+
+fn default_baud_rate() -> u32 {
+    9600
+}
+
+fn default_chute() -> String {
+    "main".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            feedlot_id: "feedlot-local".into(),
+            gateway_id: "gateway-local".into(),
+            data_dir: PathBuf::from(".data/edge"),
+            kafka: KafkaConfig::default(),
+            rfid: RfidConfig::default(),
+            pairing: PairingConfig::default(),
+            devices: vec![
+                DeviceConfig::new("rfid-1", "/dev/ttyUSB0", DeviceRole::Rfid),
+                DeviceConfig::new("scale-1", "/dev/ttyUSB1", DeviceRole::Scale),
+            ],
+        }
+    }
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            topic: "feedlot.events.v1".into(),
+            message_timeout_ms: 30_000,
+            batch_size: 500,
+            retry_backoff_initial_ms: 250,
+            retry_backoff_max_ms: 10_000,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for RfidConfig {
+    fn default() -> Self {
+        Self {
+            dedup_window_ms: 5_000,
+            shapes: Vec::new(),
+        }
+    }
+}
+
+impl Default for PairingConfig {
+    fn default() -> Self {
+        Self {
+            tag_max_age_ms: 60_000,
+            min_weight_kg: 20.0,
+        }
+    }
+}
+
+impl DeviceConfig {
+    /// A device with the default baud rate, format and chute.
+    pub fn new(device_id: &str, path: impl Into<PathBuf>, role: DeviceRole) -> Self {
+        Self {
+            device_id: device_id.into(),
+            path: path.into(),
+            baud_rate: default_baud_rate(),
+            role,
+            format: None,
+            chute: default_chute(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML (missing fields take their defaults; unknown fields are an error).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Loads `path` (or the defaults), applies the process environment and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok());
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Overrides fields from the variables in [`ENV_OVERRIDES`], looked up with `lookup`
+    /// (a parameter so tests need not touch the process environment). Empty values are ignored.
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("EDGE_FEEDLOT_ID") {
+            self.feedlot_id = v;
+        }
+        if let Some(v) = get("EDGE_GATEWAY_ID") {
+            self.gateway_id = v;
+        }
+        if let Some(v) = get("EDGE_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("EDGE_KAFKA_BROKERS") {
+            self.kafka.brokers = v;
+        }
+    }
+
+    /// The outbox file inside `data_dir`.
+    pub fn outbox_path(&self) -> PathBuf {
+        self.data_dir.join("outbox.redb")
+    }
+
+    /// Serializes back to TOML (without comments).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks every field the gateway depends on; the error names the first bad field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("feedlot_id", &self.feedlot_id),
+            ("gateway_id", &self.gateway_id),
+            ("kafka.brokers", &self.kafka.brokers),
+            ("kafka.topic", &self.kafka.topic),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::invalid(field, "must not be empty"));
+            }
+        }
+        let k = &self.kafka;
+        if k.message_timeout_ms == 0 || k.batch_size == 0 || k.retry_backoff_initial_ms == 0 {
+            return Err(ConfigError::invalid(
+                "kafka",
+                "message_timeout_ms, batch_size and retry_backoff_initial_ms must be positive",
+            ));
+        }
+        if k.retry_backoff_max_ms < k.retry_backoff_initial_ms {
+            return Err(ConfigError::invalid(
+                "kafka.retry_backoff_max_ms",
+                "must be at least retry_backoff_initial_ms",
+            ));
+        }
+        if !self.pairing.min_weight_kg.is_finite() || self.pairing.min_weight_kg < 0.0 {
+            return Err(ConfigError::invalid(
+                "pairing.min_weight_kg",
+                "must be a non-negative number",
+            ));
+        }
+        let table = RfidParser::from_config(&self.rfid)?;
+        let mut seen = HashSet::new();
+        for (i, device) in self.devices.iter().enumerate() {
+            let field = |name: &str| format!("devices[{i}].{name}");
+            if device.device_id.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    field("device_id"),
+                    "must not be empty",
+                ));
+            }
+            if !seen.insert(device.device_id.as_str()) {
+                return Err(ConfigError::invalid(
+                    field("device_id"),
+                    format!("duplicate device id {:?}", device.device_id),
+                ));
+            }
+            if device.baud_rate == 0 {
+                return Err(ConfigError::invalid(field("baud_rate"), "must be positive"));
+            }
+            let format = device.format.as_deref();
+            match device.role {
+                DeviceRole::Rfid => {
+                    table
+                        .for_format(format)
+                        .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
+                }
+                DeviceRole::Scale => {
+                    ScaleFormat::from_name(format)
+                        .map_err(|e| ConfigError::invalid(field("format"), e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_exactly_the_defaults() {
+        let parsed = Config::from_toml(EXAMPLE_TOML).unwrap();
+        assert_eq!(parsed, Config::default());
+        parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_unknown_field_is_an_error_that_names_it() {
+        let err = Config::from_toml("[kafka]\nbroker = \"x:9092\"\n").unwrap_err();
+        assert!(err.to_string().contains("broker"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_brokers_and_data_dir() {
+        let mut config = Config::default();
+        config.apply_env(|name| match name {
+            "EDGE_KAFKA_BROKERS" => Some("k1:9092,k2:9092".into()),
+            "EDGE_DATA_DIR" => Some("/var/lib/edge".into()),
+            "EDGE_GATEWAY_ID" => Some("  ".into()),
+            _ => None,
+        });
+        assert_eq!(config.kafka.brokers, "k1:9092,k2:9092");
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/edge"));
+        assert_eq!(config.gateway_id, "gateway-local");
+    }
+
+    #[test]
+    fn devices_take_default_baud_rate_and_chute() {
+        let config = Config::from_toml(
+            "[[devices]]\ndevice_id = \"r\"\npath = \"/dev/ttyS0\"\nrole = \"rfid\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.devices.len(), 1);
+        assert_eq!(config.devices[0].baud_rate, 9600);
+        assert_eq!(config.devices[0].chute, "main");
+        assert_eq!(config.devices[0].format, None);
+    }
+
+    #[test]
+    fn validation_names_a_duplicate_device_and_an_unknown_format() {
+        let mut config = Config::default();
+        config.devices[1].device_id = "rfid-1".into();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("devices[1].device_id"), "{err}");
+
+        let mut config = Config::default();
+        config.devices[1].format = Some("digi_star".into());
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("devices[1].format"), "{err}");
+    }
+
+    #[test]
+    fn a_custom_rfid_shape_without_an_eid_group_is_rejected() {
+        let mut config = Config::default();
+        config.rfid.shapes.push(LineShapeConfig {
+            name: "broken".into(),
+            pattern: r"^\d{15}$".into(),
+            reject: None,
+        });
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("rfid.shapes[0]"), "{err}");
+    }
+}

@@ -1,0 +1,32 @@
+//! The gateway's error type, for starting and running it.
+
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::outbox::OutboxError;
+
+/// Why the gateway could not start or stopped with a failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid; fix the named field.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The outbox could not be opened or read.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The Kafka producer could not be created (invalid client properties).
+    #[error("cannot create the Kafka producer: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// A gateway task panicked or was aborted.
+    #[error("gateway task failed: {0}")]
+    Task(String),
+}

@@ -1,0 +1,188 @@
+//! Forwarding the outbox to Kafka.
+//!
+//! One loop: peek the oldest `batch_size` entries, hand them all to an idempotent producer
+//! (`enable.idempotence=true`, `acks=all`, LZ4) in sequence order with the feedlot id as key,
+//! await every delivery report, then remove exactly the acknowledged entries. Entries that
+//! failed stay, in order, and are sent again after a back-off; with no broker reachable a round
+//! fails after `message.timeout.ms` and the loop keeps retrying, while capture keeps appending.
+//! An empty outbox waits for the writer's commit notification. On shutdown the round in flight
+//! gets a grace period for its reports; anything unacknowledged is sent on the next start.
+
+mod producer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub use producer::{GUARANTEES, client_config};
+
+use crate::backoff::Backoff;
+use crate::config::KafkaConfig;
+use crate::outbox::{Outbox, OutboxEntry};
+
+/// How long an idle forwarder sleeps when no commit notification arrives (a safety net).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long the round in flight may still collect delivery reports after shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The result of one round.
+#[derive(Debug, Default)]
+struct Round {
+    acked: Vec<u64>,
+    failed: usize,
+    first_error: Option<String>,
+}
+
+/// Drains the outbox to Kafka.
+pub struct Forwarder {
+    outbox: Arc<Outbox>,
+    producer: FutureProducer,
+    topic: String,
+    batch_size: usize,
+    backoff: Backoff,
+    appended: Arc<Notify>,
+}
+
+impl Forwarder {
+    /// A forwarder for `outbox`, woken by `appended`. Creating the producer does not contact
+    /// the brokers; it fails only on invalid client properties.
+    pub fn new(
+        kafka: &KafkaConfig,
+        gateway_id: &str,
+        outbox: Arc<Outbox>,
+        appended: Arc<Notify>,
+    ) -> Result<Self, KafkaError> {
+        let producer: FutureProducer = client_config(kafka, gateway_id).create()?;
+        Ok(Self {
+            outbox,
+            producer,
+            topic: kafka.topic.clone(),
+            batch_size: kafka.batch_size,
+            backoff: Backoff::new(
+                Duration::from_millis(kafka.retry_backoff_initial_ms),
+                Duration::from_millis(kafka.retry_backoff_max_ms),
+            ),
+            appended,
+        })
+    }
+
+    /// Runs until `shutdown`.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let outbox = self.outbox.clone();
+            let limit = self.batch_size;
+            let batch = match tokio::task::spawn_blocking(move || outbox.peek(limit)).await {
+                Ok(Ok(batch)) => batch,
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "cannot read the outbox");
+                    self.pause(&shutdown).await;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "outbox read task failed");
+                    self.pause(&shutdown).await;
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = self.appended.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                }
+                continue;
+            }
+            let round = self.send(&batch, &shutdown).await;
+            let acked = round.acked.len();
+            self.remove(round.acked).await;
+            if round.failed == 0 {
+                tracing::debug!(acked, "forwarded");
+                self.backoff.reset();
+            } else {
+                tracing::warn!(
+                    acked,
+                    failed = round.failed,
+                    error = round.first_error.as_deref().unwrap_or_default(),
+                    "Kafka did not acknowledge every event; they stay in the outbox and are retried"
+                );
+                self.pause(&shutdown).await;
+            }
+        }
+    }
+
+    async fn pause(&mut self, shutdown: &CancellationToken) {
+        let delay = self.backoff.next_delay();
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+
+    /// Sends the batch in order and collects every delivery report.
+    async fn send(&self, batch: &[OutboxEntry], shutdown: &CancellationToken) -> Round {
+        let mut round = Round::default();
+        let mut pending = Vec::with_capacity(batch.len());
+        for entry in batch {
+            let record = FutureRecord::to(&self.topic)
+                .key(entry.record.key.as_bytes())
+                .payload(entry.record.payload.as_slice());
+            match self.producer.send_result(record) {
+                Ok(delivery) => pending.push((entry.seq, delivery)),
+                Err((error, _)) => {
+                    // The local queue is full: the rest waits for the next round, in order.
+                    round.failed = batch.len() - pending.len();
+                    round.first_error = Some(error.to_string());
+                    break;
+                }
+            }
+        }
+        let (seqs, deliveries): (Vec<u64>, Vec<_>) = pending.into_iter().unzip();
+        let mut reports = std::pin::pin!(join_all(deliveries));
+        let reports = tokio::select! {
+            reports = &mut reports => reports,
+            _ = shutdown.cancelled() => {
+                match tokio::time::timeout(SHUTDOWN_GRACE, &mut reports).await {
+                    Ok(reports) => reports,
+                    Err(_) => {
+                        round.failed += seqs.len();
+                        return round;
+                    }
+                }
+            }
+        };
+        for (seq, report) in seqs.into_iter().zip(reports) {
+            let error = match report {
+                Ok(Ok(_delivery)) => {
+                    round.acked.push(seq);
+                    continue;
+                }
+                Ok(Err((error, _message))) => error.to_string(),
+                Err(_canceled) => "delivery report lost (producer closed)".to_owned(),
+            };
+            round.failed += 1;
+            round.first_error.get_or_insert(error);
+        }
+        round
+    }
+
+    async fn remove(&self, acked: Vec<u64>) {
+        if acked.is_empty() {
+            return;
+        }
+        let outbox = self.outbox.clone();
+        match tokio::task::spawn_blocking(move || outbox.remove(&acked)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "cannot remove acknowledged events; they will be sent again");
+            }
+            Err(error) => {
+                tracing::error!(%error, "outbox remove task failed; events will be sent again");
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Wiring: serial readers → capture (dedup, pairing) → outbox → forwarder.
+
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::capture::{Capture, run_capture};
+use crate::config::{Config, DeviceRole};
+use crate::forwarder::Forwarder;
+use crate::outbox::{Outbox, OutboxWriter};
+use crate::readers::LineParser;
+use crate::readers::rfid::RfidParser;
+use crate::readers::scale::ScaleFormat;
+use crate::readers::serial::DeviceReader;
+
+/// Readings that may wait between the readers and the capture loop.
+const READINGS_QUEUE: usize = 1024;
+
+/// A running gateway. Dropping it does not stop it: cancel the token (or call
+/// [`Gateway::shutdown`]) and await [`Gateway::wait`].
+#[derive(Debug)]
+pub struct Gateway {
+    outbox: Arc<Outbox>,
+    shutdown: CancellationToken,
+    tasks: JoinSet<&'static str>,
+}
+
+impl Gateway {
+    /// Validates `config`, opens the outbox (creating `data_dir`), and starts every task. Fails
+    /// only on configuration, disk or Kafka client-property errors; an unreachable broker or a
+    /// missing serial port is retried in the background.
+    pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Self, Error> {
+        config.validate()?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let path = config.outbox_path();
+        let outbox = tokio::task::spawn_blocking(move || Outbox::open(&path))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+        let outbox = Arc::new(outbox);
+        let appended = Arc::new(Notify::new());
+        let forwarder = Forwarder::new(
+            &config.kafka,
+            &config.gateway_id,
+            outbox.clone(),
+            appended.clone(),
+        )?;
+        let rfid_table = RfidParser::from_config(&config.rfid)?;
+
+        let mut tasks = JoinSet::new();
+        let (writer, writer_task) = OutboxWriter::spawn(outbox.clone(), appended);
+        tasks.spawn(async move {
+            let _ = writer_task.await;
+            "outbox writer"
+        });
+        let (readings_tx, readings_rx) = mpsc::channel(READINGS_QUEUE);
+        for device in &config.devices {
+            let format = device.format.as_deref();
+            let parser = match device.role {
+                DeviceRole::Rfid => {
+                    LineParser::Rfid(rfid_table.for_format(format).map_err(|e| {
+                        crate::config::ConfigError::invalid("devices.format", e.to_string())
+                    })?)
+                }
+                DeviceRole::Scale => LineParser::Scale(
+                    ScaleFormat::from_name(format)
+                        .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
+                ),
+            };
+            let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone());
+            let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
+            tasks.spawn(async move {
+                reader.run_serial(&path, baud_rate, stop).await;
+                "serial reader"
+            });
+        }
+        drop(readings_tx);
+        let capture = Capture::new(&config);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            run_capture(capture, readings_rx, writer, stop).await;
+            "capture"
+        });
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            forwarder.run(stop).await;
+            "forwarder"
+        });
+        tracing::info!(
+            feedlot = %config.feedlot_id,
+            gateway = %config.gateway_id,
+            devices = config.devices.len(),
+            outbox = %config.outbox_path().display(),
+            brokers = %config.kafka.brokers,
+            "gateway started"
+        );
+        Ok(Self {
+            outbox,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The outbox, for observing it (depth, oldest entry) while the gateway runs.
+    pub fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
+    }
+
+    /// How many captured events wait to be acknowledged by Kafka.
+    pub async fn outbox_depth(&self) -> Result<u64, Error> {
+        let outbox = self.outbox.clone();
+        Ok(tokio::task::spawn_blocking(move || outbox.depth())
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??)
+    }
+
+    /// Asks every task to stop (same as cancelling the token given to [`Gateway::start`]).
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits until every task has stopped: readers first, then capture commits what they read,
+    /// the forwarder collects the reports of the round in flight. If a task fails, the others
+    /// are stopped and the failure is returned. The outbox file is closed when this returns.
+    pub async fn wait(mut self) -> Result<(), Error> {
+        let mut failure = None;
+        while let Some(done) = self.tasks.join_next().await {
+            match done {
+                Ok(task) => {
+                    if !self.shutdown.is_cancelled() {
+                        tracing::error!(task, "gateway task stopped unexpectedly; shutting down");
+                        self.shutdown.cancel();
+                        failure.get_or_insert_with(|| Error::Task(format!("{task} stopped")));
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "gateway task failed; shutting down");
+                    self.shutdown.cancel();
+                    failure.get_or_insert(Error::Task(error.to_string()));
+                }
+            }
+        }
+        tracing::info!("gateway stopped");
+        failure.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,78 @@
+//! Serial device readers: framing bytes into lines, parsing lines into readings.
+//!
+//! - [`line`]: bytes to lines (CR/LF/STX/ETX framing, bad UTF-8 reported, never fatal).
+//! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
+//! - [`scale`]: scale indicator formats.
+//! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
+
+pub mod dedup;
+pub mod line;
+pub mod rfid;
+pub mod scale;
+pub mod serial;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use schemas::Eid;
+
+use self::line::LineError;
+use self::rfid::{RfidError, RfidParser};
+use self::scale::{ScaleError, ScaleFormat, ScaleReading};
+
+/// How a device's lines are read.
+#[derive(Debug, Clone)]
+pub enum LineParser {
+    /// An RFID reader, with its table of line shapes.
+    Rfid(RfidParser),
+    /// A scale indicator, with its format.
+    Scale(ScaleFormat),
+}
+
+/// What one line said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    /// A tag was read (before dedup).
+    Tag(Eid),
+    /// The indicator showed a weight.
+    Weight(ScaleReading),
+}
+
+/// A reading and where and when the gateway received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceReading {
+    /// The device that sent the line.
+    pub device_id: Arc<str>,
+    /// When the gateway received the line (UTC): the event's capture time.
+    pub received_at: DateTime<Utc>,
+    /// The same moment on the monotonic clock, for windows and ages.
+    pub received_instant: Instant,
+    /// What the line said.
+    pub reading: Reading,
+}
+
+/// Why a line was not a reading. Logged with the device id; the reader carries on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The bytes were not a line.
+    #[error(transparent)]
+    Line(#[from] LineError),
+    /// An RFID line without a valid EID.
+    #[error(transparent)]
+    Rfid(#[from] RfidError),
+    /// A scale line that could not be read.
+    #[error(transparent)]
+    Scale(#[from] ScaleError),
+}
+
+impl LineParser {
+    /// Parses a line; `Ok(None)` is a well-formed line without a reading.
+    pub fn parse(&self, line: &str) -> Result<Option<Reading>, ParseError> {
+        match self {
+            Self::Rfid(table) => Ok(Some(Reading::Tag(table.parse(line)?))),
+            Self::Scale(format) => Ok(format.parse(line)?.map(Reading::Weight)),
+        }
+    }
+}

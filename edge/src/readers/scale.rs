@@ -1,0 +1,311 @@
+//! Scale indicator lines to weight readings.
+//!
+//! A [`ScaleFormat`] names one indicator family's line shape; each has its own parse function
+//! returning a [`ScaleReading`] (or `None` for a line that carries no weight, such as Tru-Test's
+//! empty answer `[]`). A new family is a new variant and function.
+//!
+//! - `rice_lake`: Rice Lake "Consolidated Controls" stream `<STX><POL><wwwwwww><UNIT><G/N><S><CR><LF>`.
+//!   POL is space or `-`; the weight is 7 characters right-justified (may hold a decimal point);
+//!   UNIT `L`/`K`; `G` gross or `N` net; S space = valid (stable), `M` motion,
+//!   `O` over/under range, `I` invalid, `Z` centre of zero.
+//! - `tru_test`: Tru-Test poll answers `[ID982000123456789,WS412.5]`: `WS` stable weight, `WL`
+//!   live (unstable), `WR` recorded by the operator (counts as stable), in kg. Other fields,
+//!   including the indicator's own `ID`, are ignored here: the tag comes from the RFID reader.
+
+use schemas::{GrossNet, Weight, WeightUnit};
+
+/// What the indicator said about the weight it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleStatus {
+    /// Settled: this weight may be recorded.
+    Stable,
+    /// The platform is moving.
+    Motion,
+    /// Over or under the indicator's range.
+    OutOfRange,
+    /// The indicator reports the reading invalid.
+    Invalid,
+    /// At the centre of zero: the platform is empty.
+    CenterOfZero,
+}
+
+/// One weight line from an indicator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaleReading {
+    /// The weight shown, when the line carries a readable number.
+    pub weight: Option<Weight>,
+    /// Gross or net, when the format says.
+    pub gross_net: Option<GrossNet>,
+    /// Stability and validity.
+    pub status: ScaleStatus,
+}
+
+impl ScaleReading {
+    /// The weight, only when it is stable.
+    pub fn stable_weight(&self) -> Option<Weight> {
+        match self.status {
+            ScaleStatus::Stable => self.weight,
+            _ => None,
+        }
+    }
+}
+
+/// Why a scale line could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScaleError {
+    /// The line does not have the format's length or framing.
+    #[error("{format} line has the wrong shape: {line:?}")]
+    Shape {
+        /// The format name.
+        format: &'static str,
+        /// The line as received.
+        line: String,
+    },
+    /// A field holds a value the format does not define.
+    #[error("{format} line has an unknown {field} {value:?}")]
+    Field {
+        /// The format name.
+        format: &'static str,
+        /// Which field.
+        field: &'static str,
+        /// The value found.
+        value: String,
+    },
+}
+
+/// An indicator family's line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScaleFormat {
+    /// Rice Lake Consolidated Controls stream (920i, 482 and compatibles).
+    RiceLake,
+    /// Tru-Test bracketed poll answers.
+    TruTest,
+}
+
+impl ScaleFormat {
+    /// Every format, with its config name.
+    pub const ALL: [(&'static str, ScaleFormat); 2] =
+        [("rice_lake", Self::RiceLake), ("tru_test", Self::TruTest)];
+
+    /// The format for a config name (`None` = the default, `rice_lake`).
+    pub fn from_name(name: Option<&str>) -> Result<Self, String> {
+        let Some(name) = name else {
+            return Ok(Self::RiceLake);
+        };
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+            .ok_or_else(|| format!("unknown scale format {name:?} (known: rice_lake, tru_test)"))
+    }
+
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RiceLake => "rice_lake",
+            Self::TruTest => "tru_test",
+        }
+    }
+
+    /// Parses one line; `Ok(None)` is a well-formed line without a weight.
+    pub fn parse(self, line: &str) -> Result<Option<ScaleReading>, ScaleError> {
+        match self {
+            Self::RiceLake => parse_rice_lake(line).map(Some),
+            Self::TruTest => parse_tru_test(line),
+        }
+    }
+}
+
+fn parse_rice_lake(line: &str) -> Result<ScaleReading, ScaleError> {
+    const FORMAT: &str = "rice_lake";
+    let shape_err = || ScaleError::Shape {
+        format: FORMAT,
+        line: line.into(),
+    };
+    let body = line.strip_prefix('\u{2}').unwrap_or(line);
+    let body = body.trim_end_matches(['\r', '\n', '\u{3}']);
+    let chars: Vec<char> = body.chars().collect();
+    if chars.len() != 11 {
+        return Err(shape_err());
+    }
+    let negative = match chars[0] {
+        ' ' | '+' => false,
+        '-' => true,
+        _ => return Err(shape_err()),
+    };
+    let unit = match chars[8] {
+        'L' | 'l' => WeightUnit::Lb,
+        'K' | 'k' => WeightUnit::Kg,
+        other => return Err(field_err(FORMAT, "unit", other)),
+    };
+    let gross_net = match chars[9] {
+        'G' => GrossNet::Gross,
+        'N' => GrossNet::Net,
+        other => return Err(field_err(FORMAT, "gross/net mark", other)),
+    };
+    let status = match chars[10] {
+        ' ' => ScaleStatus::Stable,
+        'M' => ScaleStatus::Motion,
+        'O' => ScaleStatus::OutOfRange,
+        'I' => ScaleStatus::Invalid,
+        'Z' => ScaleStatus::CenterOfZero,
+        other => return Err(field_err(FORMAT, "status", other)),
+    };
+    let digits: String = chars[1..8].iter().collect();
+    let value = parse_number(&digits);
+    let weight = match (value, status) {
+        (Some(v), _) => Some(Weight {
+            value: if negative { -v } else { v },
+            unit,
+        }),
+        // Over range or invalid readings may show dashes instead of a number.
+        (None, ScaleStatus::OutOfRange | ScaleStatus::Invalid) => None,
+        (None, _) => return Err(field_err(FORMAT, "weight", digits)),
+    };
+    Ok(ScaleReading {
+        weight,
+        gross_net: Some(gross_net),
+        status,
+    })
+}
+
+fn parse_tru_test(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
+    const FORMAT: &str = "tru_test";
+    let clean = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{2}' || c == '\u{3}');
+    let inner = clean
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .ok_or_else(|| ScaleError::Shape {
+            format: FORMAT,
+            line: line.into(),
+        })?;
+    for field in inner.split(',').map(str::trim) {
+        let (Some(code), Some(value)) = (field.get(..2), field.get(2..)) else {
+            continue;
+        };
+        let status = match code {
+            "WS" | "WR" => ScaleStatus::Stable,
+            "WL" => ScaleStatus::Motion,
+            _ => continue,
+        };
+        let value = parse_number(value).ok_or_else(|| field_err(FORMAT, "weight", value))?;
+        return Ok(Some(ScaleReading {
+            weight: Some(Weight::from_kg(value)),
+            gross_net: None,
+            status,
+        }));
+    }
+    Ok(None)
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || !trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    trimmed.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn field_err(format: &'static str, field: &'static str, value: impl ToString) -> ScaleError {
+    ScaleError::Field {
+        format,
+        field,
+        value: value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rice(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
+        ScaleFormat::RiceLake.parse(line)
+    }
+
+    #[test]
+    fn a_stable_gross_pound_line_is_a_stable_weight() {
+        let r = rice("\u{2}    1234LG \r\n").unwrap().unwrap();
+        assert_eq!(r.status, ScaleStatus::Stable);
+        assert_eq!(r.gross_net, Some(GrossNet::Gross));
+        assert_eq!(r.stable_weight(), Some(Weight::from_lb(1234.0)));
+    }
+
+    #[test]
+    fn motion_zero_and_range_marks_are_not_stable() {
+        let r = rice("\u{2}    1230LGM").unwrap().unwrap();
+        assert_eq!(r.status, ScaleStatus::Motion);
+        assert_eq!(r.weight, Some(Weight::from_lb(1230.0)));
+        assert_eq!(r.stable_weight(), None);
+        let z = rice("\u{2}       0KGZ").unwrap().unwrap();
+        assert_eq!(z.status, ScaleStatus::CenterOfZero);
+        let o = rice("\u{2} -------KGO").unwrap().unwrap();
+        assert_eq!(o.status, ScaleStatus::OutOfRange);
+        assert_eq!(o.weight, None);
+        let i = rice("\u{2}      12KGI").unwrap().unwrap();
+        assert_eq!(i.status, ScaleStatus::Invalid);
+    }
+
+    #[test]
+    fn net_kilograms_negative_and_decimal_weights_are_read() {
+        let r = rice("\u{2}-   12.5KN ").unwrap().unwrap();
+        assert_eq!(r.gross_net, Some(GrossNet::Net));
+        assert_eq!(r.stable_weight(), Some(Weight::from_kg(-12.5)));
+    }
+
+    #[test]
+    fn a_line_without_stx_is_still_read() {
+        let r = rice("     560KG ").unwrap().unwrap();
+        assert_eq!(r.stable_weight(), Some(Weight::from_kg(560.0)));
+    }
+
+    #[test]
+    fn garbled_rice_lake_lines_are_errors_not_panics() {
+        for line in [
+            "",
+            "\u{2}",
+            "\u{2}    1234LG",
+            "\u{2}    1234LG  x",
+            "\u{2}    12a4LG ",
+            "\u{2}    1234XG ",
+            "\u{2}    1234LX ",
+            "\u{2}    1234LGQ",
+            "\u{2}*   1234LG ",
+            "\u{2}    ¼¼¼¼LG ",
+        ] {
+            assert!(rice(line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn tru_test_answers_give_stable_live_and_recorded_weights() {
+        let t = ScaleFormat::TruTest;
+        let r = t.parse("[ID982000123456789,WS412.5]\r").unwrap().unwrap();
+        assert_eq!(r.stable_weight(), Some(Weight::from_kg(412.5)));
+        let r = t.parse("[WL410.0]").unwrap().unwrap();
+        assert_eq!(r.status, ScaleStatus::Motion);
+        let r = t.parse("[WR399]").unwrap().unwrap();
+        assert_eq!(r.stable_weight(), Some(Weight::from_kg(399.0)));
+        assert_eq!(t.parse("[]").unwrap(), None);
+        assert_eq!(t.parse("[ID982000123456789]").unwrap(), None);
+    }
+
+    #[test]
+    fn garbled_tru_test_answers_are_errors() {
+        let t = ScaleFormat::TruTest;
+        assert!(t.parse("[WS41x2]").is_err());
+        assert!(t.parse("WS412").is_err());
+        assert!(t.parse("[WS").is_err());
+    }
+
+    #[test]
+    fn format_names_round_trip_and_unknown_names_are_refused() {
+        for (name, format) in ScaleFormat::ALL {
+            assert_eq!(ScaleFormat::from_name(Some(name)), Ok(format));
+            assert_eq!(format.name(), name);
+        }
+        assert_eq!(ScaleFormat::from_name(None), Ok(ScaleFormat::RiceLake));
+        assert!(ScaleFormat::from_name(Some("gallagher")).is_err());
+    }
+}
