@@ -1,1 +1,15 @@
-//! firmware-sim
+//! Simulators for the devices at a feedlot chute, speaking the real devices' byte formats, so
+//! the gateway can be tested, demonstrated and loaded without owning a chute.
+//!
+//! - [`devices`]: RFID reader and scale indicator line renderers.
+//! - [`chute`]: animals walking through a chute: tag read, scale motion, stable weight, empty.
+//! - [`herd`]: animals with valid EIDs and realistic weights, from a seed.
+//! - [`cable`]: a pseudo-terminal standing in for a serial cable (used by the demo).
+//! - [`demo`]: a demo yard driving a local gateway (and the pipeline when it is reachable).
+
+pub mod cable;
+pub mod chute;
+pub mod demo;
+pub mod devices;
+pub mod herd;
+pub mod port;

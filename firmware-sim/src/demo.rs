@@ -1,0 +1,134 @@
+//! The demo yard: simulated chute devices on virtual serial cables drive a real local gateway.
+//!
+//! Runs on embedded defaults. The gateway forwards to the Kafka-protocol broker at
+//! `DemoOptions::kafka_brokers` when one answers; otherwise every weighing waits in the
+//! gateway's durable outbox and the demo says what is missing and how to start it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use edge::config::{DeviceConfig, DeviceRole};
+use tokio_util::sync::CancellationToken;
+
+use crate::cable::VirtualCable;
+use crate::chute::{ChuteSetup, Pacing, run_chute};
+use crate::herd::arrivals;
+
+/// What the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Animals through the chute.
+    pub animals: usize,
+    /// Seed for the herd.
+    pub seed: u64,
+    /// The broker the gateway forwards to.
+    pub kafka_brokers: String,
+    /// Where the gateway keeps its outbox.
+    pub data_dir: PathBuf,
+    /// The yard's id.
+    pub feedlot_id: String,
+    /// Fast pacing (a fraction of a second an animal) instead of real time.
+    pub fast: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            animals: 20,
+            seed: 1,
+            kafka_brokers: "127.0.0.1:9092".into(),
+            data_dir: PathBuf::from(".data/demo-gateway"),
+            feedlot_id: "demo-yard".into(),
+            fast: false,
+        }
+    }
+}
+
+/// Whether something accepts TCP connections at `addr` (first of a comma-separated list).
+async fn reachable(addr: &str) -> bool {
+    let first = addr.split(',').next().unwrap_or(addr).trim().to_owned();
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            tokio::net::TcpStream::connect(first)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// Runs the demo until the chute is done and the outbox has drained (or, offline, until the
+/// chute is done), then shuts the gateway down.
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    let broker_up = reachable(&options.kafka_brokers).await;
+    if !broker_up {
+        println!(
+            "No Kafka-protocol broker at {}: the gateway will keep every weighing in its outbox \
+             ({}) and forward it when a broker appears.\n  To run the whole pipeline: \
+             bash scripts/services.sh, then run this demo again.",
+            options.kafka_brokers,
+            options.data_dir.display()
+        );
+    }
+    let reader_cable = VirtualCable::new().context("virtual RFID reader cable")?;
+    let scale_cable = VirtualCable::new().context("virtual scale cable")?;
+    let mut config = edge::Config {
+        feedlot_id: options.feedlot_id.clone(),
+        gateway_id: "demo-gateway".into(),
+        data_dir: options.data_dir.clone(),
+        devices: vec![
+            DeviceConfig::new("rfid-1", &reader_cable.port_path, DeviceRole::Rfid),
+            DeviceConfig::new("scale-1", &scale_cable.port_path, DeviceRole::Scale),
+        ],
+        ..edge::Config::default()
+    };
+    config.kafka.brokers = options.kafka_brokers.clone();
+    println!(
+        "Gateway reading RFID on {} and the scale on {}",
+        reader_cable.port_path.display(),
+        scale_cable.port_path.display()
+    );
+    let shutdown = CancellationToken::new();
+    let gateway = edge::Gateway::start(config, shutdown.clone()).await?;
+    // Let the gateway open its ports before the first animal walks in.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let herd = arrivals(options.animals, options.seed);
+    let setup = ChuteSetup {
+        pacing: if options.fast {
+            Pacing::fast()
+        } else {
+            Pacing::realistic()
+        },
+        ..ChuteSetup::default()
+    };
+    let mut reader = reader_cable.device_end()?;
+    let mut scale = scale_cable.device_end()?;
+    println!("Running {} head through the chute…", herd.len());
+    let sent = run_chute(&mut reader, &mut scale, &herd, setup).await?;
+    for w in &sent {
+        println!("  {}  {:>7.1} {:?}", w.eid, w.weight.value, w.weight.unit);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut depth = gateway.outbox_depth().await?;
+    if broker_up {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while depth > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            depth = gateway.outbox_depth().await?;
+        }
+    }
+    println!(
+        "{} weighings presented; {depth} event(s) still in the gateway outbox{}.",
+        sent.len(),
+        if broker_up {
+            ""
+        } else {
+            " waiting for a broker"
+        }
+    );
+    gateway.shutdown();
+    gateway.wait().await?;
+    Ok(())
+}

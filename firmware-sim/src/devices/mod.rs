@@ -1,0 +1,4 @@
+//! Renderers for the lines real devices send. Pure functions: bytes in, bytes out.
+
+pub mod rfid;
+pub mod scale;

@@ -1,0 +1,72 @@
+//! RFID stick/panel reader line formats (see `shared/reference/devices.md`).
+
+use chrono::{DateTime, Utc};
+use schemas::Eid;
+
+/// The line shape a simulated reader sends for each read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReaderFormat {
+    /// Allflex stick reader line mode: `LA 982 000001088420\r\n`.
+    #[default]
+    Allflex,
+    /// Just the 15 digits: `982000001088420\r\n`.
+    Plain,
+    /// STX, the 15 digits, then the reader's date and time: `\x02982000001088420 2026-11-25 07:15:02\r\n`.
+    StxDateTime,
+}
+
+/// The bytes a reader of `format` sends when it reads `eid` at `at` (the reader's clock).
+pub fn tag_line(format: ReaderFormat, eid: &Eid, at: DateTime<Utc>) -> Vec<u8> {
+    let line = match format {
+        ReaderFormat::Allflex => format!("LA {:03} {}", eid.country_code(), eid.national_id()),
+        ReaderFormat::Plain => eid.as_str().to_owned(),
+        ReaderFormat::StxDateTime => {
+            format!("\x02{} {}", eid.as_str(), at.format("%Y-%m-%d %H:%M:%S"))
+        }
+    };
+    format!("{line}\r\n").into_bytes()
+}
+
+/// The Allflex line for an industrial (non-animal) tag, which a gateway must refuse as an EID.
+pub fn industrial_tag_line(code: u16, id: u64) -> Vec<u8> {
+    format!("LR {code:04} {id:016}\r\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn eid() -> Eid {
+        Eid::parse("982000001088420").unwrap()
+    }
+
+    #[test]
+    fn allflex_line_mode_matches_the_documented_example_byte_for_byte() {
+        assert_eq!(
+            tag_line(ReaderFormat::Allflex, &eid(), Utc::now()),
+            b"LA 982 000001088420\r\n"
+        );
+    }
+
+    #[test]
+    fn industrial_tags_render_like_the_documented_example() {
+        assert_eq!(
+            industrial_tag_line(6, 18514243),
+            b"LR 0006 0000000018514243\r\n"
+        );
+    }
+
+    #[test]
+    fn plain_and_dated_lines_carry_the_fifteen_digits() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 7, 15, 2).unwrap();
+        assert_eq!(
+            tag_line(ReaderFormat::Plain, &eid(), at),
+            b"982000001088420\r\n"
+        );
+        assert_eq!(
+            tag_line(ReaderFormat::StxDateTime, &eid(), at),
+            b"\x02982000001088420 2026-11-25 07:15:02\r\n"
+        );
+    }
+}

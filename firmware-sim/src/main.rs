@@ -1,0 +1,145 @@
+//! `firmware-sim`: simulated chute devices and the demo yard.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
+use firmware_sim::demo::{self, DemoOptions};
+use firmware_sim::devices::rfid::ReaderFormat;
+use firmware_sim::herd::arrivals;
+use firmware_sim::port::open_port;
+use schemas::WeightUnit;
+
+#[derive(Parser)]
+#[command(version, about = "Simulated feedlot devices and the demo yard")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Unit {
+    Kg,
+    Lb,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the demo yard: a simulated chute driving a local gateway (and the pipeline when a
+    /// broker is reachable).
+    Demo {
+        /// Head through the chute.
+        #[arg(long, default_value_t = 20)]
+        animals: usize,
+        /// Herd seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Kafka-protocol broker for the gateway.
+        #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+        kafka_brokers: String,
+        /// A fraction of a second per animal instead of real time.
+        #[arg(long)]
+        fast: bool,
+    },
+    /// Pass simulated animals through a chute whose reader and scale are on serial ports.
+    Chute {
+        /// The RFID reader's serial port (device side).
+        #[arg(long)]
+        reader: PathBuf,
+        /// The scale indicator's serial port (device side).
+        #[arg(long)]
+        scale: PathBuf,
+        /// Head through the chute.
+        #[arg(long, default_value_t = 10)]
+        animals: usize,
+        /// Herd seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Indicator unit.
+        #[arg(long, value_enum, default_value_t = Unit::Lb)]
+        unit: Unit,
+        /// Reader line format.
+        #[arg(long, value_enum, default_value_t = ReaderFormat::Allflex)]
+        reader_format: ReaderFormat,
+        /// A fraction of a second per animal instead of real time.
+        #[arg(long)]
+        fast: bool,
+        /// Serial speed.
+        #[arg(long, default_value_t = 9600)]
+        baud_rate: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                "warn,rdkafka=off,librdkafka=off,edge=info,firmware_sim=info".into()
+            }),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Demo {
+            animals,
+            seed,
+            kafka_brokers,
+            fast,
+        } => {
+            demo::run(DemoOptions {
+                animals,
+                seed,
+                kafka_brokers,
+                fast,
+                ..DemoOptions::default()
+            })
+            .await
+        }
+        Command::Chute {
+            reader,
+            scale,
+            animals,
+            seed,
+            unit,
+            reader_format,
+            fast,
+            baud_rate,
+        } => {
+            let mut reader_port = open_port(&reader, baud_rate)
+                .with_context(|| format!("open {}", reader.display()))?;
+            let mut scale_port = open_port(&scale, baud_rate)
+                .with_context(|| format!("open {}", scale.display()))?;
+            let setup = ChuteSetup {
+                reader_format,
+                unit: match unit {
+                    Unit::Kg => WeightUnit::Kg,
+                    Unit::Lb => WeightUnit::Lb,
+                },
+                graduation: match unit {
+                    Unit::Kg => 0.5,
+                    Unit::Lb => 1.0,
+                },
+                pacing: if fast {
+                    Pacing::fast()
+                } else {
+                    Pacing::realistic()
+                },
+            };
+            let sent = run_chute(
+                &mut reader_port,
+                &mut scale_port,
+                &arrivals(animals, seed),
+                setup,
+            )
+            .await?;
+            for w in sent {
+                println!(
+                    "{} {} {:?} stable at {}",
+                    w.eid, w.weight.value, w.weight.unit, w.stable_sent_at
+                );
+            }
+            Ok(())
+        }
+    }
+}
