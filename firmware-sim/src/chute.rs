@@ -242,7 +242,7 @@ mod tests {
         let scale = String::from_utf8(scale).unwrap();
         let statuses: String = scale
             .lines()
-            .map(|l| l.chars().nth(10).unwrap_or('?'))
+            .map(|l| l.chars().nth(11).unwrap_or('?'))
             .collect();
         // Per animal: 5 motion, 4 stable, 1 leaving motion, 4 zero.
         assert_eq!(statuses, "MMMMM    MZZZZ".repeat(2));

@@ -80,7 +80,7 @@ mod tests {
     fn kilograms_negative_net_and_zero_render_in_seven_columns() {
         assert_eq!(
             rice_lake_line(Weight::from_kg(412.5), GrossNet::Net, Indication::Stable),
-            b"\x02  412.5KN \r\n"
+            b"\x02   412.5KN \r\n"
         );
         assert_eq!(
             rice_lake_line(Weight::from_kg(-3.0), GrossNet::Gross, Indication::Motion),
