@@ -5,7 +5,8 @@
 //! await every delivery report, then remove exactly the acknowledged entries. Entries that
 //! failed stay, in order, and are sent again after a back-off; with no broker reachable a round
 //! fails after `message.timeout.ms` and the loop keeps retrying, while capture keeps appending.
-//! An empty outbox waits for the writer's commit notification. On shutdown the round in flight
+//! An empty outbox waits for the writer's commit notification. After a failed round the
+//! producer is replaced by a fresh one (see `Forwarder::replace_producer`). On shutdown the round in flight
 //! gets a grace period for its reports; anything unacknowledged is sent on the next start.
 
 mod producer;
@@ -14,8 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
+use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +43,7 @@ struct Round {
 /// Drains the outbox to Kafka.
 pub struct Forwarder {
     outbox: Arc<Outbox>,
+    client_config: ClientConfig,
     producer: FutureProducer,
     topic: String,
     batch_size: usize,
@@ -57,9 +60,11 @@ impl Forwarder {
         outbox: Arc<Outbox>,
         appended: Arc<Notify>,
     ) -> Result<Self, KafkaError> {
-        let producer: FutureProducer = client_config(kafka, gateway_id).create()?;
+        let client_config = client_config(kafka, gateway_id);
+        let producer: FutureProducer = client_config.create()?;
         Ok(Self {
             outbox,
+            client_config,
             producer,
             topic: kafka.topic.clone(),
             batch_size: kafka.batch_size,
@@ -110,7 +115,26 @@ impl Forwarder {
                     error = round.first_error.as_deref().unwrap_or_default(),
                     "Kafka did not acknowledge every event; they stay in the outbox and are retried"
                 );
+                self.replace_producer();
                 self.pause(&shutdown).await;
+            }
+        }
+    }
+
+    /// After a failed round the producer is replaced by a fresh one (a new producer id).
+    /// Messages that timed out make librdkafka bump the idempotent producer's epoch, and some
+    /// brokers mishandle the bumped epoch after a restart (tansu 0.6 stops accepting produce
+    /// requests); a producer that hit a fatal idempotence error fails every later send. The
+    /// failed entries are still in the outbox and go out through the new producer: at least
+    /// once, as always.
+    fn replace_producer(&mut self) {
+        if let Some((code, reason)) = self.producer.client().fatal_error() {
+            tracing::warn!(?code, reason, "Kafka producer hit a fatal error");
+        }
+        match self.client_config.create::<FutureProducer>() {
+            Ok(producer) => self.producer = producer,
+            Err(error) => {
+                tracing::error!(%error, "cannot recreate the Kafka producer; keeping the old one");
             }
         }
     }

@@ -75,7 +75,7 @@ impl DeviceReader {
                 Ok(Some(reading)) => reading,
                 Ok(None) => continue,
                 Err((error, line)) => {
-                    tracing::warn!(device = %self.device_id, %error, line, "unreadable device line");
+                    tracing::warn!(device = %self.device_id, %error, line, "device line not accepted");
                     continue;
                 }
             };

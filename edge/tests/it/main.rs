@@ -1,0 +1,7 @@
+//! Integration tests against real services: socat pseudo-terminals stand in for the chute's
+//! serial cables and a tansu broker per test stands in for Kafka (see `testkit`).
+
+mod support;
+
+mod chute_to_kafka;
+mod offline;
