@@ -1,4 +1,8 @@
 //! A simulated chute on pseudo-terminals, a gateway config for it, and a Kafka reader.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: any failure here should fail the test"
+)]
 
 use std::time::Duration;
 
