@@ -294,11 +294,6 @@ impl Config {
         self.data_dir.join("outbox.redb")
     }
 
-    /// Serializes back to TOML (without comments).
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
-    }
-
     /// Checks every field the gateway depends on; the error names the first bad field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, value) in [

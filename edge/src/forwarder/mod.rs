@@ -9,6 +9,7 @@
 //! producer is replaced by a fresh one (see `Forwarder::replace_producer`). On shutdown the round in flight
 //! gets a grace period for its reports; anything unacknowledged is sent on the next start.
 
+mod context;
 mod producer;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+pub use context::ForwarderContext;
 pub use producer::{GUARANTEES, client_config};
 
 use crate::backoff::Backoff;
@@ -44,7 +46,7 @@ struct Round {
 pub struct Forwarder {
     outbox: Arc<Outbox>,
     client_config: ClientConfig,
-    producer: FutureProducer,
+    producer: FutureProducer<ForwarderContext>,
     topic: String,
     batch_size: usize,
     backoff: Backoff,
@@ -61,7 +63,7 @@ impl Forwarder {
         appended: Arc<Notify>,
     ) -> Result<Self, KafkaError> {
         let client_config = client_config(kafka, gateway_id);
-        let producer: FutureProducer = client_config.create()?;
+        let producer = client_config.create_with_context(ForwarderContext)?;
         Ok(Self {
             outbox,
             client_config,
@@ -131,7 +133,7 @@ impl Forwarder {
         if let Some((code, reason)) = self.producer.client().fatal_error() {
             tracing::warn!(?code, reason, "Kafka producer hit a fatal error");
         }
-        match self.client_config.create::<FutureProducer>() {
+        match self.client_config.create_with_context(ForwarderContext) {
             Ok(producer) => self.producer = producer,
             Err(error) => {
                 tracing::error!(%error, "cannot recreate the Kafka producer; keeping the old one");
