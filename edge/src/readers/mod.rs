@@ -1,6 +1,6 @@
 //! Serial device readers: framing bytes into lines, parsing lines into readings.
 //!
-//! - [`line`]: bytes to lines (CR/LF/STX/ETX framing, bad UTF-8 reported, never fatal).
+//! - [`line`](mod@line): bytes to lines (CR/LF/STX/ETX framing, bad UTF-8 reported, never fatal).
 //! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
 //! - [`scale`]: scale indicator formats.
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
