@@ -19,7 +19,13 @@ async fn events_captured_before_the_broker_started_arrive_once_it_is_up() {
     let topic = testkit::unique_name("edge_late_broker");
     let data = tempfile::tempdir().unwrap();
     let mut chute = Chute::new().await;
-    let gateway = support::start(support::config(&chute, data.path(), &bootstrap, &topic)).await;
+    let gateway = support::start(support::offline_config(
+        &chute,
+        data.path(),
+        &bootstrap,
+        &topic,
+    ))
+    .await;
 
     chute.idle().await;
     chute.pass(HERD[0]).await;
@@ -52,7 +58,7 @@ async fn a_broker_outage_mid_stream_loses_no_event() {
     broker.create_topic(&topic, 1).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut chute = Chute::new().await;
-    let gateway = support::start(support::config(
+    let gateway = support::start(support::offline_config(
         &chute,
         data.path(),
         &broker.bootstrap,
@@ -95,7 +101,7 @@ async fn a_restarted_gateway_forwards_what_it_captured_before_it_stopped() {
     let topic = testkit::unique_name("edge_gateway_restart");
     let data = tempfile::tempdir().unwrap();
     let mut chute = Chute::new().await;
-    let config = support::config(&chute, data.path(), &bootstrap, &topic);
+    let config = support::offline_config(&chute, data.path(), &bootstrap, &topic);
 
     let gateway = support::start(config.clone()).await;
     chute.idle().await;

@@ -122,7 +122,7 @@ impl Chute {
 }
 
 /// A gateway config for `chute`, with its outbox in `data_dir`, sending to `bootstrap`/`topic`,
-/// retrying quickly.
+/// backing off briefly between failed rounds.
 pub fn config(chute: &Chute, data_dir: &std::path::Path, bootstrap: &str, topic: &str) -> Config {
     let mut config = Config {
         feedlot_id: "yard-test".into(),
@@ -133,9 +133,20 @@ pub fn config(chute: &Chute, data_dir: &std::path::Path, bootstrap: &str, topic:
     };
     config.kafka.brokers = bootstrap.into();
     config.kafka.topic = topic.into();
-    config.kafka.message_timeout_ms = 3000;
     config.kafka.retry_backoff_initial_ms = 100;
     config.kafka.retry_backoff_max_ms = 1000;
+    config
+}
+
+/// Like [`config`], with sends timing out after 3 s so outages are noticed quickly.
+pub fn offline_config(
+    chute: &Chute,
+    data_dir: &std::path::Path,
+    bootstrap: &str,
+    topic: &str,
+) -> Config {
+    let mut config = config(chute, data_dir, bootstrap, topic);
+    config.kafka.message_timeout_ms = 3000;
     config
 }
 
