@@ -1,1 +1,54 @@
-//! ingest
+//! The cloud pipeline: consumes feedlot events from Kafka, stores each once in ClickHouse, and
+//! serves pages and a JSON API over them.
+//!
+//! ```text
+//! Kafka ─▶ consumer (batch, decode) ─▶ sink (ClickHouse insert) ─▶ commit offsets
+//!                                   └▶ dead letters (undecodable, with the reason)
+//! ClickHouse ─▶ queries ─▶ web (pages, /api)
+//! ```
+//!
+//! Offsets are committed only after ClickHouse accepted the batch; tables deduplicate by
+//! `event_id` (see `docs/clickhouse.md`), so redelivery never double counts.
+
+pub mod config;
+pub mod consumer;
+pub mod error;
+pub mod queries;
+pub mod schema;
+pub mod sink;
+pub mod topics;
+pub mod web;
+
+pub use config::Config;
+pub use error::Error;
+
+use tokio_util::sync::CancellationToken;
+
+/// Runs the pipeline until `shutdown` is cancelled: creates the topics and the ClickHouse
+/// schema, then consumes and serves the web pages side by side.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
+    topics::ensure_topics(&config.kafka).await?;
+    let client = sink::client(&config.clickhouse);
+    schema::migrate(&client, &config.clickhouse.database).await?;
+    let listener = tokio::net::TcpListener::bind(&config.web.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.web.listen.clone(),
+            source,
+        })?;
+    tracing::info!(addr = %config.web.listen, "web pages listening");
+    let app = web::app(web::AppState::new(
+        client.clone().with_database(&config.clickhouse.database),
+    ));
+    let stop = shutdown.clone();
+    let web = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    let consumed = consumer::run(&config, client, shutdown.clone()).await;
+    shutdown.cancel();
+    let served = web.await.map_err(|e| Error::Task(e.to_string()))?;
+    consumed?;
+    served.map_err(Error::Serve)
+}

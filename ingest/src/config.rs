@@ -1,0 +1,261 @@
+//! The pipeline's configuration: a TOML file (all fields optional) plus environment overrides.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The commented example configuration, printed by `ingest print-config`.
+pub const EXAMPLE_TOML: &str = include_str!("../ingest.example.toml");
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A field has a value that cannot work.
+    #[error("invalid config field `{field}`: {reason}")]
+    Invalid {
+        /// The field's path, e.g. `batch.max_rows`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything `ingest` needs; every field has a local default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the events come from.
+    pub kafka: KafkaConfig,
+    /// Where they are stored.
+    pub clickhouse: ClickHouseConfig,
+    /// How many events go into one ClickHouse insert.
+    pub batch: BatchConfig,
+    /// The web pages and API.
+    pub web: WebConfig,
+}
+
+/// Kafka consumer settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap brokers, comma-separated `host:port`. Env: `INGEST_KAFKA_BROKERS`.
+    pub brokers: String,
+    /// The events topic, e.g. `feedlot.events.v1`.
+    pub topic: String,
+    /// Where undecodable messages go, with the reason in a header.
+    pub dead_letter_topic: String,
+    /// Consumer group; every `ingest` replica uses the same one to share partitions.
+    pub group_id: String,
+    /// Partitions for the topics when `ingest` creates them.
+    pub partitions: i32,
+}
+
+/// ClickHouse connection settings.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClickHouseConfig {
+    /// HTTP URL, e.g. `http://127.0.0.1:8123`. Env: `INGEST_CLICKHOUSE_URL`.
+    pub url: String,
+    /// Database (created if missing). Env: `INGEST_CLICKHOUSE_DATABASE`.
+    pub database: String,
+    /// User name.
+    pub user: String,
+    /// Password. Env: `INGEST_CLICKHOUSE_PASSWORD`. Never printed.
+    pub password: String,
+}
+
+impl fmt::Debug for ClickHouseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClickHouseConfig")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .finish()
+    }
+}
+
+/// Batch bounds: an insert happens when either is reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Most events in one insert.
+    pub max_rows: usize,
+    /// Longest an event waits for its batch to fill, ms.
+    pub max_wait_ms: u64,
+    /// First retry delay when ClickHouse refuses or is down, ms (doubles up to `retry_max_ms`).
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, ms.
+    pub retry_max_ms: u64,
+}
+
+/// Web server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Listen address, e.g. `127.0.0.1:8080`. Env: `INGEST_WEB_LISTEN`.
+    pub listen: String,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            topic: "feedlot.events.v1".into(),
+            dead_letter_topic: "feedlot.events.dlq.v1".into(),
+            group_id: "feedlot-ingest".into(),
+            partitions: 6,
+        }
+    }
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "feedlot".into(),
+            user: "default".into(),
+            password: String::new(),
+        }
+    }
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_rows: 10_000,
+            max_wait_ms: 500,
+            retry_initial_ms: 200,
+            retry_max_ms: 10_000,
+        }
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML (missing fields take defaults; unknown fields are an error).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Loads `path` (or the defaults), applies the environment, and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Self::from_toml(&text)?
+            }
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok());
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Overrides fields from `INGEST_*` variables looked up with `lookup`; empty values are ignored.
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("INGEST_KAFKA_BROKERS") {
+            self.kafka.brokers = v;
+        }
+        if let Some(v) = get("INGEST_CLICKHOUSE_URL") {
+            self.clickhouse.url = v;
+        }
+        if let Some(v) = get("INGEST_CLICKHOUSE_DATABASE") {
+            self.clickhouse.database = v;
+        }
+        if let Some(v) = get("INGEST_CLICKHOUSE_PASSWORD") {
+            self.clickhouse.password = v;
+        }
+        if let Some(v) = get("INGEST_WEB_LISTEN") {
+            self.web.listen = v;
+        }
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if self.batch.max_rows == 0 {
+            return invalid("batch.max_rows", "must be at least 1");
+        }
+        if self.kafka.partitions < 1 {
+            return invalid("kafka.partitions", "must be at least 1");
+        }
+        let db = &self.clickhouse.database;
+        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return invalid("clickhouse.database", "letters, digits and _ only");
+        }
+        if self.kafka.topic == self.kafka.dead_letter_topic {
+            return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_validates() {
+        let config = Config::from_toml(EXAMPLE_TOML).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.kafka.topic, "feedlot.events.v1");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused_with_the_field_named() {
+        assert!(Config::from_toml("[kafka]\nbrokerz = \"x\"").is_err());
+        let mut config = Config::default();
+        config.clickhouse.database = "feedlot; DROP".into();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("clickhouse.database"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_win_and_passwords_are_not_printed() {
+        let mut config = Config::default();
+        config.apply_env(|name| match name {
+            "INGEST_KAFKA_BROKERS" => Some("b:1".into()),
+            "INGEST_CLICKHOUSE_PASSWORD" => Some("s3cret".into()),
+            _ => None,
+        });
+        assert_eq!(config.kafka.brokers, "b:1");
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+}

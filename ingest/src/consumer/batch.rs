@@ -1,0 +1,43 @@
+//! Collecting a batch: up to `max_rows` messages, or what arrived within `max_wait` of the first.
+
+use std::time::Duration;
+
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
+use tokio_util::sync::CancellationToken;
+
+/// Waits for a first message (or shutdown), then gathers more until the batch is full or
+/// `max_wait` has passed since the first. Receive errors are logged; the broker being away is
+/// not fatal.
+pub async fn next_batch(
+    consumer: &StreamConsumer,
+    max_rows: usize,
+    max_wait: Duration,
+    shutdown: &CancellationToken,
+) -> Vec<OwnedMessage> {
+    let mut batch = Vec::new();
+    let mut deadline = None;
+    while batch.len() < max_rows {
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = timeout => break,
+            received = consumer.recv() => match received {
+                Ok(message) => {
+                    batch.push(message.detach());
+                    deadline.get_or_insert_with(|| tokio::time::Instant::now() + max_wait);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "kafka receive error");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            },
+        }
+    }
+    batch
+}

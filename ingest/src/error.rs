@@ -1,0 +1,40 @@
+//! The pipeline's errors.
+
+/// What stopped the pipeline or a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A Kafka client could not be created or the broker refused an operation.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// ClickHouse refused a query or could not be reached.
+    #[error("clickhouse: {0}")]
+    ClickHouse(#[from] clickhouse::error::Error),
+    /// A migration failed.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// The migration's number.
+        version: u32,
+        /// The migration's name.
+        name: &'static str,
+        /// What ClickHouse said.
+        source: clickhouse::error::Error,
+    },
+    /// The web listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The web server failed.
+    #[error("web server: {0}")]
+    Serve(std::io::Error),
+    /// A background task panicked or was cancelled.
+    #[error("task failed: {0}")]
+    Task(String),
+}

@@ -1,0 +1,83 @@
+//! `ingest`: the Kafka → ClickHouse pipeline and its web pages.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ingest::Config;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Feedlot events from Kafka into ClickHouse, and the pages over them"
+)]
+struct Cli {
+    /// Config file (TOML); defaults apply without one. See `ingest print-config`.
+    #[arg(long, global = true, env = "INGEST_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create topics, migrate, consume and serve until Ctrl-C or SIGTERM.
+    Run,
+    /// Apply pending ClickHouse migrations and exit.
+    Migrate,
+    /// Print the commented example configuration.
+    PrintConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Command::PrintConfig = cli.command {
+        print!("{}", ingest::config::EXAMPLE_TOML);
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    match cli.command {
+        Command::Migrate => {
+            let client = ingest::sink::client(&config.clickhouse);
+            let applied = ingest::schema::migrate(&client, &config.clickhouse.database).await?;
+            println!("applied migrations: {applied:?}");
+        }
+        Command::Run => {
+            let shutdown = CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("stopping");
+                stop.cancel();
+            });
+            ingest::run(config, shutdown).await?;
+        }
+        Command::PrintConfig => {}
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

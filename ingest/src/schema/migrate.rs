@@ -1,0 +1,107 @@
+//! Applying migrations.
+
+use crate::Error;
+
+/// One migration: a number, a name and its SQL (statements separated by `;` at line ends).
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Applied in increasing order; never reused.
+    pub version: u32,
+    /// What it does.
+    pub name: &'static str,
+    /// The DDL.
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Append only: an applied migration is never edited.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "events",
+    sql: include_str!("../../migrations/0001_events.sql"),
+}];
+
+fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+    sql.split(";\n")
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().trim_end_matches(';').trim().is_empty())
+        .map(|s| s.trim().trim_end_matches(';').to_owned())
+}
+
+/// The versions recorded as applied in `database`.
+pub async fn applied_versions(
+    client: &clickhouse::Client,
+    database: &str,
+) -> Result<Vec<u32>, Error> {
+    Ok(client
+        .query(&format!(
+            "SELECT DISTINCT version FROM {database}.schema_migrations ORDER BY version"
+        ))
+        .fetch_all::<u32>()
+        .await?)
+}
+
+/// Creates `database` if needed and applies the migrations it has not recorded.
+pub async fn migrate(client: &clickhouse::Client, database: &str) -> Result<Vec<u32>, Error> {
+    client
+        .query(&format!("CREATE DATABASE IF NOT EXISTS {database}"))
+        .execute()
+        .await?;
+    client
+        .query(&format!(
+            "CREATE TABLE IF NOT EXISTS {database}.schema_migrations \
+             (version UInt32, name String, applied_at DateTime) \
+             ENGINE = ReplacingMergeTree ORDER BY version"
+        ))
+        .execute()
+        .await?;
+    let done = applied_versions(client, database).await?;
+    let db_client = client.clone().with_database(database);
+    let mut applied = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+        for statement in statements(m.sql) {
+            db_client
+                .query(&statement)
+                .execute()
+                .await
+                .map_err(|source| Error::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                })?;
+        }
+        client
+            .query(&format!(
+                "INSERT INTO {database}.schema_migrations (version, name, applied_at) VALUES (?, ?, now())"
+            ))
+            .bind(m.version)
+            .bind(m.name)
+            .execute()
+            .await?;
+        tracing::info!(version = m.version, name = m.name, "migration applied");
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_files_split_into_statements_without_comments() {
+        let parts: Vec<_> = statements(MIGRATIONS[0].sql).collect();
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].starts_with("CREATE TABLE IF NOT EXISTS weighings"));
+        assert!(!parts.iter().any(|p| p.contains("--") || p.ends_with(';')));
+    }
+
+    #[test]
+    fn migration_versions_increase() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
+}

@@ -1,0 +1,31 @@
+//! Errors as HTTP responses: a clear message for the user, details only in the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// A path or query value is invalid; the message names it.
+    #[error("{0}")]
+    BadRequest(String),
+    /// ClickHouse did not answer.
+    #[error("storage unavailable")]
+    Storage(#[from] clickhouse::error::Error),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+            Self::Storage(e) => {
+                tracing::error!(error = %e, "query failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage unavailable, try again",
+                )
+                    .into_response()
+            }
+        }
+    }
+}
