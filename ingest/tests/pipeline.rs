@@ -1,6 +1,7 @@
 //! The pipeline against a real tansu broker and a real ClickHouse: events land once each,
 //! bad messages go to the dead-letter topic, pages show what was stored.
 
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};

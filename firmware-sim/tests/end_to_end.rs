@@ -1,0 +1,252 @@
+//! The first reading, end to end, with every part real: simulated devices write their wire
+//! formats into socat pseudo-terminals, the gateway reads them with tokio-serial and forwards
+//! through its redb outbox to a tansu broker, `ingest` stores them in ClickHouse, and the page
+//! shows them.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use edge::config::{DeviceConfig, DeviceRole};
+use firmware_sim::chute::{ChuteSetup, Pacing, SentWeighing, run_chute};
+use firmware_sim::herd::{Animal, arrivals};
+use firmware_sim::port::open_port;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use schemas::{Envelope, Event};
+use tokio_util::sync::CancellationToken;
+
+/// Everything one test runs: broker, database, cables, gateway and pipeline.
+struct Yard {
+    feedlot_id: String,
+    broker: testkit::Tansu,
+    db: testkit::ClickHouseDb,
+    web: String,
+    reader: tokio_serial::SerialStream,
+    scale: tokio_serial::SerialStream,
+    gateway: edge::Gateway,
+    pipeline: tokio::task::JoinHandle<Result<(), ingest::Error>>,
+    shutdown: CancellationToken,
+    _cables: (testkit::PtyPair, testkit::PtyPair),
+    _data: tempfile::TempDir,
+}
+
+async fn yard(test: &str) -> Yard {
+    let feedlot_id = testkit::unique_name(test);
+    let broker = testkit::Tansu::start().await.unwrap();
+    let db = testkit::ClickHouseDb::create(test).await.unwrap();
+    let (reader_cable, scale_cable) = (
+        testkit::PtyPair::new().await.unwrap(),
+        testkit::PtyPair::new().await.unwrap(),
+    );
+    let data = tempfile::tempdir().unwrap();
+    let shutdown = CancellationToken::new();
+
+    let mut pipeline_config = ingest::Config::default();
+    pipeline_config.kafka.brokers = broker.bootstrap.clone();
+    pipeline_config.kafka.group_id = format!("{feedlot_id}-ingest");
+    pipeline_config.clickhouse.url = db.url.clone();
+    pipeline_config.clickhouse.database = db.database.clone();
+    pipeline_config.batch.max_wait_ms = 100;
+    pipeline_config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let web = format!("http://{}", pipeline_config.web.listen);
+    let pipeline = tokio::spawn(ingest::run(pipeline_config, shutdown.clone()));
+    // ingest creates the topic; let it before the gateway's first send.
+    let health = format!("{web}/healthz");
+    assert!(
+        testkit::wait_until(Duration::from_secs(30), || async {
+            reqwest::get(&health).await.is_ok()
+        })
+        .await
+    );
+
+    let mut gateway_config = edge::Config {
+        feedlot_id: feedlot_id.clone(),
+        gateway_id: "gw-e2e".into(),
+        data_dir: data.path().to_owned(),
+        devices: vec![
+            DeviceConfig::new("rfid-1", &reader_cable.host_end, DeviceRole::Rfid),
+            DeviceConfig::new("scale-1", &scale_cable.host_end, DeviceRole::Scale),
+        ],
+        ..edge::Config::default()
+    };
+    gateway_config.kafka.brokers = broker.bootstrap.clone();
+    gateway_config.kafka.message_timeout_ms = 5_000;
+    let gateway = edge::Gateway::start(gateway_config, shutdown.clone())
+        .await
+        .unwrap();
+    let reader = open_port(&reader_cable.device_end, 9600).unwrap();
+    let scale = open_port(&scale_cable.device_end, 9600).unwrap();
+    // Let the gateway open its ends of the cables.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Yard {
+        feedlot_id,
+        broker,
+        db,
+        web,
+        reader,
+        scale,
+        gateway,
+        pipeline,
+        shutdown,
+        _cables: (reader_cable, scale_cable),
+        _data: data,
+    }
+}
+
+impl Yard {
+    async fn chute(&mut self, animals: &[Animal]) -> Vec<SentWeighing> {
+        let setup = ChuteSetup {
+            pacing: Pacing::fast(),
+            ..ChuteSetup::default()
+        };
+        run_chute(&mut self.reader, &mut self.scale, animals, setup)
+            .await
+            .unwrap()
+    }
+
+    async fn stored(&self) -> Vec<StoredWeighing> {
+        self.db
+            .client()
+            .query("SELECT ?fields FROM weighings FINAL WHERE feedlot_id = ? ORDER BY eid")
+            .bind(&self.feedlot_id)
+            .fetch_all::<StoredWeighing>()
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Waits until `n` weighings are stored, then a little longer so a duplicate would show.
+    async fn wait_for_weighings(&self, n: usize) -> Vec<StoredWeighing> {
+        testkit::wait_until(Duration::from_secs(90), || async {
+            self.stored().await.len() >= n
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.stored().await
+    }
+
+    /// Every weighing envelope the gateway put on the topic, by event id.
+    async fn weighings_on_kafka(&self, n: usize) -> BTreeMap<String, Envelope> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.broker.bootstrap)
+            .set("group.id", format!("{}-audit", self.feedlot_id))
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .unwrap();
+        consumer.subscribe(&["feedlot.events.v1"]).unwrap();
+        let mut found = BTreeMap::new();
+        while found.len() < n {
+            let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let envelope = schemas::decode(m.payload().unwrap()).unwrap();
+            if let Event::Weighing(_) = envelope.event {
+                found.insert(envelope.event_id.to_string(), envelope);
+            }
+        }
+        found
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.gateway.wait().await.unwrap();
+        self.pipeline.await.unwrap().unwrap();
+    }
+}
+
+#[derive(Debug, clickhouse::Row, serde::Deserialize)]
+struct StoredWeighing {
+    #[serde(with = "clickhouse::serde::uuid")]
+    event_id: uuid::Uuid,
+    eid: String,
+    displayed_value: f64,
+    displayed_unit: String,
+    captured_at_ms: u64,
+}
+
+/// Asserts ClickHouse holds exactly one weighing per presented animal, with the presented
+/// weight, the capture time the gateway stamped, and a capture time inside the window in
+/// which the simulator showed that stable weight.
+async fn assert_exactly_once(yard: &Yard, sent: &[SentWeighing]) -> Vec<StoredWeighing> {
+    let stored = yard.wait_for_weighings(sent.len()).await;
+    assert_eq!(
+        stored.len(),
+        sent.len(),
+        "one row per animal, no duplicates: {stored:#?}"
+    );
+    let on_kafka = yard.weighings_on_kafka(sent.len()).await;
+    for s in sent {
+        let rows: Vec<_> = stored.iter().filter(|r| r.eid == s.eid.as_str()).collect();
+        assert_eq!(rows.len(), 1, "{} stored once", s.eid);
+        let row = rows[0];
+        assert_eq!(
+            (row.displayed_value, row.displayed_unit.as_str()),
+            (s.weight.value, "lb"),
+            "{}",
+            s.eid
+        );
+        let envelope = &on_kafka[&row.event_id.to_string()];
+        assert_eq!(
+            row.captured_at_ms,
+            envelope.captured_at.timestamp_millis() as u64,
+            "capture time kept to the ms"
+        );
+        let stable_ms = s.stable_sent_at.timestamp_millis() as u64;
+        assert!(
+            row.captured_at_ms + 50 >= stable_ms && row.captured_at_ms <= stable_ms + 5_000,
+            "{} captured at {} but shown stable at {stable_ms}",
+            s.eid,
+            row.captured_at_ms
+        );
+    }
+    stored
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chute_weighings_reach_clickhouse_and_the_page_once_each() {
+    let mut yard = yard("e2e_chute").await;
+    let herd = arrivals(8, 11);
+    let sent = yard.chute(&herd).await;
+    assert_eq!(sent.len(), 8);
+    let stored = assert_exactly_once(&yard, &sent).await;
+
+    for s in &sent {
+        let url = format!(
+            "{}/feedlots/{}/animals/{}",
+            yard.web, yard.feedlot_id, s.eid
+        );
+        let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(
+            page.contains(&format!("<span id=\"count\">1</span>")),
+            "{url}: {page}"
+        );
+        let row = stored.iter().find(|r| r.eid == s.eid.as_str()).unwrap();
+        assert!(
+            page.contains(&format!("data-captured-at-ms=\"{}\"", row.captured_at_ms)),
+            "{page}"
+        );
+        assert!(page.contains(&format!("{} lb", s.weight.value)), "{page}");
+    }
+    yard.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_restart_mid_stream_loses_and_duplicates_nothing() {
+    let mut yard = yard("e2e_broker_restart").await;
+    let herd = arrivals(10, 12);
+    let mut sent = yard.chute(&herd[..4]).await;
+    yard.broker.stop().await;
+    // Captured while the uplink is down: they wait in the gateway's outbox.
+    sent.extend(yard.chute(&herd[4..]).await);
+    assert!(
+        yard.gateway.outbox_depth().await.unwrap() >= 6,
+        "offline weighings are held in the outbox"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    yard.broker.restart().await.unwrap();
+    assert_exactly_once(&yard, &sent).await;
+    yard.stop().await;
+}
