@@ -220,7 +220,7 @@ async fn chute_weighings_reach_clickhouse_and_the_page_once_each() {
         );
         let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
         assert!(
-            page.contains(&format!("<span id=\"count\">1</span>")),
+            page.contains("<span id=\"count\">1</span>"),
             "{url}: {page}"
         );
         let row = stored.iter().find(|r| r.eid == s.eid.as_str()).unwrap();
