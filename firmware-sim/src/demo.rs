@@ -30,6 +30,12 @@ pub struct DemoOptions {
     pub feedlot_id: String,
     /// Fast pacing (a fraction of a second an animal) instead of real time.
     pub fast: bool,
+    /// ClickHouse for the pipeline (HTTP URL).
+    pub clickhouse_url: String,
+    /// Where the pipeline serves its pages.
+    pub web_listen: String,
+    /// Stop once the weighings are stored instead of serving the pages until Ctrl-C.
+    pub exit_when_done: bool,
 }
 
 impl Default for DemoOptions {
@@ -41,8 +47,17 @@ impl Default for DemoOptions {
             data_dir: PathBuf::from(".data/demo-gateway"),
             feedlot_id: "demo-yard".into(),
             fast: false,
+            clickhouse_url: "http://127.0.0.1:8123".into(),
+            web_listen: "127.0.0.1:8080".into(),
+            exit_when_done: false,
         }
     }
+}
+
+/// `host:port` of an `http://host:port/...` URL.
+fn http_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
 }
 
 /// Whether something accepts TCP connections at `addr` (first of a comma-separated list).
@@ -62,6 +77,28 @@ async fn reachable(addr: &str) -> bool {
 /// chute is done), then shuts the gateway down.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let broker_up = reachable(&options.kafka_brokers).await;
+    let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let shutdown = CancellationToken::new();
+    let pipeline = if broker_up && clickhouse_up {
+        let mut config = ingest::Config::default();
+        config.kafka.brokers = options.kafka_brokers.clone();
+        config.clickhouse.url = options.clickhouse_url.clone();
+        config.web.listen = options.web_listen.clone();
+        println!(
+            "Pipeline: Kafka at {} → ClickHouse at {}",
+            options.kafka_brokers, options.clickhouse_url
+        );
+        Some(tokio::spawn(ingest::run(config, shutdown.clone())))
+    } else {
+        if broker_up {
+            println!(
+                "No ClickHouse at {}: weighings reach Kafka but are not stored or shown.\n  \
+                 To run the whole pipeline: bash scripts/services.sh, then run this demo again.",
+                options.clickhouse_url
+            );
+        }
+        None
+    };
     if !broker_up {
         println!(
             "No Kafka-protocol broker at {}: the gateway will keep every weighing in its outbox \
@@ -89,7 +126,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         reader_cable.port_path.display(),
         scale_cable.port_path.display()
     );
-    let shutdown = CancellationToken::new();
     let gateway = edge::Gateway::start(config, shutdown.clone()).await?;
     // Let the gateway open its ports before the first animal walks in.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -128,7 +164,26 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             " waiting for a broker"
         }
     );
-    gateway.shutdown();
+    if let Some(pipeline) = pipeline {
+        let first = sent.first().map(|w| w.eid.to_string()).unwrap_or_default();
+        println!(
+            "Pages: http://{}/feedlots/{}/animals/{first} (JSON under /api/…)",
+            options.web_listen, options.feedlot_id
+        );
+        if !options.exit_when_done {
+            println!("Serving the pages; press Ctrl-C to stop.");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = shutdown.cancelled() => {}
+            }
+        } else {
+            // Give the pipeline a batch window to store the last events.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        shutdown.cancel();
+        pipeline.await??;
+    }
+    shutdown.cancel();
     gateway.wait().await?;
     Ok(())
 }

@@ -41,6 +41,19 @@ enum Command {
         /// A fraction of a second per animal instead of real time.
         #[arg(long)]
         fast: bool,
+        /// ClickHouse HTTP URL for the pipeline.
+        #[arg(
+            long,
+            env = "INGEST_CLICKHOUSE_URL",
+            default_value = "http://127.0.0.1:8123"
+        )]
+        clickhouse_url: String,
+        /// Where the pipeline serves its pages.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        web_listen: String,
+        /// Exit once the weighings are stored instead of serving the pages until Ctrl-C.
+        #[arg(long)]
+        exit_when_done: bool,
     },
     /// Pass simulated animals through a chute whose reader and scale are on serial ports.
     Chute {
@@ -75,9 +88,8 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                "warn,rdkafka=off,librdkafka=off,edge=info,firmware_sim=info".into()
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,rdkafka=off,librdkafka=off,firmware_sim=info".into()),
         )
         .init();
     match Cli::parse().command {
@@ -86,12 +98,18 @@ async fn main() -> anyhow::Result<()> {
             seed,
             kafka_brokers,
             fast,
+            clickhouse_url,
+            web_listen,
+            exit_when_done,
         } => {
             demo::run(DemoOptions {
                 animals,
                 seed,
                 kafka_brokers,
                 fast,
+                clickhouse_url,
+                web_listen,
+                exit_when_done,
                 ..DemoOptions::default()
             })
             .await
