@@ -13,9 +13,12 @@ if (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null; then
 else
   mkdir -p .data/tansu
   # tansu resolves the SQLite path relative to its working directory.
-  (cd .data/tansu && nohup tansu broker --listener-url "tcp://127.0.0.1:$PORT" \
-    --advertised-listener-url "tcp://127.0.0.1:$PORT" --storage-engine "sqlite://tansu.db" \
-    > broker.log 2>&1 & echo $! > pid)
+  (cd .data/tansu && {
+    nohup tansu broker --listener-url "tcp://127.0.0.1:$PORT" \
+      --advertised-listener-url "tcp://127.0.0.1:$PORT" --storage-engine "sqlite://tansu.db" \
+      > broker.log 2>&1 &
+    echo $! > pid
+  })
   for _ in $(seq 1 40); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.25; done
   echo "tansu answers on 127.0.0.1:$PORT (data in .data/tansu)"
 fi
