@@ -5,8 +5,10 @@
 //! - [`chute`]: animals walking through a chute: tag read, scale motion, stable weight, empty.
 //! - [`herd`]: animals with valid EIDs and realistic weights, from a seed.
 //! - [`cable`]: a pseudo-terminal standing in for a serial cable (used by the demo).
+//! - [`bench`]: the benchmark harness (ours vs a bare-library baseline, same run).
 //! - [`demo`]: a demo yard driving a local gateway (and the pipeline when it is reachable).
 
+pub mod bench;
 pub mod cable;
 pub mod chute;
 pub mod demo;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use firmware_sim::bench;
 use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
 use firmware_sim::demo::{self, DemoOptions};
 use firmware_sim::devices::rfid::ReaderFormat;
@@ -55,6 +56,22 @@ enum Command {
         #[arg(long)]
         exit_when_done: bool,
     },
+    /// Benchmarks: each part against a bare-library baseline in the same run (docs/benchmarks.md).
+    Bench {
+        /// Only this pair: outbox, forwarder or ingest.
+        #[arg(long)]
+        only: Option<String>,
+        #[command(flatten)]
+        options: BenchArgs,
+    },
+    /// One benchmark case in this process (used by `bench`; prints one JSON line).
+    #[command(hide = true)]
+    BenchCase {
+        /// The case, e.g. `outbox.gateway`.
+        case: String,
+        #[command(flatten)]
+        options: BenchArgs,
+    },
     /// Pass simulated animals through a chute whose reader and scale are on serial ports.
     Chute {
         /// The RFID reader's serial port (device side).
@@ -82,6 +99,42 @@ enum Command {
         #[arg(long, default_value_t = 9600)]
         baud_rate: u32,
     },
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Events per case.
+    #[arg(long, default_value_t = 20_000)]
+    events: usize,
+    /// Kafka-protocol broker.
+    #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    kafka_brokers: String,
+    /// ClickHouse HTTP URL.
+    #[arg(
+        long,
+        env = "INGEST_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123"
+    )]
+    clickhouse_url: String,
+}
+
+impl BenchArgs {
+    fn options(self) -> bench::CaseOptions {
+        bench::CaseOptions {
+            events: self.events,
+            kafka_brokers: self.kafka_brokers,
+            clickhouse_url: self.clickhouse_url,
+        }
+    }
+}
+
+/// Peak RSS of this process or of any child it waited for (e.g. `clickhouse-client`), KiB.
+fn peak_rss_with_children_kib() -> u64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let children = getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u.max_rss())
+        .unwrap_or(0);
+    bench::peak_rss_kib().max(u64::try_from(children).unwrap_or(0))
 }
 
 #[tokio::main]
@@ -113,6 +166,15 @@ async fn main() -> anyhow::Result<()> {
                 ..DemoOptions::default()
             })
             .await
+        }
+        Command::Bench { only, options } => bench::run_pairs(only.as_deref(), &options.options()),
+        Command::BenchCase { case, options } => {
+            let (events, seconds) = bench::run_case(&case, &options.options()).await?;
+            println!(
+                "{}",
+                serde_json::json!({"case": case, "events": events, "seconds": seconds, "peak_rss_kib": peak_rss_with_children_kib()})
+            );
+            Ok(())
         }
         Command::Chute {
             reader,

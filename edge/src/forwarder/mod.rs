@@ -10,7 +10,7 @@
 //! gets a grace period for its reports; anything unacknowledged is sent on the next start.
 
 mod context;
-mod producer;
+pub mod producer;
 
 use std::sync::Arc;
 use std::time::Duration;

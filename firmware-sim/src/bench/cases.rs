@@ -1,0 +1,294 @@
+//! The measured cases. Each returns (events processed, seconds) for the part it times.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use edge::outbox::{Outbox, OutboxRecord, OutboxWriter};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::data::weighings;
+
+/// Concurrent capture tasks in the outbox case (readers and API requests appending at once).
+const CAPTURE_TASKS: usize = 64;
+
+/// What every case needs.
+#[derive(Debug, Clone)]
+pub struct CaseOptions {
+    /// Events per case.
+    pub events: usize,
+    /// Kafka-protocol broker.
+    pub kafka_brokers: String,
+    /// ClickHouse HTTP URL (the native port for `clickhouse-client` is `CLICKHOUSE_TCP_PORT`,
+    /// default 9000).
+    pub clickhouse_url: String,
+}
+
+fn unique(prefix: &str) -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("{prefix}_{}", &id[id.len() - 12..])
+}
+
+fn records(n: usize) -> Vec<OutboxRecord> {
+    weighings(n, "bench-yard")
+        .iter()
+        .map(OutboxRecord::from_envelope)
+        .collect()
+}
+
+/// Runs one case by name.
+pub async fn run_case(case: &str, o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    match case {
+        "outbox.gateway" => outbox_gateway(o.events).await,
+        "outbox.redb_raw" => outbox_redb_raw(o.events),
+        "forwarder.gateway" => forwarder_gateway(o).await,
+        "forwarder.rdkafka_raw" => forwarder_rdkafka_raw(o).await,
+        "ingest.pipeline" => ingest_pipeline(o).await,
+        "ingest.clickhouse_client" => ingest_clickhouse_client(o).await,
+        other => bail!("unknown bench case {other}"),
+    }
+}
+
+async fn outbox_gateway(n: usize) -> anyhow::Result<(u64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.redb"))?);
+    let (writer, _task) = OutboxWriter::spawn(outbox.clone(), Arc::new(Notify::new()));
+    let all = records(n);
+    let per_task = n.div_ceil(CAPTURE_TASKS).max(1);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in all.chunks(per_task) {
+        let (writer, chunk) = (writer.clone(), chunk.to_vec());
+        tasks.spawn(async move {
+            for record in chunk {
+                writer.append(vec![record]).await?;
+            }
+            Ok::<_, edge::outbox::OutboxError>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    anyhow::ensure!(outbox.depth()? == n as u64, "outbox holds every record");
+    Ok((n as u64, seconds))
+}
+
+fn outbox_redb_raw(n: usize) -> anyhow::Result<(u64, f64)> {
+    const TABLE: redb::TableDefinition<u64, (u64, &str, &[u8])> = redb::TableDefinition::new("raw");
+    let dir = tempfile::tempdir()?;
+    let db = redb::Database::create(dir.path().join("raw.redb"))?;
+    let all = records(n);
+    let start = Instant::now();
+    let mut seq = 0u64;
+    for chunk in all.chunks(CAPTURE_TASKS) {
+        let txn = db.begin_write()?;
+        {
+            let mut table = txn.open_table(TABLE)?;
+            for r in chunk {
+                table.insert(
+                    seq,
+                    (r.enqueued_at_ms, r.key.as_str(), r.payload.as_slice()),
+                )?;
+                seq += 1;
+            }
+        }
+        txn.commit()?;
+    }
+    Ok((n as u64, start.elapsed().as_secs_f64()))
+}
+
+async fn bench_topic(o: &CaseOptions, name: &str) -> anyhow::Result<ingest::config::KafkaConfig> {
+    let kafka = ingest::config::KafkaConfig {
+        brokers: o.kafka_brokers.clone(),
+        topic: unique(name),
+        dead_letter_topic: unique(&format!("{name}_dlq")),
+        partitions: 1,
+        ..Default::default()
+    };
+    ingest::topics::ensure_topics(&kafka)
+        .await
+        .context("creating the bench topic (is a broker running? scripts/services.sh)")?;
+    Ok(kafka)
+}
+
+fn edge_kafka(o: &CaseOptions, topic: &str) -> edge::config::KafkaConfig {
+    edge::config::KafkaConfig {
+        brokers: o.kafka_brokers.clone(),
+        topic: topic.to_owned(),
+        ..Default::default()
+    }
+}
+
+async fn forwarder_gateway(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    let topic = bench_topic(o, "bench_forwarder").await?.topic;
+    let dir = tempfile::tempdir()?;
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.redb"))?);
+    for chunk in records(o.events).chunks(1000) {
+        outbox.append(chunk)?;
+    }
+    let forwarder = edge::forwarder::Forwarder::new(
+        &edge_kafka(o, &topic),
+        "bench",
+        outbox.clone(),
+        Arc::new(Notify::new()),
+    )?;
+    let shutdown = CancellationToken::new();
+    let start = Instant::now();
+    let task = tokio::spawn(forwarder.run(shutdown.clone()));
+    while outbox.depth()? > 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if start.elapsed() > Duration::from_secs(300) {
+            bail!("the forwarder did not drain the outbox in 300 s");
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    shutdown.cancel();
+    task.await?;
+    Ok((o.events as u64, seconds))
+}
+
+async fn forwarder_rdkafka_raw(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    let topic = bench_topic(o, "bench_raw_producer").await?.topic;
+    let producer: FutureProducer =
+        edge::forwarder::producer::client_config(&edge_kafka(o, &topic), "bench-raw").create()?;
+    let all = records(o.events);
+    let start = Instant::now();
+    let sends = all.iter().map(|r| {
+        producer.send(
+            FutureRecord::to(&topic).key(&r.key).payload(&r.payload),
+            Duration::from_secs(60),
+        )
+    });
+    for result in futures::future::join_all(sends).await {
+        result.map_err(|(e, _)| e)?;
+    }
+    Ok((o.events as u64, start.elapsed().as_secs_f64()))
+}
+
+async fn count_rows(client: &clickhouse::Client) -> u64 {
+    client
+        .query("SELECT count() FROM weighings FINAL")
+        .fetch_one::<u64>()
+        .await
+        .unwrap_or(0)
+}
+
+async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    let kafka = bench_topic(o, "bench_ingest").await?;
+    let producer: FutureProducer =
+        edge::forwarder::producer::client_config(&edge_kafka(o, &kafka.topic), "bench-fill")
+            .create()?;
+    let mut envelopes = weighings(o.events + 1, "bench-yard");
+    let warm_up = envelopes.pop().context("at least one event")?;
+    let mut config = ingest::Config::default();
+    config.kafka = ingest::config::KafkaConfig {
+        group_id: unique("bench_group"),
+        ..kafka.clone()
+    };
+    config.clickhouse.url = o.clickhouse_url.clone();
+    config.clickhouse.database = unique("bench_ingest");
+    config.web.listen = format!(
+        "127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port()
+    );
+    let client =
+        ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(ingest::run(config, shutdown.clone()));
+    // Warm up: one event through, so group join and migrations are not timed.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    producer
+        .send(
+            FutureRecord::to(&kafka.topic)
+                .key("bench-yard")
+                .payload(&schemas::encode(&warm_up)),
+            Duration::from_secs(60),
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+    while count_rows(&client).await < 1 {
+        anyhow::ensure!(Instant::now() < deadline, "ingest did not start in 300 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Timed: from the first send until ClickHouse holds every event.
+    let payloads: Vec<Vec<u8>> = envelopes.iter().map(schemas::encode).collect();
+    let start = Instant::now();
+    let sends = payloads.iter().map(|p| {
+        producer.send(
+            FutureRecord::to(&kafka.topic).key("bench-yard").payload(p),
+            Duration::from_secs(60),
+        )
+    });
+    for result in futures::future::join_all(sends).await {
+        result.map_err(|(e, _)| e)?;
+    }
+    while count_rows(&client).await < o.events as u64 + 1 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "ingest did not store every event in 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    shutdown.cancel();
+    task.await??;
+    Ok((o.events as u64, seconds))
+}
+
+async fn ingest_clickhouse_client(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    let database = unique("bench_client");
+    let server = ingest::config::ClickHouseConfig {
+        url: o.clickhouse_url.clone(),
+        ..Default::default()
+    };
+    ingest::schema::migrate(&ingest::sink::client(&server), &database).await?;
+    let mut body = String::new();
+    for e in weighings(o.events, "bench-yard") {
+        let schemas::Event::Weighing(w) = &e.event else {
+            continue;
+        };
+        let row = serde_json::json!({
+            "event_id": e.event_id.to_string(), "feedlot_id": e.feedlot_id, "gateway_id": e.gateway_id,
+            "device_id": e.device_id, "eid": w.eid.to_string(), "weight_kg": w.weight.kg(),
+            "displayed_value": w.weight.value, "displayed_unit": "kg", "gross_net": "", "tag_read_event_id": "",
+            "captured_at": e.captured_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "captured_at_ms": e.captured_at.timestamp_millis(), "schema_version": e.schema_version,
+            "ingested_at": chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        });
+        body.push_str(&row.to_string());
+        body.push('\n');
+    }
+    let port = std::env::var("CLICKHOUSE_TCP_PORT").unwrap_or_else(|_| "9000".into());
+    let start = Instant::now();
+    let mut child = tokio::process::Command::new("clickhouse-client")
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--database",
+            &database,
+        ])
+        .args(["--query", "INSERT INTO weighings FORMAT JSONEachRow"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("clickhouse-client (apt-get install clickhouse-client)")?;
+    let mut stdin = child.stdin.take().context("clickhouse-client stdin")?;
+    stdin.write_all(body.as_bytes()).await?;
+    drop(stdin);
+    let status = child.wait().await?;
+    let seconds = start.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "clickhouse-client failed: {status}");
+    let client = ingest::sink::client(&server).with_database(&database);
+    anyhow::ensure!(
+        count_rows(&client).await == o.events as u64,
+        "clickhouse-client stored every row"
+    );
+    Ok((o.events as u64, seconds))
+}
