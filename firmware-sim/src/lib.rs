@@ -3,7 +3,9 @@
 //!
 //! - [`devices`]: RFID reader and scale indicator line renderers.
 //! - [`chute`]: animals walking through a chute: tag read, scale motion, stable weight, empty.
+//! - [`growth`]: how an animal grows and eats over days on feed.
 //! - [`herd`]: animals with valid EIDs and realistic weights, from a seed.
+//! - [`loadgen`]: many yards' events straight into Kafka.
 //! - [`cable`]: a pseudo-terminal standing in for a serial cable (used by the demo).
 //! - [`bench`]: the benchmark harness (ours vs a bare-library baseline, same run).
 //! - [`demo`]: a demo yard driving a local gateway (and the pipeline when it is reachable).
@@ -13,5 +15,7 @@ pub mod cable;
 pub mod chute;
 pub mod demo;
 pub mod devices;
+pub mod growth;
 pub mod herd;
+pub mod loadgen;
 pub mod port;

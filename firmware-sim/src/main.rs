@@ -9,6 +9,7 @@ use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
 use firmware_sim::demo::{self, DemoOptions};
 use firmware_sim::devices::rfid::ReaderFormat;
 use firmware_sim::herd::arrivals;
+use firmware_sim::loadgen;
 use firmware_sim::port::open_port;
 use schemas::WeightUnit;
 
@@ -55,6 +56,30 @@ enum Command {
         /// Exit once the weighings are stored instead of serving the pages until Ctrl-C.
         #[arg(long)]
         exit_when_done: bool,
+    },
+    /// Many yards' events straight into Kafka (pipeline load and benchmark population).
+    Loadgen {
+        /// Yards.
+        #[arg(long, default_value_t = 100)]
+        yards: usize,
+        /// Head placed per yard.
+        #[arg(long, default_value_t = 200)]
+        head: usize,
+        /// Days since placement.
+        #[arg(long, default_value_t = 120)]
+        days: u32,
+        /// Days between re-weighs.
+        #[arg(long, default_value_t = 30)]
+        reweigh_every_days: u32,
+        /// Kafka-protocol broker.
+        #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+        kafka_brokers: String,
+        /// Topic.
+        #[arg(long, default_value = "feedlot.events.v1")]
+        topic: String,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Benchmarks: each part against a bare-library baseline in the same run (docs/benchmarks.md).
     Bench {
@@ -166,6 +191,34 @@ async fn main() -> anyhow::Result<()> {
                 ..DemoOptions::default()
             })
             .await
+        }
+        Command::Loadgen {
+            yards,
+            head,
+            days,
+            reweigh_every_days,
+            kafka_brokers,
+            topic,
+            seed,
+        } => {
+            let options = loadgen::LoadOptions {
+                yards,
+                head_per_yard: head,
+                days,
+                reweigh_every_days,
+                kafka_brokers,
+                topic,
+                seed,
+                ..Default::default()
+            };
+            let report = loadgen::run(&options).await?;
+            println!(
+                "sent {} events from {yards} yards in {:.2} s ({:.0} events/s)",
+                report.events,
+                report.seconds,
+                report.events as f64 / report.seconds.max(1e-9)
+            );
+            Ok(())
         }
         Command::Bench { only, options } => bench::run_pairs(only.as_deref(), &options.options()),
         Command::BenchCase { case, options } => {
