@@ -36,6 +36,8 @@ pub struct DemoOptions {
     pub web_listen: String,
     /// Stop once the weighings are stored instead of serving the pages until Ctrl-C.
     pub exit_when_done: bool,
+    /// Peer yards to generate (straight into Kafka) for the benchmarks, when the pipeline runs.
+    pub peer_yards: usize,
 }
 
 impl Default for DemoOptions {
@@ -50,6 +52,7 @@ impl Default for DemoOptions {
             clickhouse_url: "http://127.0.0.1:8123".into(),
             web_listen: "127.0.0.1:8080".into(),
             exit_when_done: false,
+            peer_yards: 0,
         }
     }
 }
@@ -165,6 +168,20 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         }
     );
     if let Some(pipeline) = pipeline {
+        if options.peer_yards > 0 {
+            let load = crate::loadgen::LoadOptions {
+                yards: options.peer_yards,
+                head_per_yard: 100,
+                kafka_brokers: options.kafka_brokers.clone(),
+                seed: options.seed + 1_000,
+                ..Default::default()
+            };
+            let report = crate::loadgen::run(&load).await?;
+            println!(
+                "{} peer yards sent {} events for the benchmarks.",
+                options.peer_yards, report.events
+            );
+        }
         let first = sent.first().map(|w| w.eid.to_string()).unwrap_or_default();
         println!(
             "Pages: http://{}/feedlots/{}/animals/{first} (JSON under /api/…)",

@@ -56,6 +56,9 @@ enum Command {
         /// Exit once the weighings are stored instead of serving the pages until Ctrl-C.
         #[arg(long)]
         exit_when_done: bool,
+        /// Also generate this many anonymous peer yards (straight into Kafka).
+        #[arg(long, default_value_t = 0)]
+        yards: usize,
     },
     /// Many yards' events straight into Kafka (pipeline load and benchmark population).
     Loadgen {
@@ -179,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
             clickhouse_url,
             web_listen,
             exit_when_done,
+            yards,
         } => {
             demo::run(DemoOptions {
                 animals,
@@ -188,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
                 clickhouse_url,
                 web_listen,
                 exit_when_done,
+                peer_yards: yards,
                 ..DemoOptions::default()
             })
             .await
