@@ -2,5 +2,7 @@
 //! one feedlot.
 
 mod animal;
+mod herd;
 
 pub use animal::{AnimalReport, WeighingPoint, animal_report};
+pub use herd::{AnimalSummary, herd_summary, rank_and_percentile};

@@ -41,7 +41,7 @@ pub async fn page(
             head {
                 meta charset="utf-8";
                 title { "Animal " (r.eid) " · " (r.feedlot_id) }
-                style { "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}" }
+                style { (crate::web::STYLE) }
             }
             body {
                 h1 { "Animal " span #eid { (r.eid) } }
@@ -57,6 +57,12 @@ pub async fn page(
                             ", ADG " (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB))
                         }
                     }
+                    (crate::web::charts::line(
+                        "weight-curve",
+                        &r.weighings.iter().map(|w| (w.captured_at_ms, w.weight_kg)).collect::<Vec<_>>(),
+                        "kg",
+                    ))
+                    p { a href={"/feedlots/" (r.feedlot_id) "/animals"} { "All animals at " (r.feedlot_id) } }
                     table #weighings {
                         thead { tr { th { "Captured (UTC)" } th { "Weight kg" } th { "Weight lb" } th { "Displayed" } th { "Scale" } } }
                         tbody {

@@ -3,16 +3,23 @@
 //! - `GET /healthz`
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`])
+//! - `GET /feedlots/{feedlot_id}/animals`: every animal, sortable (`?sort=adg&order=desc`), with
+//!   the ADG distribution; `.../animals.csv` and `/api/feedlots/{feedlot_id}/animals` export it
 //!
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
 mod animal_page;
+mod charts;
 mod error;
+mod herd_page;
 
 use axum::Router;
 use axum::routing::get;
 
 pub use error::WebError;
+
+/// The pages' shared stylesheet.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}th a{color:inherit}.chart{display:block;margin:1rem 0}";
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -39,5 +46,8 @@ pub fn app(state: AppState) -> Router {
             "/api/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::json),
         )
+        .route("/feedlots/{feedlot_id}/animals", get(herd_page::page))
+        .route("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv))
+        .route("/api/feedlots/{feedlot_id}/animals", get(herd_page::json))
         .with_state(state)
 }

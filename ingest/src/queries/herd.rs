@@ -1,0 +1,128 @@
+//! Every animal of a yard at a glance: first and last weight, gain, ADG, and where each ranks.
+//!
+//! ClickHouse 18.16 has no window functions, so ranks and percentiles are computed here.
+
+use serde::{Deserialize, Serialize};
+
+use schemas::weight::KG_PER_LB;
+
+/// A row of the herd summary as ClickHouse returns it.
+#[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
+struct HerdRow {
+    eid: String,
+    weighings: u64,
+    first_kg: f64,
+    first_ms: u64,
+    last_kg: f64,
+    last_ms: u64,
+}
+
+/// One animal's performance in its yard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnimalSummary {
+    /// The animal.
+    pub eid: String,
+    /// Weighings recorded.
+    pub weighings: u64,
+    /// First weight, kg, and when (ms since epoch, UTC).
+    pub first_kg: f64,
+    /// When the first weight was taken.
+    pub first_at_ms: u64,
+    /// Latest weight, kg.
+    pub last_kg: f64,
+    /// When the latest weight was taken.
+    pub last_at_ms: u64,
+    /// Gain between them, kg.
+    pub gain_kg: f64,
+    /// Days between them.
+    pub days: f64,
+    /// Average daily gain, kg/day (None under one day).
+    pub adg_kg_per_day: Option<f64>,
+    /// ADG in lb/day.
+    pub adg_lb_per_day: Option<f64>,
+    /// 1 = best ADG in the yard (among animals with an ADG).
+    pub adg_rank: Option<usize>,
+    /// Share of the yard's animals (with an ADG) at or below this one's ADG, 0-100.
+    pub adg_percentile: Option<f64>,
+}
+
+/// Rank (1 = highest) and percentile (share at or below, 0-100) of each value; None stays None.
+pub fn rank_and_percentile(values: &[Option<f64>]) -> Vec<(Option<usize>, Option<f64>)> {
+    let mut present: Vec<f64> = values.iter().flatten().copied().collect();
+    present.sort_by(|a, b| b.total_cmp(a));
+    let n = present.len();
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) => {
+                let higher = present.iter().take_while(|p| *p > v).count();
+                let at_or_below = n - higher;
+                (
+                    Some(higher + 1),
+                    Some(100.0 * at_or_below as f64 / n as f64),
+                )
+            }
+            None => (None, None),
+        })
+        .collect()
+}
+
+/// Every animal weighed at `feedlot_id`, each event counted once, with ADG ranks.
+pub async fn herd_summary(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+) -> Result<Vec<AnimalSummary>, clickhouse::error::Error> {
+    let rows = client
+        .query(
+            "SELECT eid, count() AS weighings, \
+                    argMin(weight_kg, captured_at_ms) AS first_kg, min(captured_at_ms) AS first_ms, \
+                    argMax(weight_kg, captured_at_ms) AS last_kg, max(captured_at_ms) AS last_ms \
+             FROM weighings FINAL WHERE feedlot_id = ? GROUP BY eid ORDER BY eid",
+        )
+        .bind(feedlot_id)
+        .fetch_all::<HerdRow>()
+        .await?;
+    let mut animals: Vec<AnimalSummary> = rows
+        .into_iter()
+        .map(|r| {
+            let days = r.last_ms.saturating_sub(r.first_ms) as f64 / 86_400_000.0;
+            let gain_kg = r.last_kg - r.first_kg;
+            let adg = (days >= 1.0).then(|| gain_kg / days);
+            AnimalSummary {
+                eid: r.eid,
+                weighings: r.weighings,
+                first_kg: r.first_kg,
+                first_at_ms: r.first_ms,
+                last_kg: r.last_kg,
+                last_at_ms: r.last_ms,
+                gain_kg,
+                days,
+                adg_kg_per_day: adg,
+                adg_lb_per_day: adg.map(|a| a / KG_PER_LB),
+                adg_rank: None,
+                adg_percentile: None,
+            }
+        })
+        .collect();
+    let adgs: Vec<Option<f64>> = animals.iter().map(|a| a.adg_kg_per_day).collect();
+    for (animal, (rank, pct)) in animals.iter_mut().zip(rank_and_percentile(&adgs)) {
+        animal.adg_rank = rank;
+        animal.adg_percentile = pct;
+    }
+    Ok(animals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_count_from_the_best_and_percentiles_from_the_bottom() {
+        let got = rank_and_percentile(&[Some(1.2), None, Some(1.8), Some(1.5), Some(1.5)]);
+        assert_eq!(got[0], (Some(4), Some(25.0)));
+        assert_eq!(got[1], (None, None));
+        assert_eq!(got[2], (Some(1), Some(100.0)));
+        assert_eq!(got[3], (Some(2), Some(75.0)), "ties share the better rank");
+        assert_eq!(got[4], got[3]);
+    }
+}

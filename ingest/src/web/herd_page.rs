@@ -1,0 +1,224 @@
+//! A yard's animals: a sortable table, the ADG distribution, CSV and JSON.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use crate::queries::{AnimalSummary, herd_summary};
+use crate::web::charts::histogram;
+use crate::web::{AppState, WebError};
+
+/// `?sort=…&order=…` on the table.
+#[derive(Debug, Default, Deserialize)]
+pub struct Sorting {
+    /// `eid`, `weighings`, `last_kg`, `gain`, `adg` (default).
+    pub sort: Option<String>,
+    /// `asc` or `desc` (default).
+    pub order: Option<String>,
+}
+
+const COLUMNS: [(&str, &str); 5] = [
+    ("eid", "EID"),
+    ("weighings", "Weighings"),
+    ("last_kg", "Last weight kg"),
+    ("gain", "Gain kg"),
+    ("adg", "ADG kg/day"),
+];
+
+fn sort(animals: &mut [AnimalSummary], sorting: &Sorting) -> Result<(), WebError> {
+    let key = sorting.sort.as_deref().unwrap_or("adg");
+    let desc = match sorting.order.as_deref().unwrap_or("desc") {
+        "desc" => true,
+        "asc" => false,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "order: {other:?} is not asc or desc"
+            )));
+        }
+    };
+    let num = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
+    match key {
+        "eid" => animals.sort_by(|a, b| a.eid.cmp(&b.eid)),
+        "weighings" => animals.sort_by_key(|a| a.weighings),
+        "last_kg" => animals.sort_by(|a, b| a.last_kg.total_cmp(&b.last_kg)),
+        "gain" => animals.sort_by(|a, b| a.gain_kg.total_cmp(&b.gain_kg)),
+        "adg" => animals.sort_by(|a, b| num(a.adg_kg_per_day).total_cmp(&num(b.adg_kg_per_day))),
+        other => {
+            let known: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
+            return Err(WebError::BadRequest(format!(
+                "sort: {other:?} is not one of {known:?}"
+            )));
+        }
+    }
+    if desc {
+        animals.reverse();
+    }
+    Ok(())
+}
+
+async fn load(
+    state: &AppState,
+    feedlot_id: &str,
+    sorting: &Sorting,
+) -> Result<Vec<AnimalSummary>, WebError> {
+    let mut animals = herd_summary(&state.client, feedlot_id).await?;
+    sort(&mut animals, sorting)?;
+    Ok(animals)
+}
+
+/// `GET /api/feedlots/{feedlot_id}/animals`.
+pub async fn json(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(sorting): Query<Sorting>,
+) -> Result<Json<Vec<AnimalSummary>>, WebError> {
+    Ok(Json(load(&state, &feedlot_id, &sorting).await?))
+}
+
+/// `GET /feedlots/{feedlot_id}/animals.csv`.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(sorting): Query<Sorting>,
+) -> Result<impl IntoResponse, WebError> {
+    let animals = load(&state, &feedlot_id, &sorting).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| WebError::BadRequest(format!("csv: {e}"));
+    out.write_record([
+        "eid",
+        "weighings",
+        "first_kg",
+        "last_kg",
+        "gain_kg",
+        "days",
+        "adg_kg_per_day",
+        "adg_rank",
+        "adg_percentile",
+    ])
+    .map_err(failed)?;
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+    for a in &animals {
+        out.write_record([
+            a.eid.clone(),
+            a.weighings.to_string(),
+            format!("{:.1}", a.first_kg),
+            format!("{:.1}", a.last_kg),
+            format!("{:.1}", a.gain_kg),
+            format!("{:.2}", a.days),
+            opt(a.adg_kg_per_day),
+            a.adg_rank.map(|r| r.to_string()).unwrap_or_default(),
+            opt(a.adg_percentile),
+        ])
+        .map_err(failed)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| WebError::BadRequest(format!("csv: {e}")))?;
+    let disposition = format!("attachment; filename=\"{feedlot_id}-animals.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    ))
+}
+
+/// `GET /feedlots/{feedlot_id}/animals`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(sorting): Query<Sorting>,
+) -> Result<Markup, WebError> {
+    let animals = load(&state, &feedlot_id, &sorting).await?;
+    let adgs: Vec<f64> = animals.iter().filter_map(|a| a.adg_kg_per_day).collect();
+    let current = sorting.sort.as_deref().unwrap_or("adg");
+    let desc = sorting.order.as_deref().unwrap_or("desc") == "desc";
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Animals · " (feedlot_id) }
+                style { (super::STYLE) }
+            }
+            body {
+                h1 { "Animals at " (feedlot_id) }
+                p { span #head-count { (animals.len()) } " head weighed · "
+                    a href={"/feedlots/" (feedlot_id) "/animals.csv"} { "CSV" } " · "
+                    a href={"/api/feedlots/" (feedlot_id) "/animals"} { "JSON" } }
+                h2 { "ADG distribution" }
+                (histogram("adg-histogram", &adgs, 0.1, "kg/day"))
+                table #animals {
+                    thead { tr {
+                        @for (key, label) in COLUMNS {
+                            @let order = if key == current && desc { "asc" } else { "desc" };
+                            th { a href={"?sort=" (key) "&order=" (order)} { (label) @if key == current { (if desc { " ▼" } else { " ▲" }) } } }
+                        }
+                        th { "ADG lb/day" } th { "Rank" } th { "Percentile" }
+                    } }
+                    tbody {
+                        @for a in &animals {
+                            tr {
+                                td { a href={"/feedlots/" (feedlot_id) "/animals/" (a.eid)} { (a.eid) } }
+                                td { (a.weighings) }
+                                td { (format!("{:.1}", a.last_kg)) }
+                                td { (format!("{:.1}", a.gain_kg)) }
+                                td.adg { @if let Some(v) = a.adg_kg_per_day { (format!("{v:.2}")) } @else { "–" } }
+                                td { @if let Some(v) = a.adg_lb_per_day { (format!("{v:.2}")) } @else { "–" } }
+                                td { @if let Some(r) = a.adg_rank { (r) } @else { "–" } }
+                                td { @if let Some(p) = a.adg_percentile { (format!("{p:.0}")) } @else { "–" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn animal(eid: &str, adg: Option<f64>) -> AnimalSummary {
+        AnimalSummary {
+            eid: eid.into(),
+            weighings: 2,
+            first_kg: 300.0,
+            first_at_ms: 0,
+            last_kg: 330.0,
+            last_at_ms: 0,
+            gain_kg: 30.0,
+            days: 20.0,
+            adg_kg_per_day: adg,
+            adg_lb_per_day: None,
+            adg_rank: None,
+            adg_percentile: None,
+        }
+    }
+
+    #[test]
+    fn sorting_defaults_to_best_adg_first_and_rejects_unknown_columns() {
+        let mut herd = vec![
+            animal("a", Some(1.2)),
+            animal("b", None),
+            animal("c", Some(1.9)),
+        ];
+        sort(&mut herd, &Sorting::default()).unwrap();
+        assert_eq!(
+            herd.iter().map(|a| a.eid.as_str()).collect::<Vec<_>>(),
+            ["c", "a", "b"]
+        );
+        let bad = Sorting {
+            sort: Some("weight; drop".into()),
+            order: None,
+        };
+        assert!(
+            matches!(sort(&mut herd, &bad), Err(WebError::BadRequest(m)) if m.contains("sort"))
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! The yard's animal table: ADG, rank and percentile computed from stored weighings (each event
+//! once), sortable, exported as CSV and JSON, scoped to the yard.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+mod support;
+
+use support::*;
+
+#[tokio::test]
+async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
+    let p = pipeline("herd_table").await;
+    let (shutdown, task) = start(&p.config);
+    // a: 300 -> 330 kg in 20 days (1.5/day); b: 300 -> 340 (2.0); d: 300 -> 320 (1.0);
+    // c weighed once (no ADG); another yard's animal must not appear.
+    let (a, b, c, d) = (
+        "982000000000001",
+        "982000000000002",
+        "982000000000003",
+        "982000000000004",
+    );
+    let events = [
+        weighing("yard-h", a, 300.0, 1),
+        weighing("yard-h", a, 330.0, 21),
+        weighing("yard-h", b, 300.0, 1),
+        weighing("yard-h", b, 340.0, 21),
+        weighing("yard-h", c, 310.0, 5),
+        weighing("yard-h", d, 300.0, 1),
+        weighing("yard-h", d, 320.0, 21),
+        weighing("yard-x", "982000000000009", 500.0, 1),
+    ];
+    let mut messages: Vec<(String, Vec<u8>)> = events
+        .iter()
+        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+        .collect();
+    messages.push(messages[1].clone()); // a redelivered weighing must not change a's numbers
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    produce(&p.broker.bootstrap, &messages).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 8).await, 8);
+
+    let base = format!("http://{}", p.config.web.listen);
+    let herd: serde_json::Value = reqwest::get(format!("{base}/api/feedlots/yard-h/animals"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = herd.as_array().unwrap();
+    let order: Vec<&str> = rows.iter().map(|r| r["eid"].as_str().unwrap()).collect();
+    assert_eq!(
+        order,
+        [b, a, d, c],
+        "best ADG first, no ADG last, other yard absent"
+    );
+    assert_eq!(rows[0]["adg_kg_per_day"].as_f64().unwrap(), 2.0);
+    assert_eq!(rows[1]["adg_kg_per_day"].as_f64().unwrap(), 1.5);
+    assert_eq!(rows[1]["weighings"].as_u64().unwrap(), 2);
+    assert_eq!(
+        (
+            rows[0]["adg_rank"].as_u64(),
+            rows[0]["adg_percentile"].as_f64()
+        ),
+        (Some(1), Some(100.0))
+    );
+    assert_eq!(
+        (
+            rows[2]["adg_rank"].as_u64(),
+            rows[2]["adg_percentile"].as_f64().map(|p| p.round())
+        ),
+        (Some(3), Some(33.0))
+    );
+    assert!(rows[3]["adg_kg_per_day"].is_null());
+
+    let csv = reqwest::get(format!(
+        "{base}/feedlots/yard-h/animals.csv?sort=eid&order=asc"
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(
+        lines[1].starts_with(&format!("{a},2,300.0,330.0,30.0,20.00,1.500,2,")),
+        "{csv}"
+    );
+
+    let page = reqwest::get(format!("{base}/feedlots/yard-h/animals"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<span id=\"head-count\">4</span>"), "{page}");
+    assert!(page.contains("id=\"adg-histogram\""), "{page}");
+    assert!(!page.contains("982000000000009"));
+    let bad = reqwest::get(format!("{base}/api/feedlots/yard-h/animals?sort=nope"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
