@@ -2,3 +2,4 @@
 
 pub mod rfid;
 pub mod scale;
+pub mod truck;
