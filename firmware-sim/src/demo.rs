@@ -13,7 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cable::VirtualCable;
 use crate::chute::{ChuteSetup, Pacing, run_chute};
-use crate::herd::arrivals;
+use chrono::{NaiveTime, Utc};
+
+use crate::herd::Animal;
+
+/// How long the demo herd has been on feed when it goes through the chute today.
+const DEMO_DAYS_ON_FEED: u32 = 60;
 
 /// What the demo runs.
 #[derive(Debug, Clone)]
@@ -133,7 +138,32 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     // Let the gateway open its ports before the first animal walks in.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let herd = arrivals(options.animals, options.seed);
+    // The demo herd was placed DEMO_DAYS_ON_FEED days ago (today's date, so a re-run the same
+    // day re-sends identical history, deduplicated) and weighed on arrival and at day 30; today
+    // it goes through the chute again at its grown weight.
+    let herd = crate::loadgen::herd_with_curves(options.animals, options.seed, 1.75);
+    if pipeline.is_some() {
+        let today = Utc::now().date_naive().and_time(NaiveTime::MIN).and_utc();
+        let history = crate::loadgen::History {
+            feedlot_id: &options.feedlot_id,
+            gateway_id: "demo-gateway",
+            placed: today - chrono::Duration::days(DEMO_DAYS_ON_FEED.into()),
+            weigh_days: vec![0, 30],
+        };
+        let events = crate::loadgen::herd_history(&history, &herd);
+        let sent =
+            crate::loadgen::send(&options.kafka_brokers, "feedlot.events.v1", &events).await?;
+        println!(
+            "History: {sent} events from arrival ({DEMO_DAYS_ON_FEED} days ago) and the day-30 re-weigh."
+        );
+    }
+    let herd: Vec<Animal> = herd
+        .into_iter()
+        .map(|(animal, curve)| Animal {
+            weight_kg: curve.weight_kg(DEMO_DAYS_ON_FEED.into()),
+            ..animal
+        })
+        .collect();
     let setup = ChuteSetup {
         pacing: if options.fast {
             Pacing::fast()

@@ -8,14 +8,14 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::{Envelope, Event, TagRead, Weighing, Weight};
 
 use crate::growth::GrowthCurve;
-use crate::herd::arrivals;
+use crate::herd::{Animal, arrivals};
 
 /// Sends in flight at once before waiting for acknowledgements.
 const IN_FLIGHT: usize = 10_000;
@@ -73,44 +73,67 @@ pub enum LoadError {
     Kafka(#[from] rdkafka::error::KafkaError),
 }
 
-/// The events yard `yard` has sent by `now`: for each animal a tag read and a weighing at
-/// placement and at every re-weigh.
-pub fn yard_events(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<Envelope> {
-    let feedlot_id = format!("yard-{yard:05}");
-    let gateway_id = format!("gw-{yard:05}");
-    // The last re-weigh is yesterday, so no event is in the future.
-    let placed = now - chrono::Duration::days(i64::from(options.days) + 1);
-    let mut rng = StdRng::seed_from_u64(options.seed + yard as u64);
-    let step = if options.reweigh_every_days == 0 {
-        options.days + 1
-    } else {
-        options.reweigh_every_days
-    };
-    let mut events = Vec::new();
-    for (i, animal) in arrivals(options.head_per_yard, options.seed + yard as u64)
+/// A yard's herd: each animal with its growth curve, reproducible from `seed`.
+pub fn herd_with_curves(head: usize, seed: u64, mean_adg_kg: f64) -> Vec<(Animal, GrowthCurve)> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    arrivals(head, seed)
         .into_iter()
-        .enumerate()
-    {
-        let curve = GrowthCurve::sample(animal.weight_kg, options.mean_adg_kg, &mut rng);
-        let mut day = 0;
-        while day <= options.days {
-            // Animals go through the chute about 20 s apart.
-            let at = placed
+        .map(|animal| {
+            let curve = GrowthCurve::sample(animal.weight_kg, mean_adg_kg, &mut rng);
+            (animal, curve)
+        })
+        .collect()
+}
+
+/// Which yard and when: the ids on the envelopes, the placement time, and the weigh days.
+#[derive(Debug, Clone)]
+pub struct History<'a> {
+    /// The yard.
+    pub feedlot_id: &'a str,
+    /// Its gateway.
+    pub gateway_id: &'a str,
+    /// When the herd was placed.
+    pub placed: DateTime<Utc>,
+    /// Days on feed at which every animal went through the chute.
+    pub weigh_days: Vec<u32>,
+}
+
+/// A UUIDv7 for an event captured at `at`, its random part drawn from `rng`: the same history
+/// regenerated gives the same ids, so re-sending it is deduplicated downstream.
+fn event_id_at(at: DateTime<Utc>, rng: &mut StdRng) -> uuid::Uuid {
+    let random: [u8; 10] = rng.random();
+    uuid::Builder::from_unix_timestamp_millis(
+        u64::try_from(at.timestamp_millis()).unwrap_or(0),
+        &random,
+    )
+    .into_uuid()
+}
+
+/// The tag reads and weighings `herd` produced at each of `history.weigh_days`, animals about
+/// 20 s apart in the chute, weights along each animal's curve. Deterministic for a given
+/// history and herd (event ids included).
+pub fn herd_history(history: &History<'_>, herd: &[(Animal, GrowthCurve)]) -> Vec<Envelope> {
+    let mut rng = StdRng::seed_from_u64(history.placed.timestamp_millis().unsigned_abs());
+    let mut events = Vec::new();
+    for &day in &history.weigh_days {
+        for (i, (animal, curve)) in herd.iter().enumerate() {
+            let at = history.placed
                 + chrono::Duration::days(i64::from(day))
                 + chrono::Duration::seconds(20 * i as i64);
-            let tag = Envelope::new(
-                &feedlot_id,
-                &gateway_id,
+            let mut tag = Envelope::new(
+                history.feedlot_id,
+                history.gateway_id,
                 "rfid-1",
                 at,
                 Event::TagRead(TagRead {
                     eid: animal.eid.clone(),
                 }),
             );
+            tag.event_id = event_id_at(at, &mut rng);
             let kg = (curve.weight_kg(f64::from(day)) * 2.0).round() / 2.0;
-            let weighing = Envelope::new(
-                &feedlot_id,
-                &gateway_id,
+            let mut weighing = Envelope::new(
+                history.feedlot_id,
+                history.gateway_id,
                 "scale-1",
                 at + chrono::Duration::seconds(4),
                 Event::Weighing(Weighing {
@@ -120,23 +143,68 @@ pub fn yard_events(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Ve
                     gross_net: None,
                 }),
             );
+            weighing.event_id = event_id_at(weighing.captured_at, &mut rng);
             events.push(tag);
             events.push(weighing);
-            day += step;
         }
     }
     events
 }
 
-/// Generates and sends every yard's events; returns once the broker acknowledged all.
-pub async fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &options.kafka_brokers)
+/// The events yard `yard` has sent by `now`: for each animal a tag read and a weighing at
+/// placement and at every re-weigh.
+pub fn yard_events(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<Envelope> {
+    let feedlot_id = format!("yard-{yard:05}");
+    let gateway_id = format!("gw-{yard:05}");
+    let step = if options.reweigh_every_days == 0 {
+        options.days + 1
+    } else {
+        options.reweigh_every_days
+    };
+    let history = History {
+        feedlot_id: &feedlot_id,
+        gateway_id: &gateway_id,
+        // The last re-weigh is yesterday, so no event is in the future.
+        placed: now - chrono::Duration::days(i64::from(options.days) + 1),
+        weigh_days: (0..=options.days).step_by(step as usize).collect(),
+    };
+    herd_history(
+        &history,
+        &herd_with_curves(
+            options.head_per_yard,
+            options.seed + yard as u64,
+            options.mean_adg_kg,
+        ),
+    )
+}
+
+fn producer(brokers: &str) -> Result<FutureProducer, LoadError> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("compression.type", "lz4")
         .set("linger.ms", "20")
-        .create()?;
+        .create()?)
+}
+
+/// Sends `events` (keyed by feedlot) and returns once the broker acknowledged all.
+pub async fn send(brokers: &str, topic: &str, events: &[Envelope]) -> Result<u64, LoadError> {
+    let producer = producer(brokers)?;
+    let mut sent = 0;
+    for chunk in events.chunks(IN_FLIGHT) {
+        let mut pending: Vec<(String, Vec<u8>)> = chunk
+            .iter()
+            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+            .collect();
+        sent += flush(&producer, topic, &mut pending).await?;
+    }
+    Ok(sent)
+}
+
+/// Generates and sends every yard's events; returns once the broker acknowledged all.
+pub async fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
+    let producer = producer(&options.kafka_brokers)?;
     let now = Utc::now();
     let start = Instant::now();
     let mut sent = 0u64;
