@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real services the tests and the full demo use, from the package registries.
+# Installs the real services the tests and the full demo use, from the package registries
+# (and headless Chromium for the page tests).
 # Idempotent: skips what is already there. ClickHouse, socat and mosquitto come from Debian;
 # the Kafka-protocol broker (tansu) from crates.io (about 15 minutes to build the first time).
 set -euo pipefail
@@ -8,6 +9,7 @@ need_apt=()
 command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client)
 command -v socat >/dev/null || need_apt+=(socat)
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -103,3 +103,64 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() {
+    let p = pipeline("herd_browser").await;
+    let (shutdown, task) = start(&p.config);
+    let events: Vec<_> = (0..6u32)
+        .flat_map(|i| {
+            let eid = format!("84000300000000{i}");
+            [
+                weighing("yard-b", &eid, 300.0, 1),
+                weighing("yard-b", &eid, 310.0 + 5.0 * f64::from(i), 11),
+            ]
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    produce(
+        &p.broker.bootstrap,
+        &events
+            .iter()
+            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 12).await, 12);
+
+    let base = format!("http://{}", p.config.web.listen);
+    let api: serde_json::Value = reqwest::get(format!("{base}/api/feedlots/yard-b/animals"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dom = testkit::browser::dump_dom(&format!("{base}/feedlots/yard-b/animals"))
+        .await
+        .unwrap();
+    for row in api.as_array().unwrap() {
+        let adg = format!("{:.2}", row["adg_kg_per_day"].as_f64().unwrap());
+        let eid = row["eid"].as_str().unwrap();
+        let cell = format!("<td class=\"adg\">{adg}</td>");
+        let at = dom
+            .find(eid)
+            .unwrap_or_else(|| panic!("{eid} not on the page"));
+        assert!(
+            dom[at..].contains(&cell),
+            "{eid}'s ADG {adg} shown as in the API"
+        );
+    }
+    assert!(
+        dom.matches("class=\"bar\"").count() >= 2,
+        "the ADG histogram has bars"
+    );
+    let png = testkit::browser::screenshot(&format!("{base}/feedlots/yard-b/animals"), 900, 700)
+        .await
+        .unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a rendered page, not a blank one"
+    );
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -7,8 +7,11 @@
 //! - [`PtyPair`]: two linked pseudo-terminals made by socat, standing in for a serial cable
 //!   between a device (simulator) and the gateway.
 //!
+//! - [`browser`]: headless Chromium, for page tests.
+//!
 //! This crate is for tests only, so it reports failures with `anyhow`.
 
+pub mod browser;
 mod clickhouse_db;
 mod pty;
 mod tansu;
