@@ -74,6 +74,21 @@ impl Eid {
     }
 }
 
+impl schemars::JsonSchema for Eid {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Eid".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A 15-digit ISO 11784 animal EID: a 3-digit ISO 3166-1 numeric country or 900-999 manufacturer code, then the 12-digit national id. Spaces or dashes between groups are accepted on input.",
+            "type": "string",
+            "pattern": "^[0-9][0-9 -]{13,}[0-9]$",
+            "examples": ["982000001088420"]
+        })
+    }
+}
+
 impl fmt::Display for Eid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -4,14 +4,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{TagRead, Weighing};
+use schemars::JsonSchema;
+
+use crate::validate::{Checked, non_empty};
+use crate::{
+    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Ration, Shipment, TagRead,
+    Treatment, Weighing, YardageRate,
+};
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not
 /// change it; a breaking change increments it.
 pub const SCHEMA_VERSION: u16 = 1;
 
 /// One captured event and where and when it was captured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Envelope {
     /// Unique id minted where the reading was captured (UUIDv7, so ids sort by capture time).
     /// The pipeline deduplicates on it.
@@ -31,7 +37,7 @@ pub struct Envelope {
 }
 
 /// The body of an event, internally tagged by `kind` on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -39,6 +45,26 @@ pub enum Event {
     TagRead(TagRead),
     /// A stable weight paired with an animal's tag.
     Weighing(Weighing),
+    /// A mixer load on a feed truck.
+    FeedLoad(FeedLoad),
+    /// Feed delivered to a pen's bunk.
+    FeedDelivery(FeedDelivery),
+    /// A treatment, vaccination or processing product given to an animal.
+    Treatment(Treatment),
+    /// A lot placed in the yard.
+    Arrival(Arrival),
+    /// An animal or lot moved between pens.
+    PenMove(PenMove),
+    /// An animal's death.
+    Death(Death),
+    /// A lot sold and shipped.
+    Shipment(Shipment),
+    /// A feed ingredient bought.
+    FeedPurchase(FeedPurchase),
+    /// A ration's formula.
+    Ration(Ration),
+    /// The yardage fee per head per day.
+    YardageRate(YardageRate),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -49,6 +75,26 @@ pub enum EventKind {
     TagRead,
     /// See [`Event::Weighing`].
     Weighing,
+    /// See [`Event::FeedLoad`].
+    FeedLoad,
+    /// See [`Event::FeedDelivery`].
+    FeedDelivery,
+    /// See [`Event::Treatment`].
+    Treatment,
+    /// See [`Event::Arrival`].
+    Arrival,
+    /// See [`Event::PenMove`].
+    PenMove,
+    /// See [`Event::Death`].
+    Death,
+    /// See [`Event::Shipment`].
+    Shipment,
+    /// See [`Event::FeedPurchase`].
+    FeedPurchase,
+    /// See [`Event::Ration`].
+    Ration,
+    /// See [`Event::YardageRate`].
+    YardageRate,
 }
 
 impl EventKind {
@@ -57,6 +103,16 @@ impl EventKind {
         match self {
             Self::TagRead => "tag_read",
             Self::Weighing => "weighing",
+            Self::FeedLoad => "feed_load",
+            Self::FeedDelivery => "feed_delivery",
+            Self::Treatment => "treatment",
+            Self::Arrival => "arrival",
+            Self::PenMove => "pen_move",
+            Self::Death => "death",
+            Self::Shipment => "shipment",
+            Self::FeedPurchase => "feed_purchase",
+            Self::Ration => "ration",
+            Self::YardageRate => "yardage_rate",
         }
     }
 }
@@ -67,11 +123,69 @@ impl Event {
         match self {
             Self::TagRead(_) => EventKind::TagRead,
             Self::Weighing(_) => EventKind::Weighing,
+            Self::FeedLoad(_) => EventKind::FeedLoad,
+            Self::FeedDelivery(_) => EventKind::FeedDelivery,
+            Self::Treatment(_) => EventKind::Treatment,
+            Self::Arrival(_) => EventKind::Arrival,
+            Self::PenMove(_) => EventKind::PenMove,
+            Self::Death(_) => EventKind::Death,
+            Self::Shipment(_) => EventKind::Shipment,
+            Self::FeedPurchase(_) => EventKind::FeedPurchase,
+            Self::Ration(_) => EventKind::Ration,
+            Self::YardageRate(_) => EventKind::YardageRate,
         }
     }
 }
 
+impl Event {
+    /// Checks the body's values (see each kind's `validate`): the first field that is wrong,
+    /// and why.
+    pub fn validate(&self) -> Checked {
+        match self {
+            Self::TagRead(_) => Ok(()),
+            Self::Weighing(w) => w.validate(),
+            Self::FeedLoad(e) => e.validate(),
+            Self::FeedDelivery(e) => e.validate(),
+            Self::Treatment(e) => e.validate(),
+            Self::Arrival(e) => e.validate(),
+            Self::PenMove(e) => e.validate(),
+            Self::Death(e) => e.validate(),
+            Self::Shipment(e) => e.validate(),
+            Self::FeedPurchase(e) => e.validate(),
+            Self::Ration(e) => e.validate(),
+            Self::YardageRate(e) => e.validate(),
+        }
+    }
+}
+
+impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 12] = [
+        Self::TagRead,
+        Self::Weighing,
+        Self::FeedLoad,
+        Self::FeedDelivery,
+        Self::Treatment,
+        Self::Arrival,
+        Self::PenMove,
+        Self::Death,
+        Self::Shipment,
+        Self::FeedPurchase,
+        Self::Ration,
+        Self::YardageRate,
+    ];
+}
+
 impl Envelope {
+    /// Checks the envelope names its feedlot, gateway and device, then validates the body.
+    /// A decoded message that fails this is dead-lettered with the error as its reason.
+    pub fn validate(&self) -> Checked {
+        non_empty("feedlot_id", &self.feedlot_id)?;
+        non_empty("gateway_id", &self.gateway_id)?;
+        non_empty("device_id", &self.device_id)?;
+        self.event.validate()
+    }
+
     /// Wraps `event` in a new envelope with a fresh UUIDv7 id, captured at `captured_at`.
     pub fn new(
         feedlot_id: impl Into<String>,

@@ -7,15 +7,25 @@
 //! change bumps [`SCHEMA_VERSION`] (and the Kafka topic suffix).
 
 pub mod codec;
+pub mod costs;
 pub mod eid;
 pub mod envelope;
+pub mod feed;
+pub mod health;
+pub mod movement;
 pub mod rfid;
 pub mod scale;
+pub mod validate;
 pub mod weight;
 
 pub use codec::{DecodeError, decode, encode};
+pub use costs::YardageRate;
 pub use eid::{Eid, EidError};
 pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};
+pub use feed::{FeedDelivery, FeedLoad, FeedPurchase, LoadIngredient, Ration, RationIngredient};
+pub use health::{Death, DoseUnit, Route, Treatment, TreatmentPurpose};
+pub use movement::{Arrival, PenMove, Shipment};
 pub use rfid::TagRead;
 pub use scale::{GrossNet, Weighing};
+pub use validate::{Reason, ValidationError};
 pub use weight::{Weight, WeightUnit};

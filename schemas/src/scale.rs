@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::{Eid, Weight};
 
 /// Whether the indicator showed the gross weight or the net (tared) weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GrossNet {
     /// Gross weight.
@@ -16,7 +16,7 @@ pub enum GrossNet {
 }
 
 /// A stable weight taken while one animal stood on the platform, paired with its tag read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Weighing {
     /// The animal weighed.
     pub eid: Eid,
@@ -29,4 +29,19 @@ pub struct Weighing {
     /// messages without it still decode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gross_net: Option<GrossNet>,
+}
+
+impl Weighing {
+    /// Checks the weight is a finite number. (A net weight may be negative, so the sign is not
+    /// checked.)
+    pub fn validate(&self) -> crate::validate::Checked {
+        if self.weight.value.is_finite() {
+            Ok(())
+        } else {
+            Err(crate::ValidationError::new(
+                "weight.value",
+                crate::validate::Reason::NotFinite,
+            ))
+        }
+    }
 }

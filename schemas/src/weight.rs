@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const KG_PER_LB: f64 = 0.453_592_37;
 
 /// The unit a scale indicator reported a weight in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightUnit {
     /// Kilograms.
@@ -16,7 +16,7 @@ pub enum WeightUnit {
 }
 
 /// A weight as displayed by the indicator: a value and its unit. Convert with [`Weight::kg`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Weight {
     /// The number shown on the indicator.
     pub value: f64,
