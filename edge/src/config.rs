@@ -79,6 +79,8 @@ pub struct Config {
     pub pairing: PairingConfig,
     /// The serial devices (RFID readers and scale indicators) to read.
     pub devices: Vec<DeviceConfig>,
+    /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
+    pub mqtt: crate::mqtt::MqttConfig,
 }
 
 /// Kafka forwarding settings.
@@ -191,6 +193,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
+            mqtt: crate::mqtt::MqttConfig::default(),
             devices: vec![
                 DeviceConfig::new("rfid-1", "/dev/ttyUSB0", DeviceRole::Rfid),
                 DeviceConfig::new("scale-1", "/dev/ttyUSB1", DeviceRole::Scale),

@@ -26,6 +26,9 @@ pub enum Error {
     /// The Kafka producer could not be created (invalid client properties).
     #[error("cannot create the Kafka producer: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// The embedded MQTT broker could not start.
+    #[error(transparent)]
+    MqttBroker(#[from] crate::mqtt::broker::BrokerError),
     /// A gateway task panicked or was aborted.
     #[error("gateway task failed: {0}")]
     Task(String),

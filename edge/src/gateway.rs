@@ -80,6 +80,7 @@ impl Gateway {
             });
         }
         drop(readings_tx);
+        crate::mqtt::start(&config, writer.clone(), &mut tasks, &shutdown).await?;
         let capture = Capture::new(&config);
         let stop = shutdown.clone();
         tasks.spawn(async move {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod forwarder;
 pub mod gateway;
+pub mod mqtt;
 pub mod outbox;
 pub mod pairing;
 pub mod readers;

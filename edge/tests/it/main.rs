@@ -4,4 +4,5 @@
 mod support;
 
 mod chute_to_kafka;
+mod mqtt;
 mod offline;

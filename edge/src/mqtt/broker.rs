@@ -1,0 +1,121 @@
+//! The embedded MQTT broker (rumqttd) for on-site devices.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::mqtt::MqttConfig;
+
+/// Why the embedded broker could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// `mqtt.listen` is not `host:port`.
+    #[error("mqtt.listen {0:?} is not an address:port")]
+    Listen(String),
+    /// The broker's thread could not be spawned.
+    #[error("cannot start the MQTT broker thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Credentials the gateway's own subscriber uses on the embedded broker (random per start).
+#[derive(Clone)]
+pub struct InternalAccount {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl InternalAccount {
+    /// A fresh random account.
+    pub fn random() -> Self {
+        Self {
+            user: "edge-gateway-internal".into(),
+            password: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+}
+
+/// The rumqttd configuration for `config`: one MQTT 3.1.1 server on `config.listen`; with
+/// `allow_anonymous` off, only `config.users` and the gateway's internal account may connect.
+pub fn rumqttd_config(
+    config: &MqttConfig,
+    internal: &InternalAccount,
+) -> Result<rumqttd::Config, BrokerError> {
+    let listen: SocketAddr = config
+        .listen
+        .parse()
+        .map_err(|_| BrokerError::Listen(config.listen.clone()))?;
+    let auth = (!config.allow_anonymous).then(|| {
+        let mut users: HashMap<String, String> = config.users.clone().into_iter().collect();
+        users.insert(internal.user.clone(), internal.password.clone());
+        users
+    });
+    let server = rumqttd::ServerSettings {
+        name: "edge-devices".into(),
+        listen,
+        tls: None,
+        next_connection_delay_ms: 1,
+        connections: rumqttd::ConnectionSettings {
+            connection_timeout_ms: 60_000,
+            max_payload_size: config.max_payload_bytes,
+            max_inflight_count: 100,
+            auth,
+            external_auth: None,
+            dynamic_filters: true,
+        },
+    };
+    Ok(rumqttd::Config {
+        id: 0,
+        router: rumqttd::RouterConfig {
+            max_connections: 1_000,
+            max_outgoing_packet_count: 200,
+            max_segment_size: 16 * 1024 * 1024,
+            max_segment_count: 4,
+            custom_segment: None,
+            initialized_filters: None,
+            shared_subscriptions_strategy: Default::default(),
+        },
+        v4: Some(HashMap::from([("1".to_owned(), server)])),
+        v5: None,
+        ws: None,
+        cluster: None,
+        console: None,
+        bridge: None,
+        prometheus: None,
+        metrics: None,
+    })
+}
+
+/// Waits (up to 5 s) until the broker accepts connections, so the gateway's subscriber and the
+/// first devices do not race its start.
+async fn wait_until_listening(listen: &str) {
+    let addr = listen.replacen("0.0.0.0", "127.0.0.1", 1);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tracing::warn!(
+        listen,
+        "embedded MQTT broker not accepting connections after 5 s"
+    );
+}
+
+/// Starts the embedded broker on its own thread (rumqttd runs its own runtime). It runs for
+/// the life of the process.
+pub async fn start(config: &MqttConfig, internal: &InternalAccount) -> Result<(), BrokerError> {
+    let broker_config = rumqttd_config(config, internal)?;
+    std::thread::Builder::new()
+        .name("mqtt-broker".into())
+        .spawn(move || {
+            let mut broker = rumqttd::Broker::new(broker_config);
+            if let Err(error) = broker.start() {
+                tracing::error!(%error, "embedded MQTT broker stopped");
+            }
+        })?;
+    wait_until_listening(&config.listen).await;
+    tracing::info!(listen = %config.listen, anonymous = config.allow_anonymous, "embedded MQTT broker started");
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Feed trucks and sensors over MQTT.
+//!
+//! The gateway embeds an MQTT broker (rumqttd) for on-site devices — username/password auth,
+//! anonymous access off unless configured — and can instead (or also) subscribe to an external
+//! broker with rumqttc. Either way one subscriber takes the devices' messages:
+//!
+//! | topic | payload (JSON, see `docs/mqtt.md`) |
+//! |---|---|
+//! | `feedlot/{feedlot_id}/truck/{truck_id}/load` | [`payload::FeedLoadPayload`] |
+//! | `feedlot/{feedlot_id}/truck/{truck_id}/delivery` | [`payload::FeedDeliveryPayload`] |
+//!
+//! **Acknowledgement.** The subscriber uses manual MQTT acks: a message is acknowledged only
+//! after its event has committed to the outbox. Because the embedded broker acknowledges the
+//! truck's publish when *it* receives it, the gateway also answers on
+//! `feedlot/{feedlot_id}/truck/{truck_id}/ack` with `{"id": ..., "status": "captured"}` once
+//! the event is durable, or `{"id": ..., "status": "rejected", "reason": ...}` for a payload it
+//! cannot use. A truck keeps a record until it sees `captured` and re-sends it otherwise; the
+//! record's `event_id` (minted on the truck) makes the re-send a duplicate that the pipeline
+//! removes. Durability lives in the outbox, never in the broker.
+
+pub mod broker;
+pub mod config;
+pub mod payload;
+pub mod subscriber;
+
+pub use config::MqttConfig;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::outbox::OutboxWriter;
+
+/// Starts what `config.mqtt` asks for: the embedded broker and a subscriber on it, and/or a
+/// subscriber on the external broker. Does nothing when MQTT is off.
+pub async fn start(
+    config: &Config,
+    writer: OutboxWriter,
+    tasks: &mut JoinSet<&'static str>,
+    shutdown: &CancellationToken,
+) -> Result<(), broker::BrokerError> {
+    let mqtt = &config.mqtt;
+    let subscriber = |writer: OutboxWriter| subscriber::Subscriber {
+        feedlot_id: config.feedlot_id.clone(),
+        gateway_id: config.gateway_id.clone(),
+        max_payload_bytes: mqtt.max_payload_bytes,
+        writer,
+    };
+    if mqtt.embedded {
+        let internal = broker::InternalAccount::random();
+        broker::start(mqtt, &internal).await?;
+        let (sub, connection, stop) = (
+            subscriber(writer.clone()),
+            subscriber::Connection::embedded(mqtt, &internal),
+            shutdown.clone(),
+        );
+        tasks.spawn(async move {
+            sub.run(connection, stop).await;
+            "mqtt subscriber (embedded broker)"
+        });
+    }
+    if let Some(addr) = &mqtt.external_broker {
+        let (sub, connection, stop) = (
+            subscriber(writer),
+            subscriber::Connection::external(mqtt, addr),
+            shutdown.clone(),
+        );
+        tasks.spawn(async move {
+            sub.run(connection, stop).await;
+            "mqtt subscriber (external broker)"
+        });
+    }
+    Ok(())
+}

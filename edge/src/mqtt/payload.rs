@@ -1,0 +1,235 @@
+//! The JSON payloads feed trucks publish, and what makes one unusable.
+
+use chrono::{DateTime, Utc};
+use schemas::{Event, FeedDelivery, FeedLoad, LoadIngredient};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Why a payload was rejected; sent back to the device and logged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The topic is not one the gateway serves.
+    #[error("unknown topic {0:?} (expected feedlot/<feedlot>/truck/<truck>/load|delivery)")]
+    Topic(String),
+    /// The payload is larger than `mqtt.max_payload_bytes`.
+    #[error("payload of {0} bytes is over the limit")]
+    TooLarge(usize),
+    /// Not JSON, or a field missing or of the wrong type (the message names it).
+    #[error("invalid payload: {0}")]
+    Json(String),
+    /// A field's value cannot be right (the message names the field).
+    #[error("invalid record: {0}")]
+    Invalid(String),
+    /// The topic names another feedlot than the one this gateway serves.
+    #[error("this gateway serves feedlot {serves:?}, not {topic:?}")]
+    OtherFeedlot {
+        /// The gateway's feedlot.
+        serves: String,
+        /// The feedlot in the topic.
+        topic: String,
+    },
+}
+
+/// What a topic carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicKind {
+    /// A mixer load.
+    Load,
+    /// A delivery to a pen.
+    Delivery,
+}
+
+/// The parts of a device topic `feedlot/{feedlot}/truck/{truck}/{kind}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceTopic {
+    /// The feedlot in the topic.
+    pub feedlot_id: String,
+    /// The truck.
+    pub truck_id: String,
+    /// Load or delivery.
+    pub kind: TopicKind,
+}
+
+impl DeviceTopic {
+    /// Parses a topic name.
+    pub fn parse(topic: &str) -> Result<Self, PayloadError> {
+        let parts: Vec<&str> = topic.split('/').collect();
+        let kind = match parts.as_slice() {
+            ["feedlot", f, "truck", t, kind] if !f.is_empty() && !t.is_empty() => match *kind {
+                "load" => TopicKind::Load,
+                "delivery" => TopicKind::Delivery,
+                _ => return Err(PayloadError::Topic(topic.into())),
+            },
+            _ => return Err(PayloadError::Topic(topic.into())),
+        };
+        Ok(Self {
+            feedlot_id: parts[1].into(),
+            truck_id: parts[3].into(),
+            kind,
+        })
+    }
+
+    /// The topic the gateway answers this device on.
+    pub fn ack_topic(&self) -> String {
+        format!("feedlot/{}/truck/{}/ack", self.feedlot_id, self.truck_id)
+    }
+}
+
+/// One ingredient added to a load.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngredientPayload {
+    /// Ingredient name, as in the yard's ration (e.g. `corn`).
+    pub ingredient: String,
+    /// Weight added, kg as fed.
+    pub weight_kg: f64,
+}
+
+/// `feedlot/{f}/truck/{t}/load`: a mixer load.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedLoadPayload {
+    /// Minted on the truck when the load was recorded (UUIDv7); re-sends carry the same.
+    pub event_id: Uuid,
+    /// When the load was finished, UTC.
+    pub recorded_at: DateTime<Utc>,
+    /// The ration mixed.
+    pub ration_id: String,
+    /// The truck's batch number.
+    pub batch_id: String,
+    /// Who drove.
+    pub operator: String,
+    /// What went in.
+    pub ingredients: Vec<IngredientPayload>,
+}
+
+/// `feedlot/{f}/truck/{t}/delivery`: feed dropped in a pen's bunk.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedDeliveryPayload {
+    /// Minted on the truck when the delivery was recorded (UUIDv7).
+    pub event_id: Uuid,
+    /// When it was delivered, UTC.
+    pub recorded_at: DateTime<Utc>,
+    /// The pen.
+    pub pen: String,
+    /// The ration delivered.
+    pub ration_id: String,
+    /// The bunk call, kg as fed.
+    pub target_kg: f64,
+    /// What the scale says was delivered, kg as fed.
+    pub delivered_kg: f64,
+    /// Who drove.
+    pub operator: String,
+}
+
+fn json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, PayloadError> {
+    serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))
+}
+
+fn invalid(e: schemas::ValidationError) -> PayloadError {
+    PayloadError::Invalid(e.to_string())
+}
+
+/// Decodes a device message into its event id (minted on the truck), capture time and event,
+/// checked with the schema's own validation.
+pub fn device_event(
+    topic: &DeviceTopic,
+    bytes: &[u8],
+) -> Result<(Uuid, DateTime<Utc>, Event), PayloadError> {
+    match topic.kind {
+        TopicKind::Load => {
+            let p: FeedLoadPayload = json(bytes)?;
+            let load = FeedLoad {
+                ration_id: p.ration_id,
+                batch_id: p.batch_id,
+                truck_id: topic.truck_id.clone(),
+                operator: p.operator,
+                ingredients: p
+                    .ingredients
+                    .into_iter()
+                    .map(|i| LoadIngredient {
+                        ingredient: i.ingredient,
+                        weight_kg: i.weight_kg,
+                    })
+                    .collect(),
+            };
+            load.validate().map_err(invalid)?;
+            Ok((p.event_id, p.recorded_at, Event::FeedLoad(load)))
+        }
+        TopicKind::Delivery => {
+            let p: FeedDeliveryPayload = json(bytes)?;
+            let delivery = FeedDelivery {
+                pen_id: p.pen,
+                ration_id: p.ration_id,
+                target_kg: p.target_kg,
+                delivered_kg: p.delivered_kg,
+                truck_id: topic.truck_id.clone(),
+                operator: p.operator,
+            };
+            delivery.validate().map_err(invalid)?;
+            Ok((p.event_id, p.recorded_at, Event::FeedDelivery(delivery)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_topics_parse_and_others_are_refused() {
+        let t = DeviceTopic::parse("feedlot/yard-1/truck/T7/load").unwrap();
+        assert_eq!(
+            (t.feedlot_id.as_str(), t.truck_id.as_str(), t.kind),
+            ("yard-1", "T7", TopicKind::Load)
+        );
+        assert_eq!(t.ack_topic(), "feedlot/yard-1/truck/T7/ack");
+        assert!(DeviceTopic::parse("feedlot/yard-1/truck/T7/fuel").is_err());
+        assert!(DeviceTopic::parse("feedlot//truck/T7/load").is_err());
+    }
+
+    fn delivery_topic() -> DeviceTopic {
+        DeviceTopic::parse("feedlot/y/truck/T1/delivery").unwrap()
+    }
+
+    #[test]
+    fn a_delivery_decodes_and_bad_fields_are_named() {
+        let ok = br#"{"event_id":"01a211ae-46ed-7297-8e76-dcb33bd1a1cf","recorded_at":"2026-11-25T06:00:00Z","pen":"P12","ration_id":"finisher","target_kg":4200,"delivered_kg":4185.5,"operator":"sam"}"#;
+        let (_, _, event) = device_event(&delivery_topic(), ok).unwrap();
+        let Event::FeedDelivery(d) = event else {
+            panic!("not a delivery")
+        };
+        assert_eq!(
+            (d.pen_id.as_str(), d.delivered_kg, d.truck_id.as_str()),
+            ("P12", 4185.5, "T1")
+        );
+        let negative = String::from_utf8_lossy(ok).replace("4185.5", "-3");
+        let err = device_event(&delivery_topic(), negative.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("delivered_kg"), "{err}");
+        let missing = String::from_utf8_lossy(ok).replace(r#""pen":"P12","#, "");
+        assert!(
+            device_event(&delivery_topic(), missing.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("pen")
+        );
+        assert!(matches!(
+            device_event(&delivery_topic(), b"\xff garbage"),
+            Err(PayloadError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn a_load_needs_ingredients() {
+        let empty = br#"{"event_id":"01a211ae-46ed-7297-8e76-dcb33bd1a1cf","recorded_at":"2026-11-25T06:00:00Z","ration_id":"r","batch_id":"b1","operator":"sam","ingredients":[]}"#;
+        let topic = DeviceTopic::parse("feedlot/y/truck/T1/load").unwrap();
+        assert!(
+            device_event(&topic, empty)
+                .unwrap_err()
+                .to_string()
+                .contains("ingredients")
+        );
+    }
+}
