@@ -1,4 +1,9 @@
 //! The Kafka topic layout, created by `ingest` at start (the broker does not auto-create).
+//!
+//! Both topics are created with `cleanup.policy=delete` and a `retention.ms`: tansu (like
+//! Kafka) deletes old records only for topics whose cleanup policy says so, so without it a
+//! topic would grow forever. Topics that already exist are left as they are. See
+//! `docs/kafka-topics.md`.
 
 use std::time::Duration;
 
@@ -10,16 +15,36 @@ use rdkafka::types::RDKafkaErrorCode;
 use crate::Error;
 use crate::config::KafkaConfig;
 
-/// Creates the events and dead-letter topics if they do not exist.
+/// How long the events topic keeps a record: 7 days, enough to rebuild ClickHouse after an
+/// outage (the gateways' outboxes hold whatever the broker never acknowledged).
+pub const EVENTS_RETENTION_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+/// How long the dead-letter topic keeps a record: 30 days, time for someone to look.
+pub const DEAD_LETTER_RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+/// How long `ensure_topics` waits for the broker before giving up with an error.
+pub const CREATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Creates the events and dead-letter topics if they do not exist ("already exists" is fine).
+/// An unreachable broker is an error after [`CREATE_TIMEOUT`], so `ingest run` fails visibly
+/// instead of waiting silently.
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), Error> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .create()?;
+    let events_retention_ms = EVENTS_RETENTION_MS.to_string();
+    let dead_letter_retention_ms = DEAD_LETTER_RETENTION_MS.to_string();
     let topics = [
-        NewTopic::new(&config.topic, config.partitions, TopicReplication::Fixed(1)),
-        NewTopic::new(&config.dead_letter_topic, 1, TopicReplication::Fixed(1)),
+        NewTopic::new(&config.topic, config.partitions, TopicReplication::Fixed(1))
+            .set("cleanup.policy", "delete")
+            .set("retention.ms", &events_retention_ms),
+        NewTopic::new(&config.dead_letter_topic, 1, TopicReplication::Fixed(1))
+            .set("cleanup.policy", "delete")
+            .set("retention.ms", &dead_letter_retention_ms),
     ];
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(CREATE_TIMEOUT));
     for result in admin.create_topics(&topics, &options).await? {
         match result {
             Ok(name) => tracing::info!(topic = %name, "topic created"),
