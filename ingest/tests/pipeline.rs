@@ -29,14 +29,27 @@ async fn migrations_apply_once_and_are_idempotent() {
     let second = ingest::schema::migrate(&client, &db.database)
         .await
         .unwrap();
-    assert_eq!(first, vec![1]);
+    let all: Vec<u32> = ingest::schema::MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(
+        first, all,
+        "a fresh database gets every migration, in order"
+    );
     assert!(second.is_empty(), "nothing left to apply: {second:?}");
     assert_eq!(
         ingest::schema::applied_versions(&client, &db.database)
             .await
             .unwrap(),
-        vec![1]
+        all
     );
+    let recorded = count(
+        &db,
+        &format!("SELECT count() FROM {}.schema_migrations", db.database),
+    )
+    .await;
+    assert_eq!(recorded, all.len() as u64, "each version recorded once");
     let tables = count(&db, &format!("SELECT count() FROM system.tables WHERE database = '{}' AND name IN ('weighings','tag_reads')", db.database)).await;
     assert_eq!(tables, 2);
 }
