@@ -20,9 +20,10 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not valid TOML for this configuration.
+    /// The file is not valid TOML for this configuration. (Not a `source`: the message already
+    /// carries the parser's, and a chain would print it twice.)
     #[error("invalid config: {0}")]
-    Parse(#[from] toml::de::Error),
+    Parse(toml::de::Error),
     /// A field has a value that cannot work.
     #[error("invalid config field `{field}`: {reason}")]
     Invalid {
@@ -156,6 +157,12 @@ impl Default for WebConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
         }
+    }
+}
+
+impl From<toml::de::Error> for ConfigError {
+    fn from(e: toml::de::Error) -> Self {
+        Self::Parse(e)
     }
 }
 
