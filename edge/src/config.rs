@@ -81,6 +81,10 @@ pub struct Config {
     pub devices: Vec<DeviceConfig>,
     /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
     pub mqtt: crate::mqtt::MqttConfig,
+    /// The local HTTP server (records API).
+    pub http: crate::http::HttpConfig,
+    /// Who may use the records API.
+    pub api: crate::api::ApiConfig,
 }
 
 /// Kafka forwarding settings.
@@ -194,6 +198,8 @@ impl Default for Config {
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
             mqtt: crate::mqtt::MqttConfig::default(),
+            http: crate::http::HttpConfig::default(),
+            api: crate::api::ApiConfig::default(),
             devices: vec![
                 DeviceConfig::new("rfid-1", "/dev/ttyUSB0", DeviceRole::Rfid),
                 DeviceConfig::new("scale-1", "/dev/ttyUSB1", DeviceRole::Scale),

@@ -29,6 +29,14 @@ pub enum Error {
     /// The embedded MQTT broker could not start.
     #[error(transparent)]
     MqttBroker(#[from] crate::mqtt::broker::BrokerError),
+    /// The local HTTP server could not bind its address.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// A gateway task panicked or was aborted.
     #[error("gateway task failed: {0}")]
     Task(String),

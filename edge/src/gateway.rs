@@ -81,6 +81,26 @@ impl Gateway {
         }
         drop(readings_tx);
         crate::mqtt::start(&config, writer.clone(), &mut tasks, &shutdown).await?;
+        let api = crate::api::router(crate::api::ApiState {
+            feedlot_id: config.feedlot_id.clone(),
+            gateway_id: config.gateway_id.clone(),
+            tokens: std::sync::Arc::new(config.api.tokens.clone()),
+            writer: writer.clone(),
+        });
+        // Bind now so a taken port fails the start instead of a background task.
+        let listener = tokio::net::TcpListener::bind(&config.http.listen)
+            .await
+            .map_err(|source| Error::Listen {
+                addr: config.http.listen.clone(),
+                source,
+            })?;
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = crate::http::serve(listener, api, stop).await {
+                tracing::error!(%error, "local HTTP server stopped");
+            }
+            "http server"
+        });
         let capture = Capture::new(&config);
         let stop = shutdown.clone();
         tasks.spawn(async move {

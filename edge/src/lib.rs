@@ -9,12 +9,14 @@
 //! outbox while it runs). An event counts as captured once its outbox transaction committed;
 //! it is deleted only after Kafka acknowledged it. See `docs/outbox.md`.
 
+pub mod api;
 pub mod backoff;
 pub mod capture;
 pub mod config;
 pub mod error;
 pub mod forwarder;
 pub mod gateway;
+pub mod http;
 pub mod mqtt;
 pub mod outbox;
 pub mod pairing;

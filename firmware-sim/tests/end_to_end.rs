@@ -74,6 +74,7 @@ async fn yard(test: &str) -> Yard {
     };
     gateway_config.kafka.brokers = broker.bootstrap.clone();
     gateway_config.kafka.message_timeout_ms = 5_000;
+    gateway_config.http.listen = "127.0.0.1:0".into();
     let gateway = edge::Gateway::start(gateway_config, shutdown.clone())
         .await
         .unwrap();

@@ -6,3 +6,4 @@ mod support;
 mod chute_to_kafka;
 mod mqtt;
 mod offline;
+mod records_api;

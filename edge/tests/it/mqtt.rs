@@ -23,6 +23,7 @@ fn gateway_config(data_dir: &std::path::Path, bootstrap: &str, mqtt_port: u16) -
     };
     config.kafka.brokers = bootstrap.into();
     config.kafka.topic = TOPIC.into();
+    config.http.listen = "127.0.0.1:0".into();
     config.mqtt.embedded = true;
     config.mqtt.listen = format!("127.0.0.1:{mqtt_port}");
     config

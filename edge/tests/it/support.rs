@@ -133,6 +133,8 @@ pub fn config(chute: &Chute, data_dir: &std::path::Path, bootstrap: &str, topic:
     };
     config.kafka.brokers = bootstrap.into();
     config.kafka.topic = topic.into();
+    // Any free port: tests run gateways side by side.
+    config.http.listen = "127.0.0.1:0".into();
     config.kafka.retry_backoff_initial_ms = 100;
     config.kafka.retry_backoff_max_ms = 1000;
     config

@@ -1,0 +1,45 @@
+//! The local records API: arrivals, treatments, pen moves, deaths, shipments, feed purchases,
+//! rations and yardage entered chute-side or in the office.
+//!
+//! `POST /api/v1/records/{kind}` with a JSON body of the record's fields (see
+//! `docs/json-schema/` and `docs/records-api.md`) and `Authorization: Bearer <token>`. A token
+//! carries a user and a role; each kind lists the roles that may submit it. A record is checked
+//! field by field (unknown fields are refused, not ignored), then committed to the outbox as
+//! one event in one transaction — it is written whole or not at all — and only then answered
+//! `201 Created` with its `event_id`. Errors name the field and why; internals stay in the log.
+
+mod auth;
+mod config;
+mod error;
+mod records;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+
+pub use auth::Role;
+pub use config::{ApiConfig, ApiToken};
+pub use error::ApiError;
+
+use crate::outbox::OutboxWriter;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The yard every record belongs to.
+    pub feedlot_id: String,
+    /// This gateway.
+    pub gateway_id: String,
+    /// Who may submit.
+    pub tokens: Arc<Vec<ApiToken>>,
+    /// Where records go.
+    pub writer: OutboxWriter,
+}
+
+/// The records API's routes, testable without a socket.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/records/{kind}", post(records::submit))
+        .with_state(state)
+}
