@@ -19,7 +19,13 @@ impl ClickHouseDb {
 
     /// Creates a database named after `test_name` plus a random suffix.
     pub async fn create(test_name: &str) -> anyhow::Result<Self> {
-        let url = Self::server_url();
+        Self::create_on(&Self::server_url(), test_name).await
+    }
+
+    /// Creates a database named after `test_name` on the server at `url` (e.g. a
+    /// [`crate::ClickHouseServer`]'s).
+    pub async fn create_on(url: &str, test_name: &str) -> anyhow::Result<Self> {
+        let url = url.to_owned();
         let database = crate::unique_name(test_name);
         clickhouse::Client::default()
             .with_url(&url)

@@ -4,6 +4,8 @@
 //! - [`Tansu`]: a Kafka-protocol broker process on a free loopback port with its own durable
 //!   storage, that a test can stop and restart mid-stream.
 //! - [`ClickHouseDb`]: a fresh database on the shared ClickHouse server (`CLICKHOUSE_URL`).
+//! - [`ClickHouseServer`]: a private clickhouse-server process that a test can stop (SIGKILL)
+//!   and restart on the same data mid-stream.
 //! - [`PtyPair`]: two linked pseudo-terminals made by socat, standing in for a serial cable
 //!   between a device (simulator) and the gateway.
 //!
@@ -13,10 +15,12 @@
 
 pub mod browser;
 mod clickhouse_db;
+mod clickhouse_server;
 mod pty;
 mod tansu;
 
 pub use clickhouse_db::ClickHouseDb;
+pub use clickhouse_server::ClickHouseServer;
 pub use pty::PtyPair;
 pub use tansu::Tansu;
 

@@ -65,3 +65,29 @@ async fn a_tansu_broker_starts_takes_a_topic_and_restarts_on_its_port() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn a_private_clickhouse_server_keeps_its_data_through_a_kill_and_restart() {
+    let mut server = testkit::ClickHouseServer::start().await.unwrap();
+    let db = server.create_db("testkit_private").await.unwrap();
+    let client = db.client();
+    client
+        .query("CREATE TABLE t (n UInt32) ENGINE = MergeTree ORDER BY n")
+        .execute()
+        .await
+        .unwrap();
+    client
+        .query("INSERT INTO t VALUES (1), (2)")
+        .execute()
+        .await
+        .unwrap();
+    server.stop().await;
+    assert!(client.query("SELECT 1").execute().await.is_err());
+    server.restart().await.unwrap();
+    let n: u64 = client
+        .query("SELECT count() FROM t")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
