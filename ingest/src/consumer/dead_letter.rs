@@ -1,4 +1,4 @@
-//! The dead-letter topic: undecodable messages, their original bytes, and why.
+//! The dead-letter topic: undecodable or invalid messages, their original bytes, and why.
 
 use std::time::Duration;
 

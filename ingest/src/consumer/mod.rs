@@ -1,7 +1,8 @@
 //! Consuming the events topic: batch, decode, store, then commit.
 //!
 //! The loop never commits an offset before everything below it is safe: the batch's good
-//! events accepted by ClickHouse, its bad ones acknowledged by the dead-letter topic. While
+//! events accepted by ClickHouse, its bad ones (undecodable, or decoded but failing
+//! `Envelope::validate`) acknowledged by the dead-letter topic. While
 //! ClickHouse is down the loop retries the same batch with back-off and consumes nothing else,
 //! so memory stays bounded by one batch and a slow ClickHouse slows consumption.
 
@@ -50,7 +51,12 @@ pub async fn run(
         let mut bad = Vec::new();
         for message in &batch {
             match schemas::decode(message.payload().unwrap_or_default()) {
-                Ok(envelope) => rows.push(&envelope),
+                // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
+                // with the field and why, like an undecodable message.
+                Ok(envelope) => match envelope.validate() {
+                    Ok(()) => rows.push(&envelope),
+                    Err(invalid) => bad.push((message, format!("invalid event: {invalid}"))),
+                },
                 Err(reason) => bad.push((message, reason.to_string())),
             }
         }

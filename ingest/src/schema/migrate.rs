@@ -14,11 +14,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Append only: an applied migration is never edited.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "events",
-    sql: include_str!("../../migrations/0001_events.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "events",
+        sql: include_str!("../../migrations/0001_events.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "records",
+        sql: include_str!("../../migrations/0002_records.sql"),
+    },
+];
 
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     sql.split(";\n")
@@ -98,6 +105,22 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert!(parts[0].starts_with("CREATE TABLE IF NOT EXISTS weighings"));
         assert!(!parts.iter().any(|p| p.contains("--") || p.ends_with(';')));
+    }
+
+    #[test]
+    fn the_records_migration_creates_a_table_per_kind_without_newer_clickhouse_types() {
+        let parts: Vec<_> = statements(MIGRATIONS[1].sql).collect();
+        assert_eq!(parts.len(), 10);
+        for p in &parts {
+            assert!(p.starts_with("CREATE TABLE IF NOT EXISTS "), "{p}");
+            assert!(p.contains("ReplacingMergeTree(ingested_at)"), "{p}");
+            assert!(p.contains("PARTITION BY toYYYYMM(captured_at)"), "{p}");
+            assert!(p.trim_end().ends_with("captured_at_ms, event_id)"), "{p}");
+            assert!(
+                !p.contains("DateTime64") && !p.contains("LowCardinality"),
+                "{p}"
+            );
+        }
     }
 
     #[test]

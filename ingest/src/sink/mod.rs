@@ -4,5 +4,8 @@
 mod rows;
 mod writer;
 
-pub use rows::{Rows, TagReadRow, WeighingRow};
+pub use rows::{
+    ArrivalRow, DeathRow, FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, PenMoveRow, RationRow,
+    Rows, ShipmentRow, TagReadRow, TreatmentRow, WeighingRow, YardageRateRow,
+};
 pub use writer::{client, insert_rows};
