@@ -3,7 +3,9 @@
 //! [`Capture`] is the synchronous core (tested without I/O): a reading in, the envelopes it
 //! produces out. [`run_capture`] feeds it from the readers' channel and commits each group of
 //! envelopes to the outbox before taking more, so a reading counts as captured only after
-//! its events are durable.
+//! its events are durable. Each committed event is logged `captured event_id=…` (after the
+//! commit, never before) and counted; events the outbox refuses because it is full are logged
+//! as lost, with their ids and the reason, and counted (`edge_events_lost_total`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,10 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::config::{Config, PairingConfig};
-use crate::outbox::OutboxWriter;
+use crate::outbox::{OutboxError, OutboxWriter};
 use crate::pairing::Pairing;
 use crate::readers::dedup::TagDedup;
 use crate::readers::{DeviceReading, Reading};
+use crate::telemetry::Metrics;
+use crate::telemetry::events::{EventsCaptured, EventsLost};
 
 /// Most envelopes committed in one outbox append by the capture loop.
 const MAX_GROUP: usize = 512;
@@ -32,6 +36,7 @@ pub struct Capture {
     pairing: PairingConfig,
     dedup: HashMap<String, TagDedup>,
     chutes: HashMap<String, Pairing>,
+    metrics: Metrics,
 }
 
 impl Capture {
@@ -49,7 +54,14 @@ impl Capture {
             pairing: config.pairing.clone(),
             dedup: HashMap::new(),
             chutes: HashMap::new(),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// Reports captured and lost events to `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The events one reading produces: a tag read (unless it repeats a recent one), a weighing
@@ -87,7 +99,7 @@ impl Capture {
                 if let Some(previous) = replaced {
                     tracing::info!(%chute, eid = %previous, "tag read replaced before a stable weight");
                 }
-                tracing::info!(device, %eid, event_id = %tag_read.event_id, "tag read");
+                tracing::debug!(device, %eid, event_id = %tag_read.event_id, "tag read");
                 vec![tag_read]
             }
             Reading::Weight(frame) => {
@@ -101,7 +113,7 @@ impl Capture {
                     tag_read_event_id: Some(paired.tag_read_event_id),
                     gross_net: paired.gross_net,
                 }));
-                tracing::info!(device, %chute, event_id = %weighing.event_id, weight = weight.value, unit = ?weight.unit, "weighing");
+                tracing::debug!(device, %chute, event_id = %weighing.event_id, weight = weight.value, unit = ?weight.unit, "weighing");
                 vec![weighing]
             }
         }
@@ -110,8 +122,9 @@ impl Capture {
 
 /// Runs `capture` over the readings until every reader has stopped (the channel closed),
 /// committing the events to the outbox. A failed commit is retried with back-off while the
-/// readers wait (the channel fills); only at shutdown are uncommitted events given up, and
-/// then logged as an error with their count.
+/// readers wait (the channel fills); only at shutdown are uncommitted events given up. Events
+/// refused by a full outbox are not retried (the chute keeps moving). Given-up and refused
+/// events are logged as lost, each with its id and reason, and counted.
 pub async fn run_capture(
     mut capture: Capture,
     mut readings: mpsc::Receiver<DeviceReading>,
@@ -127,21 +140,42 @@ pub async fn run_capture(
             }
         }
         if !envelopes.is_empty() {
-            commit(&writer, &envelopes, &shutdown).await;
+            commit(&writer, &envelopes, &shutdown, &capture.metrics).await;
         }
     }
 }
 
-async fn commit(writer: &OutboxWriter, envelopes: &[Envelope], shutdown: &CancellationToken) {
+async fn commit(
+    writer: &OutboxWriter,
+    envelopes: &[Envelope],
+    shutdown: &CancellationToken,
+    metrics: &Metrics,
+) {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         match writer.append_envelopes(envelopes).await {
-            Ok(seqs) => {
-                tracing::debug!(events = seqs.len(), "captured");
+            Ok(_) => {
+                EventsCaptured { envelopes }.emit(metrics);
+                return;
+            }
+            Err(error @ OutboxError::Full(_)) => {
+                let reason = "outbox_full";
+                EventsLost {
+                    envelopes,
+                    reason,
+                    error: &error,
+                }
+                .emit(metrics);
                 return;
             }
             Err(error) if shutdown.is_cancelled() => {
-                tracing::error!(%error, events = envelopes.len(), "events NOT captured: outbox commit failed at shutdown");
+                let reason = "shutdown";
+                EventsLost {
+                    envelopes,
+                    reason,
+                    error: &error,
+                }
+                .emit(metrics);
                 return;
             }
             Err(error) => {
@@ -216,6 +250,43 @@ mod tests {
         assert_eq!(w.eid.as_str(), "982000000000001");
         assert_eq!(w.weight, Weight::from_lb(1234.0));
         assert_eq!(w.tag_read_event_id, Some(tag_read.event_id));
+    }
+
+    #[tokio::test]
+    async fn events_a_full_outbox_refuses_are_counted_as_lost_and_the_rest_as_captured() {
+        use crate::outbox::{Outbox, OutboxLimits};
+        let dir = tempfile::tempdir().unwrap();
+        let limits = OutboxLimits {
+            max_bytes: 0,
+            max_entries: 1,
+        };
+        let outbox =
+            Arc::new(Outbox::open_with_limits(&dir.path().join("o.redb"), limits).unwrap());
+        let metrics = Metrics::new();
+        let (writer, _task) = OutboxWriter::spawn_with_metrics(
+            outbox.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+            metrics.clone(),
+        );
+        let capture = Capture::new(&Config::default()).with_metrics(metrics.clone());
+        let (tx, rx) = mpsc::channel(8);
+        let t = Instant::now();
+        tx.send(reading("rfid-1", t, tag(1))).await.unwrap();
+        let task = tokio::spawn(run_capture(capture, rx, writer, CancellationToken::new()));
+        // Wait for the first commit, so the second tag is its own append.
+        while outbox.depth().unwrap() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tx.send(reading("rfid-1", t, tag(2))).await.unwrap();
+        drop(tx);
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(outbox.depth().unwrap(), 1);
+        assert_eq!(metrics.tag_reads("rfid-1"), 1);
+        assert_eq!(metrics.events_lost("rfid-1", "outbox_full"), 1);
+        assert!(metrics.outbox_full());
     }
 
     #[test]

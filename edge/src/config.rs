@@ -81,6 +81,8 @@ pub struct Config {
     pub devices: Vec<DeviceConfig>,
     /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
     pub mqtt: crate::mqtt::MqttConfig,
+    /// How much the outbox may hold before new events are refused (disk bound).
+    pub outbox: crate::outbox::OutboxConfig,
     /// The local HTTP server (records API).
     pub http: crate::http::HttpConfig,
     /// Who may use the records API.
@@ -172,7 +174,7 @@ pub struct DeviceConfig {
     /// `rfid` or `scale`.
     pub role: DeviceRole,
     /// The line format. RFID: `"auto"` (every row of the table) or one row name such as
-    /// `"allflex"`. Scale: `"rice_lake"` or `"tru_test"`. Default: `auto` / `rice_lake`.
+    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Default: `auto` / `rice_lake`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// Devices with the same chute are paired: tags from its readers with weights from its scales.
@@ -198,6 +200,7 @@ impl Default for Config {
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
             mqtt: crate::mqtt::MqttConfig::default(),
+            outbox: crate::outbox::OutboxConfig::default(),
             http: crate::http::HttpConfig::default(),
             api: crate::api::ApiConfig::default(),
             devices: vec![

@@ -10,11 +10,12 @@ use crate::Error;
 use crate::capture::{Capture, run_capture};
 use crate::config::{Config, DeviceRole};
 use crate::forwarder::Forwarder;
-use crate::outbox::{Outbox, OutboxWriter};
+use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
 use crate::readers::LineParser;
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::DeviceReader;
+use crate::telemetry::Metrics;
 
 /// Readings that may wait between the readers and the capture loop.
 const READINGS_QUEUE: usize = 1024;
@@ -24,6 +25,7 @@ const READINGS_QUEUE: usize = 1024;
 #[derive(Debug)]
 pub struct Gateway {
     outbox: Arc<Outbox>,
+    metrics: Metrics,
     shutdown: CancellationToken,
     tasks: JoinSet<&'static str>,
 }
@@ -39,21 +41,25 @@ impl Gateway {
             source,
         })?;
         let path = config.outbox_path();
-        let outbox = tokio::task::spawn_blocking(move || Outbox::open(&path))
+        let limits = OutboxLimits::from(&config.outbox);
+        let outbox = tokio::task::spawn_blocking(move || Outbox::open_with_limits(&path, limits))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
         let outbox = Arc::new(outbox);
         let appended = Arc::new(Notify::new());
+        let metrics = Metrics::new();
         let forwarder = Forwarder::new(
             &config.kafka,
             &config.gateway_id,
             outbox.clone(),
             appended.clone(),
-        )?;
+        )?
+        .with_metrics(metrics.clone());
         let rfid_table = RfidParser::from_config(&config.rfid)?;
 
         let mut tasks = JoinSet::new();
-        let (writer, writer_task) = OutboxWriter::spawn(outbox.clone(), appended);
+        let (writer, writer_task) =
+            OutboxWriter::spawn_with_metrics(outbox.clone(), appended, metrics.clone());
         tasks.spawn(async move {
             let _ = writer_task.await;
             "outbox writer"
@@ -72,7 +78,8 @@ impl Gateway {
                         .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
                 ),
             };
-            let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone());
+            let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())
+                .with_metrics(metrics.clone());
             let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
             tasks.spawn(async move {
                 reader.run_serial(&path, baud_rate, stop).await;
@@ -86,7 +93,12 @@ impl Gateway {
             gateway_id: config.gateway_id.clone(),
             tokens: std::sync::Arc::new(config.api.tokens.clone()),
             writer: writer.clone(),
-        });
+        })
+        .merge(crate::ops::app(crate::ops::AppState {
+            outbox: outbox.clone(),
+            metrics: metrics.clone(),
+            kafka_brokers: config.kafka.brokers.clone(),
+        }));
         // Bind now so a taken port fails the start instead of a background task.
         let listener = tokio::net::TcpListener::bind(&config.http.listen)
             .await
@@ -101,7 +113,7 @@ impl Gateway {
             }
             "http server"
         });
-        let capture = Capture::new(&config);
+        let capture = Capture::new(&config).with_metrics(metrics.clone());
         let stop = shutdown.clone();
         tasks.spawn(async move {
             run_capture(capture, readings_rx, writer, stop).await;
@@ -122,6 +134,7 @@ impl Gateway {
         );
         Ok(Self {
             outbox,
+            metrics,
             shutdown,
             tasks,
         })
@@ -130,6 +143,11 @@ impl Gateway {
     /// The outbox, for observing it (depth, oldest entry) while the gateway runs.
     pub fn outbox(&self) -> Arc<Outbox> {
         self.outbox.clone()
+    }
+
+    /// The gateway's metrics (what `/metrics` serves).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
     }
 
     /// How many captured events wait to be acknowledged by Kafka.

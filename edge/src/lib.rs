@@ -18,9 +18,11 @@ pub mod forwarder;
 pub mod gateway;
 pub mod http;
 pub mod mqtt;
+pub mod ops;
 pub mod outbox;
 pub mod pairing;
 pub mod readers;
+pub mod telemetry;
 
 pub use config::Config;
 pub use error::Error;

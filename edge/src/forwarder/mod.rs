@@ -28,6 +28,8 @@ pub use producer::{GUARANTEES, client_config};
 use crate::backoff::Backoff;
 use crate::config::KafkaConfig;
 use crate::outbox::{Outbox, OutboxEntry};
+use crate::telemetry::Metrics;
+use crate::telemetry::events::ForwardRound;
 
 /// How long an idle forwarder sleeps when no commit notification arrives (a safety net).
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -51,6 +53,7 @@ pub struct Forwarder {
     batch_size: usize,
     backoff: Backoff,
     appended: Arc<Notify>,
+    metrics: Metrics,
 }
 
 impl Forwarder {
@@ -75,7 +78,14 @@ impl Forwarder {
                 Duration::from_millis(kafka.retry_backoff_max_ms),
             ),
             appended,
+            metrics: Metrics::new(),
         })
+    }
+
+    /// Counts forwarded events and failed sends in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Runs until `shutdown`.
@@ -107,16 +117,15 @@ impl Forwarder {
             let round = self.send(&batch, &shutdown).await;
             let acked = round.acked.len();
             self.remove(round.acked).await;
+            ForwardRound {
+                acked,
+                failed: round.failed,
+                error: round.first_error.as_deref(),
+            }
+            .emit(&self.metrics);
             if round.failed == 0 {
-                tracing::debug!(acked, "forwarded");
                 self.backoff.reset();
             } else {
-                tracing::warn!(
-                    acked,
-                    failed = round.failed,
-                    error = round.first_error.as_deref().unwrap_or_default(),
-                    "Kafka did not acknowledge every event; they stay in the outbox and are retried"
-                );
                 self.replace_producer();
                 self.pause(&shutdown).await;
             }

@@ -14,15 +14,22 @@
 //!   committed transactions, so an entry is either wholly present or absent, never torn.
 //! - **Ordering.** Sequence numbers increase in commit order; the forwarder reads them in that
 //!   order.
+//! - **Bound.** `[outbox] max_bytes` / `max_entries` limit what may wait for Kafka. The byte
+//!   count is kept in `outbox_meta_v1` (`stored_bytes`) in the same transaction as the entries.
+//!   An append that does not fit is refused whole ([`OutboxError::Full`]): nothing stored is
+//!   dropped and nothing is half-written; the caller reports it (serial capture logs and counts
+//!   the lost events, MQTT does not acknowledge, the records API refuses the record).
 //! - **Deletion.** An entry is deleted only by [`Outbox::remove`] after Kafka acknowledged it
 //!   (`acks=all`). A crash between the acknowledgement and the removal sends it again on
 //!   restart: at least once, never lost; consumers deduplicate on `event_id`.
 
+mod limits;
 mod store;
 mod writer;
 
 use std::path::PathBuf;
 
+pub use limits::{OutboxConfig, OutboxFull, OutboxLimits, OutboxUsage};
 pub use store::Outbox;
 pub use writer::OutboxWriter;
 
@@ -72,6 +79,9 @@ pub enum OutboxError {
     /// A read or write transaction failed (disk full, I/O error).
     #[error("outbox storage error: {0}")]
     Storage(#[from] redb::Error),
+    /// The append does not fit within the configured limits; nothing of it was written.
+    #[error(transparent)]
+    Full(OutboxFull),
     /// The writer task is gone (the gateway is shutting down) or it failed to commit a group;
     /// the records were not captured.
     #[error("outbox append failed: {0}")]

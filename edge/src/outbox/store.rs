@@ -1,4 +1,4 @@
-//! The redb file behind the outbox: append, peek, remove, depth.
+//! The redb file behind the outbox: append (within its limits), peek, remove, depth.
 
 use std::path::Path;
 
@@ -6,6 +6,7 @@ use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
 };
 
+use super::limits::{ENTRY_OVERHEAD_BYTES, OutboxFull, OutboxLimits, OutboxUsage};
 use super::{OutboxEntry, OutboxError, OutboxRecord};
 
 /// Entries by sequence number: (enqueued at, ms since the Unix epoch; Kafka key; payload).
@@ -14,6 +15,14 @@ const ENTRIES: TableDefinition<u64, (u64, &str, &[u8])> = TableDefinition::new("
 const META: TableDefinition<&str, u64> = TableDefinition::new("outbox_meta_v1");
 /// The next sequence number to hand out; never decreases, even when the outbox is empty.
 const NEXT_SEQ: &str = "next_seq";
+/// Bytes of the stored entries as counted against the limit ([`entry_bytes`]), kept in the
+/// same transactions as the entries. Computed from the entries when a file lacks it.
+const STORED_BYTES: &str = "stored_bytes";
+
+/// The bytes one entry counts against `max_bytes`.
+fn entry_bytes(key: &str, payload: &[u8]) -> u64 {
+    (key.len() + payload.len()) as u64 + ENTRY_OVERHEAD_BYTES
+}
 
 /// A durable FIFO of records to forward, in one redb file.
 ///
@@ -22,36 +31,104 @@ const NEXT_SEQ: &str = "next_seq";
 #[derive(Debug)]
 pub struct Outbox {
     db: Database,
+    limits: OutboxLimits,
 }
 
 impl Outbox {
-    /// Opens (or creates) the outbox file. Only one process may have it open.
+    /// Opens (or creates) the outbox file without limits. Only one process may have it open.
     pub fn open(path: &Path) -> Result<Self, OutboxError> {
+        Self::open_with_limits(path, OutboxLimits::UNLIMITED)
+    }
+
+    /// Opens (or creates) the outbox file; appends beyond `limits` are refused. A file that
+    /// already holds more than the limits keeps everything (and refuses appends until drained).
+    pub fn open_with_limits(path: &Path, limits: OutboxLimits) -> Result<Self, OutboxError> {
         let db = Database::create(path).map_err(|e| OutboxError::Open {
             path: path.to_owned(),
             source: redb::Error::from(e),
         })?;
         let txn = db.begin_write()?;
-        txn.open_table(ENTRIES)?;
+        {
+            let entries = txn.open_table(ENTRIES)?;
+            let mut meta = txn.open_table(META)?;
+            if meta.get(STORED_BYTES)?.is_none() {
+                // A file from before the byte count: count once, keep it from now on.
+                let mut bytes = 0;
+                for item in entries.range::<u64>(..)? {
+                    let (_, value) = item?;
+                    let (_, key, payload) = value.value();
+                    bytes += entry_bytes(key, payload);
+                }
+                meta.insert(STORED_BYTES, bytes)?;
+            }
+        }
+        txn.commit()?;
+        Ok(Self { db, limits })
+    }
+
+    /// The limits this outbox enforces.
+    pub fn limits(&self) -> OutboxLimits {
+        self.limits
+    }
+
+    /// How many entries and bytes it holds.
+    pub fn usage(&self) -> Result<OutboxUsage, OutboxError> {
+        let txn = self.db.begin_read()?;
+        let entries = txn.open_table(ENTRIES)?.len()?;
+        let bytes = txn
+            .open_table(META)?
+            .get(STORED_BYTES)?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        Ok(OutboxUsage { entries, bytes })
+    }
+
+    /// Checks that a write transaction can be started and committed (nothing is written; the
+    /// empty commit is not synced). For health checks.
+    pub fn check_writable(&self) -> Result<(), OutboxError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::None)?;
         txn.open_table(META)?;
         txn.commit()?;
-        Ok(Self { db })
+        Ok(())
     }
 
     /// Appends `records` in one transaction and returns their sequence numbers. When this
     /// returns `Ok`, the transaction is committed with immediate durability (fsync): the
-    /// records survive a crash or power loss.
+    /// records survive a crash or power loss. If they do not all fit within the limits,
+    /// nothing is written and [`OutboxError::Full`] says why.
     pub fn append(&self, records: &[OutboxRecord]) -> Result<Vec<u64>, OutboxError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
+        let added: u64 = records
+            .iter()
+            .map(|r| entry_bytes(&r.key, &r.payload))
+            .sum();
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let mut seqs = Vec::with_capacity(records.len());
         {
             let mut meta = txn.open_table(META)?;
             let mut next = meta.get(NEXT_SEQ)?.map(|v| v.value()).unwrap_or(0);
+            let stored_bytes = meta.get(STORED_BYTES)?.map(|v| v.value()).unwrap_or(0);
             let mut entries = txn.open_table(ENTRIES)?;
+            let usage = OutboxUsage {
+                entries: entries.len()?,
+                bytes: stored_bytes,
+            };
+            let count = records.len() as u64;
+            if !self.limits.admits(usage, count, added) {
+                // Dropping the transaction aborts it: nothing was written.
+                return Err(OutboxError::Full(OutboxFull {
+                    stored_entries: usage.entries,
+                    stored_bytes: usage.bytes,
+                    max_entries: self.limits.max_entries,
+                    max_bytes: self.limits.max_bytes,
+                    refused_events: count,
+                    refused_bytes: added,
+                }));
+            }
             for record in records {
                 entries.insert(
                     next,
@@ -65,6 +142,7 @@ impl Outbox {
                 next += 1;
             }
             meta.insert(NEXT_SEQ, next)?;
+            meta.insert(STORED_BYTES, stored_bytes + added)?;
         }
         txn.commit()?;
         Ok(seqs)
@@ -101,11 +179,17 @@ impl Outbox {
         let mut removed = 0;
         {
             let mut entries = txn.open_table(ENTRIES)?;
+            let mut freed = 0;
             for seq in seqs {
-                if entries.remove(seq)?.is_some() {
+                if let Some(value) = entries.remove(seq)? {
+                    let (_, key, payload) = value.value();
+                    freed += entry_bytes(key, payload);
                     removed += 1;
                 }
             }
+            let mut meta = txn.open_table(META)?;
+            let stored = meta.get(STORED_BYTES)?.map(|v| v.value()).unwrap_or(0);
+            meta.insert(STORED_BYTES, stored.saturating_sub(freed))?;
         }
         txn.commit()?;
         Ok(removed)
@@ -199,6 +283,100 @@ mod tests {
         }
         let outbox = Outbox::open(&path).unwrap();
         assert_eq!(outbox.append(&[record(3)]).unwrap(), vec![2]);
+    }
+
+    #[test]
+    fn a_full_outbox_refuses_the_whole_append_and_keeps_everything_it_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o.redb");
+        let one = entry_bytes("yard-1", &[0]);
+        let limits = OutboxLimits {
+            max_bytes: 3 * one,
+            max_entries: 0,
+        };
+        let outbox = Outbox::open_with_limits(&path, limits).unwrap();
+        outbox.append(&[record(1), record(2)]).unwrap();
+        let Err(OutboxError::Full(full)) = outbox.append(&[record(3), record(4)]) else {
+            panic!("two more did not fit");
+        };
+        assert_eq!((full.stored_entries, full.refused_events), (2, 2));
+        assert_eq!(full.stored_bytes, 2 * one);
+        assert!(full.to_string().contains("outbox full"), "{full}");
+        assert_eq!(
+            payloads(&outbox.peek(10).unwrap()),
+            vec![1, 2],
+            "nothing half-written"
+        );
+        assert_eq!(
+            outbox.append(&[record(3)]).unwrap(),
+            vec![2],
+            "one still fits"
+        );
+        assert!(matches!(
+            outbox.append(&[record(4)]),
+            Err(OutboxError::Full(_))
+        ));
+        // Kafka drains one: room for one more.
+        outbox.remove(&[0]).unwrap();
+        assert_eq!(
+            outbox.usage().unwrap(),
+            OutboxUsage {
+                entries: 2,
+                bytes: 2 * one
+            }
+        );
+        assert_eq!(outbox.append(&[record(4)]).unwrap(), vec![3]);
+        drop(outbox);
+        let reopened = Outbox::open_with_limits(&path, limits).unwrap();
+        assert_eq!(
+            payloads(&reopened.peek(10).unwrap()),
+            vec![2, 3, 4],
+            "the store is intact"
+        );
+        assert_eq!(reopened.usage().unwrap().bytes, 3 * one);
+    }
+
+    #[test]
+    fn the_entry_limit_is_enforced_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = OutboxLimits {
+            max_bytes: 0,
+            max_entries: 2,
+        };
+        let outbox = Outbox::open_with_limits(&dir.path().join("o.redb"), limits).unwrap();
+        outbox.append(&[record(1), record(2)]).unwrap();
+        assert!(matches!(
+            outbox.append(&[record(3)]),
+            Err(OutboxError::Full(_))
+        ));
+        assert_eq!(outbox.depth().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_file_without_a_byte_count_is_counted_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o.redb");
+        {
+            let outbox = Outbox::open(&path).unwrap();
+            outbox.append(&[record(1), record(2)]).unwrap();
+            // As a file written before the count existed.
+            let txn = outbox.db.begin_write().unwrap();
+            txn.open_table(META).unwrap().remove(STORED_BYTES).unwrap();
+            txn.commit().unwrap();
+        }
+        let outbox = Outbox::open(&path).unwrap();
+        assert_eq!(
+            outbox.usage().unwrap().bytes,
+            2 * entry_bytes("yard-1", &[0])
+        );
+    }
+
+    #[test]
+    fn a_healthy_outbox_is_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("o.redb")).unwrap();
+        outbox.check_writable().unwrap();
+        assert_eq!(outbox.depth().unwrap(), 0);
     }
 
     #[test]

@@ -1,4 +1,8 @@
 //! Group commit: one task owns appends; concurrent requests share a transaction.
+//!
+//! When a group does not fit within the outbox's limits, its requests are committed one by
+//! one instead, so each request that fits is captured and only the ones that do not are
+//! refused with [`OutboxError::Full`] (and the alarm raised).
 
 use std::sync::Arc;
 
@@ -6,6 +10,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{Outbox, OutboxError, OutboxRecord};
+use crate::telemetry::Metrics;
+use crate::telemetry::events::{OutboxCommitFailed, OutboxCommitted, OutboxRefused};
 
 /// Most records committed in one transaction.
 const MAX_GROUP_RECORDS: usize = 4096;
@@ -39,8 +45,17 @@ impl OutboxWriter {
     /// Starts the writer task. `appended` is notified after every successful commit (the
     /// forwarder waits on it).
     pub fn spawn(outbox: Arc<Outbox>, appended: Arc<Notify>) -> (Self, JoinHandle<()>) {
+        Self::spawn_with_metrics(outbox, appended, Metrics::new())
+    }
+
+    /// Like [`OutboxWriter::spawn`], reporting refusals and failures to `metrics`.
+    pub fn spawn_with_metrics(
+        outbox: Arc<Outbox>,
+        appended: Arc<Notify>,
+        metrics: Metrics,
+    ) -> (Self, JoinHandle<()>) {
         let (requests, rx) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(run(outbox, rx, appended));
+        let task = tokio::spawn(run(outbox, rx, appended, metrics));
         (Self { requests }, task)
     }
 
@@ -66,7 +81,12 @@ impl OutboxWriter {
     }
 }
 
-async fn run(outbox: Arc<Outbox>, mut rx: mpsc::Receiver<Request>, appended: Arc<Notify>) {
+async fn run(
+    outbox: Arc<Outbox>,
+    mut rx: mpsc::Receiver<Request>,
+    appended: Arc<Notify>,
+    metrics: Metrics,
+) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         let mut count = group[0].records.len();
@@ -85,28 +105,86 @@ async fn run(outbox: Arc<Outbox>, mut rx: mpsc::Receiver<Request>, appended: Arc
             replies.push((request.reply, request.records.len()));
             records.extend(request.records);
         }
-        let store = outbox.clone();
-        let committed = tokio::task::spawn_blocking(move || store.append(&records)).await;
-        match committed {
-            Ok(Ok(seqs)) => {
+        match commit(&outbox, records).await {
+            Ok(seqs) => {
                 let mut rest = seqs.as_slice();
                 for (reply, n) in replies {
                     let (mine, after) = rest.split_at(n.min(rest.len()));
                     rest = after;
                     let _ = reply.send(Ok(mine.to_vec()));
                 }
+                OutboxCommitted { events: count }.emit(&metrics);
                 appended.notify_one();
             }
-            Ok(Err(error)) => fail_all(replies, &error.to_string()),
-            Err(join_error) => fail_all(replies, &join_error.to_string()),
+            Err((OutboxError::Full(_), records)) if replies.len() > 1 => {
+                // Some requests may fit on their own: commit them one by one.
+                let mut records = records.into_iter();
+                for (reply, n) in replies {
+                    let mine: Vec<_> = records.by_ref().take(n).collect();
+                    let outcome = match commit(&outbox, mine).await {
+                        Ok(seqs) => {
+                            OutboxCommitted { events: n }.emit(&metrics);
+                            appended.notify_one();
+                            Ok(seqs)
+                        }
+                        Err((error, _)) => Err(report(error, 1, &metrics)),
+                    };
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err((error, _)) => {
+                let n = replies.len();
+                let error = report(error, n, &metrics);
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(copy(&error)));
+                }
+            }
         }
     }
 }
 
-fn fail_all(replies: Vec<(Reply, usize)>, reason: &str) {
-    tracing::error!(reason, requests = replies.len(), "outbox commit failed");
-    for (reply, _) in replies {
-        let _ = reply.send(Err(OutboxError::Append(reason.to_owned())));
+/// Appends on a blocking thread; on failure the records come back for another try.
+async fn commit(
+    outbox: &Arc<Outbox>,
+    records: Vec<OutboxRecord>,
+) -> Result<Vec<u64>, (OutboxError, Vec<OutboxRecord>)> {
+    let store = outbox.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let result = store.append(&records);
+        (result, records)
+    })
+    .await;
+    match done {
+        Ok((Ok(seqs), _)) => Ok(seqs),
+        Ok((Err(error), records)) => Err((error, records)),
+        Err(join_error) => Err((OutboxError::Append(join_error.to_string()), Vec::new())),
+    }
+}
+
+/// Emits the telemetry for a failed commit of `requests` requests; returns the error to answer.
+fn report(error: OutboxError, requests: usize, metrics: &Metrics) -> OutboxError {
+    match error {
+        OutboxError::Full(full) => {
+            OutboxRefused { full: &full }.emit(metrics);
+            OutboxError::Full(full)
+        }
+        other => {
+            let reason = other.to_string();
+            OutboxCommitFailed {
+                requests,
+                error: &reason,
+            }
+            .emit(metrics);
+            OutboxError::Append(reason)
+        }
+    }
+}
+
+/// The same answer for every request of a group (storage errors are not `Clone`).
+fn copy(error: &OutboxError) -> OutboxError {
+    match error {
+        OutboxError::Full(full) => OutboxError::Full(full.clone()),
+        other => OutboxError::Append(other.to_string()),
     }
 }
 
@@ -150,5 +228,48 @@ mod tests {
             .unwrap();
         drop(writer);
         task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn when_full_the_requests_that_fit_are_committed_and_the_rest_refused_with_the_alarm() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = record(0).payload.len() as u64 + record(0).key.len() as u64 + 16;
+        let limits = crate::outbox::OutboxLimits {
+            max_bytes: 3 * one,
+            max_entries: 0,
+        };
+        let outbox =
+            Arc::new(Outbox::open_with_limits(&dir.path().join("o.redb"), limits).unwrap());
+        let metrics = Metrics::new();
+        let (writer, _task) = OutboxWriter::spawn_with_metrics(
+            outbox.clone(),
+            Arc::new(Notify::new()),
+            metrics.clone(),
+        );
+        writer.append(vec![record(1), record(2)]).await.unwrap();
+        assert!(!metrics.outbox_full());
+        // Two requests in one group: two records do not fit, one does.
+        let (a, b) = tokio::join!(
+            writer.append(vec![record(3), record(4)]),
+            writer.append(vec![record(5)])
+        );
+        assert!(matches!(a, Err(OutboxError::Full(_))), "{a:?}");
+        assert_eq!(b.unwrap().len(), 1);
+        assert!(matches!(
+            writer.append(vec![record(6)]).await,
+            Err(OutboxError::Full(_))
+        ));
+        assert!(metrics.outbox_full(), "the alarm is raised");
+        assert_eq!(metrics.outbox_refused_events(), 3);
+        assert_eq!(outbox.depth().unwrap(), 3);
+        // Kafka drains: the next append is accepted and the alarm clears.
+        outbox.remove(&[0, 1]).unwrap();
+        writer.append(vec![record(7)]).await.unwrap();
+        assert!(!metrics.outbox_full());
+        assert!(
+            metrics
+                .encode()
+                .contains("edge_outbox_refused_events_total 3")
+        );
     }
 }

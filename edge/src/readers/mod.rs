@@ -11,6 +11,9 @@ pub mod rfid;
 pub mod scale;
 pub mod serial;
 
+#[cfg(test)]
+mod props;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -65,6 +68,23 @@ pub enum ParseError {
     /// A scale line that could not be read.
     #[error(transparent)]
     Scale(#[from] ScaleError),
+}
+
+impl ParseError {
+    /// A short label for metrics: `not_utf8`, `too_long`, `no_shape`, `rejected`,
+    /// `invalid_eid`, `unknown_format`, `scale_shape`, `scale_field`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Line(LineError::NotUtf8 { .. }) => "not_utf8",
+            Self::Line(LineError::TooLong) => "too_long",
+            Self::Rfid(RfidError::NoShape { .. }) => "no_shape",
+            Self::Rfid(RfidError::Rejected { .. }) => "rejected",
+            Self::Rfid(RfidError::InvalidEid { .. }) => "invalid_eid",
+            Self::Rfid(RfidError::UnknownFormat(_)) => "unknown_format",
+            Self::Scale(ScaleError::Shape { .. }) => "scale_shape",
+            Self::Scale(ScaleError::Field { .. }) => "scale_field",
+        }
+    }
 }
 
 impl LineParser {

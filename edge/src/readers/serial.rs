@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 use super::line::{Frame, LineCodec};
 use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
+use crate::telemetry::Metrics;
+use crate::telemetry::events::LineRejected;
 
 /// First delay before reopening a failed port.
 const REOPEN_INITIAL: Duration = Duration::from_millis(200);
@@ -37,6 +39,7 @@ pub struct DeviceReader {
     device_id: Arc<str>,
     parser: LineParser,
     readings: mpsc::Sender<DeviceReading>,
+    metrics: Metrics,
 }
 
 impl DeviceReader {
@@ -46,7 +49,14 @@ impl DeviceReader {
             device_id: device_id.into(),
             parser,
             readings,
+            metrics: Metrics::new(),
         }
+    }
+
+    /// Counts this device's rejected lines in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Reads `source` until end of file, an I/O error, or `shutdown`. Bad lines are logged and
@@ -75,7 +85,13 @@ impl DeviceReader {
                 Ok(Some(reading)) => reading,
                 Ok(None) => continue,
                 Err((error, line)) => {
-                    tracing::warn!(device = %self.device_id, %error, line, "device line not accepted");
+                    LineRejected {
+                        device: &self.device_id,
+                        reason: error.reason(),
+                        error: &error,
+                        line: &line,
+                    }
+                    .emit(&self.metrics);
                     continue;
                 }
             };
@@ -137,9 +153,11 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     #[tokio::test]
-    async fn rfid_bytes_from_a_pipe_become_tag_readings_and_garbage_is_skipped() {
+    async fn rfid_bytes_from_a_pipe_become_tag_readings_and_garbage_is_skipped_and_counted() {
         let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("rfid-1", LineParser::Rfid(RfidParser::builtin()), tx);
+        let metrics = Metrics::new();
+        let reader = DeviceReader::new("rfid-1", LineParser::Rfid(RfidParser::builtin()), tx)
+            .with_metrics(metrics.clone());
         let (mut write, read) = tokio::io::duplex(64);
         let task =
             tokio::spawn(async move { reader.read_from(read, &CancellationToken::new()).await });
@@ -161,6 +179,9 @@ mod tests {
                 Reading::Tag(Eid::parse("982000001088421").unwrap()),
             ]
         );
+        assert_eq!(metrics.parse_errors("rfid-1", "not_utf8"), 1);
+        assert_eq!(metrics.parse_errors("rfid-1", "rejected"), 1);
+        assert_eq!(metrics.parse_errors("rfid-1", "no_shape"), 1);
     }
 
     #[tokio::test]
