@@ -11,6 +11,13 @@
 //! - `tru_test`: Tru-Test poll answers `[ID982000123456789,WS412.5]`: `WS` stable weight, `WL`
 //!   live (unstable), `WR` recorded by the operator (counts as stable), in kg. Other fields,
 //!   including the indicator's own `ID`, are ignored here: the tag comes from the RFID reader.
+//! - `sma`: the Scale Manufacturers Association standard (SMA SCP-01, spoken by Avery
+//!   Weigh-Tronix, Cardinal, Gallagher and many others) weight response
+//!   `<LF><s><r><n><m><f><xxxxxx.xxx><uuu><CR>`: status `s` (space ok, `Z` centre of zero, `O`
+//!   over / `U` under capacity, `E` zero error, `I` initial zero error, `T` tare error), range
+//!   `r` (`1`-`8`), `n` `G`/`g` gross, `N`/`n` net, `T` tare (no animal weight), motion `m`
+//!   (`M` or space), `f` reserved, weight 10 characters right-justified with sign and decimal
+//!   point, unit 3 characters (`lb `, `kg `).
 
 use schemas::{GrossNet, Weight, WeightUnit};
 
@@ -82,12 +89,17 @@ pub enum ScaleFormat {
     RiceLake,
     /// Tru-Test bracketed poll answers.
     TruTest,
+    /// SMA standard weight responses (Avery Weigh-Tronix, Cardinal, Gallagher, ...).
+    Sma,
 }
 
 impl ScaleFormat {
     /// Every format, with its config name.
-    pub const ALL: [(&'static str, ScaleFormat); 2] =
-        [("rice_lake", Self::RiceLake), ("tru_test", Self::TruTest)];
+    pub const ALL: [(&'static str, ScaleFormat); 3] = [
+        ("rice_lake", Self::RiceLake),
+        ("tru_test", Self::TruTest),
+        ("sma", Self::Sma),
+    ];
 
     /// The format for a config name (`None` = the default, `rice_lake`).
     pub fn from_name(name: Option<&str>) -> Result<Self, String> {
@@ -98,7 +110,9 @@ impl ScaleFormat {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, f)| *f)
-            .ok_or_else(|| format!("unknown scale format {name:?} (known: rice_lake, tru_test)"))
+            .ok_or_else(|| {
+                format!("unknown scale format {name:?} (known: rice_lake, tru_test, sma)")
+            })
     }
 
     /// The config name.
@@ -106,6 +120,7 @@ impl ScaleFormat {
         match self {
             Self::RiceLake => "rice_lake",
             Self::TruTest => "tru_test",
+            Self::Sma => "sma",
         }
     }
 
@@ -114,6 +129,7 @@ impl ScaleFormat {
         match self {
             Self::RiceLake => parse_rice_lake(line).map(Some),
             Self::TruTest => parse_tru_test(line),
+            Self::Sma => parse_sma(line),
         }
     }
 }
@@ -198,6 +214,71 @@ fn parse_tru_test(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
         }));
     }
     Ok(None)
+}
+
+fn parse_sma(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
+    const FORMAT: &str = "sma";
+    let body = line.trim_start_matches('\n').trim_end_matches(['\r', '\n']);
+    let chars: Vec<char> = body.chars().collect();
+    if chars.len() != 18 {
+        return Err(ScaleError::Shape {
+            format: FORMAT,
+            line: line.into(),
+        });
+    }
+    let error_status = match chars[0] {
+        ' ' | 'Z' => None,
+        'O' | 'U' => Some(ScaleStatus::OutOfRange),
+        'E' | 'I' | 'T' => Some(ScaleStatus::Invalid),
+        other => return Err(field_err(FORMAT, "status", other)),
+    };
+    if !('1'..='8').contains(&chars[1]) {
+        return Err(field_err(FORMAT, "range", chars[1]));
+    }
+    let gross_net = match chars[2] {
+        'G' | 'g' => GrossNet::Gross,
+        'N' | 'n' => GrossNet::Net,
+        // The tare weight, not an animal's.
+        'T' => return Ok(None),
+        other => return Err(field_err(FORMAT, "gross/net mark", other)),
+    };
+    let motion = match chars[3] {
+        'M' => true,
+        ' ' => false,
+        other => return Err(field_err(FORMAT, "motion mark", other)),
+    };
+    let unit_text: String = chars[15..].iter().collect();
+    let unit = match unit_text.trim() {
+        "lb" => WeightUnit::Lb,
+        "kg" => WeightUnit::Kg,
+        _ => return Err(field_err(FORMAT, "unit", unit_text)),
+    };
+    let status = match (error_status, motion, chars[0]) {
+        (Some(status), _, _) => status,
+        (None, true, _) => ScaleStatus::Motion,
+        (None, false, 'Z') => ScaleStatus::CenterOfZero,
+        (None, false, _) => ScaleStatus::Stable,
+    };
+    let field: String = chars[5..15].iter().collect();
+    let trimmed = field.trim();
+    let (negative, digits) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let weight = match (parse_number(digits), error_status) {
+        (Some(v), _) => Some(Weight {
+            value: if negative { -v } else { v },
+            unit,
+        }),
+        // In an error state the weight field may hold dashes or blanks.
+        (None, Some(_)) => None,
+        (None, None) => return Err(field_err(FORMAT, "weight", field)),
+    };
+    Ok(Some(ScaleReading {
+        weight,
+        gross_net: Some(gross_net),
+        status,
+    }))
 }
 
 fn parse_number(text: &str) -> Option<f64> {
@@ -299,6 +380,91 @@ mod tests {
         assert!(t.parse("[WS").is_err());
     }
 
+    /// SMA lines: (line after framing, status, weight).
+    /// A line, the status it means, and its weight (value, unit) if readable.
+    type SmaRow = (&'static str, ScaleStatus, Option<(f64, WeightUnit)>);
+
+    const SMA_TABLE: [SmaRow; 7] = [
+        (
+            " 1G      1234.0lb ",
+            ScaleStatus::Stable,
+            Some((1234.0, WeightUnit::Lb)),
+        ),
+        (
+            " 1GM     1230.0lb ",
+            ScaleStatus::Motion,
+            Some((1230.0, WeightUnit::Lb)),
+        ),
+        (
+            " 2N       560.5kg ",
+            ScaleStatus::Stable,
+            Some((560.5, WeightUnit::Kg)),
+        ),
+        (
+            "Z1G         0.0kg ",
+            ScaleStatus::CenterOfZero,
+            Some((0.0, WeightUnit::Kg)),
+        ),
+        (
+            " 1G       -12.5kg ",
+            ScaleStatus::Stable,
+            Some((-12.5, WeightUnit::Kg)),
+        ),
+        ("O1G  ----------kg ", ScaleStatus::OutOfRange, None),
+        (
+            "E1G         412kg ",
+            ScaleStatus::Invalid,
+            Some((412.0, WeightUnit::Kg)),
+        ),
+    ];
+
+    #[test]
+    fn sma_weight_responses_give_status_and_weight() {
+        for (line, status, weight) in SMA_TABLE {
+            let framed = format!("\n{line}\r");
+            for input in [line, framed.as_str()] {
+                let r = ScaleFormat::Sma.parse(input).unwrap().unwrap();
+                assert_eq!(r.status, status, "{line:?}");
+                assert_eq!(
+                    r.weight,
+                    weight.map(|(value, unit)| Weight { value, unit }),
+                    "{line:?}"
+                );
+            }
+        }
+        let net = ScaleFormat::Sma
+            .parse(" 2N       560.5kg ")
+            .unwrap()
+            .unwrap();
+        assert_eq!(net.gross_net, Some(GrossNet::Net));
+        assert_eq!(
+            ScaleFormat::Sma.parse(" 1T        20.0kg ").unwrap(),
+            None,
+            "tare is no weighing"
+        );
+    }
+
+    #[test]
+    fn garbled_sma_lines_are_errors_naming_the_field() {
+        for (line, field) in [
+            (" 1G      1234.0lb", None),
+            ("X1G      1234.0lb ", Some("status")),
+            (" 9G      1234.0lb ", Some("range")),
+            (" 1Q      1234.0lb ", Some("gross/net mark")),
+            (" 1GX     1234.0lb ", Some("motion mark")),
+            (" 1G      1234.0oz ", Some("unit")),
+            (" 1G      12x4.0lb ", Some("weight")),
+        ] {
+            match (ScaleFormat::Sma.parse(line), field) {
+                (Err(ScaleError::Shape { .. }), None) => {}
+                (Err(ScaleError::Field { field: got, .. }), Some(want)) => {
+                    assert_eq!(got, want, "{line:?}")
+                }
+                (other, _) => panic!("{line:?}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn format_names_round_trip_and_unknown_names_are_refused() {
         for (name, format) in ScaleFormat::ALL {
@@ -306,6 +472,6 @@ mod tests {
             assert_eq!(format.name(), name);
         }
         assert_eq!(ScaleFormat::from_name(None), Ok(ScaleFormat::RiceLake));
-        assert!(ScaleFormat::from_name(Some("gallagher")).is_err());
+        assert!(ScaleFormat::from_name(Some("digi_star")).is_err());
     }
 }
