@@ -8,11 +8,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use schemas::{Eid, GrossNet, Weight, WeightUnit};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use schemas::{Eid, Weight, WeightUnit};
+use tokio::io::AsyncWrite;
 
-use crate::devices::rfid::{ReaderFormat, tag_line};
-use crate::devices::scale::{Indication, displayed_value, rice_lake_line};
+use crate::devices::rfid::{ReaderFormat, TagRepeats, send_tag_read};
+use crate::devices::scale::{
+    Reading, WeighingPhases, displayed_value, stream_readings, weighing_readings,
+};
 use crate::herd::Animal;
 
 /// How fast the simulated devices talk.
@@ -48,9 +50,9 @@ impl Pacing {
     /// For tests: a few hundred milliseconds an animal, same shape.
     pub fn fast() -> Self {
         Self {
-            scale_line_interval: Duration::from_millis(15),
+            scale_line_interval: Duration::from_millis(20),
             tag_repeats: 3,
-            tag_repeat_interval: Duration::from_millis(20),
+            tag_repeat_interval: Duration::from_millis(40),
             motion_lines: 5,
             stable_lines: 4,
             empty_lines: 4,
@@ -97,6 +99,7 @@ pub struct SentWeighing {
 
 /// Why a chute session stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ChuteError {
     /// Writing to a device's port failed.
     #[error("writing to the {device} port: {source}")]
@@ -108,17 +111,8 @@ pub enum ChuteError {
     },
 }
 
-async fn send(
-    port: &mut (impl AsyncWrite + Unpin),
-    device: &'static str,
-    bytes: &[u8],
-) -> Result<(), ChuteError> {
-    port.write_all(bytes)
-        .await
-        .map_err(|source| ChuteError::Write { device, source })?;
-    port.flush()
-        .await
-        .map_err(|source| ChuteError::Write { device, source })
+fn write_error(device: &'static str) -> impl FnOnce(std::io::Error) -> ChuteError {
+    move |source| ChuteError::Write { device, source }
 }
 
 fn in_unit(weight_kg: f64, unit: WeightUnit) -> f64 {
@@ -128,8 +122,22 @@ fn in_unit(weight_kg: f64, unit: WeightUnit) -> f64 {
     }
 }
 
+/// Zero lines that keep the indicator streaming for `window` (rounded up to whole lines).
+fn idle_zeros(window: Duration, interval: Duration, unit: WeightUnit) -> Vec<Reading> {
+    let lines = if interval.is_zero() {
+        0
+    } else {
+        window.as_nanos().div_ceil(interval.as_nanos())
+    };
+    (0..lines).map(|_| Reading::zero(unit)).collect()
+}
+
 /// Passes `animals` through the chute, writing the reader's lines to `reader` and the
 /// indicator's lines to `scale`. Returns what was presented as stable, one per animal.
+///
+/// Per animal: the reader sends the tag (with repeats) while the indicator keeps streaming
+/// zero; then the indicator streams motion converging on the weight, the stable weight, one
+/// motion line as the animal steps off, and zero (see [`weighing_readings`]).
 pub async fn run_chute(
     reader: &mut (impl AsyncWrite + Unpin),
     scale: &mut (impl AsyncWrite + Unpin),
@@ -137,75 +145,43 @@ pub async fn run_chute(
     setup: ChuteSetup,
 ) -> Result<Vec<SentWeighing>, ChuteError> {
     let p = setup.pacing;
-    let zero = Weight {
-        value: 0.0,
-        unit: setup.unit,
+    let repeats = TagRepeats {
+        count: p.tag_repeats,
+        interval: p.tag_repeat_interval,
     };
+    let phases = WeighingPhases {
+        motion_lines: p.motion_lines,
+        stable_lines: p.stable_lines,
+        empty_lines: p.empty_lines,
+    };
+    let tag_window = p.tag_repeat_interval * p.tag_repeats.max(1).saturating_sub(1);
+    let zeros = idle_zeros(tag_window, p.scale_line_interval, setup.unit);
     let mut sent = Vec::with_capacity(animals.len());
     for animal in animals {
-        let target = displayed_value(in_unit(animal.weight_kg, setup.unit), setup.graduation);
-        let tag_sent_at = Utc::now();
-        for i in 0..p.tag_repeats.max(1) {
-            if i > 0 {
-                tokio::time::sleep(p.tag_repeat_interval).await;
-            }
-            send(
-                reader,
-                "reader",
-                &tag_line(setup.reader_format, &animal.eid, Utc::now()),
-            )
-            .await?;
-        }
-        // Stepping on: readings climb towards the weight and wobble around it.
-        for i in 1..=p.motion_lines {
-            let frac = f64::from(i) / f64::from(p.motion_lines + 1);
-            let wobble = if i % 2 == 0 { 1.5 } else { -1.0 } * setup.graduation * 4.0;
-            let value = displayed_value(target * frac + wobble * frac, setup.graduation).max(0.0);
-            let line = rice_lake_line(
-                Weight {
-                    value,
-                    unit: setup.unit,
-                },
-                GrossNet::Gross,
-                Indication::Motion,
-            );
-            send(scale, "scale", &line).await?;
-            tokio::time::sleep(p.scale_line_interval).await;
-        }
         let weight = Weight {
-            value: target,
+            value: displayed_value(in_unit(animal.weight_kg, setup.unit), setup.graduation),
             unit: setup.unit,
         };
-        let stable_sent_at = Utc::now();
-        for _ in 0..p.stable_lines.max(1) {
-            send(
-                scale,
-                "scale",
-                &rice_lake_line(weight, GrossNet::Gross, Indication::Stable),
-            )
-            .await?;
-            tokio::time::sleep(p.scale_line_interval).await;
-        }
-        // Stepping off: motion, then the empty platform.
-        let leaving = Weight {
-            value: displayed_value(target / 3.0, setup.graduation),
-            unit: setup.unit,
-        };
-        send(
-            scale,
-            "scale",
-            &rice_lake_line(leaving, GrossNet::Gross, Indication::Motion),
-        )
-        .await?;
-        for _ in 0..p.empty_lines.max(1) {
-            tokio::time::sleep(p.scale_line_interval).await;
-            send(
-                scale,
-                "scale",
-                &rice_lake_line(zero, GrossNet::Gross, Indication::CenterOfZero),
-            )
-            .await?;
-        }
+        let tag_sent_at = Utc::now();
+        tracing::debug!(eid = %animal.eid, "tag in range");
+        tokio::try_join!(
+            async {
+                send_tag_read(reader, setup.reader_format, &animal.eid, repeats)
+                    .await
+                    .map_err(write_error("reader"))
+            },
+            async {
+                stream_readings(scale, &zeros, p.scale_line_interval)
+                    .await
+                    .map_err(write_error("scale"))
+            },
+        )?;
+        let readings = weighing_readings(weight, setup.graduation, phases);
+        let stable_sent_at = stream_readings(scale, &readings, p.scale_line_interval)
+            .await
+            .map_err(write_error("scale"))?
+            .unwrap_or_else(Utc::now);
+        tracing::info!(eid = %animal.eid, value = weight.value, unit = ?weight.unit, "weighed");
         sent.push(SentWeighing {
             eid: animal.eid.clone(),
             weight,
@@ -219,7 +195,9 @@ pub async fn run_chute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::scale::{Indication, rice_lake_line};
     use crate::herd::arrivals;
+    use schemas::GrossNet;
 
     #[tokio::test]
     async fn each_animal_is_tag_then_motion_then_stable_then_zero() {
@@ -250,5 +228,40 @@ mod tests {
         assert!(scale.contains(std::str::from_utf8(&stable).unwrap()));
         assert_eq!(sent[0].weight.unit, WeightUnit::Lb);
         assert_eq!(sent[0].weight.value.fract(), 0.0, "1 lb graduation");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_scale_keeps_streaming_zero_while_the_tag_is_read_and_fast_animals_take_under_a_second()
+     {
+        let animals = arrivals(3, 5);
+        let (mut reader, mut scale) = (Vec::new(), Vec::new());
+        let setup = ChuteSetup {
+            unit: WeightUnit::Kg,
+            graduation: 0.5,
+            pacing: Pacing::fast(),
+            ..ChuteSetup::default()
+        };
+        let start = tokio::time::Instant::now();
+        let sent = run_chute(&mut reader, &mut scale, &animals, setup)
+            .await
+            .unwrap();
+        let per_animal = start.elapsed() / 3;
+        assert!(
+            (Duration::from_millis(300)..Duration::from_millis(600)).contains(&per_animal),
+            "{per_animal:?}"
+        );
+        let statuses: String = String::from_utf8(scale)
+            .unwrap()
+            .lines()
+            .map(|l| l.chars().nth(11).unwrap_or('?'))
+            .collect();
+        // 40 ms apart x 3 tag lines = 80 ms of zeros at 20 ms a line, then the weighing.
+        assert_eq!(statuses, "ZZZZMMMMM    MZZZZ".repeat(3));
+        for (w, a) in sent.iter().zip(&animals) {
+            assert_eq!(w.eid, a.eid);
+            assert_eq!(w.weight.unit, WeightUnit::Kg);
+            assert_eq!(w.weight.value, displayed_value(a.weight_kg, 0.5));
+            assert!(w.stable_sent_at >= w.tag_sent_at);
+        }
     }
 }

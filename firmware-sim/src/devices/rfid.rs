@@ -1,7 +1,11 @@
-//! RFID stick/panel reader line formats (see `shared/reference/devices.md`).
+//! RFID stick/panel reader line formats (see `shared/reference/devices.md`), and a reader that
+//! sends a tag's line, repeated while the tag stays in range, to any byte sink.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use schemas::Eid;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// The line shape a simulated reader sends for each read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -30,6 +34,33 @@ pub fn tag_line(format: ReaderFormat, eid: &Eid, at: DateTime<Utc>) -> Vec<u8> {
 /// The Allflex line for an industrial (non-animal) tag, which a gateway must refuse as an EID.
 pub fn industrial_tag_line(code: u16, id: u64) -> Vec<u8> {
     format!("LR {code:04} {id:016}\r\n").into_bytes()
+}
+
+/// How a reader repeats a tag that stays in range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagRepeats {
+    /// Lines sent per read (at least one is always sent).
+    pub count: u32,
+    /// Time between two lines of the same read (real readers: ~100-300 ms).
+    pub interval: Duration,
+}
+
+/// Sends `eid` as `format` lines to `port`, `repeats.count` times `repeats.interval` apart,
+/// each line flushed and stamped with the reader's clock when it is sent.
+pub async fn send_tag_read(
+    port: &mut (impl AsyncWrite + Unpin),
+    format: ReaderFormat,
+    eid: &Eid,
+    repeats: TagRepeats,
+) -> std::io::Result<()> {
+    for i in 0..repeats.count.max(1) {
+        if i > 0 {
+            tokio::time::sleep(repeats.interval).await;
+        }
+        port.write_all(&tag_line(format, eid, Utc::now())).await?;
+        port.flush().await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -68,5 +99,33 @@ mod tests {
             tag_line(ReaderFormat::StxDateTime, &eid(), at),
             b"\x02982000001088420 2026-11-25 07:15:02\r\n"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tag_in_range_is_sent_the_configured_number_of_times_apart() {
+        let mut port = Vec::new();
+        let repeats = TagRepeats {
+            count: 3,
+            interval: Duration::from_millis(200),
+        };
+        let start = tokio::time::Instant::now();
+        send_tag_read(&mut port, ReaderFormat::Allflex, &eid(), repeats)
+            .await
+            .unwrap();
+        assert_eq!(port, b"LA 982 000001088420\r\n".repeat(3));
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test]
+    async fn zero_repeats_still_send_the_read_once() {
+        let mut port = Vec::new();
+        let repeats = TagRepeats {
+            count: 0,
+            interval: Duration::ZERO,
+        };
+        send_tag_read(&mut port, ReaderFormat::Plain, &eid(), repeats)
+            .await
+            .unwrap();
+        assert_eq!(port, b"982000001088420\r\n");
     }
 }

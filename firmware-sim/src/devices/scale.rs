@@ -1,6 +1,11 @@
-//! Scale indicator line formats (see `shared/reference/devices.md`).
+//! Scale indicator line formats (see `shared/reference/devices.md`), the readings an indicator
+//! shows while one animal is weighed, and a stream that sends them at the indicator's rate.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use schemas::{GrossNet, Weight, WeightUnit};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// What a simulated indicator shows about the weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +69,90 @@ pub fn tru_test_answer(eid: Option<&schemas::Eid>, weight_kg: f64, stable: bool)
     format!("[{}]\r\n", parts.join(",")).into_bytes()
 }
 
+/// One line's worth of what the indicator shows (always gross in the chute).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    /// The weight as displayed (already rounded to the graduation).
+    pub weight: Weight,
+    /// Stable, in motion or at centre of zero.
+    pub indication: Indication,
+}
+
+impl Reading {
+    /// The empty platform at centre of zero, in `unit`.
+    pub fn zero(unit: WeightUnit) -> Self {
+        Self {
+            weight: Weight { value: 0.0, unit },
+            indication: Indication::CenterOfZero,
+        }
+    }
+}
+
+/// How many lines each phase of one weighing lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeighingPhases {
+    /// Motion lines while the animal steps on and the reading settles.
+    pub motion_lines: u32,
+    /// Stable lines while the animal stands still (at least one).
+    pub stable_lines: u32,
+    /// Zero lines after it has stepped off (at least one).
+    pub empty_lines: u32,
+}
+
+/// What the indicator shows while one animal is weighed: motion readings that climb and
+/// oscillate ever closer to `target`, then `target` stable, one motion reading as the animal
+/// steps off, then the empty platform at zero. `target` must already be a displayed value
+/// (see [`displayed_value`]); motion readings are rounded to `graduation` and never negative.
+pub fn weighing_readings(target: Weight, graduation: f64, phases: WeighingPhases) -> Vec<Reading> {
+    let at = |value: f64, indication| Reading {
+        weight: Weight {
+            value: displayed_value(value, graduation).max(0.0),
+            unit: target.unit,
+        },
+        indication,
+    };
+    let mut readings = Vec::new();
+    for i in 1..=phases.motion_lines {
+        // Below, above, below...: the error shrinks with the square of the time left.
+        let left = 1.0 - f64::from(i) / f64::from(phases.motion_lines + 1);
+        let side = if i % 2 == 1 { -1.0 } else { 1.0 };
+        let value = target.value * (1.0 + 0.35 * left * left * side);
+        readings.push(at(value, Indication::Motion));
+    }
+    for _ in 0..phases.stable_lines.max(1) {
+        readings.push(Reading {
+            weight: target,
+            indication: Indication::Stable,
+        });
+    }
+    readings.push(at(target.value / 3.0, Indication::Motion));
+    for _ in 0..phases.empty_lines.max(1) {
+        readings.push(Reading::zero(target.unit));
+    }
+    readings
+}
+
+/// Streams `readings` as Rice Lake lines to `port`, one every `interval` (a 920i sends ~10/s),
+/// each flushed and followed by `interval`, so consecutive calls keep the rate. Returns when
+/// the first stable line was sent, if there was one.
+pub async fn stream_readings(
+    port: &mut (impl AsyncWrite + Unpin),
+    readings: &[Reading],
+    interval: Duration,
+) -> std::io::Result<Option<DateTime<Utc>>> {
+    let mut first_stable = None;
+    for reading in readings {
+        if reading.indication == Indication::Stable && first_stable.is_none() {
+            first_stable = Some(Utc::now());
+        }
+        let line = rice_lake_line(reading.weight, GrossNet::Gross, reading.indication);
+        port.write_all(&line).await?;
+        port.flush().await?;
+        tokio::time::sleep(interval).await;
+    }
+    Ok(first_stable)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +199,59 @@ mod tests {
             b"[ID982000123456789,WS412.5]\r\n"
         );
         assert_eq!(tru_test_answer(None, 80.0, false), b"[WL80.0]\r\n");
+    }
+
+    const PHASES: WeighingPhases = WeighingPhases {
+        motion_lines: 6,
+        stable_lines: 3,
+        empty_lines: 2,
+    };
+
+    #[test]
+    fn a_weighing_is_motion_converging_on_the_weight_then_stable_then_zero() {
+        let target = Weight::from_lb(812.0);
+        let readings = weighing_readings(target, 1.0, PHASES);
+        let marks: String = readings
+            .iter()
+            .map(|r| match r.indication {
+                Indication::Motion => 'M',
+                Indication::Stable => 'S',
+                Indication::CenterOfZero => 'Z',
+            })
+            .collect();
+        assert_eq!(marks, "MMMMMMSSSMZZ");
+        let errors: Vec<f64> = readings[..6]
+            .iter()
+            .map(|r| (r.weight.value - target.value).abs())
+            .collect();
+        assert!(errors.windows(2).all(|w| w[1] < w[0]), "{errors:?}");
+        assert!(readings[6..9].iter().all(|r| r.weight == target));
+        assert!(readings[10..].iter().all(|r| r.weight.value == 0.0));
+    }
+
+    #[test]
+    fn motion_readings_are_on_the_graduation_in_the_indicators_unit() {
+        let target = Weight::from_kg(367.5);
+        for r in weighing_readings(target, 0.5, PHASES) {
+            assert_eq!(r.weight.unit, WeightUnit::Kg);
+            assert_eq!((r.weight.value * 2.0).fract(), 0.0, "{r:?}");
+            assert!(r.weight.value >= 0.0);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stream_sends_one_line_per_interval_and_reports_the_first_stable_one() {
+        let readings = weighing_readings(Weight::from_lb(1234.0), 1.0, PHASES);
+        let mut port = Vec::new();
+        let start = tokio::time::Instant::now();
+        let stable_at = stream_readings(&mut port, &readings, Duration::from_millis(100))
+            .await
+            .unwrap();
+        assert!(stable_at.is_some());
+        assert_eq!(start.elapsed(), Duration::from_millis(1200));
+        let lines: Vec<&[u8]> = port.split_inclusive(|b| *b == b'\n').collect();
+        assert_eq!(lines.len(), 12);
+        assert_eq!(lines[6], b"\x02    1234LG \r\n");
+        assert_eq!(lines[11], b"\x02       0LGZ\r\n");
     }
 }
