@@ -62,6 +62,12 @@ pub struct KafkaConfig {
     pub group_id: String,
     /// Partitions for the topics when `ingest` creates them.
     pub partitions: i32,
+    /// Most KiB the Kafka client prefetches ahead of the batch being stored (librdkafka's
+    /// `queued.max.messages.kbytes`); bounds memory while ClickHouse is slow or down.
+    pub prefetch_max_kb: u32,
+    /// How long the group waits for a silent replica before giving its partitions to the
+    /// others, ms (librdkafka's `session.timeout.ms`).
+    pub session_timeout_ms: u32,
 }
 
 /// ClickHouse connection settings.
@@ -126,6 +132,8 @@ impl Default for KafkaConfig {
             dead_letter_topic: "feedlot.events.dlq.v1".into(),
             group_id: "feedlot-ingest".into(),
             partitions: 6,
+            prefetch_max_kb: 16_384,
+            session_timeout_ms: 10_000,
         }
     }
 }
@@ -219,6 +227,9 @@ impl Config {
         };
         if self.batch.max_rows == 0 {
             return invalid("batch.max_rows", "must be at least 1");
+        }
+        if self.kafka.prefetch_max_kb < 1 {
+            return invalid("kafka.prefetch_max_kb", "must be at least 1");
         }
         if self.kafka.partitions < 1 {
             return invalid("kafka.partitions", "must be at least 1");

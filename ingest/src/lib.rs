@@ -16,6 +16,7 @@ pub mod error;
 pub mod queries;
 pub mod schema;
 pub mod sink;
+pub mod telemetry;
 pub mod topics;
 pub mod web;
 
@@ -37,16 +38,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
             source,
         })?;
     tracing::info!(addr = %config.web.listen, "web pages listening");
-    let app = web::app(web::AppState::new(
-        client.clone().with_database(&config.clickhouse.database),
-    ));
+    let metrics = telemetry::Metrics::new();
+    let app = web::app(
+        web::AppState::new(client.clone().with_database(&config.clickhouse.database))
+            .with_metrics(metrics.clone()),
+    );
     let stop = shutdown.clone();
     let web = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
     });
-    let consumed = consumer::run(&config, client, shutdown.clone()).await;
+    let consumed = consumer::run_with_metrics(&config, client, metrics, shutdown.clone()).await;
     shutdown.cancel();
     let served = web.await.map_err(|e| Error::Task(e.to_string()))?;
     consumed?;

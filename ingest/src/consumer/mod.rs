@@ -10,7 +10,10 @@ mod batch;
 mod dead_letter;
 mod offsets;
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -20,14 +23,29 @@ use tokio_util::sync::CancellationToken;
 use crate::Error;
 use crate::config::Config;
 use crate::sink::{Rows, insert_rows};
+use crate::telemetry::{
+    self, BatchConsumed, BatchStored, DeadLetterFailed, DeadLettered, InsertFailed, Metrics,
+    ReasonClass,
+};
 
 pub use batch::next_batch;
 pub use dead_letter::DeadLetters;
 
-/// Consumes until `shutdown` is cancelled. Each batch is stored, then its offsets committed.
+/// Consumes until `shutdown` is cancelled, with metrics nobody reads (see [`run_with_metrics`]).
 pub async fn run(
     config: &Config,
     client: clickhouse::Client,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    run_with_metrics(config, client, Metrics::new(), shutdown).await
+}
+
+/// Consumes until `shutdown` is cancelled. Each batch is stored, then its offsets committed;
+/// `metrics` counts batches, inserts, dead letters and samples the lag per partition.
+pub async fn run_with_metrics(
+    config: &Config,
+    client: clickhouse::Client,
+    metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
     let consumer: StreamConsumer = ClientConfig::new()
@@ -36,59 +54,134 @@ pub async fn run(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        .set("session.timeout.ms", "10000")
+        .set(
+            "session.timeout.ms",
+            config.kafka.session_timeout_ms.to_string(),
+        )
+        // librdkafka prefetches into its own queue while the loop waits on ClickHouse; this
+        // bounds that queue, so a stalled ClickHouse holds at most one batch plus this much.
+        .set(
+            "queued.max.messages.kbytes",
+            config.kafka.prefetch_max_kb.to_string(),
+        )
         .create()?;
     consumer.subscribe(&[&config.kafka.topic])?;
+    let consumer = Arc::new(consumer);
+    let sampler = tokio::spawn(telemetry::sample_lag(
+        consumer.clone(),
+        metrics.clone(),
+        LAG_SAMPLE_INTERVAL,
+        shutdown.child_token(),
+    ));
+    let result = consume(config, &client, &consumer, &metrics, &shutdown).await;
+    sampler.abort();
+    result
+}
+
+/// How often the lag per partition is sampled.
+const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
+
+async fn consume(
+    config: &Config,
+    client: &clickhouse::Client,
+    consumer: &StreamConsumer,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Result<(), Error> {
     let dead_letters = DeadLetters::new(&config.kafka)?;
     let max_wait = Duration::from_millis(config.batch.max_wait_ms);
     tracing::info!(topic = %config.kafka.topic, group = %config.kafka.group_id, "consuming");
     while !shutdown.is_cancelled() {
-        let batch = next_batch(&consumer, config.batch.max_rows, max_wait, &shutdown).await;
+        let batch = next_batch(consumer, config.batch.max_rows, max_wait, shutdown).await;
         if batch.is_empty() {
             continue;
         }
+        BatchConsumed {
+            messages: batch.len(),
+        }
+        .emit(metrics);
         let mut rows = Rows::default();
+        let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut bad = Vec::new();
         for message in &batch {
             match schemas::decode(message.payload().unwrap_or_default()) {
                 // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
                 // with the field and why, like an undecodable message.
                 Ok(envelope) => match envelope.validate() {
-                    Ok(()) => rows.push(&envelope),
-                    Err(invalid) => bad.push((message, format!("invalid event: {invalid}"))),
+                    Ok(()) => {
+                        *by_kind.entry(envelope.event.kind().as_str()).or_default() += 1;
+                        rows.push(&envelope);
+                    }
+                    Err(invalid) => bad.push((
+                        message,
+                        ReasonClass::InvalidEvent,
+                        format!("invalid event: {invalid}"),
+                    )),
                 },
-                Err(reason) => bad.push((message, reason.to_string())),
+                Err(reason) => bad.push((
+                    message,
+                    ReasonClass::of_decode_error(&reason),
+                    reason.to_string(),
+                )),
             }
         }
-        if !retry_until_done(&config.batch, &shutdown, "clickhouse insert", || {
-            insert_rows(&client, &config.clickhouse.database, &rows)
-        })
-        .await
-        {
+        // The last (successful) attempt's duration, in µs.
+        let insert_us = AtomicU64::new(0);
+        let stored = retry_until_done(
+            &config.batch,
+            shutdown,
+            || async {
+                let started = Instant::now();
+                let result = insert_rows(client, &config.clickhouse.database, &rows).await;
+                let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                insert_us.store(us, Ordering::Relaxed);
+                result
+            },
+            |error, attempt, retry_in| {
+                InsertFailed {
+                    error,
+                    attempt,
+                    retry_in,
+                }
+                .emit(metrics)
+            },
+        )
+        .await;
+        if !stored {
             return Ok(()); // Shut down mid-retry: nothing committed, the batch is read again.
         }
-        for (message, reason) in &bad {
-            let sent = retry_until_done(&config.batch, &shutdown, "dead letter", || {
-                dead_letters.send(message, reason)
-            })
+        BatchStored {
+            by_kind: &by_kind,
+            insert_duration: Duration::from_micros(insert_us.load(Ordering::Relaxed)),
+            dead_letters: bad.len(),
+        }
+        .emit(metrics);
+        for (message, class, reason) in &bad {
+            let sent = retry_until_done(
+                &config.batch,
+                shutdown,
+                || dead_letters.send(message, reason),
+                |error, _, _| DeadLetterFailed { error }.emit(metrics),
+            )
             .await;
             if !sent {
                 return Ok(());
             }
+            DeadLettered { class: *class }.emit(metrics);
         }
-        tracing::debug!(rows = rows.len(), dead_letters = bad.len(), "batch stored");
-        offsets::commit(&consumer, &batch);
+        offsets::commit(consumer, &batch, metrics);
     }
     Ok(())
 }
 
 /// Runs `attempt` until it succeeds (true) or `shutdown` is cancelled (false), doubling the
-/// delay between attempts from `retry_initial_ms` up to `retry_max_ms`.
+/// delay between attempts from `retry_initial_ms` up to `retry_max_ms`. Each failure is
+/// reported to `on_failure` with the attempt number (from 1) and the delay before the next.
 async fn retry_until_done<F, Fut, E>(
     batch: &crate::config::BatchConfig,
     shutdown: &CancellationToken,
-    what: &str,
     mut attempt: F,
+    mut on_failure: impl FnMut(&dyn std::fmt::Display, u32, Duration),
 ) -> bool
 where
     F: FnMut() -> Fut,
@@ -96,11 +189,13 @@ where
     E: std::fmt::Display,
 {
     let mut delay = Duration::from_millis(batch.retry_initial_ms);
+    let mut attempts = 0u32;
     loop {
         match attempt().await {
             Ok(()) => return true,
             Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying")
+                attempts += 1;
+                on_failure(&e, attempts, delay);
             }
         }
         tokio::select! {

@@ -1,6 +1,7 @@
 //! The web pages and JSON API, read from ClickHouse. Routes are scoped by feedlot:
 //!
 //! - `GET /healthz`
+//! - `GET /metrics`: the pipeline's metrics, Prometheus text format (see [`crate::telemetry`])
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`])
 //! - `GET /feedlots/{feedlot_id}/animals`: every animal, sortable (`?sort=adg&order=desc`), with
@@ -14,7 +15,12 @@ mod error;
 mod herd_page;
 
 use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
+
+use crate::telemetry::Metrics;
 
 pub use error::WebError;
 
@@ -25,19 +31,42 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#22
 #[derive(Clone)]
 pub struct AppState {
     client: clickhouse::Client,
+    metrics: Metrics,
 }
 
 impl AppState {
-    /// State over a ClickHouse client bound to the pipeline's database.
+    /// State over a ClickHouse client bound to the pipeline's database (with metrics of its
+    /// own until [`AppState::with_metrics`] shares the consumer's).
     pub fn new(client: clickhouse::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            metrics: Metrics::new(),
+        }
     }
+
+    /// Serves `metrics` at `/metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+}
+
+/// `GET /metrics`: Prometheus text exposition format.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
 }
 
 /// The router, testable without a socket.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route(
             "/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::page),
