@@ -43,6 +43,8 @@ pub struct DemoOptions {
     pub exit_when_done: bool,
     /// Peer yards to generate (straight into Kafka) for the benchmarks, when the pipeline runs.
     pub peer_yards: usize,
+    /// Where the gateway's embedded MQTT broker listens for the feed truck.
+    pub mqtt_listen: String,
 }
 
 impl Default for DemoOptions {
@@ -58,9 +60,40 @@ impl Default for DemoOptions {
             web_listen: "127.0.0.1:8080".into(),
             exit_when_done: false,
             peer_yards: 0,
+            mqtt_listen: "127.0.0.1:1883".into(),
         }
     }
 }
+
+/// The demo's feed truck and its MQTT account.
+const DEMO_TRUCK: &str = "T1";
+const DEMO_TRUCK_PASSWORD: &str = "demo-truck-password";
+
+/// Today's feeding: the truck mixes and delivers a finishing ration to the demo pens.
+async fn feed_the_pens(
+    options: &DemoOptions,
+) -> Result<crate::devices::truck::TruckReport, crate::devices::truck::TruckError> {
+    let (host, port) = options
+        .mqtt_listen
+        .rsplit_once(':')
+        .unwrap_or(("127.0.0.1", "1883"));
+    let setup = crate::devices::truck::TruckSetup {
+        feedlot_id: options.feedlot_id.clone(),
+        truck_id: DEMO_TRUCK.into(),
+        host: host.into(),
+        port: port.parse().unwrap_or(1883),
+        credentials: Some((DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into())),
+        operator: "demo-driver".into(),
+        resend_after: Duration::from_secs(3),
+    };
+    let plan =
+        crate::devices::truck::finishing_day(DEMO_PENS, options.animals.div_ceil(DEMO_PENS).max(1));
+    let records = crate::devices::truck::records(&plan, &setup, &mut rand::rng());
+    crate::devices::truck::run_truck(&setup, records, Duration::from_secs(30)).await
+}
+
+/// Pens the demo herd is spread over.
+const DEMO_PENS: usize = 4;
 
 /// `host:port` of an `http://host:port/...` URL.
 fn http_authority(url: &str) -> &str {
@@ -129,6 +162,13 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         ..edge::Config::default()
     };
     config.kafka.brokers = options.kafka_brokers.clone();
+    // Feed trucks talk to the gateway's embedded MQTT broker with their own account.
+    config.mqtt.embedded = true;
+    config.mqtt.listen = options.mqtt_listen.clone();
+    config
+        .mqtt
+        .users
+        .insert(DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into());
     println!(
         "Gateway reading RFID on {} and the scale on {}",
         reader_cable.port_path.display(),
@@ -175,7 +215,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let mut reader = reader_cable.device_end()?;
     let mut scale = scale_cable.device_end()?;
     println!("Running {} head through the chute…", herd.len());
-    let sent = run_chute(&mut reader, &mut scale, &herd, setup).await?;
+    let (sent, trucks) = tokio::join!(
+        run_chute(&mut reader, &mut scale, &herd, setup),
+        feed_the_pens(&options)
+    );
+    let sent = sent?;
+    match trucks {
+        Ok(report) => println!(
+            "Feed truck {DEMO_TRUCK}: {} loads and deliveries confirmed captured by the gateway.",
+            report.captured.len()
+        ),
+        Err(e) => println!("Feed truck {DEMO_TRUCK}: {e}"),
+    }
     for w in &sent {
         println!("  {}  {:>7.1} {:?}", w.eid, w.weight.value, w.weight.unit);
     }

@@ -169,8 +169,9 @@ fn peak_rss_with_children_kib() -> u64 {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,rdkafka=off,librdkafka=off,firmware_sim=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                "warn,rdkafka=off,librdkafka=off,rumqttd=off,firmware_sim=info".into()
+            }),
         )
         .init();
     match Cli::parse().command {

@@ -87,20 +87,40 @@ pub fn rumqttd_config(
     })
 }
 
-/// Waits (up to 5 s) until the broker accepts connections, so the gateway's subscriber and the
-/// first devices do not race its start.
-async fn wait_until_listening(listen: &str) {
-    let addr = listen.replacen("0.0.0.0", "127.0.0.1", 1);
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+/// Waits (up to 5 s) until the broker answers an MQTT CONNECT from the internal account, so
+/// the gateway's subscriber and the first devices do not race its start. (A bare TCP probe
+/// would make rumqttd log an aborted connection as an error.)
+async fn wait_until_ready(listen: &str, internal: &InternalAccount) {
+    let (host, port) = listen.rsplit_once(':').unwrap_or((listen, "1883"));
+    let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+    let port: u16 = port.parse().unwrap_or(1883);
+    for _ in 0..25 {
+        let mut options = rumqttc::MqttOptions::new("edge-ready-probe", host, port);
+        options.set_credentials(&internal.user, &internal.password);
+        let (client, mut events) = rumqttc::AsyncClient::new(options, 1);
+        let answered = tokio::time::timeout(std::time::Duration::from_millis(200), async {
+            loop {
+                match events.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => return true,
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        if answered {
+            let _ = client.disconnect().await;
+            // Drive the event loop until the DISCONNECT is sent and the broker closes.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(200), async {
+                while events.poll().await.is_ok() {}
+            })
+            .await;
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    tracing::warn!(
-        listen,
-        "embedded MQTT broker not accepting connections after 5 s"
-    );
+    tracing::warn!(listen, "embedded MQTT broker not answering after 5 s");
 }
 
 /// Starts the embedded broker on its own thread (rumqttd runs its own runtime). It runs for
@@ -115,7 +135,7 @@ pub async fn start(config: &MqttConfig, internal: &InternalAccount) -> Result<()
                 tracing::error!(%error, "embedded MQTT broker stopped");
             }
         })?;
-    wait_until_listening(&config.listen).await;
+    wait_until_ready(&config.listen, internal).await;
     tracing::info!(listen = %config.listen, anonymous = config.allow_anonymous, "embedded MQTT broker started");
     Ok(())
 }
