@@ -36,7 +36,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run { config } => {
+            // Colours only on a terminal: piped logs (systemd, tests) stay plain `key=value`.
             tracing_subscriber::fmt()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
                 .with_env_filter(
                     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
                 )

@@ -4,6 +4,7 @@
 mod support;
 
 mod chute_to_kafka;
+mod crash;
 mod mqtt;
 mod offline;
 mod records_api;
