@@ -45,7 +45,10 @@ pub enum ApiError {
 impl ApiError {
     /// The outbox's refusal as an API error: storage full, or a failure.
     pub fn from_outbox(e: &crate::outbox::OutboxError) -> Self {
-        Self::Storage(e.to_string())
+        match e {
+            crate::outbox::OutboxError::Full(full) => Self::StorageFull(full.to_string()),
+            other => Self::Storage(other.to_string()),
+        }
     }
 }
 

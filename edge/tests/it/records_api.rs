@@ -138,3 +138,39 @@ async fn records_are_checked_by_role_and_field_and_only_accepted_ones_are_forwar
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_outbox_refuses_a_record_with_507_and_saves_nothing_of_it() {
+    let data = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    // No broker: nothing drains, so the second record does not fit.
+    let mut config = Config {
+        feedlot_id: "yard-full".into(),
+        data_dir: data.path().to_owned(),
+        devices: Vec::new(),
+        ..Config::default()
+    };
+    config.kafka.brokers = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.http.listen = format!("127.0.0.1:{port}");
+    config.outbox.max_entries = 1;
+    config.api.tokens = vec![token("op-1", "sam", Role::Operator)];
+    let gateway = start(config).await;
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        post(&base, "arrivals", Some("op-1"), &arrival()).await.0,
+        201
+    );
+    let (status, body) = post(&base, "arrivals", Some("op-1"), &arrival()).await;
+    assert_eq!(status, 507, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("not saved"),
+        "{body}"
+    );
+    assert_eq!(
+        gateway.outbox_depth().await.unwrap(),
+        1,
+        "the refused record left nothing behind"
+    );
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}
