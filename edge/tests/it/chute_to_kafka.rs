@@ -76,6 +76,22 @@ async fn weighings_from_the_chute_arrive_on_kafka_once_each_with_their_tag_reads
         }
     }
     support::wait_for_depth(&gateway, 0, Duration::from_secs(10)).await;
+    let metrics = gateway.metrics();
+    assert_eq!(metrics.tag_reads("rfid-1"), 3);
+    assert_eq!(metrics.weighings("scale-1"), 3);
+    assert_eq!(
+        metrics.parse_errors("rfid-1", "not_utf8"),
+        3,
+        "the garbled line of each pass"
+    );
+    assert_eq!(
+        metrics.parse_errors("rfid-1", "rejected"),
+        3,
+        "the industrial tag of each pass"
+    );
+    let text = metrics.encode();
+    assert!(text.contains("edge_events_forwarded_total 6"), "{text}");
+    assert!(text.contains("edge_kafka_last_round_ok 1"), "{text}");
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
