@@ -47,7 +47,13 @@ impl Rng {
     }
 }
 
-fn write_config(dir: &Path, rfid: &Path, scale: &Path, bootstrap: &str) -> std::path::PathBuf {
+fn write_config(
+    dir: &Path,
+    rfid: &Path,
+    scale: &Path,
+    bootstrap: &str,
+    listen: &str,
+) -> std::path::PathBuf {
     let text = format!(
         r#"feedlot_id = "yard-crash"
 gateway_id = "gw-crash"
@@ -61,7 +67,7 @@ retry_backoff_initial_ms = 100
 retry_backoff_max_ms = 1000
 
 [http]
-listen = "127.0.0.1:0"
+listen = "{listen}"
 
 [[devices]]
 device_id = "rfid-1"
@@ -212,6 +218,7 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
         &rfid.host_end,
         &scale.host_end,
         &broker.bootstrap,
+        "127.0.0.1:0",
     );
     let logged = Arc::new(Mutex::new(Logged::default()));
 
@@ -232,7 +239,16 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
         reader.await.unwrap();
     }
 
-    // The last run: stream a little more, then stop the chute and let the outbox drain.
+    // The last run, on a known port: stream a little more, then stop the chute and let the
+    // outbox drain.
+    let http = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let config = write_config(
+        dir.path(),
+        &rfid.host_end,
+        &scale.host_end,
+        &broker.bootstrap,
+        &http,
+    );
     let (mut gateway, reader) = spawn_gateway(&config, &logged);
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
@@ -240,6 +256,31 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
     tokio::time::sleep(Duration::from_secs(1)).await;
     let captured = logged.lock().unwrap().captured.clone();
     let seen = read_topic(&broker.bootstrap, &captured, Duration::from_secs(60)).await;
+    let drained = testkit::wait_until(Duration::from_secs(30), || {
+        let url = format!("http://{http}/healthz");
+        async move {
+            let Ok(response) = reqwest::get(&url).await else {
+                return false;
+            };
+            let health: serde_json::Value = response.json().await.unwrap_or_default();
+            health["status"] == "ok"
+                && health["outbox"]["depth"] == 0
+                && health["kafka"]["reachable"] == true
+        }
+    })
+    .await;
+    assert!(
+        drained,
+        "/healthz never showed a drained outbox with Kafka reachable"
+    );
+    let metrics = reqwest::get(format!("http://{http}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("edge_outbox_depth 0"), "{metrics}");
+    assert!(metrics.contains("edge_outbox_full 0"), "{metrics}");
     gateway.start_kill().unwrap();
     gateway.wait().await.unwrap();
     reader.await.unwrap();
