@@ -221,6 +221,38 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_topic_or_payload_makes_the_decoder_panic(
+            topic in proptest::prelude::any::<String>(),
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        ) {
+            let _ = DeviceTopic::parse(&topic);
+            for kind in ["load", "delivery"] {
+                let topic = DeviceTopic::parse(&format!("feedlot/y/truck/T1/{kind}")).unwrap();
+                let _ = device_event(&topic, &bytes);
+            }
+        }
+
+        #[test]
+        fn any_delivery_values_decode_or_are_refused_with_a_reason(
+            pen in ".{0,20}",
+            target_kg in proptest::prelude::any::<f64>(),
+            delivered_kg in proptest::prelude::any::<f64>(),
+        ) {
+            let payload = serde_json::json!({"event_id": Uuid::now_v7(), "recorded_at": "2026-11-25T06:00:00Z",
+                "pen": pen, "ration_id": "r", "target_kg": target_kg, "delivered_kg": delivered_kg, "operator": "sam"});
+            match device_event(&delivery_topic(), payload.to_string().as_bytes()) {
+                Ok((_, _, Event::FeedDelivery(d))) => {
+                    proptest::prop_assert_eq!(d.pen_id, pen);
+                    proptest::prop_assert!(d.delivered_kg.is_finite() && d.delivered_kg >= 0.0);
+                }
+                Ok(other) => proptest::prop_assert!(false, "not a delivery: {other:?}"),
+                Err(error) => proptest::prop_assert!(!error.to_string().is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn a_load_needs_ingredients() {
         let empty = br#"{"event_id":"01a211ae-46ed-7297-8e76-dcb33bd1a1cf","recorded_at":"2026-11-25T06:00:00Z","ration_id":"r","batch_id":"b1","operator":"sam","ingredients":[]}"#;
