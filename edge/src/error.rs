@@ -37,6 +37,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The chute-side animal registry could not be opened.
+    #[error(transparent)]
+    Registry(#[from] crate::chute::RegistryError),
     /// A gateway task panicked or was aborted.
     #[error("gateway task failed: {0}")]
     Task(String),

@@ -58,8 +58,15 @@ impl Gateway {
         let rfid_table = RfidParser::from_config(&config.rfid)?;
 
         let mut tasks = JoinSet::new();
+        let registry_path = config.data_dir.join("registry.redb");
+        let registry =
+            tokio::task::spawn_blocking(move || crate::chute::Registry::open(&registry_path))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))??;
+        let registry = std::sync::Arc::new(registry);
         let (writer, writer_task) =
             OutboxWriter::spawn_with_metrics(outbox.clone(), appended, metrics.clone());
+        let writer = writer.with_registry(registry.clone());
         tasks.spawn(async move {
             let _ = writer_task.await;
             "outbox writer"
@@ -98,7 +105,8 @@ impl Gateway {
             outbox: outbox.clone(),
             metrics: metrics.clone(),
             kafka_brokers: config.kafka.brokers.clone(),
-        }));
+        }))
+        .merge(crate::chute::router(registry));
         // Bind now so a taken port fails the start instead of a background task.
         let listener = tokio::net::TcpListener::bind(&config.http.listen)
             .await

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod backoff;
 pub mod capture;
+pub mod chute;
 pub mod config;
 pub mod error;
 pub mod forwarder;

@@ -31,6 +31,8 @@ struct Request {
 #[derive(Debug, Clone)]
 pub struct OutboxWriter {
     requests: mpsc::Sender<Request>,
+    /// The chute-side animal registry, updated after each committed append of envelopes.
+    registry: Option<Arc<crate::chute::Registry>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -56,7 +58,13 @@ impl OutboxWriter {
     ) -> (Self, JoinHandle<()>) {
         let (requests, rx) = mpsc::channel(QUEUE_DEPTH);
         let task = tokio::spawn(run(outbox, rx, appended, metrics));
-        (Self { requests }, task)
+        (
+            Self {
+                requests,
+                registry: None,
+            },
+            task,
+        )
     }
 
     /// Appends `records`; returns their sequence numbers once they are durably committed.
@@ -76,8 +84,25 @@ impl OutboxWriter {
         &self,
         envelopes: &[schemas::Envelope],
     ) -> Result<Vec<u64>, OutboxError> {
-        self.append(envelopes.iter().map(OutboxRecord::from_envelope).collect())
-            .await
+        let seqs = self
+            .append(envelopes.iter().map(OutboxRecord::from_envelope).collect())
+            .await?;
+        if let Some(registry) = &self.registry {
+            let (registry, envelopes) = (registry.clone(), envelopes.to_vec());
+            // The events are captured either way; a registry failure only dims the chute page.
+            match tokio::task::spawn_blocking(move || registry.observe(&envelopes)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "animal registry not updated"),
+                Err(error) => tracing::error!(%error, "animal registry task failed"),
+            }
+        }
+        Ok(seqs)
+    }
+
+    /// This writer, also updating `registry` after every committed append of envelopes.
+    pub fn with_registry(mut self, registry: Arc<crate::chute::Registry>) -> Self {
+        self.registry = Some(registry);
+        self
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chute_page;
 mod chute_to_kafka;
 mod crash;
 mod mqtt;

@@ -1,0 +1,155 @@
+//! The chute tablet's page: the animal on the scale, server-rendered (no JavaScript framework;
+//! the page refreshes itself every two seconds).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, html};
+
+use super::{AnimalRecord, Registry};
+
+const KG_PER_LB: f64 = schemas::weight::KG_PER_LB;
+
+/// `GET /chute` (the animal weighed last) and `GET /chute/animals/{eid}`.
+pub fn router(registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/chute", get(current))
+        .route("/chute/animals/{eid}", get(animal))
+        .with_state(registry)
+}
+
+async fn lookup<F>(registry: Arc<Registry>, find: F) -> Result<Option<AnimalRecord>, StatusCode>
+where
+    F: FnOnce(&Registry) -> Result<Option<AnimalRecord>, super::RegistryError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || find(&registry))
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .map_err(|error| {
+            tracing::error!(%error, "chute page could not read the registry");
+            StatusCode::SERVICE_UNAVAILABLE
+        })
+}
+
+async fn current(State(registry): State<Arc<Registry>>) -> Result<Markup, StatusCode> {
+    let record = lookup(registry, |r| r.last_weighed()).await?;
+    Ok(render(record.as_ref(), Utc::now(), true))
+}
+
+async fn animal(
+    State(registry): State<Arc<Registry>>,
+    Path(eid): Path<String>,
+) -> Result<Markup, StatusCode> {
+    let eid = schemas::Eid::parse(&eid)
+        .map_err(|_| StatusCode::BAD_REQUEST)?
+        .to_string();
+    let record = lookup(registry, move |r| r.get(&eid)).await?;
+    Ok(render(record.as_ref(), Utc::now(), false))
+}
+
+fn kg_lb(kg: f64) -> String {
+    format!("{kg:.1} kg ({:.0} lb)", kg / KG_PER_LB)
+}
+
+fn date(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// The page for `record` as of `now`.
+pub fn render(record: Option<&AnimalRecord>, now: DateTime<Utc>, refresh: bool) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if refresh { meta http-equiv="refresh" content="2"; }
+                title { "Chute" }
+                style { "body{font-family:system-ui,sans-serif;margin:1.5rem;font-size:1.4rem}.big{font-size:3rem;font-weight:700}.warn{background:#b00020;color:#fff;padding:1rem;border-radius:.4rem}dt{color:#555}dd{margin:0 0 .8rem 0;font-weight:600}" }
+            }
+            body {
+                @match record {
+                    None => { p #waiting { "Waiting for the first animal…" } }
+                    Some(a) => {
+                        p { "EID " span #eid { (a.eid) } }
+                        @if let Some(last) = a.last { p.big #weight { (kg_lb(last.kg)) } }
+                        @for (t, until) in a.in_withdrawal(now) {
+                            p.warn.withdrawal { "WITHDRAWAL: " (t.product) " given " (date(t.at_ms)) " — not for slaughter before " (until.format("%Y-%m-%d")) }
+                        }
+                        @if a.dead { p.warn { "Recorded dead" } }
+                        dl {
+                            dt { "Previous weight" }
+                            dd #previous { @if let Some(p) = a.previous { (kg_lb(p.kg)) " on " (date(p.at_ms)) } @else { "first weighing" } }
+                            dt { "Gain since previous" }
+                            dd #gain-previous { @if let Some(g) = a.gain_since_previous_kg() { (kg_lb(g)) } @else { "–" } }
+                            dt { "Arrival weight" }
+                            dd #arrival { @if let Some(f) = a.first { (kg_lb(f.kg)) " on " (date(f.at_ms)) } }
+                            dt { "Gain since arrival" }
+                            dd #gain-arrival { @if let Some(g) = a.gain_since_arrival_kg() { (kg_lb(g)) } @else { "–" } }
+                            dt { "ADG since arrival" }
+                            dd #adg { @if let Some(adg) = a.adg_since_arrival_kg() { (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB)) } @else { "–" } }
+                            dt { "Days on feed" }
+                            dd #dof { @if let Some(d) = a.days_on_feed() { (format!("{d:.0}")) } }
+                            dt { "Pen" }
+                            dd #pen { (a.pen_id.as_deref().unwrap_or("–")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chute::{TreatmentAt, WeightAt};
+
+    #[test]
+    fn a_treated_animal_shows_its_withdrawal_until_it_ends() {
+        let day = 86_400_000;
+        let now = DateTime::<Utc>::from_timestamp_millis(100 * day).unwrap();
+        let a = AnimalRecord {
+            eid: "982000000000001".into(),
+            first: Some(WeightAt {
+                at_ms: 50 * day,
+                kg: 350.0,
+            }),
+            previous: Some(WeightAt {
+                at_ms: 80 * day,
+                kg: 390.0,
+            }),
+            last: Some(WeightAt {
+                at_ms: 100 * day,
+                kg: 420.0,
+            }),
+            treatments: vec![
+                TreatmentAt {
+                    product: "Draxxin".into(),
+                    at_ms: 95 * day,
+                    withdrawal_days: 18,
+                },
+                TreatmentAt {
+                    product: "old shot".into(),
+                    at_ms: 10 * day,
+                    withdrawal_days: 21,
+                },
+            ],
+            ..AnimalRecord::default()
+        };
+        let page = render(Some(&a), now, false).into_string();
+        assert!(page.contains("WITHDRAWAL: Draxxin"), "{page}");
+        assert!(
+            !page.contains("old shot"),
+            "an ended withdrawal is not shown"
+        );
+        assert!(page.contains("1.40 kg/day"), "70 kg over 50 days: {page}");
+        assert!(page.contains("30.0 kg"), "gain since previous: {page}");
+    }
+}
