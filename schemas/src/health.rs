@@ -117,6 +117,10 @@ pub struct Treatment {
     /// The diagnosis, for therapeutic treatments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,
+    /// For a vaccine given in two doses: days after this dose the booster is due. The chute
+    /// warns from then until the product is given again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booster_after_days: Option<u32>,
 }
 
 /// An animal found dead or euthanized.
@@ -171,6 +175,7 @@ mod tests {
             withdrawal_days: 21,
             administered_by: "dr-lee".into(),
             diagnosis: None,
+            booster_after_days: None,
         }
     }
 

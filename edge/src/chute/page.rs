@@ -82,6 +82,9 @@ pub fn render(record: Option<&AnimalRecord>, now: DateTime<Utc>, refresh: bool) 
                         @for (t, until) in a.in_withdrawal(now) {
                             p.warn.withdrawal { "WITHDRAWAL: " (t.product) " given " (date(t.at_ms)) " — not for slaughter before " (until.format("%Y-%m-%d")) }
                         }
+                        @for t in a.boosters_due(now) {
+                            p.warn.booster { "BOOSTER DUE: " (t.product) " (first dose " (date(t.at_ms)) ")" }
+                        }
                         @if a.dead { p.warn { "Recorded dead" } }
                         dl {
                             dt { "Previous weight" }
@@ -111,8 +114,22 @@ mod tests {
     use super::*;
     use crate::chute::{TreatmentAt, WeightAt};
 
+    fn dose(
+        product: &str,
+        at_ms: i64,
+        withdrawal_days: u32,
+        booster_after_days: Option<u32>,
+    ) -> TreatmentAt {
+        TreatmentAt {
+            product: product.into(),
+            at_ms,
+            withdrawal_days,
+            booster_after_days,
+        }
+    }
+
     #[test]
-    fn a_treated_animal_shows_its_withdrawal_until_it_ends() {
+    fn a_treated_animal_shows_its_withdrawal_until_it_ends_and_a_due_booster() {
         let day = 86_400_000;
         let now = DateTime::<Utc>::from_timestamp_millis(100 * day).unwrap();
         let a = AnimalRecord {
@@ -130,16 +147,11 @@ mod tests {
                 kg: 420.0,
             }),
             treatments: vec![
-                TreatmentAt {
-                    product: "Draxxin".into(),
-                    at_ms: 95 * day,
-                    withdrawal_days: 18,
-                },
-                TreatmentAt {
-                    product: "old shot".into(),
-                    at_ms: 10 * day,
-                    withdrawal_days: 21,
-                },
+                dose("Draxxin", 95 * day, 18, None),
+                dose("old shot", 10 * day, 21, None),
+                dose("Bovi-Shield", 60 * day, 21, Some(21)),
+                dose("Vision 7", 60 * day, 21, Some(21)),
+                dose("Vision 7", 82 * day, 21, None),
             ],
             ..AnimalRecord::default()
         };
@@ -151,5 +163,7 @@ mod tests {
         );
         assert!(page.contains("1.40 kg/day"), "70 kg over 50 days: {page}");
         assert!(page.contains("30.0 kg"), "gain since previous: {page}");
+        assert!(page.contains("BOOSTER DUE: Bovi-Shield"), "{page}");
+        assert!(!page.contains("BOOSTER DUE: Vision 7"), "boosted already");
     }
 }

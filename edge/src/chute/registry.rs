@@ -54,6 +54,9 @@ pub struct TreatmentAt {
     pub at_ms: i64,
     /// Meat withdrawal after this dose, days.
     pub withdrawal_days: u32,
+    /// Days after this dose a booster is due, for two-dose vaccines.
+    #[serde(default)]
+    pub booster_after_days: Option<u32>,
 }
 
 /// What the gateway knows about one animal.
@@ -111,6 +114,25 @@ impl AnimalRecord {
             .collect()
     }
 
+    /// Products whose booster is due at `now`: the booster interval has passed since a dose and
+    /// the product was not given again after it.
+    pub fn boosters_due(&self, now: DateTime<Utc>) -> Vec<&TreatmentAt> {
+        self.treatments
+            .iter()
+            .filter(|t| {
+                let Some(days) = t.booster_after_days else {
+                    return false;
+                };
+                let given_again = self
+                    .treatments
+                    .iter()
+                    .any(|l| l.product == t.product && l.at_ms > t.at_ms);
+                let due = t.at_ms + i64::from(days) * 86_400_000;
+                !given_again && now.timestamp_millis() >= due
+            })
+            .collect()
+    }
+
     /// Folds one captured event into the record.
     fn apply(&mut self, envelope: &Envelope) {
         let at_ms = envelope.captured_at.timestamp_millis();
@@ -129,6 +151,7 @@ impl AnimalRecord {
                 product: t.product.clone(),
                 at_ms,
                 withdrawal_days: t.withdrawal_days,
+                booster_after_days: t.booster_after_days,
             }),
             Event::PenMove(m) if m.eid.is_some() => self.pen_id = Some(m.to_pen_id.clone()),
             Event::Death(_) => self.dead = true,
