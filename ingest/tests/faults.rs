@@ -214,7 +214,13 @@ async fn clickhouse_stopped_mid_stream_pauses_commits_and_every_event_lands_once
         "inserts fail while ClickHouse is down"
     );
     let committed_during = metric(&listen, "ingest_committed_offset").await;
+    let batches_during = metric(&listen, "ingest_batch_messages_count").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        metric(&listen, "ingest_batch_messages_count").await,
+        batches_during,
+        "consumption paused: no new batch taken while the stuck one is retried"
+    );
     assert_eq!(
         metric(&listen, "ingest_committed_offset").await,
         committed_during,
