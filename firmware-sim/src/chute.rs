@@ -11,11 +11,14 @@ use chrono::{DateTime, Utc};
 use schemas::{Eid, Weight, WeightUnit};
 use tokio::io::AsyncWrite;
 
+use crate::devices::faults::{FaultSource, Faults};
 use crate::devices::rfid::{ReaderFormat, TagRepeats, send_tag_read};
+use crate::devices::scale::{Indication, rice_lake_line};
 use crate::devices::scale::{
     Reading, WeighingPhases, displayed_value, stream_readings, weighing_readings,
 };
 use crate::herd::Animal;
+use schemas::GrossNet;
 
 /// How fast the simulated devices talk.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +74,8 @@ pub struct ChuteSetup {
     pub graduation: f64,
     /// The devices' pace.
     pub pacing: Pacing,
+    /// Bad lines to inject (none by default).
+    pub faults: Faults,
 }
 
 impl Default for ChuteSetup {
@@ -80,6 +85,7 @@ impl Default for ChuteSetup {
             unit: WeightUnit::Lb,
             graduation: 1.0,
             pacing: Pacing::realistic(),
+            faults: Faults::default(),
         }
     }
 }
@@ -122,6 +128,17 @@ fn in_unit(weight_kg: f64, unit: WeightUnit) -> f64 {
     }
 }
 
+/// Writes one (injected) line.
+async fn send(
+    port: &mut (impl AsyncWrite + Unpin),
+    device: &'static str,
+    line: &[u8],
+) -> Result<(), ChuteError> {
+    use tokio::io::AsyncWriteExt;
+    port.write_all(line).await.map_err(write_error(device))?;
+    port.flush().await.map_err(write_error(device))
+}
+
 /// Zero lines that keep the indicator streaming for `window` (rounded up to whole lines).
 fn idle_zeros(window: Duration, interval: Duration, unit: WeightUnit) -> Vec<Reading> {
     let lines = if interval.is_zero() {
@@ -157,11 +174,22 @@ pub async fn run_chute(
     let tag_window = p.tag_repeat_interval * p.tag_repeats.max(1).saturating_sub(1);
     let zeros = idle_zeros(tag_window, p.scale_line_interval, setup.unit);
     let mut sent = Vec::with_capacity(animals.len());
+    let mut noise = FaultSource::new(&setup.faults);
     for animal in animals {
         let weight = Weight {
             value: displayed_value(in_unit(animal.weight_kg, setup.unit), setup.graduation),
             unit: setup.unit,
         };
+        for _ in 0..setup.faults.garbled_reader_lines {
+            send(reader, "reader", &noise.garbled_line()).await?;
+        }
+        for _ in 0..setup.faults.garbled_scale_lines {
+            send(scale, "scale", &noise.garbled_line()).await?;
+        }
+        for _ in 0..setup.faults.dropped_byte_lines {
+            let stable = rice_lake_line(weight, GrossNet::Gross, Indication::Stable);
+            send(scale, "scale", &noise.dropped_byte(&stable)).await?;
+        }
         let tag_sent_at = Utc::now();
         tracing::debug!(eid = %animal.eid, "tag in range");
         tokio::try_join!(

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use firmware_sim::bench;
 use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
 use firmware_sim::demo::{self, DemoOptions};
+use firmware_sim::devices::faults::Faults;
 use firmware_sim::devices::rfid::ReaderFormat;
 use firmware_sim::herd::arrivals;
 use firmware_sim::loadgen;
@@ -126,6 +127,9 @@ enum Command {
         /// Serial speed.
         #[arg(long, default_value_t = 9600)]
         baud_rate: u32,
+        /// Inject garbled lines and dropped bytes between the real ones.
+        #[arg(long)]
+        faults: bool,
     },
 }
 
@@ -244,6 +248,7 @@ async fn main() -> anyhow::Result<()> {
             reader_format,
             fast,
             baud_rate,
+            faults,
         } => {
             let mut reader_port = open_port(&reader, baud_rate)
                 .with_context(|| format!("open {}", reader.display()))?;
@@ -258,6 +263,11 @@ async fn main() -> anyhow::Result<()> {
                 graduation: match unit {
                     Unit::Kg => 0.5,
                     Unit::Lb => 1.0,
+                },
+                faults: if faults {
+                    Faults::some(seed)
+                } else {
+                    Faults::default()
                 },
                 pacing: if fast {
                     Pacing::fast()

@@ -136,6 +136,7 @@ async fn kilogram_indicators_and_plain_readers_come_through_the_ptys_unchanged()
         unit: WeightUnit::Kg,
         graduation: 0.5,
         pacing: Pacing::fast(),
+        ..ChuteSetup::default()
     };
     let wire = run_over_ptys(&animals, setup).await;
 

@@ -251,3 +251,20 @@ async fn a_broker_restart_mid_stream_loses_and_duplicates_nothing() {
     assert_exactly_once(&yard, &sent).await;
     yard.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn garbled_lines_and_dropped_bytes_are_refused_and_every_weighing_still_arrives_once() {
+    let mut yard = yard("e2e_faults").await;
+    let herd = arrivals(6, 13);
+    let setup = ChuteSetup {
+        pacing: Pacing::fast(),
+        faults: firmware_sim::devices::faults::Faults::some(13),
+        ..ChuteSetup::default()
+    };
+    let sent = run_chute(&mut yard.reader, &mut yard.scale, &herd, setup)
+        .await
+        .unwrap();
+    // Exactly the real weighings: no noise line became a tag or a weight.
+    assert_exactly_once(&yard, &sent).await;
+    yard.stop().await;
+}
