@@ -66,7 +66,7 @@ pub struct KafkaConfig {
     /// `queued.max.messages.kbytes`); bounds memory while ClickHouse is slow or down.
     pub prefetch_max_kb: u32,
     /// How long the group waits for a silent replica before giving its partitions to the
-    /// others, ms (librdkafka's `session.timeout.ms`).
+    /// others, ms (librdkafka's `session.timeout.ms`). At least 1000.
     pub session_timeout_ms: u32,
 }
 
@@ -227,6 +227,9 @@ impl Config {
         };
         if self.batch.max_rows == 0 {
             return invalid("batch.max_rows", "must be at least 1");
+        }
+        if self.kafka.session_timeout_ms < 1000 {
+            return invalid("kafka.session_timeout_ms", "must be at least 1000");
         }
         if self.kafka.prefetch_max_kb < 1 {
             return invalid("kafka.prefetch_max_kb", "must be at least 1");

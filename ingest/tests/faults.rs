@@ -406,7 +406,7 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
     let mut a = base_config(&broker.bootstrap, &db, "fault-replicas-group");
     a.kafka.partitions = 6;
     a.batch.max_rows = 50;
-    a.kafka.session_timeout_ms = 3000;
+    a.kafka.session_timeout_ms = 6000;
     hold_merges(&a, &db).await;
     let mut b = a.clone();
     b.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
