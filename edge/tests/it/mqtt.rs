@@ -191,3 +191,82 @@ async fn a_truck_delivery_is_captured_confirmed_and_forwarded_and_a_bad_one_is_r
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+/// A mosquitto broker on `port` (anonymous on localhost, mosquitto 2's local-only mode), killed
+/// when dropped.
+fn mosquitto(port: u16) -> tokio::process::Child {
+    let bin = if std::path::Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    };
+    tokio::process::Command::new(bin)
+        .args(["-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mosquitto (apt-get install mosquitto)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_published_on_an_external_mosquitto_broker_are_captured_and_confirmed() {
+    let broker = testkit::Tansu::start().await.unwrap();
+    broker.create_topic(TOPIC, 1).await.unwrap();
+    let mqtt_port = testkit::free_port().unwrap();
+    let _mosquitto = mosquitto(mqtt_port);
+    let addr = format!("127.0.0.1:{mqtt_port}");
+    assert!(
+        testkit::wait_until(Duration::from_secs(10), || async {
+            tokio::net::TcpStream::connect(&addr).await.is_ok()
+        })
+        .await
+    );
+    let data = tempfile::tempdir().unwrap();
+    let mut config = gateway_config(
+        data.path(),
+        &broker.bootstrap,
+        testkit::free_port().unwrap(),
+    );
+    config.mqtt.embedded = false;
+    config.mqtt.external_broker = Some(addr);
+    let gateway = start(config).await;
+
+    let (truck, mut events) = connect(mqtt_port, "truck-ext", None).await.unwrap();
+    truck
+        .subscribe("feedlot/yard-mqtt/truck/T8/ack", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let id = uuid::Uuid::now_v7();
+    let load = serde_json::json!({"event_id": id, "recorded_at": "2026-11-25T05:40:00Z", "ration_id": "finisher-1",
+        "batch_id": "B-1", "operator": "sam", "ingredients": [{"ingredient": "corn", "weight_kg": 3120.5}, {"ingredient": "hay", "weight_kg": 300.0}]});
+    truck
+        .publish(
+            "feedlot/yard-mqtt/truck/T8/load",
+            QoS::AtLeastOnce,
+            false,
+            load.to_string(),
+        )
+        .await
+        .unwrap();
+    let got = answers(&mut events, 1).await;
+    assert_eq!(
+        (got[0]["id"].as_str(), got[0]["status"].as_str()),
+        (Some(id.to_string().as_str()), Some("captured"))
+    );
+    let on_kafka = consume(
+        &broker.bootstrap,
+        TOPIC,
+        1,
+        Duration::from_secs(1),
+        Duration::from_secs(30),
+    )
+    .await;
+    let Body::FeedLoad(l) = &on_kafka[0].envelope.event else {
+        panic!("not a load")
+    };
+    assert_eq!((l.truck_id.as_str(), l.ingredients.len()), ("T8", 2));
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}
