@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
@@ -163,18 +162,7 @@ async fn read_topic(
     want: &HashSet<Uuid>,
     timeout: Duration,
 ) -> HashMap<Uuid, usize> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", testkit::unique_name("edge_crash_reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(TOPIC, 0, Offset::Beginning)
-        .unwrap();
-    consumer.assign(&assignment).unwrap();
+    let consumer = crate::support::reader_from_start(bootstrap, TOPIC);
     let mut seen: HashMap<Uuid, usize> = HashMap::new();
     let deadline = tokio::time::Instant::now() + timeout;
     while !want.iter().all(|id| seen.contains_key(id)) {

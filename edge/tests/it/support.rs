@@ -183,6 +183,24 @@ pub async fn wait_for_depth(gateway: &Gateway, depth: u64, timeout: Duration) {
     );
 }
 
+/// A consumer assigned to `topic` partition 0 from its first offset, in a group of its own,
+/// committing nothing.
+pub fn reader_from_start(bootstrap: &str, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", testkit::unique_name("edge_it_reader"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    consumer
+}
+
 /// A message read back from Kafka.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -199,18 +217,7 @@ pub async fn consume(
     settle: Duration,
     timeout: Duration,
 ) -> Vec<Received> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", testkit::unique_name("edge_it_reader"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .unwrap();
-    consumer.assign(&assignment).unwrap();
+    let consumer = reader_from_start(bootstrap, topic);
     let mut got: Vec<Received> = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
     let mut settle_until: Option<tokio::time::Instant> = None;
