@@ -30,6 +30,8 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::FeedPurchase => "feed_purchases",
         EventKind::Ration => "rations",
         EventKind::YardageRate => "yardage_rates",
+        EventKind::Placement => "placements",
+        EventKind::YardProfile => "yard_profiles",
         other => panic!("no table for {}", other.as_str()),
     }
 }

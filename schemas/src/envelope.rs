@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 
 use crate::validate::{Checked, non_empty};
 use crate::{
-    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Ration, Shipment, TagRead,
-    Treatment, Weighing, YardageRate,
+    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Placement, Ration, Shipment,
+    TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not
@@ -65,6 +65,10 @@ pub enum Event {
     Ration(Ration),
     /// The yardage fee per head per day.
     YardageRate(YardageRate),
+    /// An animal tagged into its lot and pen.
+    Placement(Placement),
+    /// The yard's name and location, for area benchmarks.
+    YardProfile(YardProfile),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -95,6 +99,10 @@ pub enum EventKind {
     Ration,
     /// See [`Event::YardageRate`].
     YardageRate,
+    /// See [`Event::Placement`].
+    Placement,
+    /// See [`Event::YardProfile`].
+    YardProfile,
 }
 
 impl EventKind {
@@ -113,6 +121,8 @@ impl EventKind {
             Self::FeedPurchase => "feed_purchase",
             Self::Ration => "ration",
             Self::YardageRate => "yardage_rate",
+            Self::Placement => "placement",
+            Self::YardProfile => "yard_profile",
         }
     }
 }
@@ -133,6 +143,8 @@ impl Event {
             Self::FeedPurchase(_) => EventKind::FeedPurchase,
             Self::Ration(_) => EventKind::Ration,
             Self::YardageRate(_) => EventKind::YardageRate,
+            Self::Placement(_) => EventKind::Placement,
+            Self::YardProfile(_) => EventKind::YardProfile,
         }
     }
 }
@@ -154,13 +166,15 @@ impl Event {
             Self::FeedPurchase(e) => e.validate(),
             Self::Ration(e) => e.validate(),
             Self::YardageRate(e) => e.validate(),
+            Self::Placement(e) => e.validate(),
+            Self::YardProfile(e) => e.validate(),
         }
     }
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -173,6 +187,8 @@ impl EventKind {
         Self::FeedPurchase,
         Self::Ration,
         Self::YardageRate,
+        Self::Placement,
+        Self::YardProfile,
     ];
 }
 

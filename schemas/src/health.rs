@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Eid;
-use crate::validate::{Checked, non_empty, non_empty_if_present, positive};
+use crate::validate::{
+    Checked, Reason, ValidationError, currency, non_empty, non_empty_if_present, positive,
+};
 
 /// Why a product was given: pull rate counts only `therapeutic` treatments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -121,6 +123,13 @@ pub struct Treatment {
     /// warns from then until the product is given again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booster_after_days: Option<u32>,
+    /// What the dose cost (product and its share of labour), in minor units of `currency`;
+    /// charged to the animal's lot as medicine. Absent when not costed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_minor: Option<u64>,
+    /// ISO 4217 code of `cost_minor`; required with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// An animal found dead or euthanized.
@@ -145,7 +154,15 @@ impl Treatment {
         positive("dose", self.dose)?;
         non_empty("product_lot", &self.product_lot)?;
         non_empty("administered_by", &self.administered_by)?;
-        non_empty_if_present("diagnosis", self.diagnosis.as_deref())
+        non_empty_if_present("diagnosis", self.diagnosis.as_deref())?;
+        match (&self.cost_minor, &self.currency) {
+            (_, Some(code)) => currency("currency", code),
+            (Some(_), None) => Err(ValidationError::new(
+                "currency",
+                Reason::RequiredWith("cost_minor"),
+            )),
+            (None, None) => Ok(()),
+        }
     }
 }
 
@@ -176,6 +193,8 @@ mod tests {
             administered_by: "dr-lee".into(),
             diagnosis: None,
             booster_after_days: None,
+            cost_minor: Some(412),
+            currency: Some("USD".into()),
         }
     }
 
@@ -191,6 +210,18 @@ mod tests {
         let mut t = treatment();
         t.product_lot = "\t".into();
         assert_eq!(t.validate().unwrap_err().field, "product_lot");
+    }
+
+    #[test]
+    fn a_costed_treatment_names_its_currency() {
+        let mut t = treatment();
+        t.currency = None;
+        assert_eq!(t.validate().unwrap_err().field, "currency");
+        t.currency = Some("usd".into());
+        assert_eq!(t.validate().unwrap_err().field, "currency");
+        t.cost_minor = None;
+        t.currency = None;
+        assert!(t.validate().is_ok());
     }
 
     #[test]

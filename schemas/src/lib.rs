@@ -17,6 +17,7 @@ pub mod rfid;
 pub mod scale;
 pub mod validate;
 pub mod weight;
+pub mod yard;
 
 pub use codec::{DecodeError, decode, encode};
 pub use costs::YardageRate;
@@ -24,8 +25,9 @@ pub use eid::{Eid, EidError};
 pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};
 pub use feed::{FeedDelivery, FeedLoad, FeedPurchase, LoadIngredient, Ration, RationIngredient};
 pub use health::{Death, DoseUnit, Route, Treatment, TreatmentPurpose};
-pub use movement::{Arrival, PenMove, Shipment};
+pub use movement::{Arrival, PenMove, Placement, Sex, Shipment};
 pub use rfid::TagRead;
 pub use scale::{GrossNet, Weighing};
 pub use validate::{Reason, ValidationError};
 pub use weight::{Weight, WeightUnit};
+pub use yard::YardProfile;

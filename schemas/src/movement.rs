@@ -1,4 +1,5 @@
-//! Cattle in, around and out of the yard: arrivals (placements), pen moves and shipments.
+//! Cattle in, around and out of the yard: arrivals of lots, each animal's placement in its lot
+//! and pen, pen moves and shipments.
 //!
 //! Weights are kg, money is in minor units (cents) of an ISO 4217 currency.
 
@@ -36,6 +37,50 @@ pub struct Arrival {
     pub currency: String,
 }
 
+/// The sex class of an animal, as feedlots sort and price cattle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// A castrated male.
+    Steer,
+    /// A young female.
+    Heifer,
+    /// An entire male.
+    Bull,
+    /// A female that has calved.
+    Cow,
+}
+
+impl Sex {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Steer => "steer",
+            Self::Heifer => "heifer",
+            Self::Bull => "bull",
+            Self::Cow => "cow",
+        }
+    }
+}
+
+/// One animal tagged into its lot and home pen (at processing, usually with its in-weight taken
+/// on the chute scale as a separate weighing). Ties the animal's records to the lot's costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Placement {
+    /// The animal.
+    pub eid: Eid,
+    /// The lot it belongs to (an `arrival`'s `lot_id`).
+    pub lot_id: String,
+    /// The pen it goes to.
+    pub pen_id: String,
+    /// Its sex class, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+    /// Its breed or breed type (e.g. `Angus`, `Angus x Hereford`), when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breed: Option<String>,
+}
+
 /// Cattle moved from one pen to another: one animal (`eid`) or a lot (`lot_id`), or one animal
 /// of a lot (both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +115,9 @@ pub struct Shipment {
     pub price_minor: u64,
     /// ISO 4217 code of `price_minor`.
     pub currency: String,
+    /// The animals shipped, when the draft was read at the chute (empty: not recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eids: Vec<Eid>,
 }
 
 impl Arrival {
@@ -84,6 +132,15 @@ impl Arrival {
         positive("pay_weight_kg", self.pay_weight_kg)?;
         percent("shrink_pct", self.shrink_pct)?;
         currency("currency", &self.currency)
+    }
+}
+
+impl Placement {
+    /// Checks the lot and pen are named and the breed, when given, is not blank.
+    pub fn validate(&self) -> Checked {
+        non_empty("lot_id", &self.lot_id)?;
+        non_empty("pen_id", &self.pen_id)?;
+        non_empty_if_present("breed", self.breed.as_deref())
     }
 }
 
@@ -125,7 +182,17 @@ impl Shipment {
         at_least_one("head_count", self.head_count)?;
         non_empty("buyer", &self.buyer)?;
         positive("weight_kg", self.weight_kg)?;
-        currency("currency", &self.currency)
+        currency("currency", &self.currency)?;
+        if !self.eids.is_empty() && self.eids.len() != self.head_count as usize {
+            return Err(ValidationError::new(
+                "eids",
+                Reason::CountMismatch {
+                    listed: self.eids.len(),
+                    head_count: self.head_count,
+                },
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -198,6 +265,7 @@ mod tests {
             weight_kg: 72_000.0,
             price_minor: 29_500_000,
             currency: "USD".into(),
+            eids: Vec::new(),
         };
         assert!(s.validate().is_ok());
         s.weight_kg = 0.0;
@@ -205,5 +273,36 @@ mod tests {
         s.weight_kg = 1.0;
         s.buyer = String::new();
         assert_eq!(s.validate().unwrap_err().field, "buyer");
+    }
+
+    #[test]
+    fn a_shipment_listing_animals_lists_one_per_head() {
+        let mut s = Shipment {
+            lot_id: "L-1".into(),
+            head_count: 2,
+            buyer: "Tyson Lexington".into(),
+            weight_kg: 1_200.0,
+            price_minor: 400_000,
+            currency: "USD".into(),
+            eids: vec![Eid::parse("982000001088420").unwrap()],
+        };
+        assert_eq!(s.validate().unwrap_err().field, "eids");
+        s.eids.push(Eid::parse("982000001088421").unwrap());
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn a_placement_names_its_lot_and_pen() {
+        let mut p = Placement {
+            eid: Eid::parse("982000001088420").unwrap(),
+            lot_id: "L-1".into(),
+            pen_id: "P1".into(),
+            sex: Some(Sex::Heifer),
+            breed: None,
+        };
+        assert!(p.validate().is_ok());
+        assert_eq!(serde_json::to_value(&p).unwrap()["sex"], "heifer");
+        p.pen_id.clear();
+        assert_eq!(p.validate().unwrap_err().field, "pen_id");
     }
 }

@@ -46,6 +46,28 @@ pub enum Reason {
     /// Neither of two alternative identifying fields is present.
     #[error("is required when {0} is absent")]
     MissingAlternative(&'static str),
+    /// A field that must accompany another one is absent.
+    #[error("is required with {0}")]
+    RequiredWith(&'static str),
+    /// Not an ISO 3166-1 alpha-2 country code.
+    #[error("must be a two-letter ISO 3166 country code (found {0:?})")]
+    Country(String),
+    /// A number outside ±limit (coordinates).
+    #[error("must be between -{limit} and {limit} (found {value})")]
+    OutOfRange {
+        /// The value found.
+        value: f64,
+        /// The bound, either side of zero.
+        limit: f64,
+    },
+    /// A list of animals whose length differs from the head count beside it.
+    #[error("lists {listed} animals but head_count is {head_count}")]
+    CountMismatch {
+        /// Animals listed.
+        listed: usize,
+        /// The head count stated.
+        head_count: u32,
+    },
 }
 
 /// An event field whose value is not acceptable, and why. Displays as

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use schemas::{
-    Arrival, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Ration,
-    Shipment, TagRead, Treatment, Weighing, YardageRate,
+    Arrival, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Placement,
+    Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
 fn body<T: JsonSchema>() -> Schema {
@@ -39,6 +39,8 @@ fn generated() -> BTreeMap<String, String> {
             EventKind::FeedPurchase => body::<FeedPurchase>(),
             EventKind::Ration => body::<Ration>(),
             EventKind::YardageRate => body::<YardageRate>(),
+            EventKind::Placement => body::<Placement>(),
+            EventKind::YardProfile => body::<YardProfile>(),
             other => panic!("no schema for {}", other.as_str()),
         };
         add(kind.as_str(), schema);

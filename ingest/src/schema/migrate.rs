@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "records",
         sql: include_str!("../../migrations/0002_records.sql"),
     },
+    Migration {
+        version: 3,
+        name: "placements_costs_profiles",
+        sql: include_str!("../../migrations/0003_placements_costs_profiles.sql"),
+    },
 ];
 
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {

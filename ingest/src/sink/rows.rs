@@ -16,7 +16,10 @@ use uuid::Uuid;
 
 pub use chute::{TagReadRow, WeighingRow};
 pub use feed::{FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, RationRow};
-pub use herd::{ArrivalRow, DeathRow, PenMoveRow, ShipmentRow, TreatmentRow, YardageRateRow};
+pub use herd::{
+    ArrivalRow, DeathRow, PenMoveRow, PlacementRow, ShipmentRow, TreatmentRow, YardProfileRow,
+    YardageRateRow,
+};
 
 /// The columns every table shares, taken from the envelope once.
 #[derive(Debug, Clone)]
@@ -122,6 +125,10 @@ pub struct Rows {
     pub rations: Vec<RationRow>,
     /// For `yardage_rates`.
     pub yardage_rates: Vec<YardageRateRow>,
+    /// For `placements`.
+    pub placements: Vec<PlacementRow>,
+    /// For `yard_profiles`.
+    pub yard_profiles: Vec<YardProfileRow>,
 }
 
 fn secs(ms: i64) -> u32 {
@@ -143,6 +150,8 @@ impl Rows {
             + self.feed_purchases.len()
             + self.rations.len()
             + self.yardage_rates.len()
+            + self.placements.len()
+            + self.yard_profiles.len()
     }
 
     /// Whether there are none.
@@ -166,6 +175,8 @@ impl Rows {
             Event::FeedPurchase(e) => self.feed_purchases.push(FeedPurchaseRow::new(m, e)),
             Event::Ration(e) => self.rations.push(RationRow::new(m, e)),
             Event::YardageRate(e) => self.yardage_rates.push(YardageRateRow::new(m, e)),
+            Event::Placement(e) => self.placements.push(PlacementRow::new(m, e)),
+            Event::YardProfile(e) => self.yard_profiles.push(YardProfileRow::new(m, e)),
             // `Event` is non-exhaustive: a kind added to `schemas` without its table here is
             // logged, never a panic. New kinds arrive with their table in the same release.
             _ => tracing::warn!(event_id = %envelope.event_id, "event kind without a table"),
@@ -178,8 +189,23 @@ mod tests {
     use super::*;
     use clickhouse::Row;
 
-    /// The column names of `table`, in order, from the migration that creates it.
+    /// The column names of `table`, in order, from the migration that creates it and the
+    /// `ALTER TABLE .. ADD COLUMN .. AFTER ..` statements of later ones.
     fn columns(table: &str) -> Vec<String> {
+        let mut cols = created_columns(table);
+        let prefix = format!("ALTER TABLE {table} ADD COLUMN ");
+        for m in crate::schema::MIGRATIONS {
+            for line in m.sql.lines().filter_map(|l| l.strip_prefix(&prefix)) {
+                let words: Vec<&str> = line.trim_end_matches(';').split_whitespace().collect();
+                let after = words.iter().position(|w| *w == "AFTER").unwrap();
+                let at = cols.iter().position(|c| c == words[after + 1]).unwrap();
+                cols.insert(at + 1, words[0].to_owned());
+            }
+        }
+        cols
+    }
+
+    fn created_columns(table: &str) -> Vec<String> {
         let sql = crate::schema::MIGRATIONS
             .iter()
             .map(|m| m.sql)
@@ -204,7 +230,7 @@ mod tests {
 
     #[test]
     fn every_row_struct_lists_its_tables_columns_in_table_order() {
-        let pairs: [(&str, Vec<String>); 12] = [
+        let pairs: [(&str, Vec<String>); 14] = [
             ("weighings", names::<WeighingRow>()),
             ("tag_reads", names::<TagReadRow>()),
             ("feed_loads", names::<FeedLoadRow>()),
@@ -217,6 +243,8 @@ mod tests {
             ("feed_purchases", names::<FeedPurchaseRow>()),
             ("rations", names::<RationRow>()),
             ("yardage_rates", names::<YardageRateRow>()),
+            ("placements", names::<PlacementRow>()),
+            ("yard_profiles", names::<YardProfileRow>()),
         ];
         for (table, fields) in pairs {
             assert_eq!(fields, columns(table), "{table}");

@@ -58,5 +58,7 @@ pub async fn insert_rows(
     insert_table(&client, "shipments", &rows.shipments).await?;
     insert_table(&client, "feed_purchases", &rows.feed_purchases).await?;
     insert_table(&client, "rations", &rows.rations).await?;
-    insert_table(&client, "yardage_rates", &rows.yardage_rates).await
+    insert_table(&client, "yardage_rates", &rows.yardage_rates).await?;
+    insert_table(&client, "placements", &rows.placements).await?;
+    insert_table(&client, "yard_profiles", &rows.yard_profiles).await
 }

@@ -1,7 +1,7 @@
 //! The herd's records: `treatments`, `arrivals`, `pen_moves`, `deaths`, `shipments` and
-//! `yardage_rates`. An absent optional id is stored as an empty string.
+//! `yardage_rates`, `placements` and `yard_profiles`. An absent optional id is stored as an empty string.
 
-use schemas::{Arrival, Death, PenMove, Shipment, Treatment, YardageRate};
+use schemas::{Arrival, Death, PenMove, Placement, Shipment, Treatment, YardProfile, YardageRate};
 
 use super::{Meta, event_row, row};
 
@@ -28,6 +28,12 @@ event_row! {
         administered_by: String,
         /// The diagnosis, or empty.
         diagnosis: String,
+        /// Days after this dose a booster is due, or 0.
+        booster_after_days: u32,
+        /// What the dose cost, minor units of `currency` (0 when not costed).
+        cost_minor: u64,
+        /// ISO 4217 code of `cost_minor`, or empty.
+        currency: String,
     }
 }
 
@@ -100,6 +106,42 @@ event_row! {
         price_minor: u64,
         /// ISO 4217 code.
         currency: String,
+        /// The shipped animals' EIDs, or empty when not recorded.
+        eids: Vec<String>,
+    }
+}
+
+event_row! {
+    /// A row of `placements`.
+    PlacementRow {
+        /// The animal's 15-digit EID.
+        eid: String,
+        /// Its lot.
+        lot_id: String,
+        /// Its pen.
+        pen_id: String,
+        /// `steer`, `heifer`, `bull`, `cow`, or empty.
+        sex: String,
+        /// Breed, or empty.
+        breed: String,
+    }
+}
+
+event_row! {
+    /// A row of `yard_profiles`.
+    YardProfileRow {
+        /// The yard's display name.
+        name: String,
+        /// Its benchmark region.
+        region: String,
+        /// ISO 3166-1 alpha-2 code.
+        country: String,
+        /// Degrees north.
+        latitude: f64,
+        /// Degrees east.
+        longitude: f64,
+        /// Capacity, head (0 when not given).
+        capacity_head: u32,
     }
 }
 
@@ -128,6 +170,9 @@ impl TreatmentRow {
             withdrawal_days: t.withdrawal_days,
             administered_by: t.administered_by.clone(),
             diagnosis: t.diagnosis.clone().unwrap_or_default(),
+            booster_after_days: t.booster_after_days.unwrap_or(0),
+            cost_minor: t.cost_minor.unwrap_or(0),
+            currency: t.currency.clone().unwrap_or_default(),
         })
     }
 }
@@ -180,6 +225,32 @@ impl ShipmentRow {
             weight_kg: s.weight_kg,
             price_minor: s.price_minor,
             currency: s.currency.clone(),
+            eids: s.eids.iter().map(ToString::to_string).collect(),
+        })
+    }
+}
+
+impl PlacementRow {
+    pub(super) fn new(m: &Meta, p: &Placement) -> Self {
+        row!(PlacementRow, m, {
+            eid: p.eid.to_string(),
+            lot_id: p.lot_id.clone(),
+            pen_id: p.pen_id.clone(),
+            sex: p.sex.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            breed: p.breed.clone().unwrap_or_default(),
+        })
+    }
+}
+
+impl YardProfileRow {
+    pub(super) fn new(m: &Meta, y: &YardProfile) -> Self {
+        row!(YardProfileRow, m, {
+            name: y.name.clone(),
+            region: y.region.clone(),
+            country: y.country.clone(),
+            latitude: y.latitude,
+            longitude: y.longitude,
+            capacity_head: y.capacity_head.unwrap_or(0),
         })
     }
 }
