@@ -10,6 +10,7 @@
 //! Offsets are committed only after ClickHouse accepted the batch; tables deduplicate by
 //! `event_id` (see `docs/clickhouse.md`), so redelivery never double counts.
 
+pub mod analytics;
 pub mod config;
 pub mod consumer;
 pub mod error;

@@ -1,0 +1,537 @@
+//! The yard's ledger: its records replayed in time order, keeping head counts per lot and pen,
+//! head-days, feed (as fed, dry matter, cost) and yardage charged to each lot and pen.
+//!
+//! Rules (docs/analytics.md states them for users):
+//! - A lot's head count rises with its arrivals and falls with deaths and shipments; head-days
+//!   integrate it over time (exact to the ms), so a dead animal is charged its days until death.
+//! - Placements put an animal (and one head) from the lot's arrival pen into its own pen; pen
+//!   moves carry one animal or part/all of a lot; deaths and shipments take head from the
+//!   animal's pen when known, else from the lot's fullest pen.
+//! - A feed delivery is split among the lots in the pen at that moment by head count; feed
+//!   dropped in an empty pen is reported as unallocated. Its cost is the ration in effect for
+//!   its ingredients' FIFO prices (see [`super::inventory`]); its dry matter the ration's DM %.
+//! - Yardage accrues per head per day at the lot's rate, else the yard's default, as in effect.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::inventory::Inventory;
+use super::records::{
+    ArrivalRecord, DeathRecord, DeliveryRecord, MoveRecord, PlacementRecord, RationRecord,
+    ShipmentRecord, YardRecords, YardageRecord,
+};
+
+/// Milliseconds in a day.
+pub const DAY_MS: f64 = 86_400_000.0;
+
+/// What the ledger accumulated for one lot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LotAccount {
+    /// First arrival.
+    pub arrived_ms: u64,
+    /// The pen the lot arrived in ("" when not given).
+    pub arrival_pen: String,
+    /// Origins of its arrivals.
+    pub origins: Vec<String>,
+    /// Head placed.
+    pub head_in: u32,
+    /// Pay weight in, kg.
+    pub in_pay_kg: f64,
+    /// Full weight in (pay weight before shrink), kg.
+    pub in_full_kg: f64,
+    /// Purchase cost, minor units.
+    pub purchase_minor: f64,
+    /// Currency of the purchase.
+    pub currency: String,
+    /// Head on hand now.
+    pub on_hand: i64,
+    /// Head-days (deads in), in head·ms.
+    pub head_ms: f64,
+    /// Dead animals' days (head·ms from the lot's arrival to each death).
+    pub dead_ms: f64,
+    /// Deaths.
+    pub dead: u32,
+    /// Head shipped.
+    pub shipped: u32,
+    /// Pay weight shipped, kg.
+    pub out_kg: f64,
+    /// Sale revenue, minor units.
+    pub revenue_minor: f64,
+    /// When the last head left (closed lots).
+    pub closed_ms: Option<u64>,
+    /// Feed delivered, kg as fed.
+    pub as_fed_kg: f64,
+    /// Dry matter delivered, kg.
+    pub dm_kg: f64,
+    /// Feed cost, minor units.
+    pub feed_minor: f64,
+    /// Yardage, minor units.
+    pub yardage_minor: f64,
+    /// The lot's own yardage rate, when it has one.
+    rate_minor: Option<f64>,
+    last_ms: u64,
+}
+
+/// What the ledger accumulated for one pen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PenAccount {
+    /// Head in the pen now.
+    pub on_hand: i64,
+    /// Head-days, head·ms.
+    pub head_ms: f64,
+    /// Feed delivered, kg as fed.
+    pub as_fed_kg: f64,
+    /// Dry matter, kg.
+    pub dm_kg: f64,
+    /// Feed cost, minor units.
+    pub feed_minor: f64,
+    /// Last delivery.
+    pub last_delivery_ms: Option<u64>,
+    last_ms: u64,
+}
+
+/// Where an animal is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnimalPlace {
+    /// Its lot.
+    pub lot_id: String,
+    /// Its pen.
+    pub pen_id: String,
+    /// Still in the yard.
+    pub on_hand: bool,
+}
+
+/// The replayed yard.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Lots by id.
+    pub lots: BTreeMap<String, LotAccount>,
+    /// Pens by id (pen "" holds arrivals without a pen until placed).
+    pub pens: BTreeMap<String, PenAccount>,
+    /// Animals by EID.
+    pub animals: HashMap<String, AnimalPlace>,
+    /// Feed inventory after every purchase and delivery.
+    pub inventory: Inventory,
+    /// Rations as last formulated.
+    pub rations: HashMap<String, RationRecord>,
+    /// Feed dropped in pens with no cattle, kg as fed.
+    pub unallocated_kg: f64,
+    /// Records that did not fit (a death of an unknown animal, ...), in words.
+    pub warnings: Vec<String>,
+    pen_lots: HashMap<String, BTreeMap<String, i64>>,
+    yard_rate_minor: f64,
+}
+
+enum Step<'a> {
+    Ration(&'a RationRecord),
+    Yardage(&'a YardageRecord),
+    Purchase(&'a super::records::PurchaseRecord),
+    Arrival(&'a ArrivalRecord),
+    Placement(&'a PlacementRecord),
+    Move(&'a MoveRecord),
+    Delivery(&'a DeliveryRecord),
+    Death(&'a DeathRecord),
+    Shipment(&'a ShipmentRecord),
+}
+
+/// Replays `records` up to `as_of_ms` (later records are ignored).
+pub fn replay(records: &YardRecords, as_of_ms: u64) -> Ledger {
+    let mut steps: Vec<(u64, u8, Step<'_>)> = Vec::new();
+    steps.extend(
+        records
+            .rations
+            .iter()
+            .map(|r| (r.at_ms, 0, Step::Ration(r))),
+    );
+    steps.extend(
+        records
+            .yardage
+            .iter()
+            .map(|r| (r.at_ms, 1, Step::Yardage(r))),
+    );
+    steps.extend(
+        records
+            .purchases
+            .iter()
+            .map(|r| (r.at_ms, 2, Step::Purchase(r))),
+    );
+    steps.extend(
+        records
+            .arrivals
+            .iter()
+            .map(|r| (r.at_ms, 3, Step::Arrival(r))),
+    );
+    steps.extend(
+        records
+            .placements
+            .iter()
+            .map(|r| (r.at_ms, 4, Step::Placement(r))),
+    );
+    steps.extend(records.moves.iter().map(|r| (r.at_ms, 5, Step::Move(r))));
+    steps.extend(
+        records
+            .deliveries
+            .iter()
+            .map(|r| (r.at_ms, 6, Step::Delivery(r))),
+    );
+    steps.extend(records.deaths.iter().map(|r| (r.at_ms, 7, Step::Death(r))));
+    steps.extend(
+        records
+            .shipments
+            .iter()
+            .map(|r| (r.at_ms, 8, Step::Shipment(r))),
+    );
+    steps.retain(|(at, _, _)| *at <= as_of_ms);
+    steps.sort_by_key(|(at, order, _)| (*at, *order));
+
+    let mut ledger = Ledger::default();
+    for (at, _, step) in steps {
+        match step {
+            Step::Ration(r) => {
+                ledger.rations.insert(r.ration_id.clone(), r.clone());
+            }
+            Step::Yardage(r) => ledger.yardage(r, at),
+            Step::Purchase(p) => ledger.inventory.buy(p),
+            Step::Arrival(a) => ledger.arrival(a, at),
+            Step::Placement(p) => ledger.placement(p, at),
+            Step::Move(m) => ledger.pen_move(m, at),
+            Step::Delivery(d) => ledger.delivery(d),
+            Step::Death(d) => ledger.death(d, at),
+            Step::Shipment(s) => ledger.shipment(s, at),
+        }
+    }
+    let lots: Vec<String> = ledger.lots.keys().cloned().collect();
+    for lot in lots {
+        ledger.flush_lot(&lot, as_of_ms);
+    }
+    let pens: Vec<String> = ledger.pens.keys().cloned().collect();
+    for pen in pens {
+        ledger.flush_pen(&pen, as_of_ms);
+    }
+    ledger
+}
+
+impl Ledger {
+    /// Lots in `pen` now, with their head.
+    pub fn lots_in(&self, pen: &str) -> Vec<(String, i64)> {
+        self.pen_lots
+            .get(pen)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, h)| **h > 0)
+                    .map(|(l, h)| (l.clone(), *h))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn flush_lot(&mut self, lot: &str, at: u64) {
+        let yard_rate = self.yard_rate_minor;
+        if let Some(acc) = self.lots.get_mut(lot).filter(|acc| at > acc.last_ms) {
+            let head_ms = acc.on_hand.max(0) as f64 * (at - acc.last_ms) as f64;
+            acc.head_ms += head_ms;
+            acc.yardage_minor += head_ms / DAY_MS * acc.rate_minor.unwrap_or(yard_rate);
+            acc.last_ms = at;
+        }
+    }
+
+    fn flush_pen(&mut self, pen: &str, at: u64) {
+        if let Some(acc) = self.pens.get_mut(pen).filter(|acc| at > acc.last_ms) {
+            acc.head_ms += acc.on_hand.max(0) as f64 * (at - acc.last_ms) as f64;
+            acc.last_ms = at;
+        }
+    }
+
+    /// Adds `head` (negative: removes) of `lot` in `pen` at `at`.
+    fn add_head(&mut self, lot: &str, pen: &str, head: i64, at: u64) {
+        self.flush_lot(lot, at);
+        self.flush_pen(pen, at);
+        if let Some(acc) = self.lots.get_mut(lot) {
+            acc.on_hand += head;
+        }
+        let p = self.pens.entry(pen.to_owned()).or_default();
+        if p.last_ms == 0 {
+            p.last_ms = at;
+        }
+        p.on_hand += head;
+        *self
+            .pen_lots
+            .entry(pen.to_owned())
+            .or_default()
+            .entry(lot.to_owned())
+            .or_default() += head;
+    }
+
+    fn head_of(&self, lot: &str, pen: &str) -> i64 {
+        self.pen_lots
+            .get(pen)
+            .and_then(|m| m.get(lot))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The pen holding most of `lot`.
+    fn fullest_pen(&self, lot: &str) -> Option<String> {
+        self.pen_lots
+            .iter()
+            .filter_map(|(pen, lots)| lots.get(lot).filter(|h| **h > 0).map(|h| (pen, *h)))
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(pen, _)| pen.clone())
+    }
+
+    /// Takes `head` of `lot` out, from `pen` first when given, then from its fullest pens.
+    fn take_head(&mut self, lot: &str, pen: Option<&str>, head: u32, at: u64) {
+        let mut left = i64::from(head);
+        if let Some(pen) = pen {
+            let here = self.head_of(lot, pen).min(left);
+            if here > 0 {
+                self.add_head(lot, pen, -here, at);
+                left -= here;
+            }
+        }
+        while left > 0 {
+            let Some(pen) = self.fullest_pen(lot) else {
+                self.warnings.push(format!(
+                    "lot {lot}: {left} head left that the records never placed"
+                ));
+                self.add_head(lot, "", -left, at);
+                return;
+            };
+            let here = self.head_of(lot, &pen).min(left);
+            self.add_head(lot, &pen, -here, at);
+            left -= here;
+        }
+    }
+
+    fn yardage(&mut self, r: &YardageRecord, at: u64) {
+        if r.lot_id.is_empty() {
+            let lots: Vec<String> = self.lots.keys().cloned().collect();
+            for lot in lots {
+                self.flush_lot(&lot, at);
+            }
+            self.yard_rate_minor = r.per_head_per_day_minor as f64;
+        } else {
+            self.flush_lot(&r.lot_id, at);
+            self.lots.entry(r.lot_id.clone()).or_default().rate_minor =
+                Some(r.per_head_per_day_minor as f64);
+        }
+    }
+
+    fn arrival(&mut self, a: &ArrivalRecord, at: u64) {
+        let acc = self.lots.entry(a.lot_id.clone()).or_default();
+        if acc.head_in == 0 {
+            acc.arrived_ms = at;
+            acc.last_ms = at;
+            acc.arrival_pen = a.pen_id.clone();
+            acc.currency = a.currency.clone();
+        }
+        acc.head_in += a.head_count;
+        acc.in_pay_kg += a.pay_weight_kg;
+        let kept = (1.0 - a.shrink_pct / 100.0).max(f64::EPSILON);
+        acc.in_full_kg += a.pay_weight_kg / kept;
+        acc.purchase_minor += a.purchase_price_minor as f64;
+        if !acc.origins.contains(&a.origin) {
+            acc.origins.push(a.origin.clone());
+        }
+        self.add_head(&a.lot_id, &a.pen_id, i64::from(a.head_count), at);
+    }
+
+    fn placement(&mut self, p: &PlacementRecord, at: u64) {
+        if !self.lots.contains_key(&p.lot_id) {
+            self.warnings.push(format!(
+                "animal {} placed in lot {} that never arrived",
+                p.eid, p.lot_id
+            ));
+            return;
+        }
+        let from = match self.animals.get(&p.eid) {
+            Some(known) if known.on_hand => Some(known.pen_id.clone()),
+            Some(_) => return,
+            None => {
+                let arrival_pen = self
+                    .lots
+                    .get(&p.lot_id)
+                    .map(|l| l.arrival_pen.clone())
+                    .unwrap_or_default();
+                if self.head_of(&p.lot_id, &arrival_pen) > 0 {
+                    Some(arrival_pen)
+                } else {
+                    self.fullest_pen(&p.lot_id)
+                }
+            }
+        };
+        match from {
+            Some(from) if from != p.pen_id => {
+                self.add_head(&p.lot_id, &from, -1, at);
+                self.add_head(&p.lot_id, &p.pen_id, 1, at);
+            }
+            Some(_) => {}
+            None => self.warnings.push(format!(
+                "animal {} placed beyond lot {}'s head count",
+                p.eid, p.lot_id
+            )),
+        }
+        self.animals.insert(
+            p.eid.clone(),
+            AnimalPlace {
+                lot_id: p.lot_id.clone(),
+                pen_id: p.pen_id.clone(),
+                on_hand: true,
+            },
+        );
+    }
+
+    fn pen_move(&mut self, m: &MoveRecord, at: u64) {
+        if !m.eid.is_empty() {
+            let Some(animal) = self.animals.get(&m.eid).filter(|a| a.on_hand).cloned() else {
+                self.warnings
+                    .push(format!("move of animal {} that is not in the yard", m.eid));
+                return;
+            };
+            let from = if self.head_of(&animal.lot_id, &m.from_pen_id) > 0 {
+                m.from_pen_id.clone()
+            } else {
+                animal.pen_id.clone()
+            };
+            self.add_head(&animal.lot_id, &from, -1, at);
+            self.add_head(&animal.lot_id, &m.to_pen_id, 1, at);
+            if let Some(a) = self.animals.get_mut(&m.eid) {
+                a.pen_id = m.to_pen_id.clone();
+            }
+            return;
+        }
+        let here = self.head_of(&m.lot_id, &m.from_pen_id);
+        let head = if m.head_count == 0 {
+            here
+        } else {
+            i64::from(m.head_count).min(here)
+        };
+        if head <= 0 {
+            self.warnings.push(format!(
+                "move of lot {} from pen {} where it has no head",
+                m.lot_id, m.from_pen_id
+            ));
+            return;
+        }
+        self.add_head(&m.lot_id, &m.from_pen_id, -head, at);
+        self.add_head(&m.lot_id, &m.to_pen_id, head, at);
+        if head == here {
+            for a in self.animals.values_mut() {
+                if a.on_hand && a.lot_id == m.lot_id && a.pen_id == m.from_pen_id {
+                    a.pen_id = m.to_pen_id.clone();
+                }
+            }
+        }
+    }
+
+    fn delivery(&mut self, d: &DeliveryRecord) {
+        let (dm_pct, parts) = match self.rations.get(&d.ration_id) {
+            Some(r) => (
+                r.dry_matter_pct,
+                r.ingredients
+                    .iter()
+                    .cloned()
+                    .zip(r.inclusion_as_fed_pct.iter().copied())
+                    .collect::<Vec<_>>(),
+            ),
+            None => {
+                self.warnings.push(format!(
+                    "delivery to pen {} of ration {} before its formula: no dry matter or cost",
+                    d.pen_id, d.ration_id
+                ));
+                (0.0, Vec::new())
+            }
+        };
+        let cost: f64 = parts
+            .iter()
+            .map(|(ing, pct)| self.inventory.feed(ing, d.delivered_kg * pct / 100.0))
+            .sum();
+        let dm = d.delivered_kg * dm_pct / 100.0;
+        let pen = self.pens.entry(d.pen_id.clone()).or_default();
+        pen.as_fed_kg += d.delivered_kg;
+        pen.dm_kg += dm;
+        pen.feed_minor += cost;
+        pen.last_delivery_ms = Some(d.at_ms);
+        let lots = self.lots_in(&d.pen_id);
+        let head: i64 = lots.iter().map(|(_, h)| h).sum();
+        if head <= 0 {
+            self.unallocated_kg += d.delivered_kg;
+            return;
+        }
+        for (lot, h) in lots {
+            let share = h as f64 / head as f64;
+            if let Some(acc) = self.lots.get_mut(&lot) {
+                acc.as_fed_kg += d.delivered_kg * share;
+                acc.dm_kg += dm * share;
+                acc.feed_minor += cost * share;
+            }
+        }
+    }
+
+    fn death(&mut self, d: &DeathRecord, at: u64) {
+        let animal = self.animals.get(&d.eid).cloned();
+        if animal.as_ref().is_some_and(|a| !a.on_hand) {
+            self.warnings
+                .push(format!("death of animal {} that already left", d.eid));
+            return;
+        }
+        let lot = if d.lot_id.is_empty() {
+            animal.as_ref().map(|a| a.lot_id.clone())
+        } else {
+            Some(d.lot_id.clone())
+        };
+        let Some(lot) = lot.filter(|l| self.lots.contains_key(l)) else {
+            self.warnings
+                .push(format!("death of animal {} of no known lot", d.eid));
+            return;
+        };
+        let pen = if d.pen_id.is_empty() {
+            animal.as_ref().map(|a| a.pen_id.clone())
+        } else {
+            Some(d.pen_id.clone())
+        };
+        self.take_head(&lot, pen.as_deref(), 1, at);
+        if let Some(acc) = self.lots.get_mut(&lot) {
+            acc.dead += 1;
+            acc.dead_ms += at.saturating_sub(acc.arrived_ms) as f64;
+        }
+        if let Some(a) = self.animals.get_mut(&d.eid) {
+            a.on_hand = false;
+        }
+    }
+
+    fn shipment(&mut self, s: &ShipmentRecord, at: u64) {
+        if !self.lots.contains_key(&s.lot_id) {
+            self.warnings
+                .push(format!("shipment of lot {} that never arrived", s.lot_id));
+            return;
+        }
+        let mut left = s.head_count;
+        for eid in &s.eids {
+            let pen = match self.animals.get_mut(eid) {
+                Some(a) if a.on_hand && a.lot_id == s.lot_id => {
+                    a.on_hand = false;
+                    a.pen_id.clone()
+                }
+                _ => continue,
+            };
+            self.take_head(&s.lot_id, Some(&pen), 1, at);
+            left = left.saturating_sub(1);
+        }
+        if left > 0 {
+            self.take_head(&s.lot_id, None, left, at);
+        }
+        if let Some(acc) = self.lots.get_mut(&s.lot_id) {
+            acc.shipped += s.head_count;
+            acc.out_kg += s.weight_kg;
+            acc.revenue_minor += s.price_minor as f64;
+            if acc.on_hand <= 0 {
+                acc.closed_ms = Some(at);
+                for a in self.animals.values_mut() {
+                    if a.lot_id == s.lot_id {
+                        a.on_hand = false;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Lot measures (a pen report or, for a shipped lot, its closeout), from the ledger's accounts.
+//! Definitions follow `../shared/reference/metrics.md`; `docs/analytics.md` states each one.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::ledger::{DAY_MS, Ledger, LotAccount};
+use super::records::YardRecords;
+use schemas::weight::KG_PER_LB;
+
+/// Kg in a hundredweight (100 lb).
+pub const KG_PER_CWT: f64 = 100.0 * KG_PER_LB;
+
+/// Choices the measures depend on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The pay weight an open lot is expected to sell at, kg per head (breakeven).
+    pub target_sale_weight_kg: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            // 1,400 lb, a typical US finished steer.
+            target_sale_weight_kg: 635.0,
+        }
+    }
+}
+
+/// One lot's performance and costs. Money is in minor units (cents) of `currency`, fractional
+/// where it is an average; weights are kg on a pay basis (see `docs/analytics.md`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LotMeasures {
+    /// The lot.
+    pub lot_id: String,
+    /// `open` while head are on feed, `closed` once the last head shipped or died.
+    pub status: &'static str,
+    /// Where the cattle came from.
+    pub origin: String,
+    /// First arrival, ms since the epoch UTC.
+    pub arrived_at_ms: u64,
+    /// When the last head left (closed lots).
+    pub closed_at_ms: Option<u64>,
+    /// Pens holding the lot now.
+    pub pens: Vec<String>,
+    /// Head placed.
+    pub head_in: u32,
+    /// Head dead.
+    pub head_dead: u32,
+    /// Head shipped.
+    pub head_shipped: u32,
+    /// Head on feed now.
+    pub head_on_hand: i64,
+    /// Head-days (deads in).
+    pub head_days: f64,
+    /// Days on feed: head-days / head placed.
+    pub days_on_feed: f64,
+    /// Pay weight in, kg per head.
+    pub in_weight_kg: f64,
+    /// Pay weight now (open: latest scale weights less the arrival shrink) or out (closed), kg
+    /// per head on hand or shipped; None when no head has a weight.
+    pub current_weight_kg: Option<f64>,
+    /// Weight gained by the live head (shipped + on hand), kg in all.
+    pub gain_kg: Option<f64>,
+    /// ADG, deads out: gain / live head's days, kg/day.
+    pub adg_deads_out_kg: Option<f64>,
+    /// ADG, deads in: gain / all head-days (dead head charged their days), kg/day.
+    pub adg_deads_in_kg: Option<f64>,
+    /// Feed delivered, kg as fed.
+    pub as_fed_kg: f64,
+    /// Dry matter delivered, kg.
+    pub dry_matter_kg: f64,
+    /// Dry-matter intake, kg per head per day.
+    pub dmi_kg: Option<f64>,
+    /// As-fed intake, kg per head per day.
+    pub as_fed_intake_kg: Option<f64>,
+    /// Feed conversion, dry matter: kg DM fed per kg gained.
+    pub feed_to_gain_dm: Option<f64>,
+    /// Feed conversion, as fed.
+    pub feed_to_gain_as_fed: Option<f64>,
+    /// Feed cost.
+    pub feed_cost_minor: f64,
+    /// Feed cost per head per day.
+    pub feed_cost_per_head_day_minor: Option<f64>,
+    /// Yardage charged.
+    pub yardage_minor: f64,
+    /// Medicine and processing.
+    pub medicine_minor: f64,
+    /// What the cattle cost.
+    pub purchase_minor: f64,
+    /// Purchase + feed + yardage + medicine.
+    pub total_cost_minor: f64,
+    /// Total cost per live head (deads' costs carried by the live head).
+    pub total_cost_per_head_minor: Option<f64>,
+    /// Feed cost of gain, per kg.
+    pub feed_cost_of_gain_per_kg_minor: Option<f64>,
+    /// All-in cost of gain (feed + yardage + medicine), per kg.
+    pub cost_of_gain_per_kg_minor: Option<f64>,
+    /// Feed cost of gain per cwt (100 lb).
+    pub feed_cost_of_gain_per_cwt_minor: Option<f64>,
+    /// All-in cost of gain per cwt.
+    pub cost_of_gain_per_cwt_minor: Option<f64>,
+    /// The sale weight breakeven uses, kg per head: the shipped average (closed) or the target.
+    pub sale_weight_kg: f64,
+    /// Sale price per kg that covers the total cost.
+    pub breakeven_per_kg_minor: Option<f64>,
+    /// The same per cwt.
+    pub breakeven_per_cwt_minor: Option<f64>,
+    /// Deaths / head placed, %.
+    pub death_loss_pct: f64,
+    /// Head treated for sickness / head placed, %.
+    pub pull_rate_pct: f64,
+    /// Sale revenue so far.
+    pub revenue_minor: f64,
+    /// Revenue − total cost (closed lots).
+    pub profit_minor: Option<f64>,
+    /// Profit per head shipped (closed lots).
+    pub profit_per_head_minor: Option<f64>,
+    /// ISO 4217 code of every money field.
+    pub currency: String,
+}
+
+fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
+    (denominator.abs() > 1e-12 && numerator.is_finite()).then(|| numerator / denominator)
+}
+
+/// Every lot's measures, by lot id.
+pub fn lot_measures(
+    ledger: &Ledger,
+    records: &YardRecords,
+    settings: &Settings,
+) -> Vec<LotMeasures> {
+    let weights: HashMap<&str, f64> = records
+        .weights
+        .iter()
+        .map(|w| (w.eid.as_str(), w.weight_kg))
+        .collect();
+    let mut medicine: HashMap<&str, f64> = HashMap::new();
+    let mut pulled: HashMap<&str, u32> = HashMap::new();
+    for h in &records.health {
+        let Some(animal) = ledger.animals.get(&h.eid) else {
+            continue;
+        };
+        *medicine.entry(animal.lot_id.as_str()).or_default() += h.cost_minor as f64;
+        if h.therapeutic > 0 {
+            *pulled.entry(animal.lot_id.as_str()).or_default() += 1;
+        }
+    }
+    let mut on_hand_weights: HashMap<&str, (f64, u32)> = HashMap::new();
+    for (eid, place) in &ledger.animals {
+        if let (true, Some(kg)) = (place.on_hand, weights.get(eid.as_str())) {
+            let e = on_hand_weights.entry(place.lot_id.as_str()).or_default();
+            e.0 += kg;
+            e.1 += 1;
+        }
+    }
+    let mut pens_of: HashMap<String, Vec<String>> = HashMap::new();
+    for pen in ledger.pens.keys() {
+        for (lot, _) in ledger.lots_in(pen) {
+            pens_of.entry(lot).or_default().push(pen.clone());
+        }
+    }
+    ledger
+        .lots
+        .iter()
+        .filter(|(_, acc)| acc.head_in > 0)
+        .map(|(id, acc)| {
+            measure(
+                id,
+                acc,
+                Extras {
+                    medicine_minor: medicine.get(id.as_str()).copied().unwrap_or(0.0),
+                    pulled: pulled.get(id.as_str()).copied().unwrap_or(0),
+                    on_hand_full_kg: on_hand_weights.get(id.as_str()).copied(),
+                    pens: pens_of.remove(id).unwrap_or_default(),
+                },
+                settings,
+            )
+        })
+        .collect()
+}
+
+struct Extras {
+    medicine_minor: f64,
+    pulled: u32,
+    /// Sum and count of on-hand animals' latest full weights.
+    on_hand_full_kg: Option<(f64, u32)>,
+    pens: Vec<String>,
+}
+
+fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMeasures {
+    let head_in = f64::from(acc.head_in);
+    let live = f64::from(acc.head_in.saturating_sub(acc.dead));
+    let head_days = acc.head_ms / DAY_MS;
+    let live_days = (acc.head_ms - acc.dead_ms) / DAY_MS;
+    let in_per_head = acc.in_pay_kg / head_in;
+    // Scale weights are full; the arrival's shrink puts them on the pay basis of `in`.
+    let kept = if acc.in_full_kg > 0.0 {
+        acc.in_pay_kg / acc.in_full_kg
+    } else {
+        1.0
+    };
+    let on_hand = acc.on_hand.max(0) as f64;
+    let on_hand_pay_kg = match x.on_hand_full_kg {
+        _ if on_hand == 0.0 => Some(0.0),
+        Some((sum, n)) if n > 0 => Some(sum / f64::from(n) * kept * on_hand),
+        _ => None,
+    };
+    let gain = on_hand_pay_kg.map(|now| acc.out_kg + now - in_per_head * live);
+    let current_weight_kg = on_hand_pay_kg.and_then(|now| {
+        let head = on_hand + f64::from(acc.shipped);
+        ratio(now + acc.out_kg, head)
+    });
+    let total_cost = acc.purchase_minor + acc.feed_minor + acc.yardage_minor + x.medicine_minor;
+    let cost_per_head = ratio(total_cost, live);
+    let sale_weight_kg = if acc.closed_ms.is_some() && acc.shipped > 0 {
+        acc.out_kg / f64::from(acc.shipped)
+    } else {
+        settings.target_sale_weight_kg
+    };
+    let feed_cog = gain.and_then(|g| ratio(acc.feed_minor, g));
+    let cog = gain.and_then(|g| ratio(acc.feed_minor + acc.yardage_minor + x.medicine_minor, g));
+    let breakeven = cost_per_head.and_then(|c| ratio(c, sale_weight_kg));
+    let closed = acc.closed_ms.is_some();
+    let profit = closed.then_some(acc.revenue_minor - total_cost);
+    LotMeasures {
+        lot_id: id.to_owned(),
+        status: if closed { "closed" } else { "open" },
+        origin: acc.origins.join(", "),
+        arrived_at_ms: acc.arrived_ms,
+        closed_at_ms: acc.closed_ms,
+        pens: x.pens,
+        head_in: acc.head_in,
+        head_dead: acc.dead,
+        head_shipped: acc.shipped,
+        head_on_hand: acc.on_hand,
+        head_days,
+        days_on_feed: head_days / head_in,
+        in_weight_kg: in_per_head,
+        current_weight_kg,
+        gain_kg: gain,
+        adg_deads_out_kg: gain.and_then(|g| ratio(g, live_days)),
+        adg_deads_in_kg: gain.and_then(|g| ratio(g, head_days)),
+        as_fed_kg: acc.as_fed_kg,
+        dry_matter_kg: acc.dm_kg,
+        dmi_kg: ratio(acc.dm_kg, head_days),
+        as_fed_intake_kg: ratio(acc.as_fed_kg, head_days),
+        feed_to_gain_dm: gain.and_then(|g| ratio(acc.dm_kg, g)),
+        feed_to_gain_as_fed: gain.and_then(|g| ratio(acc.as_fed_kg, g)),
+        feed_cost_minor: acc.feed_minor,
+        feed_cost_per_head_day_minor: ratio(acc.feed_minor, head_days),
+        yardage_minor: acc.yardage_minor,
+        medicine_minor: x.medicine_minor,
+        purchase_minor: acc.purchase_minor,
+        total_cost_minor: total_cost,
+        total_cost_per_head_minor: cost_per_head,
+        feed_cost_of_gain_per_kg_minor: feed_cog,
+        cost_of_gain_per_kg_minor: cog,
+        feed_cost_of_gain_per_cwt_minor: feed_cog.map(|c| c * KG_PER_CWT),
+        cost_of_gain_per_cwt_minor: cog.map(|c| c * KG_PER_CWT),
+        sale_weight_kg,
+        breakeven_per_kg_minor: breakeven,
+        breakeven_per_cwt_minor: breakeven.map(|b| b * KG_PER_CWT),
+        death_loss_pct: 100.0 * f64::from(acc.dead) / head_in,
+        pull_rate_pct: 100.0 * f64::from(x.pulled) / head_in,
+        revenue_minor: acc.revenue_minor,
+        profit_minor: profit,
+        profit_per_head_minor: profit.and_then(|p| ratio(p, f64::from(acc.shipped))),
+        currency: acc.currency.clone(),
+    }
+}

@@ -1,0 +1,440 @@
+//! A small yard with known inputs, sent as wire events through Kafka and the pipeline into
+//! ClickHouse; every lot, pen and feed measure is checked against values worked out by hand
+//! here (the working is in the comments), including a death, an animal moved into another lot's
+//! pen mid-feed, a whole-lot move, a ration reformulated mid-feed, FIFO-priced feed, and a
+//! closed (shipped) lot.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+mod support;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ingest::analytics::{KG_PER_CWT, LotMeasures, Settings, YardReport};
+use schemas::{
+    Arrival, Death, DoseUnit, Eid, Envelope, Event, FeedDelivery, FeedPurchase, PenMove, Placement,
+    Ration, RationIngredient, Route, Shipment, Treatment, TreatmentPurpose, Weighing, Weight,
+    YardageRate,
+};
+
+use support::*;
+
+const YARD: &str = "yard-hand";
+
+/// Day `d` of the test, at `h:m` UTC (day 0 = 2026-03-01).
+fn at(d: i64, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap() + Duration::days(d)
+}
+
+fn eid(n: u32) -> Eid {
+    Eid::parse(&format!("98200000000{n:04}")).unwrap()
+}
+
+fn env(when: DateTime<Utc>, event: Event) -> Envelope {
+    Envelope::new(YARD, "gw-1", "office", when, event)
+}
+
+fn ration(when: DateTime<Utc>, corn_pct: f64) -> Envelope {
+    let part = |name: &str, pct: f64, dm: f64| RationIngredient {
+        ingredient: name.into(),
+        inclusion_as_fed_pct: pct,
+        dry_matter_pct: dm,
+    };
+    env(
+        when,
+        Event::Ration(Ration {
+            ration_id: "R".into(),
+            ingredients: vec![
+                part("corn", corn_pct, 85.0),
+                part("hay", 100.0 - corn_pct, 90.0),
+            ],
+        }),
+    )
+}
+
+fn purchase(
+    when: DateTime<Utc>,
+    ingredient: &str,
+    supplier: &str,
+    kg: f64,
+    minor: u64,
+) -> Envelope {
+    env(
+        when,
+        Event::FeedPurchase(FeedPurchase {
+            ingredient: ingredient.into(),
+            supplier: supplier.into(),
+            origin: format!("{supplier} county"),
+            quantity_kg: kg,
+            price_minor: minor,
+            currency: "USD".into(),
+            dry_matter_pct: 88.0,
+        }),
+    )
+}
+
+fn arrival(lot: &str, head: u32, pen: &str, pay_kg: f64, shrink: f64, minor: u64) -> Envelope {
+    env(
+        at(0, 0, 0),
+        Event::Arrival(Arrival {
+            lot_id: lot.into(),
+            head_count: head,
+            origin: "Cherry County, NE".into(),
+            source: None,
+            pen_id: Some(pen.into()),
+            pay_weight_kg: pay_kg,
+            shrink_pct: shrink,
+            purchase_price_minor: minor,
+            currency: "USD".into(),
+        }),
+    )
+}
+
+fn placement(n: u32, lot: &str, pen: &str) -> Envelope {
+    env(
+        at(0, 1, 0),
+        Event::Placement(Placement {
+            eid: eid(n),
+            lot_id: lot.into(),
+            pen_id: pen.into(),
+            sex: None,
+            breed: None,
+        }),
+    )
+}
+
+fn delivery(when: DateTime<Utc>, pen: &str, kg: f64) -> Envelope {
+    env(
+        when,
+        Event::FeedDelivery(FeedDelivery {
+            pen_id: pen.into(),
+            ration_id: "R".into(),
+            target_kg: kg,
+            delivered_kg: kg,
+            truck_id: "T1".into(),
+            operator: "sam".into(),
+        }),
+    )
+}
+
+fn treatment(when: DateTime<Utc>, n: u32, purpose: TreatmentPurpose, minor: u64) -> Envelope {
+    env(
+        when,
+        Event::Treatment(Treatment {
+            eid: eid(n),
+            purpose,
+            product: "Draxxin".into(),
+            dose: 5.0,
+            dose_unit: DoseUnit::Ml,
+            route: Route::Subcutaneous,
+            product_lot: "X1".into(),
+            withdrawal_days: 18,
+            administered_by: "dr-lee".into(),
+            diagnosis: None,
+            booster_after_days: None,
+            cost_minor: Some(minor),
+            currency: Some("USD".into()),
+        }),
+    )
+}
+
+fn weighing(when: DateTime<Utc>, n: u32, kg: f64) -> Envelope {
+    env(
+        when,
+        Event::Weighing(Weighing {
+            eid: eid(n),
+            weight: Weight::from_kg(kg),
+            tag_read_event_id: None,
+            gross_net: None,
+        }),
+    )
+}
+
+/// The yard: lot L1 (4 head, P1) and L2 (2 head, P2) arrive on day 0; 50 c/head/day yardage.
+fn yard() -> Vec<Envelope> {
+    let mut events = vec![
+        env(
+            at(0, 0, 0),
+            Event::YardageRate(YardageRate {
+                per_head_per_day_minor: 50,
+                currency: "USD".into(),
+                lot_id: None,
+            }),
+        ),
+        // Ration R v1: 60% corn (85% DM) + 40% hay (90% DM) = 87% DM.
+        ration(at(0, 0, 0), 60.0),
+        // Corn: 100 kg from A at 20 c/kg, then 10 t from B at 25 c/kg. Hay: 15 c/kg.
+        purchase(at(0, 0, 0), "corn", "A", 100.0, 2_000),
+        purchase(at(0, 0, 1), "corn", "B", 10_000.0, 250_000),
+        purchase(at(0, 0, 0), "hay", "C", 10_000.0, 150_000),
+        // L1: 1,200 kg pay (300/hd) after a 4% shrink, $4,000. L2: 700 kg (350/hd), no shrink, $700.
+        arrival("L1", 4, "P1", 1_200.0, 4.0, 400_000),
+        arrival("L2", 2, "P2", 700.0, 0.0, 70_000),
+        placement(1, "L1", "P1"),
+        placement(2, "L1", "P1"),
+        placement(3, "L1", "P1"),
+        placement(4, "L1", "P1"),
+        placement(5, "L2", "P2"),
+        placement(6, "L2", "P2"),
+        treatment(at(0, 2, 0), 5, TreatmentPurpose::Vaccination, 500),
+        delivery(at(1, 12, 0), "P1", 40.0),
+        delivery(at(1, 12, 10), "P2", 20.0),
+        treatment(at(3, 9, 0), 1, TreatmentPurpose::Therapeutic, 2_000),
+        // Day 5: E4 (L1) goes into P2, with L2.
+        env(
+            at(5, 0, 0),
+            Event::PenMove(PenMove {
+                eid: Some(eid(4)),
+                lot_id: None,
+                head_count: None,
+                from_pen_id: "P1".into(),
+                to_pen_id: "P2".into(),
+            }),
+        ),
+        treatment(at(6, 9, 0), 3, TreatmentPurpose::Therapeutic, 3_000),
+        // Day 8: E3 (L1) dies in P1.
+        env(
+            at(8, 0, 0),
+            Event::Death(Death {
+                eid: eid(3),
+                cause: "BRD".into(),
+                lot_id: Some("L1".into()),
+                pen_id: Some("P1".into()),
+            }),
+        ),
+        // Day 10: R reformulated: 80% corn + 20% hay = 68 + 18 = 86% DM.
+        ration(at(10, 0, 0), 80.0),
+        delivery(at(11, 12, 0), "P1", 50.0),
+        delivery(at(11, 12, 10), "P2", 25.0),
+        // Day 15: all of L2 moves P2 -> P3, leaving E4 alone in P2.
+        env(
+            at(15, 0, 0),
+            Event::PenMove(PenMove {
+                eid: None,
+                lot_id: Some("L2".into()),
+                head_count: None,
+                from_pen_id: "P2".into(),
+                to_pen_id: "P3".into(),
+            }),
+        ),
+        delivery(at(16, 12, 0), "P1", 45.0),
+        delivery(at(16, 12, 10), "P2", 10.0),
+        delivery(at(16, 12, 20), "P3", 30.0),
+        // Day 19: L1's live head on the scale (full weights).
+        weighing(at(19, 8, 0), 1, 330.0),
+        weighing(at(19, 8, 1), 2, 340.0),
+        weighing(at(19, 8, 2), 4, 320.0),
+        // Day 20: L2 ships, 800 kg pay, $1,600.
+        env(
+            at(20, 0, 0),
+            Event::Shipment(Shipment {
+                lot_id: "L2".into(),
+                head_count: 2,
+                buyer: "Tyson".into(),
+                weight_kg: 800.0,
+                price_minor: 160_000,
+                currency: "USD".into(),
+                eids: vec![eid(5), eid(6)],
+            }),
+        ),
+    ];
+    // Earlier in-weights on the chute, superseded by day 19's.
+    events.push(weighing(at(0, 1, 30), 1, 312.0));
+    events
+}
+
+fn close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+        "{what}: got {actual}, worked out {expected}"
+    );
+}
+
+fn some(actual: Option<f64>, expected: f64, what: &str) {
+    close(
+        actual.unwrap_or_else(|| panic!("{what} missing")),
+        expected,
+        what,
+    );
+}
+
+fn lot<'a>(report: &'a YardReport, id: &str) -> &'a LotMeasures {
+    report.lots.iter().find(|l| l.lot_id == id).unwrap()
+}
+
+async fn stored_yard(test: &str) -> (Pipeline, YardReport) {
+    let p = pipeline(test).await;
+    let (shutdown, task) = start(&p.config);
+    let events = yard();
+    let mut messages: Vec<(String, Vec<u8>)> = events
+        .iter()
+        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+        .collect();
+    // Every event twice, as a redelivery would: the measures must not change.
+    messages.extend(messages.clone());
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    produce(&p.broker.bootstrap, &messages).await;
+    assert_eq!(wait_for_rows(&p.db, "shipments", 1).await, 1);
+    assert_eq!(wait_for_rows(&p.db, "weighings", 4).await, 4);
+    assert_eq!(wait_for_rows(&p.db, "feed_deliveries", 7).await, 7);
+    let client = p.db.client();
+    let as_of = at(20, 12, 0).timestamp_millis() as u64;
+    let report = ingest::analytics::yard_report(&client, YARD, as_of, &Settings::default())
+        .await
+        .unwrap();
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    (p, report)
+}
+
+#[tokio::test]
+async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
+    let (_p, report) = stored_yard("analytics_hand_yard").await;
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+
+    // Feed, FIFO. Each delivery splits as corn/hay by R's inclusion at the time:
+    //   d1  P1 40 kg (v1 60/40): corn 24 (A, 20c) + hay 16 (15c) = 480 + 240 = 720
+    //   d1  P2 20 kg:            corn 12 (A)      + hay 8        = 240 + 120 = 360
+    //   d11 P1 50 kg (v2 80/20): corn 40 (A)      + hay 10       = 800 + 150 = 950
+    //   d11 P2 25 kg:            corn 20 (A: the last 20) + hay 5 = 400 + 75 = 475
+    //   d16 P1 45 kg:            corn 36 = A's last 4 at 20c + 32 of B at 25c = 80 + 800,
+    //                            + hay 9 = 135                              -> 1,015
+    //   d16 P2 10 kg:            corn 8 (B) + hay 2 = 200 + 30 = 230
+    //   d16 P3 30 kg:            corn 24 (B) + hay 6 = 600 + 90 = 690
+    // (A had 100 kg; 24 + 12 + 40 + 20 = 96 were used before day 16, so 4 kg were left.)
+    //
+    // Head by pen: P1 = L1×4 until day 5, ×3 until day 8 (death), ×2 after.
+    //              P2 = L2×2 until day 5, L2×2 + L1×1 until day 15, L1×1 after.
+    //              P3 = L2×2 from day 15 until shipping on day 20.
+    // L1 gets: 40 + 50 + 25/3 (a third of P2 on day 11) + 45 + 10 kg as fed,
+    //          cost 720 + 950 + 475/3 + 1,015 + 230.
+    // L2 gets: 20 + 50/3 + 30 kg, cost 360 + 950/3 + 690.
+    let l1 = lot(&report, "L1");
+    let l2 = lot(&report, "L2");
+    close(
+        l1.as_fed_kg,
+        40.0 + 50.0 + 25.0 / 3.0 + 45.0 + 10.0,
+        "L1 as fed",
+    );
+    close(l2.as_fed_kg, 20.0 + 50.0 / 3.0 + 30.0, "L2 as fed");
+    let l1_feed = 720.0 + 950.0 + 475.0 / 3.0 + 1_015.0 + 230.0;
+    let l2_feed = 360.0 + 950.0 / 3.0 + 690.0;
+    close(l1.feed_cost_minor, l1_feed, "L1 feed cost");
+    close(l2.feed_cost_minor, l2_feed, "L2 feed cost");
+    // Dry matter: v1 is 87% DM (day 1), v2 86% (days 11 and 16).
+    let l1_dm = 40.0 * 0.87 + (50.0 + 25.0 / 3.0 + 45.0 + 10.0) * 0.86;
+    let l2_dm = 20.0 * 0.87 + (50.0 / 3.0 + 30.0) * 0.86;
+    close(l1.dry_matter_kg, l1_dm, "L1 DM");
+    close(l2.dry_matter_kg, l2_dm, "L2 DM");
+
+    // Head-days to day 20 12:00. L1: 4 × 8 days + 3 × 12.5 days = 69.5 (E3's 8 days included);
+    // deads out: 61.5. L2: 2 × 20 = 40, closed at shipping.
+    assert_eq!(
+        (l1.head_in, l1.head_dead, l1.head_shipped, l1.head_on_hand),
+        (4, 1, 0, 3)
+    );
+    assert_eq!(
+        (l2.head_in, l2.head_dead, l2.head_shipped, l2.head_on_hand),
+        (2, 0, 2, 0)
+    );
+    assert_eq!((l1.status, l2.status), ("open", "closed"));
+    assert_eq!(
+        l2.closed_at_ms,
+        Some(at(20, 0, 0).timestamp_millis() as u64)
+    );
+    close(l1.head_days, 69.5, "L1 head-days");
+    close(l2.head_days, 40.0, "L2 head-days");
+    close(l1.days_on_feed, 69.5 / 4.0, "L1 DOF");
+    close(l2.days_on_feed, 20.0, "L2 DOF");
+    assert_eq!(l1.pens, ["P1", "P2"]);
+
+    // Gain, pay basis. L1 is open: its 3 live head weigh 330, 340, 320 full, less the arrival's
+    // 4% shrink = 330 × 0.96 × 3 = 950.4 kg, against 300 kg in each: 950.4 − 900 = 50.4 kg.
+    // L2 shipped 800 kg against 700 in: 100 kg.
+    let l1_gain = 330.0 * 0.96 * 3.0 - 900.0;
+    some(l1.gain_kg, l1_gain, "L1 gain");
+    some(l2.gain_kg, 100.0, "L2 gain");
+    some(l1.current_weight_kg, 330.0 * 0.96, "L1 weight now");
+    some(l2.current_weight_kg, 400.0, "L2 out weight");
+    some(l1.adg_deads_out_kg, l1_gain / 61.5, "L1 ADG deads out");
+    some(l1.adg_deads_in_kg, l1_gain / 69.5, "L1 ADG deads in");
+    some(l2.adg_deads_out_kg, 100.0 / 40.0, "L2 ADG");
+    some(l1.dmi_kg, l1_dm / 69.5, "L1 DMI");
+    some(l2.dmi_kg, l2_dm / 40.0, "L2 DMI");
+    some(l1.feed_to_gain_dm, l1_dm / l1_gain, "L1 F:G");
+    some(l2.feed_to_gain_dm, l2_dm / 100.0, "L2 F:G");
+    some(
+        l2.feed_cost_per_head_day_minor,
+        l2_feed / 40.0,
+        "L2 feed $/hd/d",
+    );
+
+    // Costs. Yardage 50c × head-days; medicine: L1 E1 $20 + E3 $30, L2 E5's $5 vaccination.
+    close(l1.yardage_minor, 69.5 * 50.0, "L1 yardage");
+    close(l2.yardage_minor, 40.0 * 50.0, "L2 yardage");
+    close(l1.medicine_minor, 5_000.0, "L1 medicine");
+    close(l2.medicine_minor, 500.0, "L2 medicine");
+    let l2_total = 70_000.0 + l2_feed + 2_000.0 + 500.0;
+    close(l2.total_cost_minor, l2_total, "L2 total cost");
+    some(l2.total_cost_per_head_minor, l2_total / 2.0, "L2 cost/head");
+    some(
+        l2.feed_cost_of_gain_per_kg_minor,
+        l2_feed / 100.0,
+        "L2 feed COG",
+    );
+    let l2_cog = (l2_feed + 2_000.0 + 500.0) / 100.0;
+    some(l2.cost_of_gain_per_kg_minor, l2_cog, "L2 COG");
+    some(
+        l2.cost_of_gain_per_cwt_minor,
+        l2_cog * KG_PER_CWT,
+        "L2 COG/cwt",
+    );
+    // Breakeven: cost per live head over the sale weight (L2: its 400 kg out; L1: the target).
+    some(
+        l2.breakeven_per_kg_minor,
+        l2_total / 2.0 / 400.0,
+        "L2 breakeven",
+    );
+    let l1_total = 400_000.0 + l1_feed + 69.5 * 50.0 + 5_000.0;
+    some(
+        l1.breakeven_per_kg_minor,
+        l1_total / 3.0 / Settings::default().target_sale_weight_kg,
+        "L1 breakeven",
+    );
+    some(l2.profit_minor, 160_000.0 - l2_total, "L2 profit");
+    assert_eq!(l1.profit_minor, None, "an open lot has no closeout profit");
+    close(l1.death_loss_pct, 25.0, "L1 death loss");
+    close(l1.pull_rate_pct, 50.0, "L1 pull rate (E1, E3)");
+    close(l2.pull_rate_pct, 0.0, "a vaccination is not a pull");
+
+    // Pens. P2: L2×2 for 5 days, 3 head for 10, E4 alone for 5.5 = 45.5 head-days;
+    // 20 + 25 + 10 = 55 kg as fed.
+    let p2 = report.pens.iter().find(|p| p.pen_id == "P2").unwrap();
+    close(p2.head_days, 10.0 + 30.0 + 5.5, "P2 head-days");
+    close(p2.as_fed_kg, 55.0, "P2 as fed");
+    assert_eq!(p2.lots, [("L1".to_owned(), 1)]);
+    let p3 = report.pens.iter().find(|p| p.pen_id == "P3").unwrap();
+    assert_eq!(p3.head_on_hand, 0, "L2 shipped out of P3");
+
+    // Feed report: corn fed 164 kg = all 100 of A ($20) + 64 of B ($16); hay 56 kg ($8.40).
+    let corn = report
+        .feed
+        .ingredients
+        .iter()
+        .find(|i| i.ingredient == "corn")
+        .unwrap();
+    close(corn.fed_kg, 164.0, "corn fed");
+    close(corn.fed_cost_minor, 2_000.0 + 64.0 * 25.0, "corn cost");
+    close(corn.on_hand_kg, 10_000.0 - 64.0, "corn on hand");
+    let from_b = report
+        .feed
+        .sources
+        .iter()
+        .find(|s| s.supplier == "B")
+        .unwrap();
+    assert_eq!(from_b.origin, "B county");
+    close(from_b.fed_kg, 64.0, "corn from B");
+    // R now (v2): 80% corn at B's $250/t + 20% hay at $150/t = $230/t as fed; / 0.86 per t DM.
+    let r = &report.feed.rations[0];
+    some(r.cost_per_tonne_as_fed_minor, 23_000.0, "R $/t as fed");
+    some(r.cost_per_tonne_dm_minor, 23_000.0 / 0.86, "R $/t DM");
+}
