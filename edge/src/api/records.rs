@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
-    Arrival, Death, Envelope, Event, FeedPurchase, PenMove, Ration, Shipment, Treatment,
+    Arrival, Death, Envelope, Event, FeedPurchase, PenMove, Placement, Ration, Shipment, Treatment,
     YardageRate,
 };
 use serde::Deserialize;
@@ -28,7 +28,7 @@ struct Kind {
 
 use Role::{Manager, Operator, Vet};
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 9] = [
     Kind {
         path: "arrivals",
         roles: &[Operator, Manager],
@@ -68,6 +68,11 @@ const KINDS: [Kind; 8] = [
         path: "yardage-rates",
         roles: &[Manager],
         parse: |b| Ok(Event::YardageRate(body::<YardageRate>(b)?)),
+    },
+    Kind {
+        path: "placements",
+        roles: &[Operator, Manager],
+        parse: |b| Ok(Event::Placement(body::<Placement>(b)?)),
     },
 ];
 

@@ -3,9 +3,11 @@
 
 mod support;
 
+mod broker_logs;
 mod chute_page;
 mod chute_to_kafka;
 mod crash;
 mod mqtt;
 mod offline;
 mod records_api;
+mod records_placements;
