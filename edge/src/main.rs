@@ -7,6 +7,13 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+/// Log levels when `RUST_LOG` is unset. rumqttd logs every device that disconnects or drops
+/// its connection at ERROR from its per-connection code (`rumqttd::server::broker`), which on a
+/// yard with trucks going in and out of Wi-Fi range is routine: that module is silenced and
+/// the rest of rumqttd (router: connection limits, protocol errors) kept at WARN. A broker
+/// that fails to listen is reported by the gateway itself ("not answering after 5 s").
+const DEFAULT_LOG_FILTER: &str = "info,rumqttd=warn,rumqttd::server::broker=off";
+
 /// The feedlot gateway: chute devices in, durable outbox, Kafka out.
 #[derive(Debug, Parser)]
 #[command(name = "edge", version, about)]
@@ -40,7 +47,8 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::fmt()
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
                 .with_env_filter(
-                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+                    EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)),
                 )
                 .init();
             let config = edge::Config::load(config.as_deref()).context("loading config")?;

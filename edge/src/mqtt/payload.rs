@@ -1,6 +1,14 @@
 //! The JSON payloads feed trucks publish, and what makes one unusable.
+//!
+//! **Device clocks.** A truck's `recorded_at` comes from its own clock, and it becomes the
+//! event's `captured_at` unchanged: records buffered while the truck was out of range keep the
+//! time they happened, and a re-send carries the same time as the first send (ClickHouse
+//! deduplicates on a key that includes `captured_at_ms`, so the gateway must never rewrite it,
+//! e.g. by clamping). A time the gateway cannot believe is refused instead, with the reason,
+//! see [`check_device_time`]: more than [`MAX_AHEAD_SECS`] ahead of the gateway's clock, or
+//! more than [`MAX_AGE_DAYS`] behind it (a clock that was reset or never set).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use schemas::{Event, FeedDelivery, FeedLoad, LoadIngredient};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -21,6 +29,28 @@ pub enum PayloadError {
     /// A field's value cannot be right (the message names the field).
     #[error("invalid record: {0}")]
     Invalid(String),
+    /// `recorded_at` is ahead of the gateway's clock by more than [`MAX_AHEAD_SECS`].
+    #[error(
+        "recorded_at {recorded_at} is {ahead_secs} s ahead of the gateway's clock \
+         (at most {MAX_AHEAD_SECS} s allowed): check the device's clock"
+    )]
+    ClockAhead {
+        /// The device's time.
+        recorded_at: DateTime<Utc>,
+        /// How far ahead of the gateway it is, seconds.
+        ahead_secs: i64,
+    },
+    /// `recorded_at` is older than [`MAX_AGE_DAYS`]: the device's clock was reset or never set.
+    #[error(
+        "recorded_at {recorded_at} is {behind_days} days behind the gateway's clock \
+         (at most {MAX_AGE_DAYS} allowed): check the device's clock"
+    )]
+    ClockBehind {
+        /// The device's time.
+        recorded_at: DateTime<Utc>,
+        /// How far behind the gateway it is, whole days.
+        behind_days: i64,
+    },
     /// The topic names another feedlot than the one this gateway serves.
     #[error("this gateway serves feedlot {serves:?}, not {topic:?}")]
     OtherFeedlot {
@@ -29,6 +59,37 @@ pub enum PayloadError {
         /// The feedlot in the topic.
         topic: String,
     },
+}
+
+/// How far a device's `recorded_at` may be ahead of the gateway's clock (ordinary drift
+/// between two clocks), seconds. The records API allows the same for `occurred_at`.
+pub const MAX_AHEAD_SECS: i64 = 300;
+
+/// How far a device's `recorded_at` may be behind the gateway's clock, days: far longer than
+/// any truck stays out of range with records buffered, far shorter than a clock reset to 1970
+/// or 2000 (or a year that is simply wrong).
+pub const MAX_AGE_DAYS: i64 = 366;
+
+/// Accepts a device's own time if the gateway (whose clock reads `now`) can believe it; the
+/// accepted time is kept as it is (see the module doc for why it is never clamped).
+pub fn check_device_time(
+    recorded_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, PayloadError> {
+    let ahead = recorded_at.signed_duration_since(now);
+    if ahead > TimeDelta::seconds(MAX_AHEAD_SECS) {
+        return Err(PayloadError::ClockAhead {
+            recorded_at,
+            ahead_secs: ahead.num_seconds(),
+        });
+    }
+    if -ahead > TimeDelta::days(MAX_AGE_DAYS) {
+        return Err(PayloadError::ClockBehind {
+            recorded_at,
+            behind_days: (-ahead).num_days(),
+        });
+    }
+    Ok(recorded_at)
 }
 
 /// What a topic carries.
@@ -251,6 +312,58 @@ mod tests {
                 Err(error) => proptest::prop_assert!(!error.to_string().is_empty()),
             }
         }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn device_times_near_the_gateway_clock_or_in_the_past_are_kept_as_they_are() {
+        let now = at("2026-11-25T10:00:00Z");
+        for t in [
+            "2026-11-25T10:00:00Z",
+            "2026-11-25T10:05:00Z", // exactly the allowed drift
+            "2026-11-25T09:59:59.999Z",
+            "2026-11-20T04:00:00Z", // buffered while out of range
+            "2025-11-24T10:00:00Z", // exactly the allowed age
+        ] {
+            assert_eq!(check_device_time(at(t), now), Ok(at(t)), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_device_clock_too_far_ahead_is_refused_with_how_far() {
+        let now = at("2026-11-25T10:00:00Z");
+        let err = check_device_time(at("2026-11-25T10:05:01Z"), now).unwrap_err();
+        assert_eq!(
+            err,
+            PayloadError::ClockAhead {
+                recorded_at: at("2026-11-25T10:05:01Z"),
+                ahead_secs: 301
+            }
+        );
+        let text = check_device_time(at("2027-01-01T00:00:00Z"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("ahead of the gateway's clock") && text.contains("3160800 s"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_reset_or_unset_device_clock_is_refused_as_too_old() {
+        let now = at("2026-11-25T10:00:00Z");
+        let err = check_device_time(at("1970-01-01T00:00:00Z"), now).unwrap_err();
+        assert!(
+            matches!(err, PayloadError::ClockBehind { behind_days, .. } if behind_days == 20_782),
+            "{err:?}"
+        );
+        assert!(matches!(
+            check_device_time(at("2025-11-24T09:59:59Z"), now),
+            Err(PayloadError::ClockBehind { .. })
+        ));
     }
 
     #[test]

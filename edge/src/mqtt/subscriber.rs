@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::mqtt::MqttConfig;
 use crate::mqtt::broker::InternalAccount;
-use crate::mqtt::payload::{DeviceTopic, PayloadError, device_event};
+use crate::mqtt::payload::{DeviceTopic, PayloadError, check_device_time, device_event};
 use crate::outbox::OutboxWriter;
 
 /// The topics the subscriber takes (QoS 1).
@@ -114,7 +114,8 @@ impl Subscriber {
                 topic: topic.feedlot_id,
             });
         }
-        let (event_id, captured_at, event) = device_event(&topic, payload)?;
+        let (event_id, recorded_at, event) = device_event(&topic, payload)?;
+        let captured_at = check_device_time(recorded_at, chrono::Utc::now())?;
         Ok(Envelope {
             event_id,
             feedlot_id: self.feedlot_id.clone(),
