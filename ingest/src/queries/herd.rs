@@ -2,6 +2,8 @@
 //!
 //! ClickHouse 18.16 has no window functions, so ranks and percentiles are computed here.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use schemas::weight::KG_PER_LB;
@@ -44,6 +46,22 @@ pub struct AnimalSummary {
     pub adg_rank: Option<usize>,
     /// Share of the yard's animals (with an ADG) at or below this one's ADG, 0-100.
     pub adg_percentile: Option<f64>,
+    /// The lot it was placed in, when placed.
+    pub lot_id: Option<String>,
+    /// The pen it was placed in.
+    pub pen_id: Option<String>,
+    /// 1 = best ADG in its lot.
+    pub lot_rank: Option<usize>,
+    /// Share of its lot (with an ADG) at or below its ADG, 0-100.
+    pub lot_percentile: Option<f64>,
+}
+
+/// An animal's latest placement.
+#[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
+struct PlacedRow {
+    eid: String,
+    lot_id: String,
+    pen_id: String,
 }
 
 /// Rank (1 = highest) and percentile (share at or below, 0-100) of each value; None stays None.
@@ -101,6 +119,10 @@ pub async fn herd_summary(
                 adg_lb_per_day: adg.map(|a| a / KG_PER_LB),
                 adg_rank: None,
                 adg_percentile: None,
+                lot_id: None,
+                pen_id: None,
+                lot_rank: None,
+                lot_percentile: None,
             }
         })
         .collect();
@@ -109,6 +131,49 @@ pub async fn herd_summary(
         animal.adg_rank = rank;
         animal.adg_percentile = pct;
     }
+    let placed: HashMap<String, PlacedRow> = client
+        .query(
+            "SELECT eid, argMax(lot_id, captured_at_ms) AS lot_id, \
+                    argMax(pen_id, captured_at_ms) AS pen_id \
+             FROM placements FINAL WHERE feedlot_id = ? GROUP BY eid",
+        )
+        .bind(feedlot_id)
+        .fetch_all::<PlacedRow>()
+        .await?
+        .into_iter()
+        .map(|p| (p.eid.clone(), p))
+        .collect();
+    let mut by_lot: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, animal) in animals.iter_mut().enumerate() {
+        if let Some(p) = placed.get(&animal.eid) {
+            animal.lot_id = Some(p.lot_id.clone());
+            animal.pen_id = Some(p.pen_id.clone());
+            by_lot.entry(p.lot_id.clone()).or_default().push(i);
+        }
+    }
+    for members in by_lot.values() {
+        let adgs: Vec<Option<f64>> = members.iter().map(|i| animals[*i].adg_kg_per_day).collect();
+        for (i, (rank, pct)) in members.iter().zip(rank_and_percentile(&adgs)) {
+            animals[*i].lot_rank = rank;
+            animals[*i].lot_percentile = pct;
+        }
+    }
+    Ok(animals)
+}
+
+/// The weighed animals placed in `lot_id`, ranked within the lot (and within the yard).
+pub async fn lot_animals(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lot_id: &str,
+) -> Result<Vec<AnimalSummary>, clickhouse::error::Error> {
+    let mut animals = herd_summary(client, feedlot_id).await?;
+    animals.retain(|a| a.lot_id.as_deref() == Some(lot_id));
+    animals.sort_by(|a, b| {
+        a.lot_rank
+            .unwrap_or(usize::MAX)
+            .cmp(&b.lot_rank.unwrap_or(usize::MAX))
+    });
     Ok(animals)
 }
 

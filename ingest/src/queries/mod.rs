@@ -5,4 +5,4 @@ mod animal;
 mod herd;
 
 pub use animal::{AnimalReport, WeighingPoint, animal_report};
-pub use herd::{AnimalSummary, herd_summary, rank_and_percentile};
+pub use herd::{AnimalSummary, herd_summary, lot_animals, rank_and_percentile};

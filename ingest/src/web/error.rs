@@ -9,6 +9,9 @@ pub enum WebError {
     /// A path or query value is invalid; the message names it.
     #[error("{0}")]
     BadRequest(String),
+    /// What the path names does not exist at this yard; the message says what.
+    #[error("{0}")]
+    NotFound(String),
     /// ClickHouse did not answer.
     #[error("storage unavailable")]
     Storage(#[from] clickhouse::error::Error),
@@ -18,6 +21,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, message).into_response(),
             Self::Storage(e) => {
                 tracing::error!(error = %e, "query failed");
                 (

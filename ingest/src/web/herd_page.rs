@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
@@ -85,6 +85,11 @@ pub async fn csv(
     Query(sorting): Query<Sorting>,
 ) -> Result<impl IntoResponse, WebError> {
     let animals = load(&state, &feedlot_id, &sorting).await?;
+    csv_of(&format!("{feedlot_id}-animals.csv"), &animals)
+}
+
+/// `animals` as a CSV download named `filename`.
+pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, WebError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| WebError::BadRequest(format!("csv: {e}"));
     out.write_record([
@@ -97,10 +102,14 @@ pub async fn csv(
         "adg_kg_per_day",
         "adg_rank",
         "adg_percentile",
+        "lot_id",
+        "lot_rank",
+        "lot_percentile",
     ])
     .map_err(failed)?;
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
-    for a in &animals {
+    let rank = |r: Option<usize>| r.map(|r| r.to_string()).unwrap_or_default();
+    for a in animals {
         out.write_record([
             a.eid.clone(),
             a.weighings.to_string(),
@@ -109,22 +118,26 @@ pub async fn csv(
             format!("{:.1}", a.gain_kg),
             format!("{:.2}", a.days),
             opt(a.adg_kg_per_day),
-            a.adg_rank.map(|r| r.to_string()).unwrap_or_default(),
+            rank(a.adg_rank),
             opt(a.adg_percentile),
+            a.lot_id.clone().unwrap_or_default(),
+            rank(a.lot_rank),
+            opt(a.lot_percentile),
         ])
         .map_err(failed)?;
     }
     let body = out
         .into_inner()
         .map_err(|e| WebError::BadRequest(format!("csv: {e}")))?;
-    let disposition = format!("attachment; filename=\"{feedlot_id}-animals.csv\"");
+    let disposition = format!("attachment; filename=\"{filename}\"");
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
-    ))
+    )
+        .into_response())
 }
 
 /// `GET /feedlots/{feedlot_id}/animals`.
@@ -152,32 +165,48 @@ pub async fn page(
                     a href={"/api/feedlots/" (feedlot_id) "/animals"} { "JSON" } }
                 h2 { "ADG distribution" }
                 (histogram("adg-histogram", &adgs, 0.1, "kg/day"))
-                table #animals {
-                    thead { tr {
-                        @for (key, label) in COLUMNS {
-                            @let order = if key == current && desc { "asc" } else { "desc" };
-                            th { a href={"?sort=" (key) "&order=" (order)} { (label) @if key == current { (if desc { " ▼" } else { " ▲" }) } } }
-                        }
-                        th { "ADG lb/day" } th { "Rank" } th { "Percentile" }
-                    } }
-                    tbody {
-                        @for a in &animals {
-                            tr {
-                                td { a href={"/feedlots/" (feedlot_id) "/animals/" (a.eid)} { (a.eid) } }
-                                td { (a.weighings) }
-                                td { (format!("{:.1}", a.last_kg)) }
-                                td { (format!("{:.1}", a.gain_kg)) }
-                                td.adg { @if let Some(v) = a.adg_kg_per_day { (format!("{v:.2}")) } @else { "–" } }
-                                td { @if let Some(v) = a.adg_lb_per_day { (format!("{v:.2}")) } @else { "–" } }
-                                td { @if let Some(r) = a.adg_rank { (r) } @else { "–" } }
-                                td { @if let Some(p) = a.adg_percentile { (format!("{p:.0}")) } @else { "–" } }
-                            }
-                        }
-                    }
-                }
+                (table(&feedlot_id, &animals, current, desc))
             }
         }
     })
+}
+
+/// The animals table; headers sort by their column (`current`, `desc`).
+fn table(feedlot_id: &str, animals: &[AnimalSummary], current: &str, desc: bool) -> Markup {
+    html! {
+    table #animals {
+        thead { tr {
+            @for (key, label) in COLUMNS {
+                @let order = if key == current && desc { "asc" } else { "desc" };
+                th { a href={"?sort=" (key) "&order=" (order)} { (label) @if key == current { (if desc { " ▼" } else { " ▲" }) } } }
+            }
+            th { "ADG lb/day" } th { "Rank" } th { "Percentile" }
+            th { "Lot" } th { "Rank in lot" } th { "Pctl in lot" }
+        } }
+        tbody {
+            @for a in animals {
+                tr {
+                    td { a href={"/feedlots/" (feedlot_id) "/animals/" (a.eid)} { (a.eid) } }
+                    td { (a.weighings) }
+                    td { (format!("{:.1}", a.last_kg)) }
+                    td { (format!("{:.1}", a.gain_kg)) }
+                    td.adg { @if let Some(v) = a.adg_kg_per_day { (format!("{v:.2}")) } @else { "–" } }
+                    td { @if let Some(v) = a.adg_lb_per_day { (format!("{v:.2}")) } @else { "–" } }
+                    td { @if let Some(r) = a.adg_rank { (r) } @else { "–" } }
+                    td { @if let Some(p) = a.adg_percentile { (format!("{p:.0}")) } @else { "–" } }
+                    td.lot { @if let Some(l) = &a.lot_id { a href={"/feedlots/" (feedlot_id) "/lots/" (l)} { (l) } } @else { "–" } }
+                    td { @if let Some(r) = a.lot_rank { (r) } @else { "–" } }
+                    td { @if let Some(p) = a.lot_percentile { (format!("{p:.0}")) } @else { "–" } }
+                }
+            }
+        }
+    }
+    }
+}
+
+/// The animals of a lot, best ADG first, with their rank in the lot.
+pub fn animal_table(feedlot_id: &str, animals: &[AnimalSummary]) -> Markup {
+    table(feedlot_id, animals, "lot_rank", false)
 }
 
 #[cfg(test)]
@@ -198,6 +227,10 @@ mod tests {
             adg_lb_per_day: None,
             adg_rank: None,
             adg_percentile: None,
+            lot_id: None,
+            pen_id: None,
+            lot_rank: None,
+            lot_percentile: None,
         }
     }
 

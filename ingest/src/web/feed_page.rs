@@ -1,0 +1,227 @@
+//! Feed: ingredients bought and fed, fed feed by supplier and origin, and ration costs
+//! (FIFO costing, see `docs/analytics.md`), each table sortable and exported as CSV.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use maud::{DOCTYPE, Markup, html};
+
+use super::breakdown_chart::{Part, stacked_bars};
+use super::report::{ReportQuery, load, nav, utc};
+use super::table::{Cell, Column, Sorting, csv_response, html_table, money, num, sort};
+use super::{AppState, WebError};
+use crate::analytics::{FeedReport, IngredientCost, RationCost, SourceCost};
+
+/// Ingredient columns.
+pub const INGREDIENTS: &[Column<IngredientCost>] = &[
+    Column {
+        key: "ingredient",
+        label: "Ingredient",
+        value: |i| Cell::Text(i.ingredient.clone()),
+    },
+    Column {
+        key: "purchased_kg",
+        label: "Bought kg",
+        value: |i| num(Some(i.purchased_kg), 0),
+    },
+    Column {
+        key: "purchased_cost",
+        label: "Bought $",
+        value: |i| money(Some(i.purchased_cost_minor)),
+    },
+    Column {
+        key: "fed_kg",
+        label: "Fed kg",
+        value: |i| num(Some(i.fed_kg), 0),
+    },
+    Column {
+        key: "fed_cost",
+        label: "Fed $",
+        value: |i| money(Some(i.fed_cost_minor)),
+    },
+    Column {
+        key: "on_hand_kg",
+        label: "On hand kg",
+        value: |i| num(Some(i.on_hand_kg), 0),
+    },
+    Column {
+        key: "unbought_kg",
+        label: "Fed unbought kg",
+        value: |i| num(Some(i.unbought_kg), 0),
+    },
+    Column {
+        key: "price_t",
+        label: "Price $/t now",
+        value: |i| money(i.current_price_per_tonne_minor),
+    },
+];
+
+/// Supplier and origin columns.
+pub const SOURCES: &[Column<SourceCost>] = &[
+    Column {
+        key: "ingredient",
+        label: "Ingredient",
+        value: |s| Cell::Text(s.ingredient.clone()),
+    },
+    Column {
+        key: "supplier",
+        label: "Supplier",
+        value: |s| Cell::Text(s.supplier.clone()),
+    },
+    Column {
+        key: "origin",
+        label: "Origin",
+        value: |s| Cell::Text(s.origin.clone()),
+    },
+    Column {
+        key: "fed_kg",
+        label: "Fed kg",
+        value: |s| num(Some(s.fed_kg), 0),
+    },
+    Column {
+        key: "fed_cost",
+        label: "Fed $",
+        value: |s| money(Some(s.fed_cost_minor)),
+    },
+];
+
+/// Ration columns.
+pub const RATIONS: &[Column<RationCost>] = &[
+    Column {
+        key: "ration",
+        label: "Ration",
+        value: |r| Cell::Text(r.ration_id.clone()),
+    },
+    Column {
+        key: "dm_pct",
+        label: "DM %",
+        value: |r| num(Some(r.dry_matter_pct), 1),
+    },
+    Column {
+        key: "as_fed_t",
+        label: "$/t as fed",
+        value: |r| money(r.cost_per_tonne_as_fed_minor),
+    },
+    Column {
+        key: "dm_t",
+        label: "$/t DM",
+        value: |r| money(r.cost_per_tonne_dm_minor),
+    },
+    Column {
+        key: "formula",
+        label: "Formula (% as fed)",
+        value: |r| {
+            Cell::Text(
+                r.ingredients
+                    .iter()
+                    .map(|p| format!("{} {:.1}%", p.ingredient, p.inclusion_as_fed_pct))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        },
+    },
+];
+
+async fn feed(
+    state: &AppState,
+    feedlot_id: &str,
+    query: &ReportQuery,
+) -> Result<(FeedReport, u64), WebError> {
+    let report = load(state, feedlot_id, query).await?;
+    Ok((report.feed, report.as_of_ms))
+}
+
+/// `GET /api/feedlots/{feedlot_id}/feed`.
+pub async fn json(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<FeedReport>, WebError> {
+    Ok(Json(feed(&state, &feedlot_id, &query).await?.0))
+}
+
+/// `GET /feedlots/{feedlot_id}/feed/{table}.csv`: `ingredients`, `sources` or `rations`.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path((feedlot_id, table)): Path<(String, String)>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    let (mut feed, _) = feed(&state, &feedlot_id, &query).await?;
+    let name = format!("{feedlot_id}-feed-{table}");
+    let sorting = query.sorting();
+    match table.as_str() {
+        "ingredients.csv" => {
+            sort(&mut feed.ingredients, INGREDIENTS, &sorting, "ingredient")?;
+            csv_response(&name, INGREDIENTS, &feed.ingredients)
+        }
+        "sources.csv" => {
+            sort(&mut feed.sources, SOURCES, &sorting, "fed_cost")?;
+            csv_response(&name, SOURCES, &feed.sources)
+        }
+        "rations.csv" => {
+            sort(&mut feed.rations, RATIONS, &sorting, "ration")?;
+            csv_response(&name, RATIONS, &feed.rations)
+        }
+        other => Err(WebError::NotFound(format!(
+            "no feed table {other:?}: ingredients.csv, sources.csv or rations.csv"
+        ))),
+    }
+}
+
+/// `GET /feedlots/{feedlot_id}/feed`. The three tables sort together by `?sort=` when the key
+/// is theirs; each keeps its default order otherwise.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Markup, WebError> {
+    let (mut feed, as_of) = feed(&state, &feedlot_id, &query).await?;
+    let asked = query.sorting();
+    let own = |keys: &[&str]| -> Sorting {
+        match &asked.sort {
+            Some(k) if keys.contains(&k.as_str()) => asked.clone(),
+            _ => Sorting::default(),
+        }
+    };
+    let (si, ss, sr) = (
+        own(&INGREDIENTS.iter().map(|c| c.key).collect::<Vec<_>>()),
+        own(&SOURCES.iter().map(|c| c.key).collect::<Vec<_>>()),
+        own(&RATIONS.iter().map(|c| c.key).collect::<Vec<_>>()),
+    );
+    sort(&mut feed.ingredients, INGREDIENTS, &si, "fed_cost")?;
+    sort(&mut feed.sources, SOURCES, &ss, "fed_cost")?;
+    sort(&mut feed.rations, RATIONS, &sr, "ration")?;
+    let bars: Vec<(String, Vec<Part>)> = feed
+        .ingredients
+        .iter()
+        .map(|i| {
+            (
+                i.ingredient.clone(),
+                vec![Part::new("Fed", i.fed_cost_minor / 100.0)],
+            )
+        })
+        .collect();
+    let base = format!("/feedlots/{feedlot_id}/feed");
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Feed · " (feedlot_id) } style { (super::STYLE) } }
+            body {
+                (nav(&feedlot_id))
+                h1 { "Feed at " (feedlot_id) }
+                p { "As of " (utc(as_of)) " · costed first in, first out: feed is charged the price of the purchases that supplied it · "
+                    a href={"/api/feedlots/" (feedlot_id) "/feed"} { "JSON" } }
+                @if feed.unallocated_kg > 0.0 {
+                    p.warning { (format!("{:.0}", feed.unallocated_kg)) " kg were delivered to empty pens and charged to no lot." }
+                }
+                h2 { "Ingredients" } p { a href={(base) "/ingredients.csv"} { "CSV" } }
+                (html_table("ingredients", INGREDIENTS, &feed.ingredients, &si, "fed_cost", None))
+                (stacked_bars("feed-cost", &bars, "$"))
+                h2 { "By supplier and origin" } p { a href={(base) "/sources.csv"} { "CSV" } }
+                (html_table("sources", SOURCES, &feed.sources, &ss, "fed_cost", None))
+                h2 { "Rations, priced now" } p { a href={(base) "/rations.csv"} { "CSV" } }
+                (html_table("rations", RATIONS, &feed.rations, &sr, "ration", None))
+            }
+        }
+    })
+}

@@ -1,0 +1,225 @@
+//! Tables shared by the dashboards: one list of columns drives the sortable HTML table, the CSV
+//! export and the sorting of the JSON API, so the three always agree.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::WebError;
+
+/// `?sort=…&order=…` on a table.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct Sorting {
+    /// A column key.
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    pub order: Option<String>,
+}
+
+/// A cell's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text, sorted as text.
+    Text(String),
+    /// A number shown with `decimals` places (CSV: one more, whole numbers stay whole); None
+    /// shows as a dash and sorts last.
+    Num(Option<f64>, usize),
+}
+
+impl Cell {
+    fn shown(&self) -> String {
+        match self {
+            Self::Text(t) => t.clone(),
+            Self::Num(Some(v), d) => format!("{v:.d$}", d = *d),
+            Self::Num(None, _) => "–".into(),
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Self::Text(t) => t.clone(),
+            Self::Num(Some(v), 0) => format!("{v:.0}"),
+            Self::Num(Some(v), d) => format!("{v:.d$}", d = *d + 1),
+            Self::Num(None, _) => String::new(),
+        }
+    }
+
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Num(a, _), Self::Num(b, _)) => a
+                .unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&b.unwrap_or(f64::NEG_INFINITY)),
+            (a, b) => a.shown().cmp(&b.shown()),
+        }
+    }
+}
+
+/// One column: its key (in `?sort=` and the CSV header), its label, and its value.
+pub struct Column<T> {
+    /// Key.
+    pub key: &'static str,
+    /// Header label (with unit).
+    pub label: &'static str,
+    /// The cell of a row.
+    pub value: fn(&T) -> Cell,
+}
+
+/// A cell of `decimals` places from an optional number.
+pub fn num(v: Option<f64>, decimals: usize) -> Cell {
+    Cell::Num(v.filter(|v| v.is_finite()), decimals)
+}
+
+/// Minor currency units shown as major units (cents as dollars).
+pub fn money(minor: Option<f64>) -> Cell {
+    num(minor.map(|m| m / 100.0), 2)
+}
+
+/// Sorts `rows` by `sorting` (default: `default_key`, descending); an unknown key or order is
+/// a 400 naming it.
+pub fn sort<T>(
+    rows: &mut [T],
+    columns: &[Column<T>],
+    sorting: &Sorting,
+    default_key: &str,
+) -> Result<(), WebError> {
+    let key = sorting.sort.as_deref().unwrap_or(default_key);
+    let desc = match sorting.order.as_deref().unwrap_or("desc") {
+        "desc" => true,
+        "asc" => false,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "order: {other:?} is not asc or desc"
+            )));
+        }
+    };
+    let Some(column) = columns.iter().find(|c| c.key == key) else {
+        let known: Vec<&str> = columns.iter().map(|c| c.key).collect();
+        return Err(WebError::BadRequest(format!(
+            "sort: {key:?} is not one of {known:?}"
+        )));
+    };
+    rows.sort_by(|a, b| (column.value)(a).cmp(&(column.value)(b)));
+    if desc {
+        rows.reverse();
+    }
+    Ok(())
+}
+
+/// The HTML table: headers link to sorting by that column; `link` makes the first cell a link.
+pub fn html_table<T>(
+    id: &str,
+    columns: &[Column<T>],
+    rows: &[T],
+    sorting: &Sorting,
+    default_key: &str,
+    link: Option<&dyn Fn(&T) -> String>,
+) -> Markup {
+    let current = sorting.sort.as_deref().unwrap_or(default_key);
+    let desc = sorting.order.as_deref().unwrap_or("desc") == "desc";
+    html! {
+        table id=(id) {
+            thead { tr {
+                @for c in columns {
+                    @let order = if c.key == current && desc { "asc" } else { "desc" };
+                    th data-key=(c.key) { a href={"?sort=" (c.key) "&order=" (order)} {
+                        (c.label) @if c.key == current { (if desc { " ▼" } else { " ▲" }) }
+                    } }
+                }
+            } }
+            tbody {
+                @for row in rows {
+                    tr {
+                        @for (i, c) in columns.iter().enumerate() {
+                            @let cell = (c.value)(row);
+                            td data-key=(c.key) {
+                                @match (i, link) {
+                                    (0, Some(href)) => a href=(href(row)) { (cell.shown()) },
+                                    _ => (cell.shown()),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The rows as a CSV download named `filename`, one column per [`Column`], numbers with one
+/// more decimal than shown, money in major units.
+pub fn csv_response<T>(
+    filename: &str,
+    columns: &[Column<T>],
+    rows: &[T],
+) -> Result<Response, WebError> {
+    let failed = |e: csv::Error| WebError::BadRequest(format!("csv: {e}"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(columns.iter().map(|c| c.key))
+        .map_err(failed)?;
+    for row in rows {
+        out.write_record(columns.iter().map(|c| (c.value)(row).csv()))
+            .map_err(failed)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| WebError::BadRequest(format!("csv: {e}")))?;
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns() -> Vec<Column<(String, Option<f64>)>> {
+        vec![
+            Column {
+                key: "name",
+                label: "Name",
+                value: |r| Cell::Text(r.0.clone()),
+            },
+            Column {
+                key: "adg",
+                label: "ADG",
+                value: |r| num(r.1, 2),
+            },
+        ]
+    }
+
+    #[test]
+    fn rows_sort_by_a_known_column_and_missing_numbers_sort_last() {
+        let mut rows = vec![
+            ("a".to_owned(), Some(1.2)),
+            ("b".to_owned(), None),
+            ("c".to_owned(), Some(1.9)),
+        ];
+        sort(&mut rows, &columns(), &Sorting::default(), "adg").unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(names, ["c", "a", "b"]);
+        let bad = Sorting {
+            sort: Some("adg;drop".into()),
+            order: None,
+        };
+        assert!(matches!(
+            sort(&mut rows, &columns(), &bad, "adg"),
+            Err(WebError::BadRequest(m)) if m.contains("sort")
+        ));
+    }
+
+    #[test]
+    fn csv_and_html_show_the_same_values() {
+        let rows = vec![("a".to_owned(), Some(1.234))];
+        let html =
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string();
+        assert!(html.contains(">1.23<"), "{html}");
+        assert_eq!(money(Some(12_345.0)), Cell::Num(Some(123.45), 2));
+    }
+}
