@@ -87,6 +87,10 @@ pub struct Config {
     pub http: crate::http::HttpConfig,
     /// Who may use the records API.
     pub api: crate::api::ApiConfig,
+    /// The yard's profile (name, region, location), sent to the cloud at each start for area
+    /// benchmarks. Optional; see [`crate::profile::FeedlotProfileConfig`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedlot: Option<crate::profile::FeedlotProfileConfig>,
 }
 
 /// Kafka forwarding settings.
@@ -203,6 +207,7 @@ impl Default for Config {
             outbox: crate::outbox::OutboxConfig::default(),
             http: crate::http::HttpConfig::default(),
             api: crate::api::ApiConfig::default(),
+            feedlot: None,
             devices: vec![
                 DeviceConfig::new("rfid-1", "/dev/ttyUSB0", DeviceRole::Rfid),
                 DeviceConfig::new("scale-1", "/dev/ttyUSB1", DeviceRole::Scale),
@@ -337,6 +342,9 @@ impl Config {
                 "must be a non-negative number",
             ));
         }
+        if let Some(profile) = &self.feedlot {
+            profile.validate()?;
+        }
         let table = RfidParser::from_config(&self.rfid)?;
         let mut seen = HashSet::new();
         for (i, device) in self.devices.iter().enumerate() {
@@ -432,6 +440,22 @@ mod tests {
         config.devices[1].format = Some("digi_star".into());
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("devices[1].format"), "{err}");
+    }
+
+    #[test]
+    fn a_feedlot_profile_section_parses_and_a_bad_latitude_is_named() {
+        let toml = "[feedlot]\nname = \"Sandhills Feeders\"\nregion = \"US-NE\"\ncountry = \"US\"\nlatitude = 42.87\nlongitude = -100.55\n";
+        let config = Config::from_toml(toml).unwrap();
+        let profile = config.feedlot.clone().unwrap();
+        assert_eq!(
+            (profile.region.as_str(), profile.capacity_head),
+            ("US-NE", None)
+        );
+        config.validate().unwrap();
+        let bad = Config::from_toml(&toml.replace("42.87", "142.0")).unwrap();
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("feedlot.latitude"), "{err}");
+        assert!(Config::from_toml(&format!("{toml}regoin = \"x\"\n")).is_err());
     }
 
     #[test]

@@ -67,6 +67,13 @@ impl Gateway {
         let (writer, writer_task) =
             OutboxWriter::spawn_with_metrics(outbox.clone(), appended, metrics.clone());
         let writer = writer.with_registry(registry.clone());
+        crate::profile::send(
+            config.feedlot.as_ref(),
+            &config.feedlot_id,
+            &config.gateway_id,
+            &writer,
+        )
+        .await?;
         tasks.spawn(async move {
             let _ = writer_task.await;
             "outbox writer"

@@ -22,6 +22,7 @@ pub mod mqtt;
 pub mod ops;
 pub mod outbox;
 pub mod pairing;
+pub mod profile;
 pub mod readers;
 pub mod telemetry;
 

@@ -11,3 +11,4 @@ mod mqtt;
 mod offline;
 mod records_api;
 mod records_placements;
+mod yard_profile;
