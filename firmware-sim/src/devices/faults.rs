@@ -1,7 +1,11 @@
 //! Faults a real chute produces, injected on purpose: lines garbled by electrical noise and
 //! lines with a byte dropped (a UART overrun). They are sent in addition to the device's real
 //! lines, so a gateway that rejects them cleanly still captures every weighing.
+//!
+//! A device whose own clock is wrong is a [`DeviceClock`] with a skew: the RFID reader's dated
+//! lines and the feed truck's `recorded_at` read it instead of the true time.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -32,6 +36,40 @@ impl Faults {
     /// Whether any fault is configured.
     pub fn any(&self) -> bool {
         self.garbled_reader_lines + self.garbled_scale_lines + self.dropped_byte_lines > 0
+    }
+}
+
+/// A device's own clock: the true time (UTC) plus a fixed skew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceClock {
+    skew: TimeDelta,
+}
+
+impl DeviceClock {
+    /// A clock that is right.
+    pub fn exact() -> Self {
+        Self::default()
+    }
+
+    /// A clock `skew` ahead of the true time (behind when negative).
+    pub fn skewed(skew: TimeDelta) -> Self {
+        Self { skew }
+    }
+
+    /// A clock that was reset to `at` (a flat RTC battery: 1970 or the firmware's build date)
+    /// and has been running from there since.
+    pub fn reset_to(at: DateTime<Utc>) -> Self {
+        Self::skewed(at.signed_duration_since(Utc::now()))
+    }
+
+    /// How far the clock is off.
+    pub fn skew(&self) -> TimeDelta {
+        self.skew
+    }
+
+    /// What the device believes the time is.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.skew
     }
 }
 
@@ -93,5 +131,21 @@ mod tests {
         let dropped = a.dropped_byte(line);
         assert_eq!(dropped.len(), line.len() - 1);
         assert!(dropped.ends_with(b"\r\n"));
+    }
+
+    #[test]
+    fn a_skewed_clock_reads_the_true_time_plus_its_skew() {
+        let ahead = DeviceClock::skewed(TimeDelta::hours(2));
+        let before = Utc::now();
+        let read = ahead.now();
+        let after = Utc::now();
+        assert!(read >= before + TimeDelta::hours(2) && read <= after + TimeDelta::hours(2));
+        assert_eq!(DeviceClock::exact().skew(), TimeDelta::zero());
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        let reset = DeviceClock::reset_to(epoch).now();
+        assert!(
+            reset >= epoch && reset < epoch + TimeDelta::seconds(5),
+            "{reset}"
+        );
     }
 }

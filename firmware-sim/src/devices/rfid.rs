@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use schemas::Eid;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use super::faults::DeviceClock;
+
 /// The line shape a simulated reader sends for each read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ReaderFormat {
@@ -46,18 +48,29 @@ pub struct TagRepeats {
 }
 
 /// Sends `eid` as `format` lines to `port`, `repeats.count` times `repeats.interval` apart,
-/// each line flushed and stamped with the reader's clock when it is sent.
+/// each line flushed and stamped with the reader's clock (right) when it is sent.
 pub async fn send_tag_read(
     port: &mut (impl AsyncWrite + Unpin),
     format: ReaderFormat,
     eid: &Eid,
     repeats: TagRepeats,
 ) -> std::io::Result<()> {
+    send_tag_read_on(port, format, eid, repeats, DeviceClock::exact()).await
+}
+
+/// [`send_tag_read`] by a reader whose own clock is `clock` (dated formats show its time).
+pub async fn send_tag_read_on(
+    port: &mut (impl AsyncWrite + Unpin),
+    format: ReaderFormat,
+    eid: &Eid,
+    repeats: TagRepeats,
+    clock: DeviceClock,
+) -> std::io::Result<()> {
     for i in 0..repeats.count.max(1) {
         if i > 0 {
             tokio::time::sleep(repeats.interval).await;
         }
-        port.write_all(&tag_line(format, eid, Utc::now())).await?;
+        port.write_all(&tag_line(format, eid, clock.now())).await?;
         port.flush().await?;
     }
     Ok(())
@@ -114,6 +127,25 @@ mod tests {
             .unwrap();
         assert_eq!(port, b"LA 982 000001088420\r\n".repeat(3));
         assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test]
+    async fn a_reader_with_a_skewed_clock_dates_its_lines_with_its_own_time() {
+        let mut port = Vec::new();
+        let repeats = TagRepeats {
+            count: 1,
+            interval: Duration::ZERO,
+        };
+        let clock = DeviceClock::skewed(chrono::TimeDelta::days(-400));
+        let expected = clock.now().format("%Y-%m-%d").to_string();
+        send_tag_read_on(&mut port, ReaderFormat::StxDateTime, &eid(), repeats, clock)
+            .await
+            .unwrap();
+        let line = String::from_utf8(port).unwrap();
+        assert!(
+            line.starts_with(&format!("\x02982000001088420 {expected} ")),
+            "{line:?}"
+        );
     }
 
     #[tokio::test]

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::Utc;
 use rand::Rng;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+use super::faults::DeviceClock;
 
 /// Where and as whom the truck connects, and which yard it feeds.
 #[derive(Debug, Clone)]
@@ -66,8 +67,18 @@ pub enum TruckError {
 }
 
 /// The records a plan produces: each load (scale weights with a little noise), then its
-/// deliveries (delivered within ±1.5% of the call).
+/// deliveries (delivered within ±1.5% of the call), stamped by a truck whose clock is right.
 pub fn records(plan: &[LoadPlan], setup: &TruckSetup, rng: &mut impl Rng) -> Vec<(String, Value)> {
+    records_on(plan, setup, rng, DeviceClock::exact())
+}
+
+/// [`records`] stamped (`recorded_at`) by a truck whose own clock is `clock`.
+pub fn records_on(
+    plan: &[LoadPlan],
+    setup: &TruckSetup,
+    rng: &mut impl Rng,
+    clock: DeviceClock,
+) -> Vec<(String, Value)> {
     let base = format!("feedlot/{}/truck/{}", setup.feedlot_id, setup.truck_id);
     let mut out = Vec::new();
     for (i, load) in plan.iter().enumerate() {
@@ -78,7 +89,7 @@ pub fn records(plan: &[LoadPlan], setup: &TruckSetup, rng: &mut impl Rng) -> Vec
             .collect();
         out.push((
             format!("{base}/load"),
-            json!({"event_id": Uuid::now_v7(), "recorded_at": Utc::now(), "ration_id": load.ration_id,
+            json!({"event_id": Uuid::now_v7(), "recorded_at": clock.now(), "ration_id": load.ration_id,
                    "batch_id": format!("{}-{}", setup.truck_id, i + 1), "operator": setup.operator,
                    "ingredients": ingredients}),
         ));
@@ -86,7 +97,7 @@ pub fn records(plan: &[LoadPlan], setup: &TruckSetup, rng: &mut impl Rng) -> Vec
             let delivered = (target * rng.random_range(0.985..1.015) * 2.0).round() / 2.0;
             out.push((
                 format!("{base}/delivery"),
-                json!({"event_id": Uuid::now_v7(), "recorded_at": Utc::now(), "pen": pen,
+                json!({"event_id": Uuid::now_v7(), "recorded_at": clock.now(), "pen": pen,
                        "ration_id": load.ration_id, "target_kg": target, "delivered_kg": delivered,
                        "operator": setup.operator}),
             ));
@@ -225,6 +236,34 @@ mod tests {
                 (delivered - target).abs() <= target * 0.016,
                 "{delivered} vs {target}"
             );
+        }
+    }
+
+    #[test]
+    fn a_truck_with_a_skewed_clock_stamps_its_records_with_its_own_time() {
+        let setup = TruckSetup {
+            feedlot_id: "y".into(),
+            truck_id: "T1".into(),
+            host: "localhost".into(),
+            port: 1883,
+            credentials: None,
+            operator: "sam".into(),
+            resend_after: Duration::from_secs(5),
+        };
+        let clock = DeviceClock::skewed(chrono::TimeDelta::hours(3));
+        let before = chrono::Utc::now();
+        let recs = records_on(
+            &finishing_day(2, 10),
+            &setup,
+            &mut rand::rngs::StdRng::seed_from_u64(1),
+            clock,
+        );
+        let after = chrono::Utc::now();
+        for (_, body) in &recs {
+            let at: chrono::DateTime<chrono::Utc> =
+                body["recorded_at"].as_str().unwrap().parse().unwrap();
+            let true_time = at - chrono::TimeDelta::hours(3);
+            assert!(before <= true_time && true_time <= after, "{at}");
         }
     }
 }
