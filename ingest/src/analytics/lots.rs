@@ -17,6 +17,8 @@ pub const KG_PER_CWT: f64 = 100.0 * KG_PER_LB;
 pub struct Settings {
     /// The pay weight an open lot is expected to sell at, kg per head (breakeven).
     pub target_sale_weight_kg: f64,
+    /// The scale (full) weight an animal is finished at, kg (projected out dates).
+    pub target_live_weight_kg: f64,
 }
 
 impl Default for Settings {
@@ -24,6 +26,8 @@ impl Default for Settings {
         Self {
             // 1,400 lb, a typical US finished steer.
             target_sale_weight_kg: 635.0,
+            // The same less a 4% pencil shrink's complement: 635 / 0.96.
+            target_live_weight_kg: 661.5,
         }
     }
 }

@@ -1,4 +1,6 @@
-//! One animal's weighings and its gain since its first weighing.
+//! One animal's record: weighings and gain (since arrival and over the last period), its lot
+//! and pen, days on feed, treatments with the withdrawal status, and a projected date to reach
+//! the target weight.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +21,53 @@ pub struct WeighingPoint {
     pub device_id: String,
 }
 
+/// A treatment as shown on the animal's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+pub struct TreatmentLine {
+    /// When, ms since the epoch UTC.
+    pub captured_at_ms: u64,
+    /// `therapeutic`, `vaccination` or `processing`.
+    pub purpose: String,
+    /// The product.
+    pub product: String,
+    /// The dose.
+    pub dose: f64,
+    /// Its unit.
+    pub dose_unit: String,
+    /// How it was given.
+    pub route: String,
+    /// Meat withdrawal after this dose, days.
+    pub withdrawal_days: u32,
+    /// The diagnosis, or empty.
+    pub diagnosis: String,
+    /// Cost, minor units (0 when not costed).
+    pub cost_minor: u64,
+    /// Its currency, or empty.
+    pub currency: String,
+}
+
+/// Where the animal is and how it got there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+pub struct Whereabouts {
+    /// Its lot ('' when never placed).
+    pub lot_id: String,
+    /// Its pen now (latest placement or move).
+    pub pen_id: String,
+    /// `steer`, `heifer`, ... or empty.
+    pub sex: String,
+    /// Breed, or empty.
+    pub breed: String,
+    /// When it was placed (0 when never).
+    pub placed_at_ms: u64,
+    /// When it died (0 when alive).
+    pub died_at_ms: u64,
+    /// When it shipped (0 when not, or not recorded by EID).
+    pub shipped_at_ms: u64,
+}
+
+/// Days per ms.
+const DAY_MS: f64 = 86_400_000.0;
+
 /// An animal's weighings, oldest first, and what it gained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnimalReport {
@@ -36,10 +85,33 @@ pub struct AnimalReport {
     pub days: f64,
     /// Average daily gain, kg/day, when at least one day passed.
     pub adg_kg_per_day: Option<f64>,
+    /// Gain between the last two weighings, kg.
+    pub last_period_gain_kg: Option<f64>,
+    /// Days between the last two weighings.
+    pub last_period_days: Option<f64>,
+    /// ADG over the last period, kg/day.
+    pub last_period_adg_kg_per_day: Option<f64>,
+    /// Lot, pen, sex, breed, placement, death and shipping.
+    pub whereabouts: Whereabouts,
+    /// `on feed`, `dead` or `shipped` (`unplaced` when it was weighed but never placed).
+    pub status: String,
+    /// Days on feed: from placement (else the first weighing) to now, death or shipping.
+    pub days_on_feed: Option<f64>,
+    /// Treatments, oldest first.
+    pub treatments: Vec<TreatmentLine>,
+    /// When the last withdrawal period ends (ms since the epoch), when it was ever treated.
+    pub withdrawal_until_ms: Option<u64>,
+    /// Whether it may be shipped for slaughter now (no withdrawal running).
+    pub withdrawal_clear: bool,
+    /// The live weight it is projected to reach, kg.
+    pub target_weight_kg: f64,
+    /// When it is projected to reach it at its latest ADG trend (the last period's, else since
+    /// its first weighing); None without a positive trend. Already there: its last weighing.
+    pub projected_target_at_ms: Option<u64>,
 }
 
 impl AnimalReport {
-    /// Builds the report from weighings sorted oldest first.
+    /// Builds the report from weighings sorted oldest first (nothing else known yet).
     pub fn from_weighings(feedlot_id: &str, eid: &str, weighings: Vec<WeighingPoint>) -> Self {
         let (gain_kg, days) = match (weighings.first(), weighings.last()) {
             (Some(first), Some(last)) => (
@@ -56,8 +128,130 @@ impl AnimalReport {
             gain_lb: gain_kg / KG_PER_LB,
             days,
             adg_kg_per_day: (days >= 1.0).then(|| gain_kg / days),
+            last_period_gain_kg: None,
+            last_period_days: None,
+            last_period_adg_kg_per_day: None,
+            whereabouts: Whereabouts::default(),
+            status: "unplaced".into(),
+            days_on_feed: None,
+            treatments: Vec::new(),
+            withdrawal_until_ms: None,
+            withdrawal_clear: true,
+            target_weight_kg: 0.0,
+            projected_target_at_ms: None,
         }
+        .with_last_period()
     }
+
+    fn with_last_period(mut self) -> Self {
+        if let [.., before, last] = self.weighings.as_slice() {
+            let days = last.captured_at_ms.saturating_sub(before.captured_at_ms) as f64 / DAY_MS;
+            let gain = last.weight_kg - before.weight_kg;
+            self.last_period_gain_kg = Some(gain);
+            self.last_period_days = Some(days);
+            self.last_period_adg_kg_per_day = (days >= 1.0).then(|| gain / days);
+        }
+        self
+    }
+
+    /// Adds where the animal is, its treatments, and what follows from them at `now_ms`:
+    /// days on feed, withdrawal status and the projection to `target_weight_kg`.
+    pub fn with_record(
+        mut self,
+        whereabouts: Whereabouts,
+        treatments: Vec<TreatmentLine>,
+        target_weight_kg: f64,
+        now_ms: u64,
+    ) -> Self {
+        let w = &whereabouts;
+        self.status = if w.died_at_ms > 0 {
+            "dead"
+        } else if w.shipped_at_ms > 0 {
+            "shipped"
+        } else if w.lot_id.is_empty() {
+            "unplaced"
+        } else {
+            "on feed"
+        }
+        .into();
+        let start = if w.placed_at_ms > 0 {
+            Some(w.placed_at_ms)
+        } else {
+            self.weighings.first().map(|p| p.captured_at_ms)
+        };
+        let end = [w.died_at_ms, w.shipped_at_ms]
+            .into_iter()
+            .filter(|t| *t > 0)
+            .min()
+            .unwrap_or(now_ms);
+        self.days_on_feed = start.map(|s| end.saturating_sub(s) as f64 / DAY_MS);
+        self.withdrawal_until_ms = treatments
+            .iter()
+            .map(|t| t.captured_at_ms + u64::from(t.withdrawal_days) * 86_400_000)
+            .max();
+        self.withdrawal_clear = self.withdrawal_until_ms.is_none_or(|until| until <= now_ms);
+        self.target_weight_kg = target_weight_kg;
+        let trend = self.last_period_adg_kg_per_day.or(self.adg_kg_per_day);
+        self.projected_target_at_ms = self.weighings.last().and_then(|last| {
+            let short = target_weight_kg - last.weight_kg;
+            if short <= 0.0 {
+                return Some(last.captured_at_ms);
+            }
+            let adg = trend.filter(|a| *a > 0.0)?;
+            Some(last.captured_at_ms + (short / adg * DAY_MS) as u64)
+        });
+        self.whereabouts = whereabouts;
+        self.treatments = treatments;
+        self
+    }
+}
+
+/// The animal `eid`'s record at `feedlot_id` as of `now_ms`, each event once, projected to
+/// `target_weight_kg`.
+pub async fn animal_record(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    eid: &str,
+    target_weight_kg: f64,
+    now_ms: u64,
+) -> Result<AnimalReport, clickhouse::error::Error> {
+    let report = animal_report(client, feedlot_id, eid).await?;
+    let treatments = client
+        .query(
+            "SELECT captured_at_ms, purpose, product, dose, dose_unit, route, withdrawal_days, \
+                    diagnosis, cost_minor, currency \
+             FROM treatments FINAL WHERE feedlot_id = ? AND eid = ? ORDER BY captured_at_ms, event_id",
+        )
+        .bind(feedlot_id)
+        .bind(eid)
+        .fetch_all::<TreatmentLine>()
+        .await?;
+    // One row: the latest placement, the latest pen (placement or move), death and shipping.
+    let whereabouts = client
+        .query(
+            "SELECT \
+               (SELECT argMax(lot_id, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS lot_id, \
+               (SELECT argMax(pen, at) FROM ( \
+                   SELECT pen_id AS pen, captured_at_ms AS at FROM placements FINAL WHERE feedlot_id = ? AND eid = ? \
+                   UNION ALL \
+                   SELECT to_pen_id AS pen, captured_at_ms AS at FROM pen_moves FINAL WHERE feedlot_id = ? AND eid = ?)) AS pen_id, \
+               (SELECT argMax(sex, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS sex, \
+               (SELECT argMax(breed, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS breed, \
+               (SELECT min(captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS placed_at_ms, \
+               (SELECT min(captured_at_ms) FROM deaths FINAL WHERE feedlot_id = ? AND eid = ?) AS died_at_ms, \
+               (SELECT min(captured_at_ms) FROM shipments FINAL WHERE feedlot_id = ? AND has(eids, ?)) AS shipped_at_ms",
+        )
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .bind(feedlot_id).bind(eid)
+        .fetch_one::<Whereabouts>()
+        .await?;
+    Ok(report.with_record(whereabouts, treatments, target_weight_kg, now_ms))
 }
 
 /// The animal `eid`'s weighings at `feedlot_id`, each event once.
@@ -103,6 +297,44 @@ mod tests {
         assert_eq!(r.days, 50.0);
         assert_eq!(r.adg_kg_per_day, Some(1.6));
         assert!((r.gain_lb - 176.37).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_record_gives_the_last_period_withdrawal_and_the_projected_date() {
+        let r = AnimalReport::from_weighings(
+            "y",
+            "982000000000001",
+            vec![point(0, 350.0), point(40, 420.0), point(60, 460.0)],
+        );
+        assert_eq!(r.last_period_adg_kg_per_day, Some(2.0));
+        let treated = TreatmentLine {
+            captured_at_ms: 50 * 86_400_000,
+            purpose: "therapeutic".into(),
+            product: "Draxxin".into(),
+            dose: 5.0,
+            dose_unit: "ml".into(),
+            route: "subcutaneous".into(),
+            withdrawal_days: 18,
+            diagnosis: "BRD".into(),
+            cost_minor: 2_000,
+            currency: "USD".into(),
+        };
+        let placed = Whereabouts {
+            lot_id: "L1".into(),
+            pen_id: "P1".into(),
+            placed_at_ms: 86_400_000,
+            ..Whereabouts::default()
+        };
+        let r = r.with_record(placed, vec![treated], 600.0, 61 * 86_400_000);
+        assert_eq!(r.status, "on feed");
+        assert_eq!(r.days_on_feed, Some(60.0));
+        assert_eq!(r.withdrawal_until_ms, Some(68 * 86_400_000));
+        assert!(
+            !r.withdrawal_clear,
+            "day 61 is inside the 18 days after day 50"
+        );
+        // 140 kg short at the last period's 2 kg/day: 70 days after day 60.
+        assert_eq!(r.projected_target_at_ms, Some(130 * 86_400_000));
     }
 
     #[test]

@@ -4,5 +4,7 @@
 mod animal;
 mod herd;
 
-pub use animal::{AnimalReport, WeighingPoint, animal_report};
+pub use animal::{
+    AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,
+};
 pub use herd::{AnimalSummary, herd_summary, lot_animals, rank_and_percentile};

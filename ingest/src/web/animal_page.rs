@@ -7,12 +7,14 @@ use maud::{DOCTYPE, Markup, html};
 use schemas::Eid;
 use schemas::weight::KG_PER_LB;
 
-use crate::queries::{AnimalReport, animal_report};
+use crate::queries::{AnimalReport, animal_record};
 use crate::web::{AppState, WebError};
 
 async fn load(state: &AppState, feedlot_id: &str, eid: &str) -> Result<AnimalReport, WebError> {
     let eid = Eid::parse(eid).map_err(|e| WebError::BadRequest(format!("eid: {e}")))?;
-    Ok(animal_report(&state.client, feedlot_id, eid.as_str()).await?)
+    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    let target = state.settings.target_live_weight_kg;
+    Ok(animal_record(&state.client, feedlot_id, eid.as_str(), target, now_ms).await?)
 }
 
 /// `GET /api/feedlots/{feedlot_id}/animals/{eid}`.
@@ -26,6 +28,12 @@ pub async fn json(
 fn utc(ms: u64) -> String {
     DateTime::<Utc>::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX))
         .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn day(ms: u64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+        .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 
@@ -45,7 +53,27 @@ pub async fn page(
             }
             body {
                 h1 { "Animal " span #eid { (r.eid) } }
+                (crate::web::report::nav(&r.feedlot_id))
                 p { "Feedlot " (r.feedlot_id) " · " span #count { (r.weighings.len()) } " weighings" }
+                @let w = &r.whereabouts;
+                p #whereabouts {
+                    "Status: " strong #status { (r.status) }
+                    @if !w.lot_id.is_empty() {
+                        " · lot " a href={"/feedlots/" (r.feedlot_id) "/lots/" (w.lot_id)} { (w.lot_id) }
+                        " · pen " (w.pen_id)
+                    }
+                    @if !w.sex.is_empty() { " · " (w.sex) }
+                    @if !w.breed.is_empty() { " · " (w.breed) }
+                    @if let Some(dof) = r.days_on_feed { " · " span #dof { (format!("{dof:.0}")) } " days on feed" }
+                }
+                p #withdrawal {
+                    @match (r.withdrawal_clear, r.withdrawal_until_ms) {
+                        (true, None) => "No treatments: no withdrawal.",
+                        (true, Some(until)) => { "Withdrawal clear since " (day(until)) "." },
+                        (false, Some(until)) => { strong.warning { "In withdrawal until " (day(until)) ": do not ship for slaughter." } },
+                        (false, None) => "",
+                    }
+                }
                 @if r.weighings.is_empty() {
                     p { "No weighings recorded for this animal." }
                 } @else {
@@ -57,12 +85,43 @@ pub async fn page(
                             ", ADG " (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB))
                         }
                     }
+                    @if let Some(adg) = r.last_period_adg_kg_per_day {
+                        p #last-period {
+                            "Last period: " (format!("{:.1} kg", r.last_period_gain_kg.unwrap_or(0.0)))
+                            " over " (format!("{:.0}", r.last_period_days.unwrap_or(0.0))) " days, ADG "
+                            (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB))
+                        }
+                    }
+                    p #projection {
+                        "Target " (format!("{:.0} kg ({:.0} lb)", r.target_weight_kg, r.target_weight_kg / KG_PER_LB)) ": "
+                        @match r.projected_target_at_ms {
+                            Some(at) => { "projected " strong { (day(at)) } },
+                            None => "no projection without a positive ADG trend",
+                        }
+                    }
                     (crate::web::charts::line(
                         "weight-curve",
                         &r.weighings.iter().map(|w| (w.captured_at_ms, w.weight_kg)).collect::<Vec<_>>(),
                         "kg",
                     ))
                     p { a href={"/feedlots/" (r.feedlot_id) "/animals"} { "All animals at " (r.feedlot_id) } }
+                    @if !r.treatments.is_empty() {
+                        h2 { "Treatments" }
+                        table #treatments {
+                            thead { tr { th { "Given (UTC)" } th { "Purpose" } th { "Product" } th { "Dose" } th { "Route" } th { "Diagnosis" } th { "Withdrawal days" } th { "Cost" } } }
+                            tbody {
+                                @for t in &r.treatments {
+                                    tr {
+                                        td { (utc(t.captured_at_ms)) } td { (t.purpose) } td { (t.product) }
+                                        td { (t.dose) " " (t.dose_unit) } td { (t.route) } td { (t.diagnosis) }
+                                        td { (t.withdrawal_days) }
+                                        td { @if t.currency.is_empty() { "–" } @else { (format!("{:.2} {}", t.cost_minor as f64 / 100.0, t.currency)) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    h2 { "Weighings" }
                     table #weighings {
                         thead { tr { th { "Captured (UTC)" } th { "Weight kg" } th { "Weight lb" } th { "Displayed" } th { "Scale" } } }
                         tbody {
