@@ -4,7 +4,7 @@
 //! - [`devices`]: RFID reader and scale indicator line renderers.
 //! - [`chute`]: animals walking through a chute: tag read, scale motion, stable weight, empty.
 //! - [`growth`]: how an animal grows and eats over days on feed.
-//! - [`herd`]: animals with valid EIDs and realistic weights, from a seed.
+//! - [`herd`]: a yard simulated day by day (lots, growth, feeding, health, markets), from a seed.
 //! - [`loadgen`]: many yards' events straight into Kafka.
 //! - [`cable`]: a pseudo-terminal standing in for a serial cable (used by the demo).
 //! - [`bench`]: the benchmark harness (ours vs a bare-library baseline, same run).
