@@ -18,6 +18,9 @@ use rdkafka::message::Message;
 use schemas::{Envelope, Event};
 use tokio_util::sync::CancellationToken;
 
+/// The token of the yard's user, who reads the pages (tests only).
+const TOKEN: &str = "e2e-token-0123456789-abcdefghij";
+
 /// Everything one test runs: broker, database, cables, gateway and pipeline.
 struct Yard {
     feedlot_id: String,
@@ -51,6 +54,14 @@ async fn yard(test: &str) -> Yard {
     pipeline_config.clickhouse.database = db.database.clone();
     pipeline_config.batch.max_wait_ms = 100;
     pipeline_config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    pipeline_config
+        .web
+        .users
+        .push(ingest::config::WebUserConfig {
+            name: "e2e".into(),
+            token_sha256: ingest::web::auth::hash_token(TOKEN),
+            feedlots: vec![feedlot_id.clone()],
+        });
     let web = format!("http://{}", pipeline_config.web.listen);
     let pipeline = tokio::spawn(ingest::run(pipeline_config, shutdown.clone()));
     // ingest creates the topic; let it before the gateway's first send.
@@ -219,7 +230,15 @@ async fn chute_weighings_reach_clickhouse_and_the_page_once_each() {
             "{}/feedlots/{}/animals/{}",
             yard.web, yard.feedlot_id, s.eid
         );
-        let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        let page = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(
             page.contains("<span id=\"count\">1</span>"),
             "{url}: {page}"

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod web;
+
+pub use web::{WebConfig, WebUserConfig};
+
 /// The commented example configuration, printed by `ingest print-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../ingest.example.toml");
 
@@ -116,14 +120,6 @@ pub struct BatchConfig {
     pub retry_max_ms: u64,
 }
 
-/// Web server settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebConfig {
-    /// Listen address, e.g. `127.0.0.1:8080`. Env: `INGEST_WEB_LISTEN`.
-    pub listen: String,
-}
-
 impl Default for KafkaConfig {
     fn default() -> Self {
         Self {
@@ -160,14 +156,6 @@ impl Default for BatchConfig {
     }
 }
 
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-        }
-    }
-}
-
 impl From<toml::de::Error> for ConfigError {
     fn from(e: toml::de::Error) -> Self {
         Self::Parse(e)
@@ -180,7 +168,8 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
-    /// Loads `path` (or the defaults), applies the environment, and validates.
+    /// Loads `path` (or the defaults), applies the environment, adds the users of
+    /// `web.users_file`, and validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
             Some(path) => {
@@ -193,6 +182,7 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok());
+        config.web.load_users_file()?;
         config.validate()?;
         Ok(config)
     }
@@ -214,6 +204,12 @@ impl Config {
         }
         if let Some(v) = get("INGEST_WEB_LISTEN") {
             self.web.listen = v;
+        }
+        if let Some(v) = get("INGEST_WEB_USERS_FILE") {
+            self.web.users_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("INGEST_WEB_SESSION_SECRET") {
+            self.web.session_secret = v;
         }
     }
 
@@ -244,7 +240,7 @@ impl Config {
         if self.kafka.topic == self.kafka.dead_letter_topic {
             return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
         }
-        Ok(())
+        self.web.validate()
     }
 }
 

@@ -42,7 +42,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     let metrics = telemetry::Metrics::new();
     let app = web::app(
         web::AppState::new(client.clone().with_database(&config.clickhouse.database))
-            .with_metrics(metrics.clone()),
+            .with_metrics(metrics.clone())
+            .with_auth(web::Auth::from_config(&config.web)?),
     );
     let stop = shutdown.clone();
     let web = tokio::spawn(async move {

@@ -7,9 +7,15 @@ mod support;
 
 use support::*;
 
+/// `GET url` as the test user, who reads the test's yard.
+async fn fetch(url: String) -> reqwest::Result<reqwest::Response> {
+    authed().get(url).send().await
+}
+
 #[tokio::test]
 async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
-    let p = pipeline("herd_table").await;
+    let mut p = pipeline("herd_table").await;
+    allow(&mut p.config, &["yard-h"]);
     let (shutdown, task) = start(&p.config);
     // a: 300 -> 330 kg in 20 days (1.5/day); b: 300 -> 340 (2.0); d: 300 -> 320 (1.0);
     // c weighed once (no ADG); another yard's animal must not appear.
@@ -39,7 +45,7 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     assert_eq!(wait_for_rows(&p.db, "weighings", 8).await, 8);
 
     let base = format!("http://{}", p.config.web.listen);
-    let herd: serde_json::Value = reqwest::get(format!("{base}/api/feedlots/yard-h/animals"))
+    let herd: serde_json::Value = fetch(format!("{base}/api/feedlots/yard-h/animals"))
         .await
         .unwrap()
         .json()
@@ -71,7 +77,7 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     );
     assert!(rows[3]["adg_kg_per_day"].is_null());
 
-    let csv = reqwest::get(format!(
+    let csv = fetch(format!(
         "{base}/feedlots/yard-h/animals.csv?sort=eid&order=asc"
     ))
     .await
@@ -86,7 +92,7 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
         "{csv}"
     );
 
-    let page = reqwest::get(format!("{base}/feedlots/yard-h/animals"))
+    let page = fetch(format!("{base}/feedlots/yard-h/animals"))
         .await
         .unwrap()
         .text()
@@ -95,10 +101,26 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     assert!(page.contains("<span id=\"head-count\">4</span>"), "{page}");
     assert!(page.contains("id=\"adg-histogram\""), "{page}");
     assert!(!page.contains("982000000000009"));
-    let bad = reqwest::get(format!("{base}/api/feedlots/yard-h/animals?sort=nope"))
+    let bad = fetch(format!("{base}/api/feedlots/yard-h/animals?sort=nope"))
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+
+    // The other yard is not the user's; its animal is not in the answer.
+    let other = fetch(format!("{base}/api/feedlots/yard-x/animals"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+    assert!(!other.text().await.unwrap().contains("982000000000009"));
+    // /metrics needs no login and names no yard.
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("ingest_events_stored_total"), "{metrics}");
+    assert!(!metrics.contains("yard-"), "{metrics}");
 
     shutdown.cancel();
     task.await.unwrap().unwrap();
@@ -106,7 +128,8 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
 
 #[tokio::test]
 async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() {
-    let p = pipeline("herd_browser").await;
+    let mut p = pipeline("herd_browser").await;
+    allow(&mut p.config, &["yard-b"]);
     let (shutdown, task) = start(&p.config);
     let events: Vec<_> = (0..6u32)
         .flat_map(|i| {
@@ -129,13 +152,13 @@ async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() 
     assert_eq!(wait_for_rows(&p.db, "weighings", 12).await, 12);
 
     let base = format!("http://{}", p.config.web.listen);
-    let api: serde_json::Value = reqwest::get(format!("{base}/api/feedlots/yard-b/animals"))
+    let api: serde_json::Value = fetch(format!("{base}/api/feedlots/yard-b/animals"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let dom = testkit::browser::dump_dom(&format!("{base}/feedlots/yard-b/animals"))
+    let dom = testkit::browser::dump_dom(&magic_link(&base, "/feedlots/yard-b/animals"))
         .await
         .unwrap();
     for row in api.as_array().unwrap() {
@@ -154,9 +177,10 @@ async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() 
         dom.matches("class=\"bar\"").count() >= 2,
         "the ADG histogram has bars"
     );
-    let png = testkit::browser::screenshot(&format!("{base}/feedlots/yard-b/animals"), 900, 700)
-        .await
-        .unwrap();
+    let png =
+        testkit::browser::screenshot(&magic_link(&base, "/feedlots/yard-b/animals"), 900, 700)
+            .await
+            .unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "a rendered page, not a blank one"

@@ -1,9 +1,12 @@
 //! The animal page and API over a real ClickHouse, built with `ingest::web::app`: what a user
-//! sees for stored weighings, for an animal never weighed, and for hostile path values.
+//! of the yard sees for stored weighings, for an animal never weighed, and for hostile path
+//! values. (Who may read which yard: `tests/auth.rs`.)
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use ingest::web::{AppState, app};
+
+mod support;
 
 const EID: &str = "982000000000777";
 const DAY_MS: u64 = 86_400_000;
@@ -15,6 +18,9 @@ struct Site {
     _db: testkit::ClickHouseDb,
     _server: tokio::task::JoinHandle<()>,
 }
+
+/// The yards the test user reads.
+const YARDS: [&str; 2] = ["yard-p", "<script>alert(1)</script>"];
 
 /// A migrated database with `weighings` rows (feedlot, ms, kg, displayed, unit, device), each
 /// inserted twice as Kafka redelivery would, and the pages served over it.
@@ -51,7 +57,9 @@ async fn site(test: &str, rows: &[(&str, u64, f64, f64, &str, &str)]) -> Site {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(AppState::new(client.with_database(&db.database)));
+    let router = app(
+        AppState::new(client.with_database(&db.database)).with_auth(support::test_auth(&YARDS))
+    );
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
@@ -63,7 +71,7 @@ async fn site(test: &str, rows: &[(&str, u64, f64, f64, &str, &str)]) -> Site {
 }
 
 async fn get(url: &str) -> (u16, String) {
-    let response = reqwest::get(url).await.unwrap();
+    let response = support::authed().get(url).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 

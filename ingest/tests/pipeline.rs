@@ -56,7 +56,8 @@ async fn migrations_apply_once_and_are_idempotent() {
 
 #[tokio::test]
 async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
-    let p = pipeline("stored_once").await;
+    let mut p = pipeline("stored_once").await;
+    allow(&mut p.config, &["yard-a"]);
     let (shutdown, task) = start(&p.config);
     let eid = "982000000000111";
     let a = weighing("yard-a", eid, 350.0, 1);
@@ -99,18 +100,21 @@ async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
 
     // The JSON API and the page are scoped to the feedlot and show the gain.
     let base = format!("http://{}", p.config.web.listen);
-    let report: serde_json::Value =
-        reqwest::get(format!("{base}/api/feedlots/yard-a/animals/{eid}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let report: serde_json::Value = authed()
+        .get(format!("{base}/api/feedlots/yard-a/animals/{eid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["weighings"].as_array().unwrap().len(), 2);
     assert_eq!(report["gain_kg"].as_f64().unwrap(), 12.5);
     assert_eq!(report["days"].as_f64().unwrap(), 10.0);
     assert!((report["adg_kg_per_day"].as_f64().unwrap() - 1.25).abs() < 1e-9);
-    let page = reqwest::get(format!("{base}/feedlots/yard-a/animals/{eid}"))
+    let page = authed()
+        .get(format!("{base}/feedlots/yard-a/animals/{eid}"))
+        .send()
         .await
         .unwrap()
         .text()
@@ -122,7 +126,9 @@ async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
         !page.contains("999.0"),
         "another yard's weighing leaked into the page"
     );
-    let bad = reqwest::get(format!("{base}/api/feedlots/yard-a/animals/12"))
+    let bad = authed()
+        .get(format!("{base}/api/feedlots/yard-a/animals/12"))
+        .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);

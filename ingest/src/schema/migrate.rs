@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "placements_costs_profiles",
         sql: include_str!("../../migrations/0003_placements_costs_profiles.sql"),
     },
+    Migration {
+        version: 4,
+        name: "benchmarks",
+        sql: include_str!("../../migrations/0004_benchmarks.sql"),
+    },
 ];
 
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {

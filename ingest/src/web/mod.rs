@@ -1,6 +1,9 @@
-//! The web pages and JSON API, read from ClickHouse. Routes are scoped by feedlot:
+//! The web pages and JSON API, read from ClickHouse. Routes are scoped by feedlot, and every
+//! route but `/healthz`, `/metrics` and `/login` needs a user; `/feedlots/{feedlot_id}/…` and
+//! `/api/feedlots/{feedlot_id}/…` need a user of that yard (see [`auth`]):
 //!
 //! - `GET /healthz`
+//! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`
 //! - `GET /metrics`: the pipeline's metrics, Prometheus text format (see [`crate::telemetry`])
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`])
@@ -10,9 +13,12 @@
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
 mod animal_page;
+pub mod auth;
 mod charts;
 mod error;
 mod herd_page;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
@@ -22,6 +28,7 @@ use axum::routing::get;
 
 use crate::telemetry::Metrics;
 
+pub use auth::{Auth, Caller};
 pub use error::WebError;
 
 /// The pages' shared stylesheet.
@@ -32,6 +39,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#22
 pub struct AppState {
     client: clickhouse::Client,
     metrics: Metrics,
+    auth: Arc<Auth>,
 }
 
 impl AppState {
@@ -41,7 +49,15 @@ impl AppState {
         Self {
             client,
             metrics: Metrics::new(),
+            auth: Arc::new(Auth::default()),
         }
+    }
+
+    /// Serves yards to `auth`'s users; without it no user is known and every yard route is
+    /// refused.
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// Serves `metrics` at `/metrics`.
@@ -62,9 +78,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// The router, testable without a socket.
+/// The router, testable without a socket. Every route, including any added here later, is
+/// behind [`auth`]'s guard.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(auth::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route(
@@ -78,5 +96,7 @@ pub fn app(state: AppState) -> Router {
         .route("/feedlots/{feedlot_id}/animals", get(herd_page::page))
         .route("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv))
         .route("/api/feedlots/{feedlot_id}/animals", get(herd_page::json))
-        .with_state(state)
+        .with_state(state.clone())
+        // Last, so that it wraps every route above, and the fallback (see `auth`).
+        .layer(axum::middleware::from_fn_with_state(state, auth::guard))
 }

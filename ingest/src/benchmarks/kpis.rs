@@ -1,0 +1,128 @@
+//! One yard's KPIs from its lots' measures: the lots it closed in the trailing 365 days,
+//! pooled (sums over lots, then one ratio), so a big lot weighs more than a small one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::LotMeasures;
+
+/// The trailing window a yard's KPIs cover, days.
+pub const WINDOW_DAYS: u64 = 365;
+
+const WINDOW_MS: u64 = WINDOW_DAYS * 86_400_000;
+
+/// A row of `yard_kpis` (migration 0004), in column order. `None` = the yard has no data for
+/// the measure and does not contribute to its bands.
+#[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
+pub struct YardKpis {
+    /// The yard.
+    pub feedlot_id: String,
+    /// The end of the window, ms since the epoch UTC.
+    pub as_of_ms: u64,
+    /// Lots closed in the window.
+    pub lots_closed: u32,
+    /// Head placed in those lots.
+    pub head_in: u64,
+    /// Head that died in those lots.
+    pub head_dead: u64,
+    /// Head shipped from those lots.
+    pub head_shipped: u64,
+    /// Σ gain / Σ live head-days, kg per head per day (deads out).
+    pub adg_kg: Option<f64>,
+    /// Σ dry matter fed / Σ gain, kg DM per kg gained.
+    pub feed_to_gain_dm: Option<f64>,
+    /// Σ (feed + yardage + medicine) / Σ gain, minor units of `currency` per kg (all-in COG).
+    pub cost_of_gain_per_kg_minor: Option<f64>,
+    /// ISO 4217 code of `cost_of_gain_per_kg_minor` (empty when there is none).
+    pub currency: String,
+    /// 100 × Σ dead / Σ placed, %.
+    pub death_loss_pct: Option<f64>,
+    /// Σ head-days / Σ placed, days on feed.
+    pub days_on_feed: Option<f64>,
+    /// When this row was computed, ms since the epoch UTC (the newest row wins).
+    pub computed_at_ms: u64,
+}
+
+fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
+    (denominator > 1e-12 && numerator.is_finite()).then(|| numerator / denominator)
+}
+
+/// Whether `lot` closed within the [`WINDOW_DAYS`] ending at `as_of_ms`.
+pub fn in_window(lot: &LotMeasures, as_of_ms: u64) -> bool {
+    let start = as_of_ms.saturating_sub(WINDOW_MS);
+    lot.status == "closed" && lot.closed_at_ms.is_some_and(|t| t > start && t <= as_of_ms)
+}
+
+/// Pools the lots closed in the window ending at `as_of_ms` into the yard's KPIs.
+///
+/// - ADG: Σ gain / Σ live head-days, where a lot's live head-days are its gain / its ADG
+///   (deads out); lots without a gain (no weights) are left out of ADG, F:G and COG.
+/// - F:G: Σ dry matter / Σ gain over the same lots.
+/// - COG: Σ (feed + yardage + medicine) / Σ gain over those lots in the yard's main currency
+///   (the one with most head shipped); lots in another currency are left out of COG.
+/// - Death loss: 100 × Σ dead / Σ placed; DOF: Σ head-days / Σ placed (every lot in window).
+pub fn yard_kpis(
+    feedlot_id: &str,
+    lots: &[LotMeasures],
+    as_of_ms: u64,
+    computed_at_ms: u64,
+) -> YardKpis {
+    let closed: Vec<&LotMeasures> = lots.iter().filter(|l| in_window(l, as_of_ms)).collect();
+    let head_in: u64 = closed.iter().map(|l| u64::from(l.head_in)).sum();
+    let head_dead: u64 = closed.iter().map(|l| u64::from(l.head_dead)).sum();
+    let head_shipped: u64 = closed.iter().map(|l| u64::from(l.head_shipped)).sum();
+    let head_days: f64 = closed.iter().map(|l| l.head_days).sum();
+    let (mut gain, mut live_days, mut dm) = (0.0, 0.0, 0.0);
+    for lot in &closed {
+        if let (Some(g), Some(adg)) = (lot.gain_kg, lot.adg_deads_out_kg)
+            && adg.abs() > 1e-12
+        {
+            gain += g;
+            live_days += g / adg;
+            dm += lot.dry_matter_kg;
+        }
+    }
+    let currency = main_currency(&closed);
+    let (mut cost, mut cost_gain) = (0.0, 0.0);
+    for lot in closed.iter().filter(|l| l.currency == currency) {
+        if let Some(g) = lot.gain_kg {
+            cost += lot.feed_cost_minor + lot.yardage_minor + lot.medicine_minor;
+            cost_gain += g;
+        }
+    }
+    let cog = ratio(cost, cost_gain);
+    let placed = head_in as f64;
+    YardKpis {
+        feedlot_id: feedlot_id.to_owned(),
+        as_of_ms,
+        lots_closed: u32::try_from(closed.len()).unwrap_or(u32::MAX),
+        head_in,
+        head_dead,
+        head_shipped,
+        adg_kg: ratio(gain, live_days),
+        feed_to_gain_dm: ratio(dm, gain),
+        currency: if cog.is_some() {
+            currency
+        } else {
+            String::new()
+        },
+        cost_of_gain_per_kg_minor: cog,
+        death_loss_pct: ratio(100.0 * head_dead as f64, placed),
+        days_on_feed: ratio(head_days, placed),
+        computed_at_ms,
+    }
+}
+
+/// The currency with most head shipped (ties: alphabetical), or empty.
+fn main_currency(lots: &[&LotMeasures]) -> String {
+    let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for lot in lots.iter().filter(|l| !l.currency.is_empty()) {
+        *by.entry(lot.currency.as_str()).or_default() += u64::from(lot.head_shipped);
+    }
+    let mut best: Option<(&str, u64)> = None;
+    for (c, n) in by {
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((c, n));
+        }
+    }
+    best.map(|(c, _)| c.to_owned()).unwrap_or_default()
+}

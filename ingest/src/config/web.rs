@@ -1,0 +1,277 @@
+//! `[web]`: the listen address and who may read which yards' pages.
+//!
+//! Users are known by the SHA-256 of a bearer token (`ingest hash-token` makes one); the token
+//! itself is never stored. Each user reads only the yards in its `feedlots` (see
+//! `docs/dashboards.md`).
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// Web server settings.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Listen address, e.g. `127.0.0.1:8080`. Env: `INGEST_WEB_LISTEN`.
+    pub listen: String,
+    /// Who may read which yards, e.g.
+    /// `[[web.users]] name = "sandhills-manager"  token_sha256 = "9f86…"  feedlots = ["sandhills"]`.
+    /// With none (here or in `users_file`) no yard page is served to anyone.
+    pub users: Vec<WebUserConfig>,
+    /// A TOML file of more `[[users]]` (same fields), e.g. a mounted Kubernetes Secret at
+    /// `/etc/feedlot/users/users.toml`. Env: `INGEST_WEB_USERS_FILE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_file: Option<PathBuf>,
+    /// Key signing browser session cookies, at least 32 characters, the same on every replica,
+    /// e.g. the output of `openssl rand -hex 32`. Empty: a random key per process (sessions end
+    /// at restart and work only on the replica that issued them). Env:
+    /// `INGEST_WEB_SESSION_SECRET`. Never printed.
+    pub session_secret: String,
+    /// How long a browser session lasts after login, hours, e.g. `12` (1 to 720).
+    pub session_hours: u32,
+    /// Marks the session cookie `Secure` (sent over HTTPS only), e.g. `true` behind a TLS ingress.
+    pub secure_cookie: bool,
+}
+
+/// One user of the pages and API.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebUserConfig {
+    /// Who this is, for logs and the page header, e.g. `sandhills-manager` (letters, digits,
+    /// `-`, `_`, `.`, `@`; unique).
+    pub name: String,
+    /// SHA-256 of the user's token as 64 hex digits, from `ingest hash-token`, e.g.
+    /// `"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`. Never printed.
+    pub token_sha256: String,
+    /// The yards (feedlot ids) this user reads, e.g. `["sandhills", "platte-north"]`; at least one.
+    pub feedlots: Vec<String>,
+}
+
+/// The layout of `users_file`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersFile {
+    #[serde(default)]
+    users: Vec<WebUserConfig>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            users: Vec::new(),
+            users_file: None,
+            session_secret: String::new(),
+            session_hours: 12,
+            secure_cookie: false,
+        }
+    }
+}
+
+impl fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("listen", &self.listen)
+            .field("users", &self.users)
+            .field("users_file", &self.users_file)
+            .field("session_secret", &redacted(&self.session_secret))
+            .field("session_hours", &self.session_hours)
+            .field("secure_cookie", &self.secure_cookie)
+            .finish()
+    }
+}
+
+impl fmt::Debug for WebUserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebUserConfig")
+            .field("name", &self.name)
+            .field("token_sha256", &redacted(&self.token_sha256))
+            .field("feedlots", &self.feedlots)
+            .finish()
+    }
+}
+
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() { "" } else { "<redacted>" }
+}
+
+impl WebUserConfig {
+    /// The token hash as bytes, if it is 64 hex digits.
+    pub fn token_digest(&self) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(self.token_sha256.trim(), &mut out).ok()?;
+        Some(out)
+    }
+}
+
+impl WebConfig {
+    /// Appends the users of `users_file`, if one is set.
+    pub(super) fn load_users_file(&mut self) -> Result<(), ConfigError> {
+        let Some(path) = &self.users_file else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let file: UsersFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            field: "web.users_file",
+            reason: format!("{}: {e}", path.display()),
+        })?;
+        self.users.extend(file.users);
+        Ok(())
+    }
+
+    /// Checks users and session settings.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: String| Err(ConfigError::Invalid { field, reason });
+        if !(1..=720).contains(&self.session_hours) {
+            return invalid("web.session_hours", "must be 1 to 720".into());
+        }
+        if !self.session_secret.is_empty() && self.session_secret.len() < 32 {
+            return invalid(
+                "web.session_secret",
+                "must be at least 32 characters (or empty for a per-process key)".into(),
+            );
+        }
+        let (mut names, mut hashes) = (BTreeSet::new(), BTreeSet::new());
+        for user in &self.users {
+            let name = &user.name;
+            let name_ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+            if !name_ok {
+                return invalid(
+                    "web.users.name",
+                    format!("{name:?}: 1 to 64 letters, digits, '-', '_', '.', '@'"),
+                );
+            }
+            if !names.insert(name.as_str()) {
+                return invalid("web.users.name", format!("{name:?} appears twice"));
+            }
+            let Some(digest) = user.token_digest() else {
+                return invalid(
+                    "web.users.token_sha256",
+                    format!("user {name:?}: must be 64 hex digits (see `ingest hash-token`)"),
+                );
+            };
+            if !hashes.insert(digest) {
+                return invalid(
+                    "web.users.token_sha256",
+                    format!("user {name:?} shares its token with another user"),
+                );
+            }
+            if user.feedlots.is_empty() {
+                return invalid(
+                    "web.users.feedlots",
+                    format!("user {name:?}: list at least one feedlot"),
+                );
+            }
+            if let Some(bad) = user
+                .feedlots
+                .iter()
+                .find(|f| f.trim().is_empty() || f.chars().any(char::is_control))
+            {
+                return invalid(
+                    "web.users.feedlots",
+                    format!("user {name:?}: {bad:?} is not a feedlot id"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn users(toml: &str) -> Result<Config, String> {
+        let config = Config::from_toml(toml).map_err(|e| e.to_string())?;
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    #[test]
+    fn users_parse_with_several_feedlots_and_their_hash_is_never_printed() {
+        let config = users(&format!(
+            "[web]\nsession_secret = \"{}\"\n[[web.users]]\nname = \"sandhills-manager\"\n\
+             token_sha256 = \"{HASH}\"\nfeedlots = [\"sandhills\", \"platte-north\"]\n",
+            "k".repeat(40)
+        ))
+        .unwrap();
+        let user = &config.web.users[0];
+        assert_eq!(user.feedlots, ["sandhills", "platte-north"]);
+        assert_eq!(user.token_digest().unwrap()[0], 0x9f);
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains(HASH) && !printed.contains("kkkk"),
+            "{printed}"
+        );
+        assert!(printed.contains("sandhills-manager"), "{printed}");
+    }
+
+    #[test]
+    fn bad_users_are_refused_naming_the_field() {
+        let user = |name: &str, hash: &str, feedlots: &str| {
+            format!(
+                "[[web.users]]\nname = \"{name}\"\ntoken_sha256 = \"{hash}\"\nfeedlots = {feedlots}\n"
+            )
+        };
+        let cases = [
+            (user("a", "abc", "[\"y\"]"), "token_sha256"),
+            (
+                user("a", &HASH.replace('9', "g"), "[\"y\"]"),
+                "token_sha256",
+            ),
+            (user("a", HASH, "[]"), "feedlots"),
+            (user("a", HASH, "[\" \"]"), "feedlots"),
+            (user("a b", HASH, "[\"y\"]"), "name"),
+            (
+                user("a", HASH, "[\"y\"]") + &user("a", &HASH.replace('9', "8"), "[\"y\"]"),
+                "twice",
+            ),
+            (
+                user("a", HASH, "[\"y\"]") + &user("b", HASH, "[\"y\"]"),
+                "shares its token",
+            ),
+            ("[web]\nsession_secret = \"short\"".into(), "session_secret"),
+            ("[web]\nsession_hours = 0".into(), "session_hours"),
+        ];
+        for (toml, expected) in cases {
+            let err = users(&toml).unwrap_err();
+            assert!(err.contains(expected), "{toml}\n=> {err}");
+        }
+        assert!(users("[[web.users]]\nname = \"a\"\ntoken = \"x\"\nfeedlots = [\"y\"]").is_err());
+    }
+
+    #[test]
+    fn a_users_file_named_by_the_environment_adds_its_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.toml");
+        std::fs::write(
+            &path,
+            format!("[[users]]\nname = \"ops\"\ntoken_sha256 = \"{HASH}\"\nfeedlots = [\"y\"]\n"),
+        )
+        .unwrap();
+        let mut config = Config::default();
+        config.apply_env(|name| {
+            (name == "INGEST_WEB_USERS_FILE").then(|| path.display().to_string())
+        });
+        config.web.load_users_file().unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.web.users[0].name, "ops");
+
+        std::fs::write(&path, "[[users]]\nname = \"ops\"\n").unwrap();
+        let err = config.web.load_users_file().unwrap_err().to_string();
+        assert!(err.contains("web.users_file"), "{err}");
+    }
+}
