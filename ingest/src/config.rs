@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod benchmarks;
 mod web;
 
+pub use benchmarks::BenchmarksConfig;
 pub use web::{WebConfig, WebUserConfig};
 
 /// The commented example configuration, printed by `ingest print-config`.
@@ -50,6 +52,8 @@ pub struct Config {
     pub batch: BatchConfig,
     /// The web pages and API.
     pub web: WebConfig,
+    /// The yard KPI rollup behind the benchmark bands.
+    pub benchmarks: BenchmarksConfig,
 }
 
 /// Kafka consumer settings.
@@ -240,6 +244,7 @@ impl Config {
         if self.kafka.topic == self.kafka.dead_letter_topic {
             return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
         }
+        self.benchmarks.validate()?;
         self.web.validate()
     }
 }

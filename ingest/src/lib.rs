@@ -11,6 +11,7 @@
 //! `event_id` (see `docs/clickhouse.md`), so redelivery never double counts.
 
 pub mod analytics;
+pub mod benchmarks;
 pub mod config;
 pub mod consumer;
 pub mod error;
@@ -51,8 +52,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
     });
+    let rollup = tokio::spawn(benchmarks::rollup::run(
+        client.clone().with_database(&config.clickhouse.database),
+        config.benchmarks.clone(),
+        analytics::Settings::default(),
+        shutdown.clone(),
+    ));
     let consumed = consumer::run_with_metrics(&config, client, metrics, shutdown.clone()).await;
     shutdown.cancel();
+    let _ = rollup.await;
     let served = web.await.map_err(|e| Error::Task(e.to_string()))?;
     consumed?;
     served.map_err(Error::Serve)

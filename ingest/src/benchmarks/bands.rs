@@ -293,11 +293,18 @@ pub async fn benchmarks(
         .map(|(i, measure)| {
             let own_value = own.as_ref().and_then(|k| value(k, i));
             let row = rows.iter().find(|r| usize::from(r.m) == i + 1);
-            let band = |q: fn(&StatsRow) -> (&[f64], u64, u64, u64)| match row {
-                Some(r) => {
-                    let (qs, n, below, equal) = q(r);
-                    Band::new(qs, n, below, equal, own_value)
-                }
+            let area = match row {
+                Some(r) => Band::new(&r.area_q, r.area_n, r.area_below, r.area_equal, own_value),
+                None => Band::new(&[], 0, 0, 0, own_value),
+            };
+            let world = match row {
+                Some(r) => Band::new(
+                    &r.world_q,
+                    r.world_n,
+                    r.world_below,
+                    r.world_equal,
+                    own_value,
+                ),
                 None => Band::new(&[], 0, 0, 0, own_value),
             };
             MeasureBands {
@@ -306,8 +313,8 @@ pub async fn benchmarks(
                 currency: (i == COG)
                     .then(|| currency.clone())
                     .filter(|c| !c.is_empty()),
-                area: band(|r| (&r.area_q, r.area_n, r.area_below, r.area_equal)),
-                world: band(|r| (&r.world_q, r.world_n, r.world_below, r.world_equal)),
+                area,
+                world,
             }
         })
         .collect();

@@ -75,6 +75,67 @@ pub fn line(id: &str, points: &[(u64, f64)], unit: &str) -> Markup {
     }
 }
 
+/// One row of a band chart: a label and p10/p25/p50/p75/p90, or None when the band is hidden
+/// (the note then says why).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandRow<'a> {
+    /// E.g. `Area (US-NE)`.
+    pub label: &'a str,
+    /// p10, p25, p50, p75, p90.
+    pub quantiles: Option<[f64; 5]>,
+    /// Shown instead of a box when hidden.
+    pub note: String,
+}
+
+/// Box-and-whisker bands, one row each: whiskers p10..p90, a box p25..p75, a median line,
+/// and the yard's own value as a vertical line across all rows.
+pub fn bands(id: &str, rows: &[BandRow<'_>], own: Option<f64>, unit: &str) -> Markup {
+    const ROW_H: f64 = 36.0;
+    const LABEL_W: f64 = 150.0;
+    let values: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.quantiles)
+        .flat_map(|q| [q[0], q[4]])
+        .chain(own)
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if values.is_empty() {
+        (0.0, 1.0)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(hi.abs().max(1e-9) * 0.01);
+        (lo - pad, hi + pad)
+    };
+    let height = PAD + ROW_H * rows.len() as f64 + PAD;
+    let x = |v: f64| LABEL_W + (v - lo) / (hi - lo) * (WIDTH - LABEL_W - PAD);
+    let f = |v: f64| format!("{v:.1}");
+    html! {
+        svg id=(id) class="chart bands" viewBox={"0 0 " (WIDTH) " " (height)} width=(WIDTH) height=(height) role="img" {
+            title { "Percentile bands (" (unit) ")" }
+            @for (i, row) in rows.iter().enumerate() {
+                @let mid = PAD + ROW_H * (i as f64 + 0.5);
+                text x="4" y=(f(mid + 4.0)) font-size="12" { (row.label) }
+                @if let Some(q) = row.quantiles {
+                    g class="band" data-p10=(q[0]) data-p25=(q[1]) data-p50=(q[2]) data-p75=(q[3]) data-p90=(q[4]) {
+                        line class="whisker" x1=(f(x(q[0]))) y1=(f(mid)) x2=(f(x(q[4]))) y2=(f(mid)) stroke="#555" {}
+                        rect class="box" x=(f(x(q[1]))) y=(f(mid - 10.0)) width=(f((x(q[3]) - x(q[1])).max(1.0))) height="20" fill="#cfe0cf" stroke="#4a7f4a" {}
+                        line class="median" x1=(f(x(q[2]))) y1=(f(mid - 10.0)) x2=(f(x(q[2]))) y2=(f(mid + 10.0)) stroke="#1d3d1d" stroke-width="2" {}
+                    }
+                } @else {
+                    text class="hidden-band" x=(LABEL_W) y=(f(mid + 4.0)) font-size="12" fill="#777" { (row.note) }
+                }
+            }
+            @if let Some(v) = own.filter(|v| v.is_finite()) {
+                line class="own" data-value=(v) x1=(f(x(v))) y1=(f(PAD - 6.0)) x2=(f(x(v))) y2=(f(height - PAD + 6.0)) stroke="#c0392b" stroke-width="2" {}
+                text x=(f(x(v))) y=(f(PAD - 10.0)) font-size="12" text-anchor="middle" fill="#c0392b" { "your yard" }
+            }
+            text x=(LABEL_W) y=(f(height - 8.0)) font-size="12" { (format!("{lo:.2}")) }
+            text x=(WIDTH - PAD) y=(f(height - 8.0)) font-size="12" text-anchor="end" { (format!("{hi:.2} {unit}")) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +145,29 @@ mod tests {
         let svg = histogram("h", &[1.0, 1.05, 1.5, 1.55, 1.58], 0.1, "kg/d").into_string();
         assert_eq!(svg.matches("<rect").count(), 6, "{svg}");
         assert!(svg.contains(": 3</title>"), "1.5-1.6 holds three: {svg}");
+    }
+
+    #[test]
+    fn a_band_chart_draws_a_box_per_shown_row_and_a_note_for_a_hidden_one() {
+        let rows = [
+            BandRow {
+                label: "Area",
+                quantiles: None,
+                note: "hidden: 4 yards".into(),
+            },
+            BandRow {
+                label: "World",
+                quantiles: Some([1.0, 1.2, 1.4, 1.6, 1.8]),
+                note: String::new(),
+            },
+        ];
+        let svg = bands("b", &rows, Some(1.5), "kg/d").into_string();
+        assert_eq!(svg.matches("class=\"box\"").count(), 1, "{svg}");
+        assert!(
+            svg.contains("hidden: 4 yards") && svg.contains("class=\"own\""),
+            "{svg}"
+        );
+        assert!(svg.contains("data-p50=\"1.4\""), "{svg}");
     }
 
     #[test]

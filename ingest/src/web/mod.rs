@@ -14,6 +14,7 @@
 
 mod animal_page;
 pub mod auth;
+mod benchmarks_page;
 mod charts;
 mod error;
 mod herd_page;
@@ -83,6 +84,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
+        .merge(benchmarks_page::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route(

@@ -35,10 +35,21 @@ pub async fn store(db: &testkit::ClickHouseDb, envelopes: &[Envelope]) {
         .unwrap();
 }
 
-/// (id, region, latitude, longitude, ADG, COG, currency). `None` region = no profile sent.
+/// A test yard: (id, region, latitude, longitude, ADG, COG, currency).
+pub type Yard = (
+    &'static str,
+    Option<&'static str>,
+    f64,
+    f64,
+    Option<f64>,
+    f64,
+    &'static str,
+);
+
+/// The yards: (id, region, latitude, longitude, ADG, COG, currency). `None` region = no profile sent.
 /// NE yards lie within ~40 km of ne-1 (42.00 N, 100.00 W); ks-1 and ks-2 ~200 km south of it,
 /// ks-3 and ks-4 ~600 km south-east.
-pub const YARDS: [(&str, Option<&str>, f64, f64, Option<f64>, f64, &str); 12] = [
+pub const YARDS: [Yard; 12] = [
     (
         "ne-1",
         Some("US-NE"),

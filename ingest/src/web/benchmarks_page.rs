@@ -1,0 +1,152 @@
+//! Benchmarks: the yard against its area and the world, as percentile bands (HTML with a band
+//! chart per measure, and JSON). Only the yard's own numbers and other yards' aggregates are
+//! shown (see `crate::benchmarks`).
+//!
+//! - `GET /feedlots/{feedlot_id}/benchmarks` (HTML)
+//! - `GET /api/feedlots/{feedlot_id}/benchmarks` (JSON: [`Benchmarks`])
+//!
+//! Both take `?radius_km=` to form the area by distance instead of by region.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::charts::{BandRow, bands};
+use super::report::{nav, utc};
+use super::{AppState, WebError};
+use crate::benchmarks::{AreaRule, Band, Benchmarks, MIN_YARDS, benchmarks};
+
+/// Largest radius accepted, km (half the Earth's circumference).
+const MAX_RADIUS_KM: f64 = 20_038.0;
+
+/// Query parameters of the benchmark routes.
+#[derive(Debug, Default, Deserialize)]
+pub struct BenchmarksQuery {
+    /// Form the area from yards within this many km (great circle) instead of the region,
+    /// e.g. `250`.
+    pub radius_km: Option<f64>,
+}
+
+impl BenchmarksQuery {
+    fn rule(&self) -> Result<AreaRule, WebError> {
+        match self.radius_km {
+            None => Ok(AreaRule::Region),
+            Some(km) if km.is_finite() && km > 0.0 && km <= MAX_RADIUS_KM => {
+                Ok(AreaRule::RadiusKm(km))
+            }
+            Some(km) => Err(WebError::BadRequest(format!(
+                "radius_km: {km} is not a distance between 0 and {MAX_RADIUS_KM} km"
+            ))),
+        }
+    }
+}
+
+/// The benchmark routes, merged into [`super::app`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/feedlots/{feedlot_id}/benchmarks", get(page))
+        .route("/api/feedlots/{feedlot_id}/benchmarks", get(json))
+}
+
+/// `GET /api/feedlots/{feedlot_id}/benchmarks`.
+pub async fn json(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(query): Query<BenchmarksQuery>,
+) -> Result<Json<Benchmarks>, WebError> {
+    Ok(Json(
+        benchmarks(&state.client, &feedlot_id, query.rule()?).await?,
+    ))
+}
+
+/// A number as the page and its tests show it.
+pub fn fmt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())
+}
+
+fn quantiles(band: &Band) -> Option<[f64; 5]> {
+    Some([band.p10?, band.p25?, band.p50?, band.p75?, band.p90?])
+}
+
+fn hidden_note(band: &Band) -> String {
+    format!(
+        "hidden: {} contributing yards (fewer than {MIN_YARDS})",
+        band.yards
+    )
+}
+
+fn band_cells(id: &str, band: &Band) -> Markup {
+    html! {
+        td id={(id) "-yards"} { (band.yards) }
+        @if band.hidden {
+            td colspan="6" class="hidden-band" { (hidden_note(band)) }
+        } @else {
+            @for (name, v) in [("p10", band.p10), ("p25", band.p25), ("p50", band.p50), ("p75", band.p75), ("p90", band.p90), ("pct", band.own_percentile)] {
+                td id={(id) "-" (name)} { (fmt(v)) }
+            }
+        }
+    }
+}
+
+/// `GET /feedlots/{feedlot_id}/benchmarks`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(query): Query<BenchmarksQuery>,
+) -> Result<Markup, WebError> {
+    let b = benchmarks(&state.client, &feedlot_id, query.rule()?).await?;
+    let area_label = match (&b.area.region, b.area.radius_km) {
+        (None, _) => "Area (no profile sent)".to_owned(),
+        (Some(_), Some(km)) => format!("Area (within {km} km)"),
+        (Some(region), None) => format!("Area ({region})"),
+    };
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Benchmarks · " (feedlot_id) } style { (super::STYLE) } }
+            body {
+                (nav(&feedlot_id))
+                h1 { "Benchmarks for " (feedlot_id) }
+                p {
+                    @if let Some(own) = &b.own {
+                        "Your yard: " span #lots-closed { (own.lots_closed) } " lots closed in the 365 days to "
+                        (utc(own.as_of_ms)) ", " (own.head_shipped) " head shipped. "
+                    } @else {
+                        "Your yard's KPIs have not been computed yet. "
+                    }
+                    "Other yards appear only as percentiles over at least " (MIN_YARDS) " yards. "
+                    a href={"/api/feedlots/" (feedlot_id) "/benchmarks"} { "JSON" }
+                }
+                form method="get" {
+                    "Area: " a href={"/feedlots/" (feedlot_id) "/benchmarks"} { "my region" } " or within "
+                    input type="number" name="radius_km" min="1" step="any" value=[query.radius_km];
+                    " km " button type="submit" { "Compare" }
+                }
+                table #benchmarks {
+                    thead { tr { th { "Measure" } th { "Set" } th { "Yards" } th { "p10" } th { "p25" } th { "Median" } th { "p75" } th { "p90" } th { "Your percentile" } th { "Your yard" } } }
+                    tbody {
+                        @for m in &b.measures {
+                            @let unit = match &m.currency { Some(c) => format!("{c} minor/kg"), None => m.measure.unit.to_owned() };
+                            tr {
+                                th rowspan="2" { (m.measure.label) " (" (unit) ")" @if m.measure.lower_is_better { br; small { "lower is better" } } }
+                                td { (area_label) }
+                                (band_cells(&format!("{}-area", m.measure.key), &m.area))
+                                td rowspan="2" id={(m.measure.key) "-own"} { (fmt(m.own)) }
+                            }
+                            tr { td { "World" } (band_cells(&format!("{}-world", m.measure.key), &m.world)) }
+                        }
+                    }
+                }
+                @for m in &b.measures {
+                    h2 { (m.measure.label) }
+                    (bands(&format!("chart-{}", m.measure.key), &[
+                        BandRow { label: &area_label, quantiles: quantiles(&m.area), note: hidden_note(&m.area) },
+                        BandRow { label: "World", quantiles: quantiles(&m.world), note: hidden_note(&m.world) },
+                    ], m.own, m.measure.unit))
+                }
+            }
+        }
+    })
+}
