@@ -23,7 +23,7 @@ pub struct WebConfig {
     /// With none (here or in `users_file`) no yard page is served to anyone.
     pub users: Vec<WebUserConfig>,
     /// A TOML file of more `[[users]]` (same fields), e.g. a mounted Kubernetes Secret at
-    /// `/etc/feedlot/users/users.toml`. Env: `INGEST_WEB_USERS_FILE`.
+    /// `/etc/feedlot-users/users.toml`. Env: `INGEST_WEB_USERS_FILE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub users_file: Option<PathBuf>,
     /// Key signing browser session cookies, at least 32 characters, the same on every replica,
