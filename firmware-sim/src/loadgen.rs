@@ -1,44 +1,46 @@
 //! The fleet load generator: many yards' worth of events straight into Kafka, as their
 //! gateways would send them, for pipeline throughput tests and the benchmark population.
 //!
-//! Each yard places a herd (see [`crate::herd`]) `days` ago; every animal is read and weighed
-//! at placement and re-weighed every `reweigh_every_days`, growing along its
-//! [`GrowthCurve`](crate::growth::GrowthCurve).
+//! Each yard is a [`YardSim`] started `days` ago: its pens fill with lots (staggered), which
+//! are processed, fed, treated, re-weighed, drafted and shipped, so a yard sends every kind of
+//! record (see [`crate::herd`]). Ids are deterministic per yard and record, so re-sending the
+//! same history is deduplicated downstream.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemas::{Envelope, Event, TagRead, Weighing, Weight};
+use schemas::{Envelope, Event, YardProfile};
 
 use crate::growth::GrowthCurve;
-use crate::herd::{Animal, arrivals};
+use crate::herd::{Animal, Channel, SimEvent, YardConfig, YardSim, arrivals, envelopes};
 
 /// Sends in flight at once before waiting for acknowledgements.
 const IN_FLIGHT: usize = 10_000;
+
+/// The region the generated yards (and the demo yard) benchmark in.
+pub const PEER_REGION: &str = "US-NE";
+
+/// The largest lot the load generator places (bigger yards get more pens).
+pub const MAX_HEAD_PER_LOT: usize = 100;
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Number of yards (each its own feedlot and gateway id).
     pub yards: usize,
-    /// Head placed per yard.
+    /// Head per yard once its pens are full (pens of up to [`MAX_HEAD_PER_LOT`]).
     pub head_per_yard: usize,
-    /// Days since placement.
+    /// Days of history per yard (a yard's first lots ship after ~150-200 days).
     pub days: u32,
-    /// Days between re-weighs (0: only at placement).
-    pub reweigh_every_days: u32,
     /// Brokers.
     pub kafka_brokers: String,
     /// Topic.
     pub topic: String,
     /// Seed; yard `i` uses `seed + i`.
     pub seed: u64,
-    /// Mean placement ADG, kg/day.
-    pub mean_adg_kg: f64,
 }
 
 impl Default for LoadOptions {
@@ -46,12 +48,10 @@ impl Default for LoadOptions {
         Self {
             yards: 100,
             head_per_yard: 200,
-            days: 120,
-            reweigh_every_days: 30,
+            days: 240,
             kafka_brokers: "127.0.0.1:9092".into(),
             topic: "feedlot.events.v1".into(),
             seed: 1,
-            mean_adg_kg: 1.75,
         }
     }
 }
@@ -73,9 +73,10 @@ pub enum LoadError {
     Kafka(#[from] rdkafka::error::KafkaError),
 }
 
-/// A yard's herd: each animal with its growth curve, reproducible from `seed`.
+/// A herd of `head` animals, each with its growth curve, reproducible from `seed` (for the
+/// chute and benchmarks, which need animals but no yard).
 pub fn herd_with_curves(head: usize, seed: u64, mean_adg_kg: f64) -> Vec<(Animal, GrowthCurve)> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng: StdRng = rand::SeedableRng::seed_from_u64(seed);
     arrivals(head, seed)
         .into_iter()
         .map(|animal| {
@@ -85,96 +86,48 @@ pub fn herd_with_curves(head: usize, seed: u64, mean_adg_kg: f64) -> Vec<(Animal
         .collect()
 }
 
-/// Which yard and when: the ids on the envelopes, the placement time, and the weigh days.
-#[derive(Debug, Clone)]
-pub struct History<'a> {
-    /// The yard.
-    pub feedlot_id: &'a str,
-    /// Its gateway.
-    pub gateway_id: &'a str,
-    /// When the herd was placed.
-    pub placed: DateTime<Utc>,
-    /// Days on feed at which every animal went through the chute.
-    pub weigh_days: Vec<u32>,
+/// The yard `yard` of `options` as a simulation: `pens` of up to [`MAX_HEAD_PER_LOT`] head,
+/// started `options.days` days before `now`.
+pub fn yard_sim(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> YardSim {
+    let pens = options.head_per_yard.div_ceil(MAX_HEAD_PER_LOT).max(1);
+    let start = (now - chrono::Duration::days(i64::from(options.days))).date_naive();
+    YardSim::new(YardConfig::new(
+        pens,
+        options.head_per_yard.div_ceil(pens),
+        options.seed + yard as u64,
+        start,
+    ))
 }
 
-/// A UUIDv7 for an event captured at `at`, its random part drawn from `rng`: the same history
-/// regenerated gives the same ids, so re-sending it is deduplicated downstream.
-fn event_id_at(at: DateTime<Utc>, rng: &mut StdRng) -> uuid::Uuid {
-    let random: [u8; 10] = rng.random();
-    uuid::Builder::from_unix_timestamp_millis(
-        u64::try_from(at.timestamp_millis()).unwrap_or(0),
-        &random,
-    )
-    .into_uuid()
-}
-
-/// The tag reads and weighings `herd` produced at each of `history.weigh_days`, animals about
-/// 20 s apart in the chute, weights along each animal's curve. Deterministic for a given
-/// history and herd (event ids included).
-pub fn herd_history(history: &History<'_>, herd: &[(Animal, GrowthCurve)]) -> Vec<Envelope> {
-    let mut rng = StdRng::seed_from_u64(history.placed.timestamp_millis().unsigned_abs());
-    let mut events = Vec::new();
-    for &day in &history.weigh_days {
-        for (i, (animal, curve)) in herd.iter().enumerate() {
-            let at = history.placed
-                + chrono::Duration::days(i64::from(day))
-                + chrono::Duration::seconds(20 * i as i64);
-            let mut tag = Envelope::new(
-                history.feedlot_id,
-                history.gateway_id,
-                "rfid-1",
-                at,
-                Event::TagRead(TagRead {
-                    eid: animal.eid.clone(),
-                }),
-            );
-            tag.event_id = event_id_at(at, &mut rng);
-            let kg = (curve.weight_kg(f64::from(day)) * 2.0).round() / 2.0;
-            let mut weighing = Envelope::new(
-                history.feedlot_id,
-                history.gateway_id,
-                "scale-1",
-                at + chrono::Duration::seconds(4),
-                Event::Weighing(Weighing {
-                    eid: animal.eid.clone(),
-                    weight: Weight::from_kg(kg),
-                    tag_read_event_id: Some(tag.event_id),
-                    gross_net: None,
-                }),
-            );
-            weighing.event_id = event_id_at(weighing.captured_at, &mut rng);
-            events.push(tag);
-            events.push(weighing);
-        }
+/// The records yard `yard` has made by `now`.
+pub fn yard_records(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<SimEvent> {
+    let mut sim = yard_sim(options, yard, now);
+    // Each yard's gateway sends its profile when it starts: anonymous peers in one region.
+    let mut records = vec![SimEvent {
+        at: sim.date(0).and_time(chrono::NaiveTime::MIN).and_utc(),
+        channel: Channel::Office,
+        event: Event::YardProfile(YardProfile {
+            name: format!("Peer yard {yard}"),
+            region: PEER_REGION.into(),
+            country: "US".into(),
+            latitude: 40.5 + (yard % 17) as f64 * 0.15,
+            longitude: -101.0 + (yard % 23) as f64 * 0.2,
+            capacity_head: u32::try_from(options.head_per_yard).ok(),
+        }),
+    }];
+    while sim.date(sim.day()) <= now.date_naive() {
+        records.extend(sim.step().1.into_iter().filter(|e| e.at <= now));
     }
-    events
+    records
 }
 
-/// The events yard `yard` has sent by `now`: for each animal a tag read and a weighing at
-/// placement and at every re-weigh.
+/// The events yard `yard` has sent by `now`, as its gateway would have sent them.
 pub fn yard_events(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<Envelope> {
-    let feedlot_id = format!("yard-{yard:05}");
-    let gateway_id = format!("gw-{yard:05}");
-    let step = if options.reweigh_every_days == 0 {
-        options.days + 1
-    } else {
-        options.reweigh_every_days
-    };
-    let history = History {
-        feedlot_id: &feedlot_id,
-        gateway_id: &gateway_id,
-        // The last re-weigh is yesterday, so no event is in the future.
-        placed: now - chrono::Duration::days(i64::from(options.days) + 1),
-        weigh_days: (0..=options.days).step_by(step as usize).collect(),
-    };
-    herd_history(
-        &history,
-        &herd_with_curves(
-            options.head_per_yard,
-            options.seed + yard as u64,
-            options.mean_adg_kg,
-        ),
+    envelopes(
+        &yard_records(options, yard, now),
+        &format!("yard-{yard:05}"),
+        &format!("gw-{yard:05}"),
+        options.seed + yard as u64,
     )
 }
 
@@ -246,50 +199,55 @@ async fn flush(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
-    fn each_yard_weighs_every_head_at_placement_and_each_reweigh() {
+    fn each_yard_sends_every_kind_of_record_in_the_past_and_the_same_ids_again() {
         let options = LoadOptions {
             yards: 2,
-            head_per_yard: 10,
-            days: 90,
-            reweigh_every_days: 30,
+            head_per_yard: 60,
+            days: 240,
             ..Default::default()
         };
         let now = Utc::now();
         let events = yard_events(&options, 1, now);
-        // Days 0, 30, 60, 90: 4 weighings and 4 tag reads per head.
-        assert_eq!(events.len(), 10 * 4 * 2);
         assert!(
-            events
-                .iter()
-                .all(|e| e.feedlot_id == "yard-00001" && e.captured_at <= now)
+            events.iter().all(|e| e.feedlot_id == "yard-00001"
+                && e.captured_at <= now + chrono::Duration::seconds(4))
         );
-        let first_animal: Vec<f64> = events
-            .iter()
-            .filter_map(|e| match &e.event {
-                Event::Weighing(w)
-                    if w.eid
-                        == match &events[0].event {
-                            Event::TagRead(t) => t.eid.clone(),
-                            _ => unreachable!(),
-                        } =>
-                {
-                    Some(w.weight.kg())
-                }
-                _ => None,
-            })
-            .collect();
-        assert_eq!(first_animal.len(), 4);
-        assert!(
-            first_animal.windows(2).all(|w| w[1] > w[0] + 30.0),
-            "grows ~1.5 kg/day: {first_animal:?}"
-        );
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &events {
+            *kinds.entry(e.event.kind().as_str()).or_default() += 1;
+        }
+        for kind in [
+            "arrival",
+            "placement",
+            "tag_read",
+            "weighing",
+            "treatment",
+            "pen_move",
+            "shipment",
+            "ration",
+            "feed_purchase",
+            "feed_delivery",
+            "feed_load",
+            "yardage_rate",
+        ] {
+            assert!(kinds.contains_key(kind), "no {kind}: {kinds:?}");
+        }
+        assert_eq!(kinds["tag_read"], kinds["weighing"]);
+        let again = yard_events(&options, 1, now);
         assert_eq!(
-            yard_events(&options, 1, now).len(),
-            events.len(),
-            "deterministic per seed"
+            again.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+            events.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+            "deterministic ids per seed"
         );
+        let other = yard_events(&options, 0, now);
+        assert!(other.iter().all(|e| e.feedlot_id == "yard-00000"));
+        assert_ne!(other.len(), 0);
     }
 }

@@ -29,21 +29,42 @@ enum Unit {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the demo yard: a simulated chute driving a local gateway (and the pipeline when a
-    /// broker is reachable).
+    /// Run the demo yard: a few pens of cattle living in accelerated time, driving a local
+    /// gateway (and the pipeline when a broker and ClickHouse are reachable).
     Demo {
-        /// Head through the chute.
+        /// Head through today's chute when the yard's clock reaches today.
         #[arg(long, default_value_t = 20)]
         animals: usize,
-        /// Herd seed.
+        /// Yard seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Kafka-protocol broker for the gateway.
         #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
         kafka_brokers: String,
-        /// A fraction of a second per animal instead of real time.
+        /// Simulated days per real minute until the yard's clock reaches today.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// Much faster: 60 days a minute, and a fraction of a second per animal in the chute.
         #[arg(long)]
         fast: bool,
+        /// How many days ago the yard's clock starts.
+        #[arg(long, default_value_t = 14)]
+        days_back: u32,
+        /// Home pens.
+        #[arg(long, default_value_t = 4)]
+        pens: usize,
+        /// Mean head per lot.
+        #[arg(long, default_value_t = 25)]
+        head_per_lot: usize,
+        /// Where the gateway's records API listens.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        records_listen: String,
+        /// Where the gateway's embedded MQTT broker listens for the feed truck.
+        #[arg(long, default_value = "127.0.0.1:1883")]
+        mqtt_listen: String,
+        /// Where the gateway keeps its outbox and the demo its progress.
+        #[arg(long, default_value = ".data/demo-gateway")]
+        data_dir: PathBuf,
         /// ClickHouse HTTP URL for the pipeline.
         #[arg(
             long,
@@ -54,7 +75,7 @@ enum Command {
         /// Where the pipeline serves its pages.
         #[arg(long, default_value = "127.0.0.1:8080")]
         web_listen: String,
-        /// Exit once the weighings are stored instead of serving the pages until Ctrl-C.
+        /// Exit once today's chute is done and the outbox drained, instead of living on.
         #[arg(long)]
         exit_when_done: bool,
         /// Also generate this many anonymous peer yards (straight into Kafka).
@@ -66,15 +87,12 @@ enum Command {
         /// Yards.
         #[arg(long, default_value_t = 100)]
         yards: usize,
-        /// Head placed per yard.
+        /// Head per yard once its pens are full (pens of up to 100).
         #[arg(long, default_value_t = 200)]
         head: usize,
-        /// Days since placement.
-        #[arg(long, default_value_t = 120)]
+        /// Days of history per yard (lots ship after ~150-200 days).
+        #[arg(long, default_value_t = 240)]
         days: u32,
-        /// Days between re-weighs.
-        #[arg(long, default_value_t = 30)]
-        reweigh_every_days: u32,
         /// Kafka-protocol broker.
         #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
         kafka_brokers: String,
@@ -183,7 +201,14 @@ async fn main() -> anyhow::Result<()> {
             animals,
             seed,
             kafka_brokers,
+            speed,
             fast,
+            days_back,
+            pens,
+            head_per_lot,
+            records_listen,
+            mqtt_listen,
+            data_dir,
             clickhouse_url,
             web_listen,
             exit_when_done,
@@ -194,11 +219,18 @@ async fn main() -> anyhow::Result<()> {
                 seed,
                 kafka_brokers,
                 fast,
+                days_per_minute: if fast { speed.max(60.0) } else { speed },
+                days_back,
+                pens,
+                head_per_lot,
+                records_listen,
+                mqtt_listen,
+                data_dir,
                 clickhouse_url,
                 web_listen,
                 exit_when_done,
                 peer_yards: yards,
-                ..DemoOptions::default()
+                feedlot_id: DemoOptions::default().feedlot_id,
             })
             .await
         }
@@ -206,7 +238,6 @@ async fn main() -> anyhow::Result<()> {
             yards,
             head,
             days,
-            reweigh_every_days,
             kafka_brokers,
             topic,
             seed,
@@ -215,11 +246,9 @@ async fn main() -> anyhow::Result<()> {
                 yards,
                 head_per_yard: head,
                 days,
-                reweigh_every_days,
                 kafka_brokers,
                 topic,
                 seed,
-                ..Default::default()
             };
             let report = loadgen::run(&options).await?;
             println!(

@@ -388,7 +388,7 @@ impl YardSim {
         }
     }
 
-    /// Buys truckloads (06:00) of what runs below four days' use after today's.
+    /// Buys (06:00) about two weeks' worth of what runs below four days' use after today's.
     fn buy_feed(&mut self, day: u32, used_kg: &[f64], out: &mut Vec<SimEvent>) {
         let mut n = 0i64;
         for (k, ingredient) in INGREDIENTS.iter().enumerate() {
@@ -396,8 +396,10 @@ impl YardSim {
             while self.stock_kg[k] - used < used * 4.0 && used > 0.0 {
                 let (supplier, origin) =
                     ingredient.suppliers[self.rng.random_range(0..ingredient.suppliers.len())];
-                let kg = ingredient.truckload_kg * self.rng.random_range(0.9..1.05);
-                let kg = kg.round();
+                // About two weeks' use, at most a truckload (small yards buy small loads).
+                let kg = (used * 14.0).clamp(2_000.0, ingredient.truckload_kg)
+                    * self.rng.random_range(0.95..1.05);
+                let kg = (kg / 10.0).round() * 10.0;
                 self.stock_kg[k] += kg;
                 out.push(SimEvent::office(
                     self.at(day, 6, 0, n * 300),

@@ -12,7 +12,7 @@
 //! |---|---|---|---|
 //! | 00:00 | rations (day 0), a reformulated finisher every 120 days (12:00) | `ration` | office |
 //! | 05:00 | weekly drafts from day 100: animals at/above target, out of withdrawal | `shipment` (eids listed) | office |
-//! | 06:00 | ingredients below four days' use are bought by the truckload | `feed_purchase` | office |
+//! | 06:00 | ingredients below four days' use are bought (two weeks' worth, at most a truckload) | `feed_purchase` | office |
 //! | 06:30 | deaths found (sudden deaths; fatal hospital cases) | `death` | office |
 //! | 07:00, 13:30 | bunk calls (yesterday's delivery ± bunk score), mixer loads, deliveries | `feed_load`, `feed_delivery` | truck |
 //! | 08:00 | yesterday's arrivals processed: placement, in-weight, vaccines, dewormer, implant | `placement`, `weighing`, `treatment` | office, chute |

@@ -30,15 +30,16 @@ pub struct YardConfig {
 }
 
 impl YardConfig {
-    /// A yard of `pens` pens of `head_per_lot`, starting on `start`, pens filled three weeks
-    /// apart (or closer, so all are full within ~half a feeding period).
+    /// A yard of `pens` pens of `head_per_lot`, starting on `start`, its pens first filled
+    /// spread over about one feeding period (at most 45 days apart), so that later every stage
+    /// from receiving to shipping is in the yard at once.
     pub fn new(pens: usize, head_per_lot: usize, seed: u64, start: NaiveDate) -> Self {
         Self {
             pens: pens.max(1),
             head_per_lot: head_per_lot.max(1),
             seed,
             start,
-            stagger_days: (90 / pens.max(1) as u32).clamp(1, 21),
+            stagger_days: (180 / pens.max(1) as u32).clamp(1, 45),
         }
     }
 }

@@ -1,0 +1,406 @@
+//! The demo yard: a few pens of cattle (the [`herd`](crate::herd) model) living in
+//! accelerated time and driving a real local gateway.
+//!
+//! # Time
+//!
+//! The model starts [`HISTORY_DAYS`] before the demo's clock, so pens have lots at every stage
+//! and some have shipped. The demo's clock ([`SimClock`]) starts `days_back` days ago and runs
+//! `days_per_minute` simulated days per real minute until it reaches the present, then keeps
+//! real time: the yard goes on living (feedings at 07:00 and 13:30 UTC, pulls, re-weighs).
+//! Records reach the gateway as follows, each stamped with its simulated time:
+//!
+//! | records | before the clock | clock catching up | caught up (today) |
+//! |---|---|---|---|
+//! | manual (arrivals, placements, treatments, moves, deaths, shipments, purchases, rations, yardage) | outbox import | records API, `?occurred_at=` | records API |
+//! | feed loads and deliveries | outbox import | the truck over MQTT, `recorded_at` | the truck over MQTT |
+//! | chute tag reads and weighings | outbox import | outbox import | the simulated chute over virtual serial ports, in real time |
+//!
+//! The gateway stamps what its serial readers capture with its own clock, so a weighing from
+//! a simulated past day cannot come through the chute: it is committed to the outbox as the
+//! chute would have captured it then (deterministic ids, so a re-sent day is deduplicated).
+//! When the clock catches up, today's chute runs `animals` head through the pseudo-terminal
+//! chute in real time; later chute work (re-weighs) takes the same path.
+//!
+//! The demo saves its progress (`demo-state.json` beside the outbox), so a restart resumes
+//! the same yard rather than re-sending days.
+
+mod clock;
+mod sinks;
+mod state;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveTime, Utc};
+use edge::config::{DeviceConfig, DeviceRole};
+use tokio_util::sync::CancellationToken;
+
+pub use clock::SimClock;
+
+use crate::cable::VirtualCable;
+use crate::chute::{ChuteSetup, Pacing, run_chute};
+use crate::devices::truck::TruckSetup;
+use crate::herd::lots::Status;
+use crate::herd::{Animal, Channel, SimEvent, YardConfig, YardSim};
+
+/// Days the model runs before the demo's clock starts.
+pub const HISTORY_DAYS: u32 = 200;
+
+/// What the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Head through today's chute when the clock catches up.
+    pub animals: usize,
+    /// Seed for the yard.
+    pub seed: u64,
+    /// The broker the gateway forwards to.
+    pub kafka_brokers: String,
+    /// Where the gateway keeps its outbox (and the demo its progress).
+    pub data_dir: PathBuf,
+    /// The yard's id.
+    pub feedlot_id: String,
+    /// Fast chute pacing (a fraction of a second an animal) instead of real time.
+    pub fast: bool,
+    /// ClickHouse for the pipeline (HTTP URL).
+    pub clickhouse_url: String,
+    /// Where the pipeline serves its pages.
+    pub web_listen: String,
+    /// Stop once today's chute is done and the outbox drained, instead of living on.
+    pub exit_when_done: bool,
+    /// Peer yards to generate (straight into Kafka) for the benchmarks, when the pipeline runs.
+    pub peer_yards: usize,
+    /// Where the gateway's embedded MQTT broker listens for the feed truck.
+    pub mqtt_listen: String,
+    /// Where the gateway's records API listens.
+    pub records_listen: String,
+    /// Simulated days per real minute while the clock catches up.
+    pub days_per_minute: f64,
+    /// How many days ago the demo's clock starts.
+    pub days_back: u32,
+    /// Home pens.
+    pub pens: usize,
+    /// Mean head per lot.
+    pub head_per_lot: usize,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            animals: 20,
+            seed: 1,
+            kafka_brokers: "127.0.0.1:9092".into(),
+            data_dir: PathBuf::from(".data/demo-gateway"),
+            feedlot_id: "demo-yard".into(),
+            fast: false,
+            clickhouse_url: "http://127.0.0.1:8123".into(),
+            web_listen: "127.0.0.1:8080".into(),
+            exit_when_done: false,
+            peer_yards: 0,
+            mqtt_listen: "127.0.0.1:1883".into(),
+            records_listen: "127.0.0.1:8090".into(),
+            days_per_minute: 2.0,
+            days_back: 14,
+            pens: 4,
+            head_per_lot: 25,
+        }
+    }
+}
+
+/// The demo's feed truck and its MQTT account.
+const DEMO_TRUCK: &str = "T1";
+const DEMO_TRUCK_PASSWORD: &str = "demo-truck-password";
+/// The gateway the demo runs.
+const GATEWAY_ID: &str = "demo-gateway";
+
+/// `host:port` of an `http://host:port/...` URL.
+fn http_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Whether something accepts TCP connections at `addr` (first of a comma-separated list).
+async fn reachable(addr: &str) -> bool {
+    let first = addr.split(',').next().unwrap_or(addr).trim().to_owned();
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            tokio::net::TcpStream::connect(first)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// Midnight (UTC) starting `at`'s day.
+fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.date_naive().and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The gateway's configuration for the demo: the chute on two virtual cables, the truck's
+/// MQTT account, the office's records API token and the yard's profile (region `US-NE`).
+fn gateway_config(
+    options: &DemoOptions,
+    reader: &VirtualCable,
+    scale: &VirtualCable,
+    token: &str,
+) -> edge::Config {
+    let mut config = edge::Config {
+        feedlot_id: options.feedlot_id.clone(),
+        gateway_id: GATEWAY_ID.into(),
+        data_dir: options.data_dir.clone(),
+        devices: vec![
+            DeviceConfig::new("rfid-1", &reader.port_path, DeviceRole::Rfid),
+            DeviceConfig::new("scale-1", &scale.port_path, DeviceRole::Scale),
+        ],
+        ..edge::Config::default()
+    };
+    config.kafka.brokers = options.kafka_brokers.clone();
+    config.mqtt.embedded = true;
+    config.mqtt.listen = options.mqtt_listen.clone();
+    config
+        .mqtt
+        .users
+        .insert(DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into());
+    config.http.listen = options.records_listen.clone();
+    config.api.tokens = vec![edge::api::ApiToken {
+        token: token.into(),
+        user: "office".into(),
+        role: edge::api::Role::Manager,
+    }];
+    config.feedlot = Some(edge::profile::FeedlotProfileConfig {
+        name: "Demo Yard".into(),
+        region: crate::loadgen::PEER_REGION.into(),
+        country: "US".into(),
+        latitude: 41.45,
+        longitude: -99.64,
+        capacity_head: u32::try_from(options.pens * options.head_per_lot).ok(),
+    });
+    config
+}
+
+/// Runs the demo: the yard's history, then its life in accelerated and then real time, until
+/// Ctrl-C (or, with `exit_when_done`, today's chute and a drained outbox).
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    let broker_up = reachable(&options.kafka_brokers).await;
+    let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let shutdown = CancellationToken::new();
+    let pipeline = if broker_up && clickhouse_up {
+        let mut config = ingest::Config::default();
+        // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for `ingest run`.
+        config.apply_env(|name| std::env::var(name).ok());
+        config.kafka.brokers = options.kafka_brokers.clone();
+        config.clickhouse.url = options.clickhouse_url.clone();
+        config.web.listen = options.web_listen.clone();
+        println!(
+            "Pipeline: Kafka at {} → ClickHouse at {}",
+            options.kafka_brokers, options.clickhouse_url
+        );
+        Some(tokio::spawn(ingest::run(config, shutdown.clone())))
+    } else {
+        let missing = match (broker_up, clickhouse_up) {
+            (true, _) => format!(
+                "No ClickHouse at {}: records reach Kafka but are not stored or shown.",
+                options.clickhouse_url
+            ),
+            _ => format!(
+                "No Kafka-protocol broker at {}: the gateway keeps every record in its outbox ({}) and forwards it when a broker appears.",
+                options.kafka_brokers,
+                options.data_dir.display()
+            ),
+        };
+        println!(
+            "{missing}\n  To run the whole pipeline: bash scripts/services.sh, then run this demo again."
+        );
+        None
+    };
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("create {}", options.data_dir.display()))?;
+    let reader_cable = VirtualCable::new().context("virtual RFID reader cable")?;
+    let scale_cable = VirtualCable::new().context("virtual scale cable")?;
+    let token = uuid::Uuid::now_v7().simple().to_string();
+    let config = gateway_config(&options, &reader_cable, &scale_cable, &token);
+    println!(
+        "Gateway: RFID on {}, scale on {}, feed truck on MQTT {}, records API on http://{}",
+        reader_cable.port_path.display(),
+        scale_cable.port_path.display(),
+        options.mqtt_listen,
+        options.records_listen
+    );
+    let gateway = edge::Gateway::start(config, shutdown.clone()).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let peers = (pipeline.is_some() && options.peer_yards > 0).then(|| {
+        let load = crate::loadgen::LoadOptions {
+            yards: options.peer_yards,
+            head_per_yard: 100,
+            kafka_brokers: options.kafka_brokers.clone(),
+            seed: options.seed + 1_000,
+            ..Default::default()
+        };
+        tokio::spawn(async move { crate::loadgen::run(&load).await })
+    });
+
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("\nCtrl-C: stopping the yard…");
+            on_signal.cancel();
+        }
+    });
+    let yard = Yard {
+        office: sinks::Office::new(&options.records_listen, &token),
+        truck: truck_setup(&options),
+        reader: reader_cable.device_end()?,
+        scale: scale_cable.device_end()?,
+        outbox: gateway.outbox(),
+        options: options.clone(),
+    };
+    let lived = yard.live(&stop).await;
+
+    if let Some(peers) = peers {
+        match peers.await? {
+            Ok(report) => println!(
+                "{} peer yards (region {}) sent {} events for the benchmarks.",
+                options.peer_yards,
+                crate::loadgen::PEER_REGION,
+                report.events
+            ),
+            Err(e) => println!("Peer yards: {e}"),
+        }
+    }
+    let mut depth = gateway.outbox_depth().await?;
+    if broker_up {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while depth > 0 && tokio::time::Instant::now() < deadline && !stop.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            depth = gateway.outbox_depth().await?;
+        }
+    }
+    println!(
+        "{depth} event(s) still in the gateway outbox{}.",
+        if broker_up {
+            ""
+        } else {
+            " waiting for a broker"
+        }
+    );
+    if let Some(pipeline) = pipeline {
+        println!(
+            "Pages: http://{}/feedlots/{}/animals (JSON under /api/…)",
+            options.web_listen, options.feedlot_id
+        );
+        // Give the pipeline a batch window to store the last events.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        shutdown.cancel();
+        pipeline.await??;
+    }
+    shutdown.cancel();
+    gateway.wait().await?;
+    lived
+}
+
+/// The demo truck's MQTT setup.
+fn truck_setup(options: &DemoOptions) -> TruckSetup {
+    let (host, port) = options
+        .mqtt_listen
+        .rsplit_once(':')
+        .unwrap_or(("127.0.0.1", "1883"));
+    TruckSetup {
+        feedlot_id: options.feedlot_id.clone(),
+        truck_id: DEMO_TRUCK.into(),
+        host: host.into(),
+        port: port.parse().unwrap_or(1883),
+        credentials: Some((DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into())),
+        operator: "demo-driver".into(),
+        resend_after: Duration::from_secs(3),
+    }
+}
+
+/// The demo yard's connections to the gateway.
+struct Yard {
+    office: sinks::Office,
+    truck: TruckSetup,
+    reader: tokio::fs::File,
+    scale: tokio::fs::File,
+    outbox: std::sync::Arc<edge::outbox::Outbox>,
+    options: DemoOptions,
+}
+
+mod live;
+
+/// Today's chute: the `n` heaviest head on feed.
+fn todays_chute(sim: &YardSim, n: usize) -> Vec<Animal> {
+    let mut on_feed: Vec<Animal> = sim
+        .animals()
+        .iter()
+        .filter(|a| a.status == Status::OnFeed)
+        .map(|a| Animal {
+            eid: a.eid.clone(),
+            weight_kg: a.weight_kg,
+        })
+        .collect();
+    on_feed.sort_by(|a, b| b.weight_kg.total_cmp(&a.weight_kg));
+    on_feed.truncate(n);
+    on_feed
+}
+
+/// The chute pacing for `options`.
+fn pacing(options: &DemoOptions) -> ChuteSetup {
+    ChuteSetup {
+        pacing: if options.fast {
+            Pacing::fast()
+        } else {
+            Pacing::realistic()
+        },
+        ..ChuteSetup::default()
+    }
+}
+
+/// Runs `animals` through the virtual chute and prints what the scale showed.
+async fn chute_pass(yard: &mut Yard, animals: &[Animal]) -> anyhow::Result<usize> {
+    let sent = run_chute(
+        &mut yard.reader,
+        &mut yard.scale,
+        animals,
+        pacing(&yard.options),
+    )
+    .await?;
+    for w in &sent {
+        println!(
+            "    chute  {}  {:>7.1} {:?}",
+            w.eid, w.weight.value, w.weight.unit
+        );
+    }
+    Ok(sent.len())
+}
+
+/// The animals a batch of chute records weighs.
+fn chute_animals(events: &[SimEvent]) -> Vec<Animal> {
+    events
+        .iter()
+        .filter(|e| e.channel == Channel::Chute)
+        .filter_map(|e| match &e.event {
+            schemas::Event::Weighing(w) => Some(Animal {
+                eid: w.eid.clone(),
+                weight_kg: w.weight.kg(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A queue of the current simulated day's records.
+type DayQueue = VecDeque<SimEvent>;
+
+/// The model for `options`, starting `model_start`.
+fn yard_sim(options: &DemoOptions, model_start: chrono::NaiveDate) -> YardSim {
+    YardSim::new(YardConfig::new(
+        options.pens,
+        options.head_per_lot,
+        options.seed,
+        model_start,
+    ))
+}
