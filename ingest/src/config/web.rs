@@ -109,8 +109,9 @@ impl WebUserConfig {
 }
 
 impl WebConfig {
-    /// Appends the users of `users_file`, if one is set.
-    pub(super) fn load_users_file(&mut self) -> Result<(), ConfigError> {
+    /// Appends the users of `users_file`, if one is set ([`crate::Config::load`] does this; a
+    /// caller building its config by hand calls it before `validate`).
+    pub fn load_users_file(&mut self) -> Result<(), ConfigError> {
         let Some(path) = &self.users_file else {
             return Ok(());
         };
