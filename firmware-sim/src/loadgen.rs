@@ -9,13 +9,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rand::rngs::StdRng;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::{Envelope, Event, YardProfile};
 
-use crate::growth::GrowthCurve;
-use crate::herd::{Animal, Channel, SimEvent, YardConfig, YardSim, arrivals, envelopes};
+use crate::herd::{Channel, SimEvent, YardConfig, YardSim, envelopes};
 
 /// Sends in flight at once before waiting for acknowledgements.
 const IN_FLIGHT: usize = 10_000;
@@ -71,19 +69,6 @@ pub enum LoadError {
     /// The broker refused or did not acknowledge a send.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
-}
-
-/// A herd of `head` animals, each with its growth curve, reproducible from `seed` (for the
-/// chute and benchmarks, which need animals but no yard).
-pub fn herd_with_curves(head: usize, seed: u64, mean_adg_kg: f64) -> Vec<(Animal, GrowthCurve)> {
-    let mut rng: StdRng = rand::SeedableRng::seed_from_u64(seed);
-    arrivals(head, seed)
-        .into_iter()
-        .map(|animal| {
-            let curve = GrowthCurve::sample(animal.weight_kg, mean_adg_kg, &mut rng);
-            (animal, curve)
-        })
-        .collect()
 }
 
 /// The yard `yard` of `options` as a simulation: `pens` of up to [`MAX_HEAD_PER_LOT`] head,

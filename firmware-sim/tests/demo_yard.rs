@@ -149,3 +149,70 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
         arrivals
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_yard_lives_on_after_catching_up_until_ctrl_c_stops_it_cleanly() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = || testkit::free_port().unwrap().to_string();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_firmware-sim"))
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .args(["demo", "--fast", "--days-back", "1", "--animals", "2"])
+        .args(["--pens", "2", "--head-per-lot", "8"])
+        // Nothing listens there: the gateway keeps everything in its outbox.
+        .args(["--kafka-brokers", &format!("127.0.0.1:{}", port())])
+        .args(["--records-listen", &format!("127.0.0.1:{}", port())])
+        .args(["--mqtt-listen", &format!("127.0.0.1:{}", port())])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    let living = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            said.push(line.clone());
+            if line.contains("lives on in real time") {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(living.is_ok(), "{said:#?}");
+    assert!(said.iter().any(|l| l.contains("No Kafka-protocol broker")));
+    assert!(said.iter().any(|l| l.contains(" head, mean ")), "{said:#?}");
+    assert!(
+        said.iter()
+            .any(|l| l.contains("Today's chute: 2 weighings"))
+    );
+    // Still running a moment later: the yard lives on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(child.try_wait().unwrap().is_none(), "it kept running");
+
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops within 30 s of Ctrl-C")
+        .unwrap();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        said.push(line);
+    }
+    assert!(status.success(), "{status:?} {said:#?}");
+    assert!(
+        said.iter().any(|l| l.contains("Ctrl-C: stopping")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter().any(|l| l.contains("waiting for a broker")),
+        "{said:#?}"
+    );
+    let state = std::fs::read_to_string(dir.path().join(".data/demo-gateway/demo-state.json"));
+    assert!(state.unwrap().contains("sent_until"));
+}
