@@ -261,8 +261,18 @@ fn lot<'a>(report: &'a YardReport, id: &str) -> &'a LotMeasures {
     report.lots.iter().find(|l| l.lot_id == id).unwrap()
 }
 
-async fn stored_yard(test: &str) -> (Pipeline, YardReport) {
-    let p = pipeline(test).await;
+/// The hand-worked yard stored through the pipeline, which keeps running (and serving its
+/// pages) until the returned token is cancelled.
+struct Stored {
+    p: Pipeline,
+    report: YardReport,
+    shutdown: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), ingest::Error>>,
+}
+
+async fn stored_yard(test: &str) -> Stored {
+    let mut p = pipeline(test).await;
+    allow(&mut p.config, &[YARD]);
     let (shutdown, task) = start(&p.config);
     let events = yard();
     let mut messages: Vec<(String, Vec<u8>)> = events
@@ -281,14 +291,22 @@ async fn stored_yard(test: &str) -> (Pipeline, YardReport) {
     let report = ingest::analytics::yard_report(&client, YARD, as_of, &Settings::default())
         .await
         .unwrap();
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
-    (p, report)
+    Stored {
+        p,
+        report,
+        shutdown,
+        task,
+    }
 }
+
+const AS_OF: &str = "2026-03-21T12:00:00Z";
 
 #[tokio::test]
 async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
-    let (_p, report) = stored_yard("analytics_hand_yard").await;
+    let stored = stored_yard("analytics_hand_yard").await;
+    stored.shutdown.cancel();
+    stored.task.await.unwrap().unwrap();
+    let report = stored.report;
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
     // Feed, FIFO. Each delivery splits as corn/hay by R's inclusion at the time:
@@ -437,4 +455,224 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     let r = &report.feed.rations[0];
     some(r.cost_per_tonne_as_fed_minor, 23_000.0, "R $/t as fed");
     some(r.cost_per_tonne_dm_minor, 23_000.0 / 0.86, "R $/t DM");
+}
+
+async fn get_text(url: &str) -> (u16, String) {
+    let response = authed().get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_charts() {
+    let stored = stored_yard("analytics_dashboards").await;
+    let base = format!("http://{}", stored.p.config.web.listen);
+
+    // The JSON API is the report.
+    let api: serde_json::Value = authed()
+        .get(format!(
+            "{base}/api/feedlots/{YARD}/lots?as_of={AS_OF}&sort=adg"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lots = api.as_array().unwrap();
+    assert_eq!(lots.len(), 2);
+    assert_eq!(lots[0]["lot_id"], "L2", "sorted by ADG, best first");
+    let expected = serde_json::to_value(&stored.report.lots).unwrap();
+    let l1 = expected
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot_id"] == "L1")
+        .unwrap();
+    for (key, want) in l1.as_object().unwrap() {
+        let got = &lots[1][key];
+        match (got.as_f64(), want.as_f64()) {
+            (Some(g), Some(w)) => close(g, w, key),
+            _ => assert_eq!(got, want, "{key}"),
+        }
+    }
+
+    // The page shows the same numbers and draws the cost breakdown.
+    let (status, page) = get_text(&format!("{base}/feedlots/{YARD}/lots?as_of={AS_OF}")).await;
+    assert_eq!(status, 200);
+    let adg = format!("{:.2}", lots[0]["adg_deads_out_kg"].as_f64().unwrap());
+    assert!(
+        page.contains(&format!("<td data-key=\"adg\">{adg}</td>")),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("class=\"part\"").count(),
+        8,
+        "4 cost parts × 2 lots"
+    );
+
+    // CSV: a header of column keys and a row per lot with the same values.
+    let (_, csv) = get_text(&format!(
+        "{base}/feedlots/{YARD}/lots.csv?as_of={AS_OF}&sort=lot&order=asc"
+    ))
+    .await;
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[0].starts_with("lot,status,head_in,dead,shipped,on_feed,dof"),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with("L2,closed,2,0,2,0,20.00,350,400,2.500,"),
+        "{csv}"
+    );
+
+    // The closeout of the shipped lot, with its profit, and its animals ranked in the lot.
+    let (status, closeout) =
+        get_text(&format!("{base}/feedlots/{YARD}/lots/L2?as_of={AS_OF}")).await;
+    assert_eq!(status, 200);
+    assert!(closeout.contains("Closeout: lot L2"), "{closeout}");
+    let profit = format!("{:.2}", lots[0]["profit_minor"].as_f64().unwrap() / 100.0);
+    assert!(closeout.contains(&profit), "profit {profit}: {closeout}");
+    let (status, _) = get_text(&format!("{base}/feedlots/{YARD}/lots/NOPE")).await;
+    assert_eq!(status, 404);
+    let (_, lot_animals) = get_text(&format!("{base}/feedlots/{YARD}/lots/L1/animals.csv")).await;
+    assert_eq!(
+        lot_animals.lines().count(),
+        1 + 3,
+        "E1, E2, E4 were weighed: {lot_animals}"
+    );
+    assert!(
+        lot_animals.lines().nth(1).unwrap().contains(",L1,1,"),
+        "{lot_animals}"
+    );
+
+    // Pens and feed.
+    let pens: serde_json::Value = authed()
+        .get(format!("{base}/api/feedlots/{YARD}/pens?as_of={AS_OF}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pens.as_array().unwrap().len(), 3);
+    let (_, pens_csv) = get_text(&format!(
+        "{base}/feedlots/{YARD}/pens.csv?as_of={AS_OF}&sort=pen&order=asc"
+    ))
+    .await;
+    assert!(
+        pens_csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("P2,1,L1 (1),45.50,55,"),
+        "{pens_csv}"
+    );
+    let (_, feed) = get_text(&format!("{base}/feedlots/{YARD}/feed?as_of={AS_OF}")).await;
+    assert!(feed.contains("B county"), "{feed}");
+    let (_, sources) = get_text(&format!(
+        "{base}/feedlots/{YARD}/feed/sources.csv?as_of={AS_OF}&sort=supplier&order=asc"
+    ))
+    .await;
+    assert_eq!(
+        sources.lines().nth(2).unwrap(),
+        "corn,B,B county,64,16.000",
+        "{sources}"
+    );
+    let (status, _) = get_text(&format!("{base}/feedlots/{YARD}/feed/secrets.csv")).await;
+    assert_eq!(status, 404);
+    let (status, body) =
+        get_text(&format!("{base}/api/feedlots/{YARD}/lots?as_of=yesterday")).await;
+    assert_eq!((status, body.contains("as_of")), (400, true));
+
+    // Only the caller's yard: no token, 401; another yard's lots, pens and feed, 403.
+    for path in ["lots", "pens", "feed", "lots/L1"] {
+        let open = reqwest::get(format!("{base}/api/feedlots/{YARD}/{path}"))
+            .await
+            .unwrap();
+        assert_eq!(open.status().as_u16(), 401, "{path} without a token");
+        let other = authed()
+            .get(format!("{base}/api/feedlots/yard-other/{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status().as_u16(), 403, "{path} of another yard");
+    }
+
+    // Animals: lot, pen after moves, status, treatments and withdrawal, projection.
+    let animal = |n: u32| {
+        let url = format!("{base}/api/feedlots/{YARD}/animals/{}", eid(n));
+        async move {
+            authed()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let e1 = animal(1).await;
+    assert_eq!(e1["status"], "on feed");
+    assert_eq!(e1["whereabouts"]["lot_id"], "L1");
+    assert_eq!(e1["whereabouts"]["pen_id"], "P1");
+    assert_eq!(e1["treatments"].as_array().unwrap().len(), 1);
+    // Treated on day 3 with 18 days' withdrawal: clear from day 21 (it is later than that now).
+    let day21 = (at(3, 9, 0) + Duration::days(18)).timestamp_millis();
+    assert_eq!(e1["withdrawal_until_ms"].as_i64(), Some(day21));
+    assert_eq!(e1["withdrawal_clear"], true);
+    // 312 -> 330 kg from day 0 01:30 to day 19 08:00; 661.5 kg target at that trend.
+    let period_days = (at(19, 8, 0) - at(0, 1, 30)).num_milliseconds() as f64 / 86_400_000.0;
+    close(
+        e1["last_period_adg_kg_per_day"].as_f64().unwrap(),
+        18.0 / period_days,
+        "E1 ADG",
+    );
+    let eta = at(19, 8, 0).timestamp_millis() as f64
+        + (661.5 - 330.0) / (18.0 / period_days) * 86_400_000.0;
+    close(
+        e1["projected_target_at_ms"].as_f64().unwrap(),
+        eta,
+        "E1 projected date",
+    );
+    assert_eq!(
+        animal(4).await["whereabouts"]["pen_id"],
+        "P2",
+        "moved on day 5"
+    );
+    assert_eq!(animal(3).await["status"], "dead");
+    assert_eq!(animal(5).await["status"], "shipped");
+    let (_, e3_page) = get_text(&format!("{base}/feedlots/{YARD}/animals/{}", eid(3))).await;
+    assert!(
+        e3_page.contains("<strong id=\"status\">dead</strong>"),
+        "{e3_page}"
+    );
+    assert!(e3_page.contains("<table id=\"treatments\">"), "{e3_page}");
+
+    // In a browser: the page renders the API's numbers and the chart.
+    let dom = testkit::browser::dump_dom(&magic_link(
+        &base,
+        &format!("/feedlots/{YARD}/lots?as_of={AS_OF}"),
+    ))
+    .await
+    .unwrap();
+    for lot in lots {
+        let id = lot["lot_id"].as_str().unwrap();
+        let dof = format!("{:.1}", lot["days_on_feed"].as_f64().unwrap());
+        let at = dom
+            .find(&format!(">{id}</a>"))
+            .unwrap_or_else(|| panic!("{id}: {dom}"));
+        assert!(
+            dom[at..].contains(&format!("<td data-key=\"dof\">{dof}</td>")),
+            "{id} DOF {dof}"
+        );
+    }
+    assert!(
+        dom.contains("<svg id=\"cost-breakdown\""),
+        "chart drawn: {dom}"
+    );
+
+    stored.shutdown.cancel();
+    stored.task.await.unwrap().unwrap();
 }

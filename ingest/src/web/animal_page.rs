@@ -74,6 +74,22 @@ pub async fn page(
                         (false, None) => "",
                     }
                 }
+                @if !r.treatments.is_empty() {
+                    h2 { "Treatments" }
+                    table #treatments {
+                        thead { tr { th { "Given (UTC)" } th { "Purpose" } th { "Product" } th { "Dose" } th { "Route" } th { "Diagnosis" } th { "Withdrawal days" } th { "Cost" } } }
+                        tbody {
+                            @for t in &r.treatments {
+                                tr {
+                                    td { (utc(t.captured_at_ms)) } td { (t.purpose) } td { (t.product) }
+                                    td { (t.dose) " " (t.dose_unit) } td { (t.route) } td { (t.diagnosis) }
+                                    td { (t.withdrawal_days) }
+                                    td { @if t.currency.is_empty() { "–" } @else { (format!("{:.2} {}", t.cost_minor as f64 / 100.0, t.currency)) } }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if r.weighings.is_empty() {
                     p { "No weighings recorded for this animal." }
                 } @else {
@@ -105,22 +121,6 @@ pub async fn page(
                         "kg",
                     ))
                     p { a href={"/feedlots/" (r.feedlot_id) "/animals"} { "All animals at " (r.feedlot_id) } }
-                    @if !r.treatments.is_empty() {
-                        h2 { "Treatments" }
-                        table #treatments {
-                            thead { tr { th { "Given (UTC)" } th { "Purpose" } th { "Product" } th { "Dose" } th { "Route" } th { "Diagnosis" } th { "Withdrawal days" } th { "Cost" } } }
-                            tbody {
-                                @for t in &r.treatments {
-                                    tr {
-                                        td { (utc(t.captured_at_ms)) } td { (t.purpose) } td { (t.product) }
-                                        td { (t.dose) " " (t.dose_unit) } td { (t.route) } td { (t.diagnosis) }
-                                        td { (t.withdrawal_days) }
-                                        td { @if t.currency.is_empty() { "–" } @else { (format!("{:.2} {}", t.cost_minor as f64 / 100.0, t.currency)) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
                     h2 { "Weighings" }
                     table #weighings {
                         thead { tr { th { "Captured (UTC)" } th { "Weight kg" } th { "Weight lb" } th { "Displayed" } th { "Scale" } } }
