@@ -28,7 +28,8 @@ impl Yard {
     pub(super) async fn live(mut self, stop: &CancellationToken) -> anyhow::Result<()> {
         let o = self.options.clone();
         let now = Utc::now();
-        let saved = DemoState::load(&o.data_dir, &o.feedlot_id, o.seed);
+        let size = (o.pens, o.head_per_lot);
+        let saved = DemoState::load(&o.data_dir, &o.feedlot_id, o.seed, size);
         let mut clock_start = midnight(now) - chrono::Duration::days(i64::from(o.days_back));
         let model_start = saved.as_ref().map_or_else(
             || (clock_start - chrono::Duration::days(i64::from(HISTORY_DAYS))).date_naive(),
@@ -45,6 +46,7 @@ impl Yard {
         let mut state = DemoState {
             feedlot_id: o.feedlot_id.clone(),
             seed: o.seed,
+            pens_and_lot_size: size,
             model_start,
             sent_until: sent_until.unwrap_or(clock_start),
         };

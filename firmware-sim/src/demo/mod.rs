@@ -25,6 +25,7 @@
 //! the same yard rather than re-sending days.
 
 mod clock;
+mod gateway;
 mod sinks;
 mod state;
 
@@ -34,7 +35,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveTime, Utc};
-use edge::config::{DeviceConfig, DeviceRole};
 use tokio_util::sync::CancellationToken;
 
 pub use clock::SimClock;
@@ -138,48 +138,6 @@ fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
     at.date_naive().and_time(NaiveTime::MIN).and_utc()
 }
 
-/// The gateway's configuration for the demo: the chute on two virtual cables, the truck's
-/// MQTT account, the office's records API token and the yard's profile (region `US-NE`).
-fn gateway_config(
-    options: &DemoOptions,
-    reader: &VirtualCable,
-    scale: &VirtualCable,
-    token: &str,
-) -> edge::Config {
-    let mut config = edge::Config {
-        feedlot_id: options.feedlot_id.clone(),
-        gateway_id: GATEWAY_ID.into(),
-        data_dir: options.data_dir.clone(),
-        devices: vec![
-            DeviceConfig::new("rfid-1", &reader.port_path, DeviceRole::Rfid),
-            DeviceConfig::new("scale-1", &scale.port_path, DeviceRole::Scale),
-        ],
-        ..edge::Config::default()
-    };
-    config.kafka.brokers = options.kafka_brokers.clone();
-    config.mqtt.embedded = true;
-    config.mqtt.listen = options.mqtt_listen.clone();
-    config
-        .mqtt
-        .users
-        .insert(DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into());
-    config.http.listen = options.records_listen.clone();
-    config.api.tokens = vec![edge::api::ApiToken {
-        token: token.into(),
-        user: "office".into(),
-        role: edge::api::Role::Manager,
-    }];
-    config.feedlot = Some(edge::profile::FeedlotProfileConfig {
-        name: "Demo Yard".into(),
-        region: crate::loadgen::PEER_REGION.into(),
-        country: "US".into(),
-        latitude: 41.45,
-        longitude: -99.64,
-        capacity_head: u32::try_from(options.pens * options.head_per_lot).ok(),
-    });
-    config
-}
-
 /// Runs the demo: the yard's history, then its life in accelerated and then real time, until
 /// Ctrl-C (or, with `exit_when_done`, today's chute and a drained outbox).
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
@@ -220,7 +178,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let reader_cable = VirtualCable::new().context("virtual RFID reader cable")?;
     let scale_cable = VirtualCable::new().context("virtual scale cable")?;
     let token = uuid::Uuid::now_v7().simple().to_string();
-    let config = gateway_config(&options, &reader_cable, &scale_cable, &token);
+    let config = gateway::config(&options, &reader_cable, &scale_cable, &token);
     println!(
         "Gateway: RFID on {}, scale on {}, feed truck on MQTT {}, records API on http://{}",
         reader_cable.port_path.display(),
@@ -252,7 +210,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     });
     let yard = Yard {
         office: sinks::Office::new(&options.records_listen, &token),
-        truck: truck_setup(&options),
+        truck: gateway::truck_setup(&options),
         reader: reader_cable.device_end()?,
         scale: scale_cable.device_end()?,
         outbox: gateway.outbox(),
@@ -300,23 +258,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     shutdown.cancel();
     gateway.wait().await?;
     lived
-}
-
-/// The demo truck's MQTT setup.
-fn truck_setup(options: &DemoOptions) -> TruckSetup {
-    let (host, port) = options
-        .mqtt_listen
-        .rsplit_once(':')
-        .unwrap_or(("127.0.0.1", "1883"));
-    TruckSetup {
-        feedlot_id: options.feedlot_id.clone(),
-        truck_id: DEMO_TRUCK.into(),
-        host: host.into(),
-        port: port.parse().unwrap_or(1883),
-        credentials: Some((DEMO_TRUCK.into(), DEMO_TRUCK_PASSWORD.into())),
-        operator: "demo-driver".into(),
-        resend_after: Duration::from_secs(3),
-    }
 }
 
 /// The demo yard's connections to the gateway.

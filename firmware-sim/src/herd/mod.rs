@@ -30,6 +30,7 @@
 
 pub mod animals;
 mod chores;
+mod feed_day;
 pub mod feeding;
 pub mod health;
 pub mod lots;
