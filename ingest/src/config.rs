@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod analytics;
 mod benchmarks;
 mod web;
 
+pub use analytics::AnalyticsConfig;
 pub use benchmarks::BenchmarksConfig;
 pub use web::{WebConfig, WebUserConfig};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub web: WebConfig,
     /// The yard KPI rollup behind the benchmark bands.
     pub benchmarks: BenchmarksConfig,
+    /// Targets the measures depend on.
+    pub analytics: AnalyticsConfig,
 }
 
 /// Kafka consumer settings.
@@ -245,6 +249,7 @@ impl Config {
             return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
         }
         self.benchmarks.validate()?;
+        self.analytics.validate()?;
         self.web.validate()
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod queries;
 pub mod schema;
 pub mod sink;
+mod startup;
 pub mod telemetry;
 pub mod topics;
 pub mod web;
@@ -30,9 +31,11 @@ use tokio_util::sync::CancellationToken;
 /// Runs the pipeline until `shutdown` is cancelled: creates the topics and the ClickHouse
 /// schema, then consumes and serves the web pages side by side.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
-    topics::ensure_topics(&config.kafka).await?;
     let client = sink::client(&config.clickhouse);
-    schema::migrate(&client, &config.clickhouse.database).await?;
+    let ready = startup::wait_for_services(&config, &client, &shutdown).await?;
+    if !ready {
+        return Ok(()); // Shut down while waiting for Kafka or ClickHouse.
+    }
     let listener = tokio::net::TcpListener::bind(&config.web.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -44,6 +47,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     let app = web::app(
         web::AppState::new(client.clone().with_database(&config.clickhouse.database))
             .with_metrics(metrics.clone())
+            .with_settings(config.analytics.settings())
             .with_auth(web::Auth::from_config(&config.web)?),
     );
     let stop = shutdown.clone();
@@ -55,7 +59,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     let rollup = tokio::spawn(benchmarks::rollup::run(
         client.clone().with_database(&config.clickhouse.database),
         config.benchmarks.clone(),
-        analytics::Settings::default(),
+        config.analytics.settings(),
         shutdown.clone(),
     ));
     let consumed = consumer::run_with_metrics(&config, client, metrics, shutdown.clone()).await;

@@ -462,3 +462,27 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
         "the survivor kept storing after the kill"
     );
 }
+
+#[tokio::test]
+async fn ingest_started_while_clickhouse_is_down_waits_then_stores_every_event_once() {
+    let started = Instant::now();
+    let broker = testkit::Tansu::start().await.unwrap();
+    let mut server = testkit::ClickHouseServer::start().await.unwrap();
+    let db = server.create_db("fault_clickhouse_late").await.unwrap();
+    let config = base_config(&broker.bootstrap, &db, "fault-ch-late-group");
+    server.stop().await;
+    let (shutdown, task) = support::start(&config);
+    let sent = events(1, 300, 4);
+    let acked = produce(&broker.bootstrap, &sent).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        !task.is_finished(),
+        "ingest waits for ClickHouse instead of exiting"
+    );
+    server.restart().await.unwrap();
+    let stored = settle(&db, 300).await;
+    report("clickhouse late", sent.len(), acked, stored, started);
+    assert_eq!((acked, stored.0), (300, 300));
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
