@@ -1,11 +1,13 @@
 //! Benchmark bands over real ClickHouse: the rollup pools a yard's closed lots (built from wire
-//! events) into its KPI row and recomputes only yards with new records; the bands are
+//! events) into its KPI row and recomputes only yards with new records, and runs inside
+//! `ingest run` on events sent through Kafka; the bands are
 //! ClickHouse's `quantilesExact` over the contributing yards (value at sorted position ⌊q·n⌋,
 //! 0-based), worked out by hand below; an area under 5 yards is hidden; region vs radius.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 mod bench_yards;
+mod support;
 
 use bench_yards::{database, store, store_yards};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -297,4 +299,48 @@ async fn bands_are_the_exact_quantiles_of_the_contributing_yards_by_region_and_r
     // x-1's COG is in AUD: compared with the one other AUD yard, so the world band is hidden.
     let x_cog = measure(&x, "cost_of_gain_per_kg_minor");
     assert_eq!((x_cog.world.yards, x_cog.world.hidden), (2, true));
+}
+
+#[tokio::test]
+async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_kafka() {
+    let mut p = support::pipeline("bench_pipeline").await;
+    p.config.benchmarks.refresh_secs = 1;
+    let (shutdown, task) = support::start(&p.config);
+    // Yard R moved so that its day 0 is 300 days ago: L0 (day 30), L1 (day 100) and L2
+    // (day 120) closed inside the trailing 365 days; L3 is still open.
+    let shift = (Utc::now() - Duration::days(300)) - at(0);
+    let messages: Vec<(String, Vec<u8>)> = yard_r()
+        .into_iter()
+        .map(|mut e| {
+            e.captured_at += shift;
+            (e.feedlot_id.clone(), schemas::encode(&e))
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    support::produce(&p.broker.bootstrap, &messages).await;
+    assert_eq!(
+        support::wait_for_rows(&p.db, "feed_deliveries", 19).await,
+        19
+    );
+    let client = p.db.client();
+    let found = testkit::wait_until(std::time::Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            ingest::benchmarks::bands::own_kpis(&client, "yard-r")
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|k| k.lots_closed == 3)
+        }
+    })
+    .await;
+    assert!(
+        found,
+        "the rollup wrote yard-r's row with its 3 closed lots"
+    );
+    let r = kpis(&client, "yard-r").await;
+    assert_eq!((r.head_in, r.head_dead, r.head_shipped), (18, 1, 17));
+    close(r.death_loss_pct, 100.0 / 18.0, "death loss");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
 }
