@@ -126,3 +126,99 @@ fn main_currency(lots: &[&LotMeasures]) -> String {
     }
     best.map(|(c, _)| c.to_owned()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: u64 = 86_400_000;
+
+    /// A closed lot of `head` head (none dead), `gain` kg over `head × 100` live head-days.
+    fn lot(
+        closed_day: u64,
+        head: u32,
+        gain: Option<f64>,
+        cost: f64,
+        currency: &str,
+    ) -> LotMeasures {
+        let days = f64::from(head) * 100.0;
+        LotMeasures {
+            lot_id: format!("L{closed_day}"),
+            status: "closed",
+            origin: String::new(),
+            arrived_at_ms: 0,
+            closed_at_ms: Some(closed_day * DAY),
+            pens: Vec::new(),
+            head_in: head,
+            head_dead: 0,
+            head_shipped: head,
+            head_on_hand: 0,
+            head_days: days,
+            days_on_feed: 100.0,
+            in_weight_kg: 300.0,
+            current_weight_kg: None,
+            gain_kg: gain,
+            adg_deads_out_kg: gain.map(|g| g / days),
+            adg_deads_in_kg: gain.map(|g| g / days),
+            as_fed_kg: 0.0,
+            dry_matter_kg: 1_000.0,
+            dmi_kg: None,
+            as_fed_intake_kg: None,
+            feed_to_gain_dm: None,
+            feed_to_gain_as_fed: None,
+            feed_cost_minor: cost,
+            feed_cost_per_head_day_minor: None,
+            yardage_minor: 0.0,
+            medicine_minor: 0.0,
+            purchase_minor: 0.0,
+            total_cost_minor: cost,
+            total_cost_per_head_minor: None,
+            feed_cost_of_gain_per_kg_minor: None,
+            cost_of_gain_per_kg_minor: None,
+            feed_cost_of_gain_per_cwt_minor: None,
+            cost_of_gain_per_cwt_minor: None,
+            sale_weight_kg: 600.0,
+            breakeven_per_kg_minor: None,
+            breakeven_per_cwt_minor: None,
+            death_loss_pct: 0.0,
+            pull_rate_pct: 0.0,
+            revenue_minor: 0.0,
+            profit_minor: None,
+            profit_per_head_minor: None,
+            currency: currency.into(),
+        }
+    }
+
+    #[test]
+    fn cog_is_pooled_in_the_currency_with_most_head_and_a_lot_without_gain_counts_only_for_dof() {
+        let as_of = 400 * DAY;
+        let lots = [
+            lot(100, 10, Some(1_000.0), 100_000.0, "USD"),
+            lot(200, 20, Some(3_000.0), 200_000.0, "USD"),
+            lot(300, 5, Some(500.0), 900_000.0, "AUD"),
+            lot(350, 5, None, 50_000.0, "USD"),
+            // Closed 400 days before as_of: outside the window.
+            lot(0, 50, Some(9_000.0), 1.0, "AUD"),
+        ];
+        let k = yard_kpis("y", &lots, as_of, as_of);
+        assert_eq!((k.lots_closed, k.head_in, k.head_shipped), (4, 40, 40));
+        assert_eq!(k.currency, "USD");
+        // USD lots with a gain: (100,000 + 200,000) / (1,000 + 3,000).
+        assert_eq!(k.cost_of_gain_per_kg_minor, Some(75.0));
+        // Every lot with a gain: 4,500 kg over 3,500 live head-days; DM 3,000 kg / 4,500 kg.
+        assert_eq!(k.adg_kg, Some(4_500.0 / 3_500.0));
+        assert_eq!(k.feed_to_gain_dm, Some(3_000.0 / 4_500.0));
+        assert_eq!(k.days_on_feed, Some(100.0));
+        assert_eq!(k.death_loss_pct, Some(0.0));
+    }
+
+    #[test]
+    fn a_yard_without_closed_lots_has_no_measures() {
+        let mut open = lot(100, 10, Some(1_000.0), 1.0, "USD");
+        open.status = "open";
+        open.closed_at_ms = None;
+        let k = yard_kpis("y", &[open], 400 * DAY, 400 * DAY);
+        assert_eq!((k.lots_closed, k.adg_kg, k.days_on_feed), (0, None, None));
+        assert_eq!(k.currency, "");
+    }
+}
