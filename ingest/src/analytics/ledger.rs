@@ -118,6 +118,10 @@ pub struct Ledger {
     /// Records that did not fit (a death of an unknown animal, ...), in words.
     pub warnings: Vec<String>,
     pen_lots: HashMap<String, BTreeMap<String, i64>>,
+    /// Every animal ever placed in each lot (a later placement elsewhere leaves a stale
+    /// entry, so users check the animal's lot), so closing a lot or moving all of it visits
+    /// its animals instead of the whole yard's.
+    lot_animals: HashMap<String, Vec<String>>,
     yard_rate_minor: f64,
 }
 
@@ -370,6 +374,16 @@ impl Ledger {
                 p.eid, p.lot_id
             )),
         }
+        if self
+            .animals
+            .get(&p.eid)
+            .is_none_or(|a| a.lot_id != p.lot_id)
+        {
+            self.lot_animals
+                .entry(p.lot_id.clone())
+                .or_default()
+                .push(p.eid.clone());
+        }
         self.animals.insert(
             p.eid.clone(),
             AnimalPlace {
@@ -415,8 +429,12 @@ impl Ledger {
         self.add_head(&m.lot_id, &m.from_pen_id, -head, at);
         self.add_head(&m.lot_id, &m.to_pen_id, head, at);
         if head == here {
-            for a in self.animals.values_mut() {
-                if a.on_hand && a.lot_id == m.lot_id && a.pen_id == m.from_pen_id {
+            for eid in self.lot_animals.get(&m.lot_id).into_iter().flatten() {
+                if let Some(a) = self
+                    .animals
+                    .get_mut(eid)
+                    .filter(|a| a.on_hand && a.lot_id == m.lot_id && a.pen_id == m.from_pen_id)
+                {
                     a.pen_id = m.to_pen_id.clone();
                 }
             }
@@ -526,8 +544,8 @@ impl Ledger {
             acc.revenue_minor += s.price_minor as f64;
             if acc.on_hand <= 0 {
                 acc.closed_ms = Some(at);
-                for a in self.animals.values_mut() {
-                    if a.lot_id == s.lot_id {
+                for eid in self.lot_animals.get(&s.lot_id).into_iter().flatten() {
+                    if let Some(a) = self.animals.get_mut(eid).filter(|a| a.lot_id == s.lot_id) {
                         a.on_hand = false;
                     }
                 }

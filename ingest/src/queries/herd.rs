@@ -73,7 +73,8 @@ pub fn rank_and_percentile(values: &[Option<f64>]) -> Vec<(Option<usize>, Option
         .iter()
         .map(|v| match v {
             Some(v) => {
-                let higher = present.iter().take_while(|p| *p > v).count();
+                // `present` is sorted high to low: a binary search, not a scan (50,000 head).
+                let higher = present.partition_point(|p| p > v);
                 let at_or_below = n - higher;
                 (
                     Some(higher + 1),
