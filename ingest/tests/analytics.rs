@@ -373,6 +373,7 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     some(l2.gain_kg, 100.0, "L2 gain");
     some(l1.current_weight_kg, 330.0 * 0.96, "L1 weight now");
     some(l2.current_weight_kg, 400.0, "L2 out weight");
+    close(l1.live_head_days, 61.5, "L1 live head-days");
     some(l1.adg_deads_out_kg, l1_gain / 61.5, "L1 ADG deads out");
     some(l1.adg_deads_in_kg, l1_gain / 69.5, "L1 ADG deads in");
     some(l2.adg_deads_out_kg, 100.0 / 40.0, "L2 ADG");

@@ -58,6 +58,8 @@ pub struct LotMeasures {
     pub head_on_hand: i64,
     /// Head-days (deads in).
     pub head_days: f64,
+    /// Head-days of the live head (deads out: dead animals' days left out).
+    pub live_head_days: f64,
     /// Days on feed: head-days / head placed.
     pub days_on_feed: f64,
     /// Pay weight in, kg per head.
@@ -240,6 +242,7 @@ fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMea
         head_shipped: acc.shipped,
         head_on_hand: acc.on_hand,
         head_days,
+        live_head_days: live_days,
         days_on_feed: head_days / head_in,
         in_weight_kg: in_per_head,
         current_weight_kg,

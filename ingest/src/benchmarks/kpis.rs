@@ -73,11 +73,9 @@ pub fn yard_kpis(
     let head_days: f64 = closed.iter().map(|l| l.head_days).sum();
     let (mut gain, mut live_days, mut dm) = (0.0, 0.0, 0.0);
     for lot in &closed {
-        if let (Some(g), Some(adg)) = (lot.gain_kg, lot.adg_deads_out_kg)
-            && adg.abs() > 1e-12
-        {
+        if let Some(g) = lot.gain_kg {
             gain += g;
-            live_days += g / adg;
+            live_days += lot.live_head_days;
             dm += lot.dry_matter_kg;
         }
     }
@@ -154,6 +152,7 @@ mod tests {
             head_shipped: head,
             head_on_hand: 0,
             head_days: days,
+            live_head_days: days,
             days_on_feed: 100.0,
             in_weight_kg: 300.0,
             current_weight_kg: None,
