@@ -31,7 +31,8 @@ pub struct LoadOptions {
     pub yards: usize,
     /// Head per yard once its pens are full (pens of up to [`MAX_HEAD_PER_LOT`]).
     pub head_per_yard: usize,
-    /// Days of history per yard (a yard's first lots ship after ~150-200 days).
+    /// Days of history per yard (a lot ships in drafts from ~150 days and closes, its last
+    /// animal gone, after ~250).
     pub days: u32,
     /// Brokers.
     pub kafka_brokers: String,
@@ -46,7 +47,7 @@ impl Default for LoadOptions {
         Self {
             yards: 100,
             head_per_yard: 200,
-            days: 240,
+            days: 400,
             kafka_brokers: "127.0.0.1:9092".into(),
             topic: "feedlot.events.v1".into(),
             seed: 1,

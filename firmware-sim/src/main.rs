@@ -90,8 +90,8 @@ enum Command {
         /// Head per yard once its pens are full (pens of up to 100).
         #[arg(long, default_value_t = 200)]
         head: usize,
-        /// Days of history per yard (lots ship after ~150-200 days).
-        #[arg(long, default_value_t = 240)]
+        /// Days of history per yard (lots ship from ~150 days and close after ~250).
+        #[arg(long, default_value_t = 400)]
         days: u32,
         /// Kafka-protocol broker.
         #[arg(long, env = "EDGE_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]

@@ -46,7 +46,7 @@ use crate::herd::lots::Status;
 use crate::herd::{Animal, Channel, SimEvent, YardConfig, YardSim};
 
 /// Days the model runs before the demo's clock starts.
-pub const HISTORY_DAYS: u32 = 200;
+pub const HISTORY_DAYS: u32 = 330;
 
 /// What the demo runs.
 #[derive(Debug, Clone)]
@@ -144,6 +144,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let broker_up = reachable(&options.kafka_brokers).await;
     let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
     let shutdown = CancellationToken::new();
+    let mut web_token = Some(ingest::web::auth::generate_token().context("a token for the pages")?);
     let pipeline = if broker_up && clickhouse_up {
         let mut config = ingest::Config::default();
         // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for `ingest run`.
@@ -151,10 +152,22 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         config.kafka.brokers = options.kafka_brokers.clone();
         config.clickhouse.url = options.clickhouse_url.clone();
         config.web.listen = options.web_listen.clone();
+        match &web_token {
+            // The pages serve only known users: a demo user for this yard, token printed below.
+            Some(token) if config.web.users.is_empty() && config.web.users_file.is_none() => {
+                config.web.users.push(ingest::config::WebUserConfig {
+                    name: "demo".into(),
+                    token_sha256: ingest::web::auth::hash_token(token),
+                    feedlots: vec![options.feedlot_id.clone()],
+                });
+            }
+            _ => web_token = None,
+        }
         println!(
             "Pipeline: Kafka at {} → ClickHouse at {}",
             options.kafka_brokers, options.clickhouse_url
         );
+        print_pages(&options, web_token.as_deref());
         Some(tokio::spawn(ingest::run(config, shutdown.clone())))
     } else {
         let missing = match (broker_up, clickhouse_up) {
@@ -192,7 +205,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let peers = (pipeline.is_some() && options.peer_yards > 0).then(|| {
         let load = crate::loadgen::LoadOptions {
             yards: options.peer_yards,
-            head_per_yard: 100,
+            head_per_yard: 200,
+            days: 400,
             kafka_brokers: options.kafka_brokers.clone(),
             seed: options.seed + 1_000,
             ..Default::default()
@@ -246,10 +260,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         }
     );
     if let Some(pipeline) = pipeline {
-        println!(
-            "Pages: http://{}/feedlots/{}/animals (JSON under /api/…)",
-            options.web_listen, options.feedlot_id
-        );
+        print_pages(&options, web_token.as_deref());
         // Give the pipeline a batch window to store the last events.
         tokio::time::sleep(Duration::from_secs(2)).await;
         shutdown.cancel();
@@ -258,6 +269,24 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     shutdown.cancel();
     gateway.wait().await?;
     lived
+}
+
+/// Where the pages are and how to sign in.
+fn print_pages(options: &DemoOptions, token: Option<&str>) {
+    let Some(token) = token else {
+        println!(
+            "Pages: http://{}/feedlots/{}/lots (users from the INGEST_WEB_* settings)",
+            options.web_listen, options.feedlot_id
+        );
+        return;
+    };
+    println!(
+        "Pages: http://{web}/login with token {token}, then http://{web}/feedlots/{yard}/lots \
+         (animals, pens, feed, benchmarks); JSON: curl -H 'Authorization: Bearer {token}' \
+         http://{web}/api/feedlots/{yard}/lots",
+        web = options.web_listen,
+        yard = options.feedlot_id
+    );
 }
 
 /// The demo yard's connections to the gateway.

@@ -5,7 +5,7 @@ use rand::Rng;
 use schemas::{Death, Event, PenMove, Placement, Shipment, Weighing, Weight};
 
 use super::health::{self, HOSPITAL_PEN, PROCESSING, REIMPLANT, SUDDEN_DEATH_CAUSES};
-use super::lots::Status;
+use super::lots::{SORT_PEN, Status};
 use super::yard::YardSim;
 use super::{Channel, DaySummary, SimEvent};
 
@@ -65,6 +65,50 @@ impl YardSim {
                 }),
             ));
             self.empty_pen_if_done(l, day);
+            self.sort_tail_enders(l, day, out);
+        }
+    }
+
+    /// After a draft, a lot down to its last few head (at most 15 % of those placed, or 2)
+    /// moves to the sorting pen at 05:30 and its home pen is refilled 3-10 days later.
+    fn sort_tail_enders(&mut self, l: usize, day: u32, out: &mut Vec<SimEvent>) {
+        let (mut in_pen, mut left, mut placed) = (0u32, 0u32, 0u32);
+        for a in self.animals.iter().filter(|a| a.lot == l) {
+            placed += 1;
+            match a.status {
+                Status::OnFeed => {
+                    in_pen += 1;
+                    left += 1;
+                }
+                Status::Hospital { .. } => left += 1,
+                _ => {}
+            }
+        }
+        let lot = &self.lots[l];
+        if left == 0
+            || lot.pen_id == SORT_PEN
+            || f64::from(left) > (f64::from(placed) * 0.15).max(2.0)
+        {
+            return;
+        }
+        let from = lot.pen_id.clone();
+        if in_pen > 0 {
+            out.push(SimEvent::office(
+                self.at(day, 5, 30, 0),
+                Event::PenMove(PenMove {
+                    eid: None,
+                    lot_id: Some(lot.lot_id.clone()),
+                    head_count: Some(in_pen),
+                    from_pen_id: from.clone(),
+                    to_pen_id: SORT_PEN.into(),
+                }),
+            ));
+        }
+        self.lots[l].pen_id = SORT_PEN.into();
+        let refill = day + self.rng.random_range(3..=10);
+        if let Some(pen) = self.pens.iter_mut().find(|p| p.lot == Some(l)) {
+            pen.lot = None;
+            pen.fill_on_day = refill;
         }
     }
 

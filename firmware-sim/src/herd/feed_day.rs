@@ -2,6 +2,8 @@
 //! loads and deliveries, ingredient purchases when stocks run low, and the day's intake and
 //! growth.
 
+use std::collections::BTreeMap;
+
 use rand::Rng;
 use schemas::{Event, FeedPurchase};
 
@@ -17,48 +19,56 @@ impl YardSim {
     /// Two feedings: bunk calls per pen (and the hospital pen), loads and deliveries, ingredient
     /// purchases when stocks run low, and the day's intake and growth.
     pub(super) fn feed(&mut self, day: u32, out: &mut Vec<SimEvent>, summary: &mut DaySummary) {
-        // Pen 0..n are home pens; n is the hospital pen.
-        let pens = self.pens.len();
-        let pen_of = |sim: &YardSim, i: usize| -> Option<usize> {
+        // Today's pens with cattle: home pens, the sorting pen, the hospital pen.
+        let pen_of = |sim: &YardSim, i: usize| -> Option<String> {
             let a = &sim.animals[i];
             match a.status {
-                Status::Hospital { .. } => Some(pens),
-                Status::OnFeed | Status::Arrived => {
-                    sim.pens.iter().position(|p| p.lot == Some(a.lot))
-                }
+                Status::Hospital { .. } => Some(HOSPITAL_PEN.to_owned()),
+                Status::OnFeed | Status::Arrived => Some(sim.lots[a.lot].pen_id.clone()),
                 _ => None,
             }
         };
-        let mut demand = vec![0.0; pens + 1];
-        let mut head = vec![0usize; pens + 1];
-        let mut members = vec![Vec::new(); pens + 1];
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut demand = Vec::new();
+        let mut head = Vec::new();
+        let mut members: Vec<Vec<(usize, f64)>> = Vec::new();
+        let mut oldest_dof = Vec::new();
         for i in 0..self.animals.len() {
-            let Some(p) = pen_of(self, i) else { continue };
+            let Some(pen_id) = pen_of(self, i) else {
+                continue;
+            };
+            let next = index.len();
+            let p = *index.entry(pen_id).or_insert(next);
+            if p == demand.len() {
+                demand.push(0.0);
+                head.push(0usize);
+                members.push(Vec::new());
+                oldest_dof.push(0u32);
+            }
             let a = &self.animals[i];
             let dof = self.lots[a.lot].dof(day);
             let ramp = 0.7 + 0.3 * (f64::from(dof) / 21.0).min(1.0);
-            let sick = if p == pens { 0.5 } else { 1.0 };
+            let sick = if matches!(a.status, Status::Hospital { .. }) {
+                0.5
+            } else {
+                1.0
+            };
             let dmi = a.weight_kg * DMI_FRACTION_OF_BODY_WEIGHT * ramp * sick;
             demand[p] += dmi;
             head[p] += 1;
             members[p].push((i, dmi));
+            oldest_dof[p] = oldest_dof[p].max(dof);
         }
+        let pens = demand.len();
         let mut calls = Vec::new();
-        let mut ration_dm = vec![0.0; pens + 1];
-        for p in 0..=pens {
-            if head[p] == 0 {
-                continue;
-            }
-            let (pen_id, ration_id, bunk) = if p == pens {
-                (HOSPITAL_PEN.to_owned(), "starter", self.hospital_bunk)
+        let mut ration_dm = vec![0.0; pens];
+        for (pen_id, &p) in &index {
+            let ration_id = if pen_id == HOSPITAL_PEN {
+                "starter"
             } else {
-                let lot = self.pens[p].lot.map_or(0, |l| self.lots[l].dof(day));
-                (
-                    self.pens[p].pen_id.clone(),
-                    feeding::ration_for(lot),
-                    self.pens[p].bunk,
-                )
+                feeding::ration_for(oldest_dof[p])
             };
+            let bunk = self.bunks.get(pen_id).copied().unwrap_or_default();
             let dm_pct = self
                 .rations
                 .iter()
@@ -66,9 +76,9 @@ impl YardSim {
                 .map_or(70.0, |r| r.dry_matter_pct());
             ration_dm[p] = dm_pct / 100.0;
             let call_dm = bunk.call_dm_kg(head[p], demand[p] * 0.9);
-            calls.push((p, pen_id, ration_id, call_dm / ration_dm[p]));
+            calls.push((p, pen_id.clone(), ration_id, call_dm / ration_dm[p]));
         }
-        let mut delivered_dm = vec![0.0; pens + 1];
+        let mut delivered_dm = vec![0.0; pens];
         let mut used_kg = vec![0.0; INGREDIENTS.len()];
         let mut loads_out = Vec::new();
         for (hour, minute, share) in FEEDINGS.iter() {
@@ -119,10 +129,7 @@ impl YardSim {
             event,
         }));
         // Intake and growth.
-        for p in 0..=pens {
-            if head[p] == 0 {
-                continue;
-            }
+        for (pen_id, &p) in &index {
             let eaten = delivered_dm[p].min(demand[p]);
             let fed_share = if demand[p] > 0.0 {
                 eaten / demand[p]
@@ -132,7 +139,7 @@ impl YardSim {
             for &(i, _) in &members[p] {
                 let a = &mut self.animals[i];
                 let days_fed = self.lots[a.lot].dof(day).saturating_sub(1);
-                let sick = if p == pens { 0.25 } else { 1.0 };
+                let sick = if pen_id == HOSPITAL_PEN { 0.25 } else { 1.0 };
                 if a.status != Status::Arrived {
                     a.weight_kg += a.curve.adg_kg(f64::from(days_fed)) * fed_share * sick;
                 }
@@ -142,11 +149,7 @@ impl YardSim {
                 eaten_dm_kg: eaten,
                 head: head[p],
             };
-            if p == pens {
-                self.hospital_bunk = bunk;
-            } else {
-                self.pens[p].bunk = bunk;
-            }
+            self.bunks.insert(pen_id.clone(), bunk);
         }
     }
 

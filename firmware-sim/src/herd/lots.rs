@@ -37,6 +37,10 @@ pub const BREEDS: [(&str, f64, f64); 5] = [
     ("Hereford", -0.05, -10.0),
 ];
 
+/// The pen a lot's last few head (tail-enders) are sorted into, so their home pen can be
+/// refilled.
+pub const SORT_PEN: &str = "R1";
+
 /// The target (out) weight of a steer / heifer, kg (about 1,400 / 1,280 lb).
 pub const TARGET_KG: (f64, f64) = (635.0, 580.0);
 /// Mean placement ADG of a steer / heifer, kg/day.

@@ -2,7 +2,8 @@
 //!
 //! # Design
 //!
-//! A [`YardSim`] owns a few home pens (`P01`, ...) and a hospital pen (`H1`). Each empty pen is
+//! A [`YardSim`] owns a few home pens (`P01`, ...), a sorting pen for tail-enders (`R1`) and a
+//! hospital pen (`H1`). Each empty pen is
 //! filled with a new lot ([`lots`]): steers or heifers of Plains breed types, bought from a
 //! sale barn or ranch at today's feeder price on their shrunk pay weight. Every day
 //! ([`YardSim::step`]) runs the yard's chores in time order and returns the records they leave,
@@ -12,6 +13,7 @@
 //! |---|---|---|---|
 //! | 00:00 | rations (day 0), a reformulated finisher every 120 days (12:00) | `ration` | office |
 //! | 05:00 | weekly drafts from day 100: animals at/above target, out of withdrawal | `shipment` (eids listed) | office |
+//! | 05:30 | a lot down to its last few head moves to the sorting pen `R1`; its pen is refilled | `pen_move` (lot) | office |
 //! | 06:00 | ingredients below four days' use are bought (two weeks' worth, at most a truckload) | `feed_purchase` | office |
 //! | 06:30 | deaths found (sudden deaths; fatal hospital cases) | `death` | office |
 //! | 07:00, 13:30 | bunk calls (yesterday's delivery ± bunk score), mixer loads, deliveries | `feed_load`, `feed_delivery` | truck |

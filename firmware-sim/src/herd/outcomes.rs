@@ -165,6 +165,12 @@ fn dry_matter_conversion_and_bunk_calls_track_intake() {
         (0.016..=0.021).contains(&mean),
         "DM fed {mean} of body weight a day"
     );
+    // Tail-enders are sorted out so pens refill: the yard stays mostly full.
+    let full: Vec<usize> = summaries.iter().skip(200).map(|s| s.head_on_feed).collect();
+    let occupancy = full.iter().sum::<usize>() as f64 / full.len() as f64 / 1200.0;
+    assert!((0.75..=1.1).contains(&occupancy), "occupancy {occupancy}");
+    assert!(events.iter().any(|e| matches!(&e.event,
+        Event::PenMove(m) if m.eid.is_none() && m.to_pen_id == "R1" && m.head_count.is_some())));
     let wild = ratios
         .iter()
         .filter(|r| !(0.012..=0.025).contains(*r))

@@ -1,6 +1,8 @@
 //! The yard, one day at a time: pens filled with lots, the day's chores in time order, and the
 //! records they leave.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -50,7 +52,6 @@ pub(super) struct Pen {
     pub(super) pen_id: String,
     pub(super) lot: Option<usize>,
     pub(super) fill_on_day: u32,
-    pub(super) bunk: Bunk,
 }
 
 /// The yard's state; [`YardSim::step`] runs one day.
@@ -62,7 +63,8 @@ pub struct YardSim {
     pub(super) lots: Vec<Lot>,
     pub(super) animals: Vec<HerdAnimal>,
     pub(super) pens: Vec<Pen>,
-    pub(super) hospital_bunk: Bunk,
+    /// Each pen's bunk (home pens, the sorting pen, the hospital pen), by pen id.
+    pub(super) bunks: BTreeMap<String, Bunk>,
     pub(super) rations: Vec<Ration>,
     pub(super) stock_kg: Vec<f64>,
     pub(super) batch_no: u32,
@@ -81,7 +83,6 @@ impl YardSim {
                 pen_id: format!("P{:02}", i + 1),
                 lot: None,
                 fill_on_day: i as u32 * config.stagger_days,
-                bunk: Bunk::default(),
             })
             .collect();
         Self {
@@ -90,7 +91,7 @@ impl YardSim {
             lots: Vec::new(),
             animals: Vec::new(),
             pens,
-            hospital_bunk: Bunk::default(),
+            bunks: BTreeMap::new(),
             rations: feeding::rations().to_vec(),
             stock_kg: vec![0.0; super::market::INGREDIENTS.len()],
             batch_no: 0,
@@ -226,7 +227,7 @@ impl YardSim {
                 &mut self.rng,
             );
             self.pens[p].lot = Some(self.lots.len());
-            self.pens[p].bunk = Bunk::default();
+            self.bunks.remove(&pen_id);
             self.lots.push(lot);
             self.animals.extend(animals);
             summary.arrived_head += head;
