@@ -119,6 +119,14 @@ enum Command {
         #[command(flatten)]
         options: BenchArgs,
     },
+    /// The gateway's embedded MQTT broker alone until killed (used by `bench`'s mqtt pair, so
+    /// the broker's memory is measured apart from its load).
+    #[command(hide = true)]
+    BenchBroker {
+        /// Where it listens, `host:port`.
+        #[arg(long)]
+        listen: String,
+    },
     /// Pass simulated animals through a chute whose reader and scale are on serial ports.
     Chute {
         /// The RFID reader's serial port (device side).
@@ -166,6 +174,9 @@ struct BenchArgs {
         default_value = "http://127.0.0.1:8123"
     )]
     clickhouse_url: String,
+    /// The MQTT broker an `mqtt.*` case loads (`bench` starts one per case and sets this).
+    #[arg(long, hide = true)]
+    mqtt_broker: Option<String>,
 }
 
 impl BenchArgs {
@@ -174,6 +185,7 @@ impl BenchArgs {
             events: self.events,
             kafka_brokers: self.kafka_brokers,
             clickhouse_url: self.clickhouse_url,
+            mqtt_broker: self.mqtt_broker,
         }
     }
 }
@@ -268,6 +280,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::BenchBroker { listen } => bench::serve_embedded_broker(&listen).await,
         Command::Chute {
             reader,
             scale,

@@ -25,6 +25,8 @@ pub struct CaseOptions {
     /// ClickHouse HTTP URL (the native port for `clickhouse-client` is `CLICKHOUSE_TCP_PORT`,
     /// default 9000).
     pub clickhouse_url: String,
+    /// The MQTT broker an `mqtt.*` case loads, `host:port` (`bench` starts it per case).
+    pub mqtt_broker: Option<String>,
 }
 
 fn unique(prefix: &str) -> String {
@@ -48,6 +50,10 @@ pub async fn run_case(case: &str, o: &CaseOptions) -> anyhow::Result<(u64, f64)>
         "forwarder.rdkafka_raw" => forwarder_rdkafka_raw(o).await,
         "ingest.pipeline" => ingest_pipeline(o).await,
         "ingest.clickhouse_client" => ingest_clickhouse_client(o).await,
+        "mqtt.embedded_rumqttd" | "mqtt.mosquitto" => {
+            let addr = o.mqtt_broker.as_deref().context("--mqtt-broker")?;
+            super::mqtt::load(addr, o.events).await
+        }
         other => bail!("unknown bench case {other}"),
     }
 }

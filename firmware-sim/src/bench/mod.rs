@@ -9,9 +9,12 @@
 //!   with the same settings sending the same bytes.
 //! - `ingest`: the ingest pipeline (Kafka → ClickHouse) vs `clickhouse-client` inserting the
 //!   same rows.
+//! - `mqtt`: the gateway's embedded broker vs mosquitto under the same publish/subscribe load;
+//!   the memory reported is the broker process's (see [`mqtt`](mod@mqtt)).
 
 mod cases;
 mod data;
+pub mod mqtt;
 
 use std::process::Stdio;
 
@@ -19,6 +22,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 pub use cases::{CaseOptions, run_case};
+pub use mqtt::serve_embedded_broker;
 
 /// One measurement.
 #[derive(Debug, Clone)]
@@ -44,23 +48,32 @@ impl Measurement {
     }
 }
 
-/// The pairs to run: (ours, baseline).
-pub const PAIRS: [(&str, &str, &str); 3] = [
+/// The pairs to run: (name, ours, baseline).
+pub const PAIRS: [(&str, &str, &str); 4] = [
     ("outbox", "outbox.gateway", "outbox.redb_raw"),
     ("forwarder", "forwarder.gateway", "forwarder.rdkafka_raw"),
     ("ingest", "ingest.pipeline", "ingest.clickhouse_client"),
+    ("mqtt", "mqtt.embedded_rumqttd", "mqtt.mosquitto"),
 ];
 
 /// Runs `case` in a child process (`firmware-sim bench-case`) and reads its one JSON line.
+/// For an MQTT case, first starts its broker in a process of its own, and reports that
+/// process's peak RSS instead of the load's.
 pub fn measure_in_child(case: &str, options: &CaseOptions) -> anyhow::Result<Measurement> {
+    let broker = mqtt::Broker::for_case(case)
+        .map(mqtt::BrokerProcess::start)
+        .transpose()?;
     let exe = std::env::current_exe().context("locating firmware-sim")?;
-    let out = std::process::Command::new(exe)
+    let mut command = std::process::Command::new(exe);
+    command
         .args(["bench-case", case])
         .args(["--events", &options.events.to_string()])
         .args(["--kafka-brokers", &options.kafka_brokers])
-        .args(["--clickhouse-url", &options.clickhouse_url])
-        .stderr(Stdio::inherit())
-        .output()?;
+        .args(["--clickhouse-url", &options.clickhouse_url]);
+    if let Some(broker) = &broker {
+        command.args(["--mqtt-broker", &broker.addr]);
+    }
+    let out = command.stderr(Stdio::inherit()).output()?;
     if !out.status.success() {
         bail!("bench case {case} failed ({})", out.status);
     }
@@ -68,11 +81,24 @@ pub fn measure_in_child(case: &str, options: &CaseOptions) -> anyhow::Result<Mea
     let line = text.lines().last().unwrap_or_default();
     let v: Value = serde_json::from_str(line)
         .with_context(|| format!("bench case {case} printed {text:?}"))?;
+    let peak_rss_kib = match &broker {
+        Some(broker) => {
+            let peak_rss_kib = broker.peak_rss_kib()?;
+            tracing::info!(
+                case,
+                idle_rss_kib = broker.idle_rss_kib,
+                peak_rss_kib,
+                "broker memory"
+            );
+            peak_rss_kib
+        }
+        None => v["peak_rss_kib"].as_u64().unwrap_or(0),
+    };
     Ok(Measurement {
         case: case.to_owned(),
         events: v["events"].as_u64().unwrap_or(0),
         seconds: v["seconds"].as_f64().unwrap_or(0.0),
-        peak_rss_kib: v["peak_rss_kib"].as_u64().unwrap_or(0),
+        peak_rss_kib,
     })
 }
 
