@@ -9,15 +9,27 @@
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`])
 //! - `GET /feedlots/{feedlot_id}/animals`: every animal, sortable (`?sort=adg&order=desc`), with
 //!   the ADG distribution; `.../animals.csv` and `/api/feedlots/{feedlot_id}/animals` export it
+//! - `GET /feedlots/{feedlot_id}/lots` (+ `.csv`, `/api/...`): every lot's measures; `.../lots/{lot_id}`
+//!   one lot's report or closeout, with its animals ranked in the lot (`.../animals.csv`)
+//! - `GET /feedlots/{feedlot_id}/pens` (+ `.csv`, `/api/...`): head and feed by pen
+//! - `GET /feedlots/{feedlot_id}/feed` (+ `/feed/{ingredients,sources,rations}.csv`, `/api/...`)
+//!
+//! The lot, pen and feed pages take `?as_of=` (RFC 3339, default now) and `?sort=&order=`.
 //!
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
 mod animal_page;
 pub mod auth;
 mod benchmarks_page;
+mod breakdown_chart;
 mod charts;
 mod error;
+mod feed_page;
 mod herd_page;
+mod lots_page;
+mod pens_page;
+mod report;
+pub mod table;
 
 use std::sync::Arc;
 
@@ -27,6 +39,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::analytics::Settings;
 use crate::telemetry::Metrics;
 
 pub use auth::{Auth, Caller};
@@ -40,6 +53,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#22
 pub struct AppState {
     client: clickhouse::Client,
     metrics: Metrics,
+    settings: Settings,
     auth: Arc<Auth>,
 }
 
@@ -50,6 +64,7 @@ impl AppState {
         Self {
             client,
             metrics: Metrics::new(),
+            settings: Settings::default(),
             auth: Arc::new(Auth::default()),
         }
     }
@@ -58,6 +73,12 @@ impl AppState {
     /// refused.
     pub fn with_auth(mut self, auth: Auth) -> Self {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// Computes lot measures with `settings` (target sale weight, ...).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -98,6 +119,27 @@ pub fn app(state: AppState) -> Router {
         .route("/feedlots/{feedlot_id}/animals", get(herd_page::page))
         .route("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv))
         .route("/api/feedlots/{feedlot_id}/animals", get(herd_page::json))
+        .route("/feedlots/{feedlot_id}/lots", get(lots_page::page))
+        .route("/feedlots/{feedlot_id}/lots.csv", get(lots_page::csv))
+        .route("/api/feedlots/{feedlot_id}/lots", get(lots_page::json))
+        .route(
+            "/feedlots/{feedlot_id}/lots/{lot_id}",
+            get(lots_page::lot_page),
+        )
+        .route(
+            "/feedlots/{feedlot_id}/lots/{lot_id}/animals.csv",
+            get(lots_page::lot_animals_csv),
+        )
+        .route(
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}",
+            get(lots_page::lot_json),
+        )
+        .route("/feedlots/{feedlot_id}/pens", get(pens_page::page))
+        .route("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv))
+        .route("/api/feedlots/{feedlot_id}/pens", get(pens_page::json))
+        .route("/feedlots/{feedlot_id}/feed", get(feed_page::page))
+        .route("/feedlots/{feedlot_id}/feed/{table}", get(feed_page::csv))
+        .route("/api/feedlots/{feedlot_id}/feed", get(feed_page::json))
         .with_state(state.clone())
         // Last, so that it wraps every route above, and the fallback (see `auth`).
         .layer(axum::middleware::from_fn_with_state(state, auth::guard))
