@@ -118,7 +118,7 @@ async fn a_truck_delivery_is_captured_confirmed_and_forwarded_and_a_bad_one_is_r
         .await
         .unwrap();
     let id = uuid::Uuid::now_v7();
-    let good = serde_json::json!({"event_id": id, "recorded_at": "2026-11-25T06:02:10Z", "pen": "P12",
+    let good = serde_json::json!({"event_id": id, "recorded_at": an_hour_ago(), "pen": "P12",
         "ration_id": "finisher-1", "target_kg": 4200.0, "delivered_kg": 4185.5, "operator": "sam"});
     let mut bad = good.clone();
     bad["event_id"] = serde_json::json!(uuid::Uuid::now_v7());
@@ -239,7 +239,7 @@ async fn records_published_on_an_external_mosquitto_broker_are_captured_and_conf
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let id = uuid::Uuid::now_v7();
-    let load = serde_json::json!({"event_id": id, "recorded_at": "2026-11-25T05:40:00Z", "ration_id": "finisher-1",
+    let load = serde_json::json!({"event_id": id, "recorded_at": an_hour_ago(), "ration_id": "finisher-1",
         "batch_id": "B-1", "operator": "sam", "ingredients": [{"ingredient": "corn", "weight_kg": 3120.5}, {"ingredient": "hay", "weight_kg": 300.0}]});
     truck
         .publish(
@@ -269,4 +269,11 @@ async fn records_published_on_an_external_mosquitto_broker_are_captured_and_conf
     assert_eq!((l.truck_id.as_str(), l.ingredients.len()), ("T8", 2));
     gateway.shutdown();
     gateway.wait().await.unwrap();
+}
+
+/// A truck's recorded time the gateway accepts whenever the test runs.
+fn an_hour_ago() -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
