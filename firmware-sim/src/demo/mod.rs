@@ -232,7 +232,14 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     };
     let lived = yard.live(&stop).await;
 
-    if let Some(peers) = peers {
+    if let Some(peers) = peers.filter(|p| {
+        if stop.is_cancelled() && !p.is_finished() {
+            p.abort();
+            println!("Peer yards: stopped before they were all sent.");
+            return false;
+        }
+        true
+    }) {
         match peers.await? {
             Ok(report) => println!(
                 "{} peer yards (region {}) sent {} events for the benchmarks.",

@@ -114,3 +114,45 @@ pub async fn feed(setup: &TruckSetup, messages: Vec<(String, Value)>) -> anyhow:
     }
     Ok(report.captured.len())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+    use chrono::NaiveDate;
+    use edge::mqtt::payload::{DeviceTopic, device_event};
+
+    use super::*;
+    use crate::herd::{Channel, YardConfig, YardSim};
+
+    #[test]
+    fn the_gateway_decodes_the_truck_messages_to_the_models_feed_records_with_their_times() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let mut sim = YardSim::new(YardConfig::new(2, 20, 4, start));
+        let feed: Vec<SimEvent> = (0..3)
+            .flat_map(|_| sim.step().1)
+            .filter(|e| e.channel == Channel::Truck)
+            .collect();
+        assert!(feed.len() >= 4, "{feed:?}");
+        let setup = TruckSetup {
+            feedlot_id: "demo-yard".into(),
+            truck_id: "T1".into(),
+            host: "127.0.0.1".into(),
+            port: 1883,
+            credentials: None,
+            operator: "demo-driver".into(),
+            resend_after: Duration::from_secs(3),
+        };
+        let messages = truck_messages(&setup, 9, &feed);
+        assert_eq!(messages.len(), feed.len());
+        let ids: Vec<_> = envelopes(&feed, "demo-yard", "demo-gateway", 9)
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        for ((topic, body), (e, id)) in messages.iter().zip(feed.iter().zip(ids)) {
+            let topic = DeviceTopic::parse(topic).unwrap();
+            let (event_id, at, event) = device_event(&topic, body.to_string().as_bytes()).unwrap();
+            assert_eq!((event_id, at, &event), (id, e.at, &e.event));
+        }
+    }
+}
