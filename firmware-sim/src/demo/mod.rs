@@ -141,6 +141,16 @@ fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
 /// Runs the demo: the yard's history, then its life in accelerated and then real time, until
 /// Ctrl-C (or, with `exit_when_done`, today's chute and a drained outbox).
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    // The gateway refuses truck records stamped more than 366 days ago.
+    anyhow::ensure!(
+        options.days_back <= 365,
+        "--days-back {} is more than a year: the gateway refuses truck records that old",
+        options.days_back
+    );
+    anyhow::ensure!(
+        options.days_per_minute > 0.0,
+        "--speed must be above 0 days a minute"
+    );
     let broker_up = reachable(&options.kafka_brokers).await;
     let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
     let shutdown = CancellationToken::new();
