@@ -252,17 +252,26 @@ impl Ledger {
         if let Some(acc) = self.lots.get_mut(lot) {
             acc.on_hand += head;
         }
-        let p = self.pens.entry(pen.to_owned()).or_default();
+        // Look up before inserting: most calls find the pen and lot, and keys are allocated
+        // only for new ones (a 50,000-head yard makes a few hundred thousand calls).
+        let p = match self.pens.get_mut(pen) {
+            Some(p) => p,
+            None => self.pens.entry(pen.to_owned()).or_default(),
+        };
         if p.last_ms == 0 {
             p.last_ms = at;
         }
         p.on_hand += head;
-        *self
-            .pen_lots
-            .entry(pen.to_owned())
-            .or_default()
-            .entry(lot.to_owned())
-            .or_default() += head;
+        let lots = match self.pen_lots.get_mut(pen) {
+            Some(lots) => lots,
+            None => self.pen_lots.entry(pen.to_owned()).or_default(),
+        };
+        match lots.get_mut(lot) {
+            Some(h) => *h += head,
+            None => {
+                lots.insert(lot.to_owned(), head);
+            }
+        }
     }
 
     fn head_of(&self, lot: &str, pen: &str) -> i64 {
@@ -442,29 +451,29 @@ impl Ledger {
     }
 
     fn delivery(&mut self, d: &DeliveryRecord) {
-        let (dm_pct, parts) = match self.rations.get(&d.ration_id) {
+        let inventory = &mut self.inventory;
+        let (dm_pct, cost) = match self.rations.get(&d.ration_id) {
             Some(r) => (
                 r.dry_matter_pct,
                 r.ingredients
                     .iter()
-                    .cloned()
-                    .zip(r.inclusion_as_fed_pct.iter().copied())
-                    .collect::<Vec<_>>(),
+                    .zip(&r.inclusion_as_fed_pct)
+                    .map(|(ing, pct)| inventory.feed(ing, d.delivered_kg * pct / 100.0))
+                    .sum::<f64>(),
             ),
             None => {
                 self.warnings.push(format!(
                     "delivery to pen {} of ration {} before its formula: no dry matter or cost",
                     d.pen_id, d.ration_id
                 ));
-                (0.0, Vec::new())
+                (0.0, 0.0)
             }
         };
-        let cost: f64 = parts
-            .iter()
-            .map(|(ing, pct)| self.inventory.feed(ing, d.delivered_kg * pct / 100.0))
-            .sum();
         let dm = d.delivered_kg * dm_pct / 100.0;
-        let pen = self.pens.entry(d.pen_id.clone()).or_default();
+        let pen = match self.pens.get_mut(&d.pen_id) {
+            Some(pen) => pen,
+            None => self.pens.entry(d.pen_id.clone()).or_default(),
+        };
         pen.as_fed_kg += d.delivered_kg;
         pen.dm_kg += dm;
         pen.feed_minor += cost;
