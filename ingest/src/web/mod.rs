@@ -55,6 +55,7 @@ pub struct AppState {
     metrics: Metrics,
     settings: Settings,
     auth: Arc<Auth>,
+    reports: report::ReportCache,
 }
 
 impl AppState {
@@ -66,6 +67,7 @@ impl AppState {
             metrics: Metrics::new(),
             settings: Settings::default(),
             auth: Arc::new(Auth::default()),
+            reports: report::ReportCache::default(),
         }
     }
 

@@ -1,8 +1,20 @@
 //! The yard report behind the lot, pen and feed dashboards, as of now or `?as_of=` (RFC 3339).
+//!
+//! Reports are cached for [`REPORT_TTL`] per (feedlot, as_of): the lot, pen, feed and lot
+//! pages of one yard share one load and replay, and requests arriving while it runs wait for
+//! it instead of starting their own. "Now" is taken to the start of its [`REPORT_TTL`]
+//! window, so every request in the window shares the report; a dashboard shows new records
+//! at most that much later (see docs/analytics.md, "Speed").
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 
 use super::table::Sorting;
 use super::{AppState, WebError};
@@ -28,10 +40,16 @@ impl ReportQuery {
         }
     }
 
-    /// The report's moment, ms since the epoch.
+    /// The report's moment, ms since the epoch: `as_of`, else now taken down to the start of
+    /// its [`REPORT_TTL`] window.
     pub fn as_of_ms(&self) -> Result<u64, WebError> {
         let at = match &self.as_of {
-            None => Utc::now(),
+            None => {
+                let window = REPORT_TTL.as_millis() as i64;
+                let now = Utc::now().timestamp_millis();
+                DateTime::<Utc>::from_timestamp_millis(now - now.rem_euclid(window))
+                    .unwrap_or_else(Utc::now)
+            }
             Some(text) => DateTime::parse_from_rfc3339(text)
                 .map_err(|e| {
                     WebError::BadRequest(format!("as_of: {text:?} is not an RFC 3339 time: {e}"))
@@ -43,14 +61,75 @@ impl ReportQuery {
     }
 }
 
-/// Loads and computes `feedlot_id`'s report.
+/// How long a computed report is served again.
+pub const REPORT_TTL: Duration = Duration::from_secs(30);
+
+/// Most reports kept at once (the oldest goes first).
+const MAX_REPORTS: usize = 64;
+
+type Slot = Arc<OnceCell<Arc<YardReport>>>;
+
+/// Each (feedlot, as_of ms)'s slot and when it was made.
+type Slots = HashMap<(String, u64), (Instant, Slot)>;
+
+/// Reports made in the last [`REPORT_TTL`], by (feedlot, as_of ms).
+#[derive(Clone, Default)]
+pub struct ReportCache {
+    slots: Arc<Mutex<Slots>>,
+}
+
+impl ReportCache {
+    /// The slot of (feedlot, as_of) at `now`, new if none was made in the last TTL.
+    fn slot(&self, feedlot_id: &str, as_of_ms: u64, now: Instant) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.retain(|_, (made, _)| now.saturating_duration_since(*made) < REPORT_TTL);
+        let key = (feedlot_id.to_owned(), as_of_ms);
+        if !slots.contains_key(&key) && slots.len() >= MAX_REPORTS {
+            let oldest = slots
+                .iter()
+                .min_by_key(|(_, (made, _))| *made)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                slots.remove(&oldest);
+            }
+        }
+        Arc::clone(&slots.entry(key).or_insert_with(|| (now, Slot::default())).1)
+    }
+
+    /// The report of (feedlot, as_of) made in the last TTL before `now`, else `make`'s, which
+    /// concurrent callers share. A failed `make` is not kept: the next caller tries again.
+    pub async fn get_or_make<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        as_of_ms: u64,
+        now: Instant,
+        make: F,
+    ) -> Result<Arc<YardReport>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<YardReport, E>>,
+    {
+        let slot = self.slot(feedlot_id, as_of_ms, now);
+        slot.get_or_try_init(|| async { make().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
+/// `feedlot_id`'s report, from the cache or loaded and computed.
 pub async fn load(
     state: &AppState,
     feedlot_id: &str,
     query: &ReportQuery,
 ) -> Result<YardReport, WebError> {
     let as_of = query.as_of_ms()?;
-    Ok(yard_report(&state.client, feedlot_id, as_of, &state.settings).await?)
+    let report = state
+        .reports
+        .get_or_make(feedlot_id, as_of, Instant::now(), || {
+            yard_report(&state.client, feedlot_id, as_of, &state.settings)
+        })
+        .await?;
+    Ok(YardReport::clone(&report))
 }
 
 /// The yard's dashboard links, on every page.
@@ -71,4 +150,80 @@ pub fn utc(ms: u64) -> String {
         .and_then(DateTime::<Utc>::from_timestamp_millis)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+    use super::*;
+    use crate::analytics::{FeedReport, YardReport};
+
+    fn report(feedlot: &str, as_of_ms: u64, tag: &str) -> YardReport {
+        YardReport {
+            feedlot_id: feedlot.into(),
+            as_of_ms,
+            lots: Vec::new(),
+            pens: Vec::new(),
+            feed: FeedReport {
+                ingredients: Vec::new(),
+                sources: Vec::new(),
+                rations: Vec::new(),
+                unallocated_kg: 0.0,
+            },
+            warnings: vec![tag.into()],
+        }
+    }
+
+    async fn get(cache: &ReportCache, feedlot: &str, at: u64, now: Instant, tag: &str) -> String {
+        let made: Result<_, ()> = cache
+            .get_or_make(
+                feedlot,
+                at,
+                now,
+                || async move { Ok(report(feedlot, at, tag)) },
+            )
+            .await;
+        made.unwrap().warnings[0].clone()
+    }
+
+    #[tokio::test]
+    async fn a_report_is_reused_within_the_ttl_per_yard_and_moment_then_made_again() {
+        let cache = ReportCache::default();
+        let t0 = Instant::now();
+        assert_eq!(get(&cache, "a", 1, t0, "first").await, "first");
+        let later = t0 + REPORT_TTL - Duration::from_millis(1);
+        assert_eq!(get(&cache, "a", 1, later, "second").await, "first");
+        assert_eq!(get(&cache, "b", 1, later, "b").await, "b", "another yard");
+        assert_eq!(
+            get(&cache, "a", 2, later, "a2").await,
+            "a2",
+            "another moment"
+        );
+        assert_eq!(get(&cache, "a", 1, t0 + REPORT_TTL, "third").await, "third");
+    }
+
+    #[tokio::test]
+    async fn a_failed_report_is_not_kept_and_the_cache_stays_bounded() {
+        let cache = ReportCache::default();
+        let now = Instant::now();
+        let failed: Result<_, &str> = cache
+            .get_or_make("a", 1, now, || async { Err("clickhouse down") })
+            .await;
+        assert_eq!(failed.unwrap_err(), "clickhouse down");
+        assert_eq!(get(&cache, "a", 1, now, "retried").await, "retried");
+        for at in 0..(MAX_REPORTS as u64 + 10) {
+            get(&cache, "x", 100 + at, now + Duration::from_millis(at), "x").await;
+        }
+        assert_eq!(cache.slots.lock().unwrap().len(), MAX_REPORTS);
+    }
+
+    #[test]
+    fn now_is_taken_to_the_start_of_its_window() {
+        let q = ReportQuery::default();
+        let ms = q.as_of_ms().unwrap();
+        assert_eq!(ms % REPORT_TTL.as_millis() as u64, 0);
+        let now = Utc::now().timestamp_millis() as u64;
+        assert!(now - ms < REPORT_TTL.as_millis() as u64 + 1_000);
+    }
 }
