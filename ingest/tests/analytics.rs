@@ -221,8 +221,8 @@ fn yard() -> Vec<Envelope> {
         delivery(at(16, 12, 20), "P3", 30.0),
         // Day 19: L1's live head on the scale (full weights).
         weighing(at(19, 8, 0), 1, 330.0),
-        weighing(at(19, 8, 1), 2, 340.0),
-        weighing(at(19, 8, 2), 4, 320.0),
+        weighing(at(19, 8, 0), 2, 340.0),
+        weighing(at(19, 8, 0), 4, 320.0),
         // Day 20: L2 ships, 800 kg pay, $1,600.
         env(
             at(20, 0, 0),
@@ -365,16 +365,28 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     close(l2.days_on_feed, 20.0, "L2 DOF");
     assert_eq!(l1.pens, ["P1", "P2"]);
 
-    // Gain, pay basis. L1 is open: its 3 live head weigh 330, 340, 320 full, less the arrival's
-    // 4% shrink = 330 × 0.96 × 3 = 950.4 kg, against 300 kg in each: 950.4 − 900 = 50.4 kg.
-    // L2 shipped 800 kg against 700 in: 100 kg.
-    let l1_gain = 330.0 * 0.96 * 3.0 - 900.0;
+    // Gain, pay basis. L1 is open: its 3 live head were re-weighed on day 19 08:00 at 330, 340,
+    // 320 full, less the arrival's 4% shrink: 316.8, 326.4, 307.2 = 950.4 kg against 300 kg in
+    // each, 50.4 kg over 3 × 19⅓ days since arrival: a measured ADG of 50.4 / 58. Carried to
+    // day 20 12:00 (1⅙ days later) at that ADG: gain = 50.4 + ADG × 3 × 1⅙.
+    let measured_adg = 50.4 / (3.0 * (19.0 + 8.0 / 24.0));
+    let since_weighing = 1.0 + 4.0 / 24.0;
+    let l1_gain = 330.0 * 0.96 * 3.0 - 900.0 + measured_adg * 3.0 * since_weighing;
     some(l1.gain_kg, l1_gain, "L1 gain");
     some(l2.gain_kg, 100.0, "L2 gain");
-    some(l1.current_weight_kg, 330.0 * 0.96, "L1 weight now");
+    some(
+        l1.current_weight_kg,
+        330.0 * 0.96 + measured_adg * since_weighing,
+        "L1 weight now",
+    );
     some(l2.current_weight_kg, 400.0, "L2 out weight");
     close(l1.live_head_days, 61.5, "L1 live head-days");
     some(l1.adg_deads_out_kg, l1_gain / 61.5, "L1 ADG deads out");
+    some(
+        l1.adg_deads_out_kg,
+        measured_adg,
+        "carried forward at the measured ADG",
+    );
     some(l1.adg_deads_in_kg, l1_gain / 69.5, "L1 ADG deads in");
     some(l2.adg_deads_out_kg, 100.0 / 40.0, "L2 ADG");
     some(l1.dmi_kg, l1_dm / 69.5, "L1 DMI");

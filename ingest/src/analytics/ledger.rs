@@ -52,6 +52,8 @@ pub struct LotAccount {
     pub dead: u32,
     /// Head shipped.
     pub shipped: u32,
+    /// Shipped head's days (head·ms from the lot's arrival to each shipment).
+    pub shipped_ms: f64,
     /// Pay weight shipped, kg.
     pub out_kg: f64,
     /// Sale revenue, minor units.
@@ -549,6 +551,7 @@ impl Ledger {
         }
         if let Some(acc) = self.lots.get_mut(&s.lot_id) {
             acc.shipped += s.head_count;
+            acc.shipped_ms += f64::from(s.head_count) * at.saturating_sub(acc.arrived_ms) as f64;
             acc.out_kg += s.weight_kg;
             acc.revenue_minor += s.price_minor as f64;
             if acc.on_hand <= 0 {

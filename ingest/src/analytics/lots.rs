@@ -64,8 +64,9 @@ pub struct LotMeasures {
     pub days_on_feed: f64,
     /// Pay weight in, kg per head.
     pub in_weight_kg: f64,
-    /// Pay weight now (open: latest scale weights less the arrival shrink) or out (closed), kg
-    /// per head on hand or shipped; None when no head has a weight.
+    /// Pay weight per head, kg: on hand and shipped together (open lots: the re-weighed
+    /// head's latest scale weights less the arrival shrink, carried forward to now at the
+    /// lot's measured ADG), or out (closed); None until a head on hand was re-weighed.
     pub current_weight_kg: Option<f64>,
     /// Weight gained by the live head (shipped + on hand), kg in all.
     pub gain_kg: Option<f64>,
@@ -136,11 +137,12 @@ pub fn lot_measures(
     ledger: &Ledger,
     records: &YardRecords,
     settings: &Settings,
+    as_of_ms: u64,
 ) -> Vec<LotMeasures> {
-    let weights: HashMap<&str, f64> = records
+    let weights: HashMap<&str, (f64, u64)> = records
         .weights
         .iter()
-        .map(|w| (w.eid.as_str(), w.weight_kg))
+        .map(|w| (w.eid.as_str(), (w.weight_kg, w.at_ms)))
         .collect();
     let mut medicine: HashMap<&str, f64> = HashMap::new();
     let mut pulled: HashMap<&str, u32> = HashMap::new();
@@ -153,12 +155,13 @@ pub fn lot_measures(
             *pulled.entry(animal.lot_id.as_str()).or_default() += 1;
         }
     }
-    let mut on_hand_weights: HashMap<&str, (f64, u32)> = HashMap::new();
+    let mut on_hand_weights: HashMap<&str, Vec<(f64, u64)>> = HashMap::new();
     for (eid, place) in &ledger.animals {
-        if let (true, Some(kg)) = (place.on_hand, weights.get(eid.as_str())) {
-            let e = on_hand_weights.entry(place.lot_id.as_str()).or_default();
-            e.0 += kg;
-            e.1 += 1;
+        if let (true, Some(w)) = (place.on_hand, weights.get(eid.as_str())) {
+            on_hand_weights
+                .entry(place.lot_id.as_str())
+                .or_default()
+                .push(*w);
         }
     }
     let mut pens_of: HashMap<String, Vec<String>> = HashMap::new();
@@ -178,8 +181,9 @@ pub fn lot_measures(
                 Extras {
                     medicine_minor: medicine.get(id.as_str()).copied().unwrap_or(0.0),
                     pulled: pulled.get(id.as_str()).copied().unwrap_or(0),
-                    on_hand_full_kg: on_hand_weights.get(id.as_str()).copied(),
+                    reweighed: on_hand_weights.remove(id.as_str()).unwrap_or_default(),
                     pens: pens_of.remove(id).unwrap_or_default(),
+                    as_of_ms,
                 },
                 settings,
             )
@@ -190,9 +194,49 @@ pub fn lot_measures(
 struct Extras {
     medicine_minor: f64,
     pulled: u32,
-    /// Sum and count of on-hand animals' latest full weights.
-    on_hand_full_kg: Option<(f64, u32)>,
+    /// On-hand animals' latest full weights and when they were taken.
+    reweighed: Vec<(f64, u64)>,
     pens: Vec<String>,
+    as_of_ms: u64,
+}
+
+/// An animal weighed this soon after its lot arrived counts as weighed in, not re-weighed.
+const REWEIGH_AFTER_MS: u64 = 7 * 86_400_000;
+
+/// An open lot's head on hand, weighed now, pay basis, kg in all: each re-weighed animal's
+/// latest weight (less the arrival shrink) carried forward to `as_of` at the lot's measured
+/// ADG. The ADG is measured over the re-weighed animals (arrival to their weighing) and the
+/// shipped head (arrival to shipping). None until some head on hand has been re-weighed.
+fn on_hand_now_kg(acc: &LotAccount, x: &Extras, kept: f64, in_per_head: f64) -> Option<f64> {
+    let on_hand = acc.on_hand.max(0) as f64;
+    if on_hand == 0.0 {
+        return Some(0.0);
+    }
+    let reweighed: Vec<(f64, u64)> = x
+        .reweighed
+        .iter()
+        .filter(|(_, at)| at.saturating_sub(acc.arrived_ms) >= REWEIGH_AFTER_MS)
+        .map(|(kg, at)| (kg * kept, *at))
+        .collect();
+    if reweighed.is_empty() {
+        return None;
+    }
+    let weighed_gain: f64 = reweighed.iter().map(|(kg, _)| kg - in_per_head).sum();
+    let weighed_days: f64 = reweighed
+        .iter()
+        .map(|(_, at)| at.saturating_sub(acc.arrived_ms) as f64 / DAY_MS)
+        .sum();
+    let shipped_gain = acc.out_kg - in_per_head * f64::from(acc.shipped);
+    let adg = ratio(
+        weighed_gain + shipped_gain,
+        weighed_days + acc.shipped_ms / DAY_MS,
+    )?;
+    let mean_now: f64 = reweighed
+        .iter()
+        .map(|(kg, at)| kg + adg * x.as_of_ms.saturating_sub(*at) as f64 / DAY_MS)
+        .sum::<f64>()
+        / reweighed.len() as f64;
+    Some(mean_now * on_hand)
 }
 
 fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMeasures {
@@ -208,11 +252,7 @@ fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMea
         1.0
     };
     let on_hand = acc.on_hand.max(0) as f64;
-    let on_hand_pay_kg = match x.on_hand_full_kg {
-        _ if on_hand == 0.0 => Some(0.0),
-        Some((sum, n)) if n > 0 => Some(sum / f64::from(n) * kept * on_hand),
-        _ => None,
-    };
+    let on_hand_pay_kg = on_hand_now_kg(acc, &x, kept, in_per_head);
     let gain = on_hand_pay_kg.map(|now| acc.out_kg + now - in_per_head * live);
     let current_weight_kg = on_hand_pay_kg.and_then(|now| {
         let head = on_hand + f64::from(acc.shipped);
@@ -275,5 +315,65 @@ fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMea
         profit_minor: profit,
         profit_per_head_minor: profit.and_then(|p| ratio(p, f64::from(acc.shipped))),
         currency: acc.currency.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::records::{ArrivalRecord, LatestWeight, PlacementRecord};
+
+    const DAY: u64 = 86_400_000;
+
+    fn yard(weighed_day: u64) -> YardRecords {
+        YardRecords {
+            arrivals: vec![ArrivalRecord {
+                lot_id: "L".into(),
+                head_count: 2,
+                origin: "NE".into(),
+                pen_id: "P".into(),
+                pay_weight_kg: 600.0,
+                shrink_pct: 0.0,
+                purchase_price_minor: 100_000,
+                currency: "USD".into(),
+                at_ms: 0,
+            }],
+            placements: ["A", "B"]
+                .map(|eid| PlacementRecord {
+                    eid: eid.into(),
+                    lot_id: "L".into(),
+                    pen_id: "P".into(),
+                    at_ms: 0,
+                })
+                .to_vec(),
+            weights: ["A", "B"]
+                .map(|eid| LatestWeight {
+                    eid: eid.into(),
+                    weight_kg: 300.0 + 1.5 * weighed_day as f64,
+                    at_ms: weighed_day * DAY,
+                })
+                .to_vec(),
+            ..YardRecords::default()
+        }
+    }
+
+    fn lot(records: &YardRecords, as_of_day: u64) -> LotMeasures {
+        let ledger = super::super::ledger::replay(records, as_of_day * DAY);
+        lot_measures(&ledger, records, &Settings::default(), as_of_day * DAY).remove(0)
+    }
+
+    #[test]
+    fn a_lot_weighed_only_at_processing_has_no_gain_yet() {
+        let l = lot(&yard(0), 40);
+        assert_eq!((l.gain_kg, l.adg_deads_out_kg), (None, None));
+    }
+
+    #[test]
+    fn an_open_lot_is_carried_from_its_last_weighing_to_now_at_its_measured_adg() {
+        // Re-weighed on day 30 at 1.5 kg/day; 10 days later it is 15 kg heavier each.
+        let l = lot(&yard(30), 40);
+        let adg = l.adg_deads_out_kg.unwrap();
+        assert!((adg - 1.5).abs() < 1e-9, "{adg}");
+        assert!((l.current_weight_kg.unwrap() - 360.0).abs() < 1e-9);
     }
 }

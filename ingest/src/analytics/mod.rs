@@ -54,7 +54,7 @@ pub fn report(
     YardReport {
         feedlot_id: feedlot_id.to_owned(),
         as_of_ms,
-        lots: lots::lot_measures(&ledger, records, settings),
+        lots: lots::lot_measures(&ledger, records, settings, as_of_ms),
         pens: pens::pen_measures(&ledger),
         feed: feed::feed_report(&ledger),
         warnings: ledger.warnings,
