@@ -159,6 +159,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         let mut config = ingest::Config::default();
         // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for `ingest run`.
         config.apply_env(|name| std::env::var(name).ok());
+        config
+            .web
+            .load_users_file()
+            .context("the users file named by INGEST_WEB_USERS_FILE")?;
         config.kafka.brokers = options.kafka_brokers.clone();
         config.clickhouse.url = options.clickhouse_url.clone();
         config.web.listen = options.web_listen.clone();
@@ -298,8 +302,9 @@ fn print_pages(options: &DemoOptions, token: Option<&str>) {
         return;
     };
     println!(
-        "Pages: http://{web}/login with token {token}, then http://{web}/feedlots/{yard}/lots \
-         (animals, pens, feed, benchmarks); JSON: curl -H 'Authorization: Bearer {token}' \
+        "Pages (open this link to sign in): \
+         http://{web}/login?token={token}&next=%2Ffeedlots%2F{yard}%2Flots\n\
+         (lots, animals, pens, feed, benchmarks); JSON: curl -H 'Authorization: Bearer {token}' \
          http://{web}/api/feedlots/{yard}/lots",
         web = options.web_listen,
         yard = options.feedlot_id

@@ -75,8 +75,24 @@ pub fn money(minor: Option<f64>) -> Cell {
     num(minor.map(|m| m / 100.0), 2)
 }
 
-/// Sorts `rows` by `sorting` (default: `default_key`, descending); an unknown key or order is
-/// a 400 naming it.
+/// Whether the table is sorted descending: as asked, else names A→Z and numbers high→low.
+fn descending<T>(columns: &[Column<T>], rows: &[T], key: &str, sorting: &Sorting) -> Option<bool> {
+    match sorting.order.as_deref() {
+        Some("desc") => Some(true),
+        Some("asc") => Some(false),
+        Some(_) => None,
+        None => Some(
+            columns
+                .iter()
+                .find(|c| c.key == key)
+                .zip(rows.first())
+                .is_none_or(|(c, row)| !matches!((c.value)(row), Cell::Text(_))),
+        ),
+    }
+}
+
+/// Sorts `rows` by `sorting` (default: `default_key`; names A→Z, numbers high→low); an
+/// unknown key or order is a 400 naming it.
 pub fn sort<T>(
     rows: &mut [T],
     columns: &[Column<T>],
@@ -84,12 +100,12 @@ pub fn sort<T>(
     default_key: &str,
 ) -> Result<(), WebError> {
     let key = sorting.sort.as_deref().unwrap_or(default_key);
-    let desc = match sorting.order.as_deref().unwrap_or("desc") {
-        "desc" => true,
-        "asc" => false,
-        other => {
+    let desc = match descending(columns, rows, key, sorting) {
+        Some(desc) => desc,
+        None => {
             return Err(WebError::BadRequest(format!(
-                "order: {other:?} is not asc or desc"
+                "order: {:?} is not asc or desc",
+                sorting.order.as_deref().unwrap_or_default()
             )));
         }
     };
@@ -116,7 +132,7 @@ pub fn html_table<T>(
     link: Option<&dyn Fn(&T) -> String>,
 ) -> Markup {
     let current = sorting.sort.as_deref().unwrap_or(default_key);
-    let desc = sorting.order.as_deref().unwrap_or("desc") == "desc";
+    let desc = descending(columns, rows, current, sorting).unwrap_or(true);
     html! {
         table id=(id) {
             thead { tr {
