@@ -65,13 +65,14 @@ pub fn table(baseline: &Sample, samples: &[Sample]) -> String {
         "| target | runs | median ms | p95 ms | median / baseline |\n|---|---:|---:|---:|---:|\n",
     );
     for s in std::iter::once(baseline).chain(samples) {
+        let ratio = s.median_ms() / base;
+        let digits = if ratio < 1.0 { 2 } else { 1 };
         out.push_str(&format!(
-            "| {} | {} | {:.1} | {:.1} | {:.1}× |\n",
+            "| {} | {} | {:.1} | {:.1} | {ratio:.digits$}× |\n",
             s.name,
             s.runs.len(),
             s.median_ms(),
             s.p95_ms(),
-            s.median_ms() / base
         ));
     }
     out
