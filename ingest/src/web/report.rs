@@ -3,8 +3,10 @@
 //! Reports are cached for [`REPORT_TTL`] per (feedlot, as_of): the lot, pen, feed and lot
 //! pages of one yard share one load and replay, and requests arriving while it runs wait for
 //! it instead of starting their own. "Now" is taken to the start of its [`REPORT_TTL`]
-//! window, so every request in the window shares the report; a dashboard shows new records
-//! at most that much later (see docs/analytics.md, "Speed").
+//! window, so every request in the window shares the report; and while a new window's report
+//! is being made, the previous window's is served (the new one is made in the background).
+//! A dashboard without `?as_of=` thus shows new records up to two windows late (see
+//! docs/analytics.md, "Speed").
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -72,10 +74,15 @@ type Slot = Arc<OnceCell<Arc<YardReport>>>;
 /// Each (feedlot, as_of ms)'s slot and when it was made.
 type Slots = HashMap<(String, u64), (Instant, Slot)>;
 
-/// Reports made in the last [`REPORT_TTL`], by (feedlot, as_of ms).
+/// Per yard: the start of its latest "now" window made, ms, and that window's report.
+type Latest = HashMap<String, (u64, Arc<YardReport>)>;
+
+/// Reports made in the last [`REPORT_TTL`], by (feedlot, as_of ms), and each yard's latest
+/// "now" report.
 #[derive(Clone, Default)]
 pub struct ReportCache {
     slots: Arc<Mutex<Slots>>,
+    latest: Arc<Mutex<Latest>>,
 }
 
 impl ReportCache {
@@ -114,6 +121,67 @@ impl ReportCache {
             .await
             .cloned()
     }
+
+    /// The report of the "now" window starting at `window_ms`, as [`Self::get_or_make`], except
+    /// that when it is not made yet and the previous window's is at hand, that one is returned
+    /// at once and this one is made in the background (a failure there is logged; the next
+    /// request tries again).
+    pub async fn now_or_previous<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        window_ms: u64,
+        now: Instant,
+        make: F,
+    ) -> Result<Arc<YardReport>, E>
+    where
+        E: std::fmt::Display + Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<YardReport, E>> + Send + 'static,
+    {
+        let slot = self.slot(feedlot_id, window_ms, now);
+        if let Some(report) = slot.get() {
+            return Ok(Arc::clone(report));
+        }
+        let cache = self.clone();
+        let feedlot = feedlot_id.to_owned();
+        let fill = async move {
+            let made = slot
+                .get_or_try_init(|| async { make().await.map(Arc::new) })
+                .await
+                .cloned();
+            if let Ok(report) = &made {
+                cache.remember(&feedlot, window_ms, report);
+            }
+            made
+        };
+        match self.previous(feedlot_id, window_ms) {
+            Some(previous) => {
+                tokio::spawn(async move {
+                    if let Err(error) = fill.await {
+                        tracing::warn!(%error, "refreshing a yard report failed");
+                    }
+                });
+                Ok(previous)
+            }
+            None => fill.await,
+        }
+    }
+
+    /// The report of the window just before `window_ms`, if made.
+    fn previous(&self, feedlot_id: &str, window_ms: u64) -> Option<Arc<YardReport>> {
+        let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        latest
+            .get(feedlot_id)
+            .filter(|(w, _)| *w + REPORT_TTL.as_millis() as u64 == window_ms)
+            .map(|(_, report)| Arc::clone(report))
+    }
+
+    fn remember(&self, feedlot_id: &str, window_ms: u64, report: &Arc<YardReport>) {
+        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        if latest.get(feedlot_id).is_none_or(|(w, _)| *w < window_ms) {
+            latest.insert(feedlot_id.to_owned(), (window_ms, Arc::clone(report)));
+        }
+    }
 }
 
 /// `feedlot_id`'s report, from the cache or loaded and computed.
@@ -123,12 +191,23 @@ pub async fn load(
     query: &ReportQuery,
 ) -> Result<YardReport, WebError> {
     let as_of = query.as_of_ms()?;
-    let report = state
-        .reports
-        .get_or_make(feedlot_id, as_of, Instant::now(), || {
-            yard_report(&state.client, feedlot_id, as_of, &state.settings)
-        })
-        .await?;
+    let report = if query.as_of.is_some() {
+        state
+            .reports
+            .get_or_make(feedlot_id, as_of, Instant::now(), || {
+                yard_report(&state.client, feedlot_id, as_of, &state.settings)
+            })
+            .await?
+    } else {
+        let (client, settings) = (state.client.clone(), state.settings.clone());
+        let feedlot = feedlot_id.to_owned();
+        state
+            .reports
+            .now_or_previous(feedlot_id, as_of, Instant::now(), move || async move {
+                yard_report(&client, &feedlot, as_of, &settings).await
+            })
+            .await?
+    };
     Ok(YardReport::clone(&report))
 }
 
@@ -216,6 +295,44 @@ mod tests {
             get(&cache, "x", 100 + at, now + Duration::from_millis(at), "x").await;
         }
         assert_eq!(cache.slots.lock().unwrap().len(), MAX_REPORTS);
+    }
+
+    async fn now(cache: &ReportCache, window: u64, at: Instant, tag: &'static str) -> String {
+        let made: Result<_, String> = cache
+            .now_or_previous("a", window, at, move || async move {
+                Ok(report("a", window, tag))
+            })
+            .await;
+        made.unwrap().warnings[0].clone()
+    }
+
+    #[tokio::test]
+    async fn a_new_now_window_serves_the_previous_report_while_its_own_is_made() {
+        let cache = ReportCache::default();
+        let w = REPORT_TTL.as_millis() as u64;
+        let t0 = Instant::now();
+        assert_eq!(
+            now(&cache, 10 * w, t0, "w10").await,
+            "w10",
+            "none before: made"
+        );
+        let t1 = t0 + REPORT_TTL;
+        assert_eq!(
+            now(&cache, 11 * w, t1, "w11").await,
+            "w10",
+            "stale, at once"
+        );
+        // The background fill lands; from then on the window's own report is served.
+        for _ in 0..1_000 {
+            if cache.previous("a", 12 * w).is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(now(&cache, 11 * w, t1, "again").await, "w11");
+        // A window skipped (nobody looked): nothing that old is served; made in the request.
+        let t3 = t0 + 3 * REPORT_TTL;
+        assert_eq!(now(&cache, 13 * w, t3, "w13").await, "w13");
     }
 
     #[test]
