@@ -168,14 +168,22 @@ pub async fn lot_animals(
     feedlot_id: &str,
     lot_id: &str,
 ) -> Result<Vec<AnimalSummary>, clickhouse::error::Error> {
-    let mut animals = herd_summary(client, feedlot_id).await?;
-    animals.retain(|a| a.lot_id.as_deref() == Some(lot_id));
+    Ok(of_lot(&herd_summary(client, feedlot_id).await?, lot_id))
+}
+
+/// The animals of `herd` placed in `lot_id`, best in the lot first.
+pub fn of_lot(herd: &[AnimalSummary], lot_id: &str) -> Vec<AnimalSummary> {
+    let mut animals: Vec<AnimalSummary> = herd
+        .iter()
+        .filter(|a| a.lot_id.as_deref() == Some(lot_id))
+        .cloned()
+        .collect();
     animals.sort_by(|a, b| {
         a.lot_rank
             .unwrap_or(usize::MAX)
             .cmp(&b.lot_rank.unwrap_or(usize::MAX))
     });
-    Ok(animals)
+    animals
 }
 
 #[cfg(test)]

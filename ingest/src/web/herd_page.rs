@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use crate::queries::{AnimalSummary, herd_summary};
 use crate::web::charts::histogram;
 use crate::web::{AppState, WebError};
@@ -64,9 +67,19 @@ async fn load(
     feedlot_id: &str,
     sorting: &Sorting,
 ) -> Result<Vec<AnimalSummary>, WebError> {
-    let mut animals = herd_summary(&state.client, feedlot_id).await?;
+    let mut animals = (*herd(state, feedlot_id).await?).clone();
     sort(&mut animals, sorting)?;
     Ok(animals)
+}
+
+/// The yard's herd summary, from the cache when fresh.
+pub async fn herd(state: &AppState, feedlot_id: &str) -> Result<Arc<Vec<AnimalSummary>>, WebError> {
+    Ok(state
+        .herds
+        .get_or_load(feedlot_id, Instant::now(), || {
+            herd_summary(&state.client, feedlot_id)
+        })
+        .await?)
 }
 
 /// `GET /api/feedlots/{feedlot_id}/animals`.

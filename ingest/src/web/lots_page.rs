@@ -11,7 +11,7 @@ use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::{AppState, WebError};
 use crate::analytics::{KG_PER_CWT, LotMeasures};
-use crate::queries::lot_animals;
+use crate::queries::of_lot;
 use schemas::weight::KG_PER_LB;
 
 fn lb(kg: Option<f64>) -> Option<f64> {
@@ -256,7 +256,7 @@ pub async fn lot_page(
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
     let l = one_lot(&state, &feedlot_id, &lot_id, &query).await?;
-    let animals = lot_animals(&state.client, &feedlot_id, &lot_id).await?;
+    let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
     Ok(html! {
@@ -312,6 +312,6 @@ pub async fn lot_animals_csv(
     State(state): State<AppState>,
     Path((feedlot_id, lot_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let animals = lot_animals(&state.client, &feedlot_id, &lot_id).await?;
+    let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     super::herd_page::csv_of(&format!("{feedlot_id}-{lot_id}-animals.csv"), &animals)
 }

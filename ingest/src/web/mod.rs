@@ -25,6 +25,7 @@ mod breakdown_chart;
 mod charts;
 mod error;
 mod feed_page;
+mod herd_cache;
 mod herd_page;
 mod lots_page;
 mod pens_page;
@@ -56,6 +57,7 @@ pub struct AppState {
     settings: Settings,
     auth: Arc<Auth>,
     reports: report::ReportCache,
+    herds: herd_cache::HerdCache,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             settings: Settings::default(),
             auth: Arc::new(Auth::default()),
             reports: report::ReportCache::default(),
+            herds: herd_cache::HerdCache::default(),
         }
     }
 

@@ -1,0 +1,111 @@
+//! The herd summary (every animal's first and last weighing, ranks in the yard and its lot)
+//! kept [`HERD_TTL`] per yard, shared by the animals table, its CSV and JSON, and each lot's
+//! animals. A summary may be that much behind the newest weighing; a failed load is not kept.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::queries::AnimalSummary;
+
+/// How long a yard's summary is reused.
+pub const HERD_TTL: Duration = Duration::from_secs(30);
+
+/// Yards kept at most; older entries are dropped first when full.
+const MAX_YARDS: usize = 64;
+
+type Entry = (Instant, Arc<Vec<AnimalSummary>>);
+
+/// Herd summaries by yard.
+#[derive(Debug, Default, Clone)]
+pub struct HerdCache {
+    yards: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl HerdCache {
+    /// `feedlot_id`'s summary, reused when made less than [`HERD_TTL`] before `now`, else
+    /// made by `load` and kept.
+    pub async fn get_or_load<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        now: Instant,
+        load: F,
+    ) -> Result<Arc<Vec<AnimalSummary>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<AnimalSummary>, E>>,
+    {
+        if let Some(hit) = self.fresh(feedlot_id, now) {
+            return Ok(hit);
+        }
+        let made = Arc::new(load().await?);
+        let mut yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
+        yards.retain(|_, (at, _)| now.saturating_duration_since(*at) < HERD_TTL);
+        if yards.len() >= MAX_YARDS
+            && let Some(oldest) = yards
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
+        {
+            yards.remove(&oldest);
+        }
+        yards.insert(feedlot_id.to_owned(), (now, made.clone()));
+        Ok(made)
+    }
+
+    fn fresh(&self, feedlot_id: &str, now: Instant) -> Option<Arc<Vec<AnimalSummary>>> {
+        let yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
+        yards
+            .get(feedlot_id)
+            .filter(|(at, _)| now.saturating_duration_since(*at) < HERD_TTL)
+            .map(|(_, herd)| herd.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn herd(n: usize) -> Vec<AnimalSummary> {
+        (0..n)
+            .map(|i| AnimalSummary {
+                eid: format!("98200000000{i:04}"),
+                weighings: 1,
+                first_kg: 300.0,
+                first_at_ms: 0,
+                last_kg: 300.0,
+                last_at_ms: 0,
+                gain_kg: 0.0,
+                days: 0.0,
+                adg_kg_per_day: None,
+                adg_lb_per_day: None,
+                adg_rank: None,
+                adg_percentile: None,
+                lot_id: None,
+                pen_id: None,
+                lot_rank: None,
+                lot_percentile: None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_summary_is_reused_within_the_ttl_then_loaded_again_and_failures_are_not_kept() {
+        let cache = HerdCache::default();
+        let t0 = Instant::now();
+        let ok = |n| async move { Ok::<_, ()>(herd(n)) };
+        assert_eq!(cache.get_or_load("a", t0, || ok(1)).await.unwrap().len(), 1);
+        let again = cache.get_or_load("a", t0 + Duration::from_secs(29), || ok(2));
+        assert_eq!(again.await.unwrap().len(), 1, "reused inside the TTL");
+        let later = cache.get_or_load("a", t0 + HERD_TTL, || ok(3));
+        assert_eq!(later.await.unwrap().len(), 3, "loaded again after it");
+        assert!(
+            cache
+                .get_or_load("b", t0, || async { Err(()) })
+                .await
+                .is_err()
+        );
+        assert_eq!(cache.get_or_load("b", t0, || ok(4)).await.unwrap().len(), 4);
+    }
+}
