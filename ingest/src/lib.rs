@@ -44,12 +44,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
         })?;
     tracing::info!(addr = %config.web.listen, "web pages listening");
     let metrics = telemetry::Metrics::new();
-    let app = web::app(
-        web::AppState::new(client.clone().with_database(&config.clickhouse.database))
-            .with_metrics(metrics.clone())
-            .with_settings(config.analytics.settings())
-            .with_auth(web::Auth::from_config(&config.web)?),
-    );
+    let state = web::AppState::new(client.clone().with_database(&config.clickhouse.database))
+        .with_metrics(metrics.clone())
+        .with_settings(config.analytics.settings())
+        .with_auth(web::Auth::from_config(&config.web)?);
+    let warmer = tokio::spawn(web::warm::run(state.clone(), shutdown.clone()));
+    let app = web::app(state);
     let stop = shutdown.clone();
     let web = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -65,6 +65,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     let consumed = consumer::run_with_metrics(&config, client, metrics, shutdown.clone()).await;
     shutdown.cancel();
     let _ = rollup.await;
+    let _ = warmer.await;
     let served = web.await.map_err(|e| Error::Task(e.to_string()))?;
     consumed?;
     served.map_err(Error::Serve)

@@ -65,3 +65,43 @@ async fn metrics_count_stored_events_by_kind_dead_letters_by_reason_and_show_the
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
+    let mut p = pipeline("metrics_warm").await;
+    allow(&mut p.config, &["yard-w"]);
+    let (shutdown, task) = start(&p.config);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages: Vec<(String, Vec<u8>)> = (1..=2)
+        .map(|d| weighing("yard-w", "982000000000778", 300.0 + f64::from(d), d))
+        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
+        .collect();
+    produce(&p.broker.bootstrap, &messages).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
+    let listen = p.config.web.listen.clone();
+    let (_, before) = scrape(&listen).await;
+    assert!(
+        !before.contains("ingest_dashboards_warmed_total{"),
+        "nobody looked yet: {before}"
+    );
+
+    // One look at the lots, and nothing after it.
+    let lots = authed()
+        .get(format!("http://{listen}/api/feedlots/yard-w/lots"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lots.status().as_u16(), 200);
+    // The next report window (30 s) is made for it, and its herd summary reloaded, unasked.
+    let warmed = testkit::wait_until(Duration::from_secs(45), || async {
+        let text = scrape(&listen).await.1;
+        text.contains("ingest_dashboards_warmed_total{what=\"report\",outcome=\"made\"}")
+            && text.contains("ingest_dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
+    })
+    .await;
+    let (_, text) = scrape(&listen).await;
+    assert!(warmed, "{text}");
+    assert!(!text.contains("outcome=\"failed\""), "{text}");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

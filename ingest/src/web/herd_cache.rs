@@ -39,6 +39,21 @@ impl HerdCache {
         if let Some(hit) = self.fresh(feedlot_id, now) {
             return Ok(hit);
         }
+        self.reload(feedlot_id, now, load).await
+    }
+
+    /// Loads `feedlot_id`'s summary with `load` and keeps it as made at `now`, fresh or not
+    /// (the background warmer, [`super::warm`], calls this before the TTL runs out).
+    pub async fn reload<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        now: Instant,
+        load: F,
+    ) -> Result<Arc<Vec<AnimalSummary>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<AnimalSummary>, E>>,
+    {
         let made = Arc::new(load().await?);
         let mut yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
         yards.retain(|_, (at, _)| now.saturating_duration_since(*at) < HERD_TTL);

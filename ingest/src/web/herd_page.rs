@@ -74,6 +74,7 @@ async fn load(
 
 /// The yard's herd summary, from the cache when fresh.
 pub async fn herd(state: &AppState, feedlot_id: &str) -> Result<Arc<Vec<AnimalSummary>>, WebError> {
+    state.in_use.touch(feedlot_id, Instant::now());
     Ok(state
         .herds
         .get_or_load(feedlot_id, Instant::now(), || {

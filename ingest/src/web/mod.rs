@@ -31,6 +31,7 @@ mod lots_page;
 mod pens_page;
 mod report;
 pub mod table;
+pub mod warm;
 
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ pub struct AppState {
     auth: Arc<Auth>,
     reports: report::ReportCache,
     herds: herd_cache::HerdCache,
+    in_use: warm::InUse,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             auth: Arc::new(Auth::default()),
             reports: report::ReportCache::default(),
             herds: herd_cache::HerdCache::default(),
+            in_use: warm::InUse::default(),
         }
     }
 

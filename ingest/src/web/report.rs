@@ -47,10 +47,8 @@ impl ReportQuery {
     pub fn as_of_ms(&self) -> Result<u64, WebError> {
         let at = match &self.as_of {
             None => {
-                let window = REPORT_TTL.as_millis() as i64;
-                let now = Utc::now().timestamp_millis();
-                DateTime::<Utc>::from_timestamp_millis(now - now.rem_euclid(window))
-                    .unwrap_or_else(Utc::now)
+                let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+                return Ok(super::warm::window_start_ms(now));
             }
             Some(text) => DateTime::parse_from_rfc3339(text)
                 .map_err(|e| {
@@ -138,22 +136,12 @@ impl ReportCache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<YardReport, E>> + Send + 'static,
     {
-        let slot = self.slot(feedlot_id, window_ms, now);
-        if let Some(report) = slot.get() {
+        if let Some(report) = self.slot(feedlot_id, window_ms, now).get() {
             return Ok(Arc::clone(report));
         }
         let cache = self.clone();
         let feedlot = feedlot_id.to_owned();
-        let fill = async move {
-            let made = slot
-                .get_or_try_init(|| async { make().await.map(Arc::new) })
-                .await
-                .cloned();
-            if let Ok(report) = &made {
-                cache.remember(&feedlot, window_ms, report);
-            }
-            made
-        };
+        let fill = async move { cache.make_now(&feedlot, window_ms, now, make).await };
         match self.previous(feedlot_id, window_ms) {
             Some(previous) => {
                 tokio::spawn(async move {
@@ -165,6 +153,27 @@ impl ReportCache {
             }
             None => fill.await,
         }
+    }
+
+    /// The report of the "now" window starting at `window_ms`: the one made, else `make`'s
+    /// (shared with concurrent callers), which then becomes the yard's latest. The background
+    /// warmer ([`super::warm`]) calls this as each window starts.
+    pub async fn make_now<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        window_ms: u64,
+        now: Instant,
+        make: F,
+    ) -> Result<Arc<YardReport>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<YardReport, E>>,
+    {
+        let made = self.get_or_make(feedlot_id, window_ms, now, make).await;
+        if let Ok(report) = &made {
+            self.remember(feedlot_id, window_ms, report);
+        }
+        made
     }
 
     /// The report of the window just before `window_ms`, if made.
@@ -191,6 +200,7 @@ pub async fn load(
     query: &ReportQuery,
 ) -> Result<YardReport, WebError> {
     let as_of = query.as_of_ms()?;
+    state.in_use.touch(feedlot_id, Instant::now());
     let report = if query.as_of.is_some() {
         state
             .reports
