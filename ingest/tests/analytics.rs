@@ -548,6 +548,52 @@ async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_chart
     assert!(closeout.contains(&profit), "profit {profit}: {closeout}");
     let (status, _) = get_text(&format!("{base}/feedlots/{YARD}/lots/NOPE")).await;
     assert_eq!(status, 404);
+
+    // Lot against lot: L1's standing among the yard's two lots.
+    let standing: serde_json::Value = authed()
+        .get(format!(
+            "{base}/api/feedlots/{YARD}/lots/L1/standing?as_of={AS_OF}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let measure = |key: &str| {
+        standing
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == key)
+            .unwrap_or_else(|| panic!("{key}: {standing}"))
+            .clone()
+    };
+    let l1_adg = lots[1]["adg_deads_out_kg"].as_f64().unwrap();
+    let adg = measure("adg");
+    assert_eq!(
+        (adg["rank"].as_u64(), adg["lots"].as_u64()),
+        (Some(2), Some(2)),
+        "L2 gained 2.5 kg/d"
+    );
+    close(
+        adg["yard_median"].as_f64().unwrap(),
+        (l1_adg + 2.5) / 2.0,
+        "median ADG",
+    );
+    let dead = measure("death_loss");
+    assert_eq!(
+        dead["rank"].as_u64(),
+        Some(2),
+        "25 % is worse than L2's 0 %"
+    );
+    assert_eq!(dead["lower_is_better"], true);
+    let (_, l1_page) = get_text(&format!("{base}/feedlots/{YARD}/lots/L1?as_of={AS_OF}")).await;
+    assert!(l1_page.contains("<table id=\"standing\">"), "{l1_page}");
+    assert!(
+        l1_page.contains("<td class=\"rank\">2 of 2</td>"),
+        "{l1_page}"
+    );
     let (_, lot_animals) = get_text(&format!("{base}/feedlots/{YARD}/lots/L1/animals.csv")).await;
     assert_eq!(
         lot_animals.lines().count(),
@@ -662,6 +708,46 @@ async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_chart
         "{e3_page}"
     );
     assert!(e3_page.contains("<table id=\"treatments\">"), "{e3_page}");
+    // An animal's tables as CSV: E1's two weighings (312 kg on day 0, 330 on day 19) and
+    // its $20 treatment.
+    let (status, weighings) = get_text(&format!(
+        "{base}/feedlots/{YARD}/animals/{}/weighings.csv",
+        eid(1)
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = weighings.lines().collect();
+    assert_eq!(rows.len(), 3, "{weighings}");
+    assert!(
+        rows[0].starts_with("captured_at_utc,captured_at_ms,weight_kg"),
+        "{weighings}"
+    );
+    assert!(rows[1].contains(",312.00,"), "{weighings}");
+    assert!(rows[2].contains(",330.00,"), "{weighings}");
+    let (_, treatments) = get_text(&format!(
+        "{base}/feedlots/{YARD}/animals/{}/treatments.csv",
+        eid(1)
+    ))
+    .await;
+    let rows: Vec<&str> = treatments.lines().collect();
+    assert_eq!(rows.len(), 2, "{treatments}");
+    assert!(rows[1].contains(",therapeutic,Draxxin,"), "{treatments}");
+    assert!(rows[1].ends_with(",18,20.00,USD"), "{treatments}");
+    let (status, _) = get_text(&format!(
+        "{base}/feedlots/{YARD}/animals/{}/secrets.csv",
+        eid(1)
+    ))
+    .await;
+    assert_eq!(status, 404);
+    let other = authed()
+        .get(format!(
+            "{base}/feedlots/yard-other/animals/{}/weighings.csv",
+            eid(1)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 403, "another yard's animal");
 
     // In a browser: the page renders the API's numbers and the chart.
     let dom = testkit::browser::dump_dom(&magic_link(

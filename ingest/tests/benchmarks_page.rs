@@ -93,6 +93,37 @@ async fn the_api_and_page_show_the_yard_its_own_numbers_and_only_anonymous_bands
     anonymous(&page, "ks-1");
     assert!(page.contains("fewer than 5"), "{page}");
     assert_eq!(page.matches("class=\"chart bands\"").count(), 5);
+
+    // The table as CSV: a row per measure and set, the same anonymous numbers.
+    let (status, csv) = get(&format!("{base}/feedlots/ne-1/benchmarks.csv")).await;
+    assert_eq!(status, 200, "{csv}");
+    anonymous(&csv, "ne-1");
+    for (id, ..) in YARDS {
+        assert!(!csv.contains(id), "{id} in the CSV: {csv}");
+    }
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + 5 * 2, "{csv}");
+    assert!(
+        rows[0].starts_with("measure,unit,set,yards,hidden,p10,p25,p50"),
+        "{csv}"
+    );
+    let adg_area = rows
+        .iter()
+        .find(|r| r.starts_with("adg_kg,") && r.contains(",area,"))
+        .unwrap();
+    assert!(adg_area.contains(",area,6,false,"), "{adg_area}");
+    assert!(adg_area.contains(",1.700,"), "median 1.7: {adg_area}");
+    let (_, csv) = get(&format!("{base}/feedlots/ks-1/benchmarks.csv")).await;
+    let hidden = csv
+        .lines()
+        .find(|r| r.starts_with("death_loss_pct,") && r.contains(",area,"))
+        .unwrap();
+    assert!(
+        hidden.contains(",area,4,true,,,,,,"),
+        "hidden: only the count: {hidden}"
+    );
+    let (status, _) = get(&format!("{base}/feedlots/ne-2/benchmarks.csv")).await;
+    assert_eq!(status, 403);
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ impl Default for Settings {
 
 /// One lot's performance and costs. Money is in minor units (cents) of `currency`, fractional
 /// where it is an average; weights are kg on a pay basis (see `docs/analytics.md`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LotMeasures {
     /// The lot.
     pub lot_id: String,

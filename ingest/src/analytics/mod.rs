@@ -10,6 +10,7 @@
 //! ClickHouse 18.16 has no window functions, and feed must follow cattle between pens, so the
 //! replay runs here, in one pass over the yard's records (linear in their number).
 
+pub mod compare;
 pub mod feed;
 pub mod inventory;
 pub mod ledger;
@@ -20,6 +21,7 @@ pub mod records;
 
 use serde::Serialize;
 
+pub use compare::{LotStanding, standing};
 pub use feed::{FeedReport, RationCost};
 pub use inventory::{IngredientCost, SourceCost};
 pub use lots::{KG_PER_CWT, LotMeasures, Settings};

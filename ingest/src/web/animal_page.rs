@@ -1,14 +1,115 @@
-//! An animal's weighings and gain, as a page and as JSON.
+//! An animal's weighings and gain, as a page and as JSON; its weighings and treatments as CSV
+//! (`GET /feedlots/{feedlot_id}/animals/{eid}/weighings.csv` and `.../treatments.csv`).
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use schemas::Eid;
 use schemas::weight::KG_PER_LB;
 
-use crate::queries::{AnimalReport, animal_record};
+use super::table::{Cell, Column, csv_response, num};
+use crate::queries::{AnimalReport, TreatmentLine, WeighingPoint, animal_record};
 use crate::web::{AppState, WebError};
+
+/// The weighings table's columns (CSV).
+const WEIGHINGS: &[Column<WeighingPoint>] = &[
+    Column {
+        key: "captured_at_utc",
+        label: "Captured (UTC)",
+        value: |w| Cell::Text(utc(w.captured_at_ms)),
+    },
+    Column {
+        key: "captured_at_ms",
+        label: "Captured (ms)",
+        value: |w| num(Some(w.captured_at_ms as f64), 0),
+    },
+    Column {
+        key: "weight_kg",
+        label: "Weight kg",
+        value: |w| num(Some(w.weight_kg), 1),
+    },
+    Column {
+        key: "weight_lb",
+        label: "Weight lb",
+        value: |w| num(Some(w.weight_kg / KG_PER_LB), 1),
+    },
+    Column {
+        key: "displayed_value",
+        label: "Displayed",
+        value: |w| num(Some(w.displayed_value), 1),
+    },
+    Column {
+        key: "displayed_unit",
+        label: "Unit",
+        value: |w| Cell::Text(w.displayed_unit.clone()),
+    },
+    Column {
+        key: "scale",
+        label: "Scale",
+        value: |w| Cell::Text(w.device_id.clone()),
+    },
+];
+
+/// The treatments table's columns (CSV; cost in major units of its currency).
+const TREATMENTS: &[Column<TreatmentLine>] = &[
+    Column {
+        key: "given_at_utc",
+        label: "Given (UTC)",
+        value: |t| Cell::Text(utc(t.captured_at_ms)),
+    },
+    Column {
+        key: "purpose",
+        label: "Purpose",
+        value: |t| Cell::Text(t.purpose.clone()),
+    },
+    Column {
+        key: "product",
+        label: "Product",
+        value: |t| Cell::Text(t.product.clone()),
+    },
+    Column {
+        key: "dose",
+        label: "Dose",
+        value: |t| num(Some(t.dose), 1),
+    },
+    Column {
+        key: "dose_unit",
+        label: "Dose unit",
+        value: |t| Cell::Text(t.dose_unit.clone()),
+    },
+    Column {
+        key: "route",
+        label: "Route",
+        value: |t| Cell::Text(t.route.clone()),
+    },
+    Column {
+        key: "diagnosis",
+        label: "Diagnosis",
+        value: |t| Cell::Text(t.diagnosis.clone()),
+    },
+    Column {
+        key: "withdrawal_days",
+        label: "Withdrawal days",
+        value: |t| num(Some(f64::from(t.withdrawal_days)), 0),
+    },
+    Column {
+        key: "cost",
+        label: "Cost",
+        value: |t| {
+            num(
+                (!t.currency.is_empty()).then_some(t.cost_minor as f64 / 100.0),
+                1,
+            )
+        },
+    },
+    Column {
+        key: "currency",
+        label: "Currency",
+        value: |t| Cell::Text(t.currency.clone()),
+    },
+];
 
 async fn load(state: &AppState, feedlot_id: &str, eid: &str) -> Result<AnimalReport, WebError> {
     let eid = Eid::parse(eid).map_err(|e| WebError::BadRequest(format!("eid: {e}")))?;
@@ -23,6 +124,22 @@ pub async fn json(
     Path((feedlot_id, eid)): Path<(String, String)>,
 ) -> Result<Json<AnimalReport>, WebError> {
     Ok(Json(load(&state, &feedlot_id, &eid).await?))
+}
+
+/// `GET /feedlots/{feedlot_id}/animals/{eid}/{table}`: `weighings.csv` or `treatments.csv`.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path((feedlot_id, eid, table)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let r = load(&state, &feedlot_id, &eid).await?;
+    let name = format!("{feedlot_id}-{}-{table}", r.eid);
+    match table.as_str() {
+        "weighings.csv" => csv_response(&name, WEIGHINGS, &r.weighings),
+        "treatments.csv" => csv_response(&name, TREATMENTS, &r.treatments),
+        other => Err(WebError::NotFound(format!(
+            "no animal table {other:?}: weighings.csv or treatments.csv"
+        ))),
+    }
 }
 
 fn utc(ms: u64) -> String {
@@ -76,6 +193,7 @@ pub async fn page(
                 }
                 @if !r.treatments.is_empty() {
                     h2 { "Treatments" }
+                    p { a #treatments-csv href={"/feedlots/" (r.feedlot_id) "/animals/" (r.eid) "/treatments.csv"} { "CSV" } }
                     table #treatments {
                         thead { tr { th { "Given (UTC)" } th { "Purpose" } th { "Product" } th { "Dose" } th { "Route" } th { "Diagnosis" } th { "Withdrawal days" } th { "Cost" } } }
                         tbody {
@@ -122,6 +240,7 @@ pub async fn page(
                     ))
                     p { a href={"/feedlots/" (r.feedlot_id) "/animals"} { "All animals at " (r.feedlot_id) } }
                     h2 { "Weighings" }
+                    p { a #weighings-csv href={"/feedlots/" (r.feedlot_id) "/animals/" (r.eid) "/weighings.csv"} { "CSV" } }
                     table #weighings {
                         thead { tr { th { "Captured (UTC)" } th { "Weight kg" } th { "Weight lb" } th { "Displayed" } th { "Scale" } } }
                         tbody {

@@ -4,10 +4,12 @@
 //!
 //! - `GET /feedlots/{feedlot_id}/benchmarks` (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/benchmarks` (JSON: [`Benchmarks`])
+//! - `GET /feedlots/{feedlot_id}/benchmarks.csv` (the table: a row per measure and set)
 //!
-//! Both take `?radius_km=` to form the area by distance instead of by region.
+//! All take `?radius_km=` to form the area by distance instead of by region.
 
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use maud::{DOCTYPE, Markup, html};
@@ -15,8 +17,9 @@ use serde::Deserialize;
 
 use super::charts::{BandRow, bands};
 use super::report::{nav, utc};
+use super::table::{Cell, Column, csv_response, num};
 use super::{AppState, WebError};
-use crate::benchmarks::{AreaRule, Band, Benchmarks, MIN_YARDS, benchmarks};
+use crate::benchmarks::{AreaRule, Band, Benchmarks, MIN_YARDS, MeasureBands, benchmarks};
 
 /// Largest radius accepted, km (half the Earth's circumference).
 const MAX_RADIUS_KM: f64 = 20_038.0;
@@ -47,7 +50,112 @@ impl BenchmarksQuery {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/feedlots/{feedlot_id}/benchmarks", get(page))
+        .route("/feedlots/{feedlot_id}/benchmarks.csv", get(csv))
         .route("/api/feedlots/{feedlot_id}/benchmarks", get(json))
+}
+
+/// One row of the benchmarks table: a measure against one set of yards.
+struct BandLine {
+    measure: &'static str,
+    unit: String,
+    set: &'static str,
+    band: Band,
+    own: Option<f64>,
+}
+
+/// The unit a measure is shown in (cost of gain: its currency's minor units per kg).
+fn unit(m: &MeasureBands) -> String {
+    match &m.currency {
+        Some(c) => format!("{c} minor/kg"),
+        None => m.measure.unit.to_owned(),
+    }
+}
+
+/// The benchmarks table's columns (CSV). A hidden band has empty quantiles.
+const BAND_LINES: &[Column<BandLine>] = &[
+    Column {
+        key: "measure",
+        label: "Measure",
+        value: |l| Cell::Text(l.measure.to_owned()),
+    },
+    Column {
+        key: "unit",
+        label: "Unit",
+        value: |l| Cell::Text(l.unit.clone()),
+    },
+    Column {
+        key: "set",
+        label: "Set",
+        value: |l| Cell::Text(l.set.to_owned()),
+    },
+    Column {
+        key: "yards",
+        label: "Yards",
+        value: |l| num(Some(l.band.yards as f64), 0),
+    },
+    Column {
+        key: "hidden",
+        label: "Hidden",
+        value: |l| Cell::Text(l.band.hidden.to_string()),
+    },
+    Column {
+        key: "p10",
+        label: "p10",
+        value: |l| num(l.band.p10, 2),
+    },
+    Column {
+        key: "p25",
+        label: "p25",
+        value: |l| num(l.band.p25, 2),
+    },
+    Column {
+        key: "p50",
+        label: "Median",
+        value: |l| num(l.band.p50, 2),
+    },
+    Column {
+        key: "p75",
+        label: "p75",
+        value: |l| num(l.band.p75, 2),
+    },
+    Column {
+        key: "p90",
+        label: "p90",
+        value: |l| num(l.band.p90, 2),
+    },
+    Column {
+        key: "own_percentile",
+        label: "Your percentile",
+        value: |l| num(l.band.own_percentile, 2),
+    },
+    Column {
+        key: "own",
+        label: "Your yard",
+        value: |l| num(l.own, 2),
+    },
+];
+
+/// `GET /feedlots/{feedlot_id}/benchmarks.csv`.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path(feedlot_id): Path<String>,
+    Query(query): Query<BenchmarksQuery>,
+) -> Result<Response, WebError> {
+    let b = benchmarks(&state.client, &feedlot_id, query.rule()?).await?;
+    let lines: Vec<BandLine> = b
+        .measures
+        .iter()
+        .flat_map(|m| {
+            [("area", &m.area), ("world", &m.world)].map(|(set, band)| BandLine {
+                measure: m.measure.key,
+                unit: unit(m),
+                set,
+                band: band.clone(),
+                own: m.own,
+            })
+        })
+        .collect();
+    csv_response(&format!("{feedlot_id}-benchmarks.csv"), BAND_LINES, &lines)
 }
 
 /// `GET /api/feedlots/{feedlot_id}/benchmarks`.
@@ -117,7 +225,8 @@ pub async fn page(
                         "Your yard's KPIs have not been computed yet. "
                     }
                     "Other yards appear only as percentiles over at least " (MIN_YARDS) " yards. "
-                    a href={"/api/feedlots/" (feedlot_id) "/benchmarks"} { "JSON" }
+                    a href={"/api/feedlots/" (feedlot_id) "/benchmarks"} { "JSON" } " · "
+                    a #benchmarks-csv href={"/feedlots/" (feedlot_id) "/benchmarks.csv" (query.radius_km.map(|km| format!("?radius_km={km}")).unwrap_or_default())} { "CSV" }
                 }
                 form method="get" {
                     "Area: " a href={"/feedlots/" (feedlot_id) "/benchmarks"} { "my region" } " or within "
@@ -128,7 +237,7 @@ pub async fn page(
                     thead { tr { th { "Measure" } th { "Set" } th { "Yards" } th { "p10" } th { "p25" } th { "Median" } th { "p75" } th { "p90" } th { "Your percentile" } th { "Your yard" } } }
                     tbody {
                         @for m in &b.measures {
-                            @let unit = match &m.currency { Some(c) => format!("{c} minor/kg"), None => m.measure.unit.to_owned() };
+                            @let unit = unit(m);
                             tr {
                                 th rowspan="2" { (m.measure.label) " (" (unit) ")" @if m.measure.lower_is_better { br; small { "lower is better" } } }
                                 td { (area_label) }

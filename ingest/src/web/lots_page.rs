@@ -10,7 +10,7 @@ use super::breakdown_chart::{Part, stacked_bars};
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::{AppState, WebError};
-use crate::analytics::{KG_PER_CWT, LotMeasures};
+use crate::analytics::{KG_PER_CWT, LotMeasures, LotStanding, standing};
 use crate::queries::of_lot;
 use schemas::weight::KG_PER_LB;
 
@@ -218,12 +218,33 @@ async fn one_lot(
     lot_id: &str,
     query: &ReportQuery,
 ) -> Result<LotMeasures, WebError> {
-    load(state, feedlot_id, query)
-        .await?
-        .lots
-        .into_iter()
+    Ok(lot_and_yard(state, feedlot_id, lot_id, query).await?.0)
+}
+
+/// The lot and its standing among the yard's lots.
+async fn lot_and_yard(
+    state: &AppState,
+    feedlot_id: &str,
+    lot_id: &str,
+    query: &ReportQuery,
+) -> Result<(LotMeasures, Vec<LotStanding>), WebError> {
+    let lots = load(state, feedlot_id, query).await?.lots;
+    let lot = lots
+        .iter()
         .find(|l| l.lot_id == lot_id)
-        .ok_or_else(|| WebError::NotFound(format!("no lot {lot_id:?} at this yard")))
+        .ok_or_else(|| WebError::NotFound(format!("no lot {lot_id:?} at this yard")))?;
+    Ok((lot.clone(), standing(lot, &lots)))
+}
+
+/// `GET /api/feedlots/{feedlot_id}/lots/{lot_id}/standing`: the lot against the yard's lots.
+pub async fn lot_standing_json(
+    State(state): State<AppState>,
+    Path((feedlot_id, lot_id)): Path<(String, String)>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Vec<LotStanding>>, WebError> {
+    Ok(Json(
+        lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?.1,
+    ))
 }
 
 /// `GET /api/feedlots/{feedlot_id}/lots/{lot_id}`.
@@ -255,7 +276,7 @@ pub async fn lot_page(
     Path((feedlot_id, lot_id)): Path<(String, String)>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
-    let l = one_lot(&state, &feedlot_id, &lot_id, &query).await?;
+    let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
@@ -293,6 +314,22 @@ pub async fn lot_page(
                             (row("Sale revenue", format!("{} {c}", dollars(Some(l.revenue_minor))), None))
                             (row("Profit (loss)", format!("{} {c}", dollars(l.profit_minor)), None))
                             (row("Profit per head shipped", format!("{} {c}", dollars(l.profit_per_head_minor)), None))
+                        }
+                    }
+                }
+                h2 { "Against the yard's lots" }
+                table #standing {
+                    thead { tr { th { "Measure" } th { "This lot" } th { "Rank" } th { "Yard median" } } }
+                    tbody {
+                        @for m in &standing {
+                            tr data-key=(m.key) {
+                                @let money = m.label.contains("minor");
+                                @let shown = |v: Option<f64>| if money { format!("{} {c}", dollars(v)) } else { f(v, 2) };
+                                th { (if money { m.label.replace("minor", c) } else { m.label.to_owned() }) @if m.lower_is_better { " " small { "(lower is better)" } } }
+                                td.value { (shown(m.value)) }
+                                td.rank { @match m.rank { Some(r) => { (r) " of " (m.lots) }, None => "–" } }
+                                td.median { (shown(m.yard_median)) }
+                            }
                         }
                     }
                 }

@@ -6,11 +6,13 @@
 //! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`
 //! - `GET /metrics`: the pipeline's metrics, Prometheus text format (see [`crate::telemetry`])
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
-//! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`])
+//! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`]);
+//!   `.../animals/{eid}/weighings.csv` and `.../treatments.csv` its tables
 //! - `GET /feedlots/{feedlot_id}/animals`: every animal, sortable (`?sort=adg&order=desc`), with
 //!   the ADG distribution; `.../animals.csv` and `/api/feedlots/{feedlot_id}/animals` export it
 //! - `GET /feedlots/{feedlot_id}/lots` (+ `.csv`, `/api/...`): every lot's measures; `.../lots/{lot_id}`
-//!   one lot's report or closeout, with its animals ranked in the lot (`.../animals.csv`)
+//!   one lot's report or closeout, with its standing among the yard's lots
+//!   (`/api/.../lots/{lot_id}/standing`) and its animals ranked in the lot (`.../animals.csv`)
 //! - `GET /feedlots/{feedlot_id}/pens` (+ `.csv`, `/api/...`): head and feed by pen
 //! - `GET /feedlots/{feedlot_id}/feed` (+ `/feed/{ingredients,sources,rations}.csv`, `/api/...`)
 //!
@@ -121,6 +123,10 @@ pub fn app(state: AppState) -> Router {
             get(animal_page::page),
         )
         .route(
+            "/feedlots/{feedlot_id}/animals/{eid}/{table}",
+            get(animal_page::csv),
+        )
+        .route(
             "/api/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::json),
         )
@@ -141,6 +147,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/feedlots/{feedlot_id}/lots/{lot_id}",
             get(lots_page::lot_json),
+        )
+        .route(
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}/standing",
+            get(lots_page::lot_standing_json),
         )
         .route("/feedlots/{feedlot_id}/pens", get(pens_page::page))
         .route("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv))
