@@ -13,12 +13,11 @@ use tokio::io::AsyncWrite;
 
 use crate::devices::faults::{FaultSource, Faults};
 use crate::devices::rfid::{ReaderFormat, TagRepeats, send_tag_read};
-use crate::devices::scale::{Indication, rice_lake_line};
 use crate::devices::scale::{
-    Reading, WeighingPhases, displayed_value, stream_readings, weighing_readings,
+    Indication, IndicatorFormat, Reading, WeighingPhases, displayed_value, stream_readings_as,
+    weighing_readings,
 };
 use crate::herd::Animal;
-use schemas::GrossNet;
 
 /// How fast the simulated devices talk.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +67,9 @@ impl Pacing {
 pub struct ChuteSetup {
     /// The reader's line format.
     pub reader_format: ReaderFormat,
-    /// The unit the indicator displays.
+    /// The indicator's line protocol.
+    pub indicator: IndicatorFormat,
+    /// The unit the indicator displays (a Tru-Test always shows kg).
     pub unit: WeightUnit,
     /// The indicator's graduation in `unit` (1 lb, 0.5 kg are common).
     pub graduation: f64,
@@ -82,6 +83,7 @@ impl Default for ChuteSetup {
     fn default() -> Self {
         Self {
             reader_format: ReaderFormat::Allflex,
+            indicator: IndicatorFormat::RiceLake,
             unit: WeightUnit::Lb,
             graduation: 1.0,
             pacing: Pacing::realistic(),
@@ -172,13 +174,14 @@ pub async fn run_chute(
         empty_lines: p.empty_lines,
     };
     let tag_window = p.tag_repeat_interval * p.tag_repeats.max(1).saturating_sub(1);
-    let zeros = idle_zeros(tag_window, p.scale_line_interval, setup.unit);
+    let unit = setup.indicator.unit(setup.unit);
+    let zeros = idle_zeros(tag_window, p.scale_line_interval, unit);
     let mut sent = Vec::with_capacity(animals.len());
     let mut noise = FaultSource::new(&setup.faults);
     for animal in animals {
         let weight = Weight {
-            value: displayed_value(in_unit(animal.weight_kg, setup.unit), setup.graduation),
-            unit: setup.unit,
+            value: displayed_value(in_unit(animal.weight_kg, unit), setup.graduation),
+            unit,
         };
         for _ in 0..setup.faults.garbled_reader_lines {
             send(reader, "reader", &noise.garbled_line()).await?;
@@ -187,7 +190,10 @@ pub async fn run_chute(
             send(scale, "scale", &noise.garbled_line()).await?;
         }
         for _ in 0..setup.faults.dropped_byte_lines {
-            let stable = rice_lake_line(weight, GrossNet::Gross, Indication::Stable);
+            let stable = setup.indicator.line(Reading {
+                weight,
+                indication: Indication::Stable,
+            });
             send(scale, "scale", &noise.dropped_byte(&stable)).await?;
         }
         let tag_sent_at = Utc::now();
@@ -199,16 +205,17 @@ pub async fn run_chute(
                     .map_err(write_error("reader"))
             },
             async {
-                stream_readings(scale, &zeros, p.scale_line_interval)
+                stream_readings_as(scale, setup.indicator, &zeros, p.scale_line_interval)
                     .await
                     .map_err(write_error("scale"))
             },
         )?;
         let readings = weighing_readings(weight, setup.graduation, phases);
-        let stable_sent_at = stream_readings(scale, &readings, p.scale_line_interval)
-            .await
-            .map_err(write_error("scale"))?
-            .unwrap_or_else(Utc::now);
+        let stable_sent_at =
+            stream_readings_as(scale, setup.indicator, &readings, p.scale_line_interval)
+                .await
+                .map_err(write_error("scale"))?
+                .unwrap_or_else(Utc::now);
         tracing::info!(eid = %animal.eid, value = weight.value, unit = ?weight.unit, "weighed");
         sent.push(SentWeighing {
             eid: animal.eid.clone(),

@@ -9,6 +9,7 @@ use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
 use firmware_sim::demo::{self, DemoOptions};
 use firmware_sim::devices::faults::Faults;
 use firmware_sim::devices::rfid::ReaderFormat;
+use firmware_sim::devices::scale::IndicatorFormat;
 use firmware_sim::herd::arrivals;
 use firmware_sim::loadgen;
 use firmware_sim::port::open_port;
@@ -147,6 +148,10 @@ enum Command {
         /// Reader line format.
         #[arg(long, value_enum, default_value_t = ReaderFormat::Allflex)]
         reader_format: ReaderFormat,
+        /// Indicator protocol (the gateway's scale `format` must match: rice_lake, tru_test,
+        /// sma). A Tru-Test shows kg whatever `--unit` says.
+        #[arg(long, value_enum, default_value_t = IndicatorFormat::RiceLake)]
+        indicator: IndicatorFormat,
         /// A fraction of a second per animal instead of real time.
         #[arg(long)]
         fast: bool,
@@ -288,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
             seed,
             unit,
             reader_format,
+            indicator,
             fast,
             baud_rate,
             faults,
@@ -296,15 +302,17 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("open {}", reader.display()))?;
             let mut scale_port = open_port(&scale, baud_rate)
                 .with_context(|| format!("open {}", scale.display()))?;
+            let shown = indicator.unit(match unit {
+                Unit::Kg => WeightUnit::Kg,
+                Unit::Lb => WeightUnit::Lb,
+            });
             let setup = ChuteSetup {
                 reader_format,
-                unit: match unit {
-                    Unit::Kg => WeightUnit::Kg,
-                    Unit::Lb => WeightUnit::Lb,
-                },
-                graduation: match unit {
-                    Unit::Kg => 0.5,
-                    Unit::Lb => 1.0,
+                indicator,
+                unit: shown,
+                graduation: match shown {
+                    WeightUnit::Kg => 0.5,
+                    WeightUnit::Lb => 1.0,
                 },
                 faults: if faults {
                     Faults::some(seed)

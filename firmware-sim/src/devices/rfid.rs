@@ -19,6 +19,9 @@ pub enum ReaderFormat {
     Plain,
     /// STX, the 15 digits, then the reader's date and time: `\x02982000001088420 2026-11-25 07:15:02\r\n`.
     StxDateTime,
+    /// Comma-separated fields with the 15 digits among them (session-recording readers):
+    /// `R1,982000001088420,2026-11-25 07:15:02\r\n`.
+    Csv,
 }
 
 /// The bytes a reader of `format` sends when it reads `eid` at `at` (the reader's clock).
@@ -29,6 +32,7 @@ pub fn tag_line(format: ReaderFormat, eid: &Eid, at: DateTime<Utc>) -> Vec<u8> {
         ReaderFormat::StxDateTime => {
             format!("\x02{} {}", eid.as_str(), at.format("%Y-%m-%d %H:%M:%S"))
         }
+        ReaderFormat::Csv => format!("R1,{},{}", eid.as_str(), at.format("%Y-%m-%d %H:%M:%S")),
     };
     format!("{line}\r\n").into_bytes()
 }
@@ -112,6 +116,26 @@ mod tests {
             tag_line(ReaderFormat::StxDateTime, &eid(), at),
             b"\x02982000001088420 2026-11-25 07:15:02\r\n"
         );
+        assert_eq!(
+            tag_line(ReaderFormat::Csv, &eid(), at),
+            b"R1,982000001088420,2026-11-25 07:15:02\r\n"
+        );
+    }
+
+    #[test]
+    fn every_format_is_read_by_the_gateways_own_row_for_it_as_the_same_eid() {
+        let table = edge::readers::rfid::RfidParser::builtin();
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 7, 15, 2).unwrap();
+        for (format, row) in [
+            (ReaderFormat::Allflex, "allflex"),
+            (ReaderFormat::Plain, "plain"),
+            (ReaderFormat::StxDateTime, "with_datetime"),
+            (ReaderFormat::Csv, "csv"),
+        ] {
+            let line = String::from_utf8(tag_line(format, &eid(), at)).unwrap();
+            let only = table.for_format(Some(row)).unwrap();
+            assert_eq!(only.parse(&line).unwrap(), eid(), "{format:?}: {line:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

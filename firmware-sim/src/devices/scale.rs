@@ -69,6 +69,83 @@ pub fn tru_test_answer(eid: Option<&schemas::Eid>, weight_kg: f64, stable: bool)
     format!("[{}]\r\n", parts.join(",")).into_bytes()
 }
 
+/// The line protocol a simulated indicator speaks: each of the gateway's scale formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum IndicatorFormat {
+    /// Rice Lake "Consolidated Controls" stream (920i, 482): see [`rice_lake_line`].
+    #[default]
+    RiceLake,
+    /// Tru-Test bracketed answers, streamed as if polled: see [`tru_test_line`]. Always kg.
+    TruTest,
+    /// SMA standard weight responses (Avery Weigh-Tronix, Cardinal, ...): see [`sma_line`].
+    Sma,
+}
+
+impl IndicatorFormat {
+    /// The gateway's name for it (`[[devices]] format = ...`).
+    pub fn gateway_name(self) -> &'static str {
+        match self {
+            Self::RiceLake => "rice_lake",
+            Self::TruTest => "tru_test",
+            Self::Sma => "sma",
+        }
+    }
+
+    /// The unit an indicator of this format displays when set to `unit` (Tru-Test: kg only).
+    pub fn unit(self, unit: WeightUnit) -> WeightUnit {
+        match self {
+            Self::TruTest => WeightUnit::Kg,
+            Self::RiceLake | Self::Sma => unit,
+        }
+    }
+
+    /// The bytes of one reading in this format (always gross in the chute).
+    pub fn line(self, reading: Reading) -> Vec<u8> {
+        match self {
+            Self::RiceLake => rice_lake_line(reading.weight, GrossNet::Gross, reading.indication),
+            Self::TruTest => tru_test_line(reading),
+            Self::Sma => sma_line(reading.weight, GrossNet::Gross, reading.indication),
+        }
+    }
+}
+
+/// A Tru-Test answer for what the indicator shows: `[WL412.5]` while the weight moves,
+/// `[WS412.5]` once stable, and `[]` (nothing to report) on the empty platform.
+pub fn tru_test_line(reading: Reading) -> Vec<u8> {
+    match reading.indication {
+        Indication::CenterOfZero => b"[]\r\n".to_vec(),
+        Indication::Motion => tru_test_answer(None, reading.weight.kg(), false),
+        Indication::Stable => tru_test_answer(None, reading.weight.kg(), true),
+    }
+}
+
+/// An SMA standard weight response: `<LF><s><r><n><m><f><xxxxxx.xxx><uuu><CR>`: status
+/// (space, or `Z` at centre of zero), range `1`, `G`/`N`, motion `M` or space, a reserved
+/// space, the weight right-justified in 10 columns, the unit in 3 (`lb `, `kg `). E.g. stable
+/// 1,234 lb gross is `\n 1G        1234lb \r`.
+pub fn sma_line(weight: Weight, gross_net: GrossNet, indication: Indication) -> Vec<u8> {
+    let status = match indication {
+        Indication::CenterOfZero => 'Z',
+        Indication::Stable | Indication::Motion => ' ',
+    };
+    let gn = match gross_net {
+        GrossNet::Gross => 'G',
+        GrossNet::Net => 'N',
+    };
+    let motion = if indication == Indication::Motion {
+        'M'
+    } else {
+        ' '
+    };
+    let sign = if weight.value < 0.0 { "-" } else { "" };
+    let unit = match weight.unit {
+        WeightUnit::Lb => "lb",
+        WeightUnit::Kg => "kg",
+    };
+    let value = format!("{sign}{}", value_text(weight.value));
+    format!("\n{status}1{gn}{motion} {value:>10}{unit:<3}\r").into_bytes()
+}
+
 /// One line's worth of what the indicator shows (always gross in the chute).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reading {
@@ -132,11 +209,21 @@ pub fn weighing_readings(target: Weight, graduation: f64, phases: WeighingPhases
     readings
 }
 
-/// Streams `readings` as Rice Lake lines to `port`, one every `interval` (a 920i sends ~10/s),
-/// each flushed and followed by `interval`, so consecutive calls keep the rate. Returns when
-/// the first stable line was sent, if there was one.
+/// Streams `readings` as Rice Lake lines to `port`: [`stream_readings_as`] a Rice Lake.
 pub async fn stream_readings(
     port: &mut (impl AsyncWrite + Unpin),
+    readings: &[Reading],
+    interval: Duration,
+) -> std::io::Result<Option<DateTime<Utc>>> {
+    stream_readings_as(port, IndicatorFormat::RiceLake, readings, interval).await
+}
+
+/// Streams `readings` as `format` lines to `port`, one every `interval` (a 920i sends ~10/s),
+/// each flushed and followed by `interval`, so consecutive calls keep the rate. Returns when
+/// the first stable line was sent, if there was one.
+pub async fn stream_readings_as(
+    port: &mut (impl AsyncWrite + Unpin),
+    format: IndicatorFormat,
     readings: &[Reading],
     interval: Duration,
 ) -> std::io::Result<Option<DateTime<Utc>>> {
@@ -145,7 +232,7 @@ pub async fn stream_readings(
         if reading.indication == Indication::Stable && first_stable.is_none() {
             first_stable = Some(Utc::now());
         }
-        let line = rice_lake_line(reading.weight, GrossNet::Gross, reading.indication);
+        let line = format.line(*reading);
         port.write_all(&line).await?;
         port.flush().await?;
         tokio::time::sleep(interval).await;
@@ -199,6 +286,76 @@ mod tests {
             b"[ID982000123456789,WS412.5]\r\n"
         );
         assert_eq!(tru_test_answer(None, 80.0, false), b"[WL80.0]\r\n");
+    }
+
+    #[test]
+    fn sma_lines_have_the_standard_columns() {
+        assert_eq!(
+            sma_line(Weight::from_lb(1234.0), GrossNet::Gross, Indication::Stable),
+            b"\n 1G        1234lb \r"
+        );
+        assert_eq!(
+            sma_line(Weight::from_kg(412.5), GrossNet::Net, Indication::Motion),
+            b"\n 1NM      412.5kg \r"
+        );
+        assert_eq!(
+            sma_line(
+                Weight::from_kg(0.0),
+                GrossNet::Gross,
+                Indication::CenterOfZero
+            ),
+            b"\nZ1G           0kg \r"
+        );
+    }
+
+    #[test]
+    fn every_format_is_read_by_the_gateway_as_the_weight_and_status_shown() {
+        use edge::readers::scale::{ScaleFormat, ScaleStatus};
+        for format in <IndicatorFormat as clap::ValueEnum>::value_variants() {
+            let gateway = ScaleFormat::from_name(Some(format.gateway_name())).unwrap();
+            let unit = format.unit(WeightUnit::Lb);
+            let target = Weight {
+                value: displayed_value(in_unit_of(430.0, unit), 0.5),
+                unit,
+            };
+            for reading in weighing_readings(target, 0.5, PHASES) {
+                let bytes = format.line(reading);
+                let line = String::from_utf8(bytes).unwrap();
+                let parsed = gateway
+                    .parse(line.trim_matches(['\r', '\n', '\u{2}']))
+                    .unwrap();
+                match (reading.indication, parsed) {
+                    (Indication::CenterOfZero, None) => {
+                        assert_eq!(
+                            *format,
+                            IndicatorFormat::TruTest,
+                            "only Tru-Test says nothing"
+                        )
+                    }
+                    (indication, Some(r)) => {
+                        let status = match indication {
+                            Indication::Stable => ScaleStatus::Stable,
+                            Indication::Motion => ScaleStatus::Motion,
+                            Indication::CenterOfZero => ScaleStatus::CenterOfZero,
+                        };
+                        assert_eq!(r.status, status, "{format:?} {line:?}");
+                        let kg = r.weight.unwrap().kg();
+                        assert!(
+                            (kg - reading.weight.kg()).abs() < 1e-9,
+                            "{format:?} {line:?}"
+                        );
+                    }
+                    (_, None) => panic!("{format:?}: {line:?} read as nothing"),
+                }
+            }
+        }
+    }
+
+    fn in_unit_of(kg: f64, unit: WeightUnit) -> f64 {
+        match unit {
+            WeightUnit::Kg => kg,
+            WeightUnit::Lb => Weight::from_kg(kg).lb(),
+        }
     }
 
     const PHASES: WeighingPhases = WeighingPhases {
