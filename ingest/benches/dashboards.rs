@@ -290,6 +290,11 @@ async fn main() -> anyhow::Result<()> {
             false,
         ),
         (
+            "GET /feedlots/…/animals (page 1)",
+            format!("/feedlots/{feedlot}/animals?"),
+            false,
+        ),
+        (
             "GET /feedlots/…/lots/{lot} (page)",
             format!("/feedlots/{feedlot}/lots/{lot}?"),
             true,

@@ -101,6 +101,15 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     assert!(page.contains("<span id=\"head-count\">4</span>"), "{page}");
     assert!(page.contains("id=\"adg-histogram\""), "{page}");
     assert!(!page.contains("982000000000009"));
+    assert!(
+        !page.contains("id=\"pages\""),
+        "4 head fit on one page: {page}"
+    );
+    let past = fetch(format!("{base}/feedlots/yard-h/animals?page=2"))
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 400);
+    assert!(past.text().await.unwrap().contains("page: 2"));
     let bad = fetch(format!("{base}/api/feedlots/yard-h/animals?sort=nope"))
         .await
         .unwrap();

@@ -23,6 +23,32 @@ pub struct Sorting {
     pub order: Option<String>,
 }
 
+/// `?sort=…&order=…&page=…` on the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// As [`Sorting::sort`].
+    pub sort: Option<String>,
+    /// As [`Sorting::order`].
+    pub order: Option<String>,
+    /// The page of [`PAGE_ROWS`] rows, from 1 (default).
+    pub page: Option<usize>,
+}
+
+/// Rows on one page of the animals table (the CSV and JSON have every animal).
+pub const PAGE_ROWS: usize = 500;
+
+/// The rows of page `page` (from 1) of `total` rows, and the number of pages (at least 1).
+fn page_bounds(total: usize, page: usize) -> Result<(std::ops::Range<usize>, usize), WebError> {
+    let pages = total.div_ceil(PAGE_ROWS).max(1);
+    if page == 0 || page > pages {
+        return Err(WebError::BadRequest(format!(
+            "page: {page} is not between 1 and {pages}"
+        )));
+    }
+    let start = (page - 1) * PAGE_ROWS;
+    Ok((start..total.min(start + PAGE_ROWS), pages))
+}
+
 const COLUMNS: [(&str, &str); 5] = [
     ("eid", "EID"),
     ("weighings", "Weighings"),
@@ -158,12 +184,24 @@ pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, Web
 pub async fn page(
     State(state): State<AppState>,
     Path(feedlot_id): Path<String>,
-    Query(sorting): Query<Sorting>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Markup, WebError> {
+    let sorting = Sorting {
+        sort: query.sort,
+        order: query.order,
+    };
     let animals = load(&state, &feedlot_id, &sorting).await?;
     let adgs: Vec<f64> = animals.iter().filter_map(|a| a.adg_kg_per_day).collect();
     let current = sorting.sort.as_deref().unwrap_or("adg");
     let desc = sorting.order.as_deref().unwrap_or("desc") == "desc";
+    let page = query.page.unwrap_or(1);
+    let (rows, pages) = page_bounds(animals.len(), page)?;
+    let link = |n: usize| {
+        format!(
+            "?sort={current}&order={}&page={n}",
+            if desc { "desc" } else { "asc" }
+        )
+    };
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -179,7 +217,14 @@ pub async fn page(
                     a href={"/api/feedlots/" (feedlot_id) "/animals"} { "JSON" } }
                 h2 { "ADG distribution" }
                 (histogram("adg-histogram", &adgs, 0.1, "kg/day"))
-                (table(&feedlot_id, &animals, current, desc))
+                @if pages > 1 {
+                    p #pages {
+                        "Rows " (rows.start + 1) "–" (rows.end) " of " (animals.len()) " · page " (page) " of " (pages) " · "
+                        @if page > 1 { a #prev-page href=(link(page - 1)) { "previous" } " · " }
+                        @if page < pages { a #next-page href=(link(page + 1)) { "next" } }
+                    }
+                }
+                (table(&feedlot_id, &animals[rows], current, desc))
             }
         }
     })
@@ -246,6 +291,21 @@ mod tests {
             lot_rank: None,
             lot_percentile: None,
         }
+    }
+
+    #[test]
+    fn pages_hold_page_rows_each_and_a_page_past_the_last_is_refused() {
+        assert_eq!(
+            page_bounds(0, 1).unwrap(),
+            (0..0, 1),
+            "an empty yard has one page"
+        );
+        assert_eq!(page_bounds(1_234, 1).unwrap(), (0..PAGE_ROWS, 3));
+        assert_eq!(page_bounds(1_234, 3).unwrap(), (2 * PAGE_ROWS..1_234, 3));
+        assert!(
+            matches!(page_bounds(1_234, 4), Err(WebError::BadRequest(m)) if m.contains("page"))
+        );
+        assert!(page_bounds(1_234, 0).is_err());
     }
 
     #[test]
