@@ -141,9 +141,15 @@ async fn in_a_browser_the_benchmarks_page_shows_the_api_numbers_and_draws_the_ba
     let mut checked = 0;
     for m in api["measures"].as_array().unwrap() {
         let key = m["key"].as_str().unwrap();
+        // Cost of gain is stored in minor units per kg and shown in major units per cwt.
+        let shown = if m["currency"].is_string() {
+            ingest::analytics::KG_PER_CWT / 100.0
+        } else {
+            1.0
+        };
         for set in ["area", "world"] {
             for p in ["p10", "p25", "p50", "p75", "p90"] {
-                let v = m[set][p].as_f64().unwrap();
+                let v = m[set][p].as_f64().unwrap() * shown;
                 let cell = format!("<td id=\"{key}-{set}-{p}\">{v:.2}</td>");
                 assert!(dom.contains(&cell), "{cell} on the page");
                 checked += 1;
@@ -151,10 +157,11 @@ async fn in_a_browser_the_benchmarks_page_shows_the_api_numbers_and_draws_the_ba
         }
         let own = format!(
             "<td rowspan=\"2\" id=\"{key}-own\">{:.2}</td>",
-            m["own"].as_f64().unwrap()
+            m["own"].as_f64().unwrap() * shown
         );
         assert!(dom.contains(&own), "{own} on the page");
     }
+    assert!(dom.contains("Cost of gain (all-in) (USD/cwt)"), "{dom}");
     assert_eq!(
         checked, 50,
         "every band of ne-1 is shown (each has at least 5 yards)"

@@ -19,6 +19,7 @@ use super::charts::{BandRow, bands};
 use super::report::{nav, utc};
 use super::table::{Cell, Column, csv_response, num};
 use super::{AppState, WebError};
+use crate::analytics::KG_PER_CWT;
 use crate::benchmarks::{AreaRule, Band, Benchmarks, MIN_YARDS, MeasureBands, benchmarks};
 
 /// Largest radius accepted, km (half the Earth's circumference).
@@ -169,6 +170,29 @@ pub async fn json(
     ))
 }
 
+/// How the page shows a measure: cost of gain, stored in minor units per kg, in major units
+/// per cwt (100 lb) of its currency, as US closeouts quote it; the rest as stored. Returns the
+/// factor from stored to shown and the unit shown. (JSON and CSV keep the stored unit.)
+fn shown_unit(m: &MeasureBands) -> (f64, String) {
+    match &m.currency {
+        Some(c) => (KG_PER_CWT / 100.0, format!("{c}/cwt")),
+        None => (1.0, m.measure.unit.to_owned()),
+    }
+}
+
+/// `band` with its quantiles multiplied by `factor` (the percentile is unchanged).
+fn scaled(band: &Band, factor: f64) -> Band {
+    let by = |v: Option<f64>| v.map(|v| v * factor);
+    Band {
+        p10: by(band.p10),
+        p25: by(band.p25),
+        p50: by(band.p50),
+        p75: by(band.p75),
+        p90: by(band.p90),
+        ..band.clone()
+    }
+}
+
 /// A number as the page and its tests show it.
 pub fn fmt(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())
@@ -237,23 +261,25 @@ pub async fn page(
                     thead { tr { th { "Measure" } th { "Set" } th { "Yards" } th { "p10" } th { "p25" } th { "Median" } th { "p75" } th { "p90" } th { "Your percentile" } th { "Your yard" } } }
                     tbody {
                         @for m in &b.measures {
-                            @let unit = unit(m);
+                            @let (factor, unit) = shown_unit(m);
                             tr {
                                 th rowspan="2" { (m.measure.label) " (" (unit) ")" @if m.measure.lower_is_better { br; small { "lower is better" } } }
                                 td { (area_label) }
-                                (band_cells(&format!("{}-area", m.measure.key), &m.area))
-                                td rowspan="2" id={(m.measure.key) "-own"} { (fmt(m.own)) }
+                                (band_cells(&format!("{}-area", m.measure.key), &scaled(&m.area, factor)))
+                                td rowspan="2" id={(m.measure.key) "-own"} { (fmt(m.own.map(|v| v * factor))) }
                             }
-                            tr { td { "World" } (band_cells(&format!("{}-world", m.measure.key), &m.world)) }
+                            tr { td { "World" } (band_cells(&format!("{}-world", m.measure.key), &scaled(&m.world, factor))) }
                         }
                     }
                 }
                 @for m in &b.measures {
+                    @let (factor, unit) = shown_unit(m);
+                    @let (area, world) = (scaled(&m.area, factor), scaled(&m.world, factor));
                     h2 { (m.measure.label) }
                     (bands(&format!("chart-{}", m.measure.key), &[
-                        BandRow { label: &area_label, quantiles: quantiles(&m.area), note: hidden_note(&m.area) },
-                        BandRow { label: "World", quantiles: quantiles(&m.world), note: hidden_note(&m.world) },
-                    ], m.own, m.measure.unit))
+                        BandRow { label: &area_label, quantiles: quantiles(&area), note: hidden_note(&area) },
+                        BandRow { label: "World", quantiles: quantiles(&world), note: hidden_note(&world) },
+                    ], m.own.map(|v| v * factor), &unit))
                 }
             }
         }
