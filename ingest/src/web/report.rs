@@ -185,8 +185,13 @@ impl ReportCache {
             .map(|(_, report)| Arc::clone(report))
     }
 
+    /// Keeps `report` as the yard's latest "now" report, and forgets other yards' latest
+    /// reports too old to be served as a previous window (so memory follows the yards in use,
+    /// not every yard ever looked at).
     fn remember(&self, feedlot_id: &str, window_ms: u64, report: &Arc<YardReport>) {
         let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        let oldest_kept = window_ms.saturating_sub(REPORT_TTL.as_millis() as u64);
+        latest.retain(|_, (w, _)| *w >= oldest_kept);
         if latest.get(feedlot_id).is_none_or(|(w, _)| *w < window_ms) {
             latest.insert(feedlot_id.to_owned(), (window_ms, Arc::clone(report)));
         }
@@ -343,6 +348,26 @@ mod tests {
         // A window skipped (nobody looked): nothing that old is served; made in the request.
         let t3 = t0 + 3 * REPORT_TTL;
         assert_eq!(now(&cache, 13 * w, t3, "w13").await, "w13");
+        // Another yard's report of long ago is forgotten when a newer window is remembered.
+        let old: Result<_, String> = cache
+            .make_now(
+                "b",
+                2 * w,
+                t0,
+                || async move { Ok(report("b", 2 * w, "b2")) },
+            )
+            .await;
+        assert!(old.is_ok());
+        let new: Result<_, String> = cache
+            .make_now(
+                "a",
+                14 * w,
+                t3,
+                || async move { Ok(report("a", 14 * w, "w14")) },
+            )
+            .await;
+        assert!(new.is_ok());
+        assert!(!cache.latest.lock().unwrap().contains_key("b"));
     }
 
     #[test]
