@@ -7,7 +7,8 @@
 //! starts (requests meanwhile get the previous window's, see [`super::report`]), and reloads
 //! its herd summary every [`HERD_EVERY`] (before its [`super::herd_cache::HERD_TTL`] runs
 //! out). Yards are warmed one at a time, so the background load on ClickHouse is at most one
-//! report's queries at once; a yard that stopped being looked at stops being warmed.
+//! report's queries at once; a yard that stopped being looked at stops being warmed, and at
+//! most [`MAX_WARMED_YARDS`] (the most recently asked for) are warmed per round.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +26,10 @@ use crate::telemetry::DashboardWarmed;
 
 /// How long a yard stays in use after its last dashboard request.
 pub const IN_USE_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Most yards warmed per round: the most recently asked for. Past it a replica's yards in use
+/// pay cold reports again instead of the warmer falling ever further behind.
+pub const MAX_WARMED_YARDS: usize = 200;
 
 /// How often the herd summaries of yards in use are reloaded (under [`HERD_TTL`]).
 pub const HERD_EVERY: Duration = Duration::from_secs(20);
@@ -49,13 +54,18 @@ impl InUse {
         }
     }
 
-    /// The yards in use at `now` (asked for within [`IN_USE_FOR`]); the others are forgotten.
+    /// The yards in use at `now` (asked for within [`IN_USE_FOR`]), most recently asked for
+    /// first, at most [`MAX_WARMED_YARDS`]; yards no longer in use are forgotten.
     pub fn yards(&self, now: Instant) -> Vec<String> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.retain(|_, at| now.saturating_duration_since(*at) < IN_USE_FOR);
-        let mut yards: Vec<String> = seen.keys().cloned().collect();
-        yards.sort();
+        let mut yards: Vec<(&String, &Instant)> = seen.iter().collect();
+        yards.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         yards
+            .into_iter()
+            .take(MAX_WARMED_YARDS)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }
 
@@ -148,10 +158,33 @@ mod tests {
         let t0 = Instant::now();
         in_use.touch("b", t0);
         in_use.touch("a", t0);
-        assert_eq!(in_use.yards(t0), ["a", "b"]);
+        assert_eq!(in_use.yards(t0), ["a", "b"], "same moment: by id");
         in_use.touch("a", t0 + IN_USE_FOR / 2);
         assert_eq!(in_use.yards(t0 + IN_USE_FOR), ["a"], "b not asked again");
         assert!(in_use.yards(t0 + IN_USE_FOR * 2).is_empty());
+    }
+
+    #[test]
+    fn only_the_most_recently_asked_for_yards_are_warmed() {
+        let in_use = InUse::default();
+        let t0 = Instant::now();
+        for i in 0..=MAX_WARMED_YARDS {
+            in_use.touch(
+                &format!("yard-{i:04}"),
+                t0 + Duration::from_millis(i as u64),
+            );
+        }
+        let yards = in_use.yards(t0 + Duration::from_secs(1));
+        assert_eq!(yards.len(), MAX_WARMED_YARDS);
+        assert_eq!(
+            yards[0],
+            format!("yard-{MAX_WARMED_YARDS:04}"),
+            "latest first"
+        );
+        assert!(
+            !yards.contains(&"yard-0000".to_owned()),
+            "the least recent left out"
+        );
     }
 
     #[test]
