@@ -321,6 +321,16 @@ mod tests {
         made.unwrap().warnings[0].clone()
     }
 
+    /// Makes `feedlot`'s "now" report of the window starting at `window`.
+    async fn made_now(cache: &ReportCache, feedlot: &'static str, window: u64, at: Instant) {
+        let made: Result<_, String> = cache
+            .make_now(feedlot, window, at, move || async move {
+                Ok(report(feedlot, window, "made"))
+            })
+            .await;
+        assert!(made.is_ok());
+    }
+
     #[tokio::test]
     async fn a_new_now_window_serves_the_previous_report_while_its_own_is_made() {
         let cache = ReportCache::default();
@@ -349,24 +359,8 @@ mod tests {
         let t3 = t0 + 3 * REPORT_TTL;
         assert_eq!(now(&cache, 13 * w, t3, "w13").await, "w13");
         // Another yard's report of long ago is forgotten when a newer window is remembered.
-        let old: Result<_, String> = cache
-            .make_now(
-                "b",
-                2 * w,
-                t0,
-                || async move { Ok(report("b", 2 * w, "b2")) },
-            )
-            .await;
-        assert!(old.is_ok());
-        let new: Result<_, String> = cache
-            .make_now(
-                "a",
-                14 * w,
-                t3,
-                || async move { Ok(report("a", 14 * w, "w14")) },
-            )
-            .await;
-        assert!(new.is_ok());
+        made_now(&cache, "b", 2 * w, t0).await;
+        made_now(&cache, "a", 14 * w, t3).await;
         assert!(!cache.latest.lock().unwrap().contains_key("b"));
     }
 
