@@ -14,8 +14,8 @@ use tokio::io::AsyncWrite;
 use crate::devices::faults::{FaultSource, Faults};
 use crate::devices::rfid::{ReaderFormat, TagRepeats, send_tag_read};
 use crate::devices::scale::{
-    Indication, IndicatorFormat, Reading, WeighingPhases, displayed_value, stream_readings_as,
-    weighing_readings,
+    Indication, IndicatorFormat, Reading, WeighingPhases, displayed_value, in_unit,
+    stream_readings_as, weighing_readings,
 };
 use crate::herd::Animal;
 
@@ -121,13 +121,6 @@ pub enum ChuteError {
 
 fn write_error(device: &'static str) -> impl FnOnce(std::io::Error) -> ChuteError {
     move |source| ChuteError::Write { device, source }
-}
-
-fn in_unit(weight_kg: f64, unit: WeightUnit) -> f64 {
-    match unit {
-        WeightUnit::Kg => weight_kg,
-        WeightUnit::Lb => Weight::from_kg(weight_kg).lb(),
-    }
 }
 
 /// Writes one (injected) line.

@@ -18,6 +18,14 @@ pub enum Indication {
     CenterOfZero,
 }
 
+/// `weight_kg` in `unit`'s numbers (what an indicator set to `unit` would show, unrounded).
+pub fn in_unit(weight_kg: f64, unit: WeightUnit) -> f64 {
+    match unit {
+        WeightUnit::Kg => weight_kg,
+        WeightUnit::Lb => Weight::from_kg(weight_kg).lb(),
+    }
+}
+
 /// Formats `value` the way an indicator with graduation `graduation` displays it: whole
 /// numbers for graduations of 1 or more, one decimal below that. Rounds to the graduation.
 pub fn displayed_value(value: f64, graduation: f64) -> f64 {
@@ -315,7 +323,7 @@ mod tests {
             let gateway = ScaleFormat::from_name(Some(format.gateway_name())).unwrap();
             let unit = format.unit(WeightUnit::Lb);
             let target = Weight {
-                value: displayed_value(in_unit_of(430.0, unit), 0.5),
+                value: displayed_value(in_unit(430.0, unit), 0.5),
                 unit,
             };
             for reading in weighing_readings(target, 0.5, PHASES) {
@@ -348,13 +356,6 @@ mod tests {
                     (_, None) => panic!("{format:?}: {line:?} read as nothing"),
                 }
             }
-        }
-    }
-
-    fn in_unit_of(kg: f64, unit: WeightUnit) -> f64 {
-        match unit {
-            WeightUnit::Kg => kg,
-            WeightUnit::Lb => Weight::from_kg(kg).lb(),
         }
     }
 
