@@ -50,6 +50,16 @@ const MEASURES: &[Measure] = &[
     ("dof", "DOF", false, |l| Some(l.days_on_feed)),
 ];
 
+/// The measures in money (minor units of the lot's currency), compared within one currency.
+const MONEY_KEYS: [&str; 2] = ["cog_cwt", "cost_head"];
+
+impl LotStanding {
+    /// Whether the measure is money, in minor units of the lot's currency.
+    pub fn is_money(&self) -> bool {
+        MONEY_KEYS.contains(&self.key)
+    }
+}
+
 /// The median of `sorted` (ascending), none when empty.
 fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
@@ -66,7 +76,7 @@ pub fn standing(lot: &LotMeasures, yard: &[LotMeasures]) -> Vec<LotStanding> {
     MEASURES
         .iter()
         .map(|&(key, label, lower_is_better, value_of)| {
-            let money = matches!(key, "cog_cwt" | "cost_head");
+            let money = MONEY_KEYS.contains(&key);
             let mut values: Vec<f64> = yard
                 .iter()
                 .filter(|l| !money || l.currency == lot.currency)

@@ -218,7 +218,15 @@ async fn one_lot(
     lot_id: &str,
     query: &ReportQuery,
 ) -> Result<LotMeasures, WebError> {
-    Ok(lot_and_yard(state, feedlot_id, lot_id, query).await?.0)
+    let lots = load(state, feedlot_id, query).await?.lots;
+    find_lot(&lots, lot_id).cloned()
+}
+
+/// `lot_id` among `lots`, or a 404.
+fn find_lot<'a>(lots: &'a [LotMeasures], lot_id: &str) -> Result<&'a LotMeasures, WebError> {
+    lots.iter()
+        .find(|l| l.lot_id == lot_id)
+        .ok_or_else(|| WebError::NotFound(format!("no lot {lot_id:?} at this yard")))
 }
 
 /// The lot and its standing among the yard's lots.
@@ -229,10 +237,7 @@ async fn lot_and_yard(
     query: &ReportQuery,
 ) -> Result<(LotMeasures, Vec<LotStanding>), WebError> {
     let lots = load(state, feedlot_id, query).await?.lots;
-    let lot = lots
-        .iter()
-        .find(|l| l.lot_id == lot_id)
-        .ok_or_else(|| WebError::NotFound(format!("no lot {lot_id:?} at this yard")))?;
+    let lot = find_lot(&lots, lot_id)?;
     Ok((lot.clone(), standing(lot, &lots)))
 }
 
@@ -323,7 +328,7 @@ pub async fn lot_page(
                     tbody {
                         @for m in &standing {
                             tr data-key=(m.key) {
-                                @let money = m.label.contains("minor");
+                                @let money = m.is_money();
                                 @let shown = |v: Option<f64>| if money { format!("{} {c}", dollars(v)) } else { f(v, 2) };
                                 th { (if money { m.label.replace("minor", c) } else { m.label.to_owned() }) @if m.lower_is_better { " " small { "(lower is better)" } } }
                                 td.value { (shown(m.value)) }

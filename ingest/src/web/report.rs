@@ -46,10 +46,7 @@ impl ReportQuery {
     /// its [`REPORT_TTL`] window.
     pub fn as_of_ms(&self) -> Result<u64, WebError> {
         let at = match &self.as_of {
-            None => {
-                let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-                return Ok(super::warm::window_start_ms(now));
-            }
+            None => return Ok(window_start_ms(now_ms())),
             Some(text) => DateTime::parse_from_rfc3339(text)
                 .map_err(|e| {
                     WebError::BadRequest(format!("as_of: {text:?} is not an RFC 3339 time: {e}"))
@@ -63,6 +60,17 @@ impl ReportQuery {
 
 /// How long a computed report is served again.
 pub const REPORT_TTL: Duration = Duration::from_secs(30);
+
+/// Now, ms since the epoch UTC.
+pub fn now_ms() -> u64 {
+    u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+/// The start of the "now" report window containing `now_ms`, ms since the epoch.
+pub fn window_start_ms(now_ms: u64) -> u64 {
+    let window = REPORT_TTL.as_millis() as u64;
+    now_ms - now_ms % window
+}
 
 /// Most reports kept at once (the oldest goes first).
 const MAX_REPORTS: usize = 64;

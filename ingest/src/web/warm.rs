@@ -14,12 +14,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use super::herd_cache::HERD_TTL;
-use super::report::REPORT_TTL;
+use super::report::{REPORT_TTL, now_ms, window_start_ms};
 use crate::analytics::yard_report;
 use crate::queries::herd_summary;
 use crate::telemetry::DashboardWarmed;
@@ -69,20 +68,10 @@ impl InUse {
     }
 }
 
-/// The start of the "now" report window containing `now_ms`, ms since the epoch.
-pub fn window_start_ms(now_ms: u64) -> u64 {
-    let window = REPORT_TTL.as_millis() as u64;
-    now_ms - now_ms % window
-}
-
 /// How long from `now_ms` until the next report window starts.
 fn until_next_window(now_ms: u64) -> Duration {
     let window = REPORT_TTL.as_millis() as u64;
     Duration::from_millis(window_start_ms(now_ms) + window - now_ms)
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
 /// Warms the dashboards of the yards in use until `shutdown` is cancelled.
