@@ -64,7 +64,8 @@ floats, and a TOML float in an integer field is refused), lists inline.
 {{- end -}}
 {{- end -}}
 
-{{/* A config file from a dict of sections, each a dict of scalar keys; sorted. */}}
+{{/* A config file from a dict of sections, each a dict of scalar keys; sorted, no blank lines
+(a blank line in a YAML block scalar would carry trailing spaces). */}}
 {{- define "feedlot.toml" -}}
 {{- range $section, $keys := . }}
 [{{ $section }}]
@@ -74,7 +75,7 @@ floats, and a TOML float in an integer field is refused), lists inline.
 {{- end }}
 {{ $key }} = {{ include "feedlot.tomlValue" $value }}
 {{- end }}
-{{ end -}}
+{{- end }}
 {{- end -}}
 
 {{/* Pod affinity and spread of a component. Call with (list $ "consumer" .Values.consumer). */}}
