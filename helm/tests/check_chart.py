@@ -22,6 +22,8 @@ import helm_python as helm
 import jsonschema
 import kubernetes_validate
 import yaml
+import yamllint.config
+import yamllint.linter
 
 ROOT = pathlib.Path(sys.argv[1]).resolve()
 OUT = pathlib.Path(sys.argv[2]).resolve()
@@ -63,6 +65,9 @@ KNOWN_ENV = {
     "DASHBOARDS_CLICKHOUSE_PASSWORD", "DASHBOARDS_CLICKHOUSE_CLUSTER", "DASHBOARDS_WEB_LISTEN",
     "DASHBOARDS_WEB_USERS_FILE", "DASHBOARDS_WEB_SESSION_SECRET",
 }
+
+RENDERED_LINT = yamllint.config.YamlLintConfig(
+    "rules: {key-duplicates: enable, anchors: enable, document-start: disable}")
 
 passed = 0
 failed = 0
@@ -189,11 +194,17 @@ for name, path in GOOD.items():
         docs: list[dict] = []
         text = []
         for tpl, body in sorted(manifests.items()):
-            for doc in yaml.safe_load_all(body):
-                if doc:
-                    docs.append(doc)
-                    text.append(f"# Source: {tpl}\n" + yaml.safe_dump(doc, sort_keys=False))
-        (OUT / f"{name}.yaml").write_text("---\n".join(text))
+            if body.strip():
+                text.append(f"# Source: {tpl}\n{body.strip()}\n")
+            docs += [d for d in yaml.safe_load_all(body) if d]
+        # What `helm template` would print; a key given twice is a template bug that a YAML
+        # loader would hide (the last one wins).
+        rendered = "---\n".join(text)
+        (OUT / f"{name}.yaml").write_text(rendered)
+        problems = [f"{name}.yaml:{p.line}: {p.desc}" for p in
+                    yamllint.linter.run(rendered, RENDERED_LINT) if p.level == "error"]
+        check(f"rendered YAML from {rel(path)} has no duplicate keys or syntax errors",
+              not problems, "; ".join(problems))
 
         bad = []
         for doc in docs:
