@@ -46,7 +46,8 @@ helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version }}
 
 {{/*
 A TOML value: strings quoted, whole numbers written as integers (YAML numbers reach templates as
-floats, and a TOML float in an integer field is refused), lists inline.
+floats; a TOML float in an integer field is refused, an integer in a float field is
+accepted), lists inline.
 */}}
 {{- define "feedlot.tomlValue" -}}
 {{- if kindIs "string" . -}}
