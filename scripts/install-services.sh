@@ -19,5 +19,5 @@ fi
 
 if ! command -v tansu >/dev/null; then
   echo "installing the tansu Kafka-protocol broker from crates.io (takes ~15 min once)"
-  cargo install --locked tansu --version 0.6.0 --features libsql
+  cargo install --locked tansu --version 0.6.0 --features libsql,postgres
 fi

@@ -72,8 +72,16 @@ pub struct KafkaConfig {
     pub dead_letter_topic: String,
     /// Consumer group; every `ingest` replica uses the same one to share partitions.
     pub group_id: String,
-    /// Partitions for the topics when `ingest` creates them.
+    /// Partitions of the events topic when `ingest` creates it (existing topics are left as
+    /// they are). Env: `INGEST_KAFKA_PARTITIONS`.
     pub partitions: i32,
+    /// Copies of each partition the brokers keep when `ingest` creates a topic (3 in
+    /// production: any one broker may be lost). Env: `INGEST_KAFKA_REPLICATION_FACTOR`.
+    pub replication_factor: i32,
+    /// Copies that must have a record before the broker acknowledges it (`acks=all`); the
+    /// topics' `min.insync.replicas`, at most `replication_factor`. Env:
+    /// `INGEST_KAFKA_MIN_INSYNC_REPLICAS`.
+    pub min_insync_replicas: i32,
     /// Most KiB the Kafka client prefetches ahead of the batch being stored (librdkafka's
     /// `queued.max.messages.kbytes`); bounds memory while ClickHouse is slow or down.
     pub prefetch_max_kb: u32,
@@ -86,7 +94,9 @@ pub struct KafkaConfig {
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClickHouseConfig {
-    /// HTTP URL, e.g. `http://127.0.0.1:8123`. Env: `INGEST_CLICKHOUSE_URL`.
+    /// HTTP URL, e.g. `http://127.0.0.1:8123`, or several comma-separated: every server of a
+    /// cluster the client may use, tried in turn when one cannot be reached. Env:
+    /// `INGEST_CLICKHOUSE_URL`.
     pub url: String,
     /// Database (created if missing). Env: `INGEST_CLICKHOUSE_DATABASE`.
     pub database: String,
@@ -94,6 +104,13 @@ pub struct ClickHouseConfig {
     pub user: String,
     /// Password. Env: `INGEST_CLICKHOUSE_PASSWORD`. Never printed.
     pub password: String,
+    /// The ClickHouse cluster (a `<remote_servers>` name) the schema lives on: tables are
+    /// created `ON CLUSTER` as `Replicated…MergeTree` with a `Distributed` table over them,
+    /// sharded by feedlot. Empty: one server, plain tables. Env: `INGEST_CLICKHOUSE_CLUSTER`.
+    pub cluster: String,
+    /// Longest wait for a byte of ClickHouse's answer, ms; past it the request fails and the
+    /// next connection goes to another server (a frozen server must not hang the caller).
+    pub read_timeout_ms: u64,
 }
 
 impl fmt::Debug for ClickHouseConfig {
@@ -102,6 +119,8 @@ impl fmt::Debug for ClickHouseConfig {
             .field("url", &self.url)
             .field("database", &self.database)
             .field("user", &self.user)
+            .field("cluster", &self.cluster)
+            .field("read_timeout_ms", &self.read_timeout_ms)
             .field(
                 "password",
                 &if self.password.is_empty() {
@@ -126,6 +145,9 @@ pub struct BatchConfig {
     pub retry_initial_ms: u64,
     /// Longest retry delay, ms.
     pub retry_max_ms: u64,
+    /// Partitions' batches stored at once (each partition's batch is its own insert, see
+    /// `docs/clickhouse.md`, "Exactly once in storage").
+    pub parallel_inserts: usize,
 }
 
 impl Default for KafkaConfig {
@@ -135,7 +157,9 @@ impl Default for KafkaConfig {
             topic: "feedlot.events.v1".into(),
             dead_letter_topic: "feedlot.events.dlq.v1".into(),
             group_id: "feedlot-ingest".into(),
-            partitions: 6,
+            partitions: 48,
+            replication_factor: 3,
+            min_insync_replicas: 2,
             prefetch_max_kb: 16_384,
             session_timeout_ms: 10_000,
         }
@@ -149,6 +173,8 @@ impl Default for ClickHouseConfig {
             database: "feedlot".into(),
             user: "default".into(),
             password: String::new(),
+            cluster: String::new(),
+            read_timeout_ms: 30_000,
         }
     }
 }
@@ -160,7 +186,62 @@ impl Default for BatchConfig {
             max_wait_ms: 500,
             retry_initial_ms: 200,
             retry_max_ms: 10_000,
+            parallel_inserts: 4,
         }
+    }
+}
+
+/// Letters, digits and `_`: safe to put into SQL as a name.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl ClickHouseConfig {
+    /// The server URLs, in the order given.
+    pub fn urls(&self) -> Vec<&str> {
+        self.url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect()
+    }
+
+    /// The cluster name, when the schema lives on a cluster.
+    pub fn cluster(&self) -> Option<&str> {
+        Some(self.cluster.trim()).filter(|c| !c.is_empty())
+    }
+
+    /// Checks the database and cluster names and the URLs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if !is_plain_name(&self.database) {
+            return invalid("clickhouse.database", "letters, digits and _ only");
+        }
+        if self.cluster().is_some_and(|c| !is_plain_name(c)) {
+            return invalid("clickhouse.cluster", "letters, digits and _ only");
+        }
+        let urls = self.urls();
+        if urls.is_empty() {
+            return invalid("clickhouse.url", "needs at least one http:// URL");
+        }
+        if let Some(bad) = urls
+            .iter()
+            .find(|u| crate::sink::failover::Server::parse(u).is_err())
+        {
+            return invalid(
+                "clickhouse.url",
+                &format!("`{bad}` is not an http://host:port URL"),
+            );
+        }
+        if self.read_timeout_ms < 100 {
+            return invalid("clickhouse.read_timeout_ms", "must be at least 100");
+        }
+        Ok(())
     }
 }
 
@@ -210,6 +291,19 @@ impl Config {
         if let Some(v) = get("INGEST_CLICKHOUSE_PASSWORD") {
             self.clickhouse.password = v;
         }
+        if let Some(v) = get("INGEST_CLICKHOUSE_CLUSTER") {
+            self.clickhouse.cluster = v;
+        }
+        let number = |name: &str| get(name).and_then(|v| v.trim().parse::<i32>().ok());
+        if let Some(v) = number("INGEST_KAFKA_PARTITIONS") {
+            self.kafka.partitions = v;
+        }
+        if let Some(v) = number("INGEST_KAFKA_REPLICATION_FACTOR") {
+            self.kafka.replication_factor = v;
+        }
+        if let Some(v) = number("INGEST_KAFKA_MIN_INSYNC_REPLICAS") {
+            self.kafka.min_insync_replicas = v;
+        }
         if let Some(v) = get("INGEST_WEB_LISTEN") {
             self.web.listen = v;
         }
@@ -232,6 +326,9 @@ impl Config {
         if self.batch.max_rows == 0 {
             return invalid("batch.max_rows", "must be at least 1");
         }
+        if self.batch.parallel_inserts == 0 {
+            return invalid("batch.parallel_inserts", "must be at least 1");
+        }
         if self.kafka.session_timeout_ms < 1000 {
             return invalid("kafka.session_timeout_ms", "must be at least 1000");
         }
@@ -241,10 +338,18 @@ impl Config {
         if self.kafka.partitions < 1 {
             return invalid("kafka.partitions", "must be at least 1");
         }
-        let db = &self.clickhouse.database;
-        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return invalid("clickhouse.database", "letters, digits and _ only");
+        if self.kafka.replication_factor < 1 {
+            return invalid("kafka.replication_factor", "must be at least 1");
         }
+        if self.kafka.min_insync_replicas < 1
+            || self.kafka.min_insync_replicas > self.kafka.replication_factor
+        {
+            return invalid(
+                "kafka.min_insync_replicas",
+                "must be at least 1 and at most kafka.replication_factor",
+            );
+        }
+        self.clickhouse.validate()?;
         if self.kafka.topic == self.kafka.dead_letter_topic {
             return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
         }

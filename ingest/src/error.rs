@@ -23,6 +23,16 @@ pub enum Error {
         /// What ClickHouse said.
         source: clickhouse::error::Error,
     },
+    /// A migration has no form for a ClickHouse cluster.
+    #[error("migration {version} ({name}) cannot run on a cluster: {source}")]
+    ClusterDdl {
+        /// The migration's number.
+        version: u32,
+        /// The migration's name.
+        name: &'static str,
+        /// Which statement.
+        source: crate::schema::cluster::ClusterDdlError,
+    },
     /// The web listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

@@ -60,7 +60,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => {
             let client = ingest::sink::client(&config.clickhouse);
-            let applied = ingest::schema::migrate(&client, &config.clickhouse.database).await?;
+            let applied = ingest::schema::migrate_on(
+                &client,
+                &config.clickhouse.database,
+                config.clickhouse.cluster(),
+            )
+            .await?;
             println!("applied migrations: {applied:?}");
         }
         Command::Run => {

@@ -21,12 +21,17 @@ pub async fn wait_for_services(
     loop {
         let attempt = async {
             topics::ensure_topics(&config.kafka).await?;
-            schema::migrate(client, &config.clickhouse.database).await?;
+            schema::migrate_on(
+                client,
+                &config.clickhouse.database,
+                config.clickhouse.cluster(),
+            )
+            .await?;
             Ok::<(), Error>(())
         };
         match attempt.await {
             Ok(()) => return Ok(true),
-            Err(e @ Error::Migration { .. }) => return Err(e),
+            Err(e @ (Error::Migration { .. } | Error::ClusterDdl { .. })) => return Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "waiting for Kafka and ClickHouse");
             }

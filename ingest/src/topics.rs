@@ -1,8 +1,10 @@
 //! The Kafka topic layout, created by `ingest` at start (the broker does not auto-create).
 //!
-//! Both topics are created with `cleanup.policy=delete` and a `retention.ms`: tansu (like
-//! Kafka) deletes old records only for topics whose cleanup policy says so, so without it a
-//! topic would grow forever. Topics that already exist are left as they are. See
+//! Both topics are created with the configured replication factor and `min.insync.replicas`
+//! (production: 3 and 2, so a write acknowledged with `acks=all` is on two brokers and any one
+//! broker may be lost), `cleanup.policy=delete` and a `retention.ms`: tansu (like Kafka)
+//! deletes old records only for topics whose cleanup policy says so, so without it a topic
+//! would grow forever. Topics that already exist are left as they are. See
 //! `docs/kafka-topics.md`.
 
 use std::time::Duration;
@@ -34,13 +36,17 @@ pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), Error> {
         .create()?;
     let events_retention_ms = EVENTS_RETENTION_MS.to_string();
     let dead_letter_retention_ms = DEAD_LETTER_RETENTION_MS.to_string();
+    let min_insync = config.min_insync_replicas.to_string();
+    let replication = || TopicReplication::Fixed(config.replication_factor);
     let topics = [
-        NewTopic::new(&config.topic, config.partitions, TopicReplication::Fixed(1))
+        NewTopic::new(&config.topic, config.partitions, replication())
             .set("cleanup.policy", "delete")
-            .set("retention.ms", &events_retention_ms),
-        NewTopic::new(&config.dead_letter_topic, 1, TopicReplication::Fixed(1))
+            .set("retention.ms", &events_retention_ms)
+            .set("min.insync.replicas", &min_insync),
+        NewTopic::new(&config.dead_letter_topic, 1, replication())
             .set("cleanup.policy", "delete")
-            .set("retention.ms", &dead_letter_retention_ms),
+            .set("retention.ms", &dead_letter_retention_ms)
+            .set("min.insync.replicas", &min_insync),
     ];
     let options = AdminOptions::new()
         .operation_timeout(Some(Duration::from_secs(10)))

@@ -7,16 +7,17 @@ use rdkafka::message::OwnedMessage;
 use tokio_util::sync::CancellationToken;
 
 /// Waits for a first message (or shutdown), then gathers more until the batch is full or
-/// `max_wait` has passed since the first. Receive errors are logged; the broker being away is
-/// not fatal.
+/// `max_wait` has passed since the first; with `bounded`, returns after `max_wait` even with
+/// nothing. Receive errors are logged; the broker being away is not fatal.
 pub async fn next_batch(
     consumer: &StreamConsumer,
     max_rows: usize,
     max_wait: Duration,
+    bounded: bool,
     shutdown: &CancellationToken,
 ) -> Vec<OwnedMessage> {
     let mut batch = Vec::new();
-    let mut deadline = None;
+    let mut deadline = bounded.then(|| tokio::time::Instant::now() + max_wait);
     while batch.len() < max_rows {
         let timeout = async {
             match deadline {

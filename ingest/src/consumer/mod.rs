@@ -7,6 +7,7 @@
 //! so memory stays bounded by one batch and a slow ClickHouse slows consumption.
 
 mod batch;
+pub mod cut;
 mod dead_letter;
 mod offsets;
 
@@ -15,9 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Message, OwnedMessage};
 use tokio_util::sync::CancellationToken;
 
 use crate::Error;
@@ -25,10 +27,11 @@ use crate::config::Config;
 use crate::sink::{Rows, insert_rows};
 use crate::telemetry::{
     self, BatchConsumed, BatchStored, DeadLetterFailed, DeadLettered, InsertFailed, Metrics,
-    ReasonClass,
+    OffsetCommitFailed, ReasonClass,
 };
 
 pub use batch::next_batch;
+use cut::{Cutter, PartitionBatch};
 pub use dead_letter::DeadLetters;
 
 /// Consumes until `shutdown` is cancelled, with metrics nobody reads (see [`run_with_metrics`]).
@@ -84,94 +87,188 @@ const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
 async fn consume(
     config: &Config,
     client: &clickhouse::Client,
-    consumer: &StreamConsumer,
+    consumer: &Arc<StreamConsumer>,
     metrics: &Metrics,
     shutdown: &CancellationToken,
 ) -> Result<(), Error> {
     let dead_letters = DeadLetters::new(&config.kafka)?;
     let max_wait = Duration::from_millis(config.batch.max_wait_ms);
+    let mut cutter = Cutter::default();
     tracing::info!(topic = %config.kafka.topic, group = %config.kafka.group_id, "consuming");
     while !shutdown.is_cancelled() {
-        let batch = next_batch(consumer, config.batch.max_rows, max_wait, shutdown).await;
-        if batch.is_empty() {
-            continue;
-        }
-        BatchConsumed {
-            messages: batch.len(),
-        }
-        .emit(metrics);
-        let mut rows = Rows::default();
-        let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let mut bad = Vec::new();
-        for message in &batch {
-            match schemas::decode(message.payload().unwrap_or_default()) {
-                // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
-                // with the field and why, like an undecodable message.
-                Ok(envelope) => match envelope.validate() {
-                    Ok(()) => {
-                        *by_kind.entry(envelope.event.kind().as_str()).or_default() += 1;
-                        rows.push(&envelope);
-                    }
-                    Err(invalid) => bad.push((
-                        message,
-                        ReasonClass::InvalidEvent,
-                        format!("invalid event: {invalid}"),
-                    )),
-                },
-                Err(reason) => bad.push((
-                    message,
-                    ReasonClass::of_decode_error(&reason),
-                    reason.to_string(),
-                )),
-            }
-        }
-        // The last (successful) attempt's duration, in µs.
-        let insert_us = AtomicU64::new(0);
-        let stored = retry_until_done(
-            &config.batch,
+        // With messages waiting for a recorded batch's end, a round ends after max_wait even
+        // if nothing new arrives.
+        let received = next_batch(
+            consumer,
+            config.batch.max_rows,
+            max_wait,
+            cutter.has_pending(),
             shutdown,
-            || async {
-                let started = Instant::now();
-                let result = insert_rows(client, &config.clickhouse.database, &rows).await;
-                let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                insert_us.store(us, Ordering::Relaxed);
-                result
-            },
-            |error, attempt, retry_in| {
-                InsertFailed {
-                    error,
-                    attempt,
-                    retry_in,
-                }
-                .emit(metrics)
-            },
         )
         .await;
-        if !stored {
-            return Ok(()); // Shut down mid-retry: nothing committed, the batch is read again.
-        }
-        BatchStored {
-            by_kind: &by_kind,
-            insert_duration: Duration::from_micros(insert_us.load(Ordering::Relaxed)),
-            dead_letters: bad.len(),
-        }
-        .emit(metrics);
-        for (message, class, reason) in &bad {
-            let sent = retry_until_done(
-                &config.batch,
-                shutdown,
-                || dead_letters.send(message, reason),
-                |error, _, _| DeadLetterFailed { error }.emit(metrics),
-            )
-            .await;
-            if !sent {
-                return Ok(());
+        if !received.is_empty() {
+            BatchConsumed {
+                messages: received.len(),
             }
-            DeadLettered { class: *class }.emit(metrics);
+            .emit(metrics);
         }
-        offsets::commit(consumer, &batch, metrics);
+        let wanted = cutter.needs_lookup(&received);
+        let committed = if wanted.is_empty() {
+            Default::default()
+        } else {
+            let consumer = consumer.clone();
+            tokio::task::spawn_blocking(move || offsets::lookup(&consumer, &wanted))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?
+        };
+        cutter.add(received, &committed);
+        if let Some(assigned) = offsets::assigned(consumer) {
+            cutter.retain(|key| assigned.contains(key));
+        }
+        let batches = cutter.cut(config.batch.max_rows);
+        if batches.is_empty() {
+            continue;
+        }
+        let Some(batches) =
+            record_intents(config, consumer, &mut cutter, batches, metrics, shutdown).await
+        else {
+            return Ok(()); // Shut down: nothing stored, the batches are read again.
+        };
+        // Partitions are independent: their batches are stored side by side.
+        let stored: Vec<bool> = futures::stream::iter(&batches)
+            .map(|batch| store(config, client, &dead_letters, batch, metrics, shutdown))
+            .buffer_unordered(config.batch.parallel_inserts)
+            .collect()
+            .await;
+        if stored.contains(&false) {
+            return Ok(()); // Shut down mid-retry: nothing committed, the batches are read again.
+        }
+        offsets::commit_stored(consumer, &batches, metrics);
     }
     Ok(())
+}
+
+/// Commits the batches' intents, retrying until the group coordinator takes them. A batch
+/// whose partition was taken away meanwhile is dropped (its new owner reads it from the
+/// committed offset). None when shut down first.
+async fn record_intents(
+    config: &Config,
+    consumer: &StreamConsumer,
+    cutter: &mut Cutter,
+    mut batches: Vec<PartitionBatch>,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> Option<Vec<PartitionBatch>> {
+    let mut delay = Duration::from_millis(config.batch.retry_initial_ms);
+    loop {
+        if batches.is_empty() {
+            return Some(batches);
+        }
+        match offsets::commit_intents(consumer, &batches) {
+            Ok(()) => return Some(batches),
+            Err(error) => OffsetCommitFailed { error: &error }.emit(metrics),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_millis(config.batch.retry_max_ms));
+        if let Some(assigned) = offsets::assigned(consumer) {
+            batches.retain(|b| assigned.contains(&(b.topic.clone(), b.partition)));
+            cutter.retain(|key| assigned.contains(key));
+        }
+    }
+}
+
+/// Decodes one partition's batch, inserts its good events (retrying until ClickHouse accepts
+/// them) and dead-letters its bad ones. False when shut down first.
+async fn store(
+    config: &Config,
+    client: &clickhouse::Client,
+    dead_letters: &DeadLetters,
+    batch: &PartitionBatch,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut rows = Rows::default();
+    let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut bad = Vec::new();
+    for message in &batch.messages {
+        match schemas::decode(message.payload().unwrap_or_default()) {
+            // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
+            // with the field and why, like an undecodable message.
+            Ok(envelope) => match envelope.validate() {
+                Ok(()) => {
+                    *by_kind.entry(envelope.event.kind().as_str()).or_default() += 1;
+                    rows.push_ingested(&envelope, ingested_at_ms(message, &envelope));
+                }
+                Err(invalid) => bad.push((
+                    message,
+                    ReasonClass::InvalidEvent,
+                    format!("invalid event: {invalid}"),
+                )),
+            },
+            Err(reason) => bad.push((
+                message,
+                ReasonClass::of_decode_error(&reason),
+                reason.to_string(),
+            )),
+        }
+    }
+    // The last (successful) attempt's duration, in µs.
+    let insert_us = AtomicU64::new(0);
+    let stored = retry_until_done(
+        &config.batch,
+        shutdown,
+        || async {
+            let started = Instant::now();
+            let result = insert_rows(client, &config.clickhouse.database, &rows).await;
+            let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            insert_us.store(us, Ordering::Relaxed);
+            result
+        },
+        |error, attempt, retry_in| {
+            InsertFailed {
+                error,
+                attempt,
+                retry_in,
+            }
+            .emit(metrics)
+        },
+    )
+    .await;
+    if !stored {
+        return false; // Shut down mid-retry: nothing committed, the batch is read again.
+    }
+    BatchStored {
+        by_kind: &by_kind,
+        insert_duration: Duration::from_micros(insert_us.load(Ordering::Relaxed)),
+        dead_letters: bad.len(),
+    }
+    .emit(metrics);
+    for (message, class, reason) in &bad {
+        let sent = retry_until_done(
+            &config.batch,
+            shutdown,
+            || dead_letters.send(message, reason),
+            |error, _, _| DeadLetterFailed { error }.emit(metrics),
+        )
+        .await;
+        if !sent {
+            return false;
+        }
+        DeadLettered { class: *class }.emit(metrics);
+    }
+    true
+}
+
+/// When the event reached Kafka (its message timestamp), so a batch read again makes the same
+/// rows and the same insert blocks; the capture time if the message carries none.
+fn ingested_at_ms(message: &OwnedMessage, envelope: &schemas::Envelope) -> i64 {
+    message
+        .timestamp()
+        .to_millis()
+        .unwrap_or_else(|| envelope.captured_at.timestamp_millis())
 }
 
 /// Runs `attempt` until it succeeds (true) or `shutdown` is cancelled (false), doubling the

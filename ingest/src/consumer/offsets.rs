@@ -1,33 +1,100 @@
-//! Committing a stored batch's offsets.
+//! The consumer group's offsets: a batch's intent before it is stored, its end after, and what
+//! a partition read from its committed offset must cut first (see [`super::cut`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::cut::{Committed, PartitionBatch, PartitionKey, intent_metadata, parse_intent};
 use crate::telemetry::{Metrics, OffsetCommitFailed, OffsetsCommitted};
 
-/// Commits, per partition, the offset after the batch's last message. A failed commit (e.g. the
-/// partition moved to another replica in a rebalance) is logged: those messages are delivered
-/// again and deduplicated by event id.
-pub fn commit(consumer: &StreamConsumer, batch: &[OwnedMessage], metrics: &Metrics) {
-    let mut next: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    for m in batch {
-        let entry = next
-            .entry((m.topic().to_owned(), m.partition()))
-            .or_insert(0);
-        *entry = (*entry).max(m.offset() + 1);
+/// How long looking up committed offsets may take.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Commits, per batch, its partition's first offset with the batch's end as metadata: should
+/// this consumer stop before [`commit_stored`], whoever reads the partition next cuts the same
+/// batch. Blocks until the group coordinator answers.
+pub fn commit_intents(consumer: &StreamConsumer, batches: &[PartitionBatch]) -> KafkaResult<()> {
+    let mut list = TopicPartitionList::new();
+    for batch in batches {
+        let mut elem = list.add_partition(&batch.topic, batch.partition);
+        elem.set_offset(Offset::Offset(batch.first_offset()))?;
+        elem.set_metadata(intent_metadata(batch.end_offset()));
     }
+    consumer.commit(&list, CommitMode::Sync)
+}
+
+/// Commits, per batch, the offset after its last message (no metadata: nothing in flight). A
+/// failed commit (e.g. the partition moved to another replica in a rebalance) is logged: the
+/// batch is read again and, cut the same from its intent, deduplicated by ClickHouse.
+pub fn commit_stored(consumer: &StreamConsumer, batches: &[PartitionBatch], metrics: &Metrics) {
+    let next: BTreeMap<(String, i32), i64> = batches
+        .iter()
+        .map(|b| ((b.topic.clone(), b.partition), b.end_offset()))
+        .collect();
     let mut list = TopicPartitionList::new();
     for ((topic, partition), offset) in &next {
-        if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-            tracing::warn!(error = %e, "cannot build the offset list");
+        let mut elem = list.add_partition(topic, *partition);
+        if let Err(e) = elem.set_offset(Offset::Offset(*offset)) {
+            OffsetCommitFailed { error: &e }.emit(metrics);
             return;
         }
+        elem.set_metadata("");
     }
     match consumer.commit(&list, CommitMode::Sync) {
         Ok(()) => OffsetsCommitted { next: &next }.emit(metrics),
         Err(error) => OffsetCommitFailed { error: &error }.emit(metrics),
+    }
+}
+
+/// The committed offset and recorded intent of each partition in `keys`. A partition the
+/// group cannot answer for is left out (it is then read as if nothing were recorded).
+pub fn lookup(
+    consumer: &StreamConsumer,
+    keys: &BTreeSet<PartitionKey>,
+) -> BTreeMap<PartitionKey, Committed> {
+    let mut list = TopicPartitionList::new();
+    for (topic, partition) in keys {
+        list.add_partition(topic, *partition);
+    }
+    let answer = match consumer.committed_offsets(list, LOOKUP_TIMEOUT) {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read committed offsets; cutting batches afresh");
+            return BTreeMap::new();
+        }
+    };
+    answer
+        .elements()
+        .iter()
+        .filter(|e| e.error().is_ok())
+        .map(|e| {
+            let offset = match e.offset() {
+                Offset::Offset(o) => Some(o),
+                _ => None,
+            };
+            let key = (e.topic().to_owned(), e.partition());
+            let batch_end = parse_intent(e.metadata());
+            (key, Committed { offset, batch_end })
+        })
+        .collect()
+}
+
+/// The partitions assigned to this consumer now; None when the client cannot say.
+pub fn assigned(consumer: &StreamConsumer) -> Option<BTreeSet<PartitionKey>> {
+    match consumer.assignment() {
+        Ok(list) => Some(
+            list.elements()
+                .iter()
+                .map(|e| (e.topic().to_owned(), e.partition()))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the assignment");
+            None
+        }
     }
 }

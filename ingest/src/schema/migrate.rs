@@ -37,7 +37,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+/// The statements of a migration file, without comments or trailing `;`.
+pub(crate) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     sql.split(";\n")
         .map(|s| {
             s.lines()
@@ -62,34 +63,58 @@ pub async fn applied_versions(
         .await?)
 }
 
-/// Creates `database` if needed and applies the migrations it has not recorded.
+/// Creates `database` on one server if needed and applies the migrations it has not recorded.
 pub async fn migrate(client: &clickhouse::Client, database: &str) -> Result<Vec<u32>, Error> {
-    client
-        .query(&format!("CREATE DATABASE IF NOT EXISTS {database}"))
-        .execute()
-        .await?;
-    client
-        .query(&format!(
-            "CREATE TABLE IF NOT EXISTS {database}.schema_migrations \
-             (version UInt32, name String, applied_at DateTime) \
-             ENGINE = ReplacingMergeTree ORDER BY version"
-        ))
-        .execute()
-        .await?;
+    migrate_on(client, database, None).await
+}
+
+/// Like [`migrate`], on one server (`cluster` None) or `ON CLUSTER` in the replicated,
+/// distributed form of [`super::cluster`]. Every statement is idempotent (`IF NOT EXISTS`), so
+/// two processes migrating at once, or a migration cut short and run again, end the same.
+pub async fn migrate_on(
+    client: &clickhouse::Client,
+    database: &str,
+    cluster: Option<&str>,
+) -> Result<Vec<u32>, Error> {
+    let (create_database, create_migrations) = match cluster {
+        Some(c) => (
+            super::cluster::create_database(database, c),
+            super::cluster::create_migrations_table(database, c),
+        ),
+        None => (
+            format!("CREATE DATABASE IF NOT EXISTS {database}"),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {database}.schema_migrations \
+                 (version UInt32, name String, applied_at DateTime) \
+                 ENGINE = ReplacingMergeTree ORDER BY version"
+            ),
+        ),
+    };
+    client.query(&create_database).execute().await?;
+    client.query(&create_migrations).execute().await?;
     let done = applied_versions(client, database).await?;
     let db_client = client.clone().with_database(database);
     let mut applied = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+        let failed = |source| Error::Migration {
+            version: m.version,
+            name: m.name,
+            source,
+        };
         for statement in statements(m.sql) {
-            db_client
-                .query(&statement)
-                .execute()
-                .await
-                .map_err(|source| Error::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                })?;
+            let forms = match cluster {
+                Some(c) => super::cluster::rewrite(&statement, database, c).map_err(|e| {
+                    Error::ClusterDdl {
+                        version: m.version,
+                        name: m.name,
+                        source: e,
+                    }
+                })?,
+                None => vec![statement],
+            };
+            for sql in forms {
+                db_client.query(&sql).execute().await.map_err(failed)?;
+            }
         }
         client
             .query(&format!(
@@ -99,7 +124,12 @@ pub async fn migrate(client: &clickhouse::Client, database: &str) -> Result<Vec<
             .bind(m.name)
             .execute()
             .await?;
-        tracing::info!(version = m.version, name = m.name, "migration applied");
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            cluster,
+            "migration applied"
+        );
         applied.push(m.version);
     }
     Ok(applied)

@@ -1,6 +1,7 @@
 //! Writing events to ClickHouse: envelopes become table rows, a batch is one insert per table,
 //! and a failed insert is retried with back-off until ClickHouse accepts it.
 
+pub mod failover;
 mod rows;
 mod writer;
 

@@ -35,7 +35,7 @@ struct Meta {
 }
 
 impl Meta {
-    fn of(envelope: &Envelope) -> Self {
+    fn of(envelope: &Envelope, ingested_at_ms: i64) -> Self {
         let ms = envelope.captured_at.timestamp_millis();
         Self {
             event_id: envelope.event_id,
@@ -45,7 +45,7 @@ impl Meta {
             captured_at: secs(ms),
             captured_at_ms: u64::try_from(ms).unwrap_or(0),
             schema_version: envelope.schema_version,
-            ingested_at: secs(Utc::now().timestamp_millis()),
+            ingested_at: secs(ingested_at_ms),
         }
     }
 }
@@ -159,9 +159,16 @@ impl Rows {
         self.len() == 0
     }
 
-    /// Adds the row for `envelope` to its kind's table.
+    /// Adds the row for `envelope` to its kind's table, ingested now.
     pub fn push(&mut self, envelope: &Envelope) {
-        let m = &Meta::of(envelope);
+        self.push_ingested(envelope, Utc::now().timestamp_millis());
+    }
+
+    /// Adds the row for `envelope` with `ingested_at` from `ingested_at_ms` (ms since the
+    /// epoch): the same event and time always make the same row, so a batch made again is the
+    /// same insert block. The latest `ingested_at` of an event wins in the tables.
+    pub fn push_ingested(&mut self, envelope: &Envelope, ingested_at_ms: i64) {
+        let m = &Meta::of(envelope, ingested_at_ms);
         match &envelope.event {
             Event::Weighing(w) => self.weighings.push(WeighingRow::new(m, w)),
             Event::TagRead(t) => self.tag_reads.push(TagReadRow::new(m, t)),

@@ -1,23 +1,63 @@
 //! The ClickHouse client and inserts.
 
+use std::time::Duration;
+
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+
 use crate::config::ClickHouseConfig;
 use crate::sink::Rows;
+use crate::sink::failover::{FailoverConnector, Server};
 
-/// A client for `config`'s server and database. Validation is off: ClickHouse 18.16 lacks the
+/// A client for `config`'s servers and database. With several URLs each new connection goes
+/// to a live server ([`FailoverConnector`]); every answer waits at most `read_timeout_ms`.
+/// On a cluster, an insert into a `Distributed` table returns only once every shard it touched
+/// has stored its rows (`insert_distributed_sync`), so an acknowledged batch is never only in a
+/// server's send queue. Validation is off: ClickHouse 18.16 lacks the
 /// `RowBinaryWithNamesAndTypes` format it needs, so rows are sent as plain `RowBinary` and the
 /// row structs must match the table's column order (see `migrations/`). Inserts travel as LZ4
 /// blocks (`decompress=1`), which 18.16 accepts (the fault tests insert through it).
+///
+/// The URLs are checked by [`ClickHouseConfig::validate`]; one that does not parse here is
+/// skipped with a warning.
 pub fn client(config: &ClickHouseConfig) -> clickhouse::Client {
-    let mut client = clickhouse::Client::default()
-        .with_url(&config.url)
+    let urls = config.urls();
+    let servers: Vec<Server> = urls
+        .iter()
+        .filter_map(|url| match Server::parse(url) {
+            Ok(server) => Some(server),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping a ClickHouse URL");
+                None
+            }
+        })
+        .collect();
+    let read_timeout = Duration::from_millis(config.read_timeout_ms);
+    let mut client = match FailoverConnector::new(servers, read_timeout) {
+        Ok(connector) => {
+            let http = HyperClient::builder(TokioExecutor::new())
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                .build(connector);
+            clickhouse::Client::with_http_client(http)
+        }
+        Err(_) => clickhouse::Client::default(),
+    };
+    client = client
+        .with_url(urls.first().copied().unwrap_or_default())
         .with_user(&config.user)
         .with_compression(clickhouse::Compression::Lz4)
         .with_validation(false);
     if !config.password.is_empty() {
         client = client.with_password(&config.password);
     }
+    if config.cluster().is_some() {
+        client = client.with_setting("insert_distributed_sync", "1");
+    }
     client
 }
+
+/// Idle connections are closed after this; ClickHouse closes them after 3 s.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Inserts `rows` into `table` in one `INSERT`; nothing when there are none.
 async fn insert_table<R>(

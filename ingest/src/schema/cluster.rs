@@ -1,0 +1,190 @@
+//! The migrations' DDL for a ClickHouse cluster.
+//!
+//! The migration files are written for one server (`CREATE TABLE IF NOT EXISTS t (...) ENGINE =
+//! ReplacingMergeTree(v) ...`, `ALTER TABLE t ...`). On a cluster each table becomes two, both
+//! created `ON CLUSTER` so every server has them:
+//!
+//! - `t_local`: the data, `Replicated…MergeTree` under the ZooKeeper path
+//!   `/clickhouse/tables/{shard}/DB/t_local` with replica `{replica}` (each server's macros), so
+//!   the two replicas of a shard hold the same rows and an identical insert block is stored
+//!   once (insert deduplication);
+//! - `t`: a `Distributed` table over `t_local`, sharded by `cityHash64(feedlot_id)`, so every
+//!   read and write uses the same name as on one server and a yard's rows (all versions of a
+//!   key) live on one shard, where `FINAL` settles them.
+//!
+//! `ALTER TABLE t` is applied to both. Anything else in a migration is refused by name, so a
+//! new kind of statement gets its cluster form before it ships.
+
+/// Why a migration statement has no cluster form.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClusterDdlError {
+    /// A statement this rewriter does not know.
+    #[error("no cluster form for the statement starting `{0}`")]
+    Unsupported(String),
+    /// A table without the `feedlot_id` column it is sharded by.
+    #[error("table `{0}` has no feedlot_id column to shard by")]
+    NoShardKey(String),
+}
+
+/// The suffix of a `Distributed` table's local (data) table.
+pub const LOCAL_SUFFIX: &str = "_local";
+
+/// The statements that create `database` on every server of `cluster`.
+pub fn create_database(database: &str, cluster: &str) -> String {
+    format!("CREATE DATABASE IF NOT EXISTS {database} ON CLUSTER {cluster}")
+}
+
+/// The applied-migrations table: one replicated table with a copy on every server (the same
+/// ZooKeeper path for all shards), so any server can say which migrations ran.
+pub fn create_migrations_table(database: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {database}.schema_migrations ON CLUSTER {cluster} \
+         (version UInt32, name String, applied_at DateTime) \
+         ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/schema_migrations', \
+         '{{replica}}') ORDER BY version"
+    )
+}
+
+/// The cluster form of one single-server migration statement.
+pub fn rewrite(
+    statement: &str,
+    database: &str,
+    cluster: &str,
+) -> Result<Vec<String>, ClusterDdlError> {
+    let trimmed = statement.trim();
+    if let Some(rest) = trimmed.strip_prefix("CREATE TABLE IF NOT EXISTS ") {
+        return create_table(rest, database, cluster);
+    }
+    if let Some(rest) = trimmed.strip_prefix("ALTER TABLE ") {
+        let (table, change) = split_name(rest);
+        return Ok(vec![
+            format!("ALTER TABLE {database}.{table}{LOCAL_SUFFIX} ON CLUSTER {cluster} {change}"),
+            format!("ALTER TABLE {database}.{table} ON CLUSTER {cluster} {change}"),
+        ]);
+    }
+    Err(unsupported(trimmed))
+}
+
+fn unsupported(statement: &str) -> ClusterDdlError {
+    ClusterDdlError::Unsupported(statement.chars().take(60).collect())
+}
+
+/// `name rest` → (`name`, `rest`).
+fn split_name(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    (&text[..end], text[end..].trim_start())
+}
+
+fn create_table(rest: &str, database: &str, cluster: &str) -> Result<Vec<String>, ClusterDdlError> {
+    let (table, body) = split_name(rest);
+    let engine_at = body.find("ENGINE = ").ok_or_else(|| unsupported(rest))?;
+    let (columns, engine_clause) = body.split_at(engine_at);
+    let has_feedlot = columns
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("feedlot_id"));
+    if !has_feedlot {
+        return Err(ClusterDdlError::NoShardKey(table.to_owned()));
+    }
+    let engine_clause = &engine_clause["ENGINE = ".len()..];
+    let (engine, after_engine) = split_name(engine_clause);
+    if !engine.ends_with("MergeTree") {
+        return Err(unsupported(rest));
+    }
+    let (args, tail) = match after_engine.strip_prefix('(') {
+        Some(inside) => {
+            let close = inside.find(')').ok_or_else(|| unsupported(rest))?;
+            (inside[..close].trim(), &inside[close + 1..])
+        }
+        None => ("", after_engine),
+    };
+    let local = format!("{table}{LOCAL_SUFFIX}");
+    let path = format!("'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'");
+    let replicated_args = if args.is_empty() {
+        path
+    } else {
+        format!("{path}, {args}")
+    };
+    Ok(vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster}\n{columns}\
+             ENGINE = Replicated{engine}({replicated_args}){tail}"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} \
+             AS {database}.{local} \
+             ENGINE = Distributed({cluster}, {database}, {local}, cityHash64(feedlot_id))"
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::MIGRATIONS;
+    use crate::schema::migrate::statements;
+
+    #[test]
+    fn a_table_becomes_a_replicated_local_table_and_a_distributed_one_by_feedlot() {
+        let sql = "CREATE TABLE IF NOT EXISTS weighings\n(\n    event_id UUID,\n    feedlot_id \
+                   String,\n    ingested_at DateTime\n)\nENGINE = ReplacingMergeTree(ingested_at)\n\
+                   PARTITION BY toYYYYMM(captured_at)\nORDER BY (feedlot_id, event_id)";
+        let out = rewrite(sql, "feedlot", "yards").unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(
+            out[0].starts_with(
+                "CREATE TABLE IF NOT EXISTS feedlot.weighings_local ON CLUSTER yards\n("
+            ),
+            "{}",
+            out[0]
+        );
+        assert!(out[0].contains(
+            "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/feedlot/weighings_local', \
+             '{replica}', ingested_at)\nPARTITION BY toYYYYMM(captured_at)\nORDER BY (feedlot_id, event_id)"
+        ), "{}", out[0]);
+        assert_eq!(
+            out[1],
+            "CREATE TABLE IF NOT EXISTS feedlot.weighings ON CLUSTER yards AS \
+             feedlot.weighings_local ENGINE = Distributed(yards, feedlot, weighings_local, \
+             cityHash64(feedlot_id))"
+        );
+    }
+
+    #[test]
+    fn an_alter_applies_to_both_tables_and_unknown_statements_are_refused() {
+        let out = rewrite(
+            "ALTER TABLE shipments ADD COLUMN eids Array(String) AFTER currency",
+            "db",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                "ALTER TABLE db.shipments_local ON CLUSTER c ADD COLUMN eids Array(String) AFTER currency",
+                "ALTER TABLE db.shipments ON CLUSTER c ADD COLUMN eids Array(String) AFTER currency",
+            ]
+        );
+        let err = rewrite("DROP TABLE x", "db", "c").unwrap_err().to_string();
+        assert!(err.contains("DROP TABLE x"), "{err}");
+        let no_key =
+            "CREATE TABLE IF NOT EXISTS t\n(\n    a UInt8\n)\nENGINE = MergeTree ORDER BY a";
+        assert!(matches!(
+            rewrite(no_key, "db", "c"),
+            Err(ClusterDdlError::NoShardKey(_))
+        ));
+    }
+
+    #[test]
+    fn every_migration_has_a_cluster_form() {
+        for m in MIGRATIONS {
+            for statement in statements(m.sql) {
+                let out = rewrite(&statement, "db", "c")
+                    .unwrap_or_else(|e| panic!("migration {}: {e}", m.version));
+                assert!(out.iter().all(|s| s.contains("ON CLUSTER c")));
+            }
+        }
+    }
+}
