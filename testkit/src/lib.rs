@@ -9,6 +9,8 @@
 //! - [`PtyPair`]: two linked pseudo-terminals made by socat, standing in for a serial cable
 //!   between a device (simulator) and the gateway.
 //!
+//! - [`Cluster`]: the replicated test cluster of `scripts/cluster.sh` (ZooKeeper, ClickHouse
+//!   2 shards × 2 replicas, tansu brokers on PostgreSQL, consumers and web replicas).
 //! - [`browser`]: headless Chromium, for page tests.
 //!
 //! This crate is for tests only, so it reports failures with `anyhow`.
@@ -16,11 +18,13 @@
 pub mod browser;
 mod clickhouse_db;
 mod clickhouse_server;
+pub mod cluster;
 mod pty;
 mod tansu;
 
 pub use clickhouse_db::ClickHouseDb;
 pub use clickhouse_server::ClickHouseServer;
+pub use cluster::Cluster;
 pub use pty::PtyPair;
 pub use tansu::Tansu;
 

@@ -94,6 +94,7 @@ async fn consume(
     let dead_letters = DeadLetters::new(&config.kafka)?;
     let max_wait = Duration::from_millis(config.batch.max_wait_ms);
     let mut cutter = Cutter::default();
+    let mut crash = CrashBeforeCommit::from_env();
     tracing::info!(topic = %config.kafka.topic, group = %config.kafka.group_id, "consuming");
     while !shutdown.is_cancelled() {
         // With messages waiting for a recorded batch's end, a round ends after max_wait even
@@ -143,9 +144,44 @@ async fn consume(
         if stored.contains(&false) {
             return Ok(()); // Shut down mid-retry: nothing committed, the batches are read again.
         }
+        crash.tick();
         offsets::commit_stored(consumer, &batches, metrics);
     }
     Ok(())
+}
+
+/// Fault injection for the exactly-once tests: with `INGEST_FAULT_EXIT_BEFORE_COMMIT=N` the
+/// process exits (code 86, no clean-up, as a crash) after storing its Nth round of batches and
+/// before committing their offsets - the moment a re-read batch must be deduplicated.
+struct CrashBeforeCommit {
+    rounds_left: Option<u64>,
+}
+
+impl CrashBeforeCommit {
+    /// The environment variable.
+    const VAR: &'static str = "INGEST_FAULT_EXIT_BEFORE_COMMIT";
+
+    fn from_env() -> Self {
+        let rounds_left = std::env::var(Self::VAR).ok().and_then(|v| v.parse().ok());
+        if let Some(n) = rounds_left {
+            tracing::warn!(
+                rounds = n,
+                "{} set: this process will exit before a commit",
+                Self::VAR
+            );
+        }
+        Self { rounds_left }
+    }
+
+    fn tick(&mut self) {
+        if let Some(left) = self.rounds_left.as_mut() {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                tracing::warn!("{}: exiting before the commit", Self::VAR);
+                std::process::exit(86);
+            }
+        }
+    }
 }
 
 /// Commits the batches' intents, retrying until the group coordinator takes them. A batch

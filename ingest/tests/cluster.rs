@@ -1,0 +1,254 @@
+//! The pipeline on the replicated test cluster (`scripts/cluster.sh`: 3 ZooKeeper nodes,
+//! ClickHouse 2 shards × 2 replicas, tansu brokers sharing PostgreSQL): the schema in its
+//! cluster form, and exactly once in storage through consumer crashes.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use ingest::config::{ClickHouseConfig, KafkaConfig};
+use rdkafka::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemas::{Eid, Envelope, Event, Weighing, Weight};
+use tokio::process::Command;
+
+const CLUSTER: &str = "feedlot";
+const TOPIC: &str = "feedlot.events.v1";
+
+fn clickhouse(cluster: &testkit::Cluster, database: &str) -> ClickHouseConfig {
+    ClickHouseConfig {
+        url: cluster.clickhouse_urls().unwrap().to_owned(),
+        database: database.to_owned(),
+        cluster: CLUSTER.to_owned(),
+        read_timeout_ms: 10_000,
+        ..Default::default()
+    }
+}
+
+/// A client for one server, no database.
+fn server(cluster: &testkit::Cluster, name: &str) -> clickhouse::Client {
+    ingest::sink::client(&ClickHouseConfig {
+        url: cluster.clickhouse_url(name).unwrap().to_owned(),
+        ..Default::default()
+    })
+}
+
+async fn scalar(client: &clickhouse::Client, sql: &str) -> u64 {
+    client.query(sql).fetch_one::<u64>().await.unwrap()
+}
+
+fn weighings(n: usize, yards: usize) -> Vec<Envelope> {
+    let at = Utc.with_ymd_and_hms(2026, 11, 2, 14, 30, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            Envelope::new(
+                &format!("yard-{}", i % yards),
+                "gw-1",
+                "scale-1",
+                at + chrono::Duration::seconds(i as i64),
+                Event::Weighing(Weighing {
+                    eid: Eid::parse(&format!("982000{i:09}")).unwrap(),
+                    weight: Weight::from_kg(300.0 + (i % 100) as f64),
+                    tag_read_event_id: None,
+                    gross_net: None,
+                }),
+            )
+        })
+        .collect()
+}
+
+/// Sends `events` as a gateway does (idempotent, acks=all); all must be acknowledged.
+async fn produce(brokers: &str, events: &[Envelope]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", "30000")
+        .create()
+        .unwrap();
+    let mut pending = Vec::new();
+    for e in events {
+        let payload = schemas::encode(e);
+        let record = FutureRecord::to(TOPIC).key(&e.feedlot_id).payload(&payload);
+        pending.push(producer.send_result(record).map_err(|(e, _)| e).unwrap());
+    }
+    for delivery in pending {
+        delivery.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_on_every_server() {
+    let cluster = testkit::Cluster::start().await.unwrap();
+    let config = clickhouse(&cluster, "schema_test");
+    let client = ingest::sink::client(&config);
+    let first = ingest::schema::migrate_on(&client, &config.database, Some(CLUSTER))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), ingest::schema::MIGRATIONS.len());
+    let second = ingest::schema::migrate_on(&client, &config.database, Some(CLUSTER))
+        .await
+        .unwrap();
+    assert!(
+        second.is_empty(),
+        "a second run applies nothing: {second:?}"
+    );
+    for name in testkit::cluster::CLICKHOUSE_SERVERS {
+        let server = server(&cluster, name);
+        let engines: Vec<(String, String)> = server
+            .query(
+                "SELECT name, engine FROM system.tables WHERE database = 'schema_test' \
+                 AND name IN ('weighings', 'weighings_local', 'yard_kpis_local', 'schema_migrations') \
+                 ORDER BY name",
+            )
+            .fetch_all()
+            .await
+            .unwrap();
+        assert_eq!(
+            engines,
+            vec![
+                (
+                    "schema_migrations".into(),
+                    "ReplicatedReplacingMergeTree".into()
+                ),
+                ("weighings".into(), "Distributed".into()),
+                (
+                    "weighings_local".into(),
+                    "ReplicatedReplacingMergeTree".into()
+                ),
+                (
+                    "yard_kpis_local".into(),
+                    "ReplicatedReplacingMergeTree".into()
+                ),
+            ],
+            "{name}"
+        );
+        let versions = ingest::schema::applied_versions(&server, "schema_test")
+            .await
+            .unwrap();
+        assert_eq!(versions.len(), ingest::schema::MIGRATIONS.len(), "{name}");
+    }
+}
+
+/// The consumer's TOML: the cluster's brokers and servers, small batches.
+fn consumer_config(cluster: &testkit::Cluster, database: &str, dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("ingest.toml");
+    let text = format!(
+        "[kafka]\nbrokers = \"{}\"\npartitions = 4\nreplication_factor = 1\n\
+         min_insync_replicas = 1\n\n[clickhouse]\nurl = \"{}\"\ndatabase = \"{database}\"\n\
+         cluster = \"{CLUSTER}\"\nread_timeout_ms = 10000\n\n[batch]\nmax_rows = 150\n\
+         max_wait_ms = 200\n\n[ops]\nlisten = \"127.0.0.1:{}\"\n",
+        cluster.kafka_brokers().unwrap(),
+        cluster.clickhouse_urls().unwrap(),
+        testkit::free_port().unwrap(),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_message() {
+    let cluster = testkit::Cluster::start().await.unwrap();
+    let database = "exactly_once";
+    let ch = clickhouse(&cluster, database);
+    let client = ingest::sink::client(&ch);
+    ingest::schema::migrate_on(&client, database, Some(CLUSTER))
+        .await
+        .unwrap();
+    let kafka = KafkaConfig {
+        brokers: cluster.kafka_brokers().unwrap().to_owned(),
+        partitions: 4,
+        replication_factor: 1,
+        min_insync_replicas: 1,
+        ..Default::default()
+    };
+    ingest::topics::ensure_topics(&kafka).await.unwrap();
+    let events = weighings(3_000, 12);
+    produce(&kafka.brokers, &events).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = consumer_config(&cluster, database, dir.path());
+    let db = client.clone().with_database(database);
+    // Each run stores a round (the previous run's unfinished one, cut again from its intent,
+    // then a new one) and exits before committing the new one.
+    let mut crashes = 0;
+    for _ in 0..6 {
+        let status = Command::new(env!("CARGO_BIN_EXE_ingest"))
+            .args(["--config", config.to_str().unwrap(), "consume"])
+            .env("INGEST_FAULT_EXIT_BEFORE_COMMIT", "2")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .unwrap();
+        if status.code() == Some(86) {
+            crashes += 1;
+        }
+    }
+    assert!(
+        crashes >= 4,
+        "the consumer crashed before its commit {crashes} times"
+    );
+    let mut last = Command::new(env!("CARGO_BIN_EXE_ingest"))
+        .args(["--config", config.to_str().unwrap(), "consume"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let all_in = testkit::wait_until(Duration::from_secs(90), || async {
+        db.query("SELECT count() FROM weighings FINAL")
+            .fetch_one::<u64>()
+            .await
+            .unwrap_or(0)
+            >= 3_000
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    last.kill().await.unwrap();
+    assert!(all_in, "every event reached ClickHouse");
+
+    let raw = scalar(&db, "SELECT count() FROM weighings").await;
+    let distinct = scalar(&db, "SELECT uniqExact(event_id) FROM weighings").await;
+    let mut dropped = 0;
+    for name in testkit::cluster::CLICKHOUSE_SERVERS {
+        dropped += server(&cluster, name)
+            .query("SELECT sum(value) FROM system.events WHERE event = 'DuplicatedInsertedBlocks'")
+            .fetch_one::<u64>()
+            .await
+            .unwrap_or(0);
+    }
+    println!("raw rows {raw}, distinct events {distinct}, repeated blocks dropped {dropped}");
+    assert_eq!(distinct, 3_000);
+    assert_eq!(
+        raw, 3_000,
+        "no copy of a re-consumed batch in the raw table"
+    );
+    assert!(
+        dropped > 0,
+        "the re-read batches were deduplicated by ClickHouse"
+    );
+
+    // Both replicas of each shard hold the same rows.
+    for (a, b) in [("ch-s1r1", "ch-s1r2"), ("ch-s2r1", "ch-s2r2")] {
+        let mut seen = Vec::new();
+        for name in [a, b] {
+            let s = server(&cluster, name).with_database(database);
+            s.query("SYSTEM SYNC REPLICA weighings_local")
+                .execute()
+                .await
+                .unwrap();
+            let (rows, hash): (u64, u64) = s
+                .query("SELECT count(), sum(cityHash64(toString(event_id))) FROM weighings_local")
+                .fetch_one()
+                .await
+                .unwrap();
+            seen.push((rows, hash));
+        }
+        assert_eq!(seen[0], seen[1], "replicas {a} and {b} differ");
+        assert!(seen[0].0 > 0, "shard of {a} holds rows");
+    }
+}
