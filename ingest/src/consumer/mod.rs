@@ -136,8 +136,11 @@ async fn consume(
             return Ok(()); // Shut down: nothing stored, the batches are read again.
         };
         // Partitions are independent: their batches are stored side by side.
-        let stored: Vec<bool> = futures::stream::iter(&batches)
+        let stores: Vec<_> = batches
+            .iter()
             .map(|batch| store(config, client, &dead_letters, batch, metrics, shutdown))
+            .collect();
+        let stored: Vec<bool> = futures::stream::iter(stores)
             .buffer_unordered(config.batch.parallel_inserts)
             .collect()
             .await;
