@@ -431,7 +431,7 @@ stop_part() {
   pid=$(pid_of "$name") || { rm -f "$DIR/$name/pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   kill -CONT "$pid" 2>/dev/null || true # a frozen process handles TERM only once thawed
-  wait_for 20 "$name to exit" bash -c "! [ -d /proc/$pid ] || [ \"\$(awk '{print \$3}' /proc/$pid/stat 2>/dev/null)\" = Z ]" 2>/dev/null ||
+  wait_for 15 "$name to exit" bash -c "! [ -d /proc/$pid ] || [ \"\$(awk '{print \$3}' /proc/$pid/stat 2>/dev/null)\" = Z ]" 2>/dev/null ||
     kill -KILL "$pid" 2>/dev/null || true
   rm -f "$DIR/$name/pid"
 }
@@ -513,9 +513,13 @@ cmd_rss() {
   echo $((kb / 1024))
 }
 cmd_stop() {
-  local n i
-  # Reverse order: applications, brokers, PostgreSQL, ClickHouse, ZooKeeper.
-  for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do stop_part "${ALL[$i]}"; done
+  local tier n
+  # Tier by tier, the parts of a tier together: applications, brokers, PostgreSQL, ClickHouse,
+  # ZooKeeper (so nothing loses its dependency while it still runs).
+  for tier in "${WEBS[*]} ${CONSUMERS[*]}" "${BROKERS[*]}" pg "${CHS[*]}" "${ZKS[*]}"; do
+    for n in $tier; do stop_part "$n" & done
+    wait
+  done
   echo "cluster stopped"
 }
 
