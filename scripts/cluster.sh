@@ -279,7 +279,7 @@ ch_smoke() {
     return 1
   for c in "${CHS[@]}"; do
     n=$(ch_query "$c" "SELECT count() FROM cluster_smoke.probe FINAL") || return 1
-    [ "$n" = 4 ] || { echo "cluster: $c reads $n rows through the Distributed table, not 4" >&2; return 1; }
+    [ "$n" = 4 ] || return 1 # replication is asynchronous: the caller retries
   done
 }
 
@@ -321,7 +321,7 @@ pg_start() {
     pg_sql postgres "CREATE DATABASE tansu OWNER tansu" >/dev/null
   fi
   # The tansu schema (see the file's header for where it comes from); idempotent.
-  as_pg "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$DIR/pg" -p "$PG_PORT" -U tansu -d tansu \
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -h "$DIR/pg" -p "$PG_PORT" -U tansu -d tansu \
     -f - <"$REPO/scripts/tansu-postgres-schema.sql" >/dev/null
 }
 pg_sql() { as_pg "$PG_BIN/psql" -qAt -h "$DIR/pg" -p "$PG_PORT" -U postgres -d "$1" -c "$2"; }

@@ -22,7 +22,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-# The brokers need tansu's PostgreSQL storage engine: `tansu --help` ends with the storage engines built in.
+# The brokers need tansu's PostgreSQL storage engine (not a default feature): `tansu --help`
+# ends with the storage engines built in.
 if ! command -v tansu >/dev/null || ! tansu --help 2>/dev/null | grep -q "Storage engines:.*postgres"; then
   echo "installing the tansu Kafka-protocol broker with PostgreSQL storage from crates.io (~15 min once)"
   cargo install --locked --force tansu --version 0.6.0 --features libsql,postgres
