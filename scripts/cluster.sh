@@ -303,13 +303,19 @@ unix_socket_directories = '$DIR/pg'
 max_connections = 200
 shared_buffers = 64MB
 logging_collector = off
+# After a crash, sync the data directory with one syncfs() rather than a fsync() per file:
+# seconds faster on restart after `kill pg`.
+recovery_init_sync_method = syncfs
 EOF
   PG_FRESH=1
 }
 pg_start() {
   running pg && return 0
   pg_init
-  # After a SIGKILL the old postmaster's backends may hold its shared memory for a moment.
+  # After a SIGKILL the old postmaster may linger as a zombie (PostgreSQL would take its lock
+  # file as held) and its backends may hold its shared memory for a moment (PostgreSQL checks
+  # that itself; we retry).
+  rm -f "$DIR/pg/data/postmaster.pid"
   local tries=0
   until as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/pg.log" -w -t 20 start >/dev/null 2>&1; do
     tries=$((tries + 1))
