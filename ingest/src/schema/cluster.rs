@@ -12,7 +12,11 @@
 //!   read and write uses the same name as on one server and a yard's rows (all versions of a
 //!   key) live on one shard, where `FINAL` settles them.
 //!
-//! `ALTER TABLE t` is applied to both. Anything else in a migration is refused by name, so a
+//! `ALTER TABLE t` is applied to `t_local` (replicated: once per shard, through ZooKeeper), and
+//! `t` is made again over it: 18.16 refuses an `ALTER … ON CLUSTER` of a non-replicated table
+//! on a cluster whose shards replicate internally, and a `Distributed` table holds no rows of
+//! its own (inserts are synchronous), so dropping and re-creating it loses nothing; reads and
+//! writes through it fail for that moment, so run migrations at deploy time. Anything else in a migration is refused by name, so a
 //! new kind of statement gets its cluster form before it ships.
 
 /// Why a migration statement has no cluster form.
@@ -60,10 +64,20 @@ pub fn rewrite(
         let (table, change) = split_name(rest);
         return Ok(vec![
             format!("ALTER TABLE {database}.{table}{LOCAL_SUFFIX} ON CLUSTER {cluster} {change}"),
-            format!("ALTER TABLE {database}.{table} ON CLUSTER {cluster} {change}"),
+            format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
+            distributed(table, database, cluster),
         ]);
     }
     Err(unsupported(trimmed))
+}
+
+/// The `Distributed` table `table` over `table_local`, sharded by feedlot.
+fn distributed(table: &str, database: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} \
+         AS {database}.{table}{LOCAL_SUFFIX} \
+         ENGINE = Distributed({cluster}, {database}, {table}{LOCAL_SUFFIX}, cityHash64(feedlot_id))"
+    )
 }
 
 fn unsupported(statement: &str) -> ClusterDdlError {
@@ -112,11 +126,7 @@ fn create_table(rest: &str, database: &str, cluster: &str) -> Result<Vec<String>
             "CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster}\n{columns}\
              ENGINE = Replicated{engine}({replicated_args}){tail}"
         ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} \
-             AS {database}.{local} \
-             ENGINE = Distributed({cluster}, {database}, {local}, cityHash64(feedlot_id))"
-        ),
+        distributed(table, database, cluster),
     ])
 }
 
@@ -164,7 +174,9 @@ mod tests {
             out,
             vec![
                 "ALTER TABLE db.shipments_local ON CLUSTER c ADD COLUMN eids Array(String) AFTER currency",
-                "ALTER TABLE db.shipments ON CLUSTER c ADD COLUMN eids Array(String) AFTER currency",
+                "DROP TABLE IF EXISTS db.shipments ON CLUSTER c",
+                "CREATE TABLE IF NOT EXISTS db.shipments ON CLUSTER c AS db.shipments_local \
+                 ENGINE = Distributed(c, db, shipments_local, cityHash64(feedlot_id))",
             ]
         );
         let err = rewrite("DROP TABLE x", "db", "c").unwrap_err().to_string();
