@@ -133,12 +133,16 @@ impl Gateway {
             }
             "http server"
         });
-        let capture = Capture::new(&config).with_metrics(metrics.clone());
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
-            run_capture(capture, readings_rx, writer, stop).await;
-            "capture"
-        });
+        // Capture ends when every serial reader has: without any (a yard of MQTT trucks only)
+        // it would end at once and stop the gateway, so it only runs when there are devices.
+        if !config.devices.is_empty() {
+            let capture = Capture::new(&config).with_metrics(metrics.clone());
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                run_capture(capture, readings_rx, writer, stop).await;
+                "capture"
+            });
+        }
         let stop = shutdown.clone();
         let input = inputs.register("forwarder", "forwarder");
         tasks.spawn(async move {

@@ -40,6 +40,7 @@ impl GatewaySetup {
                 r#"feedlot_id = "{feedlot_id}"
 gateway_id = "gw-{feedlot_id}"
 data_dir = "{data}"
+devices = []
 
 [kafka]
 brokers = "{bootstrap}"
