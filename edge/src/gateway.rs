@@ -26,6 +26,7 @@ const READINGS_QUEUE: usize = 1024;
 pub struct Gateway {
     outbox: Arc<Outbox>,
     metrics: Metrics,
+    inputs: crate::ops::Inputs,
     shutdown: CancellationToken,
     tasks: JoinSet<&'static str>,
 }
@@ -58,6 +59,7 @@ impl Gateway {
         let rfid_table = RfidParser::from_config(&config.rfid)?;
 
         let mut tasks = JoinSet::new();
+        let inputs = crate::ops::Inputs::new();
         let registry_path = config.data_dir.join("registry.redb");
         let registry =
             tokio::task::spawn_blocking(move || crate::chute::Registry::open(&registry_path))
@@ -92,8 +94,10 @@ impl Gateway {
                         .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
                 ),
             };
+            let input = inputs.register(format!("serial:{}", device.device_id), "serial");
             let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())
-                .with_metrics(metrics.clone());
+                .with_metrics(metrics.clone())
+                .with_input(input);
             let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
             tasks.spawn(async move {
                 reader.run_serial(&path, baud_rate, stop).await;
@@ -101,7 +105,7 @@ impl Gateway {
             });
         }
         drop(readings_tx);
-        crate::mqtt::start(&config, writer.clone(), &mut tasks, &shutdown).await?;
+        crate::mqtt::start(&config, writer.clone(), &inputs, &mut tasks, &shutdown).await?;
         let api = crate::api::router(crate::api::ApiState {
             feedlot_id: config.feedlot_id.clone(),
             gateway_id: config.gateway_id.clone(),
@@ -112,6 +116,7 @@ impl Gateway {
             outbox: outbox.clone(),
             metrics: metrics.clone(),
             kafka_brokers: config.kafka.brokers.clone(),
+            inputs: inputs.clone(),
         }))
         .merge(crate::chute::router(registry));
         // Bind now so a taken port fails the start instead of a background task.
@@ -128,15 +133,23 @@ impl Gateway {
             }
             "http server"
         });
-        let capture = Capture::new(&config).with_metrics(metrics.clone());
+        // Capture ends when every serial reader has: without any (a yard of MQTT trucks only)
+        // it would end at once and stop the gateway, so it only runs when there are devices.
+        if !config.devices.is_empty() {
+            let capture = Capture::new(&config).with_metrics(metrics.clone());
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                run_capture(capture, readings_rx, writer, stop).await;
+                "capture"
+            });
+        }
         let stop = shutdown.clone();
+        let input = inputs.register("forwarder", "forwarder");
         tasks.spawn(async move {
-            run_capture(capture, readings_rx, writer, stop).await;
-            "capture"
-        });
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
+            // Up while it runs: an unreachable Kafka is retried (see `kafka` in `/healthz`).
+            input.up(None);
             forwarder.run(stop).await;
+            drop(input);
             "forwarder"
         });
         tracing::info!(
@@ -150,6 +163,7 @@ impl Gateway {
         Ok(Self {
             outbox,
             metrics,
+            inputs,
             shutdown,
             tasks,
         })
@@ -163,6 +177,11 @@ impl Gateway {
     /// The gateway's metrics (what `/metrics` serves).
     pub fn metrics(&self) -> Metrics {
         self.metrics.clone()
+    }
+
+    /// The inputs and their states (what `/healthz` reports under `inputs`).
+    pub fn inputs(&self) -> crate::ops::Inputs {
+        self.inputs.clone()
     }
 
     /// How many captured events wait to be acknowledged by Kafka.

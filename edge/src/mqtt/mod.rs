@@ -10,13 +10,15 @@
 //! | `feedlot/{feedlot_id}/truck/{truck_id}/delivery` | [`payload::FeedDeliveryPayload`] |
 //!
 //! **Acknowledgement.** The subscriber uses manual MQTT acks: a message is acknowledged only
-//! after its event has committed to the outbox. Because the embedded broker acknowledges the
+//! after its event has committed to the outbox (see [`subscriber`] for how it is built so
+//! that no burst of trucks can wedge it). Because the embedded broker acknowledges the
 //! truck's publish when *it* receives it, the gateway also answers on
 //! `feedlot/{feedlot_id}/truck/{truck_id}/ack` with `{"id": ..., "status": "captured"}` once
 //! the event is durable, or `{"id": ..., "status": "rejected", "reason": ...}` for a payload it
 //! cannot use. A truck keeps a record until it sees `captured` and re-sends it otherwise; the
 //! record's `event_id` (minted on the truck) makes the re-send a duplicate that the pipeline
-//! removes. Durability lives in the outbox, never in the broker.
+//! removes; a re-send the gateway captured recently is answered `captured` again without a
+//! second outbox entry. Durability lives in the outbox, never in the broker.
 
 pub mod broker;
 pub mod config;
@@ -29,13 +31,16 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::ops::Inputs;
 use crate::outbox::OutboxWriter;
 
 /// Starts what `config.mqtt` asks for: the embedded broker and a subscriber on it, and/or a
-/// subscriber on the external broker. Does nothing when MQTT is off.
+/// subscriber on the external broker, each registered in `inputs` (`mqtt:embedded`,
+/// `mqtt:external`). Does nothing when MQTT is off.
 pub async fn start(
     config: &Config,
     writer: OutboxWriter,
+    inputs: &Inputs,
     tasks: &mut JoinSet<&'static str>,
     shutdown: &CancellationToken,
 ) -> Result<(), broker::BrokerError> {
@@ -54,8 +59,9 @@ pub async fn start(
             subscriber::Connection::embedded(mqtt, &internal),
             shutdown.clone(),
         );
+        let input = inputs.register("mqtt:embedded", "mqtt");
         tasks.spawn(async move {
-            sub.run(connection, stop).await;
+            sub.run(connection, input, stop).await;
             "mqtt subscriber (embedded broker)"
         });
     }
@@ -65,8 +71,9 @@ pub async fn start(
             subscriber::Connection::external(mqtt, addr),
             shutdown.clone(),
         );
+        let input = inputs.register("mqtt:external", "mqtt");
         tasks.spawn(async move {
-            sub.run(connection, stop).await;
+            sub.run(connection, input, stop).await;
             "mqtt subscriber (external broker)"
         });
     }

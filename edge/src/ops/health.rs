@@ -8,7 +8,10 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use super::AppState;
+use super::inputs::{InputState, InputStatus};
 use crate::outbox::{OutboxLimits, OutboxUsage};
 use crate::telemetry::CONTENT_TYPE;
 
@@ -18,12 +21,15 @@ const KAFKA_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// The `/healthz` answer.
 #[derive(Debug, Serialize)]
 pub struct Health {
-    /// `ok` (HTTP 200) when the outbox takes new events, else `unavailable` (HTTP 503).
+    /// `ok` (HTTP 200) when the outbox takes new events and every input is up, else
+    /// `unavailable` (HTTP 503).
     pub status: &'static str,
     /// The outbox.
     pub outbox: OutboxHealth,
     /// The uplink.
     pub kafka: KafkaHealth,
+    /// Every input (serial devices, MQTT links, the forwarder) by name, with its state.
+    pub inputs: BTreeMap<String, InputStatus>,
 }
 
 /// The outbox part of `/healthz`.
@@ -129,24 +135,28 @@ async fn kafka_reachable(brokers: &str) -> bool {
         .any(|up| up)
 }
 
-/// `GET /healthz`: 200 when the outbox takes new events, 503 otherwise; JSON either way.
+/// `GET /healthz`: 200 when the outbox takes new events and every input is up, 503
+/// otherwise; JSON either way.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let (outbox, reachable) = tokio::join!(
         outbox_health(&state, true),
         kafka_reachable(&state.kafka_brokers)
     );
-    let status = if outbox.writable {
+    let inputs = state.inputs.snapshot();
+    let healthy = outbox.writable && inputs.values().all(|i| i.state == InputState::Up);
+    let status = if healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let health = Health {
-        status: if outbox.writable { "ok" } else { "unavailable" },
+        status: if healthy { "ok" } else { "unavailable" },
         outbox,
         kafka: KafkaHealth {
             reachable,
             last_round_ok: state.metrics.kafka_last_round_ok(),
         },
+        inputs,
     };
     (status, Json(health))
 }

@@ -4,13 +4,16 @@
 //! (axum's `oneshot`); the gateway merges it into the local HTTP server ([`crate::http`],
 //! `[http] listen`, default `127.0.0.1:8090`) next to the records API.
 //!
-//! - `/healthz`: 200 with `{"status":"ok", "outbox": {...}, "kafka": {...}}` when the outbox
-//!   takes new events (a write transaction commits, the last commit did not fail, the full
-//!   alarm is not raised); 503 with the same JSON and `outbox.error` otherwise. Kafka being
-//!   unreachable does not make the gateway unhealthy: it keeps capturing.
+//! - `/healthz`: 200 with `{"status":"ok", "outbox": {...}, "kafka": {...}, "inputs": {...}}`
+//!   when the outbox takes new events (a write transaction commits, the last commit did not
+//!   fail, the full alarm is not raised) and every input ([`inputs`]: each serial device, each
+//!   MQTT link, the forwarder) is `up`; 503 with the same JSON otherwise (`outbox.error`, the
+//!   input's `state` and `detail`). Kafka being unreachable does not make the gateway
+//!   unhealthy: it keeps capturing (the forwarder stays `up` while it retries).
 //! - `/metrics`: Prometheus text format; see `docs/edge-operations.md`.
 
 mod health;
+pub mod inputs;
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use health::{Health, KafkaHealth, OutboxHealth};
+pub use inputs::{InputHandle, InputState, InputStatus, Inputs};
 
 use crate::outbox::Outbox;
 use crate::telemetry::Metrics;
@@ -31,6 +35,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `kafka.brokers`, probed by `/healthz`.
     pub kafka_brokers: String,
+    /// The gateway's inputs and their states.
+    pub inputs: Inputs,
 }
 
 /// The router: `/healthz` and `/metrics`.
@@ -57,6 +63,7 @@ mod tests {
             metrics: Metrics::new(),
             // Nothing listens on port 1.
             kafka_brokers: "127.0.0.1:1".into(),
+            inputs: Inputs::new(),
         }
     }
 
@@ -158,5 +165,49 @@ mod tests {
                 "{line:?} missing in\n{text}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn healthz_names_each_input_and_is_unavailable_until_every_one_is_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path(), OutboxLimits::UNLIMITED);
+        let rfid = state.inputs.register("serial:rfid-1", "serial");
+        let mqtt = state.inputs.register("mqtt:embedded", "mqtt");
+        let forwarder = state.inputs.register("forwarder", "forwarder");
+
+        let (status, _, body) = get(app(state.clone()), "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["inputs"]["serial:rfid-1"]["state"], "starting");
+
+        rfid.up(Some("/dev/ttyUSB0".into()));
+        mqtt.up(Some("127.0.0.1:1883".into()));
+        forwarder.up(None);
+        let (status, _, body) = get(app(state.clone()), "/healthz").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["status"], "ok");
+        assert_eq!(json["inputs"]["mqtt:embedded"]["state"], "up");
+        assert_eq!(json["inputs"]["mqtt:embedded"]["kind"], "mqtt");
+
+        mqtt.down("connection refused");
+        let (status, _, body) = get(app(state.clone()), "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["status"], "unavailable");
+        assert_eq!(json["inputs"]["mqtt:embedded"]["state"], "down");
+        assert_eq!(
+            json["inputs"]["mqtt:embedded"]["detail"],
+            "connection refused"
+        );
+        assert_eq!(json["inputs"]["mqtt:embedded"]["interruptions"], 1);
+
+        mqtt.up(None);
+        drop(forwarder);
+        let (status, _, body) = get(app(state), "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["inputs"]["forwarder"]["state"], "stopped");
+        assert_eq!(json["inputs"]["mqtt:embedded"]["state"], "up");
     }
 }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::line::{Frame, LineCodec};
 use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
+use crate::ops::InputHandle;
 use crate::telemetry::Metrics;
 use crate::telemetry::events::LineRejected;
 
@@ -40,6 +41,7 @@ pub struct DeviceReader {
     parser: LineParser,
     readings: mpsc::Sender<DeviceReading>,
     metrics: Metrics,
+    input: Option<Arc<InputHandle>>,
 }
 
 impl DeviceReader {
@@ -50,6 +52,26 @@ impl DeviceReader {
             parser,
             readings,
             metrics: Metrics::new(),
+            input: None,
+        }
+    }
+
+    /// Reports the port's state (open: `up`, failing: `down`) through `input`; the input turns
+    /// `stopped` when the last clone of this reader is dropped.
+    pub fn with_input(mut self, input: InputHandle) -> Self {
+        self.input = Some(Arc::new(input));
+        self
+    }
+
+    fn report_up(&self, path: &Path) {
+        if let Some(input) = &self.input {
+            input.up(Some(path.display().to_string()));
+        }
+    }
+
+    fn report_down(&self, reason: String) {
+        if let Some(input) = &self.input {
+            input.down(reason);
         }
     }
 
@@ -117,20 +139,24 @@ impl DeviceReader {
             let delay = match opened {
                 Ok(port) => {
                     tracing::info!(%device, path = %path.display(), baud_rate, "serial port open");
+                    self.report_up(path);
                     backoff.reset();
                     match self.read_from(port, &shutdown).await {
                         Ok(ReadEnd::Stopped) => return,
                         Ok(ReadEnd::Eof) => {
                             tracing::warn!(%device, "serial port closed; reopening");
+                            self.report_down("serial port closed; reopening".into());
                         }
                         Err(error) => {
                             tracing::warn!(%device, %error, "serial read failed; reopening");
+                            self.report_down(format!("serial read failed: {error}"));
                         }
                     }
                     backoff.next_delay()
                 }
                 Err(error) => {
                     let delay = backoff.next_delay();
+                    self.report_down(format!("cannot open {}: {error}", path.display()));
                     tracing::warn!(%device, path = %path.display(), %error, retry_in_ms = delay.as_millis() as u64, "cannot open serial port");
                     delay
                 }

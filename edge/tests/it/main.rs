@@ -1,14 +1,19 @@
 //! Integration tests against real services: socat pseudo-terminals stand in for the chute's
 //! serial cables and a tansu broker per test stands in for Kafka (see `testkit`).
 
+mod process;
 mod support;
+mod trucks;
 
 mod broker_logs;
 mod chute_page;
 mod chute_to_kafka;
 mod crash;
+mod health;
 mod mqtt;
+mod mqtt_soak;
 mod offline;
 mod records_api;
 mod records_placements;
+mod shutdown;
 mod yard_profile;

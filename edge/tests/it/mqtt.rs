@@ -13,7 +13,11 @@ use crate::support::{consume, start};
 
 const TOPIC: &str = "feedlot.events.v1";
 
-fn gateway_config(data_dir: &std::path::Path, bootstrap: &str, mqtt_port: u16) -> Config {
+pub(crate) fn gateway_config(
+    data_dir: &std::path::Path,
+    bootstrap: &str,
+    mqtt_port: u16,
+) -> Config {
     let mut config = Config {
         feedlot_id: "yard-mqtt".into(),
         gateway_id: "gw-mqtt".into(),
@@ -35,7 +39,7 @@ fn gateway_config(data_dir: &std::path::Path, bootstrap: &str, mqtt_port: u16) -
 
 /// Connects as `credentials` and returns the client and event loop once the broker answered
 /// the CONNECT (Err with the broker's refusal otherwise).
-async fn connect(
+pub(crate) async fn connect(
     port: u16,
     id: &str,
     credentials: Option<(&str, &str)>,
@@ -62,7 +66,7 @@ async fn connect(
 }
 
 /// Waits for `n` answers on the truck's ack topic.
-async fn answers(events: &mut rumqttc::EventLoop, n: usize) -> Vec<serde_json::Value> {
+pub(crate) async fn answers(events: &mut rumqttc::EventLoop, n: usize) -> Vec<serde_json::Value> {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while got.len() < n {
@@ -194,7 +198,7 @@ async fn a_truck_delivery_is_captured_confirmed_and_forwarded_and_a_bad_one_is_r
 
 /// A mosquitto broker on `port` (anonymous on localhost, mosquitto 2's local-only mode), killed
 /// when dropped.
-fn mosquitto(port: u16) -> tokio::process::Child {
+pub(crate) fn mosquitto(port: u16) -> tokio::process::Child {
     let bin = if std::path::Path::new("/usr/sbin/mosquitto").exists() {
         "/usr/sbin/mosquitto"
     } else {
@@ -272,7 +276,7 @@ async fn records_published_on_an_external_mosquitto_broker_are_captured_and_conf
 }
 
 /// A truck's recorded time the gateway accepts whenever the test runs.
-fn an_hour_ago() -> String {
+pub(crate) fn an_hour_ago() -> String {
     (chrono::Utc::now() - chrono::Duration::hours(1))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
