@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test against real services: installs what is missing (Debian packages, tansu from
-# crates.io), starts ClickHouse, then `cargo test --workspace`. Tests start their own tansu
-# brokers and socat pseudo-terminal pairs. Extra arguments go to `cargo test`.
+# crates.io), starts ClickHouse, checks the Helm chart, then `cargo test --workspace`. Tests
+# start their own tansu brokers, socat pseudo-terminal pairs and replicated test clusters
+# (scripts/cluster.sh). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/install-services.sh
+bash scripts/install-cluster.sh
 CLICKHOUSE_DIR=${CLICKHOUSE_DIR:-$(pwd)/.data/clickhouse-test}
 export CLICKHOUSE_HTTP_PORT=${CLICKHOUSE_HTTP_PORT:-8123}
 export CLICKHOUSE_URL="http://127.0.0.1:$CLICKHOUSE_HTTP_PORT"
 bash scripts/clickhouse.sh "$CLICKHOUSE_DIR"
+
+# The chart: schema, render and manifests, offline (scripts/check-chart.sh, helm/README.md).
+bash scripts/check-chart.sh
 
 cargo test --workspace --locked "$@"

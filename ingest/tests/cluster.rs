@@ -16,6 +16,9 @@ use schemas::{Eid, Envelope, Event, Weighing, Weight};
 use tokio::process::Command;
 
 const CLUSTER: &str = "feedlot";
+
+/// One cluster at a time: each is ~14 processes and ~650 MiB on a 2-core machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const TOPIC: &str = "feedlot.events.v1";
 
 fn clickhouse(cluster: &testkit::Cluster, database: &str) -> ClickHouseConfig {
@@ -82,6 +85,7 @@ async fn produce(brokers: &str, events: &[Envelope]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_on_every_server() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cluster = testkit::Cluster::start().await.unwrap();
     let config = clickhouse(&cluster, "schema_test");
     let client = ingest::sink::client(&config);
@@ -151,6 +155,7 @@ fn consumer_config(cluster: &testkit::Cluster, database: &str, dir: &Path) -> st
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_message() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cluster = testkit::Cluster::start().await.unwrap();
     let database = "exactly_once";
     let ch = clickhouse(&cluster, database);
