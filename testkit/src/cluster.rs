@@ -35,6 +35,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     port_base: u16,
     apps: Option<(PathBuf, PathBuf)>,
+    web_feedlots: String,
     env: HashMap<String, String>,
 }
 
@@ -62,29 +63,37 @@ fn free_base() -> anyhow::Result<u16> {
 impl Cluster {
     /// Starts the infrastructure only (no consumers or web replicas).
     pub async fn start() -> anyhow::Result<Self> {
-        Self::launch(None, 4).await
+        Self::launch(None, 4, "").await
     }
 
     /// Starts everything, the applications from these binaries, with `partitions` partitions
-    /// for the events topic.
+    /// for the events topic and a web user (token `WEB_TOKEN`) who reads `web_feedlots`
+    /// (comma-separated).
     pub async fn start_with_apps(
         ingest_bin: &Path,
         dashboards_bin: &Path,
         partitions: u32,
+        web_feedlots: &str,
     ) -> anyhow::Result<Self> {
         Self::launch(
             Some((ingest_bin.to_owned(), dashboards_bin.to_owned())),
             partitions,
+            web_feedlots,
         )
         .await
     }
 
-    async fn launch(apps: Option<(PathBuf, PathBuf)>, partitions: u32) -> anyhow::Result<Self> {
+    async fn launch(
+        apps: Option<(PathBuf, PathBuf)>,
+        partitions: u32,
+        web_feedlots: &str,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("cluster-").tempdir()?;
         let mut cluster = Self {
             dir,
             port_base: free_base()?,
             apps,
+            web_feedlots: web_feedlots.to_owned(),
             env: HashMap::new(),
         };
         let partitions = partitions.to_string();
@@ -125,7 +134,8 @@ impl Cluster {
         if let Some((ingest, dashboards)) = &self.apps {
             command
                 .env("INGEST_BIN", ingest)
-                .env("DASHBOARDS_BIN", dashboards);
+                .env("DASHBOARDS_BIN", dashboards)
+                .env("CLUSTER_WEB_FEEDLOTS", &self.web_feedlots);
         }
         command
     }

@@ -57,6 +57,10 @@ pub async fn run_with_metrics(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
+        // The gateways do not write transactionally, so both isolation levels read the same
+        // records; read_uncommitted also avoids tansu 0.6's read_committed offset query,
+        // which PostgreSQL 15 refuses (docs/cluster.md).
+        .set("isolation.level", "read_uncommitted")
         .set(
             "session.timeout.ms",
             config.kafka.session_timeout_ms.to_string(),
