@@ -1,6 +1,6 @@
-//! The pipeline's errors.
+//! The consumer's errors.
 
-/// What stopped the pipeline or a request.
+/// What stopped the consumer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -23,7 +23,7 @@ pub enum Error {
         /// What ClickHouse said.
         source: clickhouse::error::Error,
     },
-    /// The web listener could not bind.
+    /// The ops listener (`/metrics`, `/healthz`) could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
@@ -31,7 +31,7 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The web server failed.
+    /// The ops listener failed.
     #[error("web server: {0}")]
     Serve(std::io::Error),
     /// A background task panicked or was cancelled.
