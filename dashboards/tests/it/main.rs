@@ -21,3 +21,4 @@ mod benchmarks_page;
 mod herd;
 mod metrics;
 mod pages;
+mod two_processes;
