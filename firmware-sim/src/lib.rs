@@ -9,6 +9,7 @@
 //! - [`cable`]: a pseudo-terminal standing in for a serial cable (used by the demo).
 //! - [`bench`]: the benchmark harness (ours vs a bare-library baseline, same run).
 //! - [`demo`]: a demo yard driving a local gateway (and the pipeline when it is reachable).
+//! - [`pipeline`]: the cloud side in one process: `ingest`'s consumer and the `dashboards`.
 
 pub mod bench;
 pub mod cable;
@@ -18,4 +19,5 @@ pub mod devices;
 pub mod growth;
 pub mod herd;
 pub mod loadgen;
+pub mod pipeline;
 pub mod port;

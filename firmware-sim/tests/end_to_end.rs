@@ -30,7 +30,7 @@ struct Yard {
     reader: tokio_serial::SerialStream,
     scale: tokio_serial::SerialStream,
     gateway: edge::Gateway,
-    pipeline: tokio::task::JoinHandle<Result<(), ingest::Error>>,
+    pipeline: tokio::task::JoinHandle<anyhow::Result<()>>,
     shutdown: CancellationToken,
     _cables: (testkit::PtyPair, testkit::PtyPair),
     _data: tempfile::TempDir,
@@ -53,18 +53,20 @@ async fn yard(test: &str) -> Yard {
     pipeline_config.clickhouse.url = db.url.clone();
     pipeline_config.clickhouse.database = db.database.clone();
     pipeline_config.batch.max_wait_ms = 100;
-    pipeline_config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
-    pipeline_config
-        .web
-        .users
-        .push(ingest::config::WebUserConfig {
-            name: "e2e".into(),
-            token_sha256: ingest::web::auth::hash_token(TOKEN),
-            feedlots: vec![feedlot_id.clone()],
-        });
-    let web = format!("http://{}", pipeline_config.web.listen);
-    let pipeline = tokio::spawn(ingest::run(pipeline_config, shutdown.clone()));
-    // ingest creates the topic; let it before the gateway's first send.
+    pipeline_config.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let mut pages = dashboards::Config {
+        clickhouse: pipeline_config.clickhouse.clone(),
+        ..Default::default()
+    };
+    pages.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    pages.web.users.push(dashboards::config::WebUserConfig {
+        name: "e2e".into(),
+        token_sha256: dashboards::web::auth::hash_token(TOKEN),
+        feedlots: vec![feedlot_id.clone()],
+    });
+    let web = format!("http://{}", pages.web.listen);
+    let pipeline = firmware_sim::pipeline::spawn(pipeline_config, pages, shutdown.clone());
+    // ingest creates the topic and the schema; the pages answer once the schema is there.
     let health = format!("{web}/healthz");
     assert!(
         testkit::wait_until(Duration::from_secs(30), || async {

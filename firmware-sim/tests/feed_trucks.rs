@@ -20,9 +20,15 @@ async fn a_feeding_day_reaches_clickhouse_once_even_when_the_truck_resends_it() 
     pipeline.clickhouse.url = db.url.clone();
     pipeline.clickhouse.database = db.database.clone();
     pipeline.batch.max_wait_ms = 100;
-    pipeline.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
-    let health = format!("http://{}/healthz", pipeline.web.listen);
-    let ingest_task = tokio::spawn(ingest::run(pipeline, shutdown.clone()));
+    pipeline.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    // The consumer's ops listener answers once the topics and the schema exist.
+    let health = format!("http://{}/healthz", pipeline.ops.listen);
+    let mut pages = dashboards::Config {
+        clickhouse: pipeline.clickhouse.clone(),
+        ..Default::default()
+    };
+    pages.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let ingest_task = firmware_sim::pipeline::spawn(pipeline, pages, shutdown.clone());
     assert!(
         testkit::wait_until(Duration::from_secs(30), || async {
             reqwest::get(&health).await.is_ok()

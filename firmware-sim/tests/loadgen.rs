@@ -33,10 +33,16 @@ async fn generated_yards_land_in_clickhouse_once_each() {
     config.clickhouse.url = db.url.clone();
     config.clickhouse.database = db.database.clone();
     config.batch.max_wait_ms = 100;
-    config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let mut pages = dashboards::Config {
+        clickhouse: config.clickhouse.clone(),
+        ..Default::default()
+    };
+    pages.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     let shutdown = CancellationToken::new();
-    let pipeline = tokio::spawn(ingest::run(config.clone(), shutdown.clone()));
-    let health = format!("http://{}/healthz", config.web.listen);
+    let pipeline = firmware_sim::pipeline::spawn(config.clone(), pages, shutdown.clone());
+    // The consumer's ops listener answers once the topics and the schema exist.
+    let health = format!("http://{}/healthz", config.ops.listen);
     assert!(
         testkit::wait_until(Duration::from_secs(30), || async {
             reqwest::get(&health).await.is_ok()

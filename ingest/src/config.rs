@@ -1,17 +1,11 @@
-//! The pipeline's configuration: a TOML file (all fields optional) plus environment overrides.
+//! The consumer's configuration: a TOML file (all fields optional) plus `INGEST_*` environment
+//! overrides. (The pages have their own, in the `dashboards` crate; it reuses
+//! [`ClickHouseConfig`].)
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-
-mod analytics;
-mod benchmarks;
-mod web;
-
-pub use analytics::AnalyticsConfig;
-pub use benchmarks::BenchmarksConfig;
-pub use web::{WebConfig, WebUserConfig};
 
 /// The commented example configuration, printed by `ingest print-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../ingest.example.toml");
@@ -52,12 +46,25 @@ pub struct Config {
     pub clickhouse: ClickHouseConfig,
     /// How many events go into one ClickHouse insert.
     pub batch: BatchConfig,
-    /// The web pages and API.
-    pub web: WebConfig,
-    /// The yard KPI rollup behind the benchmark bands.
-    pub benchmarks: BenchmarksConfig,
-    /// Targets the measures depend on.
-    pub analytics: AnalyticsConfig,
+    /// Where the consumer's `/metrics` and `/healthz` are served.
+    pub ops: OpsConfig,
+}
+
+/// The consumer's ops listener.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpsConfig {
+    /// Listen address of `/metrics` and `/healthz`, e.g. `0.0.0.0:9464` in a pod. Env:
+    /// `INGEST_OPS_LISTEN`.
+    pub listen: String,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
+        }
+    }
 }
 
 /// Kafka consumer settings.
@@ -257,8 +264,7 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
-    /// Loads `path` (or the defaults), applies the environment, adds the users of
-    /// `web.users_file`, and validates.
+    /// Loads `path` (or the defaults), applies the environment, and validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
             Some(path) => {
@@ -271,7 +277,6 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok());
-        config.web.load_users_file()?;
         config.validate()?;
         Ok(config)
     }
@@ -304,14 +309,8 @@ impl Config {
         if let Some(v) = number("INGEST_KAFKA_MIN_INSYNC_REPLICAS") {
             self.kafka.min_insync_replicas = v;
         }
-        if let Some(v) = get("INGEST_WEB_LISTEN") {
-            self.web.listen = v;
-        }
-        if let Some(v) = get("INGEST_WEB_USERS_FILE") {
-            self.web.users_file = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("INGEST_WEB_SESSION_SECRET") {
-            self.web.session_secret = v;
+        if let Some(v) = get("INGEST_OPS_LISTEN") {
+            self.ops.listen = v;
         }
     }
 
@@ -353,9 +352,7 @@ impl Config {
         if self.kafka.topic == self.kafka.dead_letter_topic {
             return invalid("kafka.dead_letter_topic", "must differ from kafka.topic");
         }
-        self.benchmarks.validate()?;
-        self.analytics.validate()?;
-        self.web.validate()
+        Ok(())
     }
 }
 
@@ -368,6 +365,16 @@ mod tests {
         let config = Config::from_toml(EXAMPLE_TOML).unwrap();
         config.validate().unwrap();
         assert_eq!(config.kafka.topic, "feedlot.events.v1");
+        assert_eq!(config.ops.listen, "127.0.0.1:9464");
+        let defaults = toml::to_string(&Config::default()).unwrap();
+        assert_eq!(toml::to_string(&config).unwrap(), defaults);
+    }
+
+    #[test]
+    fn the_pages_sections_belong_to_the_dashboards_config() {
+        for section in ["[web]", "[analytics]", "[benchmarks]"] {
+            assert!(Config::from_toml(section).is_err(), "{section}");
+        }
     }
 
     #[test]
@@ -385,9 +392,13 @@ mod tests {
         config.apply_env(|name| match name {
             "INGEST_KAFKA_BROKERS" => Some("b:1".into()),
             "INGEST_CLICKHOUSE_PASSWORD" => Some("s3cret".into()),
+            "INGEST_CLICKHOUSE_URL" => Some("http://ch:8123".into()),
+            "INGEST_OPS_LISTEN" => Some("0.0.0.0:9464".into()),
             _ => None,
         });
         assert_eq!(config.kafka.brokers, "b:1");
+        assert_eq!(config.clickhouse.url, "http://ch:8123");
+        assert_eq!(config.ops.listen, "0.0.0.0:9464");
         assert!(!format!("{config:?}").contains("s3cret"));
     }
 }

@@ -1,6 +1,6 @@
-//! The pipeline's errors.
+//! The consumer's errors.
 
-/// What stopped the pipeline or a request.
+/// What stopped the consumer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -33,7 +33,7 @@ pub enum Error {
         /// Which statement.
         source: crate::schema::cluster::ClusterDdlError,
     },
-    /// The web listener could not bind.
+    /// The ops listener (`/metrics`, `/healthz`) could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
@@ -41,7 +41,7 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The web server failed.
+    /// The ops listener failed.
     #[error("web server: {0}")]
     Serve(std::io::Error),
     /// A background task panicked or was cancelled.

@@ -1,4 +1,4 @@
-//! `ingest`: the Kafka → ClickHouse pipeline and its web pages.
+//! `ingest`: the Kafka → ClickHouse consumer. (The pages are the `dashboards` binary.)
 
 use std::path::PathBuf;
 
@@ -8,10 +8,7 @@ use ingest::Config;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Feedlot events from Kafka into ClickHouse, and the pages over them"
-)]
+#[command(version, about = "Feedlot events from Kafka into ClickHouse")]
 struct Cli {
     /// Config file (TOML); defaults apply without one. See `ingest print-config`.
     #[arg(long, global = true, env = "INGEST_CONFIG")]
@@ -22,23 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create topics, migrate, consume and serve until Ctrl-C or SIGTERM.
-    Run,
+    /// Create topics, migrate, and consume until Ctrl-C or SIGTERM, serving `/metrics` and
+    /// `/healthz` on `[ops] listen`.
+    Consume,
     /// Apply pending ClickHouse migrations and exit.
     Migrate,
     /// Print the commented example configuration.
     PrintConfig,
-    /// Print the SHA-256 of a web user's token, read from stdin, for `[[web.users]]
-    /// token_sha256`; `--generate` makes a new random token and prints both.
-    HashToken {
-        /// Make a new token (32 random bytes, hex) instead of reading one.
-        #[arg(long)]
-        generate: bool,
-    },
 }
-
-/// Shortest token `hash-token` accepts: a token is the user's whole credential.
-const MIN_TOKEN_CHARS: usize = 20;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,13 +36,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    match cli.command {
-        Command::PrintConfig => {
-            print!("{}", ingest::config::EXAMPLE_TOML);
-            return Ok(());
-        }
-        Command::HashToken { generate } => return hash_token(generate),
-        Command::Run | Command::Migrate => {}
+    if let Command::PrintConfig = cli.command {
+        print!("{}", ingest::config::EXAMPLE_TOML);
+        return Ok(());
     }
     let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
     match cli.command {
@@ -68,8 +52,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             println!("applied migrations: {applied:?}");
         }
-        Command::Run => {
-            warn_about_web_users(&config);
+        Command::Consume => {
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();
             tokio::spawn(async move {
@@ -77,56 +60,11 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!("stopping");
                 stop.cancel();
             });
-            ingest::run(config, shutdown).await?;
+            ingest::run_consumer(config, shutdown).await?;
         }
-        Command::PrintConfig | Command::HashToken { .. } => {}
+        Command::PrintConfig => {}
     }
     Ok(())
-}
-
-/// `ingest hash-token`: one line on stdout, the hash (after the token with `--generate`).
-fn hash_token(generate: bool) -> anyhow::Result<()> {
-    let token = if generate {
-        ingest::web::auth::generate_token().context("no OS randomness")?
-    } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .context("reading the token from stdin")?;
-        line.trim().to_owned()
-    };
-    if token.chars().count() < MIN_TOKEN_CHARS {
-        anyhow::bail!("a token needs at least {MIN_TOKEN_CHARS} characters; try --generate");
-    }
-    let hash = ingest::web::auth::hash_token(&token);
-    if generate {
-        println!("# Give the token to the user; put only token_sha256 in [[web.users]].");
-        println!("token = \"{token}\"");
-        println!("token_sha256 = \"{hash}\"");
-    } else {
-        println!("{hash}");
-    }
-    Ok(())
-}
-
-/// Says loudly when nobody can read the pages, or sessions will not survive a restart.
-fn warn_about_web_users(config: &Config) {
-    let users = &config.web.users;
-    if users.is_empty() {
-        tracing::warn!(
-            "NO WEB USERS CONFIGURED: every feedlot page and API answers 401. Add [[web.users]] \
-             (or INGEST_WEB_USERS_FILE); `ingest hash-token --generate` makes a token"
-        );
-        return;
-    }
-    if config.web.session_secret.is_empty() {
-        tracing::warn!(
-            "web.session_secret is empty: browser sessions end when this process stops and work \
-             only on this replica (set INGEST_WEB_SESSION_SECRET)"
-        );
-    }
-    let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
-    tracing::info!(?names, "web users");
 }
 
 async fn wait_for_signal() {

@@ -144,7 +144,7 @@ fn base_config(brokers: &str, db: &testkit::ClickHouseDb, group: &str) -> Config
     config.batch.max_wait_ms = 50;
     config.batch.retry_initial_ms = 100;
     config.batch.retry_max_ms = 1000;
-    config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     config
 }
 
@@ -161,7 +161,7 @@ fn spawn_ingest(config: &Config, dir: &Path, name: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ingest"))
         .arg("--config")
         .arg(&path)
-        .arg("run")
+        .arg("consume")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -186,7 +186,7 @@ async fn clickhouse_stopped_mid_stream_pauses_commits_and_every_event_lands_once
     let config = base_config(&broker.bootstrap, &db, "fault-ch-group");
     hold_merges(&config, &db).await;
     let (shutdown, task) = support::start(&config);
-    let listen = config.web.listen.clone();
+    let listen = config.ops.listen.clone();
     testkit::wait_until(Duration::from_secs(20), || async {
         reqwest::get(format!("http://{listen}/healthz"))
             .await
@@ -266,7 +266,7 @@ async fn the_broker_killed_and_restarted_mid_stream_loses_and_doubles_nothing() 
     let config = base_config(&broker.bootstrap, &db, "fault-broker-group");
     hold_merges(&config, &db).await;
     let (shutdown, task) = support::start(&config);
-    let listen = config.web.listen.clone();
+    let listen = config.ops.listen.clone();
     testkit::wait_until(Duration::from_secs(20), || async {
         reqwest::get(format!("http://{listen}/healthz"))
             .await
@@ -364,7 +364,7 @@ async fn a_gateway_replaying_its_whole_outbox_changes_no_count() {
     let config = base_config(&broker.bootstrap, &db, "fault-replay-group");
     hold_merges(&config, &db).await;
     let (shutdown, task) = support::start(&config);
-    let listen = config.web.listen.clone();
+    let listen = config.ops.listen.clone();
     testkit::wait_until(Duration::from_secs(20), || async {
         reqwest::get(format!("http://{listen}/healthz"))
             .await
@@ -409,15 +409,15 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
     a.kafka.session_timeout_ms = 6000;
     hold_merges(&a, &db).await;
     let mut b = a.clone();
-    b.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    b.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     // Create the topic with its partitions before either replica joins.
     ingest::topics::ensure_topics(&a.kafka).await.unwrap();
     let mut child_a = spawn_ingest(&a, dir.path(), "a");
     let mut child_b = spawn_ingest(&b, dir.path(), "b");
     let shared = testkit::wait_until(Duration::from_secs(60), || async {
         let (pa, pb) = (
-            assigned_partitions(&a.web.listen).await,
-            assigned_partitions(&b.web.listen).await,
+            assigned_partitions(&a.ops.listen).await,
+            assigned_partitions(&b.ops.listen).await,
         );
         pa > 0 && pb > 0 && pa + pb == 6
     })
@@ -428,8 +428,8 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
     let mut acked = produce(&broker.bootstrap, &first).await;
     assert_eq!(settle(&db, 1500).await.0, 1500);
     let (by_a, by_b) = (
-        metric(&a.web.listen, "ingest_events_stored_total").await,
-        metric(&b.web.listen, "ingest_events_stored_total").await,
+        metric(&a.ops.listen, "ingest_events_stored_total").await,
+        metric(&b.ops.listen, "ingest_events_stored_total").await,
     );
     println!("[two replicas] before the kill: a stored {by_a}, b stored {by_b}");
     assert!(by_a > 0.0 && by_b > 0.0, "both replicas had partitions");
@@ -443,11 +443,11 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
     kill(&mut child_a).await;
     acked += producing.await.unwrap();
     let took_over = testkit::wait_until(Duration::from_secs(30), || async {
-        assigned_partitions(&b.web.listen).await == 6
+        assigned_partitions(&b.ops.listen).await == 6
     })
     .await;
     let stored = settle(&db, 3000).await;
-    let by_b_after = metric(&b.web.listen, "ingest_events_stored_total").await;
+    let by_b_after = metric(&b.ops.listen, "ingest_events_stored_total").await;
     kill(&mut child_b).await;
     report("two replicas, one killed", 3000, acked, stored, started);
     println!("[two replicas] after the kill: b stored {by_b_after} in all");

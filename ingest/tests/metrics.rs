@@ -1,5 +1,5 @@
-//! `/metrics` on a running pipeline (real tansu and ClickHouse): what was stored, by kind; what
-//! was dead-lettered, by reason class; the lag per assigned partition.
+//! The consumer's `/metrics` on its ops listener (real tansu and ClickHouse): what was stored,
+//! by kind; what was dead-lettered, by reason class; the lag per assigned partition.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -42,7 +42,7 @@ async fn metrics_count_stored_events_by_kind_dead_letters_by_reason_and_show_the
     produce(&p.broker.bootstrap, &messages).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 3).await, 3);
 
-    let listen = p.config.web.listen.clone();
+    let listen = p.config.ops.listen.clone();
     let ready = testkit::wait_until(Duration::from_secs(30), || async {
         let text = scrape(&listen).await.1;
         text.contains("ingest_dead_letters_total{reason=\"unsupported_version\"} 1")
@@ -62,46 +62,12 @@ async fn metrics_count_stored_events_by_kind_dead_letters_by_reason_and_show_the
     assert!(text.contains("ingest_insert_duration_seconds_count"));
     // Every message of the topic was consumed: each assigned partition shows lag 0.
     assert!(lags(&text).all(|l| l.ends_with(" 0")), "{text}");
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
-}
-
-#[tokio::test]
-async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
-    let mut p = pipeline("metrics_warm").await;
-    allow(&mut p.config, &["yard-w"]);
-    let (shutdown, task) = start(&p.config);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let messages: Vec<(String, Vec<u8>)> = (1..=2)
-        .map(|d| weighing("yard-w", "982000000000778", 300.0 + f64::from(d), d))
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
-        .collect();
-    produce(&p.broker.bootstrap, &messages).await;
-    assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
-    let listen = p.config.web.listen.clone();
-    let (_, before) = scrape(&listen).await;
-    assert!(
-        !before.contains("ingest_dashboards_warmed_total{"),
-        "nobody looked yet: {before}"
-    );
-
-    // One look at the lots, and nothing after it.
-    let lots = authed()
-        .get(format!("http://{listen}/api/feedlots/yard-w/lots"))
-        .send()
+    // The pages' metrics are the dashboards' own, on their own listener.
+    assert!(!text.contains("dashboards_"), "{text}");
+    let health = reqwest::get(format!("http://{listen}/healthz"))
         .await
         .unwrap();
-    assert_eq!(lots.status().as_u16(), 200);
-    // The next report window (30 s) is made for it, and its herd summary reloaded, unasked.
-    let warmed = testkit::wait_until(Duration::from_secs(45), || async {
-        let text = scrape(&listen).await.1;
-        text.contains("ingest_dashboards_warmed_total{what=\"report\",outcome=\"made\"}")
-            && text.contains("ingest_dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
-    })
-    .await;
-    let (_, text) = scrape(&listen).await;
-    assert!(warmed, "{text}");
-    assert!(!text.contains("outcome=\"failed\""), "{text}");
+    assert_eq!(health.status(), 200);
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }

@@ -56,8 +56,7 @@ async fn migrations_apply_once_and_are_idempotent() {
 
 #[tokio::test]
 async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
-    let mut p = pipeline("stored_once").await;
-    allow(&mut p.config, &["yard-a"]);
+    let p = pipeline("stored_once").await;
     let (shutdown, task) = start(&p.config);
     let eid = "982000000000111";
     let a = weighing("yard-a", eid, 350.0, 1);
@@ -97,42 +96,6 @@ async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
         .map(|e| e.captured_at.timestamp_millis() as u64)
         .collect();
     assert_eq!(stored_ms, expected);
-
-    // The JSON API and the page are scoped to the feedlot and show the gain.
-    let base = format!("http://{}", p.config.web.listen);
-    let report: serde_json::Value = authed()
-        .get(format!("{base}/api/feedlots/yard-a/animals/{eid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(report["weighings"].as_array().unwrap().len(), 2);
-    assert_eq!(report["gain_kg"].as_f64().unwrap(), 12.5);
-    assert_eq!(report["days"].as_f64().unwrap(), 10.0);
-    assert!((report["adg_kg_per_day"].as_f64().unwrap() - 1.25).abs() < 1e-9);
-    let page = authed()
-        .get(format!("{base}/feedlots/yard-a/animals/{eid}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("12.5 kg"), "{page}");
-    assert!(page.contains("2026-10-01 14:30:00.125 UTC"), "{page}");
-    assert!(
-        !page.contains("999.0"),
-        "another yard's weighing leaked into the page"
-    );
-    let bad = authed()
-        .get(format!("{base}/api/feedlots/yard-a/animals/12"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("eid"));
 
     // The garbage message is in the dead-letter topic with its reason and original bytes.
     let dlq: StreamConsumer = ClientConfig::new()

@@ -197,16 +197,22 @@ async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
     };
     config.clickhouse.url = o.clickhouse_url.clone();
     config.clickhouse.database = unique("bench_ingest");
-    config.web.listen = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")?
+    let free = || -> anyhow::Result<String> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
-            .port()
-    );
+            .to_string())
+    };
+    config.ops.listen = free()?;
+    // The pages run beside the consumer, as in the demo (they only wait for the schema here).
+    let mut pages = dashboards::Config {
+        clickhouse: config.clickhouse.clone(),
+        ..Default::default()
+    };
+    pages.web.listen = free()?;
     let client =
         ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(ingest::run(config, shutdown.clone()));
+    let task = crate::pipeline::spawn(config, pages, shutdown.clone());
     // Warm up: one event through, so group join and migrations are not timed.
     let deadline = Instant::now() + Duration::from_secs(300);
     producer

@@ -138,6 +138,12 @@ fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
     at.date_naive().and_time(NaiveTime::MIN).and_utc()
 }
 
+/// A loopback address with a port free right now.
+fn free_local_addr() -> Option<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+    Some(listener.local_addr().ok()?.to_string())
+}
+
 /// Runs the demo: the yard's history, then its life in accelerated and then real time, until
 /// Ctrl-C (or, with `exit_when_done`, today's chute and a drained outbox).
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
@@ -154,35 +160,49 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let broker_up = reachable(&options.kafka_brokers).await;
     let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
     let shutdown = CancellationToken::new();
-    let mut web_token = Some(ingest::web::auth::generate_token().context("a token for the pages")?);
+    let mut web_token =
+        Some(dashboards::web::auth::generate_token().context("a token for the pages")?);
     let pipeline = if broker_up && clickhouse_up {
         let mut config = ingest::Config::default();
-        // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for `ingest run`.
+        // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for
+        // `ingest consume`.
         config.apply_env(|name| std::env::var(name).ok());
-        config
-            .web
-            .load_users_file()
-            .context("the users file named by INGEST_WEB_USERS_FILE")?;
         config.kafka.brokers = options.kafka_brokers.clone();
         config.clickhouse.url = options.clickhouse_url.clone();
-        config.web.listen = options.web_listen.clone();
+        // The consumer's /metrics on a free port unless INGEST_OPS_LISTEN names one, so two
+        // demos (or a demo beside `ingest consume`) do not collide.
+        if std::env::var_os("INGEST_OPS_LISTEN").is_none() {
+            config.ops.listen = free_local_addr().unwrap_or(config.ops.listen);
+        }
+        // The pages read the database the consumer writes, unless DASHBOARDS_CLICKHOUSE_*
+        // says otherwise; the other DASHBOARDS_* settings apply, as for `dashboards serve`.
+        let mut pages = dashboards::Config {
+            clickhouse: config.clickhouse.clone(),
+            ..Default::default()
+        };
+        pages.apply_env(|name| std::env::var(name).ok());
+        pages
+            .web
+            .load_users_file()
+            .context("the users file named by DASHBOARDS_WEB_USERS_FILE")?;
+        pages.web.listen = options.web_listen.clone();
         match &web_token {
             // The pages serve only known users: a demo user for this yard, token printed below.
-            Some(token) if config.web.users.is_empty() && config.web.users_file.is_none() => {
-                config.web.users.push(ingest::config::WebUserConfig {
+            Some(token) if pages.web.users.is_empty() && pages.web.users_file.is_none() => {
+                pages.web.users.push(dashboards::config::WebUserConfig {
                     name: "demo".into(),
-                    token_sha256: ingest::web::auth::hash_token(token),
+                    token_sha256: dashboards::web::auth::hash_token(token),
                     feedlots: vec![options.feedlot_id.clone()],
                 });
             }
             _ => web_token = None,
         }
         println!(
-            "Pipeline: Kafka at {} → ClickHouse at {}",
-            options.kafka_brokers, options.clickhouse_url
+            "Pipeline: Kafka at {} → ClickHouse at {} (consumer metrics on http://{}/metrics)",
+            options.kafka_brokers, options.clickhouse_url, config.ops.listen
         );
         print_pages(&options, web_token.as_deref());
-        Some(tokio::spawn(ingest::run(config, shutdown.clone())))
+        Some(crate::pipeline::spawn(config, pages, shutdown.clone()))
     } else {
         let missing = match (broker_up, clickhouse_up) {
             (true, _) => format!(
@@ -296,7 +316,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 fn print_pages(options: &DemoOptions, token: Option<&str>) {
     let Some(token) = token else {
         println!(
-            "Pages: http://{}/feedlots/{}/lots (users from the INGEST_WEB_* settings)",
+            "Pages: http://{}/feedlots/{}/lots (users from the DASHBOARDS_WEB_* settings)",
             options.web_listen, options.feedlot_id
         );
         return;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Metrics;
-use super::metrics::{KindLabels, PartitionLabels, ReasonLabels, WarmLabels};
+use super::metrics::{KindLabels, PartitionLabels, ReasonLabels};
 
 /// A batch came off the topic.
 #[derive(Debug)]
@@ -215,47 +215,5 @@ mod tests {
         assert!(text.contains("ingest_insert_failures_total 1"));
         assert!(text.contains("ingest_batch_messages_count 1"));
         assert!(text.contains("ingest_insert_duration_seconds_count 1"));
-    }
-}
-
-/// The dashboard warmer made (or failed to make) a yard's report or herd summary.
-#[derive(Debug)]
-pub struct DashboardWarmed<'a> {
-    /// `report` or `herd`.
-    pub what: &'static str,
-    /// The yard.
-    pub feedlot_id: &'a str,
-    /// How long it took.
-    pub took: Duration,
-    /// The failure, if it failed (the next round tries again).
-    pub error: Option<String>,
-}
-
-impl DashboardWarmed<'_> {
-    /// Logs it and counts it by what and outcome.
-    pub fn emit(&self, metrics: &Metrics) {
-        let took_ms = self.took.as_millis() as u64;
-        let outcome = match &self.error {
-            None => {
-                tracing::debug!(
-                    what = self.what,
-                    feedlot = self.feedlot_id,
-                    took_ms,
-                    "dashboard warmed"
-                );
-                "made"
-            }
-            Some(error) => {
-                tracing::warn!(what = self.what, feedlot = self.feedlot_id, took_ms, %error, "warming a dashboard failed");
-                "failed"
-            }
-        };
-        metrics
-            .warmed
-            .get_or_create(&WarmLabels {
-                what: self.what.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
     }
 }

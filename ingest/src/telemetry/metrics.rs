@@ -32,16 +32,7 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
-/// Labels of the dashboard warmer's counter.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct WarmLabels {
-    /// `report` (lots, pens, feed) or `herd` (the animals summary).
-    pub what: String,
-    /// `made` or `failed`.
-    pub outcome: String,
-}
-
-/// The pipeline's metrics. Cheap to clone (shared handles); one per `ingest` process.
+/// The consumer's metrics. Cheap to clone (shared handles); one per `ingest` process.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Registry>,
@@ -55,7 +46,6 @@ pub struct Metrics {
     pub(crate) insert_retries: Counter,
     pub(crate) dead_letter_failures: Counter,
     pub(crate) commit_failures: Counter,
-    pub(crate) warmed: Family<WarmLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -128,12 +118,6 @@ impl Metrics {
             "Offset commits the broker refused (the batch may be delivered again)",
             commit_failures.clone(),
         );
-        let warmed = Family::<WarmLabels, Counter>::default();
-        registry.register(
-            "dashboards_warmed",
-            "Dashboard reports and herd summaries made in the background for yards in use",
-            warmed.clone(),
-        );
         Self {
             registry: Arc::new(registry),
             lag,
@@ -146,7 +130,6 @@ impl Metrics {
             insert_retries,
             dead_letter_failures,
             commit_failures,
-            warmed,
         }
     }
 

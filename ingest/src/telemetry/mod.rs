@@ -1,5 +1,6 @@
-//! The pipeline's telemetry: typed events that write the log line and bump the Prometheus
-//! metric together (served as text at `GET /metrics`), and the consumer-lag sampler.
+//! The consumer's telemetry: typed events that write the log line and bump the Prometheus
+//! metric together (served as text at `GET /metrics` of the ops listener, see [`crate::ops`]),
+//! and the consumer-lag sampler. The pages' metrics are the `dashboards` crate's.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -13,7 +14,6 @@
 //! | `ingest_insert_retries_total` | counter | attempts after a failure |
 //! | `ingest_dead_letter_failures_total` | counter | dead-letter sends that failed (retried) |
 //! | `ingest_offset_commit_failures_total` | counter | offset commits the broker refused |
-//! | `ingest_dashboards_warmed_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`): background dashboard work for yards in use |
 //!
 //! Counts of stored events are of deliveries: a redelivered event is counted again, while
 //! ClickHouse stores it once (see `docs/pipeline-operations.md`).
@@ -23,8 +23,8 @@ mod lag;
 mod metrics;
 
 pub use events::{
-    BatchConsumed, BatchStored, DashboardWarmed, DeadLetterFailed, DeadLettered, InsertFailed,
-    OffsetCommitFailed, OffsetsCommitted, ReasonClass,
+    BatchConsumed, BatchStored, DeadLetterFailed, DeadLettered, InsertFailed, OffsetCommitFailed,
+    OffsetsCommitted, ReasonClass,
 };
 pub use lag::sample_lag;
 pub use metrics::Metrics;

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use ingest::Config;
-use ingest::config::WebUserConfig;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::{Eid, Envelope, Event, Weighing, Weight};
@@ -31,55 +30,11 @@ pub async fn pipeline(test: &str) -> Pipeline {
     config.clickhouse.url = db.url.clone();
     config.clickhouse.database = db.database.clone();
     config.batch.max_wait_ms = 100;
-    config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.ops.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     Pipeline { broker, db, config }
 }
 
-/// The token of the user [`allow`] adds (tests only; real ones: `ingest hash-token --generate`).
-pub const TOKEN: &str = "test-token-0123456789-abcdefghij";
-
-/// A user holding [`TOKEN`] who reads `feedlots`.
-pub fn test_user(feedlots: &[&str]) -> WebUserConfig {
-    WebUserConfig {
-        name: "test-user".into(),
-        token_sha256: ingest::web::auth::hash_token(TOKEN),
-        feedlots: feedlots.iter().map(|f| f.to_string()).collect(),
-    }
-}
-
-/// Lets a user holding [`TOKEN`] read `feedlots` on the pages `config` serves.
-pub fn allow(config: &mut Config, feedlots: &[&str]) {
-    config.web.users.push(test_user(feedlots));
-}
-
-/// The users of `ingest::web::AppState::with_auth`: one holding [`TOKEN`] who reads `feedlots`.
-pub fn test_auth(feedlots: &[&str]) -> ingest::web::Auth {
-    let web = ingest::config::WebConfig {
-        users: vec![test_user(feedlots)],
-        ..Default::default()
-    };
-    ingest::web::Auth::from_config(&web).unwrap()
-}
-
-/// An HTTP client that sends `Authorization: Bearer` [`TOKEN`].
-pub fn authed() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {TOKEN}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
-/// The magic link that logs a browser in with [`TOKEN`] and redirects it to `path`.
-pub fn magic_link(base: &str, path: &str) -> String {
-    let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
-    format!("{base}/login?token={TOKEN}&next={next}")
-}
-
+/// Runs the consumer (`ingest::run_consumer`) over `config` until the token is cancelled.
 pub fn start(
     config: &Config,
 ) -> (
@@ -87,7 +42,7 @@ pub fn start(
     tokio::task::JoinHandle<Result<(), ingest::Error>>,
 ) {
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(ingest::run(config.clone(), shutdown.clone()));
+    let task = tokio::spawn(ingest::run_consumer(config.clone(), shutdown.clone()));
     (shutdown, task)
 }
 

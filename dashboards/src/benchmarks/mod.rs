@@ -9,7 +9,7 @@
 //! ```
 //!
 //! The rollup is the materialized part: the bands query reads one row per yard, so 10,000
-//! yards answer in milliseconds (`ingest/benches/bands.rs`, `docs/benchmarks.md`).
+//! yards answer in milliseconds (`dashboards/benches/bands.rs`, `docs/benchmarks.md`).
 //!
 //! Anonymity: the bands query returns, for other yards, only counts and quantiles over sets of
 //! at least [`bands::MIN_YARDS`] yards; ids, names, profiles and rows of other yards never

@@ -8,8 +8,8 @@
 //! and 250 km radius) and the API and page over HTTP to a yard's user. Target: under 1 s.
 //!
 //! ```text
-//! cargo bench -p ingest --bench bands              # 10,000 yards, 20 runs
-//! cargo bench -p ingest --bench bands -- --quick   # 1,000 yards, 5 runs (CI)
+//! cargo bench -p dashboards --bench bands              # 10,000 yards, 20 runs
+//! cargo bench -p dashboards --bench bands -- --quick   # 1,000 yards, 5 runs (CI)
 //! ```
 //!
 //! Env: `BANDS_YARDS`, `BANDS_RUNS`, `BANDS_SEED`, `BANDS_KEEP_DB=1`, `CLICKHOUSE_URL`.
@@ -21,9 +21,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
 use chrono::{Duration, TimeZone, Utc};
-use ingest::benchmarks::{AreaRule, YardKpis, benchmarks};
-use ingest::config::{ClickHouseConfig, WebConfig, WebUserConfig};
-use ingest::web::{AppState, Auth, auth};
+use dashboards::benchmarks::{AreaRule, YardKpis, benchmarks};
+use dashboards::config::{WebConfig, WebUserConfig};
+use dashboards::web::{AppState, Auth, auth};
+use ingest::config::ClickHouseConfig;
 use schemas::{Envelope, Event, YardProfile};
 use timing::{Sample, table};
 
@@ -173,7 +174,7 @@ async fn main() -> anyhow::Result<()> {
     ingest::schema::migrate(&server, &db.database).await?;
     let client = server.clone().with_database(&db.database);
     let started = Instant::now();
-    ingest::benchmarks::rollup::insert(&client, &rows).await?;
+    dashboards::benchmarks::rollup::insert(&client, &rows).await?;
     let mut batch = ingest::sink::Rows::default();
     for p in &profiles {
         batch.push(p);
@@ -205,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::new(client.clone()).with_auth(Auth::from_config(&web)?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, ingest::web::app(state)).await });
+    tokio::spawn(async move { axum::serve(listener, dashboards::web::app(state)).await });
     let http = reqwest::Client::new();
 
     // The answer is real: every yard with an ADG is in the world band.

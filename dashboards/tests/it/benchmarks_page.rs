@@ -5,17 +5,17 @@
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-mod bench_yards;
-mod support;
+use crate::bench_yards;
+use crate::support;
 
 use bench_yards::{YARDS, database, name, store_yards};
-use ingest::web::{AppState, Auth, app};
+use dashboards::web::{AppState, Auth, app};
 use serde_json::Value;
 use support::{TOKEN, allow, authed, magic_link};
 
 /// Serves the app over `client` to a user of `feedlots`; returns the base URL.
 async fn serve(client: clickhouse::Client, feedlots: &[&str]) -> String {
-    let mut config = ingest::Config::default();
+    let mut config = dashboards::Config::default();
     allow(&mut config, feedlots);
     let state = AppState::new(client).with_auth(Auth::from_config(&config.web).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -143,7 +143,7 @@ async fn in_a_browser_the_benchmarks_page_shows_the_api_numbers_and_draws_the_ba
         let key = m["key"].as_str().unwrap();
         // Cost of gain is stored in minor units per kg and shown in major units per cwt.
         let shown = if m["currency"].is_string() {
-            ingest::analytics::KG_PER_CWT / 100.0
+            dashboards::analytics::KG_PER_CWT / 100.0
         } else {
             1.0
         };

@@ -4,7 +4,8 @@
 //!
 //! - `GET /healthz`
 //! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`
-//! - `GET /metrics`: the pipeline's metrics, Prometheus text format (see [`crate::telemetry`])
+//! - `GET /metrics`: the dashboards' metrics (requests by route and status, the warmer),
+//!   Prometheus text format (see [`crate::telemetry`]); the consumer's are `ingest`'s
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`]);
 //!   `.../animals/{eid}/weighings.csv` and `.../treatments.csv` its tables
@@ -38,13 +39,14 @@ pub mod warm;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::analytics::Settings;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, RequestServed};
 
 pub use auth::{Auth, Caller};
 pub use error::WebError;
@@ -65,8 +67,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a ClickHouse client bound to the pipeline's database (with metrics of its
-    /// own until [`AppState::with_metrics`] shares the consumer's).
+    /// State over a ClickHouse client bound to the pipeline's database, with metrics of its
+    /// own (see [`AppState::with_metrics`]).
     pub fn new(client: clickhouse::Client) -> Self {
         Self {
             client,
@@ -92,7 +94,7 @@ impl AppState {
         self
     }
 
-    /// Serves `metrics` at `/metrics`.
+    /// Counts into and serves `metrics` at `/metrics` (e.g. a registry the caller also reads).
     pub fn with_metrics(mut self, metrics: Metrics) -> Self {
         self.metrics = metrics;
         self
@@ -108,6 +110,23 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.encode(),
     )
+}
+
+/// Counts every answered request by route pattern and status, and times it.
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    RequestServed {
+        route: &route,
+        status: response.status().as_u16(),
+        took: started.elapsed(),
+    }
+    .emit(&state.metrics);
+    response
 }
 
 /// The router, testable without a socket. Every route, including any added here later, is
@@ -160,5 +179,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/feedlots/{feedlot_id}/feed", get(feed_page::json))
         .with_state(state.clone())
         // Last, so that it wraps every route above, and the fallback (see `auth`).
-        .layer(axum::middleware::from_fn_with_state(state, auth::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        // Outermost: refusals by the guard are counted too.
+        .layer(axum::middleware::from_fn_with_state(state, count_requests))
 }

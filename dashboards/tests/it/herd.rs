@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-mod support;
+use crate::support;
 
 use support::*;
 
@@ -16,7 +16,7 @@ async fn fetch(url: String) -> reqwest::Result<reqwest::Response> {
 async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     let mut p = pipeline("herd_table").await;
     allow(&mut p.config, &["yard-h"]);
-    let (shutdown, task) = start(&p.config);
+    let (shutdown, task) = start(&p);
     // a: 300 -> 330 kg in 20 days (1.5/day); b: 300 -> 340 (2.0); d: 300 -> 320 (1.0);
     // c weighed once (no ADG); another yard's animal must not appear.
     let (a, b, c, d) = (
@@ -121,14 +121,19 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
         .unwrap();
     assert_eq!(other.status(), 403);
     assert!(!other.text().await.unwrap().contains("982000000000009"));
-    // /metrics needs no login and names no yard.
+    // /metrics needs no login and names no yard: requests are counted by route pattern.
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("ingest_events_stored_total"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "dashboards_http_requests_total{route=\"/api/feedlots/{feedlot_id}/animals\",status=\"200\"}"
+        ),
+        "{metrics}"
+    );
     assert!(!metrics.contains("yard-"), "{metrics}");
 
     shutdown.cancel();
@@ -139,7 +144,7 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
 async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() {
     let mut p = pipeline("herd_browser").await;
     allow(&mut p.config, &["yard-b"]);
-    let (shutdown, task) = start(&p.config);
+    let (shutdown, task) = start(&p);
     let events: Vec<_> = (0..6u32)
         .flat_map(|i| {
             let eid = format!("84000300000000{i}");

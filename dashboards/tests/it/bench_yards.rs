@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code)] // Test support: a failed unwrap is a failed test.
 
 use chrono::{TimeZone, Utc};
-use ingest::benchmarks::YardKpis;
+use dashboards::benchmarks::YardKpis;
 use schemas::{Envelope, Event, YardProfile};
 
 /// A database with the schema, and a client bound to it.
@@ -171,7 +171,7 @@ pub async fn store_yards(db: &testkit::ClickHouseDb, client: &clickhouse::Client
             computed_at_ms: 1_790_000_000_000,
         })
         .collect();
-    ingest::benchmarks::rollup::insert(client, &rows)
+    dashboards::benchmarks::rollup::insert(client, &rows)
         .await
         .unwrap();
     let profile = |id: &str, region: &str, lat: f64, lon: f64, day: u32| {

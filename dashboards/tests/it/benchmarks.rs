@@ -1,18 +1,18 @@
 //! Benchmark bands over real ClickHouse: the rollup pools a yard's closed lots (built from wire
 //! events) into its KPI row and recomputes only yards with new records, and runs inside
-//! `ingest run` on events sent through Kafka; the bands are
+//! `dashboards serve` beside the consumer on events sent through Kafka; the bands are
 //! ClickHouse's `quantilesExact` over the contributing yards (value at sorted position ⌊q·n⌋,
 //! 0-based), worked out by hand below; an area under 5 yards is hidden; region vs radius.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-mod bench_yards;
-mod support;
+use crate::bench_yards;
+use crate::support;
 
 use bench_yards::{database, store, store_yards};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use ingest::analytics::Settings;
-use ingest::benchmarks::{AreaRule, Band, Benchmarks, Rollup, YardKpis, benchmarks};
+use dashboards::analytics::Settings;
+use dashboards::benchmarks::{AreaRule, Band, Benchmarks, Rollup, YardKpis, benchmarks};
 use schemas::{
     Arrival, Death, Eid, Envelope, Event, FeedDelivery, FeedPurchase, Placement, Ration,
     RationIngredient, Shipment, YardageRate,
@@ -157,7 +157,7 @@ fn close(actual: Option<f64>, expected: f64, what: &str) {
 }
 
 async fn kpis(client: &clickhouse::Client, yard: &str) -> YardKpis {
-    ingest::benchmarks::bands::own_kpis(client, yard)
+    dashboards::benchmarks::bands::own_kpis(client, yard)
         .await
         .unwrap()
         .unwrap()
@@ -226,7 +226,7 @@ fn shown(band: &Band) -> [f64; 5] {
     [band.p10, band.p25, band.p50, band.p75, band.p90].map(Option::unwrap)
 }
 
-fn measure<'a>(b: &'a Benchmarks, key: &str) -> &'a ingest::benchmarks::MeasureBands {
+fn measure<'a>(b: &'a Benchmarks, key: &str) -> &'a dashboards::benchmarks::MeasureBands {
     b.measures.iter().find(|m| m.measure.key == key).unwrap()
 }
 
@@ -305,7 +305,7 @@ async fn bands_are_the_exact_quantiles_of_the_contributing_yards_by_region_and_r
 async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_kafka() {
     let mut p = support::pipeline("bench_pipeline").await;
     p.config.benchmarks.refresh_secs = 1;
-    let (shutdown, task) = support::start(&p.config);
+    let (shutdown, task) = support::start(&p);
     // Yard R moved so that its day 0 is 300 days ago: L0 (day 30), L1 (day 100) and L2
     // (day 120) closed inside the trailing 365 days; L3 is still open.
     let shift = (Utc::now() - Duration::days(300)) - at(0);
@@ -326,7 +326,7 @@ async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_k
     let found = testkit::wait_until(std::time::Duration::from_secs(30), || {
         let client = client.clone();
         async move {
-            ingest::benchmarks::bands::own_kpis(&client, "yard-r")
+            dashboards::benchmarks::bands::own_kpis(&client, "yard-r")
                 .await
                 .ok()
                 .flatten()

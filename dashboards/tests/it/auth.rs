@@ -1,15 +1,15 @@
 //! Every page and API is scoped to the caller's feedlots: a yard's user reads that yard, gets
 //! 403 for another (the same as for a yard that does not exist, with none of its data), is
 //! sent to log in without credentials, and cannot walk out of its yard with a crafted path.
-//! Over a real ClickHouse, through `ingest::web::app` without a socket. Login and sessions:
+//! Over a real ClickHouse, through `dashboards::web::app` without a socket. Login and sessions:
 //! `tests/auth_login.rs`; the real binary: `tests/auth_binary.rs`.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use axum::http::{StatusCode, header};
-use ingest::web::AppState;
+use dashboards::web::AppState;
 
-mod two_yards;
+use crate::two_yards;
 
 use two_yards::*;
 
@@ -170,7 +170,7 @@ async fn without_credentials_the_api_is_401_and_pages_go_to_login_while_health_s
     );
 
     // With no users configured nobody reads any yard.
-    let closed = ingest::web::app(AppState::new(client.clone()));
+    let closed = dashboards::web::app(AppState::new(client.clone()));
     let bad = bearer(ALICE);
     assert_eq!(
         get(&closed, "/api/feedlots/yard-a/animals", &[])

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use axum::http::{StatusCode, header};
-use ingest::web::auth::hash_token;
+use dashboards::web::auth::hash_token;
 
-mod two_yards;
+use crate::two_yards;
 
 use two_yards::*;
 

@@ -1,5 +1,6 @@
-//! The real `ingest` binary: `hash-token` prints what `[[web.users]]` wants, and `ingest run`
-//! serves a yard only to the users of `INGEST_WEB_USERS_FILE`, and no yard without users.
+//! The real `dashboards` binary: `hash-token` prints what `[[web.users]]` wants, and
+//! `dashboards serve` serves a yard only to the users of `DASHBOARDS_WEB_USERS_FILE`, and no
+//! yard without users.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -10,9 +11,9 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-mod support;
+use crate::support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ingest");
+const BIN: &str = env!("CARGO_BIN_EXE_dashboards");
 
 fn hash_token_cli(args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = StdCommand::new(BIN)
@@ -55,7 +56,7 @@ fn hash_token_prints_the_sha256_and_generate_prints_a_token_that_hashes_to_it() 
     };
     let (token, hash) = (value("token"), value("token_sha256"));
     assert_eq!(token.len(), 64, "{text}");
-    assert_eq!(hash, ingest::web::auth::hash_token(&token));
+    assert_eq!(hash, dashboards::web::auth::hash_token(&token));
     assert_ne!(value("token"), {
         let again = hash_token_cli(&["--generate"], "");
         String::from_utf8(again.stdout).unwrap()
@@ -66,8 +67,13 @@ fn hash_token_prints_the_sha256_and_generate_prints_a_token_that_hashes_to_it() 
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 20"));
 }
 
-/// `ingest run` over `config` with `env`; its log goes to `dir/<name>.log`.
-async fn spawn(config: &ingest::Config, dir: &Path, name: &str, env: &[(&str, &Path)]) -> Child {
+/// `dashboards serve` over `config` with `env`; its log goes to `dir/<name>.log`.
+async fn spawn(
+    config: &dashboards::Config,
+    dir: &Path,
+    name: &str,
+    env: &[(&str, &Path)],
+) -> Child {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
@@ -75,10 +81,10 @@ async fn spawn(config: &ingest::Config, dir: &Path, name: &str, env: &[(&str, &P
     command
         .arg("--config")
         .arg(&path)
-        .arg("run")
+        .arg("serve")
         .env("RUST_LOG", "info")
         .env(
-            "INGEST_WEB_SESSION_SECRET",
+            "DASHBOARDS_WEB_SESSION_SECRET",
             "a-session-secret-of-32-characters-or-more",
         )
         .stdin(Stdio::null())
@@ -103,6 +109,8 @@ async fn spawn(config: &ingest::Config, dir: &Path, name: &str, env: &[(&str, &P
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_a_yard_only_to_the_users_of_its_users_file_and_none_without_users() {
     let p = support::pipeline("auth_binary").await;
+    // `dashboards serve` never migrates: it waits for the schema `ingest` applies.
+    support::migrate(&p).await;
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://{}", p.config.web.listen);
     let no_redirects = reqwest::Client::builder()
@@ -133,7 +141,7 @@ async fn the_binary_serves_a_yard_only_to_the_users_of_its_users_file_and_none_w
         &users,
         format!(
             "[[users]]\nname = \"yard-a-manager\"\ntoken_sha256 = \"{}\"\nfeedlots = [\"yard-a\"]\n",
-            ingest::web::auth::hash_token(support::TOKEN)
+            dashboards::web::auth::hash_token(support::TOKEN)
         ),
     )
     .unwrap();
@@ -141,7 +149,7 @@ async fn the_binary_serves_a_yard_only_to_the_users_of_its_users_file_and_none_w
         &p.config,
         dir.path(),
         "open",
-        &[("INGEST_WEB_USERS_FILE", users.as_path())],
+        &[("DASHBOARDS_WEB_USERS_FILE", users.as_path())],
     )
     .await;
     let api = support::authed()

@@ -1,15 +1,15 @@
 //! Two yards' weighings in a real ClickHouse and the app over them, with two users: `alice`
 //! reads yard-a, `multi` reads yard-a and yard-c; nobody reads yard-b. Requests go through
-//! `ingest::web::app` without a socket.
+//! `dashboards::web::app` without a socket.
 
 #![allow(clippy::unwrap_used, dead_code)] // Tests: a failed unwrap is a failed test.
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use ingest::config::{WebConfig, WebUserConfig};
-use ingest::web::auth::hash_token;
-use ingest::web::{AppState, Auth, app};
+use dashboards::config::{WebConfig, WebUserConfig};
+use dashboards::web::auth::hash_token;
+use dashboards::web::{AppState, Auth, app};
 use tower::ServiceExt;
 
 /// Yard A's animal.

@@ -1,12 +1,12 @@
-//! The animal page and API over a real ClickHouse, built with `ingest::web::app`: what a user
+//! The animal page and API over a real ClickHouse, built with `dashboards::web::app`: what a user
 //! of the yard sees for stored weighings, for an animal never weighed, and for hostile path
 //! values. (Who may read which yard: `tests/auth.rs`.)
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-use ingest::web::{AppState, app};
+use dashboards::web::{AppState, app};
 
-mod support;
+use crate::support;
 
 const EID: &str = "982000000000777";
 const DAY_MS: u64 = 86_400_000;

@@ -1,22 +1,22 @@
 //! How fast the yard's dashboards answer on a big yard: by default 50,000 head and a year of
 //! daily feeding (see `support/big_yard`), stored straight into a fresh ClickHouse database
-//! with ingest's own rows and `insert_rows`, served by ingest's router on a real socket to a
+//! with ingest's own rows and `insert_rows`, served by the dashboards' router on a real socket to a
 //! user with a bearer token.
 //!
 //! Each dashboard's API (and one lot's page) is timed `runs` times, interleaved with a
 //! baseline measured in the same run: the one query every dashboard pays at least, counting
 //! and summing the yard's deliveries through `FINAL`. The report-backed dashboards are timed
 //! twice: at an `as_of` no request asked for yet (the report is loaded and replayed) and at
-//! one asked for before (served from the 30 s report cache, `ingest::web` report.rs). Every
+//! one asked for before (served from the 30 s report cache, `dashboards::web` report.rs). Every
 //! dashboard is also timed without `as_of` (the default view, "now") on a yard in use: the
-//! background warmer (`ingest::web::warm`, as `ingest run` starts it) remakes its report as
+//! background warmer (`dashboards::web::warm`, as `dashboards serve` starts it) remakes its report as
 //! each 30 s window starts and reloads its herd summary, so no request waits for either.
 //! Reported: median and p95 and the median's ratio to the baseline's, plus where a report's
 //! time goes (load, replay, the herd summary behind the animals and lot pages).
 //!
 //! ```text
-//! cargo bench -p ingest --bench dashboards              # 50,000 head, 365 days, 20 runs
-//! cargo bench -p ingest --bench dashboards -- --quick   # 2,000 head, 120 days, 5 runs (CI)
+//! cargo bench -p dashboards --bench dashboards              # 50,000 head, 365 days, 20 runs
+//! cargo bench -p dashboards --bench dashboards -- --quick   # 2,000 head, 120 days, 5 runs (CI)
 //! ```
 //!
 //! Env: `DASHBOARDS_QUICK=1` (same as `--quick`), `DASHBOARDS_RUNS`, `DASHBOARDS_SEED`,
@@ -27,10 +27,11 @@ mod support;
 use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
-use ingest::analytics::Settings;
-use ingest::config::{ClickHouseConfig, WebConfig, WebUserConfig};
+use dashboards::analytics::Settings;
+use dashboards::config::{WebConfig, WebUserConfig};
+use dashboards::web::{AppState, Auth, auth};
+use ingest::config::ClickHouseConfig;
 use ingest::sink::Rows;
-use ingest::web::{AppState, Auth, auth};
 use support::big_yard::{self, BigYard, Size};
 use support::timing::{Sample, table};
 use tokio_util::sync::CancellationToken;
@@ -101,7 +102,7 @@ async fn store(client: &clickhouse::Client, database: &str, yard: &BigYard) -> a
     Ok(())
 }
 
-/// Serves ingest's router on a free loopback port to one user of `feedlot_id`, with the
+/// Serves the dashboards' router on a free loopback port to one user of `feedlot_id`, with the
 /// dashboard warmer running beside it; returns the base URL.
 async fn serve(
     client: clickhouse::Client,
@@ -117,9 +118,9 @@ async fn serve(
     let state = AppState::new(client).with_auth(Auth::from_config(&web)?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let warmer = ingest::web::warm::run(state.clone(), CancellationToken::new());
+    let warmer = dashboards::web::warm::run(state.clone(), CancellationToken::new());
     tokio::spawn(warmer);
-    tokio::spawn(async move { axum::serve(listener, ingest::web::app(state)).await });
+    tokio::spawn(async move { axum::serve(listener, dashboards::web::app(state)).await });
     Ok(base)
 }
 
@@ -370,17 +371,17 @@ async fn main() -> anyhow::Result<()> {
         }
         let mut l = Sample::new("");
         let records = l
-            .time(ingest::analytics::load::yard_records(
+            .time(dashboards::analytics::load::yard_records(
                 &client, feedlot, as_of_ms,
             ))
             .await?;
         let mut r = Sample::new("");
         r.time(async {
-            ingest::analytics::report(feedlot, &records, as_of_ms, &Settings::default())
+            dashboards::analytics::report(feedlot, &records, as_of_ms, &Settings::default())
         })
         .await;
         let mut h = Sample::new("");
-        h.time(ingest::queries::herd_summary(&client, feedlot))
+        h.time(dashboards::queries::herd_summary(&client, feedlot))
             .await?;
         if keep {
             baseline.runs.append(&mut parts[0].runs);

@@ -1,6 +1,6 @@
 //! `[web]`: the listen address and who may read which yards' pages.
 //!
-//! Users are known by the SHA-256 of a bearer token (`ingest hash-token` makes one); the token
+//! Users are known by the SHA-256 of a bearer token (`dashboards hash-token` makes one); the token
 //! itself is never stored. Each user reads only the yards in its `feedlots` (see
 //! `docs/dashboards.md`).
 
@@ -16,20 +16,20 @@ use super::ConfigError;
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
-    /// Listen address, e.g. `127.0.0.1:8080`. Env: `INGEST_WEB_LISTEN`.
+    /// Listen address, e.g. `127.0.0.1:8080`. Env: `DASHBOARDS_WEB_LISTEN`.
     pub listen: String,
     /// Who may read which yards, e.g.
     /// `[[web.users]] name = "sandhills-manager"  token_sha256 = "9f86…"  feedlots = ["sandhills"]`.
     /// With none (here or in `users_file`) no yard page is served to anyone.
     pub users: Vec<WebUserConfig>,
     /// A TOML file of more `[[users]]` (same fields), e.g. a mounted Kubernetes Secret at
-    /// `/etc/feedlot-users/users.toml`. Env: `INGEST_WEB_USERS_FILE`.
+    /// `/etc/feedlot-users/users.toml`. Env: `DASHBOARDS_WEB_USERS_FILE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub users_file: Option<PathBuf>,
     /// Key signing browser session cookies, at least 32 characters, the same on every replica,
     /// e.g. the output of `openssl rand -hex 32`. Empty: a random key per process (sessions end
     /// at restart and work only on the replica that issued them). Env:
-    /// `INGEST_WEB_SESSION_SECRET`. Never printed.
+    /// `DASHBOARDS_WEB_SESSION_SECRET`. Never printed.
     pub session_secret: String,
     /// How long a browser session lasts after login, hours, e.g. `12` (1 to 720).
     pub session_hours: u32,
@@ -44,7 +44,7 @@ pub struct WebUserConfig {
     /// Who this is, for logs and the page header, e.g. `sandhills-manager` (letters, digits,
     /// `-`, `_`, `.`, `@`; unique).
     pub name: String,
-    /// SHA-256 of the user's token as 64 hex digits, from `ingest hash-token`, e.g.
+    /// SHA-256 of the user's token as 64 hex digits, from `dashboards hash-token`, e.g.
     /// `"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`. Never printed.
     pub token_sha256: String,
     /// The yards (feedlot ids) this user reads, e.g. `["sandhills", "platte-north"]`; at least one.
@@ -159,7 +159,7 @@ impl WebConfig {
             let Some(digest) = user.token_digest() else {
                 return invalid(
                     "web.users.token_sha256",
-                    format!("user {name:?}: must be 64 hex digits (see `ingest hash-token`)"),
+                    format!("user {name:?}: must be 64 hex digits (see `dashboards hash-token`)"),
                 );
             };
             if !hashes.insert(digest) {
@@ -265,7 +265,7 @@ mod tests {
         .unwrap();
         let mut config = Config::default();
         config.apply_env(|name| {
-            (name == "INGEST_WEB_USERS_FILE").then(|| path.display().to_string())
+            (name == "DASHBOARDS_WEB_USERS_FILE").then(|| path.display().to_string())
         });
         config.web.load_users_file().unwrap();
         config.validate().unwrap();

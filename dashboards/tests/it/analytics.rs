@@ -6,10 +6,10 @@
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use ingest::analytics::{KG_PER_CWT, LotMeasures, Settings, YardReport};
+use dashboards::analytics::{KG_PER_CWT, LotMeasures, Settings, YardReport};
 use schemas::{
     Arrival, Death, DoseUnit, Eid, Envelope, Event, FeedDelivery, FeedPurchase, PenMove, Placement,
     Ration, RationIngredient, Route, Shipment, Treatment, TreatmentPurpose, Weighing, Weight,
@@ -267,13 +267,13 @@ struct Stored {
     p: Pipeline,
     report: YardReport,
     shutdown: tokio_util::sync::CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), ingest::Error>>,
+    task: support::Task,
 }
 
 async fn stored_yard(test: &str) -> Stored {
     let mut p = pipeline(test).await;
     allow(&mut p.config, &[YARD]);
-    let (shutdown, task) = start(&p.config);
+    let (shutdown, task) = start(&p);
     let events = yard();
     let mut messages: Vec<(String, Vec<u8>)> = events
         .iter()
@@ -288,7 +288,7 @@ async fn stored_yard(test: &str) -> Stored {
     assert_eq!(wait_for_rows(&p.db, "feed_deliveries", 7).await, 7);
     let client = p.db.client();
     let as_of = at(20, 12, 0).timestamp_millis() as u64;
-    let report = ingest::analytics::yard_report(&client, YARD, as_of, &Settings::default())
+    let report = dashboards::analytics::yard_report(&client, YARD, as_of, &Settings::default())
         .await
         .unwrap();
     Stored {

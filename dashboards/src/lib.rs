@@ -1,0 +1,62 @@
+//! The read side of the feedlot pipeline: the analytics, the benchmark bands and the web pages
+//! and JSON API over what `ingest` stored in ClickHouse. It is its own process
+//! (`dashboards serve`), so the pages can be scaled, restarted or killed without touching
+//! ingestion, and the other way round (`tests/it/two_processes.rs`).
+//!
+//! ```text
+//! ClickHouse (schema and rows: ingest) ─▶ queries, analytics ─▶ web (pages, /api, /metrics)
+//!                                      └▶ benchmarks::rollup ─▶ yard_kpis ─▶ bands
+//! ```
+//!
+//! It reads the tables `ingest` creates (`ingest::schema`) with `ingest`'s client
+//! (`ingest::sink::client`); it never migrates: it waits until the schema is there.
+
+pub mod analytics;
+pub mod benchmarks;
+pub mod config;
+pub mod error;
+pub mod queries;
+mod startup;
+pub mod telemetry;
+pub mod web;
+
+pub use config::Config;
+pub use error::Error;
+
+use tokio_util::sync::CancellationToken;
+
+/// Serves the pages and API, the dashboard warmer and the benchmark rollup until `shutdown`
+/// is cancelled. Waits (logging why) until ClickHouse answers with the schema this build
+/// reads; a shutdown while waiting returns `Ok`.
+pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
+    let server = ingest::sink::client(&config.clickhouse);
+    if !startup::wait_for_schema(&config, &server, &shutdown).await {
+        return Ok(());
+    }
+    let client = server.with_database(&config.clickhouse.database);
+    let listener = tokio::net::TcpListener::bind(&config.web.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.web.listen.clone(),
+            source,
+        })?;
+    tracing::info!(addr = %config.web.listen, "web pages listening");
+    let state = web::AppState::new(client.clone())
+        .with_settings(config.analytics.settings())
+        .with_auth(web::Auth::from_config(&config.web)?);
+    let warmer = tokio::spawn(web::warm::run(state.clone(), shutdown.clone()));
+    let rollup = tokio::spawn(benchmarks::rollup::run(
+        client,
+        config.benchmarks.clone(),
+        config.analytics.settings(),
+        shutdown.clone(),
+    ));
+    let stop = shutdown.clone();
+    let served = axum::serve(listener, web::app(state))
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
+    shutdown.cancel();
+    let _ = rollup.await;
+    let _ = warmer.await;
+    served.map_err(Error::Serve)
+}

@@ -1,0 +1,203 @@
+//! The dashboards' telemetry: typed events that write the log line and bump the Prometheus
+//! metric together, served as text at the web's `GET /metrics`. The consumer's metrics (lag,
+//! batches, inserts, dead letters) are `ingest`'s, on its own ops listener.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `dashboards_http_requests_total` | counter | `route` (the matched route pattern, or `unmatched`), `status`: requests answered |
+//! | `dashboards_http_request_duration_seconds` | histogram | time to answer a request, any route |
+//! | `dashboards_warmed_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`): background dashboard work for yards in use |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of the dashboard warmer's counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WarmLabels {
+    /// `report` (lots, pens, feed) or `herd` (the animals summary).
+    pub what: String,
+    /// `made` or `failed`.
+    pub outcome: String,
+}
+
+/// Labels of the request counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The route pattern, e.g. `/api/feedlots/{feedlot_id}/lots` (never the yard or animal
+    /// itself, so the series stay few), or `unmatched`.
+    pub route: String,
+    /// The HTTP status code, e.g. `200`.
+    pub status: u16,
+}
+
+/// The dashboards' metrics. Cheap to clone (shared handles); one per `dashboards` process.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Histogram,
+    warmed: Family<WarmLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric registered at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("dashboards");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by route pattern and status",
+            requests.clone(),
+        );
+        let request_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 15));
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer a request",
+            request_seconds.clone(),
+        );
+        let warmed = Family::<WarmLabels, Counter>::default();
+        registry.register(
+            "warmed",
+            "Dashboard reports and herd summaries made in the background for yards in use",
+            warmed.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            requests,
+            request_seconds,
+            warmed,
+        }
+    }
+
+    /// The metrics in the Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::warn!(error = %e, "cannot encode metrics");
+        }
+        text
+    }
+}
+
+/// The web answered a request.
+#[derive(Debug)]
+pub struct RequestServed<'a> {
+    /// The matched route pattern, or `unmatched`.
+    pub route: &'a str,
+    /// The status sent.
+    pub status: u16,
+    /// How long answering took.
+    pub took: Duration,
+}
+
+impl RequestServed<'_> {
+    /// Logs it (at debug; a server error at warn) and counts it.
+    pub fn emit(&self, metrics: &Metrics) {
+        let took_ms = self.took.as_millis() as u64;
+        if self.status >= 500 {
+            tracing::warn!(
+                route = self.route,
+                status = self.status,
+                took_ms,
+                "request failed"
+            );
+        } else {
+            tracing::debug!(route = self.route, status = self.status, took_ms, "request");
+        }
+        metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route: self.route.to_owned(),
+                status: self.status,
+            })
+            .inc();
+        metrics.request_seconds.observe(self.took.as_secs_f64());
+    }
+}
+
+/// The dashboard warmer made (or failed to make) a yard's report or herd summary.
+#[derive(Debug)]
+pub struct DashboardWarmed<'a> {
+    /// `report` or `herd`.
+    pub what: &'static str,
+    /// The yard.
+    pub feedlot_id: &'a str,
+    /// How long it took.
+    pub took: Duration,
+    /// The failure, if it failed (the next round tries again).
+    pub error: Option<String>,
+}
+
+impl DashboardWarmed<'_> {
+    /// Logs it and counts it by what and outcome.
+    pub fn emit(&self, metrics: &Metrics) {
+        let took_ms = self.took.as_millis() as u64;
+        let outcome = match &self.error {
+            None => {
+                tracing::debug!(
+                    what = self.what,
+                    feedlot = self.feedlot_id,
+                    took_ms,
+                    "dashboard warmed"
+                );
+                "made"
+            }
+            Some(error) => {
+                tracing::warn!(what = self.what, feedlot = self.feedlot_id, took_ms, %error, "warming a dashboard failed");
+                "failed"
+            }
+        };
+        metrics
+            .warmed
+            .get_or_create(&WarmLabels {
+                what: self.what.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_warming_appear_in_the_text_format_under_the_dashboards_prefix() {
+        let metrics = Metrics::new();
+        RequestServed {
+            route: "/api/feedlots/{feedlot_id}/lots",
+            status: 200,
+            took: Duration::from_millis(3),
+        }
+        .emit(&metrics);
+        DashboardWarmed {
+            what: "report",
+            feedlot_id: "yard-a",
+            took: Duration::from_millis(5),
+            error: None,
+        }
+        .emit(&metrics);
+        let text = metrics.encode();
+        assert!(
+            text.contains(
+                "dashboards_http_requests_total{route=\"/api/feedlots/{feedlot_id}/lots\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("dashboards_http_request_duration_seconds_count 1"));
+        assert!(text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"} 1"));
+        assert!(!text.contains("ingest_"), "{text}");
+    }
+}

@@ -1,0 +1,24 @@
+//! The dashboards' integration tests, in one binary (each extra test binary links rdkafka and
+//! clickhouse again). Real-service tests read `CLICKHOUSE_URL` (default
+//! `http://127.0.0.1:8123`) and start their own tansu; each uses its own database and topic
+//! named after the test.
+//!
+//! ```text
+//! cargo test -p dashboards --test it                   # all
+//! cargo test -p dashboards --test it two_processes     # the two real binaries
+//! ```
+
+mod bench_yards;
+mod support;
+mod two_yards;
+
+mod analytics;
+mod auth;
+mod auth_binary;
+mod auth_login;
+mod benchmarks;
+mod benchmarks_page;
+mod herd;
+mod metrics;
+mod pages;
+mod two_processes;

@@ -1,0 +1,72 @@
+//! The dashboards' `/metrics` on their own listener, with both roles running over real tansu
+//! and ClickHouse: the warmer's work and the requests, and none of the consumer's metrics
+//! (those are `ingest`'s, on its ops listener).
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+async fn scrape(listen: &str) -> (String, String) {
+    let response = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .unwrap();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (content_type, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
+    let mut p = pipeline("metrics_warm").await;
+    allow(&mut p.config, &["yard-w"]);
+    let (shutdown, task) = start(&p);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages: Vec<(String, Vec<u8>)> = (1..=2)
+        .map(|d| weighing("yard-w", "982000000000778", 300.0 + f64::from(d), d))
+        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
+        .collect();
+    produce(&p.broker.bootstrap, &messages).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
+    let listen = p.config.web.listen.clone();
+    let (content_type, before) = scrape(&listen).await;
+    assert!(content_type.starts_with("application/openmetrics-text"));
+    assert!(
+        !before.contains("ingest_"),
+        "the consumer's metrics are not here: {before}"
+    );
+    assert!(
+        !before.contains("dashboards_warmed_total{"),
+        "nobody looked yet: {before}"
+    );
+
+    // One look at the lots, and nothing after it.
+    let lots = authed()
+        .get(format!("http://{listen}/api/feedlots/yard-w/lots"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lots.status().as_u16(), 200);
+    // The next report window (30 s) is made for it, and its herd summary reloaded, unasked.
+    let warmed = testkit::wait_until(Duration::from_secs(45), || async {
+        let text = scrape(&listen).await.1;
+        text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"}")
+            && text.contains("dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
+    })
+    .await;
+    let (_, text) = scrape(&listen).await;
+    assert!(warmed, "{text}");
+    assert!(!text.contains("outcome=\"failed\""), "{text}");
+    assert!(
+        text.contains(
+            "dashboards_http_requests_total{route=\"/api/feedlots/{feedlot_id}/lots\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
