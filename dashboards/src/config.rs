@@ -103,6 +103,9 @@ impl Config {
         if let Some(v) = get("DASHBOARDS_CLICKHOUSE_PASSWORD") {
             self.clickhouse.password = v;
         }
+        if let Some(v) = get("DASHBOARDS_CLICKHOUSE_CLUSTER") {
+            self.clickhouse.cluster = v;
+        }
         if let Some(v) = get("DASHBOARDS_WEB_LISTEN") {
             self.web.listen = v;
         }
@@ -116,13 +119,15 @@ impl Config {
 
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let db = &self.clickhouse.database;
-        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(ConfigError::Invalid {
-                field: "clickhouse.database",
-                reason: "letters, digits and _ only".into(),
-            });
-        }
+        self.clickhouse.validate().map_err(|e| match e {
+            ingest::config::ConfigError::Invalid { field, reason } => {
+                ConfigError::Invalid { field, reason }
+            }
+            other => ConfigError::Invalid {
+                field: "clickhouse",
+                reason: other.to_string(),
+            },
+        })?;
         self.benchmarks.validate()?;
         self.analytics.validate()?;
         self.web.validate()

@@ -93,7 +93,8 @@ pub struct KafkaConfig {
     /// `queued.max.messages.kbytes`); bounds memory while ClickHouse is slow or down.
     pub prefetch_max_kb: u32,
     /// How long the group waits for a silent replica before giving its partitions to the
-    /// others, ms (librdkafka's `session.timeout.ms`). At least 1000.
+    /// others, ms (librdkafka's `session.timeout.ms`). At least 1000. Env:
+    /// `INGEST_KAFKA_SESSION_TIMEOUT_MS`.
     pub session_timeout_ms: u32,
 }
 
@@ -308,6 +309,10 @@ impl Config {
         }
         if let Some(v) = number("INGEST_KAFKA_MIN_INSYNC_REPLICAS") {
             self.kafka.min_insync_replicas = v;
+        }
+        if let Some(v) = get("INGEST_KAFKA_SESSION_TIMEOUT_MS").and_then(|v| v.trim().parse().ok())
+        {
+            self.kafka.session_timeout_ms = v;
         }
         if let Some(v) = get("INGEST_OPS_LISTEN") {
             self.ops.listen = v;

@@ -142,7 +142,7 @@ fn consumer_config(cluster: &testkit::Cluster, database: &str, dir: &Path) -> st
     let path = dir.join("ingest.toml");
     let text = format!(
         "[kafka]\nbrokers = \"{}\"\npartitions = 4\nreplication_factor = 1\n\
-         min_insync_replicas = 1\n\n[clickhouse]\nurl = \"{}\"\ndatabase = \"{database}\"\n\
+         min_insync_replicas = 1\nsession_timeout_ms = 2000\n\n[clickhouse]\nurl = \"{}\"\ndatabase = \"{database}\"\n\
          cluster = \"{CLUSTER}\"\nread_timeout_ms = 10000\n\n[batch]\nmax_rows = 150\n\
          max_wait_ms = 200\n\n[ops]\nlisten = \"127.0.0.1:{}\"\n",
         cluster.kafka_brokers().unwrap(),
@@ -179,17 +179,33 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     let db = client.clone().with_database(database);
     // Each run stores a round (the previous run's unfinished one, cut again from its intent,
     // then a new one) and exits before committing the new one.
+    let log_path = dir.path().join("consumer.log");
+    let log = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap()
+    };
+    let consumer = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ingest"));
+        command
+            .args(["--config", config.to_str().unwrap(), "consume"])
+            .stdout(log())
+            .stderr(log())
+            .kill_on_drop(true);
+        command
+    };
     let mut crashes = 0;
     for _ in 0..6 {
-        let status = Command::new(env!("CARGO_BIN_EXE_ingest"))
-            .args(["--config", config.to_str().unwrap(), "consume"])
+        let run = consumer()
             .env("INGEST_FAULT_EXIT_BEFORE_COMMIT", "2")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await
-            .unwrap();
-        if status.code() == Some(86) {
+            .status();
+        let Ok(status) = tokio::time::timeout(Duration::from_secs(60), run).await else {
+            let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("a run did not reach its crash in 60 s; consumer log:\n{tail}");
+        };
+        if status.unwrap().code() == Some(86) {
             crashes += 1;
         }
     }
@@ -197,13 +213,7 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
         crashes >= 4,
         "the consumer crashed before its commit {crashes} times"
     );
-    let mut last = Command::new(env!("CARGO_BIN_EXE_ingest"))
-        .args(["--config", config.to_str().unwrap(), "consume"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut last = consumer().spawn().unwrap();
     let all_in = testkit::wait_until(Duration::from_secs(90), || async {
         db.query("SELECT count() FROM weighings FINAL")
             .fetch_one::<u64>()
@@ -214,7 +224,11 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     last.kill().await.unwrap();
-    assert!(all_in, "every event reached ClickHouse");
+    assert!(
+        all_in,
+        "every event reached ClickHouse; consumer log:\n{}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
 
     let raw = scalar(&db, "SELECT count() FROM weighings").await;
     let distinct = scalar(&db, "SELECT uniqExact(event_id) FROM weighings").await;
