@@ -501,6 +501,10 @@ cmd_start() {
   for n in pg "${BROKERS[@]}" "${CHS[@]}"; do wait_ready "$n" 60 || die "$n did not become ready"; done
   wait_for 120 "the ON CLUSTER smoke test" ch_smoke || die "the ClickHouse smoke test failed"
   if apps_wanted && [ -n "${INGEST_BIN:-}" ]; then
+    # As the chart's pre-install hook does: the schema once, before the consumers start.
+    env INGEST_CLICKHOUSE_URL="$(ch_urls)" INGEST_CLICKHOUSE_DATABASE="$DATABASE" \
+      INGEST_CLICKHOUSE_CLUSTER=feedlot "$INGEST_BIN" migrate >"$DIR/migrate.log" 2>&1 \
+      || die "ingest migrate failed; see $DIR/migrate.log"
     for n in "${CONSUMERS[@]}"; do consumer_start "$n"; done
     for n in "${CONSUMERS[@]}"; do wait_ready "$n" 60 || die "$n did not become ready"; done
   fi

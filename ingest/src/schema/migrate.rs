@@ -50,6 +50,13 @@ pub(crate) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
         .map(|s| s.trim().trim_end_matches(';').to_owned())
 }
 
+/// Whether `error` from `statement` means the change is already made: an `ADD COLUMN` whose
+/// column exists (another process migrating at the same time, or a migration cut short and run
+/// again; 18.16 has no `ADD COLUMN IF NOT EXISTS`).
+fn already_done(statement: &str, error: &clickhouse::error::Error) -> bool {
+    statement.contains(" ADD COLUMN ") && error.to_string().contains("already exists")
+}
+
 /// The versions recorded as applied in `database`.
 pub async fn applied_versions(
     client: &clickhouse::Client,
@@ -113,7 +120,13 @@ pub async fn migrate_on(
                 None => vec![statement],
             };
             for sql in forms {
-                db_client.query(&sql).execute().await.map_err(failed)?;
+                match db_client.query(&sql).execute().await {
+                    Ok(()) => {}
+                    Err(e) if already_done(&sql, &e) => {
+                        tracing::info!(version = m.version, error = %e, "column already added");
+                    }
+                    Err(e) => return Err(failed(e)),
+                }
             }
         }
         client
