@@ -81,6 +81,9 @@ async fn send_fleet(brokers: String, events: Vec<Envelope>, sent: Arc<Mutex<Sent
         .set("message.timeout.ms", "120000")
         .create()
         .unwrap();
+    // Spread over about a minute, so records arrive through every fault.
+    let chunks = events.len().div_ceil(400).max(1);
+    let pause = Duration::from_secs(55) / u32::try_from(chunks).unwrap();
     for chunk in events.chunks(400) {
         let mut pending = Vec::with_capacity(chunk.len());
         for e in chunk {
@@ -100,7 +103,7 @@ async fn send_fleet(brokers: String, events: Vec<Envelope>, sent: Arc<Mutex<Sent
                 s.failed += 1;
             }
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        tokio::time::sleep(pause).await;
     }
 }
 

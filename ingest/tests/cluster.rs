@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
@@ -48,7 +47,7 @@ fn weighings(n: usize, yards: usize) -> Vec<Envelope> {
     (0..n)
         .map(|i| {
             Envelope::new(
-                &format!("yard-{}", i % yards),
+                format!("yard-{}", i % yards),
                 "gw-1",
                 "scale-1",
                 at + chrono::Duration::seconds(i as i64),
