@@ -179,6 +179,10 @@ struct BenchArgs {
         default_value = "http://127.0.0.1:8123"
     )]
     clickhouse_url: String,
+    /// The ClickHouse cluster the `consumer` pair writes through (`--clickhouse-url` then lists
+    /// its servers, comma-separated); none: one server.
+    #[arg(long, env = "INGEST_CLICKHOUSE_CLUSTER")]
+    clickhouse_cluster: Option<String>,
     /// The MQTT broker an `mqtt.*` case loads (`bench` starts one per case and sets this).
     #[arg(long, hide = true)]
     mqtt_broker: Option<String>,
@@ -190,6 +194,7 @@ impl BenchArgs {
             events: self.events,
             kafka_brokers: self.kafka_brokers,
             clickhouse_url: self.clickhouse_url,
+            clickhouse_cluster: self.clickhouse_cluster,
             mqtt_broker: self.mqtt_broker,
         }
     }

@@ -25,6 +25,9 @@ pub struct CaseOptions {
     /// ClickHouse HTTP URL (the native port for `clickhouse-client` is `CLICKHOUSE_TCP_PORT`,
     /// default 9000).
     pub clickhouse_url: String,
+    /// The ClickHouse cluster the `consumer.*` cases write through (its `Distributed` tables);
+    /// None: one server.
+    pub clickhouse_cluster: Option<String>,
     /// The MQTT broker an `mqtt.*` case loads, `host:port` (`bench` starts it per case).
     pub mqtt_broker: Option<String>,
 }
@@ -50,6 +53,8 @@ pub async fn run_case(case: &str, o: &CaseOptions) -> anyhow::Result<(u64, f64)>
         "forwarder.rdkafka_raw" => forwarder_rdkafka_raw(o).await,
         "ingest.pipeline" => ingest_pipeline(o).await,
         "ingest.clickhouse_client" => ingest_clickhouse_client(o).await,
+        "consumer.ingest" => consumer_ingest(o).await,
+        "consumer.rdkafka_bulk" => consumer_rdkafka_bulk(o).await,
         "mqtt.embedded_rumqttd" | "mqtt.mosquitto" => {
             let addr = o.mqtt_broker.as_deref().context("--mqtt-broker")?;
             super::mqtt::load(addr, o.events).await
@@ -302,5 +307,150 @@ async fn ingest_clickhouse_client(o: &CaseOptions) -> anyhow::Result<(u64, f64)>
         count_rows(&client).await == o.events as u64,
         "clickhouse-client stored every row"
     );
+    Ok((o.events as u64, seconds))
+}
+
+/// Yards the consumer cases' events come from (keys spread over the partitions).
+const CONSUMER_YARDS: usize = 48;
+
+/// Partitions of the consumer cases' topic.
+const CONSUMER_PARTITIONS: i32 = 8;
+
+/// A fresh topic of [`CONSUMER_PARTITIONS`] holding `o.events` weighings of
+/// [`CONSUMER_YARDS`] yards, and a migrated database for them: the same input for both
+/// consumer cases, in place before the clock starts.
+async fn consumer_input(
+    o: &CaseOptions,
+    name: &str,
+) -> anyhow::Result<(
+    ingest::config::KafkaConfig,
+    ingest::config::ClickHouseConfig,
+)> {
+    let kafka = ingest::config::KafkaConfig {
+        brokers: o.kafka_brokers.clone(),
+        topic: unique(name),
+        dead_letter_topic: unique(&format!("{name}_dlq")),
+        group_id: unique(&format!("{name}_group")),
+        partitions: CONSUMER_PARTITIONS,
+        replication_factor: 1,
+        min_insync_replicas: 1,
+        session_timeout_ms: 3_000,
+        ..Default::default()
+    };
+    ingest::topics::ensure_topics(&kafka)
+        .await
+        .context("creating the bench topic")?;
+    let per_yard = o.events.div_ceil(CONSUMER_YARDS);
+    let events: Vec<schemas::Envelope> = (0..CONSUMER_YARDS)
+        .flat_map(|y| weighings(per_yard, &format!("bench-yard-{y:02}")))
+        .take(o.events)
+        .collect();
+    let producer: FutureProducer =
+        edge::forwarder::producer::client_config(&edge_kafka(o, &kafka.topic), "bench-fill")
+            .create()?;
+    let payloads: Vec<(String, Vec<u8>)> = events
+        .iter()
+        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+        .collect();
+    let sends = payloads.iter().map(|(key, payload)| {
+        producer.send(
+            FutureRecord::to(&kafka.topic).key(key).payload(payload),
+            Duration::from_secs(60),
+        )
+    });
+    for result in futures::future::join_all(sends).await {
+        result.map_err(|(e, _)| e)?;
+    }
+    let clickhouse = ingest::config::ClickHouseConfig {
+        url: o.clickhouse_url.clone(),
+        database: unique(name),
+        cluster: o.clickhouse_cluster.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    ingest::schema::migrate_on(
+        &ingest::sink::client(&clickhouse),
+        &clickhouse.database,
+        clickhouse.cluster(),
+    )
+    .await?;
+    Ok((kafka, clickhouse))
+}
+
+/// Waits until `client` holds `n` weighings (deduplicated), for at most 300 s from `start`.
+async fn until_stored(client: &clickhouse::Client, n: u64, start: Instant) -> anyhow::Result<()> {
+    while count_rows(client).await < n {
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(300),
+            "not every event stored in 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Ours: one `ingest` consumer (batches cut per partition with their intents committed,
+/// inserts through the cluster), from joining the group until every event is stored.
+async fn consumer_ingest(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    let (kafka, clickhouse) = consumer_input(o, "bench_consumer").await?;
+    let client = ingest::sink::client(&clickhouse).with_database(&clickhouse.database);
+    let mut config = ingest::Config {
+        kafka,
+        clickhouse,
+        ..Default::default()
+    };
+    config.ops.listen = "127.0.0.1:0".into();
+    let shutdown = CancellationToken::new();
+    let start = Instant::now();
+    let task = tokio::spawn(ingest::run_consumer(config, shutdown.clone()));
+    until_stored(&client, o.events as u64, start).await?;
+    let seconds = start.elapsed().as_secs_f64();
+    shutdown.cancel();
+    task.await??;
+    Ok((o.events as u64, seconds))
+}
+
+/// Baseline: a bare rdkafka consumer in the same group setup, and one bulk insert per table per
+/// batch of the same rows (up to 10,000 messages, or what arrived within 200 ms) into the same
+/// tables, no offsets committed; from subscribing until every event is stored.
+async fn consumer_rdkafka_bulk(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Message;
+
+    let (kafka, clickhouse) = consumer_input(o, "bench_bulk").await?;
+    let client = ingest::sink::client(&clickhouse);
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", &kafka.group_id)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_uncommitted")
+        .set("session.timeout.ms", "3000")
+        .create()?;
+    let start = Instant::now();
+    consumer.subscribe(&[&kafka.topic])?;
+    let mut consumed = 0;
+    while consumed < o.events {
+        let mut rows = ingest::sink::Rows::default();
+        let mut in_batch = 0;
+        while in_batch < 10_000 && consumed + in_batch < o.events {
+            let wait = if in_batch == 0 { 30_000 } else { 200 };
+            match tokio::time::timeout(Duration::from_millis(wait), consumer.recv()).await {
+                Ok(Ok(message)) => {
+                    let envelope = schemas::decode(message.payload().unwrap_or_default())?;
+                    let at = message.timestamp().to_millis().unwrap_or_default();
+                    rows.push_ingested(&envelope, at);
+                    in_batch += 1;
+                }
+                Ok(Err(e)) => bail!("kafka: {e}"),
+                Err(_) if in_batch > 0 => break,
+                Err(_) => bail!("no message in 30 s"),
+            }
+        }
+        ingest::sink::insert_rows(&client, &clickhouse.database, &rows).await?;
+        consumed += in_batch;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let stored = client.clone().with_database(&clickhouse.database);
+    until_stored(&stored, o.events as u64, start).await?;
     Ok((o.events as u64, seconds))
 }

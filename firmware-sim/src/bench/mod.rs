@@ -49,11 +49,12 @@ impl Measurement {
 }
 
 /// The pairs to run: (name, ours, baseline).
-pub const PAIRS: [(&str, &str, &str); 4] = [
+pub const PAIRS: [(&str, &str, &str); 5] = [
     ("outbox", "outbox.gateway", "outbox.redb_raw"),
     ("forwarder", "forwarder.gateway", "forwarder.rdkafka_raw"),
     ("ingest", "ingest.pipeline", "ingest.clickhouse_client"),
     ("mqtt", "mqtt.embedded_rumqttd", "mqtt.mosquitto"),
+    ("consumer", "consumer.ingest", "consumer.rdkafka_bulk"),
 ];
 
 /// Runs `case` in a child process (`firmware-sim bench-case`) and reads its one JSON line.
@@ -70,6 +71,9 @@ pub fn measure_in_child(case: &str, options: &CaseOptions) -> anyhow::Result<Mea
         .args(["--events", &options.events.to_string()])
         .args(["--kafka-brokers", &options.kafka_brokers])
         .args(["--clickhouse-url", &options.clickhouse_url]);
+    if let Some(cluster) = &options.clickhouse_cluster {
+        command.args(["--clickhouse-cluster", cluster]);
+    }
     if let Some(broker) = &broker {
         command.args(["--mqtt-broker", &broker.addr]);
     }

@@ -247,15 +247,3 @@ securityContext: {{- toYaml . | nindent 2 }}
 -}}
 {{- include "feedlot.toml" (mergeOverwrite $cfg (deepCopy $v.web.extraConfig)) -}}
 {{- end -}}
-{{- define "dashboards.fullname" -}}
-{{- printf "%s-dashboards" .Release.Name | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-{{- define "dashboards.labels" -}}
-app.kubernetes.io/name: feedlot-dashboards
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-{{- end -}}
-{{- define "dashboards.selector" -}}
-app.kubernetes.io/name: feedlot-dashboards
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{- end -}}
