@@ -139,6 +139,9 @@ async fn consume(
         else {
             return Ok(()); // Shut down: nothing stored, the batches are read again.
         };
+        if batches.is_empty() {
+            continue; // Every partition of the round moved to another consumer.
+        }
         // Partitions are independent: their batches are stored side by side.
         let stores: Vec<_> = batches
             .iter()
