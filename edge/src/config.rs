@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
+use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
 
 /// The commented example configuration, equal to [`Config::default`].
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
@@ -184,6 +185,11 @@ pub struct DeviceConfig {
     /// Devices with the same chute are paired: tags from its readers with weights from its scales.
     #[serde(default = "default_chute")]
     pub chute: String,
+    /// A line ends at its terminator (CR, LF, CRLF, STX/ETX) or after this many milliseconds
+    /// without a byte, whichever comes first: a reader that leaves a line unterminated has it
+    /// read on its own, never glued to the next read. 10 to 60000. Example: `200`.
+    #[serde(default = "default_idle_gap_ms")]
+    pub idle_gap_ms: u64,
 }
 
 fn default_baud_rate() -> u32 {
@@ -193,6 +199,14 @@ fn default_baud_rate() -> u32 {
 fn default_chute() -> String {
     "main".into()
 }
+
+fn default_idle_gap_ms() -> u64 {
+    DEFAULT_IDLE_GAP_MS
+}
+
+/// The accepted range of `devices[].idle_gap_ms`: shorter would cut lines a slow or buffered
+/// link delivers in pieces; longer would hold a read back for a minute.
+const IDLE_GAP_RANGE_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -249,7 +263,7 @@ impl Default for PairingConfig {
 }
 
 impl DeviceConfig {
-    /// A device with the default baud rate, format and chute.
+    /// A device with the default baud rate, format, chute and idle gap.
     pub fn new(device_id: &str, path: impl Into<PathBuf>, role: DeviceRole) -> Self {
         Self {
             device_id: device_id.into(),
@@ -258,6 +272,7 @@ impl DeviceConfig {
             role,
             format: None,
             chute: default_chute(),
+            idle_gap_ms: default_idle_gap_ms(),
         }
     }
 }
@@ -364,6 +379,16 @@ impl Config {
             if device.baud_rate == 0 {
                 return Err(ConfigError::invalid(field("baud_rate"), "must be positive"));
             }
+            if !IDLE_GAP_RANGE_MS.contains(&device.idle_gap_ms) {
+                return Err(ConfigError::invalid(
+                    field("idle_gap_ms"),
+                    format!(
+                        "must be {} to {} (milliseconds)",
+                        IDLE_GAP_RANGE_MS.start(),
+                        IDLE_GAP_RANGE_MS.end()
+                    ),
+                ));
+            }
             let format = device.format.as_deref();
             match device.role {
                 DeviceRole::Rfid => {
@@ -427,6 +452,20 @@ mod tests {
         assert_eq!(config.devices[0].baud_rate, 9600);
         assert_eq!(config.devices[0].chute, "main");
         assert_eq!(config.devices[0].format, None);
+        assert_eq!(config.devices[0].idle_gap_ms, 200);
+    }
+
+    #[test]
+    fn a_device_idle_gap_is_read_from_the_file_and_an_unusable_one_is_named() {
+        let toml = "[[devices]]\ndevice_id = \"r\"\npath = \"/dev/ttyS0\"\nrole = \"rfid\"\nidle_gap_ms = 350\n";
+        let config = Config::from_toml(toml).unwrap();
+        assert_eq!(config.devices[0].idle_gap_ms, 350);
+        config.validate().unwrap();
+        for bad in ["0", "5", "60001"] {
+            let config = Config::from_toml(&toml.replace("350", bad)).unwrap();
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains("devices[0].idle_gap_ms"), "{bad}: {err}");
+        }
     }
 
     #[test]

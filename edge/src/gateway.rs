@@ -97,7 +97,8 @@ impl Gateway {
             let input = inputs.register(format!("serial:{}", device.device_id), "serial");
             let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())
                 .with_metrics(metrics.clone())
-                .with_input(input);
+                .with_input(input)
+                .with_idle_gap(std::time::Duration::from_millis(device.idle_gap_ms));
             let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
             tasks.spawn(async move {
                 reader.run_serial(&path, baud_rate, stop).await;

@@ -1,12 +1,13 @@
 //! Serial device readers: framing bytes into lines, parsing lines into readings.
 //!
-//! - [`line`](mod@line): bytes to lines (CR/LF/STX/ETX framing, bad UTF-8 reported, never fatal).
+//! - [`framing`]: bytes to lines (CR/LF/CRLF/STX/ETX and an idle gap end a line; bad UTF-8 and
+//!   over-long lines reported, never fatal).
 //! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
 //! - [`scale`]: scale indicator formats.
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
 
 pub mod dedup;
-pub mod line;
+pub mod framing;
 pub mod rfid;
 pub mod scale;
 pub mod serial;
@@ -20,7 +21,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use schemas::Eid;
 
-use self::line::LineError;
+use self::framing::LineError;
 use self::rfid::{RfidError, RfidParser};
 use self::scale::{ScaleError, ScaleFormat, ScaleReading};
 

@@ -1,31 +1,75 @@
 //! Property tests of the line framer and the RFID and scale line parsers: no input makes them
 //! panic, and valid lines generated from a value parse back to that value.
 
-use bytes::BytesMut;
 use proptest::prelude::*;
 use schemas::{Eid, GrossNet, Weight, WeightUnit};
-use tokio_util::codec::Decoder;
 
-use super::line::{Frame, LineCodec, MAX_LINE_BYTES};
+use super::framing::{Frame, LineFramer, MAX_LINE_BYTES};
 use super::rfid::RfidParser;
 use super::scale::{ScaleFormat, ScaleStatus};
 
-/// Every frame the codec yields for `chunks` fed one after the other, then end of stream.
+/// Every frame the framer yields for `chunks` fed one after the other, then end of stream.
 fn frames(chunks: &[Vec<u8>]) -> Vec<Frame> {
-    let mut codec = LineCodec::new();
-    let mut buf = BytesMut::new();
+    let mut framer = LineFramer::new();
     let mut out = Vec::new();
     for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        while let Some(frame) = codec.decode(&mut buf).unwrap() {
-            out.push(frame);
-        }
+        out.extend(framer.push(chunk));
     }
-    while let Some(frame) = codec.decode_eof(&mut buf).unwrap() {
-        out.push(frame);
-    }
+    out.extend(framer.flush());
     out
 }
+
+/// How a device ends (and maybe starts) a line: the framings the framer must undo.
+#[derive(Debug, Clone, Copy)]
+enum Framing {
+    Cr,
+    Lf,
+    CrLf,
+    /// `STX line ETX`.
+    StxEtx,
+    /// `STX line CR LF` (Rice Lake).
+    StxCrLf,
+    /// `STX line ETX CR LF`.
+    StxEtxCrLf,
+}
+
+const FRAMINGS: [Framing; 6] = [
+    Framing::Cr,
+    Framing::Lf,
+    Framing::CrLf,
+    Framing::StxEtx,
+    Framing::StxCrLf,
+    Framing::StxEtxCrLf,
+];
+
+impl Framing {
+    fn encode(self, line: &str, stream: &mut Vec<u8>) {
+        let (start, end): (&[u8], &[u8]) = match self {
+            Self::Cr => (b"", b"\r"),
+            Self::Lf => (b"", b"\n"),
+            Self::CrLf => (b"", b"\r\n"),
+            Self::StxEtx => (b"\x02", b"\x03"),
+            Self::StxCrLf => (b"\x02", b"\r\n"),
+            Self::StxEtxCrLf => (b"\x02", b"\x03\r\n"),
+        };
+        stream.extend_from_slice(start);
+        stream.extend_from_slice(line.as_bytes());
+        stream.extend_from_slice(end);
+    }
+}
+
+/// `stream` cut at `cuts` (positions taken modulo its length), as reads deliver it.
+fn chunked(stream: &[u8], cuts: &[prop::sample::Index]) -> Vec<Vec<u8>> {
+    let mut at: Vec<usize> = cuts.iter().map(|c| c.index(stream.len() + 1)).collect();
+    at.push(0);
+    at.push(stream.len());
+    at.sort_unstable();
+    at.windows(2).map(|w| stream[w[0]..w[1]].to_vec()).collect()
+}
+
+/// Lines as devices send them: printable text (spaces included, even leading and trailing) and
+/// a few non-ASCII characters, never a break byte.
+const LINE_TEXT: &str = "[ -~°µé]{1,80}";
 
 /// Codes the reader families print: countries and manufacturers.
 const CODES: [u16; 8] = [840, 124, 554, 32, 982, 985, 981, 276];
@@ -59,23 +103,61 @@ proptest! {
     }
 
     #[test]
-    fn lines_with_any_framing_split_anywhere_come_back_exactly(
-        lines in prop::collection::vec("[ -~]{1,60}", 1..8),
-        ends in prop::collection::vec(prop::sample::select(vec!["\r\n", "\r", "\n", "\u{3}\r\n"]), 8),
-        stx in any::<bool>(),
-        cut in any::<prop::sample::Index>(),
+    fn lines_in_every_framing_chunked_at_random_come_back_exactly(
+        lines in prop::collection::vec(LINE_TEXT, 1..12),
+        framing in prop::sample::select(FRAMINGS.to_vec()),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..16),
     ) {
         let mut stream = Vec::new();
-        for (line, end) in lines.iter().zip(ends.iter().cycle()) {
-            if stx {
-                stream.push(0x02);
-            }
-            stream.extend_from_slice(line.as_bytes());
-            stream.extend_from_slice(end.as_bytes());
+        for line in &lines {
+            framing.encode(line, &mut stream);
         }
-        let at = cut.index(stream.len() + 1);
-        let got = frames(&[stream[..at].to_vec(), stream[at..].to_vec()]);
+        let got = frames(&chunked(&stream, &cuts));
         let want: Vec<Frame> = lines.iter().map(|l| Frame::Line(l.clone())).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn lines_in_mixed_framings_chunked_at_random_come_back_exactly(
+        lines in prop::collection::vec((LINE_TEXT, prop::sample::select(FRAMINGS.to_vec())), 1..12),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..16),
+    ) {
+        let mut stream = Vec::new();
+        for (line, framing) in &lines {
+            framing.encode(line, &mut stream);
+        }
+        let got = frames(&chunked(&stream, &cuts));
+        let want: Vec<Frame> = lines.iter().map(|(l, _)| Frame::Line(l.clone())).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    /// Some lines arrive without their terminator and end by the idle gap (a flush): every
+    /// line still comes back on its own, none glued to the next.
+    #[test]
+    fn lines_ended_by_an_idle_gap_are_never_glued_to_the_next(
+        lines in prop::collection::vec(
+            (LINE_TEXT, prop::option::of(prop::sample::select(FRAMINGS.to_vec())), prop::collection::vec(any::<prop::sample::Index>(), 0..4)),
+            1..12,
+        ),
+    ) {
+        let mut framer = LineFramer::new();
+        let mut got = Vec::new();
+        for (line, framing, cuts) in &lines {
+            let mut bytes = Vec::new();
+            match framing {
+                Some(framing) => framing.encode(line, &mut bytes),
+                None => bytes.extend_from_slice(line.as_bytes()),
+            }
+            for chunk in chunked(&bytes, cuts) {
+                got.extend(framer.push(&chunk));
+            }
+            if framing.is_none() {
+                // The device goes quiet for the idle gap.
+                got.extend(framer.flush());
+            }
+        }
+        got.extend(framer.flush());
+        let want: Vec<Frame> = lines.iter().map(|(l, _, _)| Frame::Line(l.clone())).collect();
         prop_assert_eq!(got, want);
     }
 

@@ -1,19 +1,19 @@
 //! Reading a device: a serial port opened with tokio-serial and reopened after errors, or any
-//! [`AsyncRead`] (a pipe in unit tests, a pseudo-terminal in integration tests).
+//! [`AsyncRead`] (a pipe in unit tests, a pseudo-terminal in integration tests). Reads wait at
+//! most the device's idle gap while a line is in progress, so a line without its terminator is
+//! read on its own instead of glued to the next one.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use futures::StreamExt;
-use tokio::io::AsyncRead;
+use chrono::{DateTime, Utc};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 use tokio_serial::SerialPortBuilderExt;
-use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
-use super::line::{Frame, LineCodec};
+use super::framing::{Frame, LineFramer};
 use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
 use crate::ops::InputHandle;
@@ -24,6 +24,12 @@ use crate::telemetry::events::LineRejected;
 const REOPEN_INITIAL: Duration = Duration::from_millis(200);
 /// Longest delay between reopen attempts.
 const REOPEN_MAX: Duration = Duration::from_secs(5);
+/// Bytes taken from the source per read (a few lines at serial speeds).
+const READ_CHUNK_BYTES: usize = 256;
+/// How long a partial line waits for more bytes before it is read as a line, unless the
+/// device's config says otherwise (`devices[].idle_gap_ms`): about 190 character times at
+/// 9600 baud, longer than any pause inside a line a reader sends in one go.
+pub const DEFAULT_IDLE_GAP_MS: u64 = 200;
 
 /// How a read of a device ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,6 +48,7 @@ pub struct DeviceReader {
     readings: mpsc::Sender<DeviceReading>,
     metrics: Metrics,
     input: Option<Arc<InputHandle>>,
+    idle_gap: Duration,
 }
 
 impl DeviceReader {
@@ -53,7 +60,14 @@ impl DeviceReader {
             readings,
             metrics: Metrics::new(),
             input: None,
+            idle_gap: Duration::from_millis(DEFAULT_IDLE_GAP_MS),
         }
+    }
+
+    /// Ends a partial line after `idle_gap` without bytes (default [`DEFAULT_IDLE_GAP_MS`]).
+    pub fn with_idle_gap(mut self, idle_gap: Duration) -> Self {
+        self.idle_gap = idle_gap;
+        self
     }
 
     /// Reports the port's state (open: `up`, failing: `down`) through `input`; the input turns
@@ -81,52 +95,90 @@ impl DeviceReader {
         self
     }
 
-    /// Reads `source` until end of file, an I/O error, or `shutdown`. Bad lines are logged and
-    /// skipped; they never end the read.
+    /// Reads `source` until end of file, an I/O error, or `shutdown`. A line ends at its
+    /// terminator or after the idle gap with no bytes, whichever comes first (see
+    /// [`super::framing`]); the last partial line is read at end of file or error too. Bad lines
+    /// are logged and counted; they never end the read.
     pub async fn read_from<R: AsyncRead + Unpin>(
         &self,
-        source: R,
+        mut source: R,
         shutdown: &CancellationToken,
     ) -> std::io::Result<ReadEnd> {
-        let mut frames = FramedRead::new(source, LineCodec::new());
+        let mut framer = LineFramer::new();
+        let mut chunk = [0u8; READ_CHUNK_BYTES];
+        // When bytes last arrived: a line ended by the idle gap was received then, not later.
+        let mut last_bytes_at = (Utc::now(), Instant::now());
         loop {
-            let next = tokio::select! {
-                _ = shutdown.cancelled() => return Ok(ReadEnd::Stopped),
-                next = frames.next() => next,
-            };
-            let frame = match next {
-                None => return Ok(ReadEnd::Eof),
-                Some(frame) => frame?,
-            };
-            let (received_at, received_instant) = (Utc::now(), Instant::now());
-            let parsed = match frame {
-                Frame::Line(line) => self.parser.parse(&line).map_err(|e| (e, line)),
-                Frame::Invalid(e) => Err((ParseError::from(e), String::new())),
-            };
-            let reading = match parsed {
-                Ok(Some(reading)) => reading,
-                Ok(None) => continue,
-                Err((error, line)) => {
-                    LineRejected {
-                        device: &self.device_id,
-                        reason: error.reason(),
-                        error: &error,
-                        line: &line,
-                    }
-                    .emit(&self.metrics);
-                    continue;
+            let in_line = framer.in_line();
+            let read = async {
+                if in_line {
+                    tokio::time::timeout(self.idle_gap, source.read(&mut chunk))
+                        .await
+                        .ok()
+                } else {
+                    Some(source.read(&mut chunk).await)
                 }
             };
-            let reading = DeviceReading {
-                device_id: self.device_id.clone(),
-                received_at,
-                received_instant,
-                reading,
+            // Reads are cancel-safe: a read given up for shutdown or the gap loses no byte.
+            let read = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(ReadEnd::Stopped),
+                read = read => read,
             };
-            if self.readings.send(reading).await.is_err() {
-                return Ok(ReadEnd::Stopped);
+            let (frames, end) = match read {
+                Some(Ok(n)) if n > 0 => {
+                    last_bytes_at = (Utc::now(), Instant::now());
+                    (framer.push(&chunk[..n]), None)
+                }
+                None => {
+                    tracing::debug!(device = %self.device_id, idle_gap_ms = self.idle_gap.as_millis() as u64, "no bytes for the idle gap: the partial line is a line");
+                    (framer.flush().into_iter().collect(), None)
+                }
+                Some(Ok(_)) => (framer.flush().into_iter().collect(), Some(Ok(ReadEnd::Eof))),
+                Some(Err(error)) => (framer.flush().into_iter().collect(), Some(Err(error))),
+            };
+            for frame in frames {
+                if self.deliver(frame, last_bytes_at).await.is_err() {
+                    return Ok(ReadEnd::Stopped);
+                }
+            }
+            if let Some(end) = end {
+                return end;
             }
         }
+    }
+
+    /// Parses `frame` and sends its reading on, or logs and counts why it has none. `Err` when
+    /// nobody consumes readings any more.
+    async fn deliver(
+        &self,
+        frame: Frame,
+        (received_at, received_instant): (DateTime<Utc>, Instant),
+    ) -> Result<(), ()> {
+        let parsed = match frame {
+            Frame::Line(line) => self.parser.parse(&line).map_err(|e| (e, line)),
+            Frame::Invalid(e) => Err((ParseError::from(e), String::new())),
+        };
+        let reading = match parsed {
+            Ok(Some(reading)) => reading,
+            Ok(None) => return Ok(()),
+            Err((error, line)) => {
+                LineRejected {
+                    device: &self.device_id,
+                    reason: error.reason(),
+                    error: &error,
+                    line: &line,
+                }
+                .emit(&self.metrics);
+                return Ok(());
+            }
+        };
+        let reading = DeviceReading {
+            device_id: self.device_id.clone(),
+            received_at,
+            received_instant,
+            reading,
+        };
+        self.readings.send(reading).await.map_err(|_| ())
     }
 
     /// Opens the serial port at `path` and reads it; reopens with back-off after an error or
@@ -237,6 +289,88 @@ mod tests {
                 (Some(Weight::from_lb(1234.0)), true)
             ]
         );
+    }
+
+    /// Runs a reader with `idle_gap` over a pipe; `script` writes to it; returns its tags.
+    async fn tags_read<F, Fut>(idle_gap: Duration, script: F) -> Vec<Reading>
+    where
+        F: FnOnce(tokio::io::DuplexStream) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (tx, mut rx) = mpsc::channel(16);
+        let reader = DeviceReader::new("rfid-1", LineParser::Rfid(RfidParser::builtin()), tx)
+            .with_idle_gap(idle_gap);
+        let (write, read) = tokio::io::duplex(64);
+        let task =
+            tokio::spawn(async move { reader.read_from(read, &CancellationToken::new()).await });
+        script(write).await;
+        let mut tags = Vec::new();
+        while let Some(r) = rx.recv().await {
+            tags.push(r.reading);
+        }
+        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Eof);
+        tags
+    }
+
+    #[tokio::test]
+    async fn a_tag_line_without_terminator_is_read_after_the_idle_gap_and_the_next_tag_too() {
+        let tags = tags_read(Duration::from_millis(50), |mut write| async move {
+            write.write_all(b"LA 982 000001088420").await.unwrap();
+            // Far longer than the gap, so a loaded machine cannot make it look shorter.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            write.write_all(b"LA 840 003123456789\r\n").await.unwrap();
+            // The tag line must have been read before the pipe closes (end of file reads any
+            // partial line too, which would hide a missing idle gap).
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        })
+        .await;
+        assert_eq!(
+            tags,
+            vec![
+                Reading::Tag(Eid::parse("982000001088420").unwrap()),
+                Reading::Tag(Eid::parse("840003123456789").unwrap()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pause_shorter_than_the_idle_gap_keeps_the_line_whole() {
+        let tags = tags_read(Duration::from_millis(2000), |mut write| async move {
+            write.write_all(b"LA 982 0000010").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            write.write_all(b"88420\r\n").await.unwrap();
+        })
+        .await;
+        assert_eq!(
+            tags,
+            vec![Reading::Tag(Eid::parse("982000001088420").unwrap())]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_partial_line_is_held_until_the_idle_gap_passes_then_read() {
+        // With a 2 s gap and the pipe still open, the partial line is not read at 0.3 s: a
+        // line that pauses mid-way is not cut.
+        let (tx, mut rx) = mpsc::channel(16);
+        let reader = DeviceReader::new("rfid-1", LineParser::Rfid(RfidParser::builtin()), tx)
+            .with_idle_gap(Duration::from_millis(2000));
+        let (mut write, read) = tokio::io::duplex(64);
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move { reader.read_from(read, &stop).await });
+        write.write_all(b"LA 982 000001088420").await.unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await;
+        assert!(early.is_err(), "read before the gap: {early:?}");
+        let late = tokio::time::timeout(Duration::from_millis(5000), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            late.reading,
+            Reading::Tag(Eid::parse("982000001088420").unwrap())
+        );
+        shutdown.cancel();
+        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
     }
 
     #[tokio::test]

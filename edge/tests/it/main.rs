@@ -15,5 +15,6 @@ mod mqtt_soak;
 mod offline;
 mod records_api;
 mod records_placements;
+mod serial_lines;
 mod shutdown;
 mod yard_profile;

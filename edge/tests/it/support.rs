@@ -80,7 +80,9 @@ impl Chute {
         ]
     }
 
-    async fn rfid_line(&mut self, bytes: &[u8]) {
+    /// Writes `bytes` as the RFID reader (a line with or without its terminator), then pauses
+    /// [`LINE_GAP`].
+    pub async fn rfid_line(&mut self, bytes: &[u8]) {
         self.rfid_out.write_all(bytes).await.unwrap();
         self.rfid_out.flush().await.unwrap();
         tokio::time::sleep(LINE_GAP).await;
