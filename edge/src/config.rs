@@ -127,6 +127,10 @@ pub struct RfidConfig {
     pub dedup_window_ms: u64,
     /// Extra line shapes, tried before the built-in ones, in order. See [`LineShapeConfig`].
     pub shapes: Vec<LineShapeConfig>,
+    /// Capture ISO 11784 test-range tags (code 999, e.g. `999000000000001`). Off: such reads
+    /// are refused, logged and counted (`edge_parse_errors_total{reason="test_tag"}`), so a
+    /// test tag left in a reader's range never becomes an animal. Example: `false`.
+    pub accept_test_tags: bool,
 }
 
 /// One row of the RFID line table: a regex over the line (STX/ETX and surrounding whitespace
@@ -142,6 +146,11 @@ pub struct LineShapeConfig {
     /// When set, lines of this shape are rejected with this reason (e.g. non-animal tags).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject: Option<String>,
+    /// A line a built-in rejecting row also matches (an `LR` industrial tag) is rejected even
+    /// though this row matched first, unless this is `true`. Example: `true` for a reader that
+    /// marks animal tags `R`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub override_builtin_rejections: bool,
 }
 
 /// Pairing of tag reads with stable weights (see [`crate::pairing`]).
@@ -249,6 +258,7 @@ impl Default for RfidConfig {
         Self {
             dedup_window_ms: 5_000,
             shapes: Vec::new(),
+            accept_test_tags: false,
         }
     }
 }
@@ -498,12 +508,42 @@ mod tests {
     }
 
     #[test]
+    fn test_tags_are_refused_by_default_and_rfid_safety_fields_are_read_from_the_file() {
+        assert!(!Config::default().rfid.accept_test_tags);
+        let toml = "[rfid]\naccept_test_tags = true\n\n[[rfid.shapes]]\nname = \"a_or_r\"\npattern = '^[AR] (?P<eid>\\d{15})$'\noverride_builtin_rejections = true\n";
+        let config = Config::from_toml(toml).unwrap();
+        assert!(config.rfid.accept_test_tags);
+        assert!(config.rfid.shapes[0].override_builtin_rejections);
+        config.validate().unwrap();
+        let table = RfidParser::from_config(&config.rfid).unwrap();
+        assert_eq!(
+            table.parse("R 999000000000001").unwrap().as_str(),
+            "999000000000001"
+        );
+        let strict = Config::from_toml(&toml.replace("true", "false")).unwrap();
+        assert!(!strict.rfid.shapes[0].override_builtin_rejections);
+        assert!(
+            RfidParser::from_config(&strict.rfid)
+                .unwrap()
+                .parse("A 982000001088420")
+                .is_ok()
+        );
+        assert!(
+            RfidParser::from_config(&strict.rfid)
+                .unwrap()
+                .parse("A 999000000000001")
+                .is_err()
+        );
+    }
+
+    #[test]
     fn a_custom_rfid_shape_without_an_eid_group_is_rejected() {
         let mut config = Config::default();
         config.rfid.shapes.push(LineShapeConfig {
             name: "broken".into(),
             pattern: r"^\d{15}$".into(),
             reject: None,
+            override_builtin_rejections: false,
         });
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("rfid.shapes[0]"), "{err}");

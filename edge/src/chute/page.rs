@@ -44,7 +44,7 @@ async fn animal(
     State(registry): State<Arc<Registry>>,
     Path(eid): Path<String>,
 ) -> Result<Markup, StatusCode> {
-    let eid = schemas::Eid::parse(&eid)
+    let eid = crate::readers::rfid::canonical_eid(&eid)
         .map_err(|_| StatusCode::BAD_REQUEST)?
         .to_string();
     let record = lookup(registry, move |r| r.get(&eid)).await?;

@@ -73,13 +73,14 @@ pub enum ParseError {
 
 impl ParseError {
     /// A short label for metrics: `not_utf8`, `too_long`, `no_shape`, `rejected`,
-    /// `invalid_eid`, `unknown_format`, `scale_shape`, `scale_field`.
+    /// `test_tag`, `invalid_eid`, `unknown_format`, `scale_shape`, `scale_field`.
     pub fn reason(&self) -> &'static str {
         match self {
             Self::Line(LineError::NotUtf8 { .. }) => "not_utf8",
             Self::Line(LineError::TooLong) => "too_long",
             Self::Rfid(RfidError::NoShape { .. }) => "no_shape",
             Self::Rfid(RfidError::Rejected { .. }) => "rejected",
+            Self::Rfid(RfidError::TestTag { .. }) => "test_tag",
             Self::Rfid(RfidError::InvalidEid { .. }) => "invalid_eid",
             Self::Rfid(RfidError::UnknownFormat(_)) => "unknown_format",
             Self::Scale(ScaleError::Shape { .. }) => "scale_shape",

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use schemas::{Eid, GrossNet, Weight, WeightUnit};
 
 use super::framing::{Frame, LineFramer, MAX_LINE_BYTES};
-use super::rfid::RfidParser;
+use super::rfid::{RfidParser, canonical_eid};
 use super::scale::{ScaleFormat, ScaleStatus};
 
 /// Every frame the framer yields for `chunks` fed one after the other, then end of stream.
@@ -185,6 +185,41 @@ proptest! {
         };
         let line = if stx { format!("\u{2}{line}\u{3}") } else { line };
         prop_assert_eq!(RfidParser::builtin().parse(&line).unwrap(), Eid::parse(&eid).unwrap());
+    }
+
+    #[test]
+    fn a_tag_in_every_builtin_shape_has_one_form_however_it_is_spaced(
+        code in prop::sample::select(CODES.to_vec()),
+        national in 0u64..1_000_000_000_000,
+        sep in "[ \t-]{0,4}",
+        shape in 0usize..5,
+    ) {
+        let eid = format!("{code:03}{national:012}");
+        let (c, n) = (&eid[..3], &eid[3..]);
+        let line = match shape {
+            0 => format!("LA {c}{sep}{n}"),
+            1 => format!("{c}{sep}{n}"),
+            2 => format!("{c}{sep}{n} 2024-03-05 10:15:22"),
+            3 => format!("R1,{c}{sep}{n},HDX"),
+            _ => format!("\u{2}{c}{sep}{n}\u{3}"),
+        };
+        let got = RfidParser::builtin().parse(&line);
+        prop_assert_eq!(got.as_ref().map(|e| e.as_str()), Ok(eid.as_str()), "{:?}", line);
+    }
+
+    #[test]
+    fn whitespace_and_dashes_anywhere_in_a_captured_tag_give_its_fifteen_digits(
+        code in prop::sample::select(CODES.to_vec()),
+        national in 0u64..1_000_000_000_000,
+        seps in prop::collection::vec("[ \t\u{a0}-]{0,2}", 16),
+    ) {
+        let eid = format!("{code:03}{national:012}");
+        let mut spaced = seps[15].clone();
+        for (digit, sep) in eid.chars().zip(&seps) {
+            spaced.push(digit);
+            spaced.push_str(sep);
+        }
+        prop_assert_eq!(canonical_eid(&spaced), Eid::parse(&eid));
     }
 
     #[test]

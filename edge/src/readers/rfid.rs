@@ -4,33 +4,45 @@
 //! removed) with a named group `eid`, or a row whose lines are rejected with a reason (Allflex
 //! `LR` industrial tags). The first matching row decides. Operators add rows in the config
 //! (`[[rfid.shapes]]`), tried before the built-in ones, so a new reader family needs no build.
-//! The captured digits are validated by [`schemas::Eid`] (length, digits, country code).
+//!
+//! Safe defaults:
+//! - A built-in rejection (a non-animal tag) wins over an operator row that also matches the
+//!   line, unless that row sets `override_builtin_rejections = true`.
+//! - Test-range tags (code [`TEST_RANGE_CODE`], 999) are refused unless
+//!   `rfid.accept_test_tags = true`.
+//! - One tag has one form however it is spaced: the captured text loses its whitespace and
+//!   dashes ([`canonical_eid`]) and is validated by [`schemas::Eid`] (length, digits, country
+//!   code) into its 15 digits, `982000001088420`.
 
 use regex::Regex;
 use schemas::{Eid, EidError};
 
 use crate::config::{ConfigError, RfidConfig};
 
-/// The built-in rows: (name, pattern, rejection reason).
+/// The built-in rows: (name, pattern, rejection reason). Between the 3-digit code and the
+/// 12-digit national id, any run of whitespace or dashes is accepted (or none).
 const BUILTIN_SHAPES: [(&str, &str, Option<&str>); 5] = [
     (
         "allflex_industrial",
         r"^L?R\s+\d+\s+\d+$",
         Some("industrial (non-animal) tag"),
     ),
-    ("allflex", r"^L?A\s+(?P<eid>\d{3}\s*\d{12})$", None),
-    ("plain", r"^(?P<eid>\d{3}[ -]?\d{12})$", None),
+    ("allflex", r"^L?A\s+(?P<eid>\d{3}[\s-]*\d{12})$", None),
+    ("plain", r"^(?P<eid>\d{3}[\s-]*\d{12})$", None),
     (
         "with_datetime",
-        r"^(?P<eid>\d{3}[ -]?\d{12})[ ,;\t]+\d{2,4}[-/.]\d{1,2}[-/.]\d{2,4}[ ,;\tT]+\d{1,2}:\d{2}(?::\d{2})?$",
+        r"^(?P<eid>\d{3}[\s-]*\d{12})[ ,;\t]+\d{2,4}[-/.]\d{1,2}[-/.]\d{2,4}[ ,;\tT]+\d{1,2}:\d{2}(?::\d{2})?$",
         None,
     ),
     (
         "csv",
-        r"^(?:[^,]*,)*\s*(?P<eid>\d{15})\s*(?:,[^,]*)*$",
+        r"^(?:[^,]*,)*\s*(?P<eid>\d{3}[\s-]*\d{12})\s*(?:,[^,]*)*$",
         None,
     ),
 ];
+
+/// The ISO 11784 code of the test range: such tags are not animals in a yard.
+pub const TEST_RANGE_CODE: u16 = 999;
 
 /// The format name meaning "every row of the table".
 pub const AUTO_FORMAT: &str = "auto";
@@ -46,12 +58,25 @@ pub enum RfidError {
         line: String,
     },
     /// The line matched a rejecting row.
-    #[error("{shape} line rejected: {reason}")]
+    #[error("{shape} line rejected: {reason}{}", override_hint(.operator_row.as_deref()))]
     Rejected {
         /// The row that matched.
         shape: String,
         /// Why lines of that shape are refused.
         reason: String,
+        /// An operator row that also matched the line and would have accepted it, had it set
+        /// `override_builtin_rejections = true`.
+        operator_row: Option<String>,
+    },
+    /// The tag is in the ISO 11784 test range (code 999) and the config does not accept those.
+    #[error(
+        "{shape} line has test-range tag {eid} (code {TEST_RANGE_CODE}); set rfid.accept_test_tags = true to capture test tags"
+    )]
+    TestTag {
+        /// The row that matched.
+        shape: String,
+        /// The tag.
+        eid: Eid,
     },
     /// The line has a known shape but its number is not a valid EID.
     #[error("{shape} line has an invalid EID {text:?}: {source}")]
@@ -68,16 +93,39 @@ pub enum RfidError {
     UnknownFormat(String),
 }
 
+fn override_hint(operator_row: Option<&str>) -> String {
+    operator_row
+        .map(|row| {
+            format!(
+                " (operator row {row:?} also matches; it would need override_builtin_rejections = true)"
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Where a row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Compiled in.
+    Builtin,
+    /// `[[rfid.shapes]]` in the config.
+    Operator {
+        /// The row wins over built-in rejections.
+        overrides_builtin_rejections: bool,
+    },
+}
+
 /// One row of the table.
 #[derive(Debug, Clone)]
 pub struct LineShape {
     name: String,
     regex: Regex,
     reject: Option<String>,
+    origin: Origin,
 }
 
 impl LineShape {
-    /// Compiles a row; accepting rows must have a named group `eid`.
+    /// Compiles a built-in row; accepting rows must have a named group `eid`.
     pub fn new(name: &str, pattern: &str, reject: Option<&str>) -> Result<Self, String> {
         let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
         if reject.is_none() && !regex.capture_names().any(|n| n == Some("eid")) {
@@ -87,6 +135,23 @@ impl LineShape {
             name: name.into(),
             regex,
             reject: reject.map(Into::into),
+            origin: Origin::Builtin,
+        })
+    }
+
+    /// Compiles an operator row: like [`LineShape::new`], but a built-in rejection matching the
+    /// same line wins unless `overrides_builtin_rejections`.
+    pub fn operator(
+        name: &str,
+        pattern: &str,
+        reject: Option<&str>,
+        overrides_builtin_rejections: bool,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            origin: Origin::Operator {
+                overrides_builtin_rejections,
+            },
+            ..Self::new(name, pattern, reject)?
         })
     }
 
@@ -94,32 +159,61 @@ impl LineShape {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    fn is_builtin_rejection(&self) -> bool {
+        self.origin == Origin::Builtin && self.reject.is_some()
+    }
+
+    fn yields_to_builtin_rejections(&self) -> bool {
+        self.origin
+            == Origin::Operator {
+                overrides_builtin_rejections: false,
+            }
+    }
+
+    fn rejected(&self, reason: &str, operator_row: Option<&str>) -> RfidError {
+        RfidError::Rejected {
+            shape: self.name.clone(),
+            reason: reason.into(),
+            operator_row: operator_row.map(Into::into),
+        }
+    }
 }
 
 /// A table of line shapes turning reader lines into EIDs.
 #[derive(Debug, Clone)]
 pub struct RfidParser {
     shapes: Vec<LineShape>,
+    accept_test_tags: bool,
 }
 
 impl RfidParser {
-    /// The built-in table only.
+    /// The built-in table only (test-range tags refused).
     pub fn builtin() -> Self {
         Self {
             shapes: builtin_shapes(),
+            accept_test_tags: false,
         }
     }
 
-    /// The configured rows followed by the built-in ones.
+    /// The configured rows followed by the built-in ones, and the test-tag setting.
     pub fn from_config(config: &RfidConfig) -> Result<Self, ConfigError> {
         let mut shapes = Vec::with_capacity(config.shapes.len() + BUILTIN_SHAPES.len());
         for (i, row) in config.shapes.iter().enumerate() {
-            let shape = LineShape::new(&row.name, &row.pattern, row.reject.as_deref())
-                .map_err(|reason| ConfigError::invalid(format!("rfid.shapes[{i}]"), reason))?;
+            let shape = LineShape::operator(
+                &row.name,
+                &row.pattern,
+                row.reject.as_deref(),
+                row.override_builtin_rejections,
+            )
+            .map_err(|reason| ConfigError::invalid(format!("rfid.shapes[{i}]"), reason))?;
             shapes.push(shape);
         }
         shapes.extend(builtin_shapes());
-        Ok(Self { shapes })
+        Ok(Self {
+            shapes,
+            accept_test_tags: config.accept_test_tags,
+        })
     }
 
     /// The table a device with `format` uses: everything for `auto`/unset, else the named row
@@ -139,7 +233,10 @@ impl RfidParser {
             .filter(|s| s.name == name || s.reject.is_some())
             .cloned()
             .collect();
-        Ok(Self { shapes })
+        Ok(Self {
+            shapes,
+            accept_test_tags: self.accept_test_tags,
+        })
     }
 
     /// The rows in the order they are tried.
@@ -147,28 +244,55 @@ impl RfidParser {
         &self.shapes
     }
 
-    /// Parses one reader line.
+    /// Parses one reader line: the first matching row decides, except that a built-in
+    /// rejection wins over an operator row without `override_builtin_rejections`, and a
+    /// test-range tag is refused unless accepted by the config.
     pub fn parse(&self, line: &str) -> Result<Eid, RfidError> {
         let clean = clean_line(line);
         for shape in &self.shapes {
             let Some(caps) = shape.regex.captures(clean) else {
                 continue;
             };
+            if shape.yields_to_builtin_rejections()
+                && let Some(builtin) = self
+                    .shapes
+                    .iter()
+                    .find(|s| s.is_builtin_rejection() && s.regex.is_match(clean))
+            {
+                let reason = builtin.reject.as_deref().unwrap_or_default();
+                let operator_row = shape.reject.is_none().then_some(shape.name.as_str());
+                return Err(builtin.rejected(reason, operator_row));
+            }
             if let Some(reason) = &shape.reject {
-                return Err(RfidError::Rejected {
-                    shape: shape.name.clone(),
-                    reason: reason.clone(),
-                });
+                return Err(shape.rejected(reason, None));
             }
             let text = caps.name("eid").map(|m| m.as_str()).unwrap_or_default();
-            return Eid::parse(text).map_err(|source| RfidError::InvalidEid {
+            let eid = canonical_eid(text).map_err(|source| RfidError::InvalidEid {
                 shape: shape.name.clone(),
                 text: text.into(),
                 source,
-            });
+            })?;
+            if eid.country_code() == TEST_RANGE_CODE && !self.accept_test_tags {
+                return Err(RfidError::TestTag {
+                    shape: shape.name.clone(),
+                    eid,
+                });
+            }
+            return Ok(eid);
         }
         Err(RfidError::NoShape { line: clean.into() })
     }
+}
+
+/// The one form of a tag however it was spaced: whitespace and dashes anywhere in `text` are
+/// dropped, then [`Eid::parse`] checks the 15 digits. `982 000001088420`, `982000001088420`,
+/// `982-000001088420` and `982\t000 001 088 420` are all `982000001088420`.
+pub fn canonical_eid(text: &str) -> Result<Eid, EidError> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    Eid::parse(&compact)
 }
 
 fn builtin_shapes() -> Vec<LineShape> {
@@ -286,11 +410,13 @@ mod tests {
                     name: "eid_prefix".into(),
                     pattern: r"^EID:(?P<eid>\d{15})$".into(),
                     reject: None,
+                    override_builtin_rejections: false,
                 },
                 LineShapeConfig {
-                    name: "test_range".into(),
-                    pattern: r"^999\d{12}$".into(),
-                    reject: Some("test-range tag".into()),
+                    name: "yard_test_batch".into(),
+                    pattern: r"^982000000000\d{3}$".into(),
+                    reject: Some("yard's own test tags".into()),
+                    override_builtin_rejections: false,
                 },
             ],
             ..RfidConfig::default()
@@ -301,9 +427,131 @@ mod tests {
             eid("982000001088420")
         );
         assert!(matches!(
-            p.parse("999000000000001"),
+            p.parse("982000000000123"),
+            Err(RfidError::Rejected { shape, .. }) if shape == "yard_test_batch"
+        ));
+    }
+
+    fn row(name: &str, pattern: &str, overrides: bool) -> LineShapeConfig {
+        LineShapeConfig {
+            name: name.into(),
+            pattern: pattern.into(),
+            reject: None,
+            override_builtin_rejections: overrides,
+        }
+    }
+
+    fn table(rows: Vec<LineShapeConfig>, accept_test_tags: bool) -> RfidParser {
+        RfidParser::from_config(&RfidConfig {
+            shapes: rows,
+            accept_test_tags,
+            ..RfidConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn test_range_tags_are_refused_unless_the_config_accepts_them() {
+        for line in [
+            "LA 999 000000000001",
+            "999000000000001",
+            "R1,999000000000001,HDX",
+        ] {
+            let err = RfidParser::builtin().parse(line).unwrap_err();
+            assert!(
+                matches!(&err, RfidError::TestTag { eid, .. } if eid.as_str() == "999000000000001"),
+                "{line}: {err:?}"
+            );
+            assert!(err.to_string().contains("accept_test_tags"), "{err}");
+            assert_eq!(crate::readers::ParseError::from(err).reason(), "test_tag");
+        }
+        // An operator row does not let them through either: only the config flag does.
+        let operator = table(vec![row("eid", r"^EID:(?P<eid>\d{15})$", true)], false);
+        assert!(matches!(
+            operator.parse("EID:999000000000001"),
+            Err(RfidError::TestTag { shape, .. }) if shape == "eid"
+        ));
+        let accepting = table(Vec::new(), true);
+        assert_eq!(
+            accepting.parse("LA 999 000000000001").unwrap(),
+            eid("999000000000001")
+        );
+        let narrowed = accepting.for_format(Some("allflex")).unwrap();
+        assert!(narrowed.parse("LA 999 000000000001").is_ok());
+        assert!(matches!(
+            RfidParser::builtin()
+                .for_format(Some("allflex"))
+                .unwrap()
+                .parse("LA 999 000000000001"),
+            Err(RfidError::TestTag { .. })
+        ));
+    }
+
+    #[test]
+    fn a_builtin_rejection_wins_over_an_operator_row_unless_the_row_says_so() {
+        // A reader family printing `A` or `R` before the tag: the operator's row matches the
+        // industrial line `LR 982 000001088420` first.
+        let pattern = r"^L?[AR]\s+(?P<eid>\d{3}\s*\d{12})$";
+        let line = "LR 982 000001088420";
+        let err = table(vec![row("a_or_r", pattern, false)], false)
+            .parse(line)
+            .unwrap_err();
+        assert!(
+            matches!(&err, RfidError::Rejected { shape, operator_row: Some(row), .. }
+                if shape == "allflex_industrial" && row == "a_or_r"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("override_builtin_rejections"),
+            "{err}"
+        );
+        let overriding = table(vec![row("a_or_r", pattern, true)], false);
+        assert_eq!(overriding.parse(line).unwrap(), eid("982000001088420"));
+        // Restricted to the operator's row, the built-in rejection still applies.
+        let narrowed = table(vec![row("a_or_r", pattern, false)], false)
+            .for_format(Some("a_or_r"))
+            .unwrap();
+        assert!(matches!(
+            narrowed.parse(line),
             Err(RfidError::Rejected { .. })
         ));
+        // Lines no built-in row rejects are the operator row's as before.
+        assert_eq!(
+            table(vec![row("a_or_r", pattern, false)], false)
+                .parse("A 982 000001088420")
+                .unwrap(),
+            eid("982000001088420")
+        );
+    }
+
+    #[test]
+    fn one_tag_has_one_form_however_it_is_spaced() {
+        let p = RfidParser::builtin();
+        for line in [
+            "982000001088420",
+            "982 000001088420",
+            "982-000001088420",
+            "982  000001088420",
+            "982\t000001088420",
+            "982 - 000001088420",
+            " 982 000001088420 ",
+            "LA 982\t000001088420",
+            "LA 982-000001088420",
+            "R1,982 000001088420,HDX",
+            "982  000001088420 2024-03-05 10:15",
+        ] {
+            let got = p.parse(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            assert_eq!(got.as_str(), "982000001088420", "{line:?}");
+        }
+        let grouped = table(vec![row("grouped", r"^TAG (?P<eid>[\d ]+)$", false)], false);
+        assert_eq!(
+            grouped.parse("TAG 982 000 001 088 420").unwrap().as_str(),
+            "982000001088420"
+        );
+        assert_eq!(
+            canonical_eid("982\u{a0}000001088420").unwrap().as_str(),
+            "982000001088420"
+        );
     }
 
     #[test]

@@ -231,7 +231,8 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     #[tokio::test]
-    async fn rfid_bytes_from_a_pipe_become_tag_readings_and_garbage_is_skipped_and_counted() {
+    async fn rfid_bytes_from_a_pipe_become_tag_readings_and_garbage_and_test_tags_are_skipped_and_counted()
+     {
         let (tx, mut rx) = mpsc::channel(16);
         let metrics = Metrics::new();
         let reader = DeviceReader::new("rfid-1", LineParser::Rfid(RfidParser::builtin()), tx)
@@ -240,7 +241,7 @@ mod tests {
         let task =
             tokio::spawn(async move { reader.read_from(read, &CancellationToken::new()).await });
         write
-            .write_all(b"LA 982 000001088420\r\n\xff\xfe\r\nLR 0006 0000000018514243\r\nnoise\r\n982000001088421\r")
+            .write_all(b"LA 982 000001088420\r\n\xff\xfe\r\nLR 0006 0000000018514243\r\nnoise\r\nLA 999 000000000001\r\n982000001088421\r")
             .await
             .unwrap();
         drop(write);
@@ -260,6 +261,7 @@ mod tests {
         assert_eq!(metrics.parse_errors("rfid-1", "not_utf8"), 1);
         assert_eq!(metrics.parse_errors("rfid-1", "rejected"), 1);
         assert_eq!(metrics.parse_errors("rfid-1", "no_shape"), 1);
+        assert_eq!(metrics.parse_errors("rfid-1", "test_tag"), 1);
     }
 
     #[tokio::test]

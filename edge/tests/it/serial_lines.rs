@@ -49,3 +49,34 @@ async fn a_tag_line_without_terminator_ends_at_the_idle_gap_and_the_next_tag_is_
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_test_range_tag_is_refused_and_counted_unless_the_config_accepts_test_tags() {
+    for accept_test_tags in [false, true] {
+        let data = tempfile::tempdir().unwrap();
+        let kafka = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+        let mut chute = Chute::new().await;
+        let mut config = support::offline_config(&chute, data.path(), &kafka, "feedlot.events.v1");
+        config.rfid.accept_test_tags = accept_test_tags;
+        let gateway = support::start(config).await;
+
+        chute.rfid_line(b"LA 999 000000000001\r\n").await;
+        chute.rfid_line(b"LA 982-000001088420\r\n").await;
+
+        let (depth, tags) = if accept_test_tags {
+            (2, vec!["999000000000001", "982000001088420"])
+        } else {
+            (1, vec!["982000001088420"])
+        };
+        support::wait_for_depth(&gateway, depth, Duration::from_secs(10)).await;
+        assert_eq!(
+            tag_reads_in_outbox(&gateway),
+            tags,
+            "accept_test_tags = {accept_test_tags}"
+        );
+        let refused = gateway.metrics().parse_errors("rfid-1", "test_tag");
+        assert_eq!(refused, u64::from(!accept_test_tags));
+        gateway.shutdown();
+        gateway.wait().await.unwrap();
+    }
+}
