@@ -234,7 +234,11 @@ mod tests {
         for (var, field) in ENV_OVERRIDES {
             let mut config = Config::default();
             config.apply_env(|name| (name == var).then(|| "7".into()));
-            assert_ne!(toml::to_string(&config).unwrap(), defaults, "{var} ({field})");
+            assert_ne!(
+                toml::to_string(&config).unwrap(),
+                defaults,
+                "{var} ({field})"
+            );
         }
     }
 }

@@ -20,8 +20,14 @@ const BAD_CONFIG: u8 = 3;
 /// Every exit code and its meaning: `--help` prints this list, `README.md` copies it.
 const EXIT_CODES: [(u8, &str); 4] = [
     (0, "success"),
-    (RUNTIME_ERROR, "runtime error (e.g. the listen address is taken)"),
-    (USAGE_ERROR, "usage error: unknown subcommand or bad argument"),
+    (
+        RUNTIME_ERROR,
+        "runtime error (e.g. the listen address is taken)",
+    ),
+    (
+        USAGE_ERROR,
+        "usage error: unknown subcommand or bad argument",
+    ),
     (BAD_CONFIG, "bad configuration: the message names the field"),
 ];
 
@@ -101,7 +107,11 @@ async fn main() -> ExitCode {
         Err(error) => {
             eprintln!("Error: {error:?}");
             let bad_config = error.chain().any(|e| e.is::<ConfigError>());
-            ExitCode::from(if bad_config { BAD_CONFIG } else { RUNTIME_ERROR })
+            ExitCode::from(if bad_config {
+                BAD_CONFIG
+            } else {
+                RUNTIME_ERROR
+            })
         }
     }
 }

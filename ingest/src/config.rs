@@ -49,6 +49,26 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// Adds the variable that set the bad field, when one of [`ENV_OVERRIDES`] did (looked up
+    /// with `lookup`), so the error says where the value came from.
+    fn naming_variable(self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let Self::Invalid { field, reason } = self else {
+            return self;
+        };
+        let var = ENV_OVERRIDES.iter().find(|(var, overridden)| {
+            *overridden == field && lookup(var).is_some_and(|v| !v.trim().is_empty())
+        });
+        match var {
+            Some((var, _)) => Self::Invalid {
+                field,
+                reason: format!("{reason} (set by {var})"),
+            },
+            None => Self::Invalid { field, reason },
+        }
+    }
+}
+
 /// A TOML document that does not fit a configuration, with the dotted path of the field at
 /// fault (`kafka.partitions`, `web.users[0].name`) when there is one: toml's own message shows
 /// only the line, which does not say which section the key is in.
@@ -343,8 +363,9 @@ impl Config {
             }
             None => Self::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok())?;
-        config.validate()?;
+        let lookup = |name: &str| std::env::var(name).ok();
+        config.apply_env(lookup)?;
+        config.validate().map_err(|e| e.naming_variable(lookup))?;
         Ok(config)
     }
 
@@ -512,7 +533,7 @@ mod tests {
     }
 
     #[test]
-    fn a_number_variable_that_does_not_parse_names_the_variable_and_the_field() {
+    fn a_number_variable_that_does_not_parse_or_cannot_work_names_the_variable_and_the_field() {
         let mut config = Config::default();
         let err = config
             .apply_env(|name| (name == "INGEST_KAFKA_PARTITIONS").then(|| "abc".into()))
@@ -523,6 +544,15 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"abc\""), "{err}");
+
+        let lookup = |name: &str| (name == "INGEST_KAFKA_PARTITIONS").then(|| "0".into());
+        config.apply_env(lookup).unwrap();
+        let err = config.validate().unwrap_err().naming_variable(lookup);
+        let err = err.to_string();
+        assert!(
+            err.contains("`kafka.partitions`") && err.contains("INGEST_KAFKA_PARTITIONS"),
+            "{err}"
+        );
     }
 
     #[test]

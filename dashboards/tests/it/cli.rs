@@ -81,7 +81,11 @@ fn check_config_names_the_bad_field_and_exits_3() {
     let path = dir.path().join("dashboards.toml");
     let cases = [
         // A value of the wrong type.
-        ("[web]\nsession_hours = \"twelve\"\n", vec![], "`web.session_hours`"),
+        (
+            "[web]\nsession_hours = \"twelve\"\n",
+            vec![],
+            "`web.session_hours`",
+        ),
         // An unknown field (the config denies them).
         ("[web]\nlisten_on = \"x\"\n", vec![], "`web.listen_on`"),
         // A value that parses but cannot work.
