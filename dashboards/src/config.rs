@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ingest::config::ClickHouseConfig;
+use ingest::config::{ClickHouseConfig, TomlError};
 use serde::{Deserialize, Serialize};
 
 mod analytics;
@@ -30,10 +30,11 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not valid TOML for this configuration. (Not a `source`: the message already
+    /// The file is not valid TOML for this configuration: a syntax error, a value of the wrong
+    /// type or an unknown field, named by its path. (Not a `source`: the message already
     /// carries the parser's, and a chain would print it twice.)
-    #[error("invalid config: {0}")]
-    Parse(toml::de::Error),
+    #[error("invalid config{0}")]
+    Parse(TomlError),
     /// A field has a value that cannot work.
     #[error("invalid config field `{field}`: {reason}")]
     Invalid {
@@ -44,9 +45,34 @@ pub enum ConfigError {
     },
 }
 
-impl From<toml::de::Error> for ConfigError {
-    fn from(e: toml::de::Error) -> Self {
-        Self::Parse(e)
+/// Environment variables that override config fields: (variable, field).
+pub const ENV_OVERRIDES: [(&str, &str); 7] = [
+    ("DASHBOARDS_CLICKHOUSE_URL", "clickhouse.url"),
+    ("DASHBOARDS_CLICKHOUSE_DATABASE", "clickhouse.database"),
+    ("DASHBOARDS_CLICKHOUSE_PASSWORD", "clickhouse.password"),
+    ("DASHBOARDS_CLICKHOUSE_CLUSTER", "clickhouse.cluster"),
+    ("DASHBOARDS_WEB_LISTEN", "web.listen"),
+    ("DASHBOARDS_WEB_USERS_FILE", "web.users_file"),
+    ("DASHBOARDS_WEB_SESSION_SECRET", "web.session_secret"),
+];
+
+impl ConfigError {
+    /// Adds the variable that set the bad field, when one of [`ENV_OVERRIDES`] did (looked up
+    /// with `lookup`), so the error says where the value came from.
+    fn naming_variable(self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let Self::Invalid { field, reason } = self else {
+            return self;
+        };
+        let var = ENV_OVERRIDES.iter().find(|(var, overridden)| {
+            *overridden == field && lookup(var).is_some_and(|v| !v.trim().is_empty())
+        });
+        match var {
+            Some((var, _)) => Self::Invalid {
+                field,
+                reason: format!("{reason} (set by {var})"),
+            },
+            None => Self::Invalid { field, reason },
+        }
     }
 }
 
@@ -67,7 +93,7 @@ pub struct Config {
 impl Config {
     /// Parses TOML (missing fields take defaults; unknown fields are an error).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        ingest::config::parse_toml(text).map_err(ConfigError::Parse)
     }
 
     /// Loads `path` (or the defaults), applies the environment, adds the users of
@@ -83,9 +109,10 @@ impl Config {
             }
             None => Self::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok());
+        let lookup = |name: &str| std::env::var(name).ok();
+        config.apply_env(lookup);
         config.web.load_users_file()?;
-        config.validate()?;
+        config.validate().map_err(|e| e.naming_variable(lookup))?;
         Ok(config)
     }
 
@@ -178,5 +205,40 @@ mod tests {
             !printed.contains("s3cret") && !printed.contains("kkkk"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_section_and_field() {
+        let err = Config::from_toml("[web]\nsession_hours = \"twelve\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`web.session_hours`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_from_a_variable_names_the_field_and_the_variable() {
+        let lookup = |name: &str| (name == "DASHBOARDS_CLICKHOUSE_URL").then(|| "ftp://x".into());
+        let mut config = Config::default();
+        config.apply_env(lookup);
+        let err = config.validate().unwrap_err().naming_variable(lookup);
+        let err = err.to_string();
+        assert!(
+            err.contains("`clickhouse.url`") && err.contains("DASHBOARDS_CLICKHOUSE_URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_listed_variable_overrides_a_field() {
+        let defaults = toml::to_string(&Config::default()).unwrap();
+        for (var, field) in ENV_OVERRIDES {
+            let mut config = Config::default();
+            config.apply_env(|name| (name == var).then(|| "7".into()));
+            assert_ne!(
+                toml::to_string(&config).unwrap(),
+                defaults,
+                "{var} ({field})"
+            );
+        }
     }
 }

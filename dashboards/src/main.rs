@@ -1,11 +1,45 @@
 //! `dashboards`: the web pages, JSON API and benchmark bands over what `ingest` stored.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
 use dashboards::Config;
+use dashboards::config::{ConfigError, ENV_OVERRIDES};
 use tokio_util::sync::CancellationToken;
+
+/// Exit code: serving failed, or `hash-token` was given too short a token.
+const RUNTIME_ERROR: u8 = 1;
+/// Exit code: bad arguments (clap's own code).
+const USAGE_ERROR: u8 = 2;
+/// Exit code: the configuration cannot be used; the message names the field.
+const BAD_CONFIG: u8 = 3;
+/// Every exit code and its meaning: `--help` prints this list, `README.md` copies it.
+const EXIT_CODES: [(u8, &str); 4] = [
+    (0, "success"),
+    (
+        RUNTIME_ERROR,
+        "runtime error (e.g. the listen address is taken)",
+    ),
+    (
+        USAGE_ERROR,
+        "usage error: unknown subcommand or bad argument",
+    ),
+    (BAD_CONFIG, "bad configuration: the message names the field"),
+];
+
+/// Real invocations, shown at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  dashboards print-config > dashboards.toml          # the commented defaults, to edit
+  dashboards --config dashboards.toml check-config   # file + DASHBOARDS_* overrides + users file
+  dashboards hash-token --generate                   # a new user token and its token_sha256
+  DASHBOARDS_WEB_USERS_FILE=/etc/feedlot-users/users.toml dashboards --config dashboards.toml serve
+  dashboards completions zsh > ~/.zfunc/_dashboards
+";
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +61,10 @@ enum Command {
     Serve,
     /// Print the commented example configuration.
     PrintConfig,
+    /// Load the configuration as `serve` would (file, `DASHBOARDS_*` variables, users file),
+    /// validate it and print `ok`, or name the bad field and exit with code 3. Connects to
+    /// nothing.
+    CheckConfig,
     /// Print the SHA-256 of a web user's token, read from stdin, for `[[web.users]]
     /// token_sha256`; `--generate` makes a new random token and prints both.
     HashToken {
@@ -34,13 +72,27 @@ enum Command {
         #[arg(long)]
         generate: bool,
     },
+    /// Print a completion script for a shell to stdout.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
 }
 
 /// Shortest token `hash-token` accepts: a token is the user's whole credential.
 const MIN_TOKEN_CHARS: usize = 20;
 
+/// The command line, with the examples and exit codes appended to `--help`.
+fn command() -> clap::Command {
+    let codes: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<3} {meaning}\n"))
+        .collect();
+    Cli::command().after_help(format!("{EXAMPLES}\nExit codes:\n{codes}"))
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -48,15 +100,45 @@ async fn main() -> anyhow::Result<()> {
         // Colour codes only on a terminal, not in log files or the journal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches())
+        .unwrap_or_else(|e| e.format(&mut command()).exit());
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            let bad_config = error.chain().any(|e| e.is::<ConfigError>());
+            ExitCode::from(if bad_config {
+                BAD_CONFIG
+            } else {
+                RUNTIME_ERROR
+            })
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let load = |path: Option<&Path>| Config::load(path).context("loading configuration");
     match cli.command {
         Command::PrintConfig => {
             print!("{}", dashboards::config::EXAMPLE_TOML);
             Ok(())
         }
         Command::HashToken { generate } => hash_token(generate),
+        Command::Completions { shell } => {
+            // Into a buffer first: `generate` panics when it cannot write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "dashboards", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .context("writing the completion script")
+        }
+        Command::CheckConfig => {
+            let config = load(cli.config.as_deref())?;
+            println!("{}", check_summary(cli.config.as_deref(), &config));
+            Ok(())
+        }
         Command::Serve => {
-            let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+            let config = load(cli.config.as_deref())?;
             warn_about_web_users(&config);
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();
@@ -69,6 +151,26 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `check-config`'s line: `ok`, the file, the fields the environment overrode, and how many
+/// web users there are (none means every page answers 401).
+fn check_summary(path: Option<&Path>, config: &Config) -> String {
+    let source = match path {
+        Some(path) => path.display().to_string(),
+        None => "no file, the defaults".into(),
+    };
+    let overridden: Vec<String> = ENV_OVERRIDES
+        .iter()
+        .filter(|(var, _)| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+        .map(|(var, field)| format!("{field} ({var})"))
+        .collect();
+    let mut line = format!("ok: {source}");
+    if !overridden.is_empty() {
+        line += &format!("; from the environment: {}", overridden.join(", "));
+    }
+    line += &format!("; {} web user(s)", config.web.users.len());
+    line
 }
 
 /// `dashboards hash-token`: one line on stdout, the hash (after the token with `--generate`).

@@ -39,8 +39,15 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The TOML is malformed, has an unknown field or a value of the wrong type.
-    #[error("invalid config: {0}")]
-    Parse(#[from] toml::de::Error),
+    #[error("invalid config{}: {}", field_label(.field), .error.to_string().trim_end())]
+    Parse {
+        /// The dotted path of the field at fault, e.g. `kafka.batch_size` or
+        /// `devices[1].baud_rate`; `None` for a syntax error or a field at the top level.
+        /// (toml's own message shows only the line, which does not say the section.)
+        field: Option<String>,
+        /// The parser's error (message, line and column).
+        error: toml::de::Error,
+    },
     /// A field has a value the gateway cannot work with.
     #[error("invalid config field `{field}`: {reason}")]
     Invalid {
@@ -49,6 +56,20 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// `" field `path`"` for [`ConfigError::Parse`]'s message, or nothing.
+fn field_label(field: &Option<String>) -> String {
+    field
+        .as_deref()
+        .map(|field| format!(" field `{field}`"))
+        .unwrap_or_default()
+}
+
+impl From<toml::de::Error> for ConfigError {
+    fn from(error: toml::de::Error) -> Self {
+        Self::Parse { field: None, error }
+    }
 }
 
 impl ConfigError {
@@ -288,9 +309,18 @@ impl DeviceConfig {
 }
 
 impl Config {
-    /// Parses TOML (missing fields take their defaults; unknown fields are an error).
+    /// Parses TOML (missing fields take their defaults; unknown fields are an error). The
+    /// error names the field at fault by its dotted path.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        let de = toml::Deserializer::parse(text)?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            ConfigError::Parse {
+                // The root's path prints as ".".
+                field: (field != ".").then_some(field),
+                error: e.into_inner(),
+            }
+        })
     }
 
     /// Reads and parses a TOML file.
@@ -435,7 +465,16 @@ mod tests {
     #[test]
     fn an_unknown_field_is_an_error_that_names_it() {
         let err = Config::from_toml("[kafka]\nbroker = \"x:9092\"\n").unwrap_err();
-        assert!(err.to_string().contains("broker"), "{err}");
+        assert!(err.to_string().contains("`kafka.broker`"), "{err}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_path() {
+        let toml = "[[devices]]\ndevice_id = \"r\"\npath = \"/dev/ttyS0\"\nrole = \"rfid\"\n\
+                    baud_rate = \"fast\"\n";
+        let err = Config::from_toml(toml).unwrap_err().to_string();
+        assert!(err.contains("`devices[0].baud_rate`"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
     }
 
     #[test]

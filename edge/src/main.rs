@@ -1,9 +1,13 @@
 //! `edge`: the feedlot gateway binary.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
+use edge::config::{ConfigError, ENV_OVERRIDES};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +17,39 @@ use tracing_subscriber::EnvFilter;
 /// the rest of rumqttd (router: connection limits, protocol errors) kept at WARN. A broker
 /// that fails to listen is reported by the gateway itself ("not answering after 5 s").
 const DEFAULT_LOG_FILTER: &str = "info,rumqttd=warn,rumqttd::server::broker=off";
+
+/// Exit code: the gateway failed while running (e.g. the outbox cannot be opened).
+const RUNTIME_ERROR: u8 = 1;
+/// Exit code: bad arguments (clap's own code).
+const USAGE_ERROR: u8 = 2;
+/// Exit code: the configuration cannot be used; the message names the field.
+const BAD_CONFIG: u8 = 3;
+/// Every exit code and its meaning: `--help` prints this list, `README.md` copies it.
+const EXIT_CODES: [(u8, &str); 4] = [
+    (
+        0,
+        "success (run: stopped by Ctrl-C or SIGTERM after a clean shutdown)",
+    ),
+    (
+        RUNTIME_ERROR,
+        "runtime error (e.g. the outbox cannot be opened)",
+    ),
+    (
+        USAGE_ERROR,
+        "usage error: unknown subcommand or bad argument",
+    ),
+    (BAD_CONFIG, "bad configuration: the message names the field"),
+];
+
+/// Real invocations, shown at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  edge print-config > edge.toml                 # the commented defaults, to edit
+  edge check-config --config edge.toml          # file + EDGE_* overrides; opens no device
+  edge run --config /etc/feedlot/edge.toml
+  EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
+  edge completions bash > /etc/bash_completion.d/edge
+";
 
 /// The feedlot gateway: chute devices in, durable outbox, Kafka out.
 #[derive(Debug, Parser)]
@@ -32,14 +69,64 @@ enum Command {
     },
     /// Print the commented example config (equal to the defaults).
     PrintConfig,
+    /// Load the config as `run` would (file, then `EDGE_*` variables), validate it and print
+    /// `ok`, or name the bad field and exit with code 3. Opens no device, file or connection.
+    CheckConfig {
+        /// TOML config file; without it the embedded defaults are checked.
+        #[arg(long, short, env = "EDGE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print a completion script for a shell to stdout.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// The command line, with the examples and exit codes appended to `--help`.
+fn command() -> clap::Command {
+    let codes: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<3} {meaning}\n"))
+        .collect();
+    Cli::command().after_help(format!("{EXAMPLES}\nExit codes:\n{codes}"))
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    let cli = Cli::from_arg_matches(&command().get_matches())
+        .unwrap_or_else(|e| e.format(&mut command()).exit());
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            let bad_config = error.chain().any(|e| e.is::<ConfigError>());
+            ExitCode::from(if bad_config {
+                BAD_CONFIG
+            } else {
+                RUNTIME_ERROR
+            })
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::PrintConfig => {
             print!("{}", edge::config::EXAMPLE_TOML);
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            // Into a buffer first: `generate` panics when it cannot write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "edge", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .context("writing the completion script")
+        }
+        Command::CheckConfig { config: path } => {
+            let config = edge::Config::load(path.as_deref()).context("loading config")?;
+            println!("{}", check_summary(path.as_deref(), &config));
             Ok(())
         }
         Command::Run { config } => {
@@ -57,6 +144,30 @@ async fn main() -> anyhow::Result<()> {
             edge::run(config, shutdown).await.context("gateway failed")
         }
     }
+}
+
+/// `check-config`'s line: `ok`, the file, the fields the environment overrode, the devices.
+fn check_summary(path: Option<&Path>, config: &edge::Config) -> String {
+    let source = match path {
+        Some(path) => path.display().to_string(),
+        None => "no file, the defaults".into(),
+    };
+    let overridden: Vec<String> = ENV_OVERRIDES
+        .iter()
+        .filter(|(var, _)| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+        .map(|(var, field)| format!("{field} ({var})"))
+        .collect();
+    let mut line = format!("ok: {source}");
+    if !overridden.is_empty() {
+        line += &format!("; from the environment: {}", overridden.join(", "));
+    }
+    line += &format!(
+        "; gateway {} of feedlot {}, {} device(s)",
+        config.gateway_id,
+        config.feedlot_id,
+        config.devices.len()
+    );
+    line
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM.

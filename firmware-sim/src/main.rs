@@ -1,9 +1,12 @@
 //! `firmware-sim`: simulated chute devices and the demo yard.
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
 use firmware_sim::bench;
 use firmware_sim::chute::{ChuteSetup, Pacing, run_chute};
 use firmware_sim::demo::{self, DemoOptions};
@@ -14,6 +17,43 @@ use firmware_sim::herd::arrivals;
 use firmware_sim::loadgen;
 use firmware_sim::port::open_port;
 use schemas::WeightUnit;
+
+/// Exit code: the simulation failed (e.g. a serial port cannot be opened).
+const RUNTIME_ERROR: u8 = 1;
+/// Exit code: bad arguments (clap's own code).
+const USAGE_ERROR: u8 = 2;
+/// Every exit code and its meaning: `--help` prints this list, `README.md` copies it.
+const EXIT_CODES: [(u8, &str); 3] = [
+    (0, "success"),
+    (
+        RUNTIME_ERROR,
+        "runtime error (e.g. a serial port cannot be opened)",
+    ),
+    (
+        USAGE_ERROR,
+        "usage error: unknown subcommand or bad argument",
+    ),
+];
+
+/// Real invocations, shown at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  firmware-sim demo                               # the demo yard, 2 simulated days a minute
+  firmware-sim demo --fast --exit-when-done       # quickly through today's chute, then stop
+  firmware-sim chute --reader /dev/pts/3 --scale /dev/pts/5 --animals 5 --fast
+  firmware-sim loadgen --yards 10 --days 60 --kafka-brokers 127.0.0.1:9092
+  firmware-sim bench --only outbox
+  firmware-sim completions fish > ~/.config/fish/completions/firmware-sim.fish
+";
+
+/// The command line, with the examples and exit codes appended to `--help`.
+fn command() -> clap::Command {
+    let codes: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<3} {meaning}\n"))
+        .collect();
+    Cli::command().after_help(format!("{EXAMPLES}\nExit codes:\n{codes}"))
+}
 
 #[derive(Parser)]
 #[command(version, about = "Simulated feedlot devices and the demo yard")]
@@ -162,6 +202,11 @@ enum Command {
         #[arg(long)]
         faults: bool,
     },
+    /// Print a completion script for a shell to stdout.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
 }
 
 #[derive(clap::Args)]
@@ -210,7 +255,7 @@ fn peak_rss_with_children_kib() -> u64 {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -218,7 +263,27 @@ async fn main() -> anyhow::Result<()> {
             }),
         )
         .init();
-    match Cli::parse().command {
+    let cli = Cli::from_arg_matches(&command().get_matches())
+        .unwrap_or_else(|e| e.format(&mut command()).exit());
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            ExitCode::from(RUNTIME_ERROR)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Completions { shell } => {
+            // Into a buffer first: `generate` panics when it cannot write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "firmware-sim", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .context("writing the completion script")
+        }
         Command::Demo {
             animals,
             seed,

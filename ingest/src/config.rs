@@ -22,10 +22,23 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not valid TOML for this configuration. (Not a `source`: the message already
+    /// The file is not valid TOML for this configuration: a syntax error, a value of the wrong
+    /// type or an unknown field, named by its path. (Not a `source`: the message already
     /// carries the parser's, and a chain would print it twice.)
-    #[error("invalid config: {0}")]
-    Parse(toml::de::Error),
+    #[error("invalid config{0}")]
+    Parse(TomlError),
+    /// An environment variable overriding a field has a value the field cannot take.
+    #[error("invalid config field `{field}` (from {var}): invalid value {value:?}: {reason}")]
+    Env {
+        /// The variable, e.g. `INGEST_KAFKA_PARTITIONS`.
+        var: &'static str,
+        /// The field it overrides, e.g. `kafka.partitions`.
+        field: &'static str,
+        /// The variable's value.
+        value: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// A field has a value that cannot work.
     #[error("invalid config field `{field}`: {reason}")]
     Invalid {
@@ -35,6 +48,85 @@ pub enum ConfigError {
         reason: String,
     },
 }
+
+impl ConfigError {
+    /// Adds the variable that set the bad field, when one of [`ENV_OVERRIDES`] did (looked up
+    /// with `lookup`), so the error says where the value came from.
+    fn naming_variable(self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let Self::Invalid { field, reason } = self else {
+            return self;
+        };
+        let var = ENV_OVERRIDES.iter().find(|(var, overridden)| {
+            *overridden == field && lookup(var).is_some_and(|v| !v.trim().is_empty())
+        });
+        match var {
+            Some((var, _)) => Self::Invalid {
+                field,
+                reason: format!("{reason} (set by {var})"),
+            },
+            None => Self::Invalid { field, reason },
+        }
+    }
+}
+
+/// A TOML document that does not fit a configuration, with the dotted path of the field at
+/// fault (`kafka.partitions`, `web.users[0].name`) when there is one: toml's own message shows
+/// only the line, which does not say which section the key is in.
+#[derive(Debug)]
+pub struct TomlError {
+    /// The field's path; `None` for a syntax error or a field at the top level.
+    pub field: Option<String>,
+    /// The parser's error (message, line and column).
+    pub error: toml::de::Error,
+}
+
+impl fmt::Display for TomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // toml's message ends in a newline.
+        let error = self.error.to_string();
+        match &self.field {
+            Some(field) => write!(f, " field `{field}`: {}", error.trim_end()),
+            None => write!(f, ": {}", error.trim_end()),
+        }
+    }
+}
+
+/// Parses `text` as a `T`, naming the field of a type error or an unknown field by its path
+/// (see [`TomlError`]). `dashboards` parses its config with this too.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TomlError> {
+    let de = toml::Deserializer::parse(text).map_err(|error| TomlError { field: None, error })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        TomlError {
+            // The root's path prints as ".".
+            field: (field != ".").then_some(field),
+            error: e.into_inner(),
+        }
+    })
+}
+
+/// Environment variables that override config fields: (variable, field).
+pub const ENV_OVERRIDES: [(&str, &str); 10] = [
+    ("INGEST_KAFKA_BROKERS", "kafka.brokers"),
+    ("INGEST_CLICKHOUSE_URL", "clickhouse.url"),
+    ("INGEST_CLICKHOUSE_DATABASE", "clickhouse.database"),
+    ("INGEST_CLICKHOUSE_PASSWORD", "clickhouse.password"),
+    ("INGEST_CLICKHOUSE_CLUSTER", "clickhouse.cluster"),
+    ("INGEST_KAFKA_PARTITIONS", "kafka.partitions"),
+    (
+        "INGEST_KAFKA_REPLICATION_FACTOR",
+        "kafka.replication_factor",
+    ),
+    (
+        "INGEST_KAFKA_MIN_INSYNC_REPLICAS",
+        "kafka.min_insync_replicas",
+    ),
+    (
+        "INGEST_KAFKA_SESSION_TIMEOUT_MS",
+        "kafka.session_timeout_ms",
+    ),
+    ("INGEST_OPS_LISTEN", "ops.listen"),
+];
 
 /// Everything `ingest` needs; every field has a local default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -253,16 +345,10 @@ impl ClickHouseConfig {
     }
 }
 
-impl From<toml::de::Error> for ConfigError {
-    fn from(e: toml::de::Error) -> Self {
-        Self::Parse(e)
-    }
-}
-
 impl Config {
     /// Parses TOML (missing fields take defaults; unknown fields are an error).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        Ok(toml::from_str(text)?)
+        parse_toml(text).map_err(ConfigError::Parse)
     }
 
     /// Loads `path` (or the defaults), applies the environment, and validates.
@@ -277,13 +363,18 @@ impl Config {
             }
             None => Self::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok());
-        config.validate()?;
+        let lookup = |name: &str| std::env::var(name).ok();
+        config.apply_env(lookup)?;
+        config.validate().map_err(|e| e.naming_variable(lookup))?;
         Ok(config)
     }
 
-    /// Overrides fields from `INGEST_*` variables looked up with `lookup`; empty values are ignored.
-    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) {
+    /// Overrides fields from `INGEST_*` variables looked up with `lookup`; empty values are
+    /// ignored, a number that does not parse is an error naming the variable and the field.
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(v) = get("INGEST_KAFKA_BROKERS") {
             self.kafka.brokers = v;
@@ -300,23 +391,42 @@ impl Config {
         if let Some(v) = get("INGEST_CLICKHOUSE_CLUSTER") {
             self.clickhouse.cluster = v;
         }
-        let number = |name: &str| get(name).and_then(|v| v.trim().parse::<i32>().ok());
-        if let Some(v) = number("INGEST_KAFKA_PARTITIONS") {
+        fn number<N: std::str::FromStr<Err: fmt::Display>>(
+            var: &'static str,
+            field: &'static str,
+            value: Option<String>,
+        ) -> Result<Option<N>, ConfigError> {
+            value
+                .map(|value| {
+                    value.trim().parse().map_err(|e: N::Err| ConfigError::Env {
+                        var,
+                        field,
+                        reason: e.to_string(),
+                        value,
+                    })
+                })
+                .transpose()
+        }
+        let var = "INGEST_KAFKA_PARTITIONS";
+        if let Some(v) = number(var, "kafka.partitions", get(var))? {
             self.kafka.partitions = v;
         }
-        if let Some(v) = number("INGEST_KAFKA_REPLICATION_FACTOR") {
+        let var = "INGEST_KAFKA_REPLICATION_FACTOR";
+        if let Some(v) = number(var, "kafka.replication_factor", get(var))? {
             self.kafka.replication_factor = v;
         }
-        if let Some(v) = number("INGEST_KAFKA_MIN_INSYNC_REPLICAS") {
+        let var = "INGEST_KAFKA_MIN_INSYNC_REPLICAS";
+        if let Some(v) = number(var, "kafka.min_insync_replicas", get(var))? {
             self.kafka.min_insync_replicas = v;
         }
-        if let Some(v) = get("INGEST_KAFKA_SESSION_TIMEOUT_MS").and_then(|v| v.trim().parse().ok())
-        {
+        let var = "INGEST_KAFKA_SESSION_TIMEOUT_MS";
+        if let Some(v) = number(var, "kafka.session_timeout_ms", get(var))? {
             self.kafka.session_timeout_ms = v;
         }
         if let Some(v) = get("INGEST_OPS_LISTEN") {
             self.ops.listen = v;
         }
+        Ok(())
     }
 
     /// Checks values that parse but cannot work.
@@ -394,16 +504,70 @@ mod tests {
     #[test]
     fn environment_overrides_win_and_passwords_are_not_printed() {
         let mut config = Config::default();
-        config.apply_env(|name| match name {
-            "INGEST_KAFKA_BROKERS" => Some("b:1".into()),
-            "INGEST_CLICKHOUSE_PASSWORD" => Some("s3cret".into()),
-            "INGEST_CLICKHOUSE_URL" => Some("http://ch:8123".into()),
-            "INGEST_OPS_LISTEN" => Some("0.0.0.0:9464".into()),
-            _ => None,
-        });
+        config
+            .apply_env(|name| match name {
+                "INGEST_KAFKA_BROKERS" => Some("b:1".into()),
+                "INGEST_CLICKHOUSE_PASSWORD" => Some("s3cret".into()),
+                "INGEST_CLICKHOUSE_URL" => Some("http://ch:8123".into()),
+                "INGEST_OPS_LISTEN" => Some("0.0.0.0:9464".into()),
+                _ => None,
+            })
+            .unwrap();
         assert_eq!(config.kafka.brokers, "b:1");
         assert_eq!(config.clickhouse.url, "http://ch:8123");
         assert_eq!(config.ops.listen, "0.0.0.0:9464");
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_section_and_field() {
+        let err = Config::from_toml("[kafka]\npartitions = \"abc\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`kafka.partitions`"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        let err = Config::from_toml("[batch]\nmax_rowz = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("batch") && err.contains("max_rowz"), "{err}");
+    }
+
+    #[test]
+    fn a_number_variable_that_does_not_parse_or_cannot_work_names_the_variable_and_the_field() {
+        let mut config = Config::default();
+        let err = config
+            .apply_env(|name| (name == "INGEST_KAFKA_PARTITIONS").then(|| "abc".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`kafka.partitions`") && err.contains("INGEST_KAFKA_PARTITIONS"),
+            "{err}"
+        );
+        assert!(err.contains("\"abc\""), "{err}");
+
+        let lookup = |name: &str| (name == "INGEST_KAFKA_PARTITIONS").then(|| "0".into());
+        config.apply_env(lookup).unwrap();
+        let err = config.validate().unwrap_err().naming_variable(lookup);
+        let err = err.to_string();
+        assert!(
+            err.contains("`kafka.partitions`") && err.contains("INGEST_KAFKA_PARTITIONS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_listed_variable_overrides_a_field() {
+        let defaults = toml::to_string(&Config::default()).unwrap();
+        for (var, field) in ENV_OVERRIDES {
+            let mut config = Config::default();
+            config
+                .apply_env(|name| (name == var).then(|| "7".into()))
+                .unwrap();
+            assert_ne!(
+                toml::to_string(&config).unwrap(),
+                defaults,
+                "{var} ({field})"
+            );
+        }
     }
 }

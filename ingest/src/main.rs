@@ -1,11 +1,49 @@
 //! `ingest`: the Kafka → ClickHouse consumer. (The pages are the `dashboards` binary.)
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::Shell;
 use ingest::Config;
+use ingest::config::{ConfigError, ENV_OVERRIDES};
 use tokio_util::sync::CancellationToken;
+
+/// Exit code: consuming, migrating or writing output failed.
+const RUNTIME_ERROR: u8 = 1;
+/// Exit code: bad arguments (clap's own code).
+const USAGE_ERROR: u8 = 2;
+/// Exit code: the configuration cannot be used; the message names the field.
+const BAD_CONFIG: u8 = 3;
+/// Every exit code and its meaning: `--help` prints this list, `README.md` copies it.
+const EXIT_CODES: [(u8, &str); 5] = [
+    (0, "success"),
+    (
+        RUNTIME_ERROR,
+        "runtime error (e.g. a migration ClickHouse refused)",
+    ),
+    (
+        USAGE_ERROR,
+        "usage error: unknown subcommand or bad argument",
+    ),
+    (BAD_CONFIG, "bad configuration: the message names the field"),
+    (
+        ingest::consumer::FAULT_EXIT_CODE,
+        "test only: crash injected by INGEST_FAULT_EXIT_BEFORE_COMMIT",
+    ),
+];
+
+/// Real invocations, shown at the end of `--help`.
+const EXAMPLES: &str = "\
+Examples:
+  ingest print-config > ingest.toml             # the commented defaults, to edit
+  ingest --config ingest.toml check-config      # file + INGEST_* overrides; connects to nothing
+  ingest --config ingest.toml migrate           # apply pending ClickHouse migrations
+  INGEST_KAFKA_BROKERS=kafka-1:9092 ingest --config /etc/feedlot/ingest.toml consume
+  ingest completions bash > /etc/bash_completion.d/ingest
+";
 
 #[derive(Parser)]
 #[command(version, about = "Feedlot events from Kafka into ClickHouse")]
@@ -26,10 +64,27 @@ enum Command {
     Migrate,
     /// Print the commented example configuration.
     PrintConfig,
+    /// Load the configuration as `consume` would (file, then `INGEST_*` variables), validate
+    /// it and print `ok`, or name the bad field and exit with code 3. Connects to nothing.
+    CheckConfig,
+    /// Print a completion script for a shell to stdout.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// The command line, with the examples and exit codes appended to `--help`.
+fn command() -> clap::Command {
+    let codes: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<3} {meaning}\n"))
+        .collect();
+    Cli::command().after_help(format!("{EXAMPLES}\nExit codes:\n{codes}"))
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -37,14 +92,40 @@ async fn main() -> anyhow::Result<()> {
         // Colour codes only on a terminal, not in log files or the journal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let cli = Cli::parse();
-    if let Command::PrintConfig = cli.command {
-        print!("{}", ingest::config::EXAMPLE_TOML);
-        return Ok(());
+    let cli = Cli::from_arg_matches(&command().get_matches())
+        .unwrap_or_else(|e| e.format(&mut command()).exit());
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            let bad_config = error.chain().any(|e| e.is::<ConfigError>());
+            ExitCode::from(if bad_config {
+                BAD_CONFIG
+            } else {
+                RUNTIME_ERROR
+            })
+        }
     }
-    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let load = |path: Option<&Path>| Config::load(path).context("loading configuration");
     match cli.command {
+        Command::PrintConfig => print!("{}", ingest::config::EXAMPLE_TOML),
+        Command::Completions { shell } => {
+            // Into a buffer first: `generate` panics when it cannot write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "ingest", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .context("writing the completion script")?;
+        }
+        Command::CheckConfig => {
+            load(cli.config.as_deref())?;
+            println!("{}", check_summary(cli.config.as_deref()));
+        }
         Command::Migrate => {
+            let config = load(cli.config.as_deref())?;
             let client = ingest::sink::client(&config.clickhouse);
             let applied = ingest::schema::migrate_on(
                 &client,
@@ -55,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
             println!("applied migrations: {applied:?}");
         }
         Command::Consume => {
+            let config = load(cli.config.as_deref())?;
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();
             tokio::spawn(async move {
@@ -64,9 +146,29 @@ async fn main() -> anyhow::Result<()> {
             });
             ingest::run_consumer(config, shutdown).await?;
         }
-        Command::PrintConfig => {}
     }
     Ok(())
+}
+
+/// `check-config`'s line: `ok`, the file, and the fields the environment overrode.
+fn check_summary(path: Option<&Path>) -> String {
+    let source = match path {
+        Some(path) => path.display().to_string(),
+        None => "no file, the defaults".into(),
+    };
+    let overridden: Vec<String> = ENV_OVERRIDES
+        .iter()
+        .filter(|(var, _)| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+        .map(|(var, field)| format!("{field} ({var})"))
+        .collect();
+    if overridden.is_empty() {
+        format!("ok: {source}")
+    } else {
+        format!(
+            "ok: {source}; from the environment: {}",
+            overridden.join(", ")
+        )
+    }
 }
 
 async fn wait_for_signal() {

@@ -119,10 +119,12 @@ impl WebConfig {
             path: path.clone(),
             source,
         })?;
-        let file: UsersFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            field: "web.users_file",
-            reason: format!("{}: {e}", path.display()),
-        })?;
+        // `e` reads " field `users[0].name`: …" (the path inside the users file) or ": …".
+        let file: UsersFile =
+            ingest::config::parse_toml(&text).map_err(|e| ConfigError::Invalid {
+                field: "web.users_file",
+                reason: format!("{}{e}", path.display()),
+            })?;
         self.users.extend(file.users);
         Ok(())
     }

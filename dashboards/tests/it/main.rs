@@ -18,6 +18,7 @@ mod auth_binary;
 mod auth_login;
 mod benchmarks;
 mod benchmarks_page;
+mod cli;
 mod herd;
 mod metrics;
 mod pages;

@@ -8,6 +8,7 @@ mod trucks;
 mod broker_logs;
 mod chute_page;
 mod chute_to_kafka;
+mod cli;
 mod crash;
 mod health;
 mod mqtt;

@@ -166,7 +166,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         let mut config = ingest::Config::default();
         // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for
         // `ingest consume`.
-        config.apply_env(|name| std::env::var(name).ok());
+        config
+            .apply_env(|name| std::env::var(name).ok())
+            .context("an INGEST_* variable")?;
         config.kafka.brokers = options.kafka_brokers.clone();
         config.clickhouse.url = options.clickhouse_url.clone();
         // The consumer's /metrics on a free port unless INGEST_OPS_LISTEN names one, so two

@@ -160,9 +160,13 @@ async fn consume(
     Ok(())
 }
 
+/// The exit code of the fault injection below (test-only; listed in `ingest --help`).
+pub const FAULT_EXIT_CODE: u8 = 86;
+
 /// Fault injection for the exactly-once tests: with `INGEST_FAULT_EXIT_BEFORE_COMMIT=N` the
-/// process exits (code 86, no clean-up, as a crash) after storing its Nth round of batches and
-/// before committing their offsets - the moment a re-read batch must be deduplicated.
+/// process exits ([`FAULT_EXIT_CODE`], no clean-up, as a crash) after storing its Nth round of
+/// batches and before committing their offsets - the moment a re-read batch must be
+/// deduplicated.
 struct CrashBeforeCommit {
     rounds_left: Option<u64>,
 }
@@ -188,7 +192,7 @@ impl CrashBeforeCommit {
             *left = left.saturating_sub(1);
             if *left == 0 {
                 tracing::warn!("{}: exiting before the commit", Self::VAR);
-                std::process::exit(86);
+                std::process::exit(i32::from(FAULT_EXIT_CODE));
             }
         }
     }
