@@ -43,9 +43,10 @@ CONFIG_KEYS = {
     "ingest.toml": {
         "kafka": {"brokers", "topic", "dead_letter_topic", "group_id", "partitions",
                   "replication_factor", "min_insync_replicas", "prefetch_max_kb",
-                  "session_timeout_ms"},
+                  "session_timeout_ms", "heartbeat_interval_ms"},
         "clickhouse": CLICKHOUSE_KEYS,
-        "batch": {"max_rows", "max_wait_ms", "retry_initial_ms", "retry_max_ms"},
+        "batch": {"max_rows", "max_wait_ms", "retry_initial_ms", "retry_max_ms",
+                  "parallel_inserts"},
         "ops": {"listen"},
     },
     "dashboards.toml": {

@@ -106,7 +106,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TomlE
 }
 
 /// Environment variables that override config fields: (variable, field).
-pub const ENV_OVERRIDES: [(&str, &str); 10] = [
+pub const ENV_OVERRIDES: [(&str, &str); 11] = [
     ("INGEST_KAFKA_BROKERS", "kafka.brokers"),
     ("INGEST_CLICKHOUSE_URL", "clickhouse.url"),
     ("INGEST_CLICKHOUSE_DATABASE", "clickhouse.database"),
@@ -124,6 +124,10 @@ pub const ENV_OVERRIDES: [(&str, &str); 10] = [
     (
         "INGEST_KAFKA_SESSION_TIMEOUT_MS",
         "kafka.session_timeout_ms",
+    ),
+    (
+        "INGEST_KAFKA_HEARTBEAT_INTERVAL_MS",
+        "kafka.heartbeat_interval_ms",
     ),
     ("INGEST_OPS_LISTEN", "ops.listen"),
 ];
@@ -188,6 +192,12 @@ pub struct KafkaConfig {
     /// others, ms (librdkafka's `session.timeout.ms`). At least 1000. Env:
     /// `INGEST_KAFKA_SESSION_TIMEOUT_MS`.
     pub session_timeout_ms: u32,
+    /// How often the replica tells the group it is alive, ms (librdkafka's
+    /// `heartbeat.interval.ms`); unset, librdkafka's 3000. Set it below the session timeout,
+    /// ideally a third of it, when the session is short. Env:
+    /// `INGEST_KAFKA_HEARTBEAT_INTERVAL_MS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat_interval_ms: Option<u32>,
 }
 
 /// ClickHouse connection settings.
@@ -262,6 +272,7 @@ impl Default for KafkaConfig {
             min_insync_replicas: 2,
             prefetch_max_kb: 16_384,
             session_timeout_ms: 10_000,
+            heartbeat_interval_ms: None,
         }
     }
 }
@@ -423,6 +434,10 @@ impl Config {
         if let Some(v) = number(var, "kafka.session_timeout_ms", get(var))? {
             self.kafka.session_timeout_ms = v;
         }
+        let var = "INGEST_KAFKA_HEARTBEAT_INTERVAL_MS";
+        if let Some(v) = number(var, "kafka.heartbeat_interval_ms", get(var))? {
+            self.kafka.heartbeat_interval_ms = Some(v);
+        }
         if let Some(v) = get("INGEST_OPS_LISTEN") {
             self.ops.listen = v;
         }
@@ -445,6 +460,16 @@ impl Config {
         }
         if self.kafka.session_timeout_ms < 1000 {
             return invalid("kafka.session_timeout_ms", "must be at least 1000");
+        }
+        if self
+            .kafka
+            .heartbeat_interval_ms
+            .is_some_and(|ms| ms < 1 || ms >= self.kafka.session_timeout_ms)
+        {
+            return invalid(
+                "kafka.heartbeat_interval_ms",
+                "must be at least 1 and below kafka.session_timeout_ms",
+            );
         }
         if self.kafka.prefetch_max_kb < 1 {
             return invalid("kafka.prefetch_max_kb", "must be at least 1");
@@ -517,6 +542,23 @@ mod tests {
         assert_eq!(config.clickhouse.url, "http://ch:8123");
         assert_eq!(config.ops.listen, "0.0.0.0:9464");
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_heartbeat_not_below_the_session_timeout_is_refused() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "INGEST_KAFKA_SESSION_TIMEOUT_MS" => Some("3000".into()),
+                "INGEST_KAFKA_HEARTBEAT_INTERVAL_MS" => Some("1000".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.kafka.heartbeat_interval_ms, Some(1000));
+        config.validate().unwrap();
+        config.kafka.heartbeat_interval_ms = Some(3000);
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("kafka.heartbeat_interval_ms"), "{err}");
     }
 
     #[test]

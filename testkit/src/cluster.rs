@@ -190,7 +190,17 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
+    /// Stops every part, unless `TESTKIT_KEEP_CLUSTER` is set (to look into a failed test).
     fn drop(&mut self) {
+        if std::env::var_os("TESTKIT_KEEP_CLUSTER").is_some() {
+            eprintln!(
+                "TESTKIT_KEEP_CLUSTER: cluster left running in {} (port base {})",
+                self.dir.path().display(),
+                self.port_base
+            );
+            self.dir.disable_cleanup(true);
+            return;
+        }
         let mut command = std::process::Command::new("bash");
         command
             .arg(script())

@@ -165,6 +165,12 @@ impl Cutter {
         self.partitions.retain(|key, _| assigned(key));
     }
 
+    /// Forgets every partition (after a rebalance): each is looked up again when its messages
+    /// arrive.
+    pub fn clear(&mut self) {
+        self.partitions.clear();
+    }
+
     /// Whether messages wait for a later round.
     pub fn has_pending(&self) -> bool {
         self.partitions.values().any(|s| !s.pending.is_empty())

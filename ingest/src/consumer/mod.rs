@@ -9,6 +9,7 @@
 mod batch;
 pub mod cut;
 mod dead_letter;
+mod group;
 mod offsets;
 
 use std::collections::BTreeMap;
@@ -17,8 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message, OwnedMessage};
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +33,7 @@ use crate::telemetry::{
 pub use batch::next_batch;
 use cut::{Cutter, PartitionBatch};
 pub use dead_letter::DeadLetters;
+use group::{GroupConsumer, is_fenced};
 
 /// Consumes until `shutdown` is cancelled, with metrics nobody reads (see [`run_with_metrics`]).
 pub async fn run(
@@ -51,27 +52,7 @@ pub async fn run_with_metrics(
     metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &config.kafka.brokers)
-        .set("group.id", &config.kafka.group_id)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false")
-        // The gateways do not write transactionally, so both isolation levels read the same
-        // records; read_uncommitted also avoids tansu 0.6's read_committed offset query,
-        // which PostgreSQL 15 refuses (docs/cluster.md).
-        .set("isolation.level", "read_uncommitted")
-        .set(
-            "session.timeout.ms",
-            config.kafka.session_timeout_ms.to_string(),
-        )
-        // librdkafka prefetches into its own queue while the loop waits on ClickHouse; this
-        // bounds that queue, so a stalled ClickHouse holds at most one batch plus this much.
-        .set(
-            "queued.max.messages.kbytes",
-            config.kafka.prefetch_max_kb.to_string(),
-        )
-        .create()?;
+    let consumer = group::create(&config.kafka)?;
     consumer.subscribe(&[&config.kafka.topic])?;
     let consumer = Arc::new(consumer);
     let sampler = tokio::spawn(telemetry::sample_lag(
@@ -91,7 +72,7 @@ const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
 async fn consume(
     config: &Config,
     client: &clickhouse::Client,
-    consumer: &Arc<StreamConsumer>,
+    consumer: &Arc<GroupConsumer>,
     metrics: &Metrics,
     shutdown: &CancellationToken,
 ) -> Result<(), Error> {
@@ -99,6 +80,7 @@ async fn consume(
     let max_wait = Duration::from_millis(config.batch.max_wait_ms);
     let mut cutter = Cutter::default();
     let mut crash = CrashBeforeCommit::from_env();
+    let mut epoch = consumer.context().epoch();
     tracing::info!(topic = %config.kafka.topic, group = %config.kafka.group_id, "consuming");
     while !shutdown.is_cancelled() {
         // With messages waiting for a recorded batch's end, a round ends after max_wait even
@@ -111,6 +93,14 @@ async fn consume(
             shutdown,
         )
         .await;
+        // A rebalance while polling: whatever this consumer knew of its partitions may be
+        // stale (another replica may have stored or recorded batches meanwhile), so each is
+        // looked up again from its committed offset.
+        let now = consumer.context().epoch();
+        if now != epoch {
+            epoch = now;
+            cutter.clear();
+        }
         if !received.is_empty() {
             BatchConsumed {
                 messages: received.len(),
@@ -121,10 +111,10 @@ async fn consume(
         let committed = if wanted.is_empty() {
             Default::default()
         } else {
-            let consumer = consumer.clone();
-            tokio::task::spawn_blocking(move || offsets::lookup(&consumer, &wanted))
-                .await
-                .map_err(|e| Error::Task(e.to_string()))?
+            match lookup_committed(consumer, wanted, shutdown).await? {
+                Some(committed) => committed,
+                None => return Ok(()), // Shut down: nothing stored.
+            }
         };
         cutter.add(received, &committed);
         if let Some(assigned) = offsets::assigned(consumer) {
@@ -145,14 +135,31 @@ async fn consume(
         // Partitions are independent: their batches are stored side by side.
         let stores: Vec<_> = batches
             .iter()
-            .map(|batch| store(config, client, &dead_letters, batch, metrics, shutdown))
+            .map(|batch| {
+                store(
+                    config,
+                    client,
+                    consumer,
+                    &dead_letters,
+                    batch,
+                    metrics,
+                    shutdown,
+                )
+            })
             .collect();
-        let stored: Vec<bool> = futures::stream::iter(stores)
+        let outcomes: Vec<Stored> = futures::stream::iter(stores)
             .buffer_unordered(config.batch.parallel_inserts)
             .collect()
             .await;
-        if stored.contains(&false) {
+        if outcomes.contains(&Stored::ShutDown) {
             return Ok(()); // Shut down mid-retry: nothing committed, the batches are read again.
+        }
+        if outcomes.contains(&Stored::Fenced) || is_fenced(consumer) {
+            // The partitions went to another replica mid-round: it stores these batches again
+            // (cut the same from their intents); committing here could overwrite its intents.
+            tracing::warn!("assignment lost while storing; the round is left to the new owner");
+            cutter.clear();
+            continue;
         }
         crash.tick();
         offsets::commit_stored(consumer, &batches, metrics);
@@ -162,6 +169,42 @@ async fn consume(
 
 /// The exit code of the fault injection below (test-only; listed in `ingest --help`).
 pub const FAULT_EXIT_CODE: u8 = 86;
+
+/// How long to wait before asking the group coordinator again for committed offsets.
+const LOOKUP_RETRY: Duration = Duration::from_millis(500);
+
+/// The committed offset and intent of each partition in `wanted`, asked until the coordinator
+/// answers for every one still assigned here: cutting a partition without knowing its intent
+/// could cut a batch differently from the one another replica stored. None when shut down.
+async fn lookup_committed(
+    consumer: &Arc<GroupConsumer>,
+    mut wanted: std::collections::BTreeSet<cut::PartitionKey>,
+    shutdown: &CancellationToken,
+) -> Result<Option<BTreeMap<cut::PartitionKey, cut::Committed>>, Error> {
+    loop {
+        let c = consumer.clone();
+        let asked = wanted.clone();
+        match tokio::task::spawn_blocking(move || offsets::lookup(&c, &asked))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?
+        {
+            Ok(committed) => return Ok(Some(committed)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read committed offsets; asking again")
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(None),
+            _ = tokio::time::sleep(LOOKUP_RETRY) => {}
+        }
+        if let Some(assigned) = offsets::assigned(consumer) {
+            wanted.retain(|key| assigned.contains(key));
+            if wanted.is_empty() {
+                return Ok(Some(BTreeMap::new()));
+            }
+        }
+    }
+}
 
 /// Fault injection for the exactly-once tests: with `INGEST_FAULT_EXIT_BEFORE_COMMIT=N` the
 /// process exits ([`FAULT_EXIT_CODE`], no clean-up, as a crash) after storing its Nth round of
@@ -203,7 +246,7 @@ impl CrashBeforeCommit {
 /// committed offset). None when shut down first.
 async fn record_intents(
     config: &Config,
-    consumer: &StreamConsumer,
+    consumer: &GroupConsumer,
     cutter: &mut Cutter,
     mut batches: Vec<PartitionBatch>,
     metrics: &Metrics,
@@ -213,6 +256,10 @@ async fn record_intents(
     loop {
         if batches.is_empty() {
             return Some(batches);
+        }
+        if is_fenced(consumer) {
+            cutter.clear();
+            return Some(Vec::new()); // The new owner reads these partitions.
         }
         match offsets::commit_intents(consumer, &batches) {
             Ok(()) => return Some(batches),
@@ -230,16 +277,28 @@ async fn record_intents(
     }
 }
 
+/// How storing a batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// Every good event inserted, every bad one dead-lettered.
+    Done,
+    /// Shut down first.
+    ShutDown,
+    /// The assignment was lost first: the partition's new owner stores the batch.
+    Fenced,
+}
+
 /// Decodes one partition's batch, inserts its good events (retrying until ClickHouse accepts
-/// them) and dead-letters its bad ones. False when shut down first.
+/// them) and dead-letters its bad ones, unless shut down or fenced first.
 async fn store(
     config: &Config,
     client: &clickhouse::Client,
+    consumer: &GroupConsumer,
     dead_letters: &DeadLetters,
     batch: &PartitionBatch,
     metrics: &Metrics,
     shutdown: &CancellationToken,
-) -> bool {
+) -> Stored {
     let mut rows = Rows::default();
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut bad = Vec::new();
@@ -267,9 +326,11 @@ async fn store(
     }
     // The last (successful) attempt's duration, in µs.
     let insert_us = AtomicU64::new(0);
+    let fenced = || is_fenced(consumer);
     let stored = retry_until_done(
         &config.batch,
         shutdown,
+        &fenced,
         || async {
             let started = Instant::now();
             let result = insert_rows(client, &config.clickhouse.database, &rows).await;
@@ -287,8 +348,8 @@ async fn store(
         },
     )
     .await;
-    if !stored {
-        return false; // Shut down mid-retry: nothing committed, the batch is read again.
+    if stored != Stored::Done {
+        return stored; // Nothing committed: the batch is read again.
     }
     BatchStored {
         by_kind: &by_kind,
@@ -300,16 +361,17 @@ async fn store(
         let sent = retry_until_done(
             &config.batch,
             shutdown,
+            &fenced,
             || dead_letters.send(message, reason),
             |error, _, _| DeadLetterFailed { error }.emit(metrics),
         )
         .await;
-        if !sent {
-            return false;
+        if sent != Stored::Done {
+            return sent;
         }
         DeadLettered { class: *class }.emit(metrics);
     }
-    true
+    Stored::Done
 }
 
 /// When the event reached Kafka (its message timestamp), so a batch read again makes the same
@@ -321,15 +383,17 @@ fn ingested_at_ms(message: &OwnedMessage, envelope: &schemas::Envelope) -> i64 {
         .unwrap_or_else(|| envelope.captured_at.timestamp_millis())
 }
 
-/// Runs `attempt` until it succeeds (true) or `shutdown` is cancelled (false), doubling the
-/// delay between attempts from `retry_initial_ms` up to `retry_max_ms`. Each failure is
-/// reported to `on_failure` with the attempt number (from 1) and the delay before the next.
+/// Runs `attempt` until it succeeds, `shutdown` is cancelled or `fenced` says the partition
+/// is no longer this consumer's (checked before every attempt), doubling the delay between
+/// attempts from `retry_initial_ms` up to `retry_max_ms`. Each failure is reported to
+/// `on_failure` with the attempt number (from 1) and the delay before the next.
 async fn retry_until_done<F, Fut, E>(
     batch: &crate::config::BatchConfig,
     shutdown: &CancellationToken,
+    fenced: &(dyn Fn() -> bool + Sync),
     mut attempt: F,
     mut on_failure: impl FnMut(&dyn std::fmt::Display, u32, Duration),
-) -> bool
+) -> Stored
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), E>>,
@@ -338,15 +402,18 @@ where
     let mut delay = Duration::from_millis(batch.retry_initial_ms);
     let mut attempts = 0u32;
     loop {
+        if fenced() {
+            return Stored::Fenced;
+        }
         match attempt().await {
-            Ok(()) => return true,
+            Ok(()) => return Stored::Done,
             Err(e) => {
                 attempts += 1;
                 on_failure(&e, attempts, delay);
             }
         }
         tokio::select! {
-            _ = shutdown.cancelled() => return false,
+            _ = shutdown.cancelled() => return Stored::ShutDown,
             _ = tokio::time::sleep(delay) => {}
         }
         delay = (delay * 2).min(Duration::from_millis(batch.retry_max_ms));

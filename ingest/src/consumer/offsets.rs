@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::cut::{Committed, PartitionBatch, PartitionKey, intent_metadata, parse_intent};
+use super::group::GroupConsumer;
 use crate::telemetry::{Metrics, OffsetCommitFailed, OffsetsCommitted};
 
 /// How long looking up committed offsets may take.
@@ -17,7 +18,7 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Commits, per batch, its partition's first offset with the batch's end as metadata: should
 /// this consumer stop before [`commit_stored`], whoever reads the partition next cuts the same
 /// batch. Blocks until the group coordinator answers.
-pub fn commit_intents(consumer: &StreamConsumer, batches: &[PartitionBatch]) -> KafkaResult<()> {
+pub fn commit_intents(consumer: &GroupConsumer, batches: &[PartitionBatch]) -> KafkaResult<()> {
     let mut list = TopicPartitionList::new();
     for batch in batches {
         let mut elem = list.add_partition(&batch.topic, batch.partition);
@@ -30,7 +31,7 @@ pub fn commit_intents(consumer: &StreamConsumer, batches: &[PartitionBatch]) -> 
 /// Commits, per batch, the offset after its last message (no metadata: nothing in flight). A
 /// failed commit (e.g. the partition moved to another replica in a rebalance) is logged: the
 /// batch is read again and, cut the same from its intent, deduplicated by ClickHouse.
-pub fn commit_stored(consumer: &StreamConsumer, batches: &[PartitionBatch], metrics: &Metrics) {
+pub fn commit_stored(consumer: &GroupConsumer, batches: &[PartitionBatch], metrics: &Metrics) {
     let next: BTreeMap<(String, i32), i64> = batches
         .iter()
         .map(|b| ((b.topic.clone(), b.partition), b.end_offset()))
@@ -50,27 +51,23 @@ pub fn commit_stored(consumer: &StreamConsumer, batches: &[PartitionBatch], metr
     }
 }
 
-/// The committed offset and recorded intent of each partition in `keys`. A partition the
-/// group cannot answer for is left out (it is then read as if nothing were recorded).
+/// The committed offset and recorded intent of each partition in `keys`; an error when the
+/// group cannot answer for one of them (guessing would risk cutting a recorded batch anew).
 pub fn lookup(
-    consumer: &StreamConsumer,
+    consumer: &GroupConsumer,
     keys: &BTreeSet<PartitionKey>,
-) -> BTreeMap<PartitionKey, Committed> {
+) -> KafkaResult<BTreeMap<PartitionKey, Committed>> {
     let mut list = TopicPartitionList::new();
     for (topic, partition) in keys {
         list.add_partition(topic, *partition);
     }
-    let answer = match consumer.committed_offsets(list, LOOKUP_TIMEOUT) {
-        Ok(answer) => answer,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read committed offsets; cutting batches afresh");
-            return BTreeMap::new();
-        }
-    };
-    answer
+    let answer = consumer.committed_offsets(list, LOOKUP_TIMEOUT)?;
+    for e in answer.elements() {
+        e.error()?;
+    }
+    Ok(answer
         .elements()
         .iter()
-        .filter(|e| e.error().is_ok())
         .map(|e| {
             let offset = match e.offset() {
                 Offset::Offset(o) => Some(o),
@@ -80,11 +77,11 @@ pub fn lookup(
             let batch_end = parse_intent(e.metadata());
             (key, Committed { offset, batch_end })
         })
-        .collect()
+        .collect())
 }
 
 /// The partitions assigned to this consumer now; None when the client cannot say.
-pub fn assigned(consumer: &StreamConsumer) -> Option<BTreeSet<PartitionKey>> {
+pub fn assigned(consumer: &GroupConsumer) -> Option<BTreeSet<PartitionKey>> {
     match consumer.assignment() {
         Ok(list) => Some(
             list.elements()

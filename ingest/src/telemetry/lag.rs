@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
@@ -17,8 +17,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Samples the lag of every assigned partition every `interval` until `shutdown`. The broker
 /// requests block, so they run on the blocking pool; a failed sample is skipped (logged at
 /// debug: the broker being away is reported by the consumer).
-pub async fn sample_lag(
-    consumer: Arc<StreamConsumer>,
+pub async fn sample_lag<C: ConsumerContext + 'static>(
+    consumer: Arc<StreamConsumer<C>>,
     metrics: Metrics,
     interval: Duration,
     shutdown: CancellationToken,
@@ -42,7 +42,7 @@ fn offset(o: Offset) -> Option<i64> {
     }
 }
 
-fn sample_once(consumer: &StreamConsumer, metrics: &Metrics) {
+fn sample_once<C: ConsumerContext>(consumer: &StreamConsumer<C>, metrics: &Metrics) {
     let positions = match consumer.position() {
         Ok(p) => p,
         Err(e) => {
