@@ -41,6 +41,7 @@ Examples:
   ingest print-config > ingest.toml             # the commented defaults, to edit
   ingest --config ingest.toml check-config      # file + INGEST_* overrides; connects to nothing
   ingest --config ingest.toml migrate           # apply pending ClickHouse migrations
+  ingest --config cluster.toml copy-from --address old-ch:9000   # single server -> cluster
   INGEST_KAFKA_BROKERS=kafka-1:9092 ingest --config /etc/feedlot/ingest.toml consume
   ingest completions bash > /etc/bash_completion.d/ingest
 ";
@@ -62,6 +63,28 @@ enum Command {
     Consume,
     /// Apply pending ClickHouse migrations and exit.
     Migrate,
+    /// Copy every table of an old single-server database into this configuration's
+    /// ClickHouse (a cluster, after `migrate`), server-side through `remote()`; a table
+    /// already copied is skipped, a partly copied one named. See docs/cluster.md.
+    CopyFrom {
+        /// The old server's native TCP address, as the cluster's servers reach it.
+        #[arg(long, value_name = "HOST:PORT")]
+        address: String,
+        /// The old database.
+        #[arg(long, default_value = "feedlot")]
+        database: String,
+        /// The user on the old server.
+        #[arg(long, default_value = "default")]
+        user: String,
+        /// Its password (from the environment, never the command line).
+        #[arg(
+            long,
+            env = "INGEST_COPY_SOURCE_PASSWORD",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        password: String,
+    },
     /// Print the commented example configuration.
     PrintConfig,
     /// Load the configuration as `consume` would (file, then `INGEST_*` variables), validate
@@ -134,6 +157,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("applied migrations: {applied:?}");
+        }
+        Command::CopyFrom {
+            address,
+            database,
+            user,
+            password,
+        } => {
+            let config = load(cli.config.as_deref())?;
+            let client = ingest::sink::client(&config.clickhouse);
+            let source = ingest::schema::copy::Source {
+                address,
+                database,
+                user,
+                password,
+            };
+            let report =
+                ingest::schema::copy::copy_from(&client, &config.clickhouse.database, &source)
+                    .await?;
+            for t in report {
+                let what = if t.copied_now {
+                    "copied"
+                } else {
+                    "already there"
+                };
+                println!("{}: {} rows {what}", t.table, t.copied_rows);
+            }
         }
         Command::Consume => {
             let config = load(cli.config.as_deref())?;

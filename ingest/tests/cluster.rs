@@ -134,6 +134,139 @@ async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_o
             .unwrap();
         assert_eq!(versions.len(), ingest::schema::MIGRATIONS.len(), "{name}");
     }
+    a_single_server_database_moves_to_the_cluster(&cluster, &client).await;
+}
+
+/// Every event kind once (the schema fixtures) and 600 weighings from 12 yards.
+fn every_kind_and_many_yards() -> Vec<Envelope> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/tests/fixtures/v1");
+    let mut events = weighings(600, 12);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        events.push(schemas::decode(&bytes).unwrap());
+    }
+    events
+}
+
+/// `ingest copy-from` moves an old single-server database (the test ClickHouse) onto the
+/// cluster's `schema_test`: every table's rows, each yard on one shard; a second run skips
+/// what is there; a table holding other rows is named and nothing is copied into it.
+async fn a_single_server_database_moves_to_the_cluster(
+    cluster: &testkit::Cluster,
+    cluster_client: &clickhouse::Client,
+) {
+    let old = testkit::ClickHouseDb::create("move_from_single")
+        .await
+        .unwrap();
+    let old_client = ingest::sink::client(&ClickHouseConfig {
+        url: old.url.clone(),
+        database: old.database.clone(),
+        ..Default::default()
+    });
+    ingest::schema::migrate(&old_client, &old.database)
+        .await
+        .unwrap();
+    let mut rows = ingest::sink::Rows::default();
+    for event in every_kind_and_many_yards() {
+        rows.push(&event);
+    }
+    ingest::sink::insert_rows(&old_client, &old.database, &rows)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = consumer_config(cluster, "schema_test", dir.path());
+    let copy = || async {
+        Command::new(env!("CARGO_BIN_EXE_ingest"))
+            .args(["--config", config.to_str().unwrap(), "copy-from"])
+            .args(["--address", &testkit::ClickHouseDb::server_tcp_address()])
+            .args(["--database", &old.database])
+            .output()
+            .await
+            .unwrap()
+    };
+    let first = copy().await;
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first.status.success(),
+        "copy-from failed: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let tables: Vec<String> = old_client
+        .query(
+            "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree' \
+             AND name != 'schema_migrations'",
+        )
+        .bind(&old.database)
+        .fetch_all()
+        .await
+        .unwrap();
+    assert!(tables.len() >= 10, "{tables:?}");
+    let cluster_db = cluster_client.clone().with_database("schema_test");
+    let mut moved = 0;
+    for table in &tables {
+        let before = scalar(
+            &old_client,
+            &format!("SELECT count() FROM {}.{table}", old.database),
+        )
+        .await;
+        let after = scalar(&cluster_db, &format!("SELECT count() FROM {table}")).await;
+        assert_eq!(after, before, "{table}: rows on the cluster");
+        if before > 0 {
+            assert!(
+                stdout.contains(&format!("{table}: {before} rows copied")),
+                "{stdout}"
+            );
+        }
+        moved += after;
+    }
+    assert_eq!(moved, 600 + schemas::EventKind::ALL.len() as u64);
+    // Each yard's weighings on one shard only.
+    let mut per_shard = Vec::new();
+    for name in ["ch-s1r1", "ch-s2r1"] {
+        let yards: Vec<String> = server(cluster, name)
+            .query("SELECT DISTINCT feedlot_id FROM schema_test.weighings_local WHERE feedlot_id LIKE 'yard-%'")
+            .fetch_all()
+            .await
+            .unwrap();
+        per_shard.push(yards);
+    }
+    assert!(
+        !per_shard[0].is_empty() && !per_shard[1].is_empty(),
+        "{per_shard:?}"
+    );
+    assert!(per_shard[0].iter().all(|y| !per_shard[1].contains(y)));
+    assert_eq!(per_shard[0].len() + per_shard[1].len(), 12);
+
+    // Run again: every table already there, nothing doubled.
+    let again = copy().await;
+    assert!(again.status.success());
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(
+        stdout.contains("weighings: 601 rows already there"),
+        "{stdout}"
+    );
+    assert_eq!(
+        scalar(&cluster_db, "SELECT count() FROM weighings").await,
+        601
+    );
+
+    // A table holding other rows is named, and nothing is copied into it. (601 weighings:
+    // 600 from 12 yards and the fixtures' one.)
+    let mut extra = ingest::sink::Rows::default();
+    for event in weighings(601, 12).into_iter().skip(600) {
+        extra.push(&event);
+    }
+    ingest::sink::insert_rows(&cluster_db, "schema_test", &extra)
+        .await
+        .unwrap();
+    let refused = copy().await;
+    let stderr = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("table weighings on the cluster holds 602 rows, the old one 601"),
+        "{stderr}"
+    );
 }
 
 /// The consumer's TOML: the cluster's brokers and servers, small batches.

@@ -17,6 +17,13 @@ impl ClickHouseDb {
         std::env::var("CLICKHOUSE_URL").unwrap_or_else(|_| "http://127.0.0.1:8123".into())
     }
 
+    /// The same server's native TCP address (`host:port`), as another ClickHouse server's
+    /// `remote()` reaches it: `CLICKHOUSE_TCP_PORT` (scripts/clickhouse.sh), default 9000.
+    pub fn server_tcp_address() -> String {
+        let port = std::env::var("CLICKHOUSE_TCP_PORT").unwrap_or_else(|_| "9000".into());
+        format!("127.0.0.1:{port}")
+    }
+
     /// Creates a database named after `test_name` plus a random suffix.
     pub async fn create(test_name: &str) -> anyhow::Result<Self> {
         Self::create_on(&Self::server_url(), test_name).await

@@ -5,6 +5,7 @@
 //! distributed form ([`cluster`]).
 
 pub mod cluster;
+pub mod copy;
 mod migrate;
 
 pub use migrate::{MIGRATIONS, Migration, applied_versions, migrate, migrate_on};
