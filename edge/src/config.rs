@@ -220,6 +220,24 @@ pub struct DeviceConfig {
     /// read on its own, never glued to the next read. 10 to 60000. Example: `200`.
     #[serde(default = "default_idle_gap_ms")]
     pub idle_gap_ms: u64,
+    /// For an indicator that answers only when asked: the gateway writes `poll.command` to the
+    /// port every `poll.interval_ms` while it reads the answers. Absent: the device streams.
+    /// Example: `poll = { command = "{RP}\r", interval_ms = 200 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollConfig>,
+}
+
+/// How the gateway polls a device that answers only when asked (`devices[].poll`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    /// The bytes written to the port each time, as a TOML string: control characters with TOML
+    /// escapes (`"\r"`, `"\n"`, `"\u0002"` for STX). 1 to 64 bytes. Example: `"{RP}\r"`
+    /// (Tru-Test), `"P\r\n"`.
+    pub command: String,
+    /// Milliseconds between two polls (the first is sent as soon as the port opens; a poll
+    /// that falls behind is delayed, never sent in a burst). 50 to 60000. Example: `200`.
+    pub interval_ms: u64,
 }
 
 fn default_baud_rate() -> u32 {
@@ -237,6 +255,37 @@ fn default_idle_gap_ms() -> u64 {
 /// The accepted range of `devices[].idle_gap_ms`: shorter would cut lines a slow or buffered
 /// link delivers in pieces; longer would hold a read back for a minute.
 const IDLE_GAP_RANGE_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
+
+/// The accepted range of `devices[].poll.interval_ms`: faster would flood a 9600-baud line and
+/// the indicator; slower would miss animals.
+pub const POLL_INTERVAL_RANGE_MS: std::ops::RangeInclusive<u64> = 50..=60_000;
+
+/// The longest accepted `devices[].poll.command`, in bytes.
+pub const MAX_POLL_COMMAND_BYTES: usize = 64;
+
+impl PollConfig {
+    /// Checks the command and interval; `field` names the `poll` table (e.g. `devices[1].poll`).
+    fn validate(&self, field: &str) -> Result<(), ConfigError> {
+        let len = self.command.len();
+        if len == 0 || len > MAX_POLL_COMMAND_BYTES {
+            return Err(ConfigError::invalid(
+                format!("{field}.command"),
+                format!("must be 1 to {MAX_POLL_COMMAND_BYTES} bytes, is {len}"),
+            ));
+        }
+        if !POLL_INTERVAL_RANGE_MS.contains(&self.interval_ms) {
+            return Err(ConfigError::invalid(
+                format!("{field}.interval_ms"),
+                format!(
+                    "must be {} to {} (milliseconds)",
+                    POLL_INTERVAL_RANGE_MS.start(),
+                    POLL_INTERVAL_RANGE_MS.end()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -304,6 +353,7 @@ impl DeviceConfig {
             format: None,
             chute: default_chute(),
             idle_gap_ms: default_idle_gap_ms(),
+            poll: None,
         }
     }
 }
@@ -429,6 +479,9 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(poll) = &device.poll {
+                poll.validate(&field("poll"))?;
+            }
             let format = device.format.as_deref();
             match device.role {
                 DeviceRole::Rfid => {
@@ -515,6 +568,39 @@ mod tests {
             let err = config.validate().unwrap_err().to_string();
             assert!(err.contains("devices[0].idle_gap_ms"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_device_poll_is_read_from_the_file_and_each_unusable_value_names_its_field() {
+        // `command` is a TOML string: the file's `\r` escape is a CR byte.
+        let toml = |command: &str, interval_ms: u64| {
+            format!(
+                "[[devices]]\ndevice_id = \"s\"\npath = \"/dev/ttyS1\"\nrole = \"scale\"\n\
+                 poll = {{ command = \"{command}\", interval_ms = {interval_ms} }}\n"
+            )
+        };
+        let config = Config::from_toml(&toml("{RP}\\r", 200)).unwrap();
+        let poll = config.devices[0].poll.clone().unwrap();
+        assert_eq!(poll.command.as_bytes(), b"{RP}\r");
+        assert_eq!(poll.interval_ms, 200);
+        config.validate().unwrap();
+        assert_eq!(Config::default().devices[1].poll, None);
+        let longest = "P".repeat(MAX_POLL_COMMAND_BYTES);
+        for ok in [toml(&longest, 50), toml("P", 60_000)] {
+            Config::from_toml(&ok).unwrap().validate().unwrap();
+        }
+        let too_long = format!("{longest}P");
+        for (bad, field) in [
+            (toml("P", 49), "devices[0].poll.interval_ms"),
+            (toml("P", 60_001), "devices[0].poll.interval_ms"),
+            (toml("", 200), "devices[0].poll.command"),
+            (toml(&too_long, 200), "devices[0].poll.command"),
+        ] {
+            let err = Config::from_toml(&bad).unwrap().validate().unwrap_err();
+            assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
+        }
+        let unknown = toml("P", 200).replace("interval_ms", "every_ms");
+        assert!(Config::from_toml(&unknown).is_err());
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! [`AsyncRead`] (a pipe in unit tests, a pseudo-terminal in integration tests). Reads wait at
 //! most the device's idle gap while a line is in progress, so a line without its terminator is
 //! read on its own instead of glued to the next one.
+//!
+//! A device with a poll (an indicator that answers only when asked) has its command written
+//! every interval while the answers are read; a failed write is a port failure like a failed
+//! read: logged, counted (`edge_device_errors_total{reason="poll_write"}`), the input reported
+//! `down` in `/healthz`, and the port reopened with back-off.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_serial::SerialPortBuilderExt;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +23,7 @@ use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
 use crate::ops::InputHandle;
 use crate::telemetry::Metrics;
-use crate::telemetry::events::LineRejected;
+use crate::telemetry::events::{DeviceFailed, LineRejected};
 
 /// First delay before reopening a failed port.
 const REOPEN_INITIAL: Duration = Duration::from_millis(200);
@@ -30,6 +35,41 @@ const READ_CHUNK_BYTES: usize = 256;
 /// device's config says otherwise (`devices[].idle_gap_ms`): about 190 character times at
 /// 9600 baud, longer than any pause inside a line a reader sends in one go.
 pub const DEFAULT_IDLE_GAP_MS: u64 = 200;
+
+/// The shortest time a poll command may take to be written before the write counts as failed
+/// (longer when the poll interval is longer): a port that takes no bytes is a failed port.
+const MIN_POLL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the gateway writes to a device that answers only when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poll {
+    /// The bytes written each time.
+    pub command: Vec<u8>,
+    /// Time between two writes; the first is written at once.
+    pub interval: Duration,
+}
+
+/// Why a session on an open port ended in failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PortError {
+    /// Reading the port failed.
+    #[error("serial read failed: {0}")]
+    Read(#[source] std::io::Error),
+    /// Writing the poll command failed or did not finish in time.
+    #[error("poll command write failed: {0}")]
+    PollWrite(#[source] std::io::Error),
+}
+
+impl PortError {
+    /// A short label for metrics: `read` or `poll_write`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Read(_) => "read",
+            Self::PollWrite(_) => "poll_write",
+        }
+    }
+}
 
 /// How a read of a device ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +89,7 @@ pub struct DeviceReader {
     metrics: Metrics,
     input: Option<Arc<InputHandle>>,
     idle_gap: Duration,
+    poll: Option<Poll>,
 }
 
 impl DeviceReader {
@@ -61,7 +102,15 @@ impl DeviceReader {
             metrics: Metrics::new(),
             input: None,
             idle_gap: Duration::from_millis(DEFAULT_IDLE_GAP_MS),
+            poll: None,
         }
+    }
+
+    /// Writes `poll.command` to the port every `poll.interval` while reading (`None`: the
+    /// device streams by itself, nothing is written).
+    pub fn with_poll(mut self, poll: Option<Poll>) -> Self {
+        self.poll = poll;
+        self
     }
 
     /// Ends a partial line after `idle_gap` without bytes (default [`DEFAULT_IDLE_GAP_MS`]).
@@ -147,6 +196,68 @@ impl DeviceReader {
         }
     }
 
+    /// Reads `source` as [`Self::read_from`] does while, if the reader has a poll, writing its
+    /// command to `sink` every interval (the first at once; a tick that falls behind is delayed,
+    /// never sent in a burst). A failed write (or one not done within the interval, at least
+    /// 1 s) ends the session with [`PortError::PollWrite`]. Without a poll `sink` is unused.
+    pub async fn read_polled<R, W>(
+        &self,
+        source: R,
+        sink: W,
+        shutdown: &CancellationToken,
+    ) -> Result<ReadEnd, PortError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let Some(poll) = &self.poll else {
+            return self
+                .read_from(source, shutdown)
+                .await
+                .map_err(PortError::Read);
+        };
+        // Whichever ends first ends the session: the polls never end by themselves.
+        tokio::select! {
+            end = self.read_from(source, shutdown) => end.map_err(PortError::Read),
+            error = write_polls(poll, sink) => Err(PortError::PollWrite(error)),
+        }
+    }
+
+    /// One session on the open port at `path`: reports the input up, reads (and polls) until
+    /// the port ends or fails, then reports it down; a failure is logged and counted
+    /// (`edge_device_errors_total`). `true` when it ended for shutdown (or nobody consumes
+    /// readings any more): no reopening then.
+    pub async fn serve<R, W>(
+        &self,
+        path: &Path,
+        source: R,
+        sink: W,
+        shutdown: &CancellationToken,
+    ) -> bool
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        self.report_up(path);
+        match self.read_polled(source, sink, shutdown).await {
+            Ok(ReadEnd::Stopped) => return true,
+            Ok(ReadEnd::Eof) => {
+                tracing::warn!(device = %self.device_id, "serial port closed; reopening");
+                self.report_down("serial port closed; reopening".into());
+            }
+            Err(error) => {
+                DeviceFailed {
+                    device: &self.device_id,
+                    reason: error.reason(),
+                    error: &error,
+                }
+                .emit(&self.metrics);
+                self.report_down(format!("{error}; reopening"));
+            }
+        }
+        false
+    }
+
     /// Parses `frame` and sends its reading on, or logs and counts why it has none. `Err` when
     /// nobody consumes readings any more.
     async fn deliver(
@@ -190,19 +301,11 @@ impl DeviceReader {
             let opened = tokio_serial::new(path.to_string_lossy(), baud_rate).open_native_async();
             let delay = match opened {
                 Ok(port) => {
-                    tracing::info!(%device, path = %path.display(), baud_rate, "serial port open");
-                    self.report_up(path);
+                    tracing::info!(%device, path = %path.display(), baud_rate, polled = self.poll.is_some(), "serial port open");
                     backoff.reset();
-                    match self.read_from(port, &shutdown).await {
-                        Ok(ReadEnd::Stopped) => return,
-                        Ok(ReadEnd::Eof) => {
-                            tracing::warn!(%device, "serial port closed; reopening");
-                            self.report_down("serial port closed; reopening".into());
-                        }
-                        Err(error) => {
-                            tracing::warn!(%device, %error, "serial read failed; reopening");
-                            self.report_down(format!("serial read failed: {error}"));
-                        }
+                    let (source, sink) = tokio::io::split(port);
+                    if self.serve(path, source, sink, &shutdown).await {
+                        return;
                     }
                     backoff.next_delay()
                 }
@@ -218,6 +321,29 @@ impl DeviceReader {
                 _ = tokio::time::sleep(delay) => {}
             }
         }
+    }
+}
+
+/// Writes `poll.command` to `sink` every `poll.interval` until a write fails; returns why.
+async fn write_polls<W: AsyncWrite + Unpin>(poll: &Poll, mut sink: W) -> std::io::Error {
+    let mut ticks = tokio::time::interval(poll.interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let limit = poll.interval.max(MIN_POLL_WRITE_TIMEOUT);
+    loop {
+        ticks.tick().await;
+        let write = async {
+            sink.write_all(&poll.command).await?;
+            sink.flush().await
+        };
+        let error = match tokio::time::timeout(limit, write).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(error)) => error,
+            Err(_) => std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("not written within {} ms", limit.as_millis()),
+            ),
+        };
+        return error;
     }
 }
 
@@ -373,6 +499,154 @@ mod tests {
         );
         shutdown.cancel();
         assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
+    }
+
+    /// A Tru-Test-like indicator on `end`: answers each `{RP}\r` it reads with the next weight
+    /// of `answers_kg`, and nothing else; returns how many polls it read.
+    async fn polled_indicator(mut end: tokio::io::DuplexStream, answers_kg: Vec<f64>) -> usize {
+        use tokio::io::AsyncReadExt;
+        let mut polls = 0;
+        let mut buf = Vec::new();
+        let mut answers = answers_kg.into_iter();
+        let mut chunk = [0u8; 64];
+        while let Ok(n) = end.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            while let Some(at) = buf.windows(5).position(|w| w == b"{RP}\r") {
+                buf.drain(..at + 5);
+                polls += 1;
+                let answer = match answers.next() {
+                    Some(kg) => format!("[WS{kg}]\r\n"),
+                    None => "[]\r\n".into(),
+                };
+                if end.write_all(answer.as_bytes()).await.is_err() {
+                    return polls;
+                }
+            }
+        }
+        polls
+    }
+
+    #[tokio::test]
+    async fn a_polled_reader_writes_its_command_each_interval_and_reads_the_answers() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
+            .with_poll(Some(Poll {
+                command: b"{RP}\r".to_vec(),
+                interval: Duration::from_millis(50),
+            }));
+        let (gateway_end, indicator_end) = tokio::io::duplex(256);
+        let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5, 430.0, 398.0]));
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            let (source, sink) = tokio::io::split(gateway_end);
+            reader.read_polled(source, sink, &stop).await
+        });
+        let mut weights = Vec::new();
+        while weights.len() < 3 {
+            let r = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("an answer to a poll within 5 s")
+                .unwrap();
+            if let Reading::Weight(w) = r.reading {
+                weights.push(w.stable_weight().unwrap());
+            }
+        }
+        assert_eq!(
+            weights,
+            vec![
+                Weight::from_kg(412.5),
+                Weight::from_kg(430.0),
+                Weight::from_kg(398.0)
+            ]
+        );
+        shutdown.cancel();
+        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
+        // The gateway's end is dropped: the indicator reads end of file.
+        assert!(indicator.await.unwrap() >= 3);
+    }
+
+    #[tokio::test]
+    async fn without_a_poll_a_silent_indicator_is_never_written_to() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx);
+        let (gateway_end, indicator_end) = tokio::io::duplex(256);
+        let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5]));
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            let (source, sink) = tokio::io::split(gateway_end);
+            reader.read_polled(source, sink, &stop).await
+        });
+        let got = tokio::time::timeout(Duration::from_millis(400), rx.recv()).await;
+        assert!(got.is_err(), "a reading without a poll: {got:?}");
+        shutdown.cancel();
+        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
+        assert_eq!(indicator.await.unwrap(), 0);
+    }
+
+    /// A port whose writes fail.
+    struct BrokenSink;
+
+    impl AsyncWrite for BrokenSink {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_poll_write_is_counted_and_reports_the_device_down() {
+        let (tx, _rx) = mpsc::channel(16);
+        let metrics = Metrics::new();
+        let inputs = crate::ops::Inputs::new();
+        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
+            .with_metrics(metrics.clone())
+            .with_input(inputs.register("serial:scale-1", "serial"))
+            .with_poll(Some(Poll {
+                command: b"{RP}\r".to_vec(),
+                interval: Duration::from_millis(50),
+            }));
+        // The read side stays open and silent: only the write can end the session.
+        let (_indicator_end, gateway_end) = tokio::io::duplex(64);
+        let stopped = tokio::time::timeout(
+            Duration::from_secs(5),
+            reader.serve(
+                Path::new("/dev/ttyS9"),
+                gateway_end,
+                BrokenSink,
+                &CancellationToken::new(),
+            ),
+        )
+        .await
+        .expect("the session ends at the failed write");
+        assert!(!stopped, "a failed port is reopened, not stopped");
+        assert_eq!(metrics.device_errors("scale-1", "poll_write"), 1);
+        let status = &inputs.snapshot()["serial:scale-1"];
+        assert_eq!(status.state, crate::ops::InputState::Down);
+        let detail = status.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("poll command write failed"), "{detail}");
+        assert_eq!(status.interruptions, 1);
     }
 
     #[tokio::test]

@@ -17,5 +17,6 @@ mod offline;
 mod records_api;
 mod records_placements;
 mod serial_lines;
+mod serial_poll;
 mod shutdown;
 mod yard_profile;

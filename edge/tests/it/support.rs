@@ -80,6 +80,11 @@ impl Chute {
         ]
     }
 
+    /// The device end of the scale's cable, for a test that plays an indicator reading it too.
+    pub fn scale_device_end(&self) -> std::path::PathBuf {
+        self.scale.device_end.clone()
+    }
+
     /// Writes `bytes` as the RFID reader (a line with or without its terminator), then pauses
     /// [`LINE_GAP`].
     pub async fn rfid_line(&mut self, bytes: &[u8]) {
