@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::readers::combined::CombinedParser;
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
@@ -99,6 +100,8 @@ pub struct Config {
     pub rfid: RfidConfig,
     /// How tag reads are paired with stable weights.
     pub pairing: PairingConfig,
+    /// Line shapes of devices whose one line carries both the tag and the weight.
+    pub combined: CombinedConfig,
     /// The serial devices (RFID readers and scale indicators) to read.
     pub devices: Vec<DeviceConfig>,
     /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
@@ -174,6 +177,50 @@ pub struct LineShapeConfig {
     pub override_builtin_rejections: bool,
 }
 
+/// Devices with `role = "combined"`: indicators that relay the reader, one line carrying the
+/// tag and the weight (see [`crate::readers::combined`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CombinedConfig {
+    /// Extra combined line shapes, tried before the built-in ones (`tru_test`), in order.
+    /// See [`CombinedShapeConfig`].
+    pub shapes: Vec<CombinedShapeConfig>,
+}
+
+/// One row of the combined line table: a regex over the line (STX/ETX and surrounding
+/// whitespace removed) with named groups `eid` and `weight`, and optionally `unit`,
+/// `gross_net` (`G`/`N`) and `motion` (any text: not stable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombinedShapeConfig {
+    /// A name for logs and for `devices[].format`. Example: `"relay_csv"`.
+    pub name: String,
+    /// The regex. Example: `'^(?P<eid>\d{15}),(?P<weight>\d+(?:\.\d+)?),(?P<motion>M?)$'`.
+    pub pattern: String,
+    /// The unit of `weight` when the pattern has no `unit` group: `"kg"` or `"lb"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<WeightUnitName>,
+}
+
+/// A weight unit as the config writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightUnitName {
+    /// Kilograms.
+    Kg,
+    /// Pounds.
+    Lb,
+}
+
+impl From<WeightUnitName> for schemas::WeightUnit {
+    fn from(unit: WeightUnitName) -> Self {
+        match unit {
+            WeightUnitName::Kg => Self::Kg,
+            WeightUnitName::Lb => Self::Lb,
+        }
+    }
+}
+
 /// Pairing of tag reads with stable weights (see [`crate::pairing`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -193,6 +240,9 @@ pub enum DeviceRole {
     Rfid,
     /// A scale indicator.
     Scale,
+    /// An indicator that relays the reader: each line carries the tag and the weight, and
+    /// gives the tag read and the paired weighing by itself (never paired with other devices).
+    Combined,
 }
 
 /// One serial device.
@@ -206,10 +256,11 @@ pub struct DeviceConfig {
     /// Line speed (8N1 is assumed).
     #[serde(default = "default_baud_rate")]
     pub baud_rate: u32,
-    /// `rfid` or `scale`.
+    /// `rfid`, `scale` or `combined`.
     pub role: DeviceRole,
     /// The line format. RFID: `"auto"` (every row of the table) or one row name such as
-    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Default: `auto` / `rice_lake`.
+    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Combined: `"auto"` or one
+    /// row name such as `"tru_test"`. Default: `auto` / `rice_lake` / `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// Devices with the same chute are paired: tags from its readers with weights from its scales.
@@ -296,6 +347,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
+            combined: CombinedConfig::default(),
             mqtt: crate::mqtt::MqttConfig::default(),
             outbox: crate::outbox::OutboxConfig::default(),
             http: crate::http::HttpConfig::default(),
@@ -451,6 +503,7 @@ impl Config {
             profile.validate()?;
         }
         let table = RfidParser::from_config(&self.rfid)?;
+        let combined = CombinedParser::from_config(&self.combined, &self.rfid)?;
         let mut seen = HashSet::new();
         for (i, device) in self.devices.iter().enumerate() {
             let field = |name: &str| format!("devices[{i}].{name}");
@@ -492,6 +545,11 @@ impl Config {
                 DeviceRole::Scale => {
                     ScaleFormat::from_name(format)
                         .map_err(|e| ConfigError::invalid(field("format"), e))?;
+                }
+                DeviceRole::Combined => {
+                    combined
+                        .for_format(format)
+                        .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
                 }
             }
         }
@@ -601,6 +659,24 @@ mod tests {
         }
         let unknown = toml("P", 200).replace("interval_ms", "every_ms");
         assert!(Config::from_toml(&unknown).is_err());
+    }
+
+    #[test]
+    fn a_combined_device_and_its_shapes_are_read_from_the_file_and_checked() {
+        let toml = "[[combined.shapes]]\nname = \"relay\"\npattern = '^(?P<eid>\\d{15}),(?P<weight>\\d+)$'\nunit = \"lb\"\n\n\
+                    [[devices]]\ndevice_id = \"c\"\npath = \"/dev/ttyS2\"\nrole = \"combined\"\nformat = \"relay\"\n";
+        let config = Config::from_toml(toml).unwrap();
+        assert_eq!(config.devices[0].role, DeviceRole::Combined);
+        assert_eq!(config.combined.shapes[0].unit, Some(WeightUnitName::Lb));
+        config.validate().unwrap();
+        let builtin = Config::from_toml(&toml.replace("\"relay\"\n", "\"tru_test\"\n")).unwrap();
+        builtin.validate().unwrap();
+        let unknown = Config::from_toml(&toml.replace("format = \"relay\"", "format = \"x\""));
+        let err = unknown.unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("`devices[0].format`"), "{err}");
+        let no_unit = Config::from_toml(&toml.replace("unit = \"lb\"\n", "")).unwrap();
+        let err = no_unit.validate().unwrap_err().to_string();
+        assert!(err.contains("`combined.shapes[0]`"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::config::{Config, DeviceRole};
 use crate::forwarder::Forwarder;
 use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
 use crate::readers::LineParser;
+use crate::readers::combined::CombinedParser;
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::{DeviceReader, Poll};
@@ -57,6 +58,7 @@ impl Gateway {
         )?
         .with_metrics(metrics.clone());
         let rfid_table = RfidParser::from_config(&config.rfid)?;
+        let combined_table = CombinedParser::from_config(&config.combined, &config.rfid)?;
 
         let mut tasks = JoinSet::new();
         let inputs = crate::ops::Inputs::new();
@@ -93,6 +95,11 @@ impl Gateway {
                     ScaleFormat::from_name(format)
                         .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
                 ),
+                DeviceRole::Combined => {
+                    LineParser::Combined(combined_table.for_format(format).map_err(|e| {
+                        crate::config::ConfigError::invalid("devices.format", e.to_string())
+                    })?)
+                }
             };
             let input = inputs.register(format!("serial:{}", device.device_id), "serial");
             let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())

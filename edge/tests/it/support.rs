@@ -93,6 +93,13 @@ impl Chute {
         tokio::time::sleep(LINE_GAP).await;
     }
 
+    /// Writes `bytes` as the scale indicator (any line shape), then pauses [`LINE_GAP`].
+    pub async fn scale_line(&mut self, bytes: &[u8]) {
+        self.scale_out.write_all(bytes).await.unwrap();
+        self.scale_out.flush().await.unwrap();
+        tokio::time::sleep(LINE_GAP).await;
+    }
+
     /// One Rice Lake Consolidated Controls frame: `<STX><POL><wwwwwww><UNIT><G/N><S><CR><LF>`.
     async fn scale_frame(&mut self, lb: u32, status: char) {
         let frame = format!("\x02 {lb:>7}LG{status}\r\n");
