@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::readers::combined::CombinedParser;
+pub use crate::readers::combined::{CombinedConfig, CombinedShapeConfig, WeightUnitName};
+pub use crate::readers::poll::{MAX_POLL_COMMAND_BYTES, POLL_INTERVAL_RANGE_MS, PollConfig};
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
@@ -177,50 +179,6 @@ pub struct LineShapeConfig {
     pub override_builtin_rejections: bool,
 }
 
-/// Devices with `role = "combined"`: indicators that relay the reader, one line carrying the
-/// tag and the weight (see [`crate::readers::combined`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CombinedConfig {
-    /// Extra combined line shapes, tried before the built-in ones (`tru_test`), in order.
-    /// See [`CombinedShapeConfig`].
-    pub shapes: Vec<CombinedShapeConfig>,
-}
-
-/// One row of the combined line table: a regex over the line (STX/ETX and surrounding
-/// whitespace removed) with named groups `eid` and `weight`, and optionally `unit`,
-/// `gross_net` (`G`/`N`) and `motion` (any text: not stable).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CombinedShapeConfig {
-    /// A name for logs and for `devices[].format`. Example: `"relay_csv"`.
-    pub name: String,
-    /// The regex. Example: `'^(?P<eid>\d{15}),(?P<weight>\d+(?:\.\d+)?),(?P<motion>M?)$'`.
-    pub pattern: String,
-    /// The unit of `weight` when the pattern has no `unit` group: `"kg"` or `"lb"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<WeightUnitName>,
-}
-
-/// A weight unit as the config writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WeightUnitName {
-    /// Kilograms.
-    Kg,
-    /// Pounds.
-    Lb,
-}
-
-impl From<WeightUnitName> for schemas::WeightUnit {
-    fn from(unit: WeightUnitName) -> Self {
-        match unit {
-            WeightUnitName::Kg => Self::Kg,
-            WeightUnitName::Lb => Self::Lb,
-        }
-    }
-}
-
 /// Pairing of tag reads with stable weights (see [`crate::pairing`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -278,19 +236,6 @@ pub struct DeviceConfig {
     pub poll: Option<PollConfig>,
 }
 
-/// How the gateway polls a device that answers only when asked (`devices[].poll`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PollConfig {
-    /// The bytes written to the port each time, as a TOML string: control characters with TOML
-    /// escapes (`"\r"`, `"\n"`, `"\u0002"` for STX). 1 to 64 bytes. Example: `"{RP}\r"`
-    /// (Tru-Test), `"P\r\n"`.
-    pub command: String,
-    /// Milliseconds between two polls (the first is sent as soon as the port opens; a poll
-    /// that falls behind is delayed, never sent in a burst). 50 to 60000. Example: `200`.
-    pub interval_ms: u64,
-}
-
 fn default_baud_rate() -> u32 {
     9600
 }
@@ -306,37 +251,6 @@ fn default_idle_gap_ms() -> u64 {
 /// The accepted range of `devices[].idle_gap_ms`: shorter would cut lines a slow or buffered
 /// link delivers in pieces; longer would hold a read back for a minute.
 const IDLE_GAP_RANGE_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
-
-/// The accepted range of `devices[].poll.interval_ms`: faster would flood a 9600-baud line and
-/// the indicator; slower would miss animals.
-pub const POLL_INTERVAL_RANGE_MS: std::ops::RangeInclusive<u64> = 50..=60_000;
-
-/// The longest accepted `devices[].poll.command`, in bytes.
-pub const MAX_POLL_COMMAND_BYTES: usize = 64;
-
-impl PollConfig {
-    /// Checks the command and interval; `field` names the `poll` table (e.g. `devices[1].poll`).
-    fn validate(&self, field: &str) -> Result<(), ConfigError> {
-        let len = self.command.len();
-        if len == 0 || len > MAX_POLL_COMMAND_BYTES {
-            return Err(ConfigError::invalid(
-                format!("{field}.command"),
-                format!("must be 1 to {MAX_POLL_COMMAND_BYTES} bytes, is {len}"),
-            ));
-        }
-        if !POLL_INTERVAL_RANGE_MS.contains(&self.interval_ms) {
-            return Err(ConfigError::invalid(
-                format!("{field}.interval_ms"),
-                format!(
-                    "must be {} to {} (milliseconds)",
-                    POLL_INTERVAL_RANGE_MS.start(),
-                    POLL_INTERVAL_RANGE_MS.end()
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
 
 impl Default for Config {
     fn default() -> Self {
@@ -533,7 +447,9 @@ impl Config {
                 ));
             }
             if let Some(poll) = &device.poll {
-                poll.validate(&field("poll"))?;
+                poll.validate().map_err(|(name, reason)| {
+                    ConfigError::invalid(field(&format!("poll.{name}")), reason)
+                })?;
             }
             let format = device.format.as_deref();
             match device.role {
@@ -626,57 +542,6 @@ mod tests {
             let err = config.validate().unwrap_err().to_string();
             assert!(err.contains("devices[0].idle_gap_ms"), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn a_device_poll_is_read_from_the_file_and_each_unusable_value_names_its_field() {
-        // `command` is a TOML string: the file's `\r` escape is a CR byte.
-        let toml = |command: &str, interval_ms: u64| {
-            format!(
-                "[[devices]]\ndevice_id = \"s\"\npath = \"/dev/ttyS1\"\nrole = \"scale\"\n\
-                 poll = {{ command = \"{command}\", interval_ms = {interval_ms} }}\n"
-            )
-        };
-        let config = Config::from_toml(&toml("{RP}\\r", 200)).unwrap();
-        let poll = config.devices[0].poll.clone().unwrap();
-        assert_eq!(poll.command.as_bytes(), b"{RP}\r");
-        assert_eq!(poll.interval_ms, 200);
-        config.validate().unwrap();
-        assert_eq!(Config::default().devices[1].poll, None);
-        let longest = "P".repeat(MAX_POLL_COMMAND_BYTES);
-        for ok in [toml(&longest, 50), toml("P", 60_000)] {
-            Config::from_toml(&ok).unwrap().validate().unwrap();
-        }
-        let too_long = format!("{longest}P");
-        for (bad, field) in [
-            (toml("P", 49), "devices[0].poll.interval_ms"),
-            (toml("P", 60_001), "devices[0].poll.interval_ms"),
-            (toml("", 200), "devices[0].poll.command"),
-            (toml(&too_long, 200), "devices[0].poll.command"),
-        ] {
-            let err = Config::from_toml(&bad).unwrap().validate().unwrap_err();
-            assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
-        }
-        let unknown = toml("P", 200).replace("interval_ms", "every_ms");
-        assert!(Config::from_toml(&unknown).is_err());
-    }
-
-    #[test]
-    fn a_combined_device_and_its_shapes_are_read_from_the_file_and_checked() {
-        let toml = "[[combined.shapes]]\nname = \"relay\"\npattern = '^(?P<eid>\\d{15}),(?P<weight>\\d+)$'\nunit = \"lb\"\n\n\
-                    [[devices]]\ndevice_id = \"c\"\npath = \"/dev/ttyS2\"\nrole = \"combined\"\nformat = \"relay\"\n";
-        let config = Config::from_toml(toml).unwrap();
-        assert_eq!(config.devices[0].role, DeviceRole::Combined);
-        assert_eq!(config.combined.shapes[0].unit, Some(WeightUnitName::Lb));
-        config.validate().unwrap();
-        let builtin = Config::from_toml(&toml.replace("\"relay\"\n", "\"tru_test\"\n")).unwrap();
-        builtin.validate().unwrap();
-        let unknown = Config::from_toml(&toml.replace("format = \"relay\"", "format = \"x\""));
-        let err = unknown.unwrap().validate().unwrap_err().to_string();
-        assert!(err.contains("`devices[0].format`"), "{err}");
-        let no_unit = Config::from_toml(&toml.replace("unit = \"lb\"\n", "")).unwrap();
-        let err = no_unit.validate().unwrap_err().to_string();
-        assert!(err.contains("`combined.shapes[0]`"), "{err}");
     }
 
     #[test]

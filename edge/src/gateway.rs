@@ -13,9 +13,10 @@ use crate::forwarder::Forwarder;
 use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
 use crate::readers::LineParser;
 use crate::readers::combined::CombinedParser;
+use crate::readers::poll::PollConfig;
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
-use crate::readers::serial::{DeviceReader, Poll};
+use crate::readers::serial::DeviceReader;
 use crate::telemetry::Metrics;
 
 /// Readings that may wait between the readers and the capture loop.
@@ -106,10 +107,7 @@ impl Gateway {
                 .with_metrics(metrics.clone())
                 .with_input(input)
                 .with_idle_gap(std::time::Duration::from_millis(device.idle_gap_ms))
-                .with_poll(device.poll.as_ref().map(|poll| Poll {
-                    command: poll.command.as_bytes().to_vec(),
-                    interval: std::time::Duration::from_millis(poll.interval_ms),
-                }));
+                .with_poll(device.poll.as_ref().map(PollConfig::to_poll));
             let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
             tasks.spawn(async move {
                 reader.run_serial(&path, baud_rate, stop).await;

@@ -23,7 +23,53 @@ use schemas::{GrossNet, Weight, WeightUnit};
 use super::Reading;
 use super::rfid::{RfidError, checked_eid, clean_line};
 use super::scale::{ScaleReading, ScaleStatus};
-use crate::config::{CombinedConfig, ConfigError, RfidConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigError, RfidConfig};
+
+/// Devices with `role = "combined"`: indicators that relay the reader, one line carrying the
+/// tag and the weight (see this module).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CombinedConfig {
+    /// Extra combined line shapes, tried before the built-in ones (`tru_test`), in order.
+    /// See [`CombinedShapeConfig`].
+    pub shapes: Vec<CombinedShapeConfig>,
+}
+
+/// One row of the combined line table: a regex over the line (STX/ETX and surrounding
+/// whitespace removed) with named groups `eid` and `weight`, and optionally `unit`,
+/// `gross_net` (`G`/`N`) and `motion` (any text: not stable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombinedShapeConfig {
+    /// A name for logs and for `devices[].format`. Example: `"relay_csv"`.
+    pub name: String,
+    /// The regex. Example: `'^(?P<eid>\d{15}),(?P<weight>\d+(?:\.\d+)?),(?P<motion>M?)$'`.
+    pub pattern: String,
+    /// The unit of `weight` when the pattern has no `unit` group: `"kg"` or `"lb"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<WeightUnitName>,
+}
+
+/// A weight unit as the config writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightUnitName {
+    /// Kilograms.
+    Kg,
+    /// Pounds.
+    Lb,
+}
+
+impl From<WeightUnitName> for schemas::WeightUnit {
+    fn from(unit: WeightUnitName) -> Self {
+        match unit {
+            WeightUnitName::Kg => Self::Kg,
+            WeightUnitName::Lb => Self::Lb,
+        }
+    }
+}
 
 /// The built-in rows: (name, pattern, unit when the line has none).
 const BUILTIN_SHAPES: [(&str, &str, Option<WeightUnit>); 1] = [(
@@ -255,7 +301,7 @@ fn builtin_shapes() -> Vec<CombinedShape> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{CombinedShapeConfig, WeightUnitName};
+    use crate::config::{Config, DeviceRole};
     use schemas::Eid;
 
     fn eid(s: &str) -> Eid {
@@ -410,5 +456,23 @@ mod tests {
             assert!(err.contains("combined.shapes[0]"), "{err}");
             assert!(err.contains(missing), "{err}");
         }
+    }
+
+    #[test]
+    fn a_combined_device_and_its_shapes_are_read_from_the_file_and_checked() {
+        let toml = "[[combined.shapes]]\nname = \"relay\"\npattern = '^(?P<eid>\\d{15}),(?P<weight>\\d+)$'\nunit = \"lb\"\n\n\
+                    [[devices]]\ndevice_id = \"c\"\npath = \"/dev/ttyS2\"\nrole = \"combined\"\nformat = \"relay\"\n";
+        let config = Config::from_toml(toml).unwrap();
+        assert_eq!(config.devices[0].role, DeviceRole::Combined);
+        assert_eq!(config.combined.shapes[0].unit, Some(WeightUnitName::Lb));
+        config.validate().unwrap();
+        let builtin = Config::from_toml(&toml.replace("\"relay\"\n", "\"tru_test\"\n")).unwrap();
+        builtin.validate().unwrap();
+        let unknown = Config::from_toml(&toml.replace("format = \"relay\"", "format = \"x\""));
+        let err = unknown.unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("`devices[0].format`"), "{err}");
+        let no_unit = Config::from_toml(&toml.replace("unit = \"lb\"\n", "")).unwrap();
+        let err = no_unit.validate().unwrap_err().to_string();
+        assert!(err.contains("`combined.shapes[0]`"), "{err}");
     }
 }

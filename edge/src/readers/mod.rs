@@ -5,11 +5,13 @@
 //! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
 //! - [`scale`]: scale indicator formats.
 //! - [`combined`]: lines carrying both the tag and the weight (indicators relaying the reader).
+//! - [`poll`]: writing a poll command to devices that answer only when asked.
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
 
 pub mod combined;
 pub mod dedup;
 pub mod framing;
+pub mod poll;
 pub mod rfid;
 pub mod scale;
 pub mod serial;

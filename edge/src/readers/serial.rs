@@ -3,22 +3,23 @@
 //! most the device's idle gap while a line is in progress, so a line without its terminator is
 //! read on its own instead of glued to the next one.
 //!
-//! A device with a poll (an indicator that answers only when asked) has its command written
-//! every interval while the answers are read; a failed write is a port failure like a failed
-//! read: logged, counted (`edge_device_errors_total{reason="poll_write"}`), the input reported
-//! `down` in `/healthz`, and the port reopened with back-off.
+//! A device with a poll (an indicator that answers only when asked, see [`super::poll`]) has
+//! its command written every interval while the answers are read; a failed write is a port
+//! failure like a failed read: logged, counted (`edge_device_errors_total{reason="poll_write"}`),
+//! the input reported `down` in `/healthz`, and the port reopened with back-off.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_serial::SerialPortBuilderExt;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::{Frame, LineFramer};
+use super::poll::{Poll, write_polls};
 use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
 use crate::ops::InputHandle;
@@ -35,19 +36,6 @@ const READ_CHUNK_BYTES: usize = 256;
 /// device's config says otherwise (`devices[].idle_gap_ms`): about 190 character times at
 /// 9600 baud, longer than any pause inside a line a reader sends in one go.
 pub const DEFAULT_IDLE_GAP_MS: u64 = 200;
-
-/// The shortest time a poll command may take to be written before the write counts as failed
-/// (longer when the poll interval is longer): a port that takes no bytes is a failed port.
-const MIN_POLL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// What the gateway writes to a device that answers only when asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Poll {
-    /// The bytes written each time.
-    pub command: Vec<u8>,
-    /// Time between two writes; the first is written at once.
-    pub interval: Duration,
-}
 
 /// Why a session on an open port ended in failure.
 #[derive(Debug, thiserror::Error)]
@@ -302,10 +290,15 @@ impl DeviceReader {
             let delay = match opened {
                 Ok(port) => {
                     tracing::info!(%device, path = %path.display(), baud_rate, polled = self.poll.is_some(), "serial port open");
-                    backoff.reset();
+                    let opened_at = Instant::now();
                     let (source, sink) = tokio::io::split(port);
                     if self.serve(path, source, sink, &shutdown).await {
                         return;
+                    }
+                    // A port that fails at once after opening (a poll write that always fails)
+                    // keeps backing off instead of reopening, and logging, 5 times a second.
+                    if opened_at.elapsed() >= REOPEN_MAX {
+                        backoff.reset();
                     }
                     backoff.next_delay()
                 }
@@ -321,29 +314,6 @@ impl DeviceReader {
                 _ = tokio::time::sleep(delay) => {}
             }
         }
-    }
-}
-
-/// Writes `poll.command` to `sink` every `poll.interval` until a write fails; returns why.
-async fn write_polls<W: AsyncWrite + Unpin>(poll: &Poll, mut sink: W) -> std::io::Error {
-    let mut ticks = tokio::time::interval(poll.interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let limit = poll.interval.max(MIN_POLL_WRITE_TIMEOUT);
-    loop {
-        ticks.tick().await;
-        let write = async {
-            sink.write_all(&poll.command).await?;
-            sink.flush().await
-        };
-        let error = match tokio::time::timeout(limit, write).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(error)) => error,
-            Err(_) => std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("not written within {} ms", limit.as_millis()),
-            ),
-        };
-        return error;
     }
 }
 
@@ -499,154 +469,6 @@ mod tests {
         );
         shutdown.cancel();
         assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
-    }
-
-    /// A Tru-Test-like indicator on `end`: answers each `{RP}\r` it reads with the next weight
-    /// of `answers_kg`, and nothing else; returns how many polls it read.
-    async fn polled_indicator(mut end: tokio::io::DuplexStream, answers_kg: Vec<f64>) -> usize {
-        use tokio::io::AsyncReadExt;
-        let mut polls = 0;
-        let mut buf = Vec::new();
-        let mut answers = answers_kg.into_iter();
-        let mut chunk = [0u8; 64];
-        while let Ok(n) = end.read(&mut chunk).await {
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            while let Some(at) = buf.windows(5).position(|w| w == b"{RP}\r") {
-                buf.drain(..at + 5);
-                polls += 1;
-                let answer = match answers.next() {
-                    Some(kg) => format!("[WS{kg}]\r\n"),
-                    None => "[]\r\n".into(),
-                };
-                if end.write_all(answer.as_bytes()).await.is_err() {
-                    return polls;
-                }
-            }
-        }
-        polls
-    }
-
-    #[tokio::test]
-    async fn a_polled_reader_writes_its_command_each_interval_and_reads_the_answers() {
-        let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
-            .with_poll(Some(Poll {
-                command: b"{RP}\r".to_vec(),
-                interval: Duration::from_millis(50),
-            }));
-        let (gateway_end, indicator_end) = tokio::io::duplex(256);
-        let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5, 430.0, 398.0]));
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        let task = tokio::spawn(async move {
-            let (source, sink) = tokio::io::split(gateway_end);
-            reader.read_polled(source, sink, &stop).await
-        });
-        let mut weights = Vec::new();
-        while weights.len() < 3 {
-            let r = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-                .await
-                .expect("an answer to a poll within 5 s")
-                .unwrap();
-            if let Reading::Weight(w) = r.reading {
-                weights.push(w.stable_weight().unwrap());
-            }
-        }
-        assert_eq!(
-            weights,
-            vec![
-                Weight::from_kg(412.5),
-                Weight::from_kg(430.0),
-                Weight::from_kg(398.0)
-            ]
-        );
-        shutdown.cancel();
-        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
-        // The gateway's end is dropped: the indicator reads end of file.
-        assert!(indicator.await.unwrap() >= 3);
-    }
-
-    #[tokio::test]
-    async fn without_a_poll_a_silent_indicator_is_never_written_to() {
-        let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx);
-        let (gateway_end, indicator_end) = tokio::io::duplex(256);
-        let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5]));
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        let task = tokio::spawn(async move {
-            let (source, sink) = tokio::io::split(gateway_end);
-            reader.read_polled(source, sink, &stop).await
-        });
-        let got = tokio::time::timeout(Duration::from_millis(400), rx.recv()).await;
-        assert!(got.is_err(), "a reading without a poll: {got:?}");
-        shutdown.cancel();
-        assert_eq!(task.await.unwrap().unwrap(), ReadEnd::Stopped);
-        assert_eq!(indicator.await.unwrap(), 0);
-    }
-
-    /// A port whose writes fail.
-    struct BrokenSink;
-
-    impl AsyncWrite for BrokenSink {
-        fn poll_write(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-            _: &[u8],
-        ) -> std::task::Poll<std::io::Result<usize>> {
-            std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
-        }
-
-        fn poll_flush(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-    }
-
-    #[tokio::test]
-    async fn a_failed_poll_write_is_counted_and_reports_the_device_down() {
-        let (tx, _rx) = mpsc::channel(16);
-        let metrics = Metrics::new();
-        let inputs = crate::ops::Inputs::new();
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
-            .with_metrics(metrics.clone())
-            .with_input(inputs.register("serial:scale-1", "serial"))
-            .with_poll(Some(Poll {
-                command: b"{RP}\r".to_vec(),
-                interval: Duration::from_millis(50),
-            }));
-        // The read side stays open and silent: only the write can end the session.
-        let (_indicator_end, gateway_end) = tokio::io::duplex(64);
-        let stopped = tokio::time::timeout(
-            Duration::from_secs(5),
-            reader.serve(
-                Path::new("/dev/ttyS9"),
-                gateway_end,
-                BrokenSink,
-                &CancellationToken::new(),
-            ),
-        )
-        .await
-        .expect("the session ends at the failed write");
-        assert!(!stopped, "a failed port is reopened, not stopped");
-        assert_eq!(metrics.device_errors("scale-1", "poll_write"), 1);
-        let status = &inputs.snapshot()["serial:scale-1"];
-        assert_eq!(status.state, crate::ops::InputState::Down);
-        let detail = status.detail.as_deref().unwrap_or_default();
-        assert!(detail.contains("poll command write failed"), "{detail}");
-        assert_eq!(status.interruptions, 1);
     }
 
     #[tokio::test]
