@@ -10,15 +10,16 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use schemas::{Envelope, Event, TagRead, Weighing};
+use schemas::{Eid, Envelope, Event, TagRead, Weighing};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
-use crate::config::{Config, PairingConfig};
+use crate::config::{Config, DeviceRole, PairingConfig};
 use crate::outbox::{OutboxError, OutboxWriter};
 use crate::pairing::Pairing;
 use crate::readers::dedup::TagDedup;
+use crate::readers::scale::ScaleReading;
 use crate::readers::{DeviceReading, Reading};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{EventsCaptured, EventsLost};
@@ -48,7 +49,14 @@ impl Capture {
             chute_of: config
                 .devices
                 .iter()
-                .map(|d| (d.device_id.clone(), d.chute.clone()))
+                .map(|d| {
+                    // A combined device pairs its own lines only, never another device's.
+                    let chute = match d.role {
+                        DeviceRole::Combined => format!("{}/{}", d.chute, d.device_id),
+                        _ => d.chute.clone(),
+                    };
+                    (d.device_id.clone(), chute)
+                })
                 .collect(),
             dedup_window: Duration::from_millis(config.rfid.dedup_window_ms),
             pairing: config.pairing.clone(),
@@ -65,58 +73,82 @@ impl Capture {
     }
 
     /// The events one reading produces: a tag read (unless it repeats a recent one), a weighing
-    /// (when a stable weight completes a pairing), or nothing.
+    /// (when a stable weight completes a pairing), or nothing. A line carrying both (a combined
+    /// device) is its tag read then its weight, on the device's own pairing: the same tag read
+    /// and paired weighing a reader and a scale would give, stamped with the line's time.
     pub fn on_reading(&mut self, reading: &DeviceReading) -> Vec<Envelope> {
-        let device = &*reading.device_id;
+        match &reading.reading {
+            Reading::Tag(eid) => self.on_tag(reading, eid).into_iter().collect(),
+            Reading::Weight(frame) => self.on_weight(reading, frame).into_iter().collect(),
+            Reading::TagAndWeight(eid, frame) => {
+                let tag_read = self.on_tag(reading, eid);
+                tag_read
+                    .into_iter()
+                    .chain(self.on_weight(reading, frame))
+                    .collect()
+            }
+        }
+    }
+
+    /// The envelope of `event` from the device and at the time of `reading`.
+    fn envelope(&self, reading: &DeviceReading, event: Event) -> Envelope {
+        Envelope::new(
+            self.feedlot_id.as_str(),
+            self.gateway_id.as_str(),
+            &*reading.device_id,
+            reading.received_at,
+            event,
+        )
+    }
+
+    /// The pairing of the chute `device` belongs to (a combined device has its own), and the
+    /// chute's name for logs.
+    fn pairing(&mut self, device: &str) -> (String, &mut Pairing) {
         let chute = self.chute_of.get(device).cloned().unwrap_or_default();
         let settings = &self.pairing;
         let pairing = self
             .chutes
             .entry(chute.clone())
             .or_insert_with(|| Pairing::new(settings));
-        let envelope = |event| {
-            Envelope::new(
-                self.feedlot_id.as_str(),
-                self.gateway_id.as_str(),
-                device,
-                reading.received_at,
-                event,
-            )
-        };
-        match &reading.reading {
-            Reading::Tag(eid) => {
-                let window = self.dedup_window;
-                let dedup = self
-                    .dedup
-                    .entry(device.to_owned())
-                    .or_insert_with(|| TagDedup::new(window));
-                if !dedup.observe(eid, reading.received_instant) {
-                    return Vec::new();
-                }
-                let tag_read = envelope(Event::TagRead(TagRead { eid: eid.clone() }));
-                let replaced =
-                    pairing.on_tag(eid.clone(), tag_read.event_id, reading.received_instant);
-                if let Some(previous) = replaced {
-                    tracing::info!(%chute, eid = %previous, "tag read replaced before a stable weight");
-                }
-                tracing::debug!(device, %eid, event_id = %tag_read.event_id, "tag read");
-                vec![tag_read]
-            }
-            Reading::Weight(frame) => {
-                let Some(paired) = pairing.on_weight(frame, reading.received_instant) else {
-                    return Vec::new();
-                };
-                let weight = paired.weight;
-                let weighing = envelope(Event::Weighing(Weighing {
-                    eid: paired.eid,
-                    weight,
-                    tag_read_event_id: Some(paired.tag_read_event_id),
-                    gross_net: paired.gross_net,
-                }));
-                tracing::debug!(device, %chute, event_id = %weighing.event_id, weight = weight.value, unit = ?weight.unit, "weighing");
-                vec![weighing]
-            }
+        (chute, pairing)
+    }
+
+    fn on_tag(&mut self, reading: &DeviceReading, eid: &Eid) -> Option<Envelope> {
+        let device = &*reading.device_id;
+        let window = self.dedup_window;
+        let dedup = self
+            .dedup
+            .entry(device.to_owned())
+            .or_insert_with(|| TagDedup::new(window));
+        if !dedup.observe(eid, reading.received_instant) {
+            return None;
         }
+        let tag_read = self.envelope(reading, Event::TagRead(TagRead { eid: eid.clone() }));
+        let (chute, pairing) = self.pairing(device);
+        let replaced = pairing.on_tag(eid.clone(), tag_read.event_id, reading.received_instant);
+        if let Some(previous) = replaced {
+            tracing::info!(%chute, eid = %previous, "tag read replaced before a stable weight");
+        }
+        tracing::debug!(device, %eid, event_id = %tag_read.event_id, "tag read");
+        Some(tag_read)
+    }
+
+    fn on_weight(&mut self, reading: &DeviceReading, frame: &ScaleReading) -> Option<Envelope> {
+        let device = &*reading.device_id;
+        let (chute, pairing) = self.pairing(device);
+        let paired = pairing.on_weight(frame, reading.received_instant)?;
+        let weight = paired.weight;
+        let weighing = self.envelope(
+            reading,
+            Event::Weighing(Weighing {
+                eid: paired.eid,
+                weight,
+                tag_read_event_id: Some(paired.tag_read_event_id),
+                gross_net: paired.gross_net,
+            }),
+        );
+        tracing::debug!(device, %chute, event_id = %weighing.event_id, weight = weight.value, unit = ?weight.unit, "weighing");
+        Some(weighing)
     }
 }
 
@@ -192,10 +224,10 @@ mod tests {
     use std::time::Instant;
 
     use chrono::Utc;
-    use schemas::{Eid, GrossNet, Weight};
+    use schemas::{GrossNet, Weight};
 
     use super::*;
-    use crate::readers::scale::{ScaleReading, ScaleStatus};
+    use crate::readers::scale::ScaleStatus;
 
     fn reading(device: &str, at: Instant, reading: Reading) -> DeviceReading {
         DeviceReading {
@@ -287,6 +319,45 @@ mod tests {
         assert_eq!(metrics.tag_reads("rfid-1"), 1);
         assert_eq!(metrics.events_lost("rfid-1", "outbox_full"), 1);
         assert!(metrics.outbox_full());
+    }
+
+    #[test]
+    fn a_combined_line_gives_a_tag_read_and_its_weighing_once_however_often_it_repeats() {
+        let mut config = Config::default();
+        config.devices.push(crate::config::DeviceConfig::new(
+            "relay-1",
+            "/dev/ttyS3",
+            DeviceRole::Combined,
+        ));
+        let mut capture = Capture::new(&config);
+        let t = Instant::now();
+        let both = |lb, status| match (tag(7), weight(lb, status)) {
+            (Reading::Tag(eid), Reading::Weight(w)) => Reading::TagAndWeight(eid, w),
+            _ => unreachable!(),
+        };
+        let mut events =
+            capture.on_reading(&reading("relay-1", t, both(600.0, ScaleStatus::Motion)));
+        let line = reading("relay-1", t, both(1234.0, ScaleStatus::Stable));
+        for _ in 0..5 {
+            events.extend(capture.on_reading(&line));
+        }
+        assert_eq!(events.len(), 2, "{events:#?}");
+        let (tag_read, weighing) = (&events[0], &events[1]);
+        assert!(
+            matches!(&tag_read.event, Event::TagRead(t) if t.eid.as_str() == "982000000000007")
+        );
+        let Event::Weighing(w) = &weighing.event else {
+            panic!("not a weighing: {weighing:?}");
+        };
+        assert_eq!(w.eid.as_str(), "982000000000007");
+        assert_eq!(w.weight, Weight::from_lb(1234.0));
+        assert_eq!(w.tag_read_event_id, Some(tag_read.event_id));
+        assert_eq!(weighing.device_id, "relay-1");
+        assert_eq!(weighing.captured_at, line.received_at);
+        // A tag from the chute's own reader never pairs with the combined device's weight.
+        capture.on_reading(&reading("rfid-1", t, tag(8)));
+        let relay_weight = reading("relay-1", t, weight(1500.0, ScaleStatus::Stable));
+        assert!(capture.on_reading(&relay_weight).is_empty());
     }
 
     #[test]

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::readers::combined::CombinedParser;
+pub use crate::readers::combined::{CombinedConfig, CombinedShapeConfig, WeightUnitName};
+pub use crate::readers::poll::{MAX_POLL_COMMAND_BYTES, POLL_INTERVAL_RANGE_MS, PollConfig};
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
@@ -99,6 +102,8 @@ pub struct Config {
     pub rfid: RfidConfig,
     /// How tag reads are paired with stable weights.
     pub pairing: PairingConfig,
+    /// Line shapes of devices whose one line carries both the tag and the weight.
+    pub combined: CombinedConfig,
     /// The serial devices (RFID readers and scale indicators) to read.
     pub devices: Vec<DeviceConfig>,
     /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
@@ -193,6 +198,9 @@ pub enum DeviceRole {
     Rfid,
     /// A scale indicator.
     Scale,
+    /// An indicator that relays the reader: each line carries the tag and the weight, and
+    /// gives the tag read and the paired weighing by itself (never paired with other devices).
+    Combined,
 }
 
 /// One serial device.
@@ -206,10 +214,11 @@ pub struct DeviceConfig {
     /// Line speed (8N1 is assumed).
     #[serde(default = "default_baud_rate")]
     pub baud_rate: u32,
-    /// `rfid` or `scale`.
+    /// `rfid`, `scale` or `combined`.
     pub role: DeviceRole,
     /// The line format. RFID: `"auto"` (every row of the table) or one row name such as
-    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Default: `auto` / `rice_lake`.
+    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Combined: `"auto"` or one
+    /// row name such as `"tru_test"`. Default: `auto` / `rice_lake` / `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// Devices with the same chute are paired: tags from its readers with weights from its scales.
@@ -220,6 +229,11 @@ pub struct DeviceConfig {
     /// read on its own, never glued to the next read. 10 to 60000. Example: `200`.
     #[serde(default = "default_idle_gap_ms")]
     pub idle_gap_ms: u64,
+    /// For an indicator that answers only when asked: the gateway writes `poll.command` to the
+    /// port every `poll.interval_ms` while it reads the answers. Absent: the device streams.
+    /// Example: `poll = { command = "{RP}\r", interval_ms = 200 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollConfig>,
 }
 
 fn default_baud_rate() -> u32 {
@@ -247,6 +261,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
+            combined: CombinedConfig::default(),
             mqtt: crate::mqtt::MqttConfig::default(),
             outbox: crate::outbox::OutboxConfig::default(),
             http: crate::http::HttpConfig::default(),
@@ -304,6 +319,7 @@ impl DeviceConfig {
             format: None,
             chute: default_chute(),
             idle_gap_ms: default_idle_gap_ms(),
+            poll: None,
         }
     }
 }
@@ -401,6 +417,7 @@ impl Config {
             profile.validate()?;
         }
         let table = RfidParser::from_config(&self.rfid)?;
+        let combined = CombinedParser::from_config(&self.combined, &self.rfid)?;
         let mut seen = HashSet::new();
         for (i, device) in self.devices.iter().enumerate() {
             let field = |name: &str| format!("devices[{i}].{name}");
@@ -429,6 +446,11 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(poll) = &device.poll {
+                poll.validate().map_err(|(name, reason)| {
+                    ConfigError::invalid(field(&format!("poll.{name}")), reason)
+                })?;
+            }
             let format = device.format.as_deref();
             match device.role {
                 DeviceRole::Rfid => {
@@ -439,6 +461,11 @@ impl Config {
                 DeviceRole::Scale => {
                     ScaleFormat::from_name(format)
                         .map_err(|e| ConfigError::invalid(field("format"), e))?;
+                }
+                DeviceRole::Combined => {
+                    combined
+                        .for_format(format)
+                        .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
                 }
             }
         }

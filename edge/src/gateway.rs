@@ -12,6 +12,8 @@ use crate::config::{Config, DeviceRole};
 use crate::forwarder::Forwarder;
 use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
 use crate::readers::LineParser;
+use crate::readers::combined::CombinedParser;
+use crate::readers::poll::PollConfig;
 use crate::readers::rfid::RfidParser;
 use crate::readers::scale::ScaleFormat;
 use crate::readers::serial::DeviceReader;
@@ -57,6 +59,7 @@ impl Gateway {
         )?
         .with_metrics(metrics.clone());
         let rfid_table = RfidParser::from_config(&config.rfid)?;
+        let combined_table = CombinedParser::from_config(&config.combined, &config.rfid)?;
 
         let mut tasks = JoinSet::new();
         let inputs = crate::ops::Inputs::new();
@@ -93,12 +96,18 @@ impl Gateway {
                     ScaleFormat::from_name(format)
                         .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
                 ),
+                DeviceRole::Combined => {
+                    LineParser::Combined(combined_table.for_format(format).map_err(|e| {
+                        crate::config::ConfigError::invalid("devices.format", e.to_string())
+                    })?)
+                }
             };
             let input = inputs.register(format!("serial:{}", device.device_id), "serial");
             let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())
                 .with_metrics(metrics.clone())
                 .with_input(input)
-                .with_idle_gap(std::time::Duration::from_millis(device.idle_gap_ms));
+                .with_idle_gap(std::time::Duration::from_millis(device.idle_gap_ms))
+                .with_poll(device.poll.as_ref().map(PollConfig::to_poll));
             let (path, baud_rate, stop) = (device.path.clone(), device.baud_rate, shutdown.clone());
             tasks.spawn(async move {
                 reader.run_serial(&path, baud_rate, stop).await;

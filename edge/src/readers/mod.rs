@@ -4,10 +4,14 @@
 //!   over-long lines reported, never fatal).
 //! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
 //! - [`scale`]: scale indicator formats.
+//! - [`combined`]: lines carrying both the tag and the weight (indicators relaying the reader).
+//! - [`poll`]: writing a poll command to devices that answer only when asked.
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
 
+pub mod combined;
 pub mod dedup;
 pub mod framing;
+pub mod poll;
 pub mod rfid;
 pub mod scale;
 pub mod serial;
@@ -21,6 +25,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use schemas::Eid;
 
+use self::combined::{CombinedError, CombinedParser};
 use self::framing::LineError;
 use self::rfid::{RfidError, RfidParser};
 use self::scale::{ScaleError, ScaleFormat, ScaleReading};
@@ -32,6 +37,8 @@ pub enum LineParser {
     Rfid(RfidParser),
     /// A scale indicator, with its format.
     Scale(ScaleFormat),
+    /// An indicator relaying the reader (tag and weight on one line), with its table of shapes.
+    Combined(CombinedParser),
 }
 
 /// What one line said.
@@ -41,6 +48,8 @@ pub enum Reading {
     Tag(Eid),
     /// The indicator showed a weight.
     Weight(ScaleReading),
+    /// One line carried a tag (before dedup) and the weight shown with it.
+    TagAndWeight(Eid, ScaleReading),
 }
 
 /// A reading and where and when the gateway received it.
@@ -69,22 +78,32 @@ pub enum ParseError {
     /// A scale line that could not be read.
     #[error(transparent)]
     Scale(#[from] ScaleError),
+    /// A combined (tag and weight) line that could not be read.
+    #[error(transparent)]
+    Combined(#[from] CombinedError),
 }
 
 impl ParseError {
     /// A short label for metrics: `not_utf8`, `too_long`, `no_shape`, `rejected`,
-    /// `test_tag`, `invalid_eid`, `unknown_format`, `scale_shape`, `scale_field`.
+    /// `test_tag`, `invalid_eid`, `unknown_format`, `scale_shape`, `scale_field`,
+    /// `missing_weight`; a combined line's tag is refused with the RFID labels.
     pub fn reason(&self) -> &'static str {
         match self {
             Self::Line(LineError::NotUtf8 { .. }) => "not_utf8",
             Self::Line(LineError::TooLong) => "too_long",
-            Self::Rfid(RfidError::NoShape { .. }) => "no_shape",
-            Self::Rfid(RfidError::Rejected { .. }) => "rejected",
-            Self::Rfid(RfidError::TestTag { .. }) => "test_tag",
-            Self::Rfid(RfidError::InvalidEid { .. }) => "invalid_eid",
-            Self::Rfid(RfidError::UnknownFormat(_)) => "unknown_format",
+            Self::Rfid(e) | Self::Combined(CombinedError::Tag(e)) => match e {
+                RfidError::NoShape { .. } => "no_shape",
+                RfidError::Rejected { .. } => "rejected",
+                RfidError::TestTag { .. } => "test_tag",
+                RfidError::InvalidEid { .. } => "invalid_eid",
+                RfidError::UnknownFormat(_) => "unknown_format",
+            },
             Self::Scale(ScaleError::Shape { .. }) => "scale_shape",
             Self::Scale(ScaleError::Field { .. }) => "scale_field",
+            Self::Combined(CombinedError::NoShape { .. }) => "no_shape",
+            Self::Combined(CombinedError::MissingWeight { .. }) => "missing_weight",
+            Self::Combined(CombinedError::Field { .. }) => "scale_field",
+            Self::Combined(CombinedError::UnknownFormat(_)) => "unknown_format",
         }
     }
 }
@@ -95,6 +114,7 @@ impl LineParser {
         match self {
             Self::Rfid(table) => Ok(Some(Reading::Tag(table.parse(line)?))),
             Self::Scale(format) => Ok(format.parse(line)?.map(Reading::Weight)),
+            Self::Combined(table) => Ok(table.parse(line)?),
         }
     }
 }

@@ -267,18 +267,7 @@ impl RfidParser {
                 return Err(shape.rejected(reason, None));
             }
             let text = caps.name("eid").map(|m| m.as_str()).unwrap_or_default();
-            let eid = canonical_eid(text).map_err(|source| RfidError::InvalidEid {
-                shape: shape.name.clone(),
-                text: text.into(),
-                source,
-            })?;
-            if eid.country_code() == TEST_RANGE_CODE && !self.accept_test_tags {
-                return Err(RfidError::TestTag {
-                    shape: shape.name.clone(),
-                    eid,
-                });
-            }
-            return Ok(eid);
+            return checked_eid(&shape.name, text, self.accept_test_tags);
         }
         Err(RfidError::NoShape { line: clean.into() })
     }
@@ -295,6 +284,28 @@ pub fn canonical_eid(text: &str) -> Result<Eid, EidError> {
     Eid::parse(&compact)
 }
 
+/// The EID a row named `shape` captured as `text`, checked as every tag is: its one form
+/// ([`canonical_eid`]), and refused when in the test range unless `accept_test_tags`. Used by
+/// the RFID table and by combined tag-and-weight lines alike.
+pub(crate) fn checked_eid(
+    shape: &str,
+    text: &str,
+    accept_test_tags: bool,
+) -> Result<Eid, RfidError> {
+    let eid = canonical_eid(text).map_err(|source| RfidError::InvalidEid {
+        shape: shape.into(),
+        text: text.into(),
+        source,
+    })?;
+    if eid.country_code() == TEST_RANGE_CODE && !accept_test_tags {
+        return Err(RfidError::TestTag {
+            shape: shape.into(),
+            eid,
+        });
+    }
+    Ok(eid)
+}
+
 fn builtin_shapes() -> Vec<LineShape> {
     BUILTIN_SHAPES
         .iter()
@@ -303,7 +314,7 @@ fn builtin_shapes() -> Vec<LineShape> {
 }
 
 /// The line without STX/ETX framing and surrounding whitespace.
-fn clean_line(line: &str) -> &str {
+pub(crate) fn clean_line(line: &str) -> &str {
     line.trim_matches(|c: char| c.is_whitespace() || c == '\u{2}' || c == '\u{3}')
 }
 

@@ -2,23 +2,29 @@
 //! [`AsyncRead`] (a pipe in unit tests, a pseudo-terminal in integration tests). Reads wait at
 //! most the device's idle gap while a line is in progress, so a line without its terminator is
 //! read on its own instead of glued to the next one.
+//!
+//! A device with a poll (an indicator that answers only when asked, see [`super::poll`]) has
+//! its command written every interval while the answers are read; a failed write is a port
+//! failure like a failed read: logged, counted (`edge_device_errors_total{reason="poll_write"}`),
+//! the input reported `down` in `/healthz`, and the port reopened with back-off.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_serial::SerialPortBuilderExt;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::{Frame, LineFramer};
+use super::poll::{Poll, write_polls};
 use super::{DeviceReading, LineParser, ParseError};
 use crate::backoff::Backoff;
 use crate::ops::InputHandle;
 use crate::telemetry::Metrics;
-use crate::telemetry::events::LineRejected;
+use crate::telemetry::events::{DeviceFailed, LineRejected};
 
 /// First delay before reopening a failed port.
 const REOPEN_INITIAL: Duration = Duration::from_millis(200);
@@ -30,6 +36,28 @@ const READ_CHUNK_BYTES: usize = 256;
 /// device's config says otherwise (`devices[].idle_gap_ms`): about 190 character times at
 /// 9600 baud, longer than any pause inside a line a reader sends in one go.
 pub const DEFAULT_IDLE_GAP_MS: u64 = 200;
+
+/// Why a session on an open port ended in failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PortError {
+    /// Reading the port failed.
+    #[error("serial read failed: {0}")]
+    Read(#[source] std::io::Error),
+    /// Writing the poll command failed or did not finish in time.
+    #[error("poll command write failed: {0}")]
+    PollWrite(#[source] std::io::Error),
+}
+
+impl PortError {
+    /// A short label for metrics: `read` or `poll_write`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Read(_) => "read",
+            Self::PollWrite(_) => "poll_write",
+        }
+    }
+}
 
 /// How a read of a device ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +77,7 @@ pub struct DeviceReader {
     metrics: Metrics,
     input: Option<Arc<InputHandle>>,
     idle_gap: Duration,
+    poll: Option<Poll>,
 }
 
 impl DeviceReader {
@@ -61,7 +90,15 @@ impl DeviceReader {
             metrics: Metrics::new(),
             input: None,
             idle_gap: Duration::from_millis(DEFAULT_IDLE_GAP_MS),
+            poll: None,
         }
+    }
+
+    /// Writes `poll.command` to the port every `poll.interval` while reading (`None`: the
+    /// device streams by itself, nothing is written).
+    pub fn with_poll(mut self, poll: Option<Poll>) -> Self {
+        self.poll = poll;
+        self
     }
 
     /// Ends a partial line after `idle_gap` without bytes (default [`DEFAULT_IDLE_GAP_MS`]).
@@ -147,6 +184,68 @@ impl DeviceReader {
         }
     }
 
+    /// Reads `source` as [`Self::read_from`] does while, if the reader has a poll, writing its
+    /// command to `sink` every interval (the first at once; a tick that falls behind is delayed,
+    /// never sent in a burst). A failed write (or one not done within the interval, at least
+    /// 1 s) ends the session with [`PortError::PollWrite`]. Without a poll `sink` is unused.
+    pub async fn read_polled<R, W>(
+        &self,
+        source: R,
+        sink: W,
+        shutdown: &CancellationToken,
+    ) -> Result<ReadEnd, PortError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let Some(poll) = &self.poll else {
+            return self
+                .read_from(source, shutdown)
+                .await
+                .map_err(PortError::Read);
+        };
+        // Whichever ends first ends the session: the polls never end by themselves.
+        tokio::select! {
+            end = self.read_from(source, shutdown) => end.map_err(PortError::Read),
+            error = write_polls(poll, sink) => Err(PortError::PollWrite(error)),
+        }
+    }
+
+    /// One session on the open port at `path`: reports the input up, reads (and polls) until
+    /// the port ends or fails, then reports it down; a failure is logged and counted
+    /// (`edge_device_errors_total`). `true` when it ended for shutdown (or nobody consumes
+    /// readings any more): no reopening then.
+    pub async fn serve<R, W>(
+        &self,
+        path: &Path,
+        source: R,
+        sink: W,
+        shutdown: &CancellationToken,
+    ) -> bool
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        self.report_up(path);
+        match self.read_polled(source, sink, shutdown).await {
+            Ok(ReadEnd::Stopped) => return true,
+            Ok(ReadEnd::Eof) => {
+                tracing::warn!(device = %self.device_id, "serial port closed; reopening");
+                self.report_down("serial port closed; reopening".into());
+            }
+            Err(error) => {
+                DeviceFailed {
+                    device: &self.device_id,
+                    reason: error.reason(),
+                    error: &error,
+                }
+                .emit(&self.metrics);
+                self.report_down(format!("{error}; reopening"));
+            }
+        }
+        false
+    }
+
     /// Parses `frame` and sends its reading on, or logs and counts why it has none. `Err` when
     /// nobody consumes readings any more.
     async fn deliver(
@@ -190,19 +289,16 @@ impl DeviceReader {
             let opened = tokio_serial::new(path.to_string_lossy(), baud_rate).open_native_async();
             let delay = match opened {
                 Ok(port) => {
-                    tracing::info!(%device, path = %path.display(), baud_rate, "serial port open");
-                    self.report_up(path);
-                    backoff.reset();
-                    match self.read_from(port, &shutdown).await {
-                        Ok(ReadEnd::Stopped) => return,
-                        Ok(ReadEnd::Eof) => {
-                            tracing::warn!(%device, "serial port closed; reopening");
-                            self.report_down("serial port closed; reopening".into());
-                        }
-                        Err(error) => {
-                            tracing::warn!(%device, %error, "serial read failed; reopening");
-                            self.report_down(format!("serial read failed: {error}"));
-                        }
+                    tracing::info!(%device, path = %path.display(), baud_rate, polled = self.poll.is_some(), "serial port open");
+                    let opened_at = Instant::now();
+                    let (source, sink) = tokio::io::split(port);
+                    if self.serve(path, source, sink, &shutdown).await {
+                        return;
+                    }
+                    // A port that fails at once after opening (a poll write that always fails)
+                    // keeps backing off instead of reopening, and logging, 5 times a second.
+                    if opened_at.elapsed() >= REOPEN_MAX {
+                        backoff.reset();
                     }
                     backoff.next_delay()
                 }

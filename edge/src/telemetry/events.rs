@@ -30,6 +30,29 @@ impl LineRejected<'_> {
     }
 }
 
+/// A serial port failed (a read, or writing a poll command); the reader reopens it.
+#[derive(Debug)]
+pub struct DeviceFailed<'a> {
+    /// The device.
+    pub device: &'a str,
+    /// Short reason label: `read` or `poll_write`.
+    pub reason: &'static str,
+    /// The full error.
+    pub error: &'a dyn std::error::Error,
+}
+
+impl DeviceFailed<'_> {
+    /// Logs a warning and counts `edge_device_errors_total{device, reason}`.
+    pub fn emit(&self, metrics: &Metrics) {
+        tracing::warn!(device = self.device, reason = self.reason, error = %self.error, "serial port failed; reopening");
+        metrics
+            .m
+            .device_errors
+            .get_or_create(&reason_labels(self.device, self.reason))
+            .inc();
+    }
+}
+
 /// Events whose outbox transaction committed: they are captured.
 #[derive(Debug)]
 pub struct EventsCaptured<'a> {

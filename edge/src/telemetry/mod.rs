@@ -49,6 +49,7 @@ struct Families {
     tag_reads: Family<DeviceLabels, Counter>,
     weighings: Family<DeviceLabels, Counter>,
     parse_errors: Family<DeviceReasonLabels, Counter>,
+    device_errors: Family<DeviceReasonLabels, Counter>,
     events_lost: Family<DeviceReasonLabels, Counter>,
     events_forwarded: Counter,
     forward_failures: Counter,
@@ -84,6 +85,7 @@ impl Metrics {
             tag_reads: Family::default(),
             weighings: Family::default(),
             parse_errors: Family::default(),
+            device_errors: Family::default(),
             events_lost: Family::default(),
             events_forwarded: Counter::default(),
             forward_failures: Counter::default(),
@@ -114,6 +116,11 @@ impl Metrics {
             "parse_errors",
             "Serial lines not accepted, per device and reason",
             m.parse_errors.clone(),
+        );
+        r.register(
+            "device_errors",
+            "Serial port failures, per device and reason (read, poll_write); the port is reopened",
+            m.device_errors.clone(),
         );
         r.register(
             "events_lost",
@@ -240,6 +247,14 @@ impl Metrics {
     pub fn parse_errors(&self, device: &str, reason: &str) -> u64 {
         self.m
             .parse_errors
+            .get_or_create(&reason_labels(device, reason))
+            .get()
+    }
+
+    /// Port failures of `device` for `reason` (`read`, `poll_write`) so far.
+    pub fn device_errors(&self, device: &str, reason: &str) -> u64 {
+        self.m
+            .device_errors
             .get_or_create(&reason_labels(device, reason))
             .get()
     }

@@ -16,6 +16,8 @@ mod mqtt_soak;
 mod offline;
 mod records_api;
 mod records_placements;
+mod serial_combined;
 mod serial_lines;
+mod serial_poll;
 mod shutdown;
 mod yard_profile;

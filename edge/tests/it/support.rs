@@ -80,11 +80,23 @@ impl Chute {
         ]
     }
 
+    /// The device end of the scale's cable, for a test that plays an indicator reading it too.
+    pub fn scale_device_end(&self) -> std::path::PathBuf {
+        self.scale.device_end.clone()
+    }
+
     /// Writes `bytes` as the RFID reader (a line with or without its terminator), then pauses
     /// [`LINE_GAP`].
     pub async fn rfid_line(&mut self, bytes: &[u8]) {
         self.rfid_out.write_all(bytes).await.unwrap();
         self.rfid_out.flush().await.unwrap();
+        tokio::time::sleep(LINE_GAP).await;
+    }
+
+    /// Writes `bytes` as the scale indicator (any line shape), then pauses [`LINE_GAP`].
+    pub async fn scale_line(&mut self, bytes: &[u8]) {
+        self.scale_out.write_all(bytes).await.unwrap();
+        self.scale_out.flush().await.unwrap();
         tokio::time::sleep(LINE_GAP).await;
     }
 
