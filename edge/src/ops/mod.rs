@@ -203,7 +203,10 @@ mod tests {
         let (want_free, want_size) = health::volume_usage(dir.path()).unwrap();
         assert_eq!(size, want_size);
         assert!(size > 0 && free <= size, "free {free} size {size}");
-        assert!(free.abs_diff(want_free) < 64 * 1024 * 1024, "{free} vs {want_free}");
+        assert!(
+            free.abs_diff(want_free) < 64 * 1024 * 1024,
+            "{free} vs {want_free}"
+        );
 
         drop(rfid);
         let (_, _, text) = get(app(state), "/metrics").await;
