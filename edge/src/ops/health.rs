@@ -163,6 +163,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Bytes free for unprivileged users and the size of the file system holding `path`.
+// The statvfs fields are u64 here, but 32 bits on some 32-bit targets (yard gateways on ARM).
+#[allow(clippy::useless_conversion)]
 pub fn volume_usage(path: &Path) -> Result<(u64, u64), nix::Error> {
     let stat = nix::sys::statvfs::statvfs(path)?;
     let fragment = u64::from(stat.fragment_size());

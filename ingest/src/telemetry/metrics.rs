@@ -183,14 +183,16 @@ mod tests {
             topic: "t".into(),
             partition: 0,
         };
-        metrics.lag.get_or_create(&partition);
-        metrics.committed.get_or_create(&partition);
+        metrics.lag.get_or_create(&partition).set(0);
+        metrics.committed.get_or_create(&partition).set(0);
         metrics
             .stored
-            .get_or_create(&KindLabels { kind: "k".into() });
+            .get_or_create(&KindLabels { kind: "k".into() })
+            .inc_by(0);
         metrics
             .dead_letters
-            .get_or_create(&ReasonLabels { reason: "r".into() });
+            .get_or_create(&ReasonLabels { reason: "r".into() })
+            .inc_by(0);
         let exported = sample_names(&metrics.encode());
         assert_eq!(
             listed,
