@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real services the tests and the full demo use, from the package registries
 # (and headless Chromium for the page tests).
-# Idempotent: skips what is already there. ClickHouse, socat and mosquitto come from Debian;
+# Idempotent: skips what is already there. ClickHouse, socat, mosquitto and Prometheus (prometheus,
+# promtool: the alerting-rule tests and the scrape test, docs/monitoring.md) come from Debian;
 # the Kafka-protocol broker (tansu) from crates.io (about 15 minutes to build the first time).
 set -euo pipefail
 
@@ -10,6 +11,7 @@ command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhou
 command -v socat >/dev/null || need_apt+=(socat)
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+{ [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against real services: installs what is missing (Debian packages, tansu from
-# crates.io), starts ClickHouse, checks the Helm chart, then `cargo test --workspace`. Tests
+# crates.io), starts ClickHouse, checks the Helm chart and the monitoring files, then
+# `cargo test --workspace`. Tests
 # start their own tansu brokers, socat pseudo-terminal pairs and replicated test clusters
 # (scripts/cluster.sh). Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -16,5 +17,7 @@ bash scripts/clickhouse.sh "$CLICKHOUSE_DIR"
 
 # The chart: schema, render and manifests, offline (scripts/check-chart.sh, helm/README.md).
 bash scripts/check-chart.sh
+# Alerting rules (promtool check/test rules) and dashboards' metric names (docs/monitoring.md).
+bash scripts/check-monitoring.sh
 
 cargo test --workspace --locked "$@"

@@ -127,6 +127,7 @@ impl Gateway {
             metrics: metrics.clone(),
             kafka_brokers: config.kafka.brokers.clone(),
             inputs: inputs.clone(),
+            data_dir: config.data_dir.clone(),
         }))
         .merge(crate::chute::router(registry));
         // Bind now so a taken port fails the start instead of a background task.

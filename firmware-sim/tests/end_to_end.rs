@@ -27,6 +27,10 @@ struct Yard {
     broker: testkit::Tansu,
     db: testkit::ClickHouseDb,
     web: String,
+    /// The pipeline's ops listener (`/metrics`), host:port.
+    ops: String,
+    /// The gateway's HTTP listener (`/metrics`), host:port.
+    gateway_http: String,
     reader: tokio_serial::SerialStream,
     scale: tokio_serial::SerialStream,
     gateway: edge::Gateway,
@@ -65,6 +69,7 @@ async fn yard(test: &str) -> Yard {
         feedlots: vec![feedlot_id.clone()],
     });
     let web = format!("http://{}", pages.web.listen);
+    let ops = pipeline_config.ops.listen.clone();
     let pipeline = firmware_sim::pipeline::spawn(pipeline_config, pages, shutdown.clone());
     // ingest creates the topic and the schema; the pages answer once the schema is there.
     let health = format!("{web}/healthz");
@@ -87,7 +92,8 @@ async fn yard(test: &str) -> Yard {
     };
     gateway_config.kafka.brokers = broker.bootstrap.clone();
     gateway_config.kafka.message_timeout_ms = 5_000;
-    gateway_config.http.listen = "127.0.0.1:0".into();
+    let gateway_http = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    gateway_config.http.listen = gateway_http.clone();
     let gateway = edge::Gateway::start(gateway_config, shutdown.clone())
         .await
         .unwrap();
@@ -100,6 +106,8 @@ async fn yard(test: &str) -> Yard {
         broker,
         db,
         web,
+        ops,
+        gateway_http,
         reader,
         scale,
         gateway,
@@ -287,5 +295,218 @@ async fn garbled_lines_and_dropped_bytes_are_refused_and_every_weighing_still_ar
         .unwrap();
     // Exactly the real weighings: no noise line became a tag or a weight.
     assert_exactly_once(&yard, &sent).await;
+    yard.stop().await;
+}
+
+/// The chart's Prometheus files (rules, lists of exported metrics).
+fn chart_prometheus_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../helm/feedlot/files/prometheus")
+}
+
+/// `GET /api/v1/<path>` of the Prometheus at `base`: its `data`.
+async fn prometheus_api(base: &str, path: &str) -> serde_json::Value {
+    let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/{path}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "success", "{path}: {body}");
+    body["data"].clone()
+}
+
+/// An instant query's samples as (labels, value).
+async fn prometheus_query(base: &str, query: &str) -> Vec<(serde_json::Value, f64)> {
+    let data = prometheus_api(base, &format!("query?query={}", urlencode(query))).await;
+    data["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].clone(),
+                s["value"][1].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A real Prometheus (Debian's /usr/bin/prometheus, scripts/install-services.sh) scrapes the
+/// gateway and the pipeline as docs/monitoring.md says to (jobs `feedlot-edge` with `yard` and
+/// `gateway` labels, `feedlot-ingest`), with the chart's alerting rules loaded: both targets are
+/// up, the readings show in both services' metrics, the rules load with health ok, and every
+/// metric the targets export is in the chart's checked-in lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn prometheus_scrapes_the_gateway_and_the_pipeline_with_the_alerting_rules_loaded() {
+    let binary = std::path::Path::new("/usr/bin/prometheus");
+    assert!(
+        binary.exists(),
+        "no /usr/bin/prometheus: run scripts/install-services.sh"
+    );
+    let mut yard = yard("e2e_prometheus").await;
+    let sent = yard.chute(&arrivals(3, 5)).await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(yard.wait_for_weighings(3).await.len(), 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let rules = chart_prometheus_dir().join("rules");
+    let listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - {rules}/*.yml
+scrape_configs:
+  - job_name: feedlot-edge
+    static_configs:
+      - targets: ["{gateway}"]
+        labels: {{ yard: "{yard}", gateway: gw-e2e }}
+  - job_name: feedlot-ingest
+    static_configs:
+      - targets: ["{ops}"]
+"#,
+            rules = rules.canonicalize().unwrap().display(),
+            gateway = yard.gateway_http,
+            yard = yard.feedlot_id,
+            ops = yard.ops,
+        ),
+    )
+    .unwrap();
+    let mut prometheus = tokio::process::Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
+        .arg(format!("--web.listen-address={listen}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://{listen}");
+
+    let both_up = testkit::wait_until(Duration::from_secs(30), || async {
+        let Ok(response) = reqwest::get(format!("{base}/api/v1/targets")).await else {
+            return false;
+        };
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            return false;
+        };
+        let targets = body["data"]["activeTargets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        targets.len() == 2 && targets.iter().all(|t| t["health"] == "up")
+    })
+    .await;
+    let targets = prometheus_api(&base, "targets").await;
+    assert!(both_up, "{targets:#}");
+
+    // A query sees a scrape only after it is stored: wait for the readings to show.
+    let weighings = r#"sum(edge_weighings_total{job="feedlot-edge", gateway="gw-e2e"})"#;
+    let stored = r#"sum(ingest_events_stored_total{job="feedlot-ingest", kind="weighing"})"#;
+    assert!(
+        testkit::wait_until(Duration::from_secs(15), || async {
+            prometheus_query(&base, weighings)
+                .await
+                .first()
+                .map(|s| s.1)
+                == Some(3.0)
+                && prometheus_query(&base, stored).await.first().map(|s| s.1) >= Some(3.0)
+        })
+        .await,
+        "{:?} {:?}",
+        prometheus_query(&base, weighings).await,
+        prometheus_query(&base, stored).await
+    );
+    let mut up: Vec<(String, f64)> = prometheus_query(&base, "up")
+        .await
+        .into_iter()
+        .map(|(m, v)| (m["job"].as_str().unwrap().to_owned(), v))
+        .collect();
+    up.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        up,
+        [
+            ("feedlot-edge".to_owned(), 1.0),
+            ("feedlot-ingest".to_owned(), 1.0)
+        ]
+    );
+    // Both serial devices are open, as the device-gone alert reads them, with the yard label.
+    let inputs = prometheus_query(&base, r#"edge_input_up{kind="serial"}"#).await;
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    for (labels, value) in &inputs {
+        assert_eq!(*value, 1.0, "{labels}");
+        assert_eq!(labels["yard"], yard.feedlot_id.as_str());
+    }
+    let free = prometheus_query(&base, "edge_outbox_volume_free_bytes").await;
+    assert!(free.len() == 1 && free[0].1 > 0.0, "{free:?}");
+
+    // The chart's rules load and evaluate; none fires on a healthy yard.
+    let rules = prometheus_api(&base, "rules").await;
+    let mut alerts = Vec::new();
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            assert_eq!(rule["health"], "ok", "{rule:#}");
+            assert_eq!(rule["state"], "inactive", "{rule:#}");
+            alerts.push(rule["name"].as_str().unwrap().to_owned());
+        }
+    }
+    alerts.sort();
+    alerts.dedup();
+    assert_eq!(
+        alerts,
+        [
+            "GatewayDiskNearlyFull",
+            "GatewayOutboxBackingUp",
+            "GatewayOutboxFull",
+            "GatewaySerialDeviceGone",
+            "GatewaySilent",
+            "IngestConsumerLagHigh",
+            "IngestDeadLettersRising",
+            "IngestInsertErrors",
+        ]
+    );
+
+    // Every metric name the targets export is in the chart's lists, which the dashboards and
+    // rules are checked against (scripts/check-monitoring.sh).
+    for (job, list) in [
+        ("feedlot-edge", "edge.txt"),
+        ("feedlot-ingest", "ingest.txt"),
+    ] {
+        let listed =
+            std::fs::read_to_string(chart_prometheus_dir().join("exported").join(list)).unwrap();
+        let names =
+            prometheus_query(&base, &format!(r#"group by (__name__) ({{job="{job}"}})"#)).await;
+        let names: Vec<String> = names
+            .iter()
+            .map(|(m, _)| m["__name__"].as_str().unwrap().to_owned())
+            .filter(|n| !n.starts_with("scrape_") && n != "up")
+            .collect();
+        assert!(names.len() > 5, "{job}: {names:?}");
+        for name in names {
+            assert!(
+                listed.lines().any(|l| l == name),
+                "{job} exports {name}, not in {list}"
+            );
+        }
+    }
+
+    prometheus.start_kill().unwrap();
+    let _ = prometheus.wait().await;
     yard.stop().await;
 }

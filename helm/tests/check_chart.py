@@ -247,6 +247,25 @@ for name, path in GOOD.items():
         check(f"config files from {rel(path)} are TOML with only keys the binaries know; env names known",
               not bad, "; ".join(bad))
 
+        # Monitoring (docs/monitoring.md): the PrometheusRule carries the rule files' groups as
+        # they are (the files promtool tests), the ConfigMap every dashboard as it is.
+        on = merge(defaults, values).get("monitoring", {})
+        rules = [d for d in docs if d.get("kind") == "PrometheusRule"]
+        want_groups = [g for f in sorted((CHART / "files" / "prometheus" / "rules").glob("*.yml"))
+                       for g in yaml.safe_load(f.read_text())["groups"]]
+        check(f"PrometheusRule with {rel(path)}: the rule files' groups, if enabled",
+              [r["spec"]["groups"] for r in rules]
+              == ([want_groups] if on["prometheusRules"]["enabled"] else []),
+              f"{len(rules)} PrometheusRule(s)")
+        maps = [d for d in docs if d.get("kind") == "ConfigMap"
+                and on["grafanaDashboards"]["label"] in d["metadata"].get("labels", {})]
+        want_dashboards = {f"feedlot-{f.name}": json.loads(f.read_text())
+                           for f in sorted((CHART / "dashboards").glob("*.json"))}
+        got_dashboards = [{k: json.loads(v) for k, v in m.get("data", {}).items()} for m in maps]
+        check(f"dashboards ConfigMap with {rel(path)}: every dashboard, if enabled",
+              got_dashboards == ([want_dashboards] if on["grafanaDashboards"]["enabled"] else []),
+              f"{len(maps)} ConfigMap(s): {[sorted(g) for g in got_dashboards]}")
+
 # --- bad values are refused ---------------------------------------------------------------------
 for path in sorted((TESTS / "bad").glob("*.yaml")):
     first = path.read_text().splitlines()[0]

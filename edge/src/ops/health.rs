@@ -1,5 +1,6 @@
 //! `GET /healthz` and `GET /metrics`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use axum::Json;
@@ -161,9 +162,34 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(health))
 }
 
-/// `GET /metrics`: every metric in the Prometheus text format, outbox gauges read just now.
+/// Bytes free for unprivileged users and the size of the file system holding `path`.
+// The statvfs fields are u64 here, but 32 bits on some 32-bit targets (yard gateways on ARM).
+#[allow(clippy::useless_conversion)]
+pub fn volume_usage(path: &Path) -> Result<(u64, u64), nix::Error> {
+    let stat = nix::sys::statvfs::statvfs(path)?;
+    let fragment = u64::from(stat.fragment_size());
+    Ok((
+        u64::from(stat.blocks_available()).saturating_mul(fragment),
+        u64::from(stat.blocks()).saturating_mul(fragment),
+    ))
+}
+
+/// `GET /metrics`: every metric in the Prometheus text format, outbox gauges, input states
+/// and the data volume's free space read just now.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     outbox_health(&state, false).await;
+    let inputs = state.inputs.snapshot();
+    state.metrics.observe_inputs(
+        inputs
+            .iter()
+            .map(|(name, input)| (name.as_str(), input.kind, input.state == InputState::Up)),
+    );
+    let data_dir = state.data_dir.clone();
+    match tokio::task::spawn_blocking(move || volume_usage(&data_dir)).await {
+        Ok(Ok((free, size))) => state.metrics.observe_volume(free, size),
+        Ok(Err(error)) => tracing::warn!(%error, "cannot read the data volume's free space"),
+        Err(error) => tracing::warn!(%error, "cannot read the data volume's free space"),
+    }
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         state.metrics.encode(),

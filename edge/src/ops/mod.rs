@@ -37,6 +37,8 @@ pub struct AppState {
     pub kafka_brokers: String,
     /// The gateway's inputs and their states.
     pub inputs: Inputs,
+    /// `data_dir`, whose file system's free space `/metrics` reports.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The router: `/healthz` and `/metrics`.
@@ -64,6 +66,7 @@ mod tests {
             // Nothing listens on port 1.
             kafka_brokers: "127.0.0.1:1".into(),
             inputs: Inputs::new(),
+            data_dir: dir.to_owned(),
         }
     }
 
@@ -165,6 +168,53 @@ mod tests {
                 "{line:?} missing in\n{text}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn metrics_show_each_input_and_the_free_space_of_the_data_volume() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path(), OutboxLimits::UNLIMITED);
+        let rfid = state.inputs.register("serial:rfid-1", "serial");
+        let scale = state.inputs.register("serial:scale-1", "serial");
+        rfid.up(Some("/dev/ttyUSB0".into()));
+        scale.down("no such device");
+        let (status, _, text) = get(app(state.clone()), "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            text.lines()
+                .any(|l| l == r#"edge_input_up{input="serial:rfid-1",kind="serial"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l == r#"edge_input_up{input="serial:scale-1",kind="serial"} 0"#),
+            "{text}"
+        );
+        let gauge = |name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing in\n{text}"))
+        };
+        let (free, size) = (
+            gauge("edge_outbox_volume_free_bytes"),
+            gauge("edge_outbox_volume_size_bytes"),
+        );
+        // The same file system as statvfs(2) sees it, give or take what was written meanwhile.
+        let (want_free, want_size) = health::volume_usage(dir.path()).unwrap();
+        assert_eq!(size, want_size);
+        assert!(size > 0 && free <= size, "free {free} size {size}");
+        assert!(
+            free.abs_diff(want_free) < 64 * 1024 * 1024,
+            "{free} vs {want_free}"
+        );
+
+        drop(rfid);
+        let (_, _, text) = get(app(state), "/metrics").await;
+        assert!(
+            text.lines()
+                .any(|l| l == r#"edge_input_up{input="serial:rfid-1",kind="serial"} 0"#),
+            "{text}"
+        );
     }
 
     #[tokio::test]

@@ -41,6 +41,15 @@ pub struct DeviceReasonLabels {
     pub reason: String,
 }
 
+/// Labels naming an input of the gateway (as `/healthz` lists it).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InputLabels {
+    /// The input's name: `serial:<device_id>`, `mqtt:<link>` or `forwarder`.
+    pub input: String,
+    /// What it is: `serial`, `mqtt` or `forwarder`.
+    pub kind: String,
+}
+
 /// A gauge holding an `f64` (seconds).
 type SecondsGauge = Gauge<f64, AtomicU64>;
 
@@ -63,6 +72,9 @@ struct Families {
     outbox_refused: Counter,
     outbox_commit_failures: Counter,
     outbox_commit_failing: Gauge,
+    input_up: Family<InputLabels, Gauge>,
+    outbox_volume_free: Gauge,
+    outbox_volume_size: Gauge,
 }
 
 /// The gateway's metrics: cheap to clone, every clone updates the same numbers.
@@ -99,6 +111,9 @@ impl Metrics {
             outbox_refused: Counter::default(),
             outbox_commit_failures: Counter::default(),
             outbox_commit_failing: Gauge::default(),
+            input_up: Family::default(),
+            outbox_volume_free: Gauge::default(),
+            outbox_volume_size: Gauge::default(),
         };
         m.kafka_last_round_ok.set(-1);
         let mut r = Registry::with_prefix("edge");
@@ -187,6 +202,21 @@ impl Metrics {
             "1 while the last outbox commit failed with a storage error",
             m.outbox_commit_failing.clone(),
         );
+        r.register(
+            "input_up",
+            "1 while the input (serial device, MQTT link, forwarder) is up, 0 while starting, down or stopped",
+            m.input_up.clone(),
+        );
+        r.register(
+            "outbox_volume_free_bytes",
+            "Bytes free for the gateway on the file system holding data_dir (the outbox)",
+            m.outbox_volume_free.clone(),
+        );
+        r.register(
+            "outbox_volume_size_bytes",
+            "Size in bytes of the file system holding data_dir (the outbox)",
+            m.outbox_volume_size.clone(),
+        );
         Self {
             registry: Arc::new(r),
             m: Arc::new(m),
@@ -213,6 +243,25 @@ impl Metrics {
         self.m.outbox_max_bytes.set(to_i64(limits.max_bytes));
         self.m.outbox_max_entries.set(to_i64(limits.max_entries));
         self.m.outbox_oldest_unsent_age.set(oldest_age_seconds);
+    }
+
+    /// Sets `edge_input_up` for every input in `inputs` (name, kind, up or not).
+    pub fn observe_inputs<'a>(&self, inputs: impl IntoIterator<Item = (&'a str, &'a str, bool)>) {
+        for (input, kind, up) in inputs {
+            self.m
+                .input_up
+                .get_or_create(&InputLabels {
+                    input: input.to_owned(),
+                    kind: kind.to_owned(),
+                })
+                .set(i64::from(up));
+        }
+    }
+
+    /// Sets the outbox volume gauges: bytes free for the gateway and the file system's size.
+    pub fn observe_volume(&self, free_bytes: u64, size_bytes: u64) {
+        self.m.outbox_volume_free.set(to_i64(free_bytes));
+        self.m.outbox_volume_size.set(to_i64(size_bytes));
     }
 
     /// Whether the outbox-full alarm is raised.
@@ -318,11 +367,94 @@ mod tests {
             "edge_events_forwarded_total 0",
             "edge_forward_failures_total 0",
             "edge_kafka_last_round_ok -1",
+            "edge_outbox_volume_free_bytes 0",
+            "edge_outbox_volume_size_bytes 0",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
                 "{line:?} missing in\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn inputs_and_the_volume_show_as_gauges() {
+        let metrics = Metrics::new();
+        metrics.observe_inputs([
+            ("serial:rfid-1", "serial", true),
+            ("serial:scale-1", "serial", false),
+        ]);
+        metrics.observe_volume(1_000, 4_000);
+        let text = metrics.encode();
+        for line in [
+            "edge_input_up{input=\"serial:rfid-1\",kind=\"serial\"} 1",
+            "edge_input_up{input=\"serial:scale-1\",kind=\"serial\"} 0",
+            "edge_outbox_volume_free_bytes 1000",
+            "edge_outbox_volume_size_bytes 4000",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing in\n{text}"
+            );
+        }
+        // A device that comes back is up again on the same series.
+        metrics.observe_inputs([("serial:scale-1", "serial", true)]);
+        assert!(
+            metrics
+                .encode()
+                .lines()
+                .any(|l| l == "edge_input_up{input=\"serial:scale-1\",kind=\"serial\"} 1")
+        );
+    }
+}
+
+#[cfg(test)]
+mod exported {
+    use super::*;
+
+    /// The sample names a text exposition declares, from its `# TYPE` lines.
+    fn sample_names(text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("# TYPE ") else {
+                continue;
+            };
+            let (name, kind) = rest.split_once(' ').unwrap();
+            match kind {
+                "counter" => names.push(format!("{}_total", name.trim_end_matches("_total"))),
+                "histogram" => {
+                    names.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")))
+                }
+                _ => names.push(name.to_owned()),
+            }
+        }
+        names.sort();
+        names
+    }
+
+    /// The checked-in list the chart's dashboards and alerting rules are checked against
+    /// (scripts/check-monitoring.sh): it must name exactly what the gateway exports.
+    #[test]
+    fn the_chart_list_of_exported_metrics_is_what_the_registry_exports() {
+        let listed: Vec<String> =
+            include_str!("../../../helm/feedlot/files/prometheus/exported/edge.txt")
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect();
+        let metrics = Metrics::new();
+        // A family shows in the exposition once it has a series: give each one.
+        metrics.tag_reads("d");
+        metrics.weighings("d");
+        metrics.parse_errors("d", "r");
+        metrics.events_lost("d", "r");
+        metrics.observe_inputs([("forwarder", "forwarder", true)]);
+        let exported = sample_names(&metrics.encode());
+        assert_eq!(
+            listed,
+            exported,
+            "update helm/feedlot/files/prometheus/exported/edge.txt to:\n{}",
+            exported.join("\n")
+        );
     }
 }

@@ -28,8 +28,8 @@ pub async fn sample_lag<C: ConsumerContext + 'static>(
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        let (c, m) = (consumer.clone(), metrics.clone());
-        if let Err(e) = tokio::task::spawn_blocking(move || sample_once(&c, &m)).await {
+        let (c, m, stop) = (consumer.clone(), metrics.clone(), shutdown.clone());
+        if let Err(e) = tokio::task::spawn_blocking(move || sample_once(&c, &m, &stop)).await {
             tracing::debug!(error = %e, "lag sampler task failed");
         }
     }
@@ -42,7 +42,14 @@ fn offset(o: Offset) -> Option<i64> {
     }
 }
 
-fn sample_once<C: ConsumerContext>(consumer: &StreamConsumer<C>, metrics: &Metrics) {
+/// One sample of every assigned partition; stops between partitions once `shutdown` is
+/// cancelled (each watermark request may wait REQUEST_TIMEOUT on a stopped broker, and the
+/// runtime waits for this blocking task when it shuts down).
+fn sample_once<C: ConsumerContext>(
+    consumer: &StreamConsumer<C>,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) {
     let positions = match consumer.position() {
         Ok(p) => p,
         Err(e) => {
@@ -55,6 +62,9 @@ fn sample_once<C: ConsumerContext>(consumer: &StreamConsumer<C>, metrics: &Metri
         .unwrap_or_else(|_| TopicPartitionList::new());
     metrics.lag.clear();
     for p in positions.elements() {
+        if shutdown.is_cancelled() {
+            return;
+        }
         let (topic, partition) = (p.topic(), p.partition());
         let (low, high) = match consumer.fetch_watermarks(topic, partition, REQUEST_TIMEOUT) {
             Ok(w) => w,

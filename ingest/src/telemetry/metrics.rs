@@ -142,3 +142,63 @@ impl Metrics {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sample names a text exposition declares, from its `# TYPE` lines.
+    fn sample_names(text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("# TYPE ") else {
+                continue;
+            };
+            let (name, kind) = rest.split_once(' ').unwrap();
+            match kind {
+                "counter" => names.push(format!("{}_total", name.trim_end_matches("_total"))),
+                "histogram" => {
+                    names.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")))
+                }
+                _ => names.push(name.to_owned()),
+            }
+        }
+        names.sort();
+        names
+    }
+
+    /// The checked-in list the chart's dashboards and alerting rules are checked against
+    /// (scripts/check-monitoring.sh): it must name exactly what the consumer exports.
+    #[test]
+    fn the_chart_list_of_exported_metrics_is_what_the_registry_exports() {
+        let listed: Vec<String> =
+            include_str!("../../../helm/feedlot/files/prometheus/exported/ingest.txt")
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect();
+        let metrics = Metrics::new();
+        // A family shows in the exposition once it has a series: give each one.
+        let partition = PartitionLabels {
+            topic: "t".into(),
+            partition: 0,
+        };
+        metrics.lag.get_or_create(&partition).set(0);
+        metrics.committed.get_or_create(&partition).set(0);
+        metrics
+            .stored
+            .get_or_create(&KindLabels { kind: "k".into() })
+            .inc_by(0);
+        metrics
+            .dead_letters
+            .get_or_create(&ReasonLabels { reason: "r".into() })
+            .inc_by(0);
+        let exported = sample_names(&metrics.encode());
+        assert_eq!(
+            listed,
+            exported,
+            "update helm/feedlot/files/prometheus/exported/ingest.txt to:\n{}",
+            exported.join("\n")
+        );
+    }
+}
