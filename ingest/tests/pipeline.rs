@@ -165,3 +165,107 @@ async fn a_restarted_consumer_resumes_after_its_committed_offsets_without_double
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_row_clickhouse_refuses_is_dead_lettered_and_the_rest_of_its_batch_stored() {
+    let p = pipeline("row_refused").await;
+    let admin = ingest::sink::client(&ingest::config::ClickHouseConfig {
+        url: p.db.url.clone(),
+        ..Default::default()
+    });
+    ingest::schema::migrate(&admin, &p.db.database)
+        .await
+        .unwrap();
+    // A guard of the kind a table may carry: ClickHouse refuses one tag's weighings (code
+    // 395) however often they are sent. Without isolating them, their batch would be retried
+    // forever and the partition would stall.
+    p.db.client()
+        .query(
+            "ALTER TABLE weighings ADD COLUMN guard UInt8 \
+             MATERIALIZED throwIf(eid = '982000000000666')",
+        )
+        .execute()
+        .await
+        .unwrap();
+    let (shutdown, task) = start(&p.config);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let refused = "982000000000666";
+    let mut events: Vec<Envelope> = (0..40)
+        .map(|i| {
+            weighing(
+                "yard-g",
+                &format!("9820000000001{i:02}"),
+                300.0 + f64::from(i),
+                1,
+            )
+        })
+        .collect();
+    let bad = [
+        weighing("yard-g", refused, 410.0, 2),
+        weighing("yard-g", refused, 415.0, 3),
+    ];
+    events.insert(7, bad[0].clone());
+    events.insert(23, bad[1].clone());
+    let encoded = |events: &[Envelope]| -> Vec<(String, Vec<u8>)> {
+        events
+            .iter()
+            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+            .collect()
+    };
+    produce(&p.broker.bootstrap, &encoded(&events)).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 40).await, 40);
+
+    // The partition carries on: later events are stored too.
+    let later: Vec<Envelope> = (0..5)
+        .map(|i| weighing("yard-g", &format!("9820000000002{i:02}"), 320.0, 4))
+        .collect();
+    produce(&p.broker.bootstrap, &encoded(&later)).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 45).await, 45);
+    let stored_refused = count(
+        &p.db,
+        &format!(
+            "SELECT count() FROM {}.weighings WHERE eid = '{refused}'",
+            p.db.database
+        ),
+    )
+    .await;
+    assert_eq!(stored_refused, 0);
+
+    // Both refused events are in the dead-letter topic, with ClickHouse's message.
+    let dlq: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &p.broker.bootstrap)
+        .set("group.id", "dlq-reader-refused")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    dlq.subscribe(&["feedlot.events.dlq.v1"]).unwrap();
+    let mut dead = Vec::new();
+    while dead.len() < 2 {
+        let m = tokio::time::timeout(Duration::from_secs(30), dlq.recv())
+            .await
+            .expect("two dead letters within 30 s")
+            .unwrap();
+        let envelope = schemas::decode(m.payload().unwrap()).unwrap();
+        let reason = m
+            .headers()
+            .unwrap()
+            .iter()
+            .find(|h| h.key == "dlq.reason")
+            .map(|h| String::from_utf8_lossy(h.value.unwrap()).into_owned())
+            .unwrap();
+        dead.push((envelope.event_id, reason));
+    }
+    dead.sort();
+    let mut expected = vec![bad[0].event_id, bad[1].event_id];
+    expected.sort();
+    assert_eq!(dead.iter().map(|d| d.0).collect::<Vec<_>>(), expected);
+    for (_, reason) in &dead {
+        assert!(
+            reason.contains("rejected by ClickHouse (weighings)"),
+            "{reason}"
+        );
+        assert!(reason.contains("throwIf"), "{reason}");
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

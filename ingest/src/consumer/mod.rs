@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::config::Config;
-use crate::sink::{Rows, insert_rows};
+use crate::sink::{Rows, insert_rows_isolating};
 use crate::telemetry::{
     self, BatchConsumed, BatchStored, DeadLetterFailed, DeadLettered, InsertFailed, Metrics,
     OffsetCommitFailed, ReasonClass,
@@ -302,14 +302,22 @@ async fn store(
     let mut rows = Rows::default();
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut bad = Vec::new();
+    // Per table, the message and kind of each row, in row order (to dead-letter a row
+    // ClickHouse refuses).
+    let mut origins: BTreeMap<&'static str, Vec<(&OwnedMessage, &'static str)>> = BTreeMap::new();
     for message in &batch.messages {
         match schemas::decode(message.payload().unwrap_or_default()) {
             // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
             // with the field and why, like an undecodable message.
             Ok(envelope) => match envelope.validate() {
                 Ok(()) => {
-                    *by_kind.entry(envelope.event.kind().as_str()).or_default() += 1;
-                    rows.push_ingested(&envelope, ingested_at_ms(message, &envelope));
+                    let kind = envelope.event.kind().as_str();
+                    *by_kind.entry(kind).or_default() += 1;
+                    if let Some(table) =
+                        rows.push_ingested(&envelope, ingested_at_ms(message, &envelope))
+                    {
+                        origins.entry(table).or_default().push((message, kind));
+                    }
                 }
                 Err(invalid) => bad.push((
                     message,
@@ -324,8 +332,9 @@ async fn store(
             )),
         }
     }
-    // The last (successful) attempt's duration, in µs.
+    // The last (successful) attempt's duration, in µs, and the rows it found refused.
     let insert_us = AtomicU64::new(0);
+    let refused = std::sync::Mutex::new(Vec::new());
     let fenced = || is_fenced(consumer);
     let stored = retry_until_done(
         &config.batch,
@@ -333,10 +342,14 @@ async fn store(
         &fenced,
         || async {
             let started = Instant::now();
-            let result = insert_rows(client, &config.clickhouse.database, &rows).await;
+            let result = insert_rows_isolating(client, &config.clickhouse.database, &rows).await;
             let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             insert_us.store(us, Ordering::Relaxed);
-            result
+            result.map(|rejected| {
+                if let Ok(mut r) = refused.lock() {
+                    *r = rejected;
+                }
+            })
         },
         |error, attempt, retry_in| {
             InsertFailed {
@@ -350,6 +363,20 @@ async fn store(
     .await;
     if stored != Stored::Done {
         return stored; // Nothing committed: the batch is read again.
+    }
+    let refused = refused.into_inner().unwrap_or_default();
+    for row in &refused {
+        let Some(&(message, kind)) = origins.get(row.table).and_then(|o| o.get(row.index)) else {
+            continue; // Not one of this batch's rows: cannot happen.
+        };
+        if let Some(n) = by_kind.get_mut(kind) {
+            *n = n.saturating_sub(1);
+        }
+        bad.push((
+            message,
+            ReasonClass::Rejected,
+            format!("rejected by ClickHouse ({}): {}", row.table, row.reason),
+        ));
     }
     BatchStored {
         by_kind: &by_kind,

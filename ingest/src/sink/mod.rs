@@ -2,6 +2,7 @@
 //! and a failed insert is retried with back-off until ClickHouse accepts it.
 
 pub mod failover;
+pub mod rejection;
 mod rows;
 mod writer;
 
@@ -9,4 +10,4 @@ pub use rows::{
     ArrivalRow, DeathRow, FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, PenMoveRow, RationRow,
     Rows, ShipmentRow, TagReadRow, TreatmentRow, WeighingRow, YardageRateRow,
 };
-pub use writer::{client, insert_rows};
+pub use writer::{RejectedRow, client, insert_rows, insert_rows_isolating};

@@ -161,33 +161,84 @@ impl Rows {
 
     /// Adds the row for `envelope` to its kind's table, ingested now.
     pub fn push(&mut self, envelope: &Envelope) {
-        self.push_ingested(envelope, Utc::now().timestamp_millis());
+        let _table = self.push_ingested(envelope, Utc::now().timestamp_millis());
     }
 
     /// Adds the row for `envelope` with `ingested_at` from `ingested_at_ms` (ms since the
     /// epoch): the same event and time always make the same row, so a batch made again is the
     /// same insert block. The latest `ingested_at` of an event wins in the tables.
-    pub fn push_ingested(&mut self, envelope: &Envelope, ingested_at_ms: i64) {
+    /// Returns the table the row went to (None for a kind without one).
+    pub fn push_ingested(
+        &mut self,
+        envelope: &Envelope,
+        ingested_at_ms: i64,
+    ) -> Option<&'static str> {
         let m = &Meta::of(envelope, ingested_at_ms);
-        match &envelope.event {
-            Event::Weighing(w) => self.weighings.push(WeighingRow::new(m, w)),
-            Event::TagRead(t) => self.tag_reads.push(TagReadRow::new(m, t)),
-            Event::FeedLoad(e) => self.feed_loads.push(FeedLoadRow::new(m, e)),
-            Event::FeedDelivery(e) => self.feed_deliveries.push(FeedDeliveryRow::new(m, e)),
-            Event::Treatment(e) => self.treatments.push(TreatmentRow::new(m, e)),
-            Event::Arrival(e) => self.arrivals.push(ArrivalRow::new(m, e)),
-            Event::PenMove(e) => self.pen_moves.push(PenMoveRow::new(m, e)),
-            Event::Death(e) => self.deaths.push(DeathRow::new(m, e)),
-            Event::Shipment(e) => self.shipments.push(ShipmentRow::new(m, e)),
-            Event::FeedPurchase(e) => self.feed_purchases.push(FeedPurchaseRow::new(m, e)),
-            Event::Ration(e) => self.rations.push(RationRow::new(m, e)),
-            Event::YardageRate(e) => self.yardage_rates.push(YardageRateRow::new(m, e)),
-            Event::Placement(e) => self.placements.push(PlacementRow::new(m, e)),
-            Event::YardProfile(e) => self.yard_profiles.push(YardProfileRow::new(m, e)),
+        let table = match &envelope.event {
+            Event::Weighing(w) => {
+                self.weighings.push(WeighingRow::new(m, w));
+                "weighings"
+            }
+            Event::TagRead(t) => {
+                self.tag_reads.push(TagReadRow::new(m, t));
+                "tag_reads"
+            }
+            Event::FeedLoad(e) => {
+                self.feed_loads.push(FeedLoadRow::new(m, e));
+                "feed_loads"
+            }
+            Event::FeedDelivery(e) => {
+                self.feed_deliveries.push(FeedDeliveryRow::new(m, e));
+                "feed_deliveries"
+            }
+            Event::Treatment(e) => {
+                self.treatments.push(TreatmentRow::new(m, e));
+                "treatments"
+            }
+            Event::Arrival(e) => {
+                self.arrivals.push(ArrivalRow::new(m, e));
+                "arrivals"
+            }
+            Event::PenMove(e) => {
+                self.pen_moves.push(PenMoveRow::new(m, e));
+                "pen_moves"
+            }
+            Event::Death(e) => {
+                self.deaths.push(DeathRow::new(m, e));
+                "deaths"
+            }
+            Event::Shipment(e) => {
+                self.shipments.push(ShipmentRow::new(m, e));
+                "shipments"
+            }
+            Event::FeedPurchase(e) => {
+                self.feed_purchases.push(FeedPurchaseRow::new(m, e));
+                "feed_purchases"
+            }
+            Event::Ration(e) => {
+                self.rations.push(RationRow::new(m, e));
+                "rations"
+            }
+            Event::YardageRate(e) => {
+                self.yardage_rates.push(YardageRateRow::new(m, e));
+                "yardage_rates"
+            }
+            Event::Placement(e) => {
+                self.placements.push(PlacementRow::new(m, e));
+                "placements"
+            }
+            Event::YardProfile(e) => {
+                self.yard_profiles.push(YardProfileRow::new(m, e));
+                "yard_profiles"
+            }
             // `Event` is non-exhaustive: a kind added to `schemas` without its table here is
             // logged, never a panic. New kinds arrive with their table in the same release.
-            _ => tracing::warn!(event_id = %envelope.event_id, "event kind without a table"),
-        }
+            _ => {
+                tracing::warn!(event_id = %envelope.event_id, "event kind without a table");
+                return None;
+            }
+        };
+        Some(table)
     }
 }
 

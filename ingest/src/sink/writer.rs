@@ -8,6 +8,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::config::ClickHouseConfig;
 use crate::sink::Rows;
 use crate::sink::failover::{FailoverConnector, Server};
+use crate::sink::rejection::is_row_rejection;
 
 /// A client for `config`'s servers and database. With several URLs each new connection goes
 /// to a live server ([`FailoverConnector`]); every answer waits at most `read_timeout_ms`.
@@ -76,6 +77,92 @@ where
         insert.write(row).await?;
     }
     insert.end().await
+}
+
+/// A row ClickHouse refused for what it holds (see [`super::rejection`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The table.
+    pub table: &'static str,
+    /// The row's index in that table's rows of the batch.
+    pub index: usize,
+    /// What ClickHouse said.
+    pub reason: String,
+}
+
+/// Inserts `rows` into `table`; when ClickHouse refuses a row for its values, splits the rows
+/// in halves until the refused ones are alone, stores the rest and records those in
+/// `rejected`. The halves depend only on the rows, so a batch made again splits the same way
+/// and its repeated blocks are deduplicated. Any other error is returned (retry all).
+async fn insert_isolating<R>(
+    client: &clickhouse::Client,
+    table: &'static str,
+    rows: &[R],
+    offset: usize,
+    rejected: &mut Vec<RejectedRow>,
+) -> Result<(), clickhouse::error::Error>
+where
+    R: clickhouse::RowOwned + clickhouse::RowWrite,
+{
+    match insert_table(client, table, rows).await {
+        Ok(()) => Ok(()),
+        Err(error) if is_row_rejection(&error) => {
+            if rows.len() == 1 {
+                rejected.push(RejectedRow {
+                    table,
+                    index: offset,
+                    reason: error.to_string(),
+                });
+                return Ok(());
+            }
+            let mid = rows.len() / 2;
+            Box::pin(insert_isolating(
+                client,
+                table,
+                &rows[..mid],
+                offset,
+                rejected,
+            ))
+            .await?;
+            Box::pin(insert_isolating(
+                client,
+                table,
+                &rows[mid..],
+                offset + mid,
+                rejected,
+            ))
+            .await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Like [`insert_rows`], but a row ClickHouse refuses for its values does not fail the batch:
+/// the other rows are stored and the refused ones returned, to be dead-lettered. An outage is
+/// still an error (retry the batch).
+pub async fn insert_rows_isolating(
+    client: &clickhouse::Client,
+    database: &str,
+    rows: &Rows,
+) -> Result<Vec<RejectedRow>, clickhouse::error::Error> {
+    let client = client.clone().with_database(database);
+    let c = &client;
+    let mut r = Vec::new();
+    insert_isolating(c, "weighings", &rows.weighings, 0, &mut r).await?;
+    insert_isolating(c, "tag_reads", &rows.tag_reads, 0, &mut r).await?;
+    insert_isolating(c, "feed_loads", &rows.feed_loads, 0, &mut r).await?;
+    insert_isolating(c, "feed_deliveries", &rows.feed_deliveries, 0, &mut r).await?;
+    insert_isolating(c, "treatments", &rows.treatments, 0, &mut r).await?;
+    insert_isolating(c, "arrivals", &rows.arrivals, 0, &mut r).await?;
+    insert_isolating(c, "pen_moves", &rows.pen_moves, 0, &mut r).await?;
+    insert_isolating(c, "deaths", &rows.deaths, 0, &mut r).await?;
+    insert_isolating(c, "shipments", &rows.shipments, 0, &mut r).await?;
+    insert_isolating(c, "feed_purchases", &rows.feed_purchases, 0, &mut r).await?;
+    insert_isolating(c, "rations", &rows.rations, 0, &mut r).await?;
+    insert_isolating(c, "yardage_rates", &rows.yardage_rates, 0, &mut r).await?;
+    insert_isolating(c, "placements", &rows.placements, 0, &mut r).await?;
+    insert_isolating(c, "yard_profiles", &rows.yard_profiles, 0, &mut r).await?;
+    Ok(r)
 }
 
 /// Inserts one batch: one `INSERT` per table. Returns when ClickHouse has accepted every row.

@@ -90,6 +90,8 @@ pub enum ReasonClass {
     UnsupportedVersion,
     /// Decoded, but a value failed `Envelope::validate`.
     InvalidEvent,
+    /// Valid, but ClickHouse refuses to store its row (see `sink::rejection`).
+    Rejected,
 }
 
 impl ReasonClass {
@@ -99,6 +101,7 @@ impl ReasonClass {
             Self::Undecodable => "undecodable",
             Self::UnsupportedVersion => "unsupported_version",
             Self::InvalidEvent => "invalid_event",
+            Self::Rejected => "rejected",
         }
     }
 
