@@ -7,18 +7,12 @@
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use testkit::cli::text;
 
 fn firmware_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_firmware-sim"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    testkit::cli::run(env!("CARGO_BIN_EXE_firmware-sim"), "", args, &[])
 }
 
 #[test]

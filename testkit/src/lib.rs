@@ -12,10 +12,12 @@
 //! - [`Cluster`]: the replicated test cluster of `scripts/cluster.sh` (ZooKeeper, ClickHouse
 //!   2 shards × 2 replicas, tansu brokers on PostgreSQL, consumers and web replicas).
 //! - [`browser`]: headless Chromium, for page tests.
+//! - [`cli`]: running a real binary, for command-line tests.
 //!
 //! This crate is for tests only, so it reports failures with `anyhow`.
 
 pub mod browser;
+pub mod cli;
 mod clickhouse_db;
 mod clickhouse_server;
 pub mod cluster;
