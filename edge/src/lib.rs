@@ -15,6 +15,7 @@ pub mod capture;
 pub mod chute;
 pub mod config;
 pub mod error;
+pub mod event_time;
 pub mod forwarder;
 pub mod gateway;
 pub mod http;

@@ -31,6 +31,25 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// A request header is malformed (the header is named).
+    #[error("{message}")]
+    BadHeader {
+        /// The header.
+        header: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// An `Idempotency-Key` already recorded a different request.
+    #[error(
+        "Idempotency-Key {key} was already used for a different request (it recorded event \
+         {event_id}); send a retry unchanged, or a new record with a new key"
+    )]
+    KeyReused {
+        /// The key.
+        key: uuid::Uuid,
+        /// The event the key recorded.
+        event_id: uuid::Uuid,
+    },
     /// A field's value is not acceptable.
     #[error(transparent)]
     Invalid(#[from] schemas::ValidationError),
@@ -56,6 +75,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
+            Self::KeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::UnknownKind(_) => StatusCode::NOT_FOUND,
             Self::Malformed { .. } | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -65,6 +86,8 @@ impl IntoResponse for ApiError {
         let field = match &self {
             Self::Malformed { field, .. } => field.clone(),
             Self::Invalid(e) => Some(e.field.clone()),
+            Self::BadHeader { header, .. } => Some((*header).to_owned()),
+            Self::KeyReused { .. } => Some("Idempotency-Key".to_owned()),
             _ => None,
         };
         if let Self::Storage(detail) = &self {

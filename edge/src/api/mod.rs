@@ -7,8 +7,15 @@
 //! field by field (unknown fields are refused, not ignored), then committed to the outbox as
 //! one event in one transaction — it is written whole or not at all — and only then answered
 //! `201 Created` with its `event_id`. Errors name the field and why; internals stay in the log.
+//!
+//! An `Idempotency-Key: <UUIDv7>` header makes a retried POST record once: the retry is
+//! answered with the first send's `event_id` (and `"replayed": true`), across restarts too
+//! (see [`crate::outbox::once`]); the same key with a different request is refused (422).
+//! Bodies, strings and lists are bounded ([`bounds`]); `occurred_at` must lie in the window
+//! MQTT device times get ([`crate::event_time`]).
 
 mod auth;
+pub mod bounds;
 mod config;
 mod error;
 mod records;
@@ -16,11 +23,13 @@ mod records;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 
 pub use auth::Role;
 pub use config::{ApiConfig, ApiToken};
 pub use error::ApiError;
+pub use records::IDEMPOTENCY_KEY;
 
 use crate::outbox::OutboxWriter;
 
@@ -41,5 +50,6 @@ pub struct ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/records/{kind}", post(records::submit))
+        .layer(DefaultBodyLimit::max(bounds::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -14,10 +14,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::auth::authenticate;
-use super::{ApiError, ApiState, Role};
+use super::{ApiError, ApiState, Role, bounds};
+use crate::event_time::OutOfWindow;
+use crate::outbox::once::{self, Once};
 
-/// How far in the future an `occurred_at` may be (clock differences), seconds.
-const MAX_FUTURE_SECS: i64 = 300;
+/// The header carrying a client-made UUIDv7 that makes a retried POST record once.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// One record kind: its path segment, who may submit it, and how its body becomes an event.
 struct Kind {
@@ -124,17 +126,15 @@ pub async fn submit(
             kind,
         });
     }
+    let now = Utc::now();
+    let key = idempotency_key(&headers, now)?;
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        bounds::check(&value)?;
+    }
     let event = (spec.parse)(&bytes)?;
     event.validate()?;
-    let now = Utc::now();
     let captured_at = match when.occurred_at {
-        Some(at) if at > now + chrono::Duration::seconds(MAX_FUTURE_SECS) => {
-            return Err(ApiError::Malformed {
-                field: Some("occurred_at".into()),
-                message: format!("occurred_at {at} is in the future"),
-            });
-        }
-        Some(at) => at,
+        Some(at) => occurred_at(at, now)?,
         None => now,
     };
     let envelope = Envelope::new(
@@ -144,16 +144,116 @@ pub async fn submit(
         captured_at,
         event,
     );
-    state
+    let Some(key) = key else {
+        state
+            .writer
+            .append_envelopes(std::slice::from_ref(&envelope))
+            .await
+            .map_err(|e| ApiError::from_outbox(&e))?;
+        tracing::info!(kind, user = %caller.user, event_id = %envelope.event_id, "record captured");
+        return Ok(created(envelope.event_id, &kind, false));
+    };
+    let print = fingerprint(&caller.user, &kind, when.occurred_at, &bytes);
+    let outcome = state
         .writer
-        .append_envelopes(std::slice::from_ref(&envelope))
+        .append_envelope_once(&envelope, key, print)
         .await
         .map_err(|e| ApiError::from_outbox(&e))?;
-    tracing::info!(kind, user = %caller.user, event_id = %envelope.event_id, "record captured");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"event_id": envelope.event_id, "kind": kind})),
-    ))
+    match outcome {
+        Once::Appended(_) => {
+            tracing::info!(kind, user = %caller.user, event_id = %envelope.event_id, %key, "record captured");
+            Ok(created(envelope.event_id, &kind, false))
+        }
+        Once::Replayed(event_id) => {
+            tracing::info!(kind, user = %caller.user, %event_id, %key, "retried record not recorded again");
+            Ok(created(event_id, &kind, true))
+        }
+        Once::Conflict(event_id) => Err(ApiError::KeyReused { key, event_id }),
+    }
+}
+
+/// The answer to a record captured (or, `replayed`, captured before under the same key).
+fn created(event_id: uuid::Uuid, kind: &str, replayed: bool) -> (StatusCode, Json<Value>) {
+    let mut body = json!({"event_id": event_id, "kind": kind});
+    if replayed {
+        body["replayed"] = Value::Bool(true);
+    }
+    (StatusCode::CREATED, Json(body))
+}
+
+/// `occurred_at` if the gateway believes it: the window MQTT device times get
+/// ([`crate::event_time`]).
+fn occurred_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    let message = match crate::event_time::check(at, now) {
+        Ok(()) => return Ok(at),
+        Err(OutOfWindow::Ahead { secs }) => format!(
+            "occurred_at {at} is {secs} s in the future (at most {} s allowed)",
+            crate::event_time::MAX_AHEAD_SECS
+        ),
+        Err(OutOfWindow::Behind { days }) => format!(
+            "occurred_at {at} is {days} days in the past (at most {} allowed)",
+            crate::event_time::MAX_AGE_DAYS
+        ),
+    };
+    Err(ApiError::Malformed {
+        field: Some("occurred_at".into()),
+        message,
+    })
+}
+
+/// The `Idempotency-Key` header, if sent: a UUIDv7 whose time the gateway still remembers.
+fn idempotency_key(
+    headers: &HeaderMap,
+    now: DateTime<Utc>,
+) -> Result<Option<uuid::Uuid>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let bad = |message: String| ApiError::BadHeader {
+        header: IDEMPOTENCY_KEY,
+        message: format!("{IDEMPOTENCY_KEY} {message}"),
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .and_then(|v| uuid::Uuid::try_parse(v.trim()).ok())
+        .ok_or_else(|| bad("must be a UUID (version 7)".into()))?;
+    if key.get_version() != Some(uuid::Version::SortRand) {
+        return Err(bad(format!(
+            "must be a UUID version 7, not version {}",
+            key.get_version_num()
+        )));
+    }
+    if !once::key_in_window(key, now.timestamp_millis()) {
+        return Err(bad(format!(
+            "{key} was made more than {} days ago or is ahead of the gateway's clock: make a new key",
+            once::RETENTION_DAYS
+        )));
+    }
+    Ok(Some(key))
+}
+
+/// What identifies a request for its idempotency key: who sent which kind, the time asked
+/// for and the body's bytes.
+fn fingerprint(
+    user: &str,
+    kind: &str,
+    occurred_at: Option<DateTime<Utc>>,
+    body: &[u8],
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let at = occurred_at.map(|at| at.timestamp_micros().to_string());
+    let mut hash = Sha256::new();
+    for part in [
+        user.as_bytes(),
+        kind.as_bytes(),
+        at.unwrap_or_default().as_bytes(),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.update(body);
+    hash.finalize().into()
 }
 
 #[cfg(test)]
@@ -181,5 +281,53 @@ mod tests {
             panic!("accepted a string head count")
         };
         assert_eq!(field.as_deref(), Some("head_count"));
+    }
+
+    #[test]
+    fn occurred_at_is_refused_outside_the_mqtt_window_with_the_field_named() {
+        let now = Utc::now();
+        assert!(occurred_at(now - chrono::Duration::days(30), now).is_ok());
+        for at in [
+            now + chrono::Duration::minutes(10),
+            now - chrono::Duration::days(400),
+        ] {
+            let Err(ApiError::Malformed { field, message }) = occurred_at(at, now) else {
+                panic!("accepted {at}")
+            };
+            assert_eq!(field.as_deref(), Some("occurred_at"), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_a_recent_uuid_v7_is_an_idempotency_key() {
+        let now = Utc::now();
+        let with = |v: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(IDEMPOTENCY_KEY, v.parse().unwrap());
+            idempotency_key(&headers, now)
+        };
+        assert_eq!(idempotency_key(&HeaderMap::new(), now).unwrap(), None);
+        let key = uuid::Uuid::now_v7();
+        assert_eq!(with(&key.to_string()).unwrap(), Some(key));
+        for bad in [
+            "not-a-uuid",
+            &uuid::Uuid::new_v4().to_string(),
+            "017f22e2-79b0-7cc3-98c4-dc0c0c07398f",
+        ] {
+            let Err(ApiError::BadHeader { header, message }) = with(bad) else {
+                panic!("accepted {bad}")
+            };
+            assert_eq!(header, IDEMPOTENCY_KEY, "{message}");
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_tells_apart_user_kind_time_and_body() {
+        let base = fingerprint("sam", "deaths", None, b"{}");
+        assert_eq!(base, fingerprint("sam", "deaths", None, b"{}"));
+        assert_ne!(base, fingerprint("kim", "deaths", None, b"{}"));
+        assert_ne!(base, fingerprint("sam", "arrivals", None, b"{}"));
+        assert_ne!(base, fingerprint("sam", "deaths", Some(Utc::now()), b"{}"));
+        assert_ne!(base, fingerprint("sam", "deaths", None, b"{ }"));
     }
 }

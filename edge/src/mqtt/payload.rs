@@ -8,7 +8,9 @@
 //! see [`check_device_time`]: more than [`MAX_AHEAD_SECS`] ahead of the gateway's clock, or
 //! more than [`MAX_AGE_DAYS`] behind it (a clock that was reset or never set).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::event_time::OutOfWindow;
 use schemas::{Event, FeedDelivery, FeedLoad, LoadIngredient};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -61,35 +63,26 @@ pub enum PayloadError {
     },
 }
 
-/// How far a device's `recorded_at` may be ahead of the gateway's clock (ordinary drift
-/// between two clocks), seconds. The records API allows the same for `occurred_at`.
-pub const MAX_AHEAD_SECS: i64 = 300;
+pub use crate::event_time::{MAX_AGE_DAYS, MAX_AHEAD_SECS};
 
-/// How far a device's `recorded_at` may be behind the gateway's clock, days: far longer than
-/// any truck stays out of range with records buffered, far shorter than a clock reset to 1970
-/// or 2000 (or a year that is simply wrong).
-pub const MAX_AGE_DAYS: i64 = 366;
-
-/// Accepts a device's own time if the gateway (whose clock reads `now`) can believe it; the
-/// accepted time is kept as it is (see the module doc for why it is never clamped).
+/// Accepts a device's own time if the gateway (whose clock reads `now`) can believe it
+/// ([`crate::event_time::check`], the records API's rule too); the accepted time is kept as it
+/// is (see the module doc for why it is never clamped).
 pub fn check_device_time(
     recorded_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, PayloadError> {
-    let ahead = recorded_at.signed_duration_since(now);
-    if ahead > TimeDelta::seconds(MAX_AHEAD_SECS) {
-        return Err(PayloadError::ClockAhead {
+    match crate::event_time::check(recorded_at, now) {
+        Ok(()) => Ok(recorded_at),
+        Err(OutOfWindow::Ahead { secs }) => Err(PayloadError::ClockAhead {
             recorded_at,
-            ahead_secs: ahead.num_seconds(),
-        });
-    }
-    if -ahead > TimeDelta::days(MAX_AGE_DAYS) {
-        return Err(PayloadError::ClockBehind {
+            ahead_secs: secs,
+        }),
+        Err(OutOfWindow::Behind { days }) => Err(PayloadError::ClockBehind {
             recorded_at,
-            behind_days: (-ahead).num_days(),
-        });
+            behind_days: days,
+        }),
     }
-    Ok(recorded_at)
 }
 
 /// What a topic carries.

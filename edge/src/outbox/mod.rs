@@ -22,8 +22,12 @@
 //! - **Deletion.** An entry is deleted only by [`Outbox::remove`] after Kafka acknowledged it
 //!   (`acks=all`). A crash between the acknowledgement and the removal sends it again on
 //!   restart: at least once, never lost; consumers deduplicate on `event_id`.
+//! - **Idempotency keys.** Table `outbox_idempotency_v1` remembers, for 7 days, the event a
+//!   records-API request with an `Idempotency-Key` made, written in the same transaction as
+//!   its entry, so a retried POST records once, across restarts too ([`once`]).
 
 mod limits;
+pub mod once;
 mod store;
 mod writer;
 

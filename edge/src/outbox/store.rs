@@ -4,15 +4,19 @@ use std::path::Path;
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
 };
 
 use super::limits::{ENTRY_OVERHEAD_BYTES, OutboxFull, OutboxLimits, OutboxUsage};
+use super::once::{Claim, Once, oldest_kept};
 use super::{OutboxEntry, OutboxError, OutboxRecord};
 
 /// Entries by sequence number: (enqueued at, ms since the Unix epoch; Kafka key; payload).
 const ENTRIES: TableDefinition<u64, (u64, &str, &[u8])> = TableDefinition::new("outbox_entries_v1");
 /// Bookkeeping that must outlive the entries themselves.
 const META: TableDefinition<&str, u64> = TableDefinition::new("outbox_meta_v1");
+/// Idempotency keys (UUIDv7 as `u128`): (event id as `u128`, fingerprint). See [`super::once`].
+const KEYS: TableDefinition<u128, (u128, &[u8])> = TableDefinition::new("outbox_idempotency_v1");
 /// The next sequence number to hand out; never decreases, even when the outbox is empty.
 const NEXT_SEQ: &str = "next_seq";
 /// Bytes of the stored entries as counted against the limit ([`entry_bytes`]), kept in the
@@ -101,50 +105,92 @@ impl Outbox {
         if records.is_empty() {
             return Ok(Vec::new());
         }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let seqs = self.append_in(&txn, records)?;
+        txn.commit()?;
+        Ok(seqs)
+    }
+
+    /// Appends `record` unless `claim.key` was seen before, in one transaction that also
+    /// stores the key (and prunes keys past their retention, as of `now_ms`). Durable as
+    /// [`Outbox::append`] when it returns [`Once::Appended`]; otherwise nothing was written.
+    pub fn append_once(
+        &self,
+        record: &OutboxRecord,
+        claim: &Claim,
+        now_ms: i64,
+    ) -> Result<Once, OutboxError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        {
+            let mut keys = txn.open_table(KEYS)?;
+            keys.retain_in(..oldest_kept(now_ms), |_, _| false)?;
+            if let Some(seen) = keys.get(claim.key.as_u128())? {
+                let (event_id, fingerprint) = seen.value();
+                let event_id = uuid::Uuid::from_u128(event_id);
+                // Dropping the transaction aborts it (the pruning waits for the next append).
+                return Ok(if fingerprint == claim.fingerprint.as_slice() {
+                    Once::Replayed(event_id)
+                } else {
+                    Once::Conflict(event_id)
+                });
+            }
+            keys.insert(
+                claim.key.as_u128(),
+                (claim.event_id.as_u128(), claim.fingerprint.as_slice()),
+            )?;
+        }
+        let seqs = self.append_in(&txn, std::slice::from_ref(record))?;
+        txn.commit()?;
+        Ok(Once::Appended(seqs.first().copied().unwrap_or_default()))
+    }
+
+    /// Adds `records` to the entries within `txn` (refused whole if over the limits).
+    fn append_in(
+        &self,
+        txn: &WriteTransaction,
+        records: &[OutboxRecord],
+    ) -> Result<Vec<u64>, OutboxError> {
         let added: u64 = records
             .iter()
             .map(|r| entry_bytes(&r.key, &r.payload))
             .sum();
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
         let mut seqs = Vec::with_capacity(records.len());
-        {
-            let mut meta = txn.open_table(META)?;
-            let mut next = meta.get(NEXT_SEQ)?.map(|v| v.value()).unwrap_or(0);
-            let stored_bytes = meta.get(STORED_BYTES)?.map(|v| v.value()).unwrap_or(0);
-            let mut entries = txn.open_table(ENTRIES)?;
-            let usage = OutboxUsage {
-                entries: entries.len()?,
-                bytes: stored_bytes,
-            };
-            let count = records.len() as u64;
-            if !self.limits.admits(usage, count, added) {
-                // Dropping the transaction aborts it: nothing was written.
-                return Err(OutboxError::Full(OutboxFull {
-                    stored_entries: usage.entries,
-                    stored_bytes: usage.bytes,
-                    max_entries: self.limits.max_entries,
-                    max_bytes: self.limits.max_bytes,
-                    refused_events: count,
-                    refused_bytes: added,
-                }));
-            }
-            for record in records {
-                entries.insert(
-                    next,
-                    (
-                        record.enqueued_at_ms,
-                        record.key.as_str(),
-                        record.payload.as_slice(),
-                    ),
-                )?;
-                seqs.push(next);
-                next += 1;
-            }
-            meta.insert(NEXT_SEQ, next)?;
-            meta.insert(STORED_BYTES, stored_bytes + added)?;
+        let mut meta = txn.open_table(META)?;
+        let mut next = meta.get(NEXT_SEQ)?.map(|v| v.value()).unwrap_or(0);
+        let stored_bytes = meta.get(STORED_BYTES)?.map(|v| v.value()).unwrap_or(0);
+        let mut entries = txn.open_table(ENTRIES)?;
+        let usage = OutboxUsage {
+            entries: entries.len()?,
+            bytes: stored_bytes,
+        };
+        let count = records.len() as u64;
+        if !self.limits.admits(usage, count, added) {
+            // The caller drops the transaction, which aborts it: nothing is written.
+            return Err(OutboxError::Full(OutboxFull {
+                stored_entries: usage.entries,
+                stored_bytes: usage.bytes,
+                max_entries: self.limits.max_entries,
+                max_bytes: self.limits.max_bytes,
+                refused_events: count,
+                refused_bytes: added,
+            }));
         }
-        txn.commit()?;
+        for record in records {
+            entries.insert(
+                next,
+                (
+                    record.enqueued_at_ms,
+                    record.key.as_str(),
+                    record.payload.as_slice(),
+                ),
+            )?;
+            seqs.push(next);
+            next += 1;
+        }
+        meta.insert(NEXT_SEQ, next)?;
+        meta.insert(STORED_BYTES, stored_bytes + added)?;
         Ok(seqs)
     }
 

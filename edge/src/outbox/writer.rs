@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::once::{Claim, Once};
 use super::{Outbox, OutboxError, OutboxRecord};
 use crate::telemetry::Metrics;
 use crate::telemetry::events::{OutboxCommitFailed, OutboxCommitted, OutboxRefused};
@@ -31,6 +32,11 @@ struct Request {
 #[derive(Debug, Clone)]
 pub struct OutboxWriter {
     requests: mpsc::Sender<Request>,
+    /// For keyed appends, which take their own transaction outside the group commit.
+    outbox: Arc<Outbox>,
+    /// Woken after a keyed append, as the writer task does after a group.
+    appended: Arc<Notify>,
+    metrics: Metrics,
     /// The chute-side animal registry, updated after each committed append of envelopes.
     registry: Option<Arc<crate::chute::Registry>>,
 }
@@ -57,10 +63,13 @@ impl OutboxWriter {
         metrics: Metrics,
     ) -> (Self, JoinHandle<()>) {
         let (requests, rx) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(run(outbox, rx, appended, metrics));
+        let task = tokio::spawn(run(outbox.clone(), rx, appended.clone(), metrics.clone()));
         (
             Self {
                 requests,
+                outbox,
+                appended,
+                metrics,
                 registry: None,
             },
             task,
@@ -87,6 +96,42 @@ impl OutboxWriter {
         let seqs = self
             .append(envelopes.iter().map(OutboxRecord::from_envelope).collect())
             .await?;
+        self.observe(envelopes).await;
+        Ok(seqs)
+    }
+
+    /// Appends `envelope` once per idempotency key (see [`super::once`]): the first call with
+    /// `key` records it and answers [`Once::Appended`] once it is durable; a later one records
+    /// nothing and answers the event the key made. Not group-committed: for the records API.
+    pub async fn append_envelope_once(
+        &self,
+        envelope: &schemas::Envelope,
+        key: uuid::Uuid,
+        fingerprint: [u8; 32],
+    ) -> Result<Once, OutboxError> {
+        let record = OutboxRecord::from_envelope(envelope);
+        let claim = Claim {
+            key,
+            event_id: envelope.event_id,
+            fingerprint,
+        };
+        let store = self.outbox.clone();
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let outcome =
+            tokio::task::spawn_blocking(move || store.append_once(&record, &claim, now_ms))
+                .await
+                .map_err(|e| OutboxError::Append(e.to_string()))?
+                .map_err(|error| report(error, 1, &self.metrics))?;
+        if let Once::Appended(_) = outcome {
+            OutboxCommitted { events: 1 }.emit(&self.metrics);
+            self.appended.notify_one();
+            self.observe(std::slice::from_ref(envelope)).await;
+        }
+        Ok(outcome)
+    }
+
+    /// Updates the registry (if any) with committed envelopes.
+    async fn observe(&self, envelopes: &[schemas::Envelope]) {
         if let Some(registry) = &self.registry {
             let (registry, envelopes) = (registry.clone(), envelopes.to_vec());
             // The events are captured either way; a registry failure only dims the chute page.
@@ -96,7 +141,6 @@ impl OutboxWriter {
                 Err(error) => tracing::error!(%error, "animal registry task failed"),
             }
         }
-        Ok(seqs)
     }
 
     /// This writer, also updating `registry` after every committed append of envelopes.

@@ -15,6 +15,7 @@ mod mqtt;
 mod mqtt_soak;
 mod offline;
 mod records_api;
+mod records_idempotency;
 mod records_placements;
 mod serial_combined;
 mod serial_lines;
