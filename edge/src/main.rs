@@ -46,6 +46,7 @@ const EXAMPLES: &str = "\
 Examples:
   edge print-config > edge.toml                 # the commented defaults, to edit
   edge check-config --config edge.toml          # file + EDGE_* overrides; opens no device
+  edge check-device --format rice_lake lines.txt  # what each sample line would give
   edge run --config /etc/feedlot/edge.toml
   EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
   edge completions bash > /etc/bash_completion.d/edge
@@ -75,6 +76,23 @@ enum Command {
         /// TOML config file; without it the embedded defaults are checked.
         #[arg(long, short, env = "EDGE_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Read a device's sample lines from a file or stdin, framed as the serial port frames
+    /// them, and print per line what the gateway would capture: the tag, the weight (unit,
+    /// gross/net, stable or motion), nothing, or why the line is refused.
+    CheckDevice {
+        /// The row of the format table the device would name in `devices[].format`
+        /// (e.g. `rice_lake`, `allflex`, a `[[scale.shapes]]` row).
+        #[arg(long, short)]
+        format: String,
+        /// The device's role; needed only when the format names rows of two tables.
+        #[arg(long, value_parser = ["rfid", "scale", "combined"])]
+        role: Option<String>,
+        /// TOML config file whose own rows are added (and their samples checked).
+        #[arg(long, short, env = "EDGE_CONFIG")]
+        config: Option<PathBuf>,
+        /// The sample lines; `-` or nothing reads stdin.
+        input: Option<PathBuf>,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -124,6 +142,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .write_all(&script)
                 .context("writing the completion script")
         }
+        Command::CheckDevice {
+            format,
+            role,
+            config,
+            input,
+        } => check_device(
+            &format,
+            role.as_deref(),
+            config.as_deref(),
+            input.as_deref(),
+        ),
         Command::CheckConfig { config: path } => {
             let config = edge::Config::load(path.as_deref()).context("loading config")?;
             println!("{}", check_summary(path.as_deref(), &config));
@@ -144,6 +173,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             edge::run(config, shutdown).await.context("gateway failed")
         }
     }
+}
+
+/// `check-device`: one line of output per framed input line.
+fn check_device(
+    format: &str,
+    role: Option<&str>,
+    config: Option<&Path>,
+    input: Option<&Path>,
+) -> anyhow::Result<()> {
+    use edge::config::DeviceRole;
+    use std::io::Read;
+    let config = edge::Config::load(config).context("loading config")?;
+    let role = match role {
+        Some("rfid") => Some(DeviceRole::Rfid),
+        Some("scale") => Some(DeviceRole::Scale),
+        Some("combined") => Some(DeviceRole::Combined),
+        _ => None,
+    };
+    let (_, parser) = edge::readers::check::device_parser(&config, role, format)
+        .context("choosing the format")?;
+    let mut bytes = Vec::new();
+    match input {
+        Some(path) if path != Path::new("-") => {
+            bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading stdin")?;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for line in edge::readers::check::check_lines(&parser, &bytes) {
+        writeln!(out, "{line}").context("writing the output")?;
+    }
+    Ok(())
 }
 
 /// `check-config`'s line: `ok`, the file, the fields the environment overrode, the devices.

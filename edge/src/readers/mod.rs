@@ -7,8 +7,10 @@
 //!   (operator rows from the config and the built-in families).
 //! - [`combined`]: lines carrying both the tag and the weight (indicators relaying the reader).
 //! - [`poll`]: writing a poll command to devices that answer only when asked.
+//! - [`check`]: what a device's lines would give (`edge check-device`, the format catalogue).
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
 
+pub mod check;
 pub mod combined;
 pub mod dedup;
 pub mod framing;
