@@ -245,8 +245,9 @@ enum Layout {
 #[derive(Debug, Clone)]
 pub struct ScaleShape {
     name: String,
-    layout: Layout,
-    marks: Marks,
+    // Boxed: a device's parser is one variant of `LineParser`, kept small.
+    layout: Box<Layout>,
+    marks: Box<Marks>,
     ignore: Vec<Regex>,
     samples: Vec<ScaleSample>,
 }
@@ -255,8 +256,8 @@ impl From<ScaleFormat> for ScaleShape {
     fn from(format: ScaleFormat) -> Self {
         Self {
             name: format.name().into(),
-            layout: Layout::Builtin(format),
-            marks: Marks::default(),
+            layout: Box::new(Layout::Builtin(format)),
+            marks: Box::default(),
             ignore: Vec::new(),
             samples: builtin_samples(format),
         }
@@ -337,7 +338,7 @@ impl ScaleShape {
                             return Err(err(&format!("fields.{name}"), "length 0".into()));
                         }
                         if let Some(length) = row.length
-                            && start + len > length
+                            && start.saturating_add(len) > length
                         {
                             return Err(err(
                                 &format!("fields.{name}"),
@@ -373,8 +374,8 @@ impl ScaleShape {
         let marks = |list: &[String]| list.iter().map(|m| m.trim().to_string()).collect();
         let shape = Self {
             name: row.name.clone(),
-            layout,
-            marks: Marks {
+            layout: Box::new(layout),
+            marks: Box::new(Marks {
                 unit: row.unit.map(Into::into),
                 units: row
                     .units
@@ -385,7 +386,7 @@ impl ScaleShape {
                 motion: marks(&row.motion),
                 gross: marks(&row.gross),
                 net: marks(&row.net),
-            },
+            }),
             ignore,
             samples: row.samples.clone(),
         };
@@ -405,7 +406,7 @@ impl ScaleShape {
 
     /// Parses one line; `Ok(None)` is a well-formed line without a weight.
     pub fn parse(&self, line: &str) -> Result<Option<ScaleReading>, ScaleError> {
-        let (regex, fields, length) = match &self.layout {
+        let (regex, fields, length) = match self.layout.as_ref() {
             Layout::Builtin(format) => return format.parse(line),
             Layout::Pattern(regex) => (Some(regex), None, None),
             Layout::Fixed { fields, length } => (None, Some(fields), *length),
@@ -459,7 +460,7 @@ impl ScaleShape {
                 None => None,
                 Some([start, len]) => {
                     let text: String = chars
-                        .get(start..start + len)
+                        .get(start..start.saturating_add(len))
                         .ok_or_else(shape_err)?
                         .iter()
                         .collect();
