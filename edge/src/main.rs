@@ -47,6 +47,7 @@ Examples:
   edge print-config > edge.toml                 # the commented defaults, to edit
   edge check-config --config edge.toml          # file + EDGE_* overrides; opens no device
   edge check-device --format rice_lake lines.txt  # what each sample line would give
+  edge check-device -f sma --port /dev/ttyUSB1 --baud 9600 --seconds 10
   edge run --config /etc/feedlot/edge.toml
   EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
   edge completions bash > /etc/bash_completion.d/edge
@@ -92,7 +93,17 @@ enum Command {
         #[arg(long, short, env = "EDGE_CONFIG")]
         config: Option<PathBuf>,
         /// The sample lines; `-` or nothing reads stdin.
+        #[arg(conflicts_with = "port")]
         input: Option<PathBuf>,
+        /// Read a live serial port instead (for `--seconds`, then print every line).
+        #[arg(long)]
+        port: Option<PathBuf>,
+        /// The port's line speed (8N1).
+        #[arg(long, default_value_t = 9600, requires = "port")]
+        baud: u32,
+        /// How long to read the port.
+        #[arg(long, default_value_t = 10, requires = "port")]
+        seconds: u64,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -147,12 +158,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             config,
             input,
-        } => check_device(
-            &format,
-            role.as_deref(),
-            config.as_deref(),
-            input.as_deref(),
-        ),
+            port,
+            baud,
+            seconds,
+        } => {
+            let bytes = match port {
+                Some(port) => read_port(&port, baud, seconds).await?,
+                None => read_input(input.as_deref())?,
+            };
+            check_device(&format, role.as_deref(), config.as_deref(), &bytes)
+        }
         Command::CheckConfig { config: path } => {
             let config = edge::Config::load(path.as_deref()).context("loading config")?;
             println!("{}", check_summary(path.as_deref(), &config));
@@ -180,10 +195,9 @@ fn check_device(
     format: &str,
     role: Option<&str>,
     config: Option<&Path>,
-    input: Option<&Path>,
+    bytes: &[u8],
 ) -> anyhow::Result<()> {
     use edge::config::DeviceRole;
-    use std::io::Read;
     let config = edge::Config::load(config).context("loading config")?;
     let role = match role {
         Some("rfid") => Some(DeviceRole::Rfid),
@@ -193,22 +207,46 @@ fn check_device(
     };
     let (_, parser) = edge::readers::check::device_parser(&config, role, format)
         .context("choosing the format")?;
-    let mut bytes = Vec::new();
-    match input {
-        Some(path) if path != Path::new("-") => {
-            bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        }
-        _ => {
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("reading stdin")?;
-        }
-    }
     let mut out = std::io::stdout().lock();
-    for line in edge::readers::check::check_lines(&parser, &bytes) {
+    for line in edge::readers::check::check_lines(&parser, bytes) {
         writeln!(out, "{line}").context("writing the output")?;
     }
     Ok(())
+}
+
+/// The bytes of `check-device`'s input file, or of stdin for `-` or none.
+fn read_input(input: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    match input {
+        Some(path) if path != Path::new("-") => {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading stdin")?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Everything a live port sends in `seconds`.
+async fn read_port(path: &Path, baud: u32, seconds: u64) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    use tokio_serial::SerialPortBuilderExt;
+    let mut port = tokio_serial::new(path.to_string_lossy(), baud)
+        .open_native_async()
+        .with_context(|| format!("opening {}", path.display()))?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let (mut bytes, mut chunk) = (Vec::new(), [0u8; 1024]);
+    loop {
+        match tokio::time::timeout_at(deadline, port.read(&mut chunk)).await {
+            Err(_) | Ok(Ok(0)) => return Ok(bytes),
+            Ok(Ok(n)) => bytes.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
 }
 
 /// `check-config`'s line: `ok`, the file, the fields the environment overrode, the devices.

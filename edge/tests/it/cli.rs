@@ -192,3 +192,42 @@ fn check_device_refuses_a_format_in_two_tables_without_a_role() {
         "\"[]\" => no reading\n\"[WL410]\" => weight 410 kg, motion\n"
     );
 }
+
+#[tokio::test]
+async fn check_device_reads_a_live_port_for_the_given_seconds() {
+    use tokio::io::AsyncWriteExt;
+    let cable = testkit::PtyPair::new().await.unwrap();
+    let host = cable.host_end.to_str().unwrap().to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        edge(
+            &[
+                "check-device",
+                "-f",
+                "sma",
+                "--port",
+                &host,
+                "--seconds",
+                "2",
+            ],
+            &[],
+        )
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let mut device = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&cable.device_end)
+        .await
+        .unwrap();
+    device
+        .write_all(b"\n 1G      1234.0lb \r\n 2NM      560.5kg \r")
+        .await
+        .unwrap();
+    device.flush().await.unwrap();
+    let out = run.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\" 1G      1234.0lb \" => weight 1234 lb, gross, stable\n\
+         \" 2NM      560.5kg \" => weight 560.5 kg, net, motion\n"
+    );
+}
