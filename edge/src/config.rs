@@ -15,7 +15,10 @@ use crate::readers::combined::CombinedParser;
 pub use crate::readers::combined::{CombinedConfig, CombinedShapeConfig, WeightUnitName};
 pub use crate::readers::poll::{MAX_POLL_COMMAND_BYTES, POLL_INTERVAL_RANGE_MS, PollConfig};
 use crate::readers::rfid::RfidParser;
-use crate::readers::scale::ScaleFormat;
+use crate::readers::scale_shapes::ScaleParser;
+pub use crate::readers::scale_shapes::{
+    FixedFields, GrossNetName, ScaleConfig, ScaleSample, ScaleShapeConfig,
+};
 use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
 
 /// The commented example configuration, equal to [`Config::default`].
@@ -102,6 +105,8 @@ pub struct Config {
     pub rfid: RfidConfig,
     /// How tag reads are paired with stable weights.
     pub pairing: PairingConfig,
+    /// Scale line shapes beyond the built-in families (`rice_lake`, `tru_test`, `sma`).
+    pub scale: ScaleConfig,
     /// Line shapes of devices whose one line carries both the tag and the weight.
     pub combined: CombinedConfig,
     /// The serial devices (RFID readers and scale indicators) to read.
@@ -217,7 +222,8 @@ pub struct DeviceConfig {
     /// `rfid`, `scale` or `combined`.
     pub role: DeviceRole,
     /// The line format. RFID: `"auto"` (every row of the table) or one row name such as
-    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"` or `"sma"`. Combined: `"auto"` or one
+    /// `"allflex"`. Scale: `"rice_lake"`, `"tru_test"`, `"sma"` or a `[[scale.shapes]]` row
+    /// name. Combined: `"auto"` or one
     /// row name such as `"tru_test"`. Default: `auto` / `rice_lake` / `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
@@ -261,6 +267,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             rfid: RfidConfig::default(),
             pairing: PairingConfig::default(),
+            scale: ScaleConfig::default(),
             combined: CombinedConfig::default(),
             mqtt: crate::mqtt::MqttConfig::default(),
             outbox: crate::outbox::OutboxConfig::default(),
@@ -417,6 +424,7 @@ impl Config {
             profile.validate()?;
         }
         let table = RfidParser::from_config(&self.rfid)?;
+        let scales = ScaleParser::from_config(&self.scale)?;
         let combined = CombinedParser::from_config(&self.combined, &self.rfid)?;
         let mut seen = HashSet::new();
         for (i, device) in self.devices.iter().enumerate() {
@@ -459,7 +467,8 @@ impl Config {
                         .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
                 }
                 DeviceRole::Scale => {
-                    ScaleFormat::from_name(format)
+                    scales
+                        .for_format(format)
                         .map_err(|e| ConfigError::invalid(field("format"), e))?;
                 }
                 DeviceRole::Combined => {

@@ -15,7 +15,7 @@ use crate::readers::LineParser;
 use crate::readers::combined::CombinedParser;
 use crate::readers::poll::PollConfig;
 use crate::readers::rfid::RfidParser;
-use crate::readers::scale::ScaleFormat;
+use crate::readers::scale_shapes::ScaleParser;
 use crate::readers::serial::DeviceReader;
 use crate::telemetry::Metrics;
 
@@ -59,6 +59,7 @@ impl Gateway {
         )?
         .with_metrics(metrics.clone());
         let rfid_table = RfidParser::from_config(&config.rfid)?;
+        let scale_table = ScaleParser::from_config(&config.scale)?;
         let combined_table = CombinedParser::from_config(&config.combined, &config.rfid)?;
 
         let mut tasks = JoinSet::new();
@@ -93,7 +94,8 @@ impl Gateway {
                     })?)
                 }
                 DeviceRole::Scale => LineParser::Scale(
-                    ScaleFormat::from_name(format)
+                    scale_table
+                        .for_format(format)
                         .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
                 ),
                 DeviceRole::Combined => {

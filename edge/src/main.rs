@@ -46,6 +46,8 @@ const EXAMPLES: &str = "\
 Examples:
   edge print-config > edge.toml                 # the commented defaults, to edit
   edge check-config --config edge.toml          # file + EDGE_* overrides; opens no device
+  edge check-device --format rice_lake lines.txt  # what each sample line would give
+  edge check-device -f sma --port /dev/ttyUSB1 --baud 9600 --seconds 10
   edge run --config /etc/feedlot/edge.toml
   EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
   edge completions bash > /etc/bash_completion.d/edge
@@ -75,6 +77,33 @@ enum Command {
         /// TOML config file; without it the embedded defaults are checked.
         #[arg(long, short, env = "EDGE_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Read a device's sample lines from a file or stdin, framed as the serial port frames
+    /// them, and print per line what the gateway would capture: the tag, the weight (unit,
+    /// gross/net, stable or motion), nothing, or why the line is refused.
+    CheckDevice {
+        /// The row of the format table the device would name in `devices[].format`
+        /// (e.g. `rice_lake`, `allflex`, a `[[scale.shapes]]` row).
+        #[arg(long, short)]
+        format: String,
+        /// The device's role; needed only when the format names rows of two tables.
+        #[arg(long, value_parser = ["rfid", "scale", "combined"])]
+        role: Option<String>,
+        /// TOML config file whose own rows are added (and their samples checked).
+        #[arg(long, short, env = "EDGE_CONFIG")]
+        config: Option<PathBuf>,
+        /// The sample lines; `-` or nothing reads stdin.
+        #[arg(conflicts_with = "port")]
+        input: Option<PathBuf>,
+        /// Read a live serial port instead (for `--seconds`, then print every line).
+        #[arg(long)]
+        port: Option<PathBuf>,
+        /// The port's line speed (8N1).
+        #[arg(long, default_value_t = 9600, requires = "port")]
+        baud: u32,
+        /// How long to read the port.
+        #[arg(long, default_value_t = 10, requires = "port")]
+        seconds: u64,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -124,6 +153,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .write_all(&script)
                 .context("writing the completion script")
         }
+        Command::CheckDevice {
+            format,
+            role,
+            config,
+            input,
+            port,
+            baud,
+            seconds,
+        } => {
+            let bytes = match port {
+                Some(port) => read_port(&port, baud, seconds).await?,
+                None => read_input(input.as_deref())?,
+            };
+            check_device(&format, role.as_deref(), config.as_deref(), &bytes)
+        }
         Command::CheckConfig { config: path } => {
             let config = edge::Config::load(path.as_deref()).context("loading config")?;
             println!("{}", check_summary(path.as_deref(), &config));
@@ -142,6 +186,65 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             edge::run(config, shutdown).await.context("gateway failed")
+        }
+    }
+}
+
+/// `check-device`: one line of output per framed input line.
+fn check_device(
+    format: &str,
+    role: Option<&str>,
+    config: Option<&Path>,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    use edge::config::DeviceRole;
+    let config = edge::Config::load(config).context("loading config")?;
+    let role = match role {
+        Some("rfid") => Some(DeviceRole::Rfid),
+        Some("scale") => Some(DeviceRole::Scale),
+        Some("combined") => Some(DeviceRole::Combined),
+        _ => None,
+    };
+    let (_, parser) = edge::readers::check::device_parser(&config, role, format)
+        .context("choosing the format")?;
+    let mut out = std::io::stdout().lock();
+    for line in edge::readers::check::check_lines(&parser, bytes) {
+        writeln!(out, "{line}").context("writing the output")?;
+    }
+    Ok(())
+}
+
+/// The bytes of `check-device`'s input file, or of stdin for `-` or none.
+fn read_input(input: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    match input {
+        Some(path) if path != Path::new("-") => {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading stdin")?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Everything a live port sends in `seconds`.
+async fn read_port(path: &Path, baud: u32, seconds: u64) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    use tokio_serial::SerialPortBuilderExt;
+    let mut port = tokio_serial::new(path.to_string_lossy(), baud)
+        .open_native_async()
+        .with_context(|| format!("opening {}", path.display()))?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let (mut bytes, mut chunk) = (Vec::new(), [0u8; 1024]);
+    loop {
+        match tokio::time::timeout_at(deadline, port.read(&mut chunk)).await {
+            Err(_) | Ok(Ok(0)) => return Ok(bytes),
+            Ok(Ok(n)) => bytes.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
     }
 }

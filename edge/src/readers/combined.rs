@@ -18,11 +18,12 @@
 //! [`CombinedError::MissingWeight`].
 
 use regex::{Captures, Regex};
-use schemas::{GrossNet, Weight, WeightUnit};
+use schemas::WeightUnit;
 
 use super::Reading;
 use super::rfid::{RfidError, checked_eid, clean_line};
-use super::scale::{ScaleReading, ScaleStatus};
+use super::scale::ScaleReading;
+use super::scale_shapes::{Marks, WeightText};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, RfidConfig};
@@ -156,45 +157,26 @@ impl CombinedShape {
         &self.name
     }
 
-    /// The weight the matched line shows.
+    /// The weight the matched line shows (read as scale rows read theirs).
     fn scale_reading(
         &self,
         caps: &Captures<'_>,
         text: &str,
     ) -> Result<ScaleReading, CombinedError> {
-        let field = |field: &'static str, value: &str| CombinedError::Field {
-            shape: self.name.clone(),
-            field,
-            value: value.into(),
+        let pieces = WeightText {
+            weight: Some(text),
+            sign: None,
+            unit: group(caps, "unit"),
+            gross_net: group(caps, "gross_net"),
+            motion: group(caps, "motion"),
         };
-        let value = text
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| field("weight", text))?;
-        let unit = match group(caps, "unit") {
-            Some(unit) => match unit.to_ascii_lowercase().as_str() {
-                "kg" | "k" => WeightUnit::Kg,
-                "lb" | "l" | "lbs" => WeightUnit::Lb,
-                _ => return Err(field("unit", unit)),
-            },
-            None => self.unit.ok_or_else(|| field("unit", ""))?,
-        };
-        let gross_net = match group(caps, "gross_net") {
-            None => None,
-            Some("G" | "g") => Some(GrossNet::Gross),
-            Some("N" | "n") => Some(GrossNet::Net),
-            Some(other) => return Err(field("gross/net mark", other)),
-        };
-        let status = match group(caps, "motion") {
-            Some(_) => ScaleStatus::Motion,
-            None => ScaleStatus::Stable,
-        };
-        Ok(ScaleReading {
-            weight: Some(Weight { value, unit }),
-            gross_net,
-            status,
-        })
+        Marks::with_unit(self.unit)
+            .reading(&pieces)
+            .map_err(|(field, value)| CombinedError::Field {
+                shape: self.name.clone(),
+                field,
+                value,
+            })
     }
 }
 
@@ -302,7 +284,8 @@ fn builtin_shapes() -> Vec<CombinedShape> {
 mod tests {
     use super::*;
     use crate::config::{Config, DeviceRole};
-    use schemas::Eid;
+    use crate::readers::scale::ScaleStatus;
+    use schemas::{Eid, GrossNet, Weight};
 
     fn eid(s: &str) -> Eid {
         Eid::parse(s).unwrap()

@@ -3,17 +3,21 @@
 //! - [`framing`]: bytes to lines (CR/LF/CRLF/STX/ETX and an idle gap end a line; bad UTF-8 and
 //!   over-long lines reported, never fatal).
 //! - [`rfid`]: the table of RFID line shapes; [`dedup`]: repeated reads of one tag as one.
-//! - [`scale`]: scale indicator formats.
+//! - [`scale`]: the built-in scale indicator families; [`scale_shapes`]: the scale table
+//!   (operator rows from the config and the built-in families).
 //! - [`combined`]: lines carrying both the tag and the weight (indicators relaying the reader).
 //! - [`poll`]: writing a poll command to devices that answer only when asked.
+//! - [`check`]: what a device's lines would give (`edge check-device`, the format catalogue).
 //! - [`serial`]: opening a port (and reopening it with back-off), reading any `AsyncRead`.
 
+pub mod check;
 pub mod combined;
 pub mod dedup;
 pub mod framing;
 pub mod poll;
 pub mod rfid;
 pub mod scale;
+pub mod scale_shapes;
 pub mod serial;
 
 #[cfg(test)]
@@ -28,15 +32,16 @@ use schemas::Eid;
 use self::combined::{CombinedError, CombinedParser};
 use self::framing::LineError;
 use self::rfid::{RfidError, RfidParser};
-use self::scale::{ScaleError, ScaleFormat, ScaleReading};
+use self::scale::{ScaleError, ScaleReading};
+use self::scale_shapes::ScaleShape;
 
 /// How a device's lines are read.
 #[derive(Debug, Clone)]
 pub enum LineParser {
     /// An RFID reader, with its table of line shapes.
     Rfid(RfidParser),
-    /// A scale indicator, with its format.
-    Scale(ScaleFormat),
+    /// A scale indicator, with its row of the scale table.
+    Scale(ScaleShape),
     /// An indicator relaying the reader (tag and weight on one line), with its table of shapes.
     Combined(CombinedParser),
 }

@@ -146,11 +146,15 @@ mod tests {
     #[tokio::test]
     async fn a_polled_reader_writes_its_command_each_interval_and_reads_the_answers() {
         let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
-            .with_poll(Some(Poll {
-                command: b"{RP}\r".to_vec(),
-                interval: Duration::from_millis(50),
-            }));
+        let reader = DeviceReader::new(
+            "scale-1",
+            LineParser::Scale(ScaleFormat::TruTest.into()),
+            tx,
+        )
+        .with_poll(Some(Poll {
+            command: b"{RP}\r".to_vec(),
+            interval: Duration::from_millis(50),
+        }));
         let (gateway_end, indicator_end) = tokio::io::duplex(256);
         let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5, 430.0, 398.0]));
         let shutdown = CancellationToken::new();
@@ -186,7 +190,11 @@ mod tests {
     #[tokio::test]
     async fn without_a_poll_a_silent_indicator_is_never_written_to() {
         let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx);
+        let reader = DeviceReader::new(
+            "scale-1",
+            LineParser::Scale(ScaleFormat::TruTest.into()),
+            tx,
+        );
         let (gateway_end, indicator_end) = tokio::io::duplex(256);
         let indicator = tokio::spawn(polled_indicator(indicator_end, vec![412.5]));
         let shutdown = CancellationToken::new();
@@ -275,13 +283,17 @@ mod tests {
         let (tx, _rx) = mpsc::channel(16);
         let metrics = Metrics::new();
         let inputs = crate::ops::Inputs::new();
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::TruTest), tx)
-            .with_metrics(metrics.clone())
-            .with_input(inputs.register("serial:scale-1", "serial"))
-            .with_poll(Some(Poll {
-                command: b"{RP}\r".to_vec(),
-                interval: Duration::from_millis(50),
-            }));
+        let reader = DeviceReader::new(
+            "scale-1",
+            LineParser::Scale(ScaleFormat::TruTest.into()),
+            tx,
+        )
+        .with_metrics(metrics.clone())
+        .with_input(inputs.register("serial:scale-1", "serial"))
+        .with_poll(Some(Poll {
+            command: b"{RP}\r".to_vec(),
+            interval: Duration::from_millis(50),
+        }));
         // The read side stays open and silent: only the write can end the session.
         let (_indicator_end, gateway_end) = tokio::io::duplex(64);
         let stopped = tokio::time::timeout(

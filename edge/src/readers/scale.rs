@@ -2,7 +2,9 @@
 //!
 //! A [`ScaleFormat`] names one indicator family's line shape; each has its own parse function
 //! returning a [`ScaleReading`] (or `None` for a line that carries no weight, such as Tru-Test's
-//! empty answer `[]`). A new family is a new variant and function.
+//! empty answer `[]`). These are the built-in rows of the scale table
+//! ([`super::scale_shapes`]); a new indicator is a `[[scale.shapes]]` row in the config, and
+//! only a family no row can describe needs a new variant and function.
 //!
 //! - `rice_lake`: Rice Lake "Consolidated Controls" stream `<STX><POL><wwwwwww><UNIT><G/N><S><CR><LF>`.
 //!   POL is space or `-`; the weight is 7 characters right-justified (may hold a decimal point);
@@ -64,16 +66,16 @@ pub enum ScaleError {
     /// The line does not have the format's length or framing.
     #[error("{format} line has the wrong shape: {line:?}")]
     Shape {
-        /// The format name.
-        format: &'static str,
+        /// The format (row) name.
+        format: String,
         /// The line as received.
         line: String,
     },
     /// A field holds a value the format does not define.
     #[error("{format} line has an unknown {field} {value:?}")]
     Field {
-        /// The format name.
-        format: &'static str,
+        /// The format (row) name.
+        format: String,
         /// Which field.
         field: &'static str,
         /// The value found.
@@ -137,7 +139,7 @@ impl ScaleFormat {
 fn parse_rice_lake(line: &str) -> Result<ScaleReading, ScaleError> {
     const FORMAT: &str = "rice_lake";
     let shape_err = || ScaleError::Shape {
-        format: FORMAT,
+        format: FORMAT.into(),
         line: line.into(),
     };
     let body = line.strip_prefix('\u{2}').unwrap_or(line);
@@ -194,7 +196,7 @@ fn parse_tru_test(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
         .strip_prefix('[')
         .and_then(|s| s.strip_suffix(']'))
         .ok_or_else(|| ScaleError::Shape {
-            format: FORMAT,
+            format: FORMAT.into(),
             line: line.into(),
         })?;
     for field in inner.split(',').map(str::trim) {
@@ -222,7 +224,7 @@ fn parse_sma(line: &str) -> Result<Option<ScaleReading>, ScaleError> {
     let chars: Vec<char> = body.chars().collect();
     if chars.len() != 18 {
         return Err(ScaleError::Shape {
-            format: FORMAT,
+            format: FORMAT.into(),
             line: line.into(),
         });
     }
@@ -291,7 +293,7 @@ fn parse_number(text: &str) -> Option<f64> {
 
 fn field_err(format: &'static str, field: &'static str, value: impl ToString) -> ScaleError {
     ScaleError::Field {
-        format,
+        format: format.into(),
         field,
         value: value.to_string(),
     }

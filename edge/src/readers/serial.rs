@@ -363,7 +363,11 @@ mod tests {
     #[tokio::test]
     async fn scale_stream_bytes_become_weight_readings() {
         let (tx, mut rx) = mpsc::channel(16);
-        let reader = DeviceReader::new("scale-1", LineParser::Scale(ScaleFormat::RiceLake), tx);
+        let reader = DeviceReader::new(
+            "scale-1",
+            LineParser::Scale(ScaleFormat::RiceLake.into()),
+            tx,
+        );
         let (mut write, read) = tokio::io::duplex(64);
         let task =
             tokio::spawn(async move { reader.read_from(read, &CancellationToken::new()).await });

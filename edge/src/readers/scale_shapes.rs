@@ -1,0 +1,776 @@
+//! The scale line table: operator rows from the config (`[[scale.shapes]]`) and the built-in
+//! families ([`ScaleFormat`]) as rows of one table, each row named for `devices[].format`.
+//!
+//! An operator row finds the weight either by a regex over the cleaned line (STX/ETX and
+//! surrounding whitespace removed, as RFID and combined rows) with named groups, or by fixed
+//! character positions in the line with only its framing (STX, ETX, CR, LF) removed, so the
+//! spaces that are columns stay in place. The pieces, by group or position:
+//! - `weight` (required): the number, optionally with its own sign and a decimal point;
+//! - `sign`: `-` negative, `+` or blank positive;
+//! - `unit`: mapped by the row's `units` (e.g. `{ L = "lb", K = "kg" }`), else `kg`/`k`,
+//!   `lb`/`l`/`lbs` in any case; absent or blank: the row's fixed `unit`;
+//! - `gross_net`: the row's `gross`/`net` marks (default `G`/`g`, `N`/`n`);
+//! - `motion` (or `status` in a regex): blank is stable; with `stable`/`motion` mark lists a
+//!   mark in neither is an unknown field; without them any text means motion.
+//!
+//! The same reading of these pieces serves combined lines ([`super::combined`]), so one mark
+//! means one thing everywhere. `ignore` regexes (over the cleaned line) name lines without a
+//! weight (Tru-Test's empty answer `[]`): no reading, no error. A line the row does not fit is
+//! [`ScaleError::Shape`] (metric reason `scale_shape`), a piece it cannot read is
+//! [`ScaleError::Field`] naming it (`scale_field`): the classes the built-in parsers use.
+//!
+//! Each row may carry `samples`: lines and the reading they must give. They are checked when
+//! the config is validated (at start-up and by `edge check-config`); a failing sample names the
+//! row, the sample and the part of the reading that differs. The built-in rows carry the samples
+//! of `docs/device-formats.md`.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use schemas::{GrossNet, Weight, WeightUnit};
+use serde::{Deserialize, Serialize};
+
+use super::combined::WeightUnitName;
+use super::rfid::clean_line;
+use super::scale::{ScaleError, ScaleFormat, ScaleReading, ScaleStatus};
+use crate::config::ConfigError;
+
+/// `[scale]`: scale line shapes beyond the built-in families.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaleConfig {
+    /// Extra scale line shapes, named by `devices[].format`. See [`ScaleShapeConfig`].
+    pub shapes: Vec<ScaleShapeConfig>,
+}
+
+/// One operator row of the scale table: `pattern` or `fields` says where the pieces are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaleShapeConfig {
+    /// A name for logs and for `devices[].format`; not a built-in name. Example: `"digi_csv"`.
+    pub name: String,
+    /// A regex over the cleaned line with named groups `weight` and optionally `sign`, `unit`,
+    /// `gross_net`, `motion` (or `status`). Example:
+    /// `'^(?P<gross_net>[GN]),(?P<motion>[SM]),(?P<weight>-?[\d.]+)(?P<unit>kg|lb)$'`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Fixed positions instead of a pattern, each `[start, length]` in characters from 0 after
+    /// STX. Example: `{ sign = [0, 1], weight = [1, 7], unit = [8, 1], gross_net = [9, 1],
+    /// motion = [10, 1] }`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FixedFields>,
+    /// With `fields`: the exact number of characters of a line (framing removed). Example: `11`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
+    /// The unit when the line carries none: `"kg"` or `"lb"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<WeightUnitName>,
+    /// Unit marks the line uses. Example: `{ L = "lb", K = "kg" }`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub units: BTreeMap<String, WeightUnitName>,
+    /// Marks meaning stable (blank always is). Example: `["S"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stable: Vec<String>,
+    /// Marks meaning motion. Example: `["M"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub motion: Vec<String>,
+    /// Marks meaning gross. Default `["G", "g"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gross: Vec<String>,
+    /// Marks meaning net. Default `["N", "n"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub net: Vec<String>,
+    /// Regexes over the cleaned line for lines without a weight. Example: `['^\[\]$']`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Lines and the reading each must give, checked at start-up. Example:
+    /// `[{ line = "G,S,412.5kg", kg = 412.5, stable = true, gross_net = "gross" }]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<ScaleSample>,
+}
+
+/// Fixed positions of a line's pieces: `[start, length]` in characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedFields {
+    /// The number.
+    pub weight: [usize; 2],
+    /// The sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<[usize; 2]>,
+    /// The unit mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<[usize; 2]>,
+    /// The gross/net mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gross_net: Option<[usize; 2]>,
+    /// The motion (stability) mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<[usize; 2]>,
+}
+
+/// Gross or net as the config writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GrossNetName {
+    /// Gross.
+    Gross,
+    /// Net.
+    Net,
+}
+
+/// A sample line and the reading it must give; fields left out are not checked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaleSample {
+    /// The line as the device sends it (TOML escapes for control bytes: `"\u0002"`).
+    pub line: String,
+    /// The weight in kilograms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kg: Option<f64>,
+    /// The weight in pounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lb: Option<f64>,
+    /// Whether the weight is stable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stable: Option<bool>,
+    /// `"gross"` or `"net"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gross_net: Option<GrossNetName>,
+    /// The line carries no weight (an `ignore` line).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignored: bool,
+}
+
+/// The pieces of a weight as found in a line, trimmed; `None` for absent or blank.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct WeightText<'a> {
+    pub(crate) weight: Option<&'a str>,
+    pub(crate) sign: Option<&'a str>,
+    pub(crate) unit: Option<&'a str>,
+    pub(crate) gross_net: Option<&'a str>,
+    pub(crate) motion: Option<&'a str>,
+}
+
+/// What a row's marks mean (shared by scale and combined rows).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks {
+    unit: Option<WeightUnit>,
+    units: Vec<(String, WeightUnit)>,
+    stable: Vec<String>,
+    motion: Vec<String>,
+    gross: Vec<String>,
+    net: Vec<String>,
+}
+
+impl Marks {
+    /// The default marks, with `unit` for lines that carry none.
+    pub(crate) fn with_unit(unit: Option<WeightUnit>) -> Self {
+        Self {
+            unit,
+            ..Self::default()
+        }
+    }
+
+    /// The reading the pieces give, or the piece that cannot be read and its text.
+    pub(crate) fn reading(
+        &self,
+        text: &WeightText<'_>,
+    ) -> Result<ScaleReading, (&'static str, String)> {
+        let weight = text.weight.unwrap_or_default();
+        let mut value = weight
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| ("weight", weight.to_string()))?;
+        match text.sign {
+            None | Some("+") => {}
+            Some("-") => value = -value,
+            Some(other) => return Err(("sign", other.into())),
+        }
+        let unit = match text.unit {
+            Some(mark) => match self.units.iter().find(|(m, _)| m == mark) {
+                Some((_, unit)) => *unit,
+                None => match mark.to_ascii_lowercase().as_str() {
+                    "kg" | "k" => WeightUnit::Kg,
+                    "lb" | "l" | "lbs" => WeightUnit::Lb,
+                    _ => return Err(("unit", mark.into())),
+                },
+            },
+            None => self.unit.ok_or_else(|| ("unit", String::new()))?,
+        };
+        let is = |marks: &[String], default: &[&str], mark: &str| {
+            if marks.is_empty() {
+                default.contains(&mark)
+            } else {
+                marks.iter().any(|m| m == mark)
+            }
+        };
+        let gross_net = match text.gross_net {
+            None => None,
+            Some(mark) if is(&self.gross, &["G", "g"], mark) => Some(GrossNet::Gross),
+            Some(mark) if is(&self.net, &["N", "n"], mark) => Some(GrossNet::Net),
+            Some(other) => return Err(("gross/net mark", other.into())),
+        };
+        let status = match text.motion {
+            None => ScaleStatus::Stable,
+            Some(_) if self.stable.is_empty() && self.motion.is_empty() => ScaleStatus::Motion,
+            Some(mark) if self.stable.iter().any(|m| m == mark) => ScaleStatus::Stable,
+            Some(mark) if self.motion.iter().any(|m| m == mark) => ScaleStatus::Motion,
+            Some(other) => return Err(("motion mark", other.into())),
+        };
+        Ok(ScaleReading {
+            weight: Some(Weight { value, unit }),
+            gross_net,
+            status,
+        })
+    }
+}
+
+/// Where an operator row finds the pieces.
+#[derive(Debug, Clone)]
+enum Layout {
+    /// A built-in family's own parser.
+    Builtin(ScaleFormat),
+    /// A regex with named groups.
+    Pattern(Regex),
+    /// Fixed character positions.
+    Fixed {
+        fields: FixedFields,
+        length: Option<usize>,
+    },
+}
+
+/// One row of the scale table.
+#[derive(Debug, Clone)]
+pub struct ScaleShape {
+    name: String,
+    // Boxed: a device's parser is one variant of `LineParser`, kept small.
+    layout: Box<Layout>,
+    marks: Box<Marks>,
+    ignore: Vec<Regex>,
+    samples: Vec<ScaleSample>,
+}
+
+impl From<ScaleFormat> for ScaleShape {
+    fn from(format: ScaleFormat) -> Self {
+        Self {
+            name: format.name().into(),
+            layout: Box::new(Layout::Builtin(format)),
+            marks: Box::default(),
+            ignore: Vec::new(),
+            samples: builtin_samples(format),
+        }
+    }
+}
+
+/// The samples of the built-in rows, from the vendors' documentation (`docs/device-formats.md`).
+fn builtin_samples(format: ScaleFormat) -> Vec<ScaleSample> {
+    let sample = |line: &str, kg: Option<f64>, lb: Option<f64>, stable: bool| ScaleSample {
+        line: line.into(),
+        kg,
+        lb,
+        stable: Some(stable),
+        ..ScaleSample::default()
+    };
+    match format {
+        ScaleFormat::RiceLake => vec![
+            ScaleSample {
+                gross_net: Some(GrossNetName::Gross),
+                ..sample("\u{2}    1234LG \r\n", None, Some(1234.0), true)
+            },
+            sample("\u{2}    1230LGM\r\n", None, Some(1230.0), false),
+        ],
+        ScaleFormat::TruTest => vec![
+            sample("[ID982000123456789,WS412.5]", Some(412.5), None, true),
+            ScaleSample {
+                line: "[]".into(),
+                ignored: true,
+                ..ScaleSample::default()
+            },
+        ],
+        ScaleFormat::Sma => vec![sample("\n 1G      1234.0lb \r", None, Some(1234.0), true)],
+    }
+}
+
+impl ScaleShape {
+    /// Compiles an operator row; the error names the row's field at fault (`pattern`,
+    /// `fields.weight`, `ignore[0]`, ...) and what is wrong.
+    pub fn new(row: &ScaleShapeConfig) -> Result<Self, (String, String)> {
+        let err = |field: &str, reason: String| (field.to_string(), reason);
+        if row.name.trim().is_empty() {
+            return Err(err("name", "must not be empty".into()));
+        }
+        if ScaleFormat::from_name(Some(&row.name)).is_ok() {
+            return Err(err(
+                "name",
+                format!("{:?} is a built-in row; choose another name", row.name),
+            ));
+        }
+        let layout = match (&row.pattern, &row.fields) {
+            (Some(pattern), None) => {
+                let regex = Regex::new(pattern).map_err(|e| err("pattern", e.to_string()))?;
+                if !regex.capture_names().any(|n| n == Some("weight")) {
+                    return Err(err(
+                        "pattern",
+                        "has no named group `weight` (write (?P<weight>...))".into(),
+                    ));
+                }
+                if row.unit.is_none() && !regex.capture_names().any(|n| n == Some("unit")) {
+                    return Err(err(
+                        "unit",
+                        "the pattern has no `unit` group: set the row's unit (kg or lb)".into(),
+                    ));
+                }
+                Layout::Pattern(regex)
+            }
+            (None, Some(fields)) => {
+                let named = [
+                    ("weight", Some(fields.weight)),
+                    ("sign", fields.sign),
+                    ("unit", fields.unit),
+                    ("gross_net", fields.gross_net),
+                    ("motion", fields.motion),
+                ];
+                for (name, span) in named {
+                    if let Some([start, len]) = span {
+                        if len == 0 {
+                            return Err(err(&format!("fields.{name}"), "length 0".into()));
+                        }
+                        if let Some(length) = row.length
+                            && start.saturating_add(len) > length
+                        {
+                            return Err(err(
+                                &format!("fields.{name}"),
+                                format!("[{start}, {len}] ends past `length` {length}"),
+                            ));
+                        }
+                    }
+                }
+                if row.unit.is_none() && fields.unit.is_none() {
+                    return Err(err(
+                        "unit",
+                        "no `fields.unit` position: set the row's unit (kg or lb)".into(),
+                    ));
+                }
+                Layout::Fixed {
+                    fields: fields.clone(),
+                    length: row.length,
+                }
+            }
+            _ => {
+                return Err(err(
+                    "pattern",
+                    "give either `pattern` or `fields` (fixed positions), not both".into(),
+                ));
+            }
+        };
+        let ignore = row
+            .ignore
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Regex::new(p).map_err(|e| err(&format!("ignore[{i}]"), e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let marks = |list: &[String]| list.iter().map(|m| m.trim().to_string()).collect();
+        let shape = Self {
+            name: row.name.clone(),
+            layout: Box::new(layout),
+            marks: Box::new(Marks {
+                unit: row.unit.map(Into::into),
+                units: row
+                    .units
+                    .iter()
+                    .map(|(m, u)| (m.trim().to_string(), (*u).into()))
+                    .collect(),
+                stable: marks(&row.stable),
+                motion: marks(&row.motion),
+                gross: marks(&row.gross),
+                net: marks(&row.net),
+            }),
+            ignore,
+            samples: row.samples.clone(),
+        };
+        shape.check_samples()?;
+        Ok(shape)
+    }
+
+    /// The row's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The row's sample lines.
+    pub fn samples(&self) -> &[ScaleSample] {
+        &self.samples
+    }
+
+    /// Parses one line; `Ok(None)` is a well-formed line without a weight.
+    pub fn parse(&self, line: &str) -> Result<Option<ScaleReading>, ScaleError> {
+        let (regex, fields, length) = match self.layout.as_ref() {
+            Layout::Builtin(format) => return format.parse(line),
+            Layout::Pattern(regex) => (Some(regex), None, None),
+            Layout::Fixed { fields, length } => (None, Some(fields), *length),
+        };
+        let clean = clean_line(line);
+        if self.ignore.iter().any(|r| r.is_match(clean)) {
+            return Ok(None);
+        }
+        let shape_err = || ScaleError::Shape {
+            format: self.name.clone(),
+            line: line.into(),
+        };
+        let field_err = |(field, value): (&'static str, String)| ScaleError::Field {
+            format: self.name.clone(),
+            field,
+            value,
+        };
+        if let Some(regex) = regex {
+            let caps = regex.captures(clean).ok_or_else(shape_err)?;
+            let group = |name: &str| {
+                caps.name(name)
+                    .map(|m| m.as_str().trim())
+                    .filter(|t| !t.is_empty())
+            };
+            let text = WeightText {
+                weight: group("weight"),
+                sign: group("sign"),
+                unit: group("unit"),
+                gross_net: group("gross_net"),
+                motion: group("motion").or_else(|| group("status")),
+            };
+            return self.marks.reading(&text).map(Some).map_err(field_err);
+        }
+        let Some(fields) = fields else {
+            return Err(shape_err());
+        };
+        let body = line.trim_matches(['\u{2}', '\u{3}', '\r', '\n']);
+        let chars: Vec<char> = body.chars().collect();
+        if length.is_some_and(|n| n != chars.len()) {
+            return Err(shape_err());
+        }
+        let mut pieces: Vec<Option<String>> = Vec::with_capacity(5);
+        for span in [
+            Some(fields.weight),
+            fields.sign,
+            fields.unit,
+            fields.gross_net,
+            fields.motion,
+        ] {
+            pieces.push(match span {
+                None => None,
+                Some([start, len]) => {
+                    let text: String = chars
+                        .get(start..start.saturating_add(len))
+                        .ok_or_else(shape_err)?
+                        .iter()
+                        .collect();
+                    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+                }
+            });
+        }
+        let text = WeightText {
+            weight: pieces[0].as_deref(),
+            sign: pieces[1].as_deref(),
+            unit: pieces[2].as_deref(),
+            gross_net: pieces[3].as_deref(),
+            motion: pieces[4].as_deref(),
+        };
+        self.marks.reading(&text).map(Some).map_err(field_err)
+    }
+
+    /// Runs every sample through the row; the error names the sample (`samples[1]`) and what
+    /// differs.
+    pub fn check_samples(&self) -> Result<(), (String, String)> {
+        for (i, sample) in self.samples.iter().enumerate() {
+            check_sample(self, sample).map_err(|reason| (format!("samples[{i}]"), reason))?;
+        }
+        Ok(())
+    }
+}
+
+fn check_sample(shape: &ScaleShape, sample: &ScaleSample) -> Result<(), String> {
+    let line = &sample.line;
+    let reading = match shape.parse(line) {
+        Err(e) => return Err(format!("{line:?} is refused: {e}")),
+        Ok(None) if sample.ignored => return Ok(()),
+        Ok(None) => return Err(format!("{line:?} gives no weight (an ignored line)")),
+        Ok(Some(_)) if sample.ignored => {
+            return Err(format!("{line:?} gives a weight, the sample says ignored"));
+        }
+        Ok(Some(reading)) => reading,
+    };
+    let weight = reading.weight;
+    for (want, got, unit) in [
+        (sample.kg, weight.map(|w| w.kg()), "kg"),
+        (sample.lb, weight.map(|w| w.lb()), "lb"),
+    ] {
+        if let Some(want) = want
+            && !got.is_some_and(|got| (got - want).abs() < 0.001)
+        {
+            let got = got.map_or_else(|| "none".to_string(), |g| format!("{g} {unit}"));
+            return Err(format!(
+                "{line:?}: weight is {got}, the sample says {want} {unit}"
+            ));
+        }
+    }
+    if let Some(stable) = sample.stable {
+        let got = reading.status == ScaleStatus::Stable;
+        if got != stable {
+            return Err(format!(
+                "{line:?}: stable is {got} ({:?}), the sample says {stable}",
+                reading.status
+            ));
+        }
+    }
+    if let Some(want) = sample.gross_net {
+        let want = match want {
+            GrossNetName::Gross => GrossNet::Gross,
+            GrossNetName::Net => GrossNet::Net,
+        };
+        if reading.gross_net != Some(want) {
+            return Err(format!(
+                "{line:?}: gross_net is {:?}, the sample says {want:?}",
+                reading.gross_net
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The scale table: operator rows, then the built-in families.
+#[derive(Debug, Clone)]
+pub struct ScaleParser {
+    shapes: Vec<ScaleShape>,
+}
+
+impl ScaleParser {
+    /// The built-in rows only.
+    pub fn builtin() -> Self {
+        Self {
+            shapes: ScaleFormat::ALL.iter().map(|(_, f)| (*f).into()).collect(),
+        }
+    }
+
+    /// The configured rows (compiled, samples checked) followed by the built-in ones.
+    pub fn from_config(config: &ScaleConfig) -> Result<Self, ConfigError> {
+        let mut shapes = Vec::with_capacity(config.shapes.len() + ScaleFormat::ALL.len());
+        for (i, row) in config.shapes.iter().enumerate() {
+            let shape = ScaleShape::new(row).map_err(|(field, reason)| {
+                ConfigError::invalid(
+                    format!("scale.shapes[{i}].{field}"),
+                    format!("row {:?}: {reason}", row.name),
+                )
+            })?;
+            if shapes.iter().any(|s: &ScaleShape| s.name == row.name) {
+                return Err(ConfigError::invalid(
+                    format!("scale.shapes[{i}].name"),
+                    format!("duplicate row name {:?}", row.name),
+                ));
+            }
+            shapes.push(shape);
+        }
+        shapes.extend(Self::builtin().shapes);
+        Ok(Self { shapes })
+    }
+
+    /// The row a device with `format` uses (unset: `rice_lake`).
+    pub fn for_format(&self, format: Option<&str>) -> Result<ScaleShape, String> {
+        let name = format.unwrap_or(ScaleFormat::RiceLake.name());
+        self.shapes
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.shapes.iter().map(|s| s.name.as_str()).collect();
+                format!(
+                    "unknown scale format {name:?} (known: {})",
+                    known.join(", ")
+                )
+            })
+    }
+
+    /// The rows in table order.
+    pub fn shapes(&self) -> &[ScaleShape] {
+        &self.shapes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn rows(toml: &str) -> Result<Config, ConfigError> {
+        let config = Config::from_toml(toml)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn row(toml: &str, name: &str) -> ScaleShape {
+        let config = rows(toml).unwrap();
+        ScaleParser::from_config(&config.scale)
+            .unwrap()
+            .for_format(Some(name))
+            .unwrap()
+    }
+
+    const FIXED: &str = "[[scale.shapes]]\nname = \"fixed\"\n\
+        fields = { sign = [0, 1], weight = [1, 7], unit = [8, 1], gross_net = [9, 1], motion = [10, 1] }\n\
+        length = 11\nunits = { L = \"lb\", K = \"kg\" }\nstable = [\" \"]\nmotion = [\"M\"]\n\
+        samples = [{ line = \"\\u0002    1234LG \\r\\n\", lb = 1234.0, stable = true, gross_net = \"gross\" }]\n";
+
+    const CSV: &str = "[[scale.shapes]]\nname = \"csv_kg\"\n\
+        pattern = '^(?P<gross_net>[GN]),(?P<motion>[SM]),(?P<weight>-?[\\d.]+)$'\n\
+        unit = \"kg\"\nstable = [\"S\"]\nmotion = [\"M\"]\nignore = ['^-+$']\n\
+        samples = [{ line = \"G,S,412.5\", kg = 412.5, stable = true }, { line = \"---\", ignored = true }]\n";
+
+    #[test]
+    fn every_builtin_row_is_in_the_table_and_reads_its_documented_samples() {
+        let table = ScaleParser::builtin();
+        let names: Vec<&str> = table.shapes().iter().map(ScaleShape::name).collect();
+        assert_eq!(names, ["rice_lake", "tru_test", "sma"]);
+        for shape in table.shapes() {
+            assert!(!shape.samples().is_empty(), "{}", shape.name());
+            shape.check_samples().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_fixed_position_row_reads_as_the_built_in_rice_lake_parser_does() {
+        let fixed = row(FIXED, "fixed");
+        let builtin = ScaleShape::from(ScaleFormat::RiceLake);
+        for line in [
+            "\u{2}    1234LG \r\n",
+            "\u{2}    1230LGM",
+            "\u{2}-   12.5KN ",
+            "     560KG ",
+        ] {
+            assert_eq!(fixed.parse(line), builtin.parse(line), "{line:?}");
+        }
+        let r = fixed.parse("\u{2}-   12.5KN ").unwrap().unwrap();
+        assert_eq!(r.stable_weight(), Some(Weight::from_kg(-12.5)));
+        assert_eq!(r.gross_net, Some(GrossNet::Net));
+        let moving = fixed.parse("\u{2}    1230LGM").unwrap().unwrap();
+        assert_eq!(moving.status, ScaleStatus::Motion);
+    }
+
+    #[test]
+    fn a_fixed_row_names_an_unknown_mark_and_refuses_a_line_of_another_length() {
+        let fixed = row(FIXED, "fixed");
+        for (line, field) in [
+            ("    1234XG ", "unit"),
+            ("    1234LQ ", "gross/net mark"),
+            ("    1234LGQ", "motion mark"),
+            ("*   1234LG ", "sign"),
+            ("    12a4LG ", "weight"),
+        ] {
+            match fixed.parse(line) {
+                Err(ScaleError::Field {
+                    format, field: got, ..
+                }) => {
+                    assert_eq!((format.as_str(), got), ("fixed", field), "{line:?}")
+                }
+                other => panic!("{line:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            fixed.parse("    1234LG"),
+            Err(ScaleError::Shape { .. })
+        ));
+    }
+
+    #[test]
+    fn a_pattern_row_uses_its_fixed_unit_marks_and_ignore_lines() {
+        let csv = row(CSV, "csv_kg");
+        let r = csv.parse("N,M,-3.5\r\n").unwrap().unwrap();
+        assert_eq!(r.weight, Some(Weight::from_kg(-3.5)));
+        assert_eq!(r.gross_net, Some(GrossNet::Net));
+        assert_eq!(r.status, ScaleStatus::Motion);
+        assert_eq!(csv.parse("-----").unwrap(), None);
+        assert!(matches!(csv.parse("G,S,4x"), Err(ScaleError::Shape { .. })));
+        assert!(matches!(
+            csv.parse("G,S,1.2.3"),
+            Err(ScaleError::Field {
+                field: "weight",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_bad_row_is_refused_naming_the_row_and_its_field() {
+        for (toml, field) in [
+            (CSV.replace("P<weight>", "P<w>"), "scale.shapes[0].pattern"),
+            (
+                CSV.replace("(?P<gross", "((?P<gross"),
+                "scale.shapes[0].pattern",
+            ),
+            (CSV.replace("unit = \"kg\"\n", ""), "scale.shapes[0].unit"),
+            (CSV.replace("'^-+$'", "'('"), "scale.shapes[0].ignore[0]"),
+            (
+                CSV.replace("kg = 412.5", "kg = 41.25"),
+                "scale.shapes[0].samples[0]",
+            ),
+            (
+                CSV.replace("stable = true", "stable = false"),
+                "scale.shapes[0].samples[0]",
+            ),
+            (
+                CSV.replace("\"---\"", "\"G,S,1\""),
+                "scale.shapes[0].samples[1]",
+            ),
+            (CSV.replace("\"csv_kg\"", "\"sma\""), "scale.shapes[0].name"),
+            (
+                FIXED.replace("weight = [1, 7]", "weight = [5, 7]"),
+                "scale.shapes[0].fields.weight",
+            ),
+            (
+                FIXED.replace("LG \\r", "XG \\r"),
+                "scale.shapes[0].samples[0]",
+            ),
+            (
+                format!("{CSV}fields = {{ weight = [0, 3] }}\n"),
+                "scale.shapes[0].pattern",
+            ),
+            (format!("{CSV}{}", CSV), "scale.shapes[1].name"),
+        ] {
+            let err = rows(&toml).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{field}`")), "{field}: {err}");
+        }
+        let err = rows(&CSV.replace("kg = 412.5", "kg = 41.25"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("csv_kg") && err.contains("41.25"), "{err}");
+    }
+
+    #[test]
+    fn a_scale_device_names_an_operator_row_or_a_built_in_one() {
+        let device = "\n[[devices]]\ndevice_id = \"s\"\npath = \"/dev/ttyS1\"\nrole = \"scale\"\n";
+        rows(&format!("{CSV}{device}format = \"csv_kg\"\n")).unwrap();
+        rows(&format!("{CSV}{device}format = \"sma\"\n")).unwrap();
+        rows(&format!("{CSV}{device}")).unwrap();
+        let err = rows(&format!("{CSV}{device}format = \"csv\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`devices[0].format`") && err.contains("csv_kg"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_commented_example_rows_are_valid() {
+        let example: String = crate::config::EXAMPLE_TOML
+            .lines()
+            .skip_while(|l| *l != "# [[scale.shapes]]")
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        assert!(
+            example.contains("fixed_lb") && example.contains("csv_kg"),
+            "{example}"
+        );
+        let config = rows(&example).unwrap();
+        assert_eq!(config.scale.shapes.len(), 2);
+    }
+}
