@@ -46,7 +46,7 @@ pub enum ConfigError {
 }
 
 /// Environment variables that override config fields: (variable, field).
-pub const ENV_OVERRIDES: [(&str, &str); 7] = [
+pub const ENV_OVERRIDES: [(&str, &str); 8] = [
     ("DASHBOARDS_CLICKHOUSE_URL", "clickhouse.url"),
     ("DASHBOARDS_CLICKHOUSE_DATABASE", "clickhouse.database"),
     ("DASHBOARDS_CLICKHOUSE_PASSWORD", "clickhouse.password"),
@@ -54,6 +54,7 @@ pub const ENV_OVERRIDES: [(&str, &str); 7] = [
     ("DASHBOARDS_WEB_LISTEN", "web.listen"),
     ("DASHBOARDS_WEB_USERS_FILE", "web.users_file"),
     ("DASHBOARDS_WEB_SESSION_SECRET", "web.session_secret"),
+    ("DASHBOARDS_WEB_OPS_LISTEN", "web.ops_listen"),
 ];
 
 impl ConfigError {
@@ -141,6 +142,9 @@ impl Config {
         }
         if let Some(v) = get("DASHBOARDS_WEB_SESSION_SECRET") {
             self.web.session_secret = v;
+        }
+        if let Some(v) = get("DASHBOARDS_WEB_OPS_LISTEN") {
+            self.web.ops_listen = v;
         }
     }
 

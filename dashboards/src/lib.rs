@@ -4,7 +4,7 @@
 //! ingestion, and the other way round (`tests/it/two_processes.rs`).
 //!
 //! ```text
-//! ClickHouse (schema and rows: ingest) ─▶ queries, analytics ─▶ web (pages, /api, /metrics)
+//! ClickHouse (schema and rows: ingest) ─▶ queries, analytics ─▶ web (pages, /api; /metrics on ops_listen)
 //!                                      └▶ benchmarks::rollup ─▶ yard_kpis ─▶ bands
 //! ```
 //!
@@ -41,6 +41,18 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
             source,
         })?;
     tracing::info!(addr = %config.web.listen, "web pages listening");
+    let ops = if config.web.ops_listen.is_empty() {
+        None
+    } else {
+        let ops = tokio::net::TcpListener::bind(&config.web.ops_listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.web.ops_listen.clone(),
+                source,
+            })?;
+        tracing::info!(addr = %config.web.ops_listen, "/metrics and /healthz listening");
+        Some(ops)
+    };
     let state = web::AppState::new(client.clone())
         .with_settings(config.analytics.settings())
         .with_auth(web::Auth::from_config(&config.web)?);
@@ -51,11 +63,29 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         config.analytics.settings(),
         shutdown.clone(),
     ));
+    let ops = ops.map(|ops| {
+        let stop = shutdown.clone();
+        let app = web::ops_app(state.clone());
+        tokio::spawn(async move {
+            axum::serve(ops, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        })
+    });
     let stop = shutdown.clone();
-    let served = axum::serve(listener, web::app(state))
+    // With the client's address, for the sign-in limiter.
+    let app = web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await;
     shutdown.cancel();
+    if let Some(ops) = ops {
+        match ops.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "the ops listener failed"),
+            Err(e) => tracing::error!(error = %e, "the ops listener panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
     let _ = rollup.await;
     let _ = warmer.await;
     served.map_err(Error::Serve)

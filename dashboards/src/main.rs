@@ -37,6 +37,7 @@ Examples:
   dashboards print-config > dashboards.toml          # the commented defaults, to edit
   dashboards --config dashboards.toml check-config   # file + DASHBOARDS_* overrides + users file
   dashboards hash-token --generate                   # a new user token and its token_sha256
+  dashboards --config dashboards.toml login-link --user sandhills-manager --base https://feedlot.example
   DASHBOARDS_WEB_USERS_FILE=/etc/feedlot-users/users.toml dashboards --config dashboards.toml serve
   dashboards completions zsh > ~/.zfunc/_dashboards
 ";
@@ -71,6 +72,23 @@ enum Command {
         /// Make a new token (32 random bytes, hex) instead of reading one.
         #[arg(long)]
         generate: bool,
+    },
+    /// Print a one-time sign-in link for a web user: `<base>/login?code=…`, valid for
+    /// `--minutes`, usable once. Signed with `web.session_secret`, which must be set and the
+    /// same as the servers'. Connects to nothing.
+    LoginLink {
+        /// The user's name, as in `[[web.users]]`.
+        #[arg(long)]
+        user: String,
+        /// How long the link works, minutes (1 to 60).
+        #[arg(long, default_value_t = 15)]
+        minutes: u32,
+        /// The site's address, e.g. `https://feedlot.example`; default `http://<web.listen>`.
+        #[arg(long)]
+        base: Option<String>,
+        /// The page to open after signing in, a path on the site.
+        #[arg(long, default_value = "/")]
+        next: String,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -124,6 +142,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::HashToken { generate } => hash_token(generate),
+        Command::LoginLink {
+            user,
+            minutes,
+            base,
+            next,
+        } => {
+            let config = load(cli.config.as_deref())?;
+            if config.web.session_secret.is_empty() {
+                anyhow::bail!(
+                    "login-link needs web.session_secret (DASHBOARDS_WEB_SESSION_SECRET), the \
+                     same as the servers'"
+                );
+            }
+            let auth = dashboards::web::Auth::from_config(&config.web)?;
+            let path = auth.login_link(&user, minutes, &next)?;
+            let base = base.unwrap_or_else(|| format!("http://{}", config.web.listen));
+            println!("{}{path}", base.trim_end_matches('/'));
+            Ok(())
+        }
         Command::Completions { shell } => {
             // Into a buffer first: `generate` panics when it cannot write (a closed pipe).
             let mut script = Vec::new();

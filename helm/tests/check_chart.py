@@ -51,7 +51,8 @@ CONFIG_KEYS = {
     },
     "dashboards.toml": {
         "clickhouse": CLICKHOUSE_KEYS,
-        "web": {"listen", "users_file", "session_secret", "session_hours", "secure_cookie"},
+        "web": {"listen", "ops_listen", "users_file", "session_secret", "session_hours",
+                "session_idle_minutes", "secure_cookie"},
         "analytics": {"target_sale_weight_kg", "target_live_weight_kg"},
         "benchmarks": {"enabled", "refresh_secs", "full_refresh_secs"},
     },
@@ -64,7 +65,7 @@ KNOWN_ENV = {
     "INGEST_CLICKHOUSE_PASSWORD", "INGEST_CLICKHOUSE_CLUSTER", "INGEST_OPS_LISTEN",
     "DASHBOARDS_CONFIG", "DASHBOARDS_CLICKHOUSE_URL", "DASHBOARDS_CLICKHOUSE_DATABASE",
     "DASHBOARDS_CLICKHOUSE_PASSWORD", "DASHBOARDS_CLICKHOUSE_CLUSTER", "DASHBOARDS_WEB_LISTEN",
-    "DASHBOARDS_WEB_USERS_FILE", "DASHBOARDS_WEB_SESSION_SECRET",
+    "DASHBOARDS_WEB_USERS_FILE", "DASHBOARDS_WEB_SESSION_SECRET", "DASHBOARDS_WEB_OPS_LISTEN",
 }
 
 RENDERED_LINT = yamllint.config.YamlLintConfig(

@@ -33,8 +33,15 @@ pub struct WebConfig {
     pub session_secret: String,
     /// How long a browser session lasts after login, hours, e.g. `12` (1 to 720).
     pub session_hours: u32,
-    /// Marks the session cookie `Secure` (sent over HTTPS only), e.g. `true` behind a TLS ingress.
+    /// A browser session unused for this long ends, minutes, e.g. `60` (1 to 10080).
+    pub session_idle_minutes: u32,
+    /// Marks the session cookie `Secure` (sent over HTTPS only). On by default; turn it off only
+    /// for plain HTTP on loopback, e.g. `false` for a local demo.
     pub secure_cookie: bool,
+    /// A second listener for `/metrics` and `/healthz` (Prometheus, probes), e.g.
+    /// `0.0.0.0:9090`; keep it off the public network. Empty: `/metrics` is served nowhere.
+    /// The public listener never serves `/metrics`. Env: `DASHBOARDS_WEB_OPS_LISTEN`.
+    pub ops_listen: String,
 }
 
 /// One user of the pages and API.
@@ -67,7 +74,9 @@ impl Default for WebConfig {
             users_file: None,
             session_secret: String::new(),
             session_hours: 12,
-            secure_cookie: false,
+            session_idle_minutes: 60,
+            secure_cookie: true,
+            ops_listen: String::new(),
         }
     }
 }
@@ -80,7 +89,9 @@ impl fmt::Debug for WebConfig {
             .field("users_file", &self.users_file)
             .field("session_secret", &redacted(&self.session_secret))
             .field("session_hours", &self.session_hours)
+            .field("session_idle_minutes", &self.session_idle_minutes)
             .field("secure_cookie", &self.secure_cookie)
+            .field("ops_listen", &self.ops_listen)
             .finish()
     }
 }
@@ -134,6 +145,15 @@ impl WebConfig {
         let invalid = |field, reason: String| Err(ConfigError::Invalid { field, reason });
         if !(1..=720).contains(&self.session_hours) {
             return invalid("web.session_hours", "must be 1 to 720".into());
+        }
+        if !(1..=10_080).contains(&self.session_idle_minutes) {
+            return invalid("web.session_idle_minutes", "must be 1 to 10080".into());
+        }
+        if !self.ops_listen.is_empty() && self.ops_listen == self.listen {
+            return invalid(
+                "web.ops_listen",
+                "must differ from web.listen (the public listener never serves /metrics)".into(),
+            );
         }
         if !self.session_secret.is_empty() && self.session_secret.len() < 32 {
             return invalid(

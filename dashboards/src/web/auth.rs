@@ -7,17 +7,26 @@
 //!
 //! **Credentials**: `Authorization: Bearer <token>` (API clients, scripts), else the
 //! `feedlot_session` cookie that `/login` sets for browsers. The cookie is not the token: it is
-//! `v1.<user>.<expires unix s>.<HMAC-SHA256 hex>`, signed with `web.session_secret` over the
-//! user, the expiry and the user's token hash, so it expires (`web.session_hours`), cannot be
-//! forged without the secret, and dies when the user's token is changed or the user removed.
-//! It is `HttpOnly; SameSite=Strict` (and `Secure` with `web.secure_cookie`).
+//! `v2.<user>.<issued ms>.<last seen s>.<HMAC-SHA256 hex>`, signed with `web.session_secret`
+//! over the user, both times and the user's token hash ([`session`]), so it expires
+//! (`web.session_hours` after issue, `web.session_idle_minutes` after last use; the guard
+//! re-signs it at most once a minute), cannot be forged without the secret, dies when the
+//! user's token is changed or the user removed, and when the user signs out everywhere
+//! ([`store`], shared by every replica through ClickHouse). It is `HttpOnly; SameSite=Strict;
+//! Secure` (`Secure` unless `web.secure_cookie = false`).
+//!
+//! **Signing in**: the form (`POST /login`, the token in the body) or a one-time login code
+//! from `dashboards login-link` (`GET /login?code=`, [`code`]): short-lived, used once across
+//! replicas. No route takes the permanent token in a URL. Failed attempts are limited per
+//! client address and per user name ([`limit`]): the 11th in 5 minutes answers 429.
 //!
 //! **The guard** ([`guard`]) is one layer over the whole router, deciding by path before routing,
 //! so a route added later is covered without anyone remembering to:
 //!
 //! | path | no or expired credentials | bad bearer token | valid user |
 //! |---|---|---|---|
-//! | `/healthz`, `/metrics`, `/login`, `/logout` | open | open | open |
+//! | `/healthz`, `/login`, `/logout` | open | open | open |
+//! | `/logout/everywhere` (POST) | as any other page | 401 | revokes the user's sessions |
 //! | `/api/feedlots/{id}/…` | 401 JSON | 401 JSON | 403 JSON unless `id` is one of theirs |
 //! | `/feedlots/{id}/…` | 303 to `/login?next=…` | 401 | 403 unless `id` is one of theirs |
 //! | any other `/api/…` | 401 JSON | 401 JSON | served |
@@ -27,8 +36,11 @@
 //! before any query runs. `{id}` is percent-decoded as axum's `Path` decodes it, so the yard
 //! checked is the yard the handler queries.
 
+pub mod code;
+pub mod limit;
 mod login;
 mod session;
+pub mod store;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -54,7 +66,9 @@ pub struct Auth {
     users: Vec<User>,
     session_key: Vec<u8>,
     session_secs: u64,
+    idle_secs: u64,
     secure_cookie: bool,
+    limiter: limit::Limiter,
 }
 
 struct User {
@@ -109,23 +123,44 @@ pub fn generate_token() -> Result<String, getrandom::Error> {
     Ok(hex::encode(bytes))
 }
 
-fn now_unix() -> u64 {
+fn now_unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 
+fn now_unix() -> u64 {
+    now_unix_ms() / 1000
+}
+
+/// Why `dashboards login-link` cannot make a link.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginLinkError {
+    /// No user of that name in the config.
+    #[error("no web user named {0:?}")]
+    UnknownUser(String),
+    /// Minutes out of range.
+    #[error("--minutes must be 1 to {max}", max = code::MAX_MINUTES)]
+    Minutes,
+    /// No randomness for the nonce.
+    #[error("no OS randomness: {0}")]
+    Random(getrandom::Error),
+}
+
 /// What a request's credentials come to.
-enum Credentials {
+enum Credentials<'a> {
     /// None sent.
     Missing,
     /// A bearer token (or `Authorization` header) no user has.
     BadToken,
-    /// A session cookie that is expired, tampered with or of a removed user.
+    /// A session cookie that is expired, idle too long, tampered with or of a removed user.
     StaleSession,
-    /// A known user.
+    /// A known user by bearer token.
     Valid(Caller),
+    /// A signed, unexpired session cookie (revocation still to check).
+    Session(session::Session<'a>),
 }
 
 impl Auth {
@@ -158,8 +193,36 @@ impl Auth {
             users,
             session_key,
             session_secs: u64::from(web.session_hours) * 3600,
+            idle_secs: u64::from(web.session_idle_minutes) * 60,
             secure_cookie: web.secure_cookie,
+            limiter: limit::Limiter::default(),
         })
+    }
+
+    /// `/login?code=…&next=…` (a path; prefix the site's address): a one-time login link for
+    /// `user`, valid for `minutes`. Needs the servers' `web.session_secret` to be accepted.
+    pub fn login_link(
+        &self,
+        user: &str,
+        minutes: u32,
+        next: &str,
+    ) -> Result<String, LoginLinkError> {
+        if !(1..=code::MAX_MINUTES).contains(&minutes) {
+            return Err(LoginLinkError::Minutes);
+        }
+        let found = self
+            .user_by_name(user)
+            .ok_or_else(|| LoginLinkError::UnknownUser(user.to_owned()))?;
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(LoginLinkError::Random)?;
+        let expires = now_unix() + u64::from(minutes) * 60;
+        let code = code::issue(self, found, expires, &hex::encode(nonce))
+            .ok_or_else(|| LoginLinkError::UnknownUser(user.to_owned()))?;
+        let next = percent_encoding::utf8_percent_encode(
+            login::local_path(Some(next)),
+            percent_encoding::NON_ALPHANUMERIC,
+        );
+        Ok(format!("/login?code={code}&next={next}"))
     }
 
     /// The user whose token this is. Every user's hash is compared, in constant time.
@@ -178,7 +241,7 @@ impl Auth {
         self.users.iter().find(|u| u.name == name)
     }
 
-    fn credentials(&self, headers: &HeaderMap, now: u64) -> Credentials {
+    fn credentials(&self, headers: &HeaderMap, now: u64) -> Credentials<'_> {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -195,7 +258,7 @@ impl Auth {
         match session::from_headers(headers) {
             None => Credentials::Missing,
             Some(cookie) => match session::verify(self, cookie, now) {
-                Some(user) => Credentials::Valid(user.caller()),
+                Some(session) => Credentials::Session(session),
                 None => Credentials::StaleSession,
             },
         }
@@ -214,7 +277,7 @@ impl User {
 /// What a path needs.
 #[derive(Debug, PartialEq)]
 enum Scope {
-    /// Anyone: health, metrics, login.
+    /// Anyone: health, login.
     Open,
     /// Any known user; `api` paths answer JSON.
     User { api: bool },
@@ -224,7 +287,7 @@ enum Scope {
 
 impl Scope {
     fn of(path: &str) -> Self {
-        if matches!(path, "/healthz" | "/metrics" | "/login" | "/logout") {
+        if matches!(path, "/healthz" | "/login" | "/logout") {
             return Self::Open;
         }
         let (api, rest) = match path.strip_prefix("/api") {
@@ -264,7 +327,29 @@ pub(super) async fn guard(State(state): State<AppState>, mut req: Request, next:
         scope,
         Scope::User { api: true } | Scope::Yard { api: true, .. }
     );
-    match state.auth.credentials(req.headers(), now_unix()) {
+    let now_ms = now_unix_ms();
+    let mut refreshed = None;
+    let credentials = match state.auth.credentials(req.headers(), now_ms / 1000) {
+        Credentials::Session(session) => {
+            match state.sessions.valid_after_ms(&session.user.name).await {
+                Ok(after) if session.issued_ms > after => {
+                    refreshed = state.auth.refreshed_cookie(&session, now_ms / 1000);
+                    Credentials::Valid(session.user.caller())
+                }
+                Ok(_) => Credentials::StaleSession,
+                Err(e) => {
+                    tracing::error!(error = %e, "sign-in state unavailable");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "sign-in state unavailable, try again",
+                    )
+                        .into_response();
+                }
+            }
+        }
+        other => other,
+    };
+    match credentials {
         Credentials::Valid(caller) => {
             if let Scope::Yard {
                 feedlot: Some(feedlot),
@@ -276,7 +361,13 @@ pub(super) async fn guard(State(state): State<AppState>, mut req: Request, next:
                 return login::forbidden(api);
             }
             req.extensions_mut().insert(caller);
-            next.run(req).await
+            let mut response = next.run(req).await;
+            if let Some(cookie) = refreshed.and_then(|c| c.parse().ok())
+                && !response.headers().contains_key(header::SET_COOKIE)
+            {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
         }
         Credentials::BadToken => {
             tracing::warn!(path = %req.uri().path(), "refused: unknown bearer token");
@@ -285,9 +376,12 @@ pub(super) async fn guard(State(state): State<AppState>, mut req: Request, next:
         Credentials::Missing if api => {
             unauthorized(true, "missing", "send Authorization: Bearer <token>")
         }
-        Credentials::StaleSession if api => unauthorized(true, "expired", "session expired"),
+        // (`Session` was resolved above; it cannot reach here.)
+        Credentials::StaleSession | Credentials::Session(_) if api => {
+            unauthorized(true, "expired", "session expired")
+        }
         stale_or_missing => {
-            let clear = matches!(stale_or_missing, Credentials::StaleSession);
+            let clear = !matches!(stale_or_missing, Credentials::Missing);
             login::to_login(req.uri(), clear.then(|| state.auth.clear_cookie()))
         }
     }
@@ -312,12 +406,17 @@ fn unauthorized(api: bool, code: &'static str, message: &'static str) -> Respons
     }
 }
 
-/// `GET /` (the caller's yards), `GET|POST /login` and `POST /logout`.
+/// `GET /` (the caller's yards), `GET|POST /login`, `POST /logout` and
+/// `POST /logout/everywhere`.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(login::index))
-        .route("/login", get(login::form_or_magic_link).post(login::submit))
+        .route("/login", get(login::form_or_code).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
+        .route(
+            "/logout/everywhere",
+            axum::routing::post(login::logout_everywhere),
+        )
 }
 
 #[cfg(test)]
@@ -331,7 +430,8 @@ mod tests {
             feedlot: Some(f.into()),
         };
         assert_eq!(Scope::of("/healthz"), Scope::Open);
-        assert_eq!(Scope::of("/metrics"), Scope::Open);
+        assert_eq!(Scope::of("/metrics"), Scope::User { api: false });
+        assert_eq!(Scope::of("/logout/everywhere"), Scope::User { api: false });
         assert_eq!(Scope::of("/healthz/x"), Scope::User { api: false });
         assert_eq!(Scope::of("/"), Scope::User { api: false });
         assert_eq!(Scope::of("/api/benchmarks"), Scope::User { api: true });

@@ -151,7 +151,7 @@ pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, Web
     let rank = |r: Option<usize>| r.map(|r| r.to_string()).unwrap_or_default();
     for a in animals {
         out.write_record([
-            a.eid.clone(),
+            super::table::inert(&a.eid),
             a.weighings.to_string(),
             format!("{:.1}", a.first_kg),
             format!("{:.1}", a.last_kg),
@@ -160,7 +160,7 @@ pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, Web
             opt(a.adg_kg_per_day),
             rank(a.adg_rank),
             opt(a.adg_percentile),
-            a.lot_id.clone().unwrap_or_default(),
+            super::table::inert(a.lot_id.as_deref().unwrap_or_default()),
             rank(a.lot_rank),
             opt(a.lot_percentile),
         ])

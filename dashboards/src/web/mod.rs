@@ -1,10 +1,12 @@
 //! The web pages and JSON API, read from ClickHouse. Routes are scoped by feedlot, and every
-//! route but `/healthz`, `/metrics` and `/login` needs a user; `/feedlots/{feedlot_id}/…` and
+//! route but `/healthz` and `/login` needs a user; `/feedlots/{feedlot_id}/…` and
 //! `/api/feedlots/{feedlot_id}/…` need a user of that yard (see [`auth`]):
 //!
 //! - `GET /healthz`
-//! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`
-//! - `GET /metrics`: the dashboards' metrics (requests by route and status, the warmer),
+//! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`,
+//!   `POST /logout/everywhere`
+//! - `GET /metrics`: only on the ops listener ([`ops_app`], `web.ops_listen`), never on the
+//!   public one: the dashboards' metrics (requests by route and status, the warmer),
 //!   Prometheus text format (see [`crate::telemetry`]); the consumer's are `ingest`'s
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`]);
@@ -61,6 +63,7 @@ pub struct AppState {
     metrics: Metrics,
     settings: Settings,
     auth: Arc<Auth>,
+    sessions: auth::store::Store,
     reports: report::ReportCache,
     herds: herd_cache::HerdCache,
     in_use: warm::InUse,
@@ -71,6 +74,7 @@ impl AppState {
     /// own (see [`AppState::with_metrics`]).
     pub fn new(client: clickhouse::Client) -> Self {
         Self {
+            sessions: auth::store::Store::new(client.clone()),
             client,
             metrics: Metrics::new(),
             settings: Settings::default(),
@@ -129,6 +133,15 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
     response
 }
 
+/// The ops listener's router (`web.ops_listen`): `/metrics` and `/healthz`, no users. Keep it
+/// off the public network.
+pub fn ops_app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
 /// The router, testable without a socket. Every route, including any added here later, is
 /// behind [`auth`]'s guard.
 pub fn app(state: AppState) -> Router {
@@ -136,7 +149,6 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(benchmarks_page::routes())
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
         .route(
             "/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::page),

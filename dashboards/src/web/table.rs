@@ -38,7 +38,7 @@ impl Cell {
 
     fn csv(&self) -> String {
         match self {
-            Self::Text(t) => t.clone(),
+            Self::Text(t) => inert(t),
             Self::Num(Some(v), 0) => format!("{v:.0}"),
             Self::Num(Some(v), d) => format!("{v:.d$}", d = *d + 1),
             Self::Num(None, _) => String::new(),
@@ -52,6 +52,17 @@ impl Cell {
                 .total_cmp(&b.unwrap_or(f64::NEG_INFINITY)),
             (a, b) => a.shown().cmp(&b.shown()),
         }
+    }
+}
+
+/// `text` safe to open in a spreadsheet (OWASP "CSV injection"): a cell that starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return would be read as a formula, so it gets a leading
+/// `'`. Only free text (names, ids, notes) goes through this; numbers the app formats itself
+/// are written as they are, so a negative gain stays a number.
+pub fn inert(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
     }
 }
 
@@ -228,6 +239,23 @@ mod tests {
             sort(&mut rows, &columns(), &bad, "adg"),
             Err(WebError::BadRequest(m)) if m.contains("sort")
         ));
+    }
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_made_inert_and_numbers_stay_numbers() {
+        for (text, written) in [
+            ("=cmd()", "'=cmd()"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("pen 4 = east", "pen 4 = east"),
+            ("", ""),
+        ] {
+            assert_eq!(Cell::Text(text.into()).csv(), written, "{text:?}");
+        }
+        assert_eq!(Cell::Num(Some(-1.25), 1).csv(), "-1.25");
     }
 
     #[test]

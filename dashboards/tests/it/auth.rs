@@ -78,7 +78,7 @@ async fn another_yard_is_403_everywhere_with_none_of_its_data_and_looks_like_no_
     let (_db, client) = yards("auth_other_yard").await;
     let app = site(&client, &web(ALICE, ""));
     let alice = bearer(ALICE);
-    let login = get(&app, &format!("/login?token={ALICE}&next=/"), &[]).await;
+    let login = form_login(&app, ALICE, "/").await;
     let cookie = login.cookie();
     for credentials in [
         ("authorization", alice.as_str()),
@@ -162,7 +162,12 @@ async fn without_credentials_the_api_is_401_and_pages_go_to_login_while_health_s
         assert!(!page.body.contains(EID_A));
     }
     assert_eq!(get(&app, "/healthz", &[]).await.status, 200);
-    assert_eq!(get(&app, "/metrics", &[]).await.status, 200);
+    let alice = bearer(ALICE);
+    let metrics = get(&app, "/metrics", &[("authorization", &alice)]).await;
+    assert_eq!(
+        metrics.status, 404,
+        "/metrics is not on the public listener"
+    );
     let form = get(&app, "/login?next=/feedlots/yard-a/animals", &[]).await;
     assert!(
         form.body.contains("name=\"token\"")
@@ -192,19 +197,14 @@ async fn without_credentials_the_api_is_401_and_pages_go_to_login_while_health_s
         .status,
         401
     );
-    assert_eq!(
-        get(&closed, &format!("/login?token={ALICE}"), &[])
-            .await
-            .status,
-        401
-    );
+    assert_eq!(form_login(&closed, ALICE, "/").await.status, 401);
 }
 
 #[tokio::test]
 async fn a_bad_or_malformed_token_is_401_on_the_api_and_on_pages() {
     let (_db, client) = yards("auth_bad_token").await;
     let app = site(&client, &web(ALICE, ""));
-    let login = get(&app, &format!("/login?token={ALICE}"), &[]).await;
+    let login = form_login(&app, ALICE, "/").await;
     let cookie = login.cookie();
     let near = format!("Bearer {ALICE}x");
     let basic = format!("Basic {ALICE}");

@@ -67,6 +67,29 @@ fn hash_token_prints_the_sha256_and_generate_prints_a_token_that_hashes_to_it() 
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 20"));
 }
 
+const SECRET: &str = "a-session-secret-of-32-characters-or-more";
+
+/// `dashboards login-link --user yard-a-manager` over `config` and `users`: the printed link.
+fn login_link_cli(config: &dashboards::Config, dir: &Path, users: &Path, base: &str) -> String {
+    let path = dir.join("login-link.toml");
+    std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
+    let out = StdCommand::new(BIN)
+        .arg("--config")
+        .arg(&path)
+        .args(["login-link", "--user", "yard-a-manager", "--minutes", "5"])
+        .args(["--base", base, "--next", "/feedlots/yard-a/animals"])
+        .env("DASHBOARDS_WEB_SESSION_SECRET", SECRET)
+        .env("DASHBOARDS_WEB_USERS_FILE", users)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// `dashboards serve` over `config` with `env`; its log goes to `dir/<name>.log`.
 async fn spawn(
     config: &dashboards::Config,
@@ -83,10 +106,7 @@ async fn spawn(
         .arg(&path)
         .arg("serve")
         .env("RUST_LOG", "info")
-        .env(
-            "DASHBOARDS_WEB_SESSION_SECRET",
-            "a-session-secret-of-32-characters-or-more",
-        )
+        .env("DASHBOARDS_WEB_SESSION_SECRET", SECRET)
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
@@ -125,7 +145,9 @@ async fn the_binary_serves_a_yard_only_to_the_users_of_its_users_file_and_none_w
         .unwrap();
     assert_eq!(api.status(), 401);
     let login = no_redirects
-        .get(support::magic_link(&base, "/feedlots/yard-a/animals"))
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}&next=%2F", support::TOKEN))
         .send()
         .await
         .unwrap();
@@ -158,12 +180,18 @@ async fn the_binary_serves_a_yard_only_to_the_users_of_its_users_file_and_none_w
         .await
         .unwrap();
     assert_eq!(api.status(), 200);
-    let login = no_redirects
-        .get(support::magic_link(&base, "/feedlots/yard-a/animals"))
-        .send()
-        .await
-        .unwrap();
+    // `dashboards login-link` prints a one-time link the server accepts once.
+    let link = login_link_cli(&p.config, dir.path(), &users, &base);
+    assert!(
+        link.starts_with(&format!("{base}/login?code=c1.yard-a-manager."))
+            && !link.contains(support::TOKEN),
+        "{link}"
+    );
+    let login = no_redirects.get(&link).send().await.unwrap();
     assert_eq!(login.status(), 303);
+    let again = no_redirects.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 401, "a login link works once");
+    assert!(again.text().await.unwrap().contains("already used"));
     let cookie = login.headers()[reqwest::header::SET_COOKIE]
         .to_str()
         .unwrap()

@@ -1,10 +1,12 @@
-//! Browser login: the magic link and the form set an HttpOnly, SameSite=Strict session that
+//! Browser login: a one-time login code and the form set a Secure, HttpOnly, SameSite=Strict
+//! session that
 //! opens the caller's pages, survives a restart with the same secret, dies with another secret,
 //! a changed token or tampering, and logout deletes it; `next` never leaves the site.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use axum::http::{StatusCode, header};
+use dashboards::web::Auth;
 use dashboards::web::auth::hash_token;
 
 use crate::two_yards;
@@ -12,21 +14,22 @@ use crate::two_yards;
 use two_yards::*;
 
 #[tokio::test]
-async fn the_magic_link_and_the_form_log_a_browser_in_with_a_strict_http_only_session() {
+async fn a_login_code_and_the_form_log_a_browser_in_with_a_secure_strict_http_only_session() {
     let (_db, client) = yards("auth_cookie").await;
     let secret = "a-session-secret-of-32-characters-or-more";
     let app = site(&client, &web(ALICE, secret));
-    let link = get(
-        &app,
-        &format!("/login?token={ALICE}&next=%2Ffeedlots%2Fyard-a%2Fanimals"),
-        &[],
-    )
-    .await;
+    let code = Auth::from_config(&web(ALICE, secret))
+        .unwrap()
+        .login_link("alice", 15, "/feedlots/yard-a/animals")
+        .unwrap();
+    assert!(!code.contains(ALICE), "{code}");
+    let link = get(&app, &code, &[]).await;
     assert_eq!(link.status, 303);
     assert_eq!(link.header(header::LOCATION), "/feedlots/yard-a/animals");
     let set = link.header(header::SET_COOKIE);
     for part in [
-        "feedlot_session=v1.alice.",
+        "feedlot_session=v2.alice.",
+        "; Secure",
         "HttpOnly",
         "SameSite=Strict",
         "Path=/",
@@ -42,14 +45,7 @@ async fn the_magic_link_and_the_form_log_a_browser_in_with_a_strict_http_only_se
     assert_eq!(page.status, 200);
     assert!(page.body.contains(EID_A));
 
-    let form = send(
-        &app,
-        "POST",
-        "/login",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        &format!("token={ALICE}&next=%2Fapi%2Ffeedlots%2Fyard-a%2Fanimals"),
-    )
-    .await;
+    let form = form_login(&app, ALICE, "%2Fapi%2Ffeedlots%2Fyard-a%2Fanimals").await;
     assert_eq!(
         (form.status, form.header(header::LOCATION)),
         (StatusCode::SEE_OTHER, "/api/feedlots/yard-a/animals")
@@ -80,7 +76,7 @@ async fn the_magic_link_and_the_form_log_a_browser_in_with_a_strict_http_only_se
         &web(ALICE, "another-secret-of-32-characters-or-more"),
     );
     let rotated = site(&client, &web("alice-new-token-0123456789", secret));
-    let tampered = cookie.replace("v1.alice.", "v1.multi.");
+    let tampered = cookie.replace("v2.alice.", "v2.multi.");
     for (server, cookie) in [
         (&other_secret, &cookie),
         (&rotated, &cookie),
@@ -101,7 +97,7 @@ async fn the_magic_link_and_the_form_log_a_browser_in_with_a_strict_http_only_se
         assert_eq!(api.status, 401);
     }
 
-    let refused = get(&app, "/login?token=not-a-token&next=/", &[]).await;
+    let refused = form_login(&app, "not-a-token", "/").await;
     assert_eq!(refused.status, 401);
     assert!(refused.headers.get(header::SET_COOKIE).is_none());
     assert!(refused.body.contains("not valid"), "{}", refused.body);
@@ -130,20 +126,11 @@ async fn login_never_redirects_off_the_site() {
         "javascript%3Aalert(1)",
         "%2Fok%0D%0ASet-Cookie%3A%20x%3Dy",
     ] {
-        let link = get(&app, &format!("/login?token={ALICE}&next={next}"), &[]).await;
+        let form = form_login(&app, ALICE, next).await;
         assert_eq!(
-            (link.status, link.header(header::LOCATION)),
+            (form.status, form.header(header::LOCATION)),
             (StatusCode::SEE_OTHER, "/"),
             "{next}"
         );
-        let form = send(
-            &app,
-            "POST",
-            "/login",
-            &[("content-type", "application/x-www-form-urlencoded")],
-            &format!("token={ALICE}&next={next}"),
-        )
-        .await;
-        assert_eq!(form.header(header::LOCATION), "/", "{next}");
     }
 }

@@ -121,8 +121,15 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
         .unwrap();
     assert_eq!(other.status(), 403);
     assert!(!other.text().await.unwrap().contains("982000000000009"));
-    // /metrics needs no login and names no yard: requests are counted by route pattern.
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    // /metrics is not on the public listener; on the ops one it needs no login and names no
+    // yard: requests are counted by route pattern.
+    let public = fetch(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(
+        public.status(),
+        404,
+        "signed in, still not on the public listener"
+    );
+    let metrics = reqwest::get(format!("http://{}/metrics", p.config.web.ops_listen))
         .await
         .unwrap()
         .text()

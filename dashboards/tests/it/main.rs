@@ -22,4 +22,5 @@ mod cli;
 mod herd;
 mod metrics;
 mod pages;
+mod signin;
 mod two_processes;

@@ -33,7 +33,8 @@ async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
     produce(&p.broker.bootstrap, &messages).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
     let listen = p.config.web.listen.clone();
-    let (content_type, before) = scrape(&listen).await;
+    let ops = p.config.web.ops_listen.clone();
+    let (content_type, before) = scrape(&ops).await;
     assert!(content_type.starts_with("application/openmetrics-text"));
     assert!(
         !before.contains("ingest_"),
@@ -53,12 +54,12 @@ async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
     assert_eq!(lots.status().as_u16(), 200);
     // The next report window (30 s) is made for it, and its herd summary reloaded, unasked.
     let warmed = testkit::wait_until(Duration::from_secs(45), || async {
-        let text = scrape(&listen).await.1;
+        let text = scrape(&ops).await.1;
         text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"}")
             && text.contains("dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
     })
     .await;
-    let (_, text) = scrape(&listen).await;
+    let (_, text) = scrape(&ops).await;
     assert!(warmed, "{text}");
     assert!(!text.contains("outcome=\"failed\""), "{text}");
     assert!(

@@ -41,6 +41,7 @@ pub async fn pipeline(test: &str) -> Pipeline {
         ..Default::default()
     };
     config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.web.ops_listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     Pipeline {
         broker,
         db,
@@ -70,15 +71,23 @@ pub fn test_user(feedlots: &[&str]) -> WebUserConfig {
     }
 }
 
-/// Lets a user holding [`TOKEN`] read `feedlots` on the pages `config` serves.
+/// The session secret of the pages [`allow`] opens (so [`magic_link`] can sign codes for them).
+pub const SESSION_SECRET: &str = "test-session-secret-0123456789-abcdefghij";
+
+/// Lets a user holding [`TOKEN`] read `feedlots` on the pages `config` serves, with
+/// [`SESSION_SECRET`] and cookies that work over plain HTTP on loopback (the browser tests).
 pub fn allow(config: &mut Config, feedlots: &[&str]) {
     config.web.users.push(test_user(feedlots));
+    config.web.session_secret = SESSION_SECRET.into();
+    config.web.secure_cookie = false;
 }
 
 /// The users of `dashboards::web::AppState::with_auth`: one holding [`TOKEN`] who reads `feedlots`.
 pub fn test_auth(feedlots: &[&str]) -> dashboards::web::Auth {
     let web = dashboards::config::WebConfig {
         users: vec![test_user(feedlots)],
+        session_secret: SESSION_SECRET.into(),
+        secure_cookie: false,
         ..Default::default()
     };
     dashboards::web::Auth::from_config(&web).unwrap()
@@ -97,10 +106,13 @@ pub fn authed() -> reqwest::Client {
         .unwrap()
 }
 
-/// The magic link that logs a browser in with [`TOKEN`] and redirects it to `path`.
+/// A one-time login link (as `dashboards login-link` prints) that logs a browser in as the
+/// user of [`allow`] and redirects it to `path`.
 pub fn magic_link(base: &str, path: &str) -> String {
-    let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
-    format!("{base}/login?token={TOKEN}&next={next}")
+    let link = test_auth(&["any"])
+        .login_link("test-user", 5, path)
+        .unwrap();
+    format!("{base}{link}")
 }
 
 /// Both roles of a running pipeline, in-process: ends when both have stopped.

@@ -153,3 +153,15 @@ pub async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
+
+/// `POST /login` with the form's `token` and `next` (`next` already percent-encoded).
+pub async fn form_login(app: &Router, token: &str, next: &str) -> Reply {
+    send(
+        app,
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!("token={token}&next={next}"),
+    )
+    .await
+}

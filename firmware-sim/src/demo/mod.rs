@@ -162,6 +162,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mut web_token =
         Some(dashboards::web::auth::generate_token().context("a token for the pages")?);
+    let mut sign_in = None;
     let pipeline = if broker_up && clickhouse_up {
         let mut config = ingest::Config::default();
         // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for
@@ -188,6 +189,13 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             .load_users_file()
             .context("the users file named by DASHBOARDS_WEB_USERS_FILE")?;
         pages.web.listen = options.web_listen.clone();
+        // The demo serves plain HTTP on loopback: a `Secure` cookie would never come back.
+        pages.web.secure_cookie = false;
+        if pages.web.session_secret.is_empty() {
+            // A key the printed login links and the pages share.
+            pages.web.session_secret =
+                dashboards::web::auth::generate_token().context("a session key")?;
+        }
         match &web_token {
             // The pages serve only known users: a demo user for this yard, token printed below.
             Some(token) if pages.web.users.is_empty() && pages.web.users_file.is_none() => {
@@ -203,7 +211,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             "Pipeline: Kafka at {} → ClickHouse at {} (consumer metrics on http://{}/metrics)",
             options.kafka_brokers, options.clickhouse_url, config.ops.listen
         );
-        print_pages(&options, web_token.as_deref());
+        sign_in = match &web_token {
+            Some(_) => Some(dashboards::web::Auth::from_config(&pages.web)?),
+            None => None,
+        };
+        print_pages(&options, web_token.as_deref(), sign_in.as_ref());
         Some(crate::pipeline::spawn(config, pages, shutdown.clone()))
     } else {
         let missing = match (broker_up, clickhouse_up) {
@@ -303,7 +315,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         }
     );
     if let Some(pipeline) = pipeline {
-        print_pages(&options, web_token.as_deref());
+        print_pages(&options, web_token.as_deref(), sign_in.as_ref());
         // Give the pipeline a batch window to store the last events.
         tokio::time::sleep(Duration::from_secs(2)).await;
         shutdown.cancel();
@@ -314,9 +326,12 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     lived
 }
 
-/// Where the pages are and how to sign in.
-fn print_pages(options: &DemoOptions, token: Option<&str>) {
-    let Some(token) = token else {
+/// Where the pages are and how to sign in: a fresh one-time login link (never the token in a
+/// URL) signed with the pages' key, and the token for the API.
+fn print_pages(options: &DemoOptions, token: Option<&str>, auth: Option<&dashboards::web::Auth>) {
+    let lots = format!("/feedlots/{}/lots", options.feedlot_id);
+    let link = auth.and_then(|a| a.login_link("demo", 60, &lots).ok());
+    let (Some(token), Some(link)) = (token, link) else {
         println!(
             "Pages: http://{}/feedlots/{}/lots (users from the DASHBOARDS_WEB_* settings)",
             options.web_listen, options.feedlot_id
@@ -324,8 +339,7 @@ fn print_pages(options: &DemoOptions, token: Option<&str>) {
         return;
     };
     println!(
-        "Pages (open this link to sign in): \
-         http://{web}/login?token={token}&next=%2Ffeedlots%2F{yard}%2Flots\n\
+        "Pages (open this link within the hour to sign in, once): http://{web}{link}\n\
          (lots, animals, pens, feed, benchmarks); JSON: curl -H 'Authorization: Bearer {token}' \
          http://{web}/api/feedlots/{yard}/lots",
         web = options.web_listen,

@@ -225,6 +225,7 @@ securityContext: {{- toYaml . | nindent 2 }}
 {{- $v := .Values -}}
 {{- $web := dict
   "listen" (printf "0.0.0.0:%d" (int $v.web.port))
+  "ops_listen" (printf "0.0.0.0:%d" (int $v.web.opsPort))
   "session_hours" $v.web.sessionHours
   "secure_cookie" $v.web.secureCookie -}}
 {{- if $v.web.usersSecret }}

@@ -1,0 +1,145 @@
+//! Sign-in state every replica shares, in two small ClickHouse tables of the dashboards' own
+//! (created with `CREATE TABLE IF NOT EXISTS` on first use, in the pipeline's database):
+//!
+//! - `web_login_codes_used (nonce, replica, used_at)`: a login code's nonce once exchanged. A
+//!   replica inserts the nonce, then counts it: only a count of one logs in, so a code raced on
+//!   two replicas at once is refused on both rather than used twice. One small row per sign-in
+//!   by link; rows older than [`super::code::MAX_MINUTES`] are no longer needed and may be
+//!   deleted (no `TTL`: the oldest ClickHouse we run on, 18.16, has none for this syntax).
+//! - `web_session_revocations (user, valid_after_ms, at)`: "sign out everywhere" inserts the
+//!   time; a session issued at or before the latest one is dead. Each replica caches a user's
+//!   value for [`CACHE`], so another replica honours a sign-out within that.
+//!
+//! With `clickhouse.cluster` set the tables are plain MergeTree on the server a replica talks
+//! to: the replicas must share that server (or the tables be made replicated by hand).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+
+/// How long a replica trusts its copy of a user's "valid after".
+pub const CACHE: Duration = Duration::from_secs(3);
+
+/// Most users cached; beyond this the cache starts over.
+const MAX_CACHED: usize = 10_000;
+
+const CREATE_CODES: &str = "CREATE TABLE IF NOT EXISTS web_login_codes_used \
+    (nonce String, replica String, used_at DateTime DEFAULT now()) \
+    ENGINE = MergeTree ORDER BY nonce";
+const CREATE_REVOCATIONS: &str = "CREATE TABLE IF NOT EXISTS web_session_revocations \
+    (user String, valid_after_ms UInt64, at DateTime DEFAULT now()) \
+    ENGINE = MergeTree ORDER BY user";
+
+/// The shared sign-in state, over the pipeline's database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: clickhouse::Client,
+    ready: OnceCell<()>,
+    replica: String,
+    valid_after: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+impl Store {
+    /// Over `client` (bound to the pipeline's database).
+    pub fn new(client: clickhouse::Client) -> Self {
+        let replica = super::generate_token()
+            .map(|t| t[..16].to_owned())
+            .unwrap_or_default();
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                ready: OnceCell::new(),
+                replica,
+                valid_after: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    async fn ready(&self) -> Result<(), clickhouse::error::Error> {
+        let client = &self.inner.client;
+        self.inner
+            .ready
+            .get_or_try_init(|| async {
+                client.query(CREATE_CODES).execute().await?;
+                client.query(CREATE_REVOCATIONS).execute().await
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Records `nonce` as used; true if no one (on any replica) used it before.
+    pub(super) async fn use_code(&self, nonce: &str) -> Result<bool, clickhouse::error::Error> {
+        self.ready().await?;
+        let client = &self.inner.client;
+        client
+            .query("INSERT INTO web_login_codes_used (nonce, replica) VALUES (?, ?)")
+            .bind(nonce)
+            .bind(&self.inner.replica)
+            .execute()
+            .await?;
+        let uses: u64 = client
+            .query("SELECT count() FROM web_login_codes_used WHERE nonce = ?")
+            .bind(nonce)
+            .fetch_one()
+            .await?;
+        Ok(uses == 1)
+    }
+
+    /// Sessions of `user` issued at or before this (unix ms) are dead; 0 when never revoked.
+    pub(super) async fn valid_after_ms(&self, user: &str) -> Result<u64, clickhouse::error::Error> {
+        if let Some(&(at, value)) = self.cache().get(user)
+            && at.elapsed() < CACHE
+        {
+            return Ok(value);
+        }
+        self.ready().await?;
+        let value: u64 = self
+            .inner
+            .client
+            .query("SELECT max(valid_after_ms) FROM web_session_revocations WHERE user = ?")
+            .bind(user)
+            .fetch_one()
+            .await?;
+        self.remember(user, value);
+        Ok(value)
+    }
+
+    /// Ends every session of `user` issued up to `now_ms`, on every replica.
+    pub(super) async fn revoke_all(
+        &self,
+        user: &str,
+        now_ms: u64,
+    ) -> Result<(), clickhouse::error::Error> {
+        self.ready().await?;
+        self.inner
+            .client
+            .query("INSERT INTO web_session_revocations (user, valid_after_ms) VALUES (?, ?)")
+            .bind(user)
+            .bind(now_ms)
+            .execute()
+            .await?;
+        self.remember(user, now_ms);
+        Ok(())
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u64)>> {
+        self.inner
+            .valid_after
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, user: &str, value: u64) {
+        let mut cache = self.cache();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(user.to_owned(), (Instant::now(), value));
+    }
+}
