@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 /// topics and the schema exist. A shutdown while waiting returns `Ok`.
 pub async fn run_consumer(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
     let client = sink::client(&config.clickhouse);
-    if !startup::wait_for_services(&config, &client, &shutdown).await? {
+    if !startup::wait_for_services(&config, &shutdown).await? {
         return Ok(()); // Shut down while waiting for Kafka or ClickHouse.
     }
     let metrics = telemetry::Metrics::new();

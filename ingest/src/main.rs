@@ -149,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let config = load(cli.config.as_deref())?;
-            let client = ingest::sink::client(&config.clickhouse);
+            let client = ingest::sink::ddl_client(&config.clickhouse);
             let applied = ingest::schema::migrate_on(
                 &client,
                 &config.clickhouse.database,
@@ -165,7 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         } => {
             let config = load(cli.config.as_deref())?;
-            let client = ingest::sink::client(&config.clickhouse);
+            let client = ingest::sink::ddl_client(&config.clickhouse);
             let source = ingest::schema::copy::Source {
                 address,
                 database,

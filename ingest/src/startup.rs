@@ -9,20 +9,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Config, Error, schema, topics};
 
-/// Creates the topics and migrates the schema, retrying while a service is unreachable.
-/// Returns false when `shutdown` came first.
+/// Creates the topics and migrates the schema (through a [`crate::sink::ddl_client`]: an
+/// `ON CLUSTER` statement may take minutes under load), retrying while a service is
+/// unreachable. Returns false when `shutdown` came first.
 pub async fn wait_for_services(
     config: &Config,
-    client: &clickhouse::Client,
     shutdown: &CancellationToken,
 ) -> Result<bool, Error> {
     let mut delay = Duration::from_millis(config.batch.retry_initial_ms);
     let max = Duration::from_millis(config.batch.retry_max_ms);
+    let ddl = crate::sink::ddl_client(&config.clickhouse);
     loop {
         let attempt = async {
             topics::ensure_topics(&config.kafka).await?;
             schema::migrate_on(
-                client,
+                &ddl,
                 &config.clickhouse.database,
                 config.clickhouse.cluster(),
             )

@@ -87,7 +87,7 @@ async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_o
     let _turn = ONE_AT_A_TIME.lock().await;
     let cluster = testkit::Cluster::start().await.unwrap();
     let config = clickhouse(&cluster, "schema_test");
-    let client = ingest::sink::client(&config);
+    let client = ingest::sink::ddl_client(&config);
     let first = ingest::schema::migrate_on(&client, &config.database, Some(CLUSTER))
         .await
         .unwrap();
@@ -292,7 +292,7 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     let database = "exactly_once";
     let ch = clickhouse(&cluster, database);
     let client = ingest::sink::client(&ch);
-    ingest::schema::migrate_on(&client, database, Some(CLUSTER))
+    ingest::schema::migrate_on(&ingest::sink::ddl_client(&ch), database, Some(CLUSTER))
         .await
         .unwrap();
     let kafka = KafkaConfig {

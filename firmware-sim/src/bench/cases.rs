@@ -368,7 +368,7 @@ async fn consumer_input(
         ..Default::default()
     };
     ingest::schema::migrate_on(
-        &ingest::sink::client(&clickhouse),
+        &ingest::sink::ddl_client(&clickhouse),
         &clickhouse.database,
         clickhouse.cluster(),
     )

@@ -10,4 +10,6 @@ pub use rows::{
     ArrivalRow, DeathRow, FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, PenMoveRow, RationRow,
     Rows, ShipmentRow, TagReadRow, TreatmentRow, WeighingRow, YardageRateRow,
 };
-pub use writer::{RejectedRow, client, insert_rows, insert_rows_isolating};
+pub use writer::{
+    DDL_READ_TIMEOUT_MS, RejectedRow, client, ddl_client, insert_rows, insert_rows_isolating,
+};

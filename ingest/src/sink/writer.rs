@@ -57,6 +57,19 @@ pub fn client(config: &ClickHouseConfig) -> clickhouse::Client {
     client
 }
 
+/// How long a schema change may take to answer: ClickHouse waits up to 180 s for every server
+/// of a cluster to run an `ON CLUSTER` statement (`distributed_ddl_task_timeout`).
+pub const DDL_READ_TIMEOUT_MS: u64 = 180_000;
+
+/// Like [`client`], for migrations and bulk copies: every answer may take up to
+/// [`DDL_READ_TIMEOUT_MS`] (or the configured timeout, if longer), so a slow `ON CLUSTER`
+/// statement is not abandoned half-way by the client.
+pub fn ddl_client(config: &ClickHouseConfig) -> clickhouse::Client {
+    let mut slow = config.clone();
+    slow.read_timeout_ms = slow.read_timeout_ms.max(DDL_READ_TIMEOUT_MS);
+    client(&slow)
+}
+
 /// Idle connections are closed after this; ClickHouse closes them after 3 s.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 
