@@ -13,6 +13,7 @@
 //!   2 shards × 2 replicas, tansu brokers on PostgreSQL, consumers and web replicas).
 //! - [`browser`]: headless Chromium, for page tests.
 //! - [`cli`]: running a real binary, for command-line tests.
+//! - [`metrics`]: reading Prometheus text expositions.
 //!
 //! This crate is for tests only, so it reports failures with `anyhow`.
 
@@ -21,6 +22,7 @@ pub mod cli;
 mod clickhouse_db;
 mod clickhouse_server;
 pub mod cluster;
+pub mod metrics;
 mod pty;
 mod tansu;
 

@@ -4,26 +4,15 @@
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use testkit::cli::text;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dashboards");
 
 /// Runs `dashboards` with `args` and only the `DASHBOARDS_*` variables in `env`.
 fn dashboards(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("DASHBOARDS_")) {
-        command.env_remove(name);
-    }
-    command
-        .args(args)
-        .envs(env.iter().copied())
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    testkit::cli::run(BIN, "DASHBOARDS_", args, env)
 }
 
 #[test]

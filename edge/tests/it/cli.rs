@@ -6,24 +6,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use testkit::cli::text;
+
 const BIN: &str = env!("CARGO_BIN_EXE_edge");
 
 /// Runs `edge` with `args` and only the `EDGE_*` variables in `env`.
 fn edge(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("EDGE_")) {
-        command.env_remove(name);
-    }
-    command
-        .args(args)
-        .envs(env.iter().copied())
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    testkit::cli::run(BIN, "EDGE_", args, env)
 }
 
 #[test]

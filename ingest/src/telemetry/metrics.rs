@@ -147,36 +147,15 @@ impl Metrics {
 mod tests {
     use super::*;
 
-    /// The sample names a text exposition declares, from its `# TYPE` lines.
-    fn sample_names(text: &str) -> Vec<String> {
-        let mut names = Vec::new();
-        for line in text.lines() {
-            let Some(rest) = line.strip_prefix("# TYPE ") else {
-                continue;
-            };
-            let (name, kind) = rest.split_once(' ').unwrap();
-            match kind {
-                "counter" => names.push(format!("{}_total", name.trim_end_matches("_total"))),
-                "histogram" => {
-                    names.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")))
-                }
-                _ => names.push(name.to_owned()),
-            }
-        }
-        names.sort();
-        names
-    }
+    use testkit::metrics::{listed_names, sample_names};
 
     /// The checked-in list the chart's dashboards and alerting rules are checked against
     /// (scripts/check-monitoring.sh): it must name exactly what the consumer exports.
     #[test]
     fn the_chart_list_of_exported_metrics_is_what_the_registry_exports() {
-        let listed: Vec<String> =
-            include_str!("../../../helm/feedlot/files/prometheus/exported/ingest.txt")
-                .lines()
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned)
-                .collect();
+        let listed = listed_names(include_str!(
+            "../../../helm/feedlot/files/prometheus/exported/ingest.txt"
+        ));
         let metrics = Metrics::new();
         // A family shows in the exposition once it has a series: give each one.
         let partition = PartitionLabels {
