@@ -8,6 +8,12 @@
 //! An empty outbox waits for the writer's commit notification. After a failed round the
 //! producer is replaced by a fresh one (see `Forwarder::replace_producer`). On shutdown the round in flight
 //! gets a grace period for its reports; anything unacknowledged is sent on the next start.
+//!
+//! An entry Kafka will never accept (larger than the producer's or the broker's message size,
+//! or a record the broker calls invalid: [`is_permanent`]) would block every entry behind it
+//! forever. It is moved to the outbox's dead-letter table instead, logged as an error and
+//! counted (`edge_events_dead_lettered_total`, alerted on by the chart's rules), and the
+//! entries behind it go on.
 
 mod context;
 pub mod producer;
@@ -17,7 +23,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use rdkafka::ClientConfig;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +46,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 struct Round {
     acked: Vec<u64>,
+    dead: Vec<(u64, String)>,
     failed: usize,
     first_error: Option<String>,
 }
@@ -117,8 +124,10 @@ impl Forwarder {
             let round = self.send(&batch, &shutdown).await;
             let acked = round.acked.len();
             self.remove(round.acked).await;
+            let dead_lettered = self.dead_letter(round.dead).await;
             ForwardRound {
                 acked,
+                dead_lettered,
                 failed: round.failed,
                 error: round.first_error.as_deref(),
             }
@@ -168,9 +177,12 @@ impl Forwarder {
                 .payload(entry.record.payload.as_slice());
             match self.producer.send_result(record) {
                 Ok(delivery) => pending.push((entry.seq, delivery)),
+                Err((error, _)) if is_permanent(&error) => {
+                    round.dead.push((entry.seq, error.to_string()));
+                }
                 Err((error, _)) => {
                     // The local queue is full: the rest waits for the next round, in order.
-                    round.failed = batch.len() - pending.len();
+                    round.failed = batch.len() - pending.len() - round.dead.len();
                     round.first_error = Some(error.to_string());
                     break;
                 }
@@ -196,6 +208,10 @@ impl Forwarder {
                     round.acked.push(seq);
                     continue;
                 }
+                Ok(Err((error, _message))) if is_permanent(&error) => {
+                    round.dead.push((seq, error.to_string()));
+                    continue;
+                }
                 Ok(Err((error, _message))) => error.to_string(),
                 Err(_canceled) => "delivery report lost (producer closed)".to_owned(),
             };
@@ -203,6 +219,33 @@ impl Forwarder {
             round.first_error.get_or_insert(error);
         }
         round
+    }
+
+    /// Moves the entries Kafka will never accept to the dead-letter table; how many moved.
+    async fn dead_letter(&self, dead: Vec<(u64, String)>) -> usize {
+        if dead.is_empty() {
+            return 0;
+        }
+        let outbox = self.outbox.clone();
+        let moved = tokio::task::spawn_blocking(move || {
+            let mut moved = 0;
+            for (seq, reason) in &dead {
+                match outbox.dead_letter(*seq, reason) {
+                    Ok(true) => {
+                        tracing::error!(seq, reason, "outbox entry dead-lettered");
+                        moved += 1;
+                    }
+                    Ok(false) => {}
+                    Err(error) => tracing::error!(%error, seq, "cannot dead-letter an entry"),
+                }
+            }
+            moved
+        })
+        .await;
+        moved.unwrap_or_else(|error| {
+            tracing::error!(%error, "dead-letter task failed");
+            0
+        })
     }
 
     async fn remove(&self, acked: Vec<u64>) {
@@ -220,4 +263,17 @@ impl Forwarder {
             }
         }
     }
+}
+
+/// Whether Kafka will refuse this record however often it is sent: too large for the
+/// producer's `message.max.bytes` or the broker's limit, or a record the broker calls invalid.
+pub fn is_permanent(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::InvalidRecord
+        )
+    )
 }

@@ -17,6 +17,10 @@ const ENTRIES: TableDefinition<u64, (u64, &str, &[u8])> = TableDefinition::new("
 const META: TableDefinition<&str, u64> = TableDefinition::new("outbox_meta_v1");
 /// Idempotency keys (UUIDv7 as `u128`): (event id as `u128`, fingerprint). See [`super::once`].
 const KEYS: TableDefinition<u128, (u128, &[u8])> = TableDefinition::new("outbox_idempotency_v1");
+/// Entries Kafka will never accept, by their old sequence number: (enqueued at ms, key,
+/// payload, why). Kept for an operator; not counted against the outbox limits.
+const DEAD: TableDefinition<u64, (u64, &str, &[u8], &str)> =
+    TableDefinition::new("outbox_dead_letters_v1");
 /// The next sequence number to hand out; never decreases, even when the outbox is empty.
 const NEXT_SEQ: &str = "next_seq";
 /// Bytes of the stored entries as counted against the limit ([`entry_bytes`]), kept in the
@@ -239,6 +243,58 @@ impl Outbox {
         }
         txn.commit()?;
         Ok(removed)
+    }
+
+    /// Moves the entry `seq` to the dead-letter table with `reason`, in one transaction
+    /// (the entries behind it are then forwarded). False when there is no such entry.
+    pub fn dead_letter(&self, seq: u64, reason: &str) -> Result<bool, OutboxError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let moved = {
+            let mut entries = txn.open_table(ENTRIES)?;
+            let removed = entries.remove(&seq)?.map(|v| {
+                let (at, key, payload) = v.value();
+                (at, key.to_owned(), payload.to_vec())
+            });
+            match removed {
+                Some((at, key, payload)) => {
+                    let mut dead = txn.open_table(DEAD)?;
+                    dead.insert(seq, (at, key.as_str(), payload.as_slice(), reason))?;
+                    let mut meta = txn.open_table(META)?;
+                    let stored = meta.get(STORED_BYTES)?.map(|v| v.value()).unwrap_or(0);
+                    meta.insert(
+                        STORED_BYTES,
+                        stored.saturating_sub(entry_bytes(&key, &payload)),
+                    )?;
+                    true
+                }
+                None => false,
+            }
+        };
+        txn.commit()?;
+        Ok(moved)
+    }
+
+    /// The dead-lettered entries: sequence number, key, payload size in bytes and why.
+    pub fn dead_letters(&self) -> Result<Vec<(u64, String, usize, String)>, OutboxError> {
+        let txn = self.db.begin_read()?;
+        let dead = match txn.open_table(DEAD) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for item in dead.range::<u64>(..)? {
+            let (seq, value) = item?;
+            let (_, key, payload, reason) = value.value();
+            out.push((
+                seq.value(),
+                key.to_owned(),
+                payload.len(),
+                reason.to_owned(),
+            ));
+        }
+        Ok(out)
     }
 
     /// How many entries wait to be forwarded.

@@ -183,6 +183,8 @@ impl OutboxCommitFailed<'_> {
 pub struct ForwardRound<'a> {
     /// Events Kafka acknowledged (and that were removed).
     pub acked: usize,
+    /// Events Kafka will never accept, moved to the outbox's dead-letter table.
+    pub dead_lettered: usize,
     /// Events it did not acknowledge.
     pub failed: usize,
     /// The first failure.
@@ -193,6 +195,16 @@ impl ForwardRound<'_> {
     /// Logs (debug when all went, a warning otherwise) and counts forwarded events and failures.
     pub fn emit(&self, metrics: &Metrics) {
         metrics.m.events_forwarded.inc_by(self.acked as u64);
+        if self.dead_lettered > 0 {
+            tracing::error!(
+                dead_lettered = self.dead_lettered,
+                "Kafka will never accept these events (see the outbox's dead-letter table); the events behind them go on"
+            );
+            metrics
+                .m
+                .events_dead_lettered
+                .inc_by(self.dead_lettered as u64);
+        }
         if self.failed == 0 {
             tracing::debug!(acked = self.acked, "forwarded");
             metrics.m.kafka_last_round_ok.set(1);

@@ -62,6 +62,7 @@ struct Families {
     events_lost: Family<DeviceReasonLabels, Counter>,
     events_forwarded: Counter,
     forward_failures: Counter,
+    events_dead_lettered: Counter,
     kafka_last_round_ok: Gauge,
     outbox_depth: Gauge,
     outbox_bytes: Gauge,
@@ -101,6 +102,7 @@ impl Metrics {
             events_lost: Family::default(),
             events_forwarded: Counter::default(),
             forward_failures: Counter::default(),
+            events_dead_lettered: Counter::default(),
             kafka_last_round_ok: Gauge::default(),
             outbox_depth: Gauge::default(),
             outbox_bytes: Gauge::default(),
@@ -151,6 +153,11 @@ impl Metrics {
             "forward_failures",
             "Event sends Kafka did not acknowledge (kept in the outbox and retried)",
             m.forward_failures.clone(),
+        );
+        r.register(
+            "events_dead_lettered",
+            "Events Kafka will never accept (e.g. too large), moved from the outbox to its local dead-letter table",
+            m.events_dead_lettered.clone(),
         );
         r.register(
             "kafka_last_round_ok",

@@ -10,6 +10,7 @@ mod chute_page;
 mod chute_to_kafka;
 mod cli;
 mod crash;
+mod dead_letters;
 mod health;
 mod mqtt;
 mod mqtt_soak;
