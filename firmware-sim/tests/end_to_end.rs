@@ -471,6 +471,7 @@ scrape_configs:
     assert_eq!(
         alerts,
         [
+            "GatewayDeadLetters",
             "GatewayDiskNearlyFull",
             "GatewayOutboxBackingUp",
             "GatewayOutboxFull",
