@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use schemas::{Eid, Envelope, Event, TagRead};
 
@@ -98,13 +96,7 @@ async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
     assert_eq!(stored_ms, expected);
 
     // The garbage message is in the dead-letter topic with its reason and original bytes.
-    let dlq: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &p.broker.bootstrap)
-        .set("group.id", "dlq-reader")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    dlq.subscribe(&["feedlot.events.dlq.v1"]).unwrap();
+    let dlq = dead_letter_reader(&p.broker.bootstrap, "dlq-reader");
     let m = tokio::time::timeout(Duration::from_secs(30), dlq.recv())
         .await
         .unwrap()
@@ -232,13 +224,7 @@ async fn a_row_clickhouse_refuses_is_dead_lettered_and_the_rest_of_its_batch_sto
     assert_eq!(stored_refused, 0);
 
     // Both refused events are in the dead-letter topic, with ClickHouse's message.
-    let dlq: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &p.broker.bootstrap)
-        .set("group.id", "dlq-reader-refused")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    dlq.subscribe(&["feedlot.events.dlq.v1"]).unwrap();
+    let dlq = dead_letter_reader(&p.broker.bootstrap, "dlq-reader-refused");
     let mut dead = Vec::new();
     while dead.len() < 2 {
         let m = tokio::time::timeout(Duration::from_secs(30), dlq.recv())

@@ -6,8 +6,6 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use schemas::{Envelope, Event, EventKind};
 
@@ -126,13 +124,7 @@ async fn every_kind_lands_once_in_its_table_and_an_invalid_event_is_dead_lettere
     assert_eq!((eid.as_str(), withdrawal), ("982000001088420", 18));
 
     // The invalid arrival is in the dead-letter topic, unchanged, with the field named.
-    let dlq: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &p.broker.bootstrap)
-        .set("group.id", "dlq-reader")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    dlq.subscribe(&["feedlot.events.dlq.v1"]).unwrap();
+    let dlq = dead_letter_reader(&p.broker.bootstrap, "dlq-reader");
     let m = tokio::time::timeout(Duration::from_secs(30), dlq.recv())
         .await
         .unwrap()

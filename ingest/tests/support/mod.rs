@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use ingest::Config;
 use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::{Eid, Envelope, Event, Weighing, Weight};
 use tokio_util::sync::CancellationToken;
@@ -94,4 +95,16 @@ pub async fn wait_for_rows(db: &testkit::ClickHouseDb, table: &str, n: u64) -> u
     // Give a duplicate the chance to show up before the caller asserts exactness.
     tokio::time::sleep(Duration::from_millis(700)).await;
     count(db, &sql).await
+}
+
+/// A consumer of the dead-letter topic from its start, in consumer group `group`.
+pub fn dead_letter_reader(bootstrap: &str, group: &str) -> StreamConsumer {
+    let dlq: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    dlq.subscribe(&["feedlot.events.dlq.v1"]).unwrap();
+    dlq
 }
