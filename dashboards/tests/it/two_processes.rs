@@ -2,9 +2,10 @@
 //! and ClickHouse: events produced to Kafka appear on the dashboards' JSON API; SIGKILLing the
 //! dashboards does not stop ingestion, and SIGKILLing the consumer does not stop the pages.
 //!
-//! The `ingest` binary is another package's, so Cargo does not build it for this test: it is
-//! `INGEST_BIN` when set, else built here with `cargo build -p ingest --bin ingest` (a no-op
-//! when it is fresh) into this test's target directory.
+//! The `ingest` binary is another package's, so Cargo builds it for this test only under
+//! `cargo test --workspace` (as CI runs it): it is `INGEST_BIN` when set, else the one beside
+//! the `dashboards` binary. Building it here with `cargo build -p ingest` would resolve other
+//! features and compile a second copy of its dependencies (CI once ran out of disk doing so).
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -25,19 +26,13 @@ fn ingest_binary() -> PathBuf {
         return bin.into();
     }
     let dashboards = Path::new(env!("CARGO_BIN_EXE_dashboards"));
-    let profile_dir = dashboards.parent().unwrap();
-    let target_dir = profile_dir.parent().unwrap();
-    let mut build = std::process::Command::new(env!("CARGO"));
-    build
-        .args(["build", "--quiet", "-p", "ingest", "--bin", "ingest"])
-        .arg("--target-dir")
-        .arg(target_dir);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().unwrap();
-    assert!(status.success(), "cargo build -p ingest failed");
-    profile_dir.join(format!("ingest{}", std::env::consts::EXE_SUFFIX))
+    let path = dashboards.with_file_name(format!("ingest{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test --workspace` builds it; alone: cargo build -p ingest",
+        path.display()
+    );
+    path
 }
 
 /// Runs `bin --config <dir>/<name>.toml <command>` with `config` in that file; its log goes
