@@ -55,6 +55,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
     };
     let state = web::AppState::new(client.clone())
         .with_settings(config.analytics.settings())
+        .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
     let warmer = tokio::spawn(web::warm::run(state.clone(), shutdown.clone()));
     let rollup = tokio::spawn(benchmarks::rollup::run(

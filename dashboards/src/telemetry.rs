@@ -7,6 +7,7 @@
 //! | `dashboards_http_requests_total` | counter | `route` (the matched route pattern, or `unmatched`), `status`: requests answered |
 //! | `dashboards_http_request_duration_seconds` | histogram | time to answer a request, any route |
 //! | `dashboards_warmed_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`): background dashboard work for yards in use |
+//! | `dashboards_cold_work_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`, `refused_user`: the user's limit, 429; `refused_busy`: no capacity within the wait, 503): dashboards made in a request because they were not in the cache, and those refused (see `web.cold_reports`) |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,15 @@ pub struct WarmLabels {
     /// `report` (lots, pens, feed) or `herd` (the animals summary).
     pub what: String,
     /// `made` or `failed`.
+    pub outcome: String,
+}
+
+/// Labels of the cold work counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ColdLabels {
+    /// `report` (lots, pens, feed) or `herd` (the animals summary).
+    pub what: String,
+    /// `made`, `failed`, `refused_user` or `refused_busy`.
     pub outcome: String,
 }
 
@@ -43,6 +53,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     request_seconds: Histogram,
     warmed: Family<WarmLabels, Counter>,
+    cold: Family<ColdLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -73,11 +84,18 @@ impl Metrics {
             "Dashboard reports and herd summaries made in the background for yards in use",
             warmed.clone(),
         );
+        let cold = Family::<ColdLabels, Counter>::default();
+        registry.register(
+            "cold_work",
+            "Dashboards made in a request because they were not cached, and those refused",
+            cold.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
             request_seconds,
             warmed,
+            cold,
         }
     }
 
@@ -169,6 +187,77 @@ impl DashboardWarmed<'_> {
     }
 }
 
+/// What became of a request's cold work (a dashboard not in the cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColdOutcome {
+    /// Made (and cached).
+    Made,
+    /// Tried and failed (ClickHouse).
+    Failed,
+    /// Refused: the user already had as many cold reports running as one may (429).
+    RefusedUser,
+    /// Refused: no capacity came free within the bounded wait (503).
+    RefusedBusy,
+}
+
+impl ColdOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Made => "made",
+            Self::Failed => "failed",
+            Self::RefusedUser => "refused_user",
+            Self::RefusedBusy => "refused_busy",
+        }
+    }
+}
+
+/// A request needed a dashboard that was not in the cache.
+#[derive(Debug)]
+pub struct ColdWork<'a> {
+    /// `report` or `herd`.
+    pub what: &'static str,
+    /// The yard.
+    pub feedlot_id: &'a str,
+    /// The user who asked.
+    pub user: &'a str,
+    /// What became of it.
+    pub outcome: ColdOutcome,
+    /// How long it took (the wait included).
+    pub took: Duration,
+}
+
+impl ColdWork<'_> {
+    /// Logs it (refusals and failures at warn) and counts it by what and outcome.
+    pub fn emit(&self, metrics: &Metrics) {
+        let took_ms = self.took.as_millis() as u64;
+        let outcome = self.outcome.label();
+        match self.outcome {
+            ColdOutcome::Made => tracing::debug!(
+                what = self.what,
+                feedlot = self.feedlot_id,
+                user = self.user,
+                took_ms,
+                "cold dashboard made"
+            ),
+            _ => tracing::warn!(
+                what = self.what,
+                feedlot = self.feedlot_id,
+                user = self.user,
+                took_ms,
+                outcome,
+                "cold dashboard not made"
+            ),
+        }
+        metrics
+            .cold
+            .get_or_create(&ColdLabels {
+                what: self.what.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +288,46 @@ mod tests {
         assert!(text.contains("dashboards_http_request_duration_seconds_count 1"));
         assert!(text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"} 1"));
         assert!(!text.contains("ingest_"), "{text}");
+    }
+
+    /// The checked-in list the chart's dashboards and alerting rules are checked against
+    /// (scripts/check-monitoring.sh): it must name exactly what the dashboards export.
+    #[test]
+    fn the_chart_list_of_exported_metrics_is_what_the_registry_exports() {
+        use testkit::metrics::{listed_names, sample_names};
+
+        let listed = listed_names(include_str!(
+            "../../helm/feedlot/files/prometheus/exported/dashboards.txt"
+        ));
+        let metrics = Metrics::new();
+        // A family shows in the exposition once it has a series: give each one.
+        RequestServed {
+            route: "/",
+            status: 200,
+            took: Duration::ZERO,
+        }
+        .emit(&metrics);
+        DashboardWarmed {
+            what: "report",
+            feedlot_id: "y",
+            took: Duration::ZERO,
+            error: None,
+        }
+        .emit(&metrics);
+        ColdWork {
+            what: "report",
+            feedlot_id: "y",
+            user: "u",
+            outcome: ColdOutcome::RefusedUser,
+            took: Duration::ZERO,
+        }
+        .emit(&metrics);
+        let exported = sample_names(&metrics.encode());
+        assert_eq!(
+            listed,
+            exported,
+            "update helm/feedlot/files/prometheus/exported/dashboards.txt to:\n{}",
+            exported.join("\n")
+        );
     }
 }

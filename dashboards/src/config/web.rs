@@ -42,6 +42,24 @@ pub struct WebConfig {
     /// `0.0.0.0:9090`; keep it off the public network. Empty: `/metrics` is served nowhere.
     /// The public listener never serves `/metrics`. Env: `DASHBOARDS_WEB_OPS_LISTEN`.
     pub ops_listen: String,
+    /// Cold reports (a lot, pen, feed or animals dashboard not in the cache: loaded from
+    /// ClickHouse and replayed, ~1 s on a big yard) running at once on this replica, e.g. `4`
+    /// (1 to 256). Cache hits never wait for one. The background warmer runs outside this
+    /// bound (one yard at a time), so a flood cannot stop it keeping yards in use warm.
+    pub cold_reports: u32,
+    /// Cold reports one user may have running at once, e.g. `2` (1 to `cold_reports`); one more
+    /// is refused at once with 429 and `Retry-After`, never queued.
+    pub cold_reports_per_user: u32,
+    /// How long a cold report waits for one of `cold_reports` before it is refused with 503 and
+    /// `Retry-After` (the server, not the user, is busy), ms, e.g. `10000` (1 to 60000).
+    pub cold_report_wait_ms: u64,
+    /// Yard reports kept in memory at once, all yards together, e.g. `64` (1 to 4096). When
+    /// full, the yard holding the most explicit `?as_of=` reports loses its oldest.
+    pub report_cache_slots: u32,
+    /// Explicit `?as_of=` reports one yard may hold, e.g. `8` (1 to `report_cache_slots`): a
+    /// new one evicts that yard's oldest, never another yard's. A yard's "now" reports do not
+    /// count here and are kept in preference.
+    pub report_cache_slots_per_yard: u32,
 }
 
 /// One user of the pages and API.
@@ -77,6 +95,11 @@ impl Default for WebConfig {
             session_idle_minutes: 60,
             secure_cookie: true,
             ops_listen: String::new(),
+            cold_reports: 4,
+            cold_reports_per_user: 2,
+            cold_report_wait_ms: 10_000,
+            report_cache_slots: 64,
+            report_cache_slots_per_yard: 8,
         }
     }
 }
@@ -92,6 +115,14 @@ impl fmt::Debug for WebConfig {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("secure_cookie", &self.secure_cookie)
             .field("ops_listen", &self.ops_listen)
+            .field("cold_reports", &self.cold_reports)
+            .field("cold_reports_per_user", &self.cold_reports_per_user)
+            .field("cold_report_wait_ms", &self.cold_report_wait_ms)
+            .field("report_cache_slots", &self.report_cache_slots)
+            .field(
+                "report_cache_slots_per_yard",
+                &self.report_cache_slots_per_yard,
+            )
             .finish()
     }
 }
@@ -161,6 +192,7 @@ impl WebConfig {
                 "must be at least 32 characters (or empty for a per-process key)".into(),
             );
         }
+        self.validate_limits()?;
         let (mut names, mut hashes) = (BTreeSet::new(), BTreeSet::new());
         for user in &self.users {
             let name = &user.name;
@@ -206,6 +238,38 @@ impl WebConfig {
                     format!("user {name:?}: {bad:?} is not a feedlot id"),
                 );
             }
+        }
+        Ok(())
+    }
+}
+
+impl WebConfig {
+    /// Checks the bounds on cold reports and the report cache.
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: String| Err(ConfigError::Invalid { field, reason });
+        if !(1..=256).contains(&self.cold_reports) {
+            return invalid("web.cold_reports", "must be 1 to 256".into());
+        }
+        if !(1..=self.cold_reports).contains(&self.cold_reports_per_user) {
+            return invalid(
+                "web.cold_reports_per_user",
+                format!("must be 1 to web.cold_reports ({})", self.cold_reports),
+            );
+        }
+        if !(1..=60_000).contains(&self.cold_report_wait_ms) {
+            return invalid("web.cold_report_wait_ms", "must be 1 to 60000".into());
+        }
+        if !(1..=4096).contains(&self.report_cache_slots) {
+            return invalid("web.report_cache_slots", "must be 1 to 4096".into());
+        }
+        if !(1..=self.report_cache_slots).contains(&self.report_cache_slots_per_yard) {
+            return invalid(
+                "web.report_cache_slots_per_yard",
+                format!(
+                    "must be 1 to web.report_cache_slots ({})",
+                    self.report_cache_slots
+                ),
+            );
         }
         Ok(())
     }
@@ -268,6 +332,19 @@ mod tests {
             ),
             ("[web]\nsession_secret = \"short\"".into(), "session_secret"),
             ("[web]\nsession_hours = 0".into(), "session_hours"),
+            ("[web]\ncold_reports = 0".into(), "web.cold_reports"),
+            (
+                "[web]\ncold_reports = 2\ncold_reports_per_user = 3".into(),
+                "web.cold_reports_per_user",
+            ),
+            (
+                "[web]\ncold_report_wait_ms = 0".into(),
+                "cold_report_wait_ms",
+            ),
+            (
+                "[web]\nreport_cache_slots = 4\nreport_cache_slots_per_yard = 5".into(),
+                "report_cache_slots_per_yard",
+            ),
         ];
         for (toml, expected) in cases {
             let err = users(&toml).unwrap_err();

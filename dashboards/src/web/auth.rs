@@ -360,8 +360,10 @@ pub(super) async fn guard(State(state): State<AppState>, mut req: Request, next:
                 tracing::warn!(user = %caller.name, path = %req.uri().path(), "refused: not this user's feedlot");
                 return login::forbidden(api);
             }
+            let user = caller.name.clone();
             req.extensions_mut().insert(caller);
-            let mut response = next.run(req).await;
+            // The user of the cold-work limits (`super::cold`).
+            let mut response = super::cold::with_user(user, next.run(req)).await;
             if let Some(cookie) = refreshed.and_then(|c| c.parse().ok())
                 && !response.headers().contains_key(header::SET_COOKIE)
             {

@@ -1,11 +1,15 @@
 //! The herd summary (every animal's first and last weighing, ranks in the yard and its lot)
 //! kept [`HERD_TTL`] per yard, shared by the animals table, its CSV and JSON, and each lot's
 //! animals. A summary may be that much behind the newest weighing; a failed load is not kept.
+//! Requests that find a yard's summary stale at the same time share one load.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
 
 use crate::queries::AnimalSummary;
 
@@ -17,10 +21,14 @@ const MAX_YARDS: usize = 64;
 
 type Entry = (Instant, Arc<Vec<AnimalSummary>>);
 
+/// A load under way, shared by the requests that found the summary stale.
+type Loading = Arc<OnceCell<Arc<Vec<AnimalSummary>>>>;
+
 /// Herd summaries by yard.
 #[derive(Debug, Default, Clone)]
 pub struct HerdCache {
     yards: Arc<Mutex<HashMap<String, Entry>>>,
+    loading: Arc<Mutex<HashMap<String, Loading>>>,
 }
 
 impl HerdCache {
@@ -39,7 +47,33 @@ impl HerdCache {
         if let Some(hit) = self.fresh(feedlot_id, now) {
             return Ok(hit);
         }
-        self.reload(feedlot_id, now, load).await
+        let cell = {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(loading.entry(feedlot_id.to_owned()).or_default())
+        };
+        let loaded_here = AtomicBool::new(false);
+        let loaded = cell
+            .get_or_try_init(|| async {
+                let herd = load().await.map(Arc::new);
+                loaded_here.store(herd.is_ok(), Ordering::Relaxed);
+                herd
+            })
+            .await
+            .cloned();
+        {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            if loading
+                .get(feedlot_id)
+                .is_some_and(|c| Arc::ptr_eq(c, &cell))
+            {
+                loading.remove(feedlot_id);
+            }
+        }
+        let herd = loaded?;
+        if loaded_here.load(Ordering::Relaxed) {
+            self.keep(feedlot_id, now, Arc::clone(&herd));
+        }
+        Ok(herd)
     }
 
     /// Loads `feedlot_id`'s summary with `load` and keeps it as made at `now`, fresh or not
@@ -55,6 +89,13 @@ impl HerdCache {
         Fut: Future<Output = Result<Vec<AnimalSummary>, E>>,
     {
         let made = Arc::new(load().await?);
+        self.keep(feedlot_id, now, Arc::clone(&made));
+        Ok(made)
+    }
+
+    /// Keeps `herd` as `feedlot_id`'s summary made at `now`, dropping stale ones and, when full,
+    /// the oldest.
+    fn keep(&self, feedlot_id: &str, now: Instant, herd: Arc<Vec<AnimalSummary>>) {
         let mut yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
         yards.retain(|_, (at, _)| now.saturating_duration_since(*at) < HERD_TTL);
         if yards.len() >= MAX_YARDS
@@ -65,8 +106,7 @@ impl HerdCache {
         {
             yards.remove(&oldest);
         }
-        yards.insert(feedlot_id.to_owned(), (now, made.clone()));
-        Ok(made)
+        yards.insert(feedlot_id.to_owned(), (now, herd));
     }
 
     fn fresh(&self, feedlot_id: &str, now: Instant) -> Option<Arc<Vec<AnimalSummary>>> {
@@ -122,5 +162,28 @@ mod tests {
                 .is_err()
         );
         assert_eq!(cache.get_or_load("b", t0, || ok(4)).await.unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn requests_finding_a_summary_stale_together_share_one_load() {
+        let cache = HerdCache::default();
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let t0 = Instant::now();
+        let one = || async {
+            cache
+                .get_or_load("a", t0, || async {
+                    loads.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                    Ok::<_, ()>(herd(2))
+                })
+                .await
+        };
+        let (x, y, z) = tokio::join!(one(), one(), one());
+        assert_eq!(
+            (x.unwrap().len(), y.unwrap().len(), z.unwrap().len()),
+            (2, 2, 2)
+        );
+        assert_eq!(loads.load(Ordering::Relaxed), 1);
+        assert!(cache.loading.lock().unwrap().is_empty());
     }
 }

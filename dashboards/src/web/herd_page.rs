@@ -98,15 +98,18 @@ async fn load(
     Ok(animals)
 }
 
-/// The yard's herd summary, from the cache when fresh.
+/// The yard's herd summary, from the cache when fresh, else loaded under the cold-work limits
+/// of the current request's user ([`super::cold`]).
 pub async fn herd(state: &AppState, feedlot_id: &str) -> Result<Arc<Vec<AnimalSummary>>, WebError> {
     state.in_use.touch(feedlot_id, Instant::now());
-    Ok(state
+    let user = super::cold::current_user();
+    state
         .herds
         .get_or_load(feedlot_id, Instant::now(), || {
-            herd_summary(&state.client, feedlot_id)
+            let work = herd_summary(&state.client, feedlot_id);
+            super::cold::run(state, "herd", feedlot_id, &user, work)
         })
-        .await?)
+        .await
 }
 
 /// `GET /api/feedlots/{feedlot_id}/animals`.

@@ -28,6 +28,7 @@ pub mod auth;
 mod benchmarks_page;
 mod breakdown_chart;
 mod charts;
+pub mod cold;
 mod error;
 mod feed_page;
 mod herd_cache;
@@ -67,6 +68,7 @@ pub struct AppState {
     reports: report::ReportCache,
     herds: herd_cache::HerdCache,
     in_use: warm::InUse,
+    cold: cold::ColdLimits,
 }
 
 impl AppState {
@@ -82,7 +84,17 @@ impl AppState {
             reports: report::ReportCache::default(),
             herds: herd_cache::HerdCache::default(),
             in_use: warm::InUse::default(),
+            cold: cold::ColdLimits::default(),
         }
+    }
+
+    /// Bounds cold reports and budgets the report cache by `web`'s limits (`cold_reports`,
+    /// `cold_reports_per_user`, `cold_report_wait_ms`, `report_cache_slots`,
+    /// `report_cache_slots_per_yard`); without it, their defaults.
+    pub fn with_limits(mut self, web: &crate::config::WebConfig) -> Self {
+        self.cold = cold::ColdLimits::from_config(web);
+        self.reports = report::ReportCache::from_config(web);
+        self
     }
 
     /// Serves yards to `auth`'s users; without it no user is known and every yard route is

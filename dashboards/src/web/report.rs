@@ -7,9 +7,24 @@
 //! is being made, the previous window's is served (the new one is made in the background).
 //! A dashboard without `?as_of=` thus shows new records up to two windows late (see
 //! docs/analytics.md, "Speed").
+//!
+//! No user can starve the others (docs/dashboards.md, "Load limits"):
+//!
+//! - `as_of` is refused (400 naming it) before [`AS_OF_FLOOR`] or more than [`AS_OF_SLACK`]
+//!   after now, and taken down to the whole second (the pages show minutes), so requests
+//!   differing only in milliseconds share a report;
+//! - a report not in the cache is made under the cold-work limits ([`super::cold`]): per user
+//!   (429 at once) and per replica (a bounded wait, then 503); a cache hit takes no permit;
+//! - the cache is budgeted per yard: a yard holds at most `web.report_cache_slots_per_yard`
+//!   explicit `as_of` reports, and a new one evicts that yard's oldest, never another yard's.
+//!   "Now" reports do not count against it. When the whole cache (`web.report_cache_slots`,
+//!   a safety: size it above yards in use × the per-yard budget) is over, the yard holding the
+//!   most `as_of` reports loses its oldest; "now" reports go only when no `as_of` report is
+//!   left. Budgets apply when a report is made, so a refused or failed request evicts nothing.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,7 +34,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::table::Sorting;
-use super::{AppState, WebError};
+use super::{AppState, WebError, cold};
 use crate::analytics::{YardReport, yard_report};
 
 /// Query parameters of the report pages: the moment and the table's sorting.
@@ -42,21 +57,36 @@ impl ReportQuery {
         }
     }
 
-    /// The report's moment, ms since the epoch: `as_of`, else now taken down to the start of
+    /// The report's moment, ms since the epoch: `as_of` taken down to the whole second (refused
+    /// outside [`AS_OF_FLOOR`] .. now + [`AS_OF_SLACK`]), else now taken down to the start of
     /// its [`REPORT_TTL`] window.
     pub fn as_of_ms(&self) -> Result<u64, WebError> {
-        let at = match &self.as_of {
-            None => return Ok(window_start_ms(now_ms())),
-            Some(text) => DateTime::parse_from_rfc3339(text)
-                .map_err(|e| {
-                    WebError::BadRequest(format!("as_of: {text:?} is not an RFC 3339 time: {e}"))
-                })?
-                .with_timezone(&Utc),
+        let Some(text) = &self.as_of else {
+            return Ok(window_start_ms(now_ms()));
         };
-        u64::try_from(at.timestamp_millis())
+        let at = DateTime::parse_from_rfc3339(text)
+            .map_err(|e| {
+                WebError::BadRequest(format!("as_of: {text:?} is not an RFC 3339 time: {e}"))
+            })?
+            .with_timezone(&Utc);
+        let latest = Utc::now() + AS_OF_SLACK;
+        if at < AS_OF_FLOOR || at > latest {
+            return Err(WebError::BadRequest(format!(
+                "as_of: {text:?} is out of range: give a time from {} to a day from now",
+                AS_OF_FLOOR.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )));
+        }
+        u64::try_from(at.timestamp())
+            .map(|secs| secs * 1000)
             .map_err(|_| WebError::BadRequest("as_of: before 1970".into()))
     }
 }
+
+/// The earliest `as_of` accepted: 2000-01-01T00:00:00Z (no yard has records before it).
+pub const AS_OF_FLOOR: DateTime<Utc> = DateTime::from_timestamp_nanos(946_684_800_000_000_000);
+
+/// How far after now an `as_of` may be (clocks differ; a report of the future is today's).
+pub const AS_OF_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// How long a computed report is served again.
 pub const REPORT_TTL: Duration = Duration::from_secs(30);
@@ -72,41 +102,127 @@ pub fn window_start_ms(now_ms: u64) -> u64 {
     now_ms - now_ms % window
 }
 
-/// Most reports kept at once (the oldest goes first).
-const MAX_REPORTS: usize = 64;
-
 type Slot = Arc<OnceCell<Arc<YardReport>>>;
 
-/// Each (feedlot, as_of ms)'s slot and when it was made.
-type Slots = HashMap<(String, u64), (Instant, Slot)>;
+/// Which view a slot serves, for eviction: a yard's "now" windows are kept in preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A "now" window's report (the default view, and what the warmer makes).
+    Now,
+    /// An explicit `?as_of=`'s report.
+    AsOf,
+}
+
+/// Each (feedlot, as_of ms)'s slot, when it was made and what it serves.
+type Slots = HashMap<(String, u64), (Instant, Kind, Slot)>;
 
 /// Per yard: the start of its latest "now" window made, ms, and that window's report.
 type Latest = HashMap<String, (u64, Arc<YardReport>)>;
 
 /// Reports made in the last [`REPORT_TTL`], by (feedlot, as_of ms), and each yard's latest
 /// "now" report.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ReportCache {
     slots: Arc<Mutex<Slots>>,
     latest: Arc<Mutex<Latest>>,
+    /// Most slots, all yards.
+    max_slots: usize,
+    /// Most [`Kind::AsOf`] slots per yard.
+    max_as_of_per_yard: usize,
+}
+
+impl Default for ReportCache {
+    fn default() -> Self {
+        Self::from_config(&crate::config::WebConfig::default())
+    }
 }
 
 impl ReportCache {
-    /// The slot of (feedlot, as_of) at `now`, new if none was made in the last TTL.
-    fn slot(&self, feedlot_id: &str, as_of_ms: u64, now: Instant) -> Slot {
+    /// A cache budgeted by validated `[web]` config (`report_cache_slots`,
+    /// `report_cache_slots_per_yard`).
+    pub fn from_config(web: &crate::config::WebConfig) -> Self {
+        Self {
+            slots: Arc::default(),
+            latest: Arc::default(),
+            max_slots: (web.report_cache_slots as usize).max(1),
+            max_as_of_per_yard: (web.report_cache_slots_per_yard as usize).max(1),
+        }
+    }
+
+    /// The slot of (feedlot, as_of) at `now`, new if none was made in the last TTL. Budgets
+    /// are applied once a report is made ([`Self::keep_in_budget`]), so a request that is
+    /// refused or fails evicts nothing.
+    fn slot(&self, feedlot_id: &str, as_of_ms: u64, now: Instant, kind: Kind) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.retain(|_, (made, _)| now.saturating_duration_since(*made) < REPORT_TTL);
-        let key = (feedlot_id.to_owned(), as_of_ms);
-        if !slots.contains_key(&key) && slots.len() >= MAX_REPORTS {
-            let oldest = slots
+        slots.retain(|_, (made, _, _)| now.saturating_duration_since(*made) < REPORT_TTL);
+        let (_, held, slot) = slots
+            .entry((feedlot_id.to_owned(), as_of_ms))
+            .or_insert_with(|| (now, kind, Slot::default()));
+        if kind == Kind::Now {
+            *held = Kind::Now; // An `as_of` that is also a window start serves both.
+        }
+        Arc::clone(slot)
+    }
+
+    /// After (feedlot, as_of)'s report was made: evicts that yard's oldest `as_of` reports past
+    /// its budget, then, while the whole cache is over its size, the oldest `as_of` report of
+    /// the yard holding the most (on a tie this yard's, else the one with the oldest), and
+    /// only when no `as_of` report is left, the oldest "now" report. The report just made
+    /// stays.
+    fn keep_in_budget(&self, feedlot_id: &str, as_of_ms: u64) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let made = (feedlot_id.to_owned(), as_of_ms);
+        let evictable = |k: &(String, u64), kind: Kind| kind == Kind::AsOf && *k != made;
+        loop {
+            let of_yard = slots
                 .iter()
-                .min_by_key(|(_, (made, _))| *made)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                slots.remove(&oldest);
+                .filter(|(k, (_, kind, _))| k.0 == feedlot_id && *kind == Kind::AsOf)
+                .count();
+            if of_yard <= self.max_as_of_per_yard
+                || !evict_oldest(&mut slots, |k, kind| {
+                    k.0 == feedlot_id && evictable(k, kind)
+                })
+            {
+                break;
             }
         }
-        Arc::clone(&slots.entry(key).or_insert_with(|| (now, Slot::default())).1)
+        while slots.len() > self.max_slots {
+            let mut held: HashMap<&str, (usize, Instant)> = HashMap::new();
+            for (k, (at, kind, _)) in slots.iter() {
+                if evictable(k, *kind) {
+                    let entry = held.entry(k.0.as_str()).or_insert((0, *at));
+                    entry.0 += 1;
+                    entry.1 = entry.1.min(*at);
+                }
+            }
+            let rank = |(yard, (n, oldest)): &(&str, (usize, Instant))| {
+                (*n, *yard == feedlot_id, std::cmp::Reverse(*oldest))
+            };
+            let greediest = held
+                .into_iter()
+                .max_by_key(|entry| rank(entry))
+                .map(|(yard, _)| yard.to_owned());
+            let evicted = match greediest {
+                Some(yard) => evict_oldest(&mut slots, |k, kind| k.0 == yard && evictable(k, kind)),
+                None => evict_oldest(&mut slots, |k, _| *k != made),
+            };
+            if !evicted {
+                break;
+            }
+        }
+    }
+
+    /// Forgets (feedlot, as_of)'s slot if it is still `slot` and holds no report (its make
+    /// failed or was refused), so refused requests do not take room in the budgets.
+    fn forget_unmade(&self, feedlot_id: &str, as_of_ms: u64, slot: &Slot) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (feedlot_id.to_owned(), as_of_ms);
+        if slots
+            .get(&key)
+            .is_some_and(|(_, _, held)| Arc::ptr_eq(held, slot) && !held.initialized())
+        {
+            slots.remove(&key);
+        }
     }
 
     /// The report of (feedlot, as_of) made in the last TTL before `now`, else `make`'s, which
@@ -122,10 +238,41 @@ impl ReportCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<YardReport, E>>,
     {
-        let slot = self.slot(feedlot_id, as_of_ms, now);
-        slot.get_or_try_init(|| async { make().await.map(Arc::new) })
+        self.get_or_make_kind(feedlot_id, as_of_ms, now, Kind::AsOf, make)
             .await
-            .cloned()
+    }
+
+    /// [`Self::get_or_make`] for a slot of `kind`.
+    async fn get_or_make_kind<E, F, Fut>(
+        &self,
+        feedlot_id: &str,
+        as_of_ms: u64,
+        now: Instant,
+        kind: Kind,
+        make: F,
+    ) -> Result<Arc<YardReport>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<YardReport, E>>,
+    {
+        let slot = self.slot(feedlot_id, as_of_ms, now, kind);
+        let made_here = AtomicBool::new(false);
+        let made = slot
+            .get_or_try_init(|| async {
+                let report = make().await.map(Arc::new);
+                made_here.store(report.is_ok(), Ordering::Relaxed);
+                report
+            })
+            .await
+            .cloned();
+        match &made {
+            Ok(_) if made_here.load(Ordering::Relaxed) => {
+                self.keep_in_budget(feedlot_id, as_of_ms);
+            }
+            Ok(_) => {}
+            Err(_) => self.forget_unmade(feedlot_id, as_of_ms, &slot),
+        }
+        made
     }
 
     /// The report of the "now" window starting at `window_ms`, as [`Self::get_or_make`], except
@@ -144,7 +291,7 @@ impl ReportCache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<YardReport, E>> + Send + 'static,
     {
-        if let Some(report) = self.slot(feedlot_id, window_ms, now).get() {
+        if let Some(report) = self.slot(feedlot_id, window_ms, now, Kind::Now).get() {
             return Ok(Arc::clone(report));
         }
         let cache = self.clone();
@@ -177,7 +324,9 @@ impl ReportCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<YardReport, E>>,
     {
-        let made = self.get_or_make(feedlot_id, window_ms, now, make).await;
+        let made = self
+            .get_or_make_kind(feedlot_id, window_ms, now, Kind::Now, make)
+            .await;
         if let Ok(report) = &made {
             self.remember(feedlot_id, window_ms, report);
         }
@@ -206,7 +355,18 @@ impl ReportCache {
     }
 }
 
-/// `feedlot_id`'s report, from the cache or loaded and computed.
+/// Removes the oldest slot for which `which(key, kind)` holds; whether there was one.
+fn evict_oldest(slots: &mut Slots, which: impl Fn(&(String, u64), Kind) -> bool) -> bool {
+    let oldest = slots
+        .iter()
+        .filter(|(k, (_, kind, _))| which(k, *kind))
+        .min_by_key(|(_, (made, _, _))| *made)
+        .map(|(k, _)| k.clone());
+    oldest.is_some_and(|oldest| slots.remove(&oldest).is_some())
+}
+
+/// `feedlot_id`'s report, from the cache or, under the cold-work limits ([`super::cold`]) of
+/// the current request's user, loaded and computed.
 pub async fn load(
     state: &AppState,
     feedlot_id: &str,
@@ -214,20 +374,23 @@ pub async fn load(
 ) -> Result<YardReport, WebError> {
     let as_of = query.as_of_ms()?;
     state.in_use.touch(feedlot_id, Instant::now());
+    let user = cold::current_user();
     let report = if query.as_of.is_some() {
         state
             .reports
             .get_or_make(feedlot_id, as_of, Instant::now(), || {
-                yard_report(&state.client, feedlot_id, as_of, &state.settings)
+                let work = yard_report(&state.client, feedlot_id, as_of, &state.settings);
+                cold::run(state, "report", feedlot_id, &user, work)
             })
             .await?
     } else {
-        let (client, settings) = (state.client.clone(), state.settings.clone());
+        let cold_state = state.clone();
         let feedlot = feedlot_id.to_owned();
         state
             .reports
             .now_or_previous(feedlot_id, as_of, Instant::now(), move || async move {
-                yard_report(&client, &feedlot, as_of, &settings).await
+                let work = yard_report(&cold_state.client, &feedlot, as_of, &cold_state.settings);
+                cold::run(&cold_state, "report", &feedlot, &user, work).await
             })
             .await?
     };
@@ -314,10 +477,93 @@ mod tests {
             .await;
         assert_eq!(failed.unwrap_err(), "clickhouse down");
         assert_eq!(get(&cache, "a", 1, now, "retried").await, "retried");
-        for at in 0..(MAX_REPORTS as u64 + 10) {
-            get(&cache, "x", 100 + at, now + Duration::from_millis(at), "x").await;
+        let max = cache.max_slots as u64;
+        for at in 0..max + 10 {
+            let yard = format!("x{}", at % 16);
+            get(
+                &cache,
+                &yard,
+                100 + at,
+                now + Duration::from_millis(at),
+                "x",
+            )
+            .await;
         }
-        assert_eq!(cache.slots.lock().unwrap().len(), MAX_REPORTS);
+        assert_eq!(cache.slots.lock().unwrap().len(), cache.max_slots);
+    }
+
+    fn budgeted(slots: u32, per_yard: u32) -> ReportCache {
+        ReportCache::from_config(&crate::config::WebConfig {
+            report_cache_slots: slots,
+            report_cache_slots_per_yard: per_yard,
+            ..Default::default()
+        })
+    }
+
+    fn held(cache: &ReportCache, feedlot: &str) -> Vec<u64> {
+        let slots = cache.slots.lock().unwrap();
+        let mut held: Vec<u64> = slots
+            .keys()
+            .filter(|(f, _)| f == feedlot)
+            .map(|(_, at)| *at)
+            .collect();
+        held.sort_unstable();
+        held
+    }
+
+    #[tokio::test]
+    async fn one_yards_many_moments_evict_only_that_yards_oldest_never_another_yards() {
+        let cache = budgeted(8, 3);
+        let t0 = Instant::now();
+        let w = REPORT_TTL.as_millis() as u64;
+        get(&cache, "b", 7, t0, "b's").await;
+        made_now(&cache, "a", 10 * w, t0).await;
+        for at in 0..50u64 {
+            get(
+                &cache,
+                "a",
+                100 + at,
+                t0 + Duration::from_millis(at + 1),
+                "a",
+            )
+            .await;
+        }
+        assert_eq!(
+            held(&cache, "a"),
+            [147, 148, 149, 10 * w],
+            "a's newest 3 + now"
+        );
+        assert_eq!(held(&cache, "b"), [7]);
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(get(&cache, "b", 7, later, "remade").await, "b's", "kept");
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_takes_room_from_the_yard_holding_the_most_and_keeps_now_reports() {
+        let cache = budgeted(4, 3);
+        let t0 = Instant::now();
+        let w = REPORT_TTL.as_millis() as u64;
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        made_now(&cache, "a", 10 * w, at(0)).await;
+        get(&cache, "b", 1, at(1), "b").await;
+        get(&cache, "c", 2, at(2), "c").await;
+        get(&cache, "c", 3, at(3), "c").await;
+        // Full: c holds the most `as_of` reports, so c's oldest goes, not b's older one.
+        get(&cache, "d", 4, at(4), "d").await;
+        assert_eq!(held(&cache, "c"), [3]);
+        assert_eq!(held(&cache, "b"), [1]);
+        assert_eq!(held(&cache, "a"), [10 * w], "now reports kept");
+        // A failed make leaves no slot behind.
+        let failed: Result<_, &str> = cache
+            .get_or_make("e", 5, at(5), || async { Err("refused") })
+            .await;
+        assert!(failed.is_err());
+        assert!(held(&cache, "e").is_empty());
+        assert_eq!(
+            held(&cache, "b"),
+            [1],
+            "a refused or failed request evicts nothing"
+        );
     }
 
     async fn now(cache: &ReportCache, window: u64, at: Instant, tag: &'static str) -> String {
@@ -370,6 +616,37 @@ mod tests {
         made_now(&cache, "b", 2 * w, t0).await;
         made_now(&cache, "a", 14 * w, t3).await;
         assert!(!cache.latest.lock().unwrap().contains_key("b"));
+    }
+
+    #[test]
+    fn as_of_is_bounded_and_taken_to_the_second() {
+        let q = |t: &str| ReportQuery {
+            as_of: Some(t.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            q("2026-03-21T12:00:00.999Z").as_of_ms().unwrap(),
+            q("2026-03-21T12:00:00Z").as_of_ms().unwrap()
+        );
+        assert_eq!(
+            q("2000-01-01T00:00:00Z").as_of_ms().unwrap(),
+            946_684_800_000
+        );
+        let tomorrow = (Utc::now() + chrono::TimeDelta::hours(23)).to_rfc3339();
+        assert!(q(&tomorrow).as_of_ms().is_ok());
+        let far = (Utc::now() + chrono::TimeDelta::hours(25)).to_rfc3339();
+        for bad in [
+            "1999-12-31T23:59:59Z",
+            "1900-01-01T00:00:00Z",
+            &far,
+            "9999-01-01T00:00:00Z",
+        ] {
+            let err = q(bad).as_of_ms().unwrap_err().to_string();
+            assert!(
+                err.starts_with("as_of:") && err.contains("out of range"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

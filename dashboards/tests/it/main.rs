@@ -23,4 +23,5 @@ mod herd;
 mod metrics;
 mod pages;
 mod signin;
+mod starvation;
 mod two_processes;
