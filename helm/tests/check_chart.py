@@ -52,7 +52,9 @@ CONFIG_KEYS = {
     "dashboards.toml": {
         "clickhouse": CLICKHOUSE_KEYS,
         "web": {"listen", "ops_listen", "users_file", "session_secret", "session_hours",
-                "session_idle_minutes", "secure_cookie"},
+                "session_idle_minutes", "secure_cookie", "cold_reports",
+                "cold_reports_per_user", "cold_report_wait_ms", "report_cache_slots",
+                "report_cache_slots_per_yard"},
         "analytics": {"target_sale_weight_kg", "target_live_weight_kg"},
         "benchmarks": {"enabled", "refresh_secs", "full_refresh_secs"},
     },
