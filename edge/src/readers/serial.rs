@@ -322,7 +322,7 @@ mod tests {
     use super::*;
     use crate::readers::Reading;
     use crate::readers::rfid::RfidParser;
-    use crate::readers::scale::ScaleFormat;
+    use crate::readers::scale_shapes::ScaleParser;
     use schemas::{Eid, Weight};
     use tokio::io::AsyncWriteExt;
 
@@ -365,7 +365,11 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let reader = DeviceReader::new(
             "scale-1",
-            LineParser::Scale(ScaleFormat::RiceLake.into()),
+            LineParser::Scale(
+                ScaleParser::builtin()
+                    .for_format(Some("rice_lake"))
+                    .unwrap(),
+            ),
             tx,
         );
         let (mut write, read) = tokio::io::duplex(64);
