@@ -567,8 +567,11 @@ impl ScaleShape {
         if length.is_some_and(|n| n != chars.len()) {
             return Err(shape_err());
         }
+        // Each piece as it stands in its columns (errors quote it so) and trimmed.
+        let mut columns: [Option<String>; 7] = Default::default();
         let mut pieces: [Option<String>; 7] = Default::default();
-        for (piece, (_, span)) in pieces.iter_mut().zip(fields.named()) {
+        for ((column, piece), (_, span)) in columns.iter_mut().zip(&mut pieces).zip(fields.named())
+        {
             if let Some([start, len]) = span {
                 let text: String = chars
                     .get(start..start.saturating_add(len))
@@ -576,8 +579,24 @@ impl ScaleShape {
                     .iter()
                     .collect();
                 *piece = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+                *column = Some(text);
             }
         }
+        let field_err = |(field, value): (&'static str, String)| {
+            let at = [
+                "weight",
+                "sign",
+                "unit",
+                "gross/net mark",
+                "motion mark",
+                "status",
+                "range",
+            ]
+            .iter()
+            .position(|f| *f == field);
+            let value = at.and_then(|i| columns[i].clone()).unwrap_or(value);
+            field_err((field, value))
+        };
         let [weight, sign, unit, gross_net, motion, status, range] = &pieces;
         let text = WeightText {
             weight: weight.as_deref(),
