@@ -11,11 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::readers::combined::CombinedParser;
 pub use crate::readers::combined::{CombinedConfig, CombinedShapeConfig, WeightUnitName};
 pub use crate::readers::poll::{MAX_POLL_COMMAND_BYTES, POLL_INTERVAL_RANGE_MS, PollConfig};
-use crate::readers::rfid::RfidParser;
-use crate::readers::scale_shapes::ScaleParser;
 pub use crate::readers::scale_shapes::{
     FixedFields, GrossNetName, ScaleConfig, ScaleSample, ScaleShapeConfig,
 };
@@ -423,9 +420,7 @@ impl Config {
         if let Some(profile) = &self.feedlot {
             profile.validate()?;
         }
-        let table = RfidParser::from_config(&self.rfid)?;
-        let scales = ScaleParser::from_config(&self.scale)?;
-        let combined = CombinedParser::from_config(&self.combined, &self.rfid)?;
+        let tables = crate::readers::Tables::from_config(self)?;
         let mut seen = HashSet::new();
         for (i, device) in self.devices.iter().enumerate() {
             let field = |name: &str| format!("devices[{i}].{name}");
@@ -459,24 +454,9 @@ impl Config {
                     ConfigError::invalid(field(&format!("poll.{name}")), reason)
                 })?;
             }
-            let format = device.format.as_deref();
-            match device.role {
-                DeviceRole::Rfid => {
-                    table
-                        .for_format(format)
-                        .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
-                }
-                DeviceRole::Scale => {
-                    scales
-                        .for_format(format)
-                        .map_err(|e| ConfigError::invalid(field("format"), e))?;
-                }
-                DeviceRole::Combined => {
-                    combined
-                        .for_format(format)
-                        .map_err(|e| ConfigError::invalid(field("format"), e.to_string()))?;
-                }
-            }
+            tables
+                .parser(device.role, device.format.as_deref())
+                .map_err(|e| ConfigError::invalid(field("format"), e))?;
         }
         Ok(())
     }
@@ -485,6 +465,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::readers::rfid::RfidParser;
 
     #[test]
     fn the_example_file_is_exactly_the_defaults() {

@@ -8,14 +8,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::capture::{Capture, run_capture};
-use crate::config::{Config, DeviceRole};
+use crate::config::Config;
 use crate::forwarder::Forwarder;
 use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
-use crate::readers::LineParser;
-use crate::readers::combined::CombinedParser;
+use crate::readers::Tables;
 use crate::readers::poll::PollConfig;
-use crate::readers::rfid::RfidParser;
-use crate::readers::scale_shapes::ScaleParser;
 use crate::readers::serial::DeviceReader;
 use crate::telemetry::Metrics;
 
@@ -58,9 +55,7 @@ impl Gateway {
             appended.clone(),
         )?
         .with_metrics(metrics.clone());
-        let rfid_table = RfidParser::from_config(&config.rfid)?;
-        let scale_table = ScaleParser::from_config(&config.scale)?;
-        let combined_table = CombinedParser::from_config(&config.combined, &config.rfid)?;
+        let tables = Tables::from_config(&config)?;
 
         let mut tasks = JoinSet::new();
         let inputs = crate::ops::Inputs::new();
@@ -86,24 +81,9 @@ impl Gateway {
         });
         let (readings_tx, readings_rx) = mpsc::channel(READINGS_QUEUE);
         for device in &config.devices {
-            let format = device.format.as_deref();
-            let parser = match device.role {
-                DeviceRole::Rfid => {
-                    LineParser::Rfid(rfid_table.for_format(format).map_err(|e| {
-                        crate::config::ConfigError::invalid("devices.format", e.to_string())
-                    })?)
-                }
-                DeviceRole::Scale => LineParser::Scale(
-                    scale_table
-                        .for_format(format)
-                        .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?,
-                ),
-                DeviceRole::Combined => {
-                    LineParser::Combined(combined_table.for_format(format).map_err(|e| {
-                        crate::config::ConfigError::invalid("devices.format", e.to_string())
-                    })?)
-                }
-            };
+            let parser = tables
+                .parser(device.role, device.format.as_deref())
+                .map_err(|e| crate::config::ConfigError::invalid("devices.format", e))?;
             let input = inputs.register(format!("serial:{}", device.device_id), "serial");
             let reader = DeviceReader::new(&device.device_id, parser, readings_tx.clone())
                 .with_metrics(metrics.clone())

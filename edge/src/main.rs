@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clap_complete::Shell;
-use edge::config::{ConfigError, ENV_OVERRIDES};
+use edge::config::{ConfigError, DeviceRole, ENV_OVERRIDES};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +48,7 @@ Examples:
   edge check-config --config edge.toml          # file + EDGE_* overrides; opens no device
   edge check-device --format rice_lake lines.txt  # what each sample line would give
   edge check-device -f sma --port /dev/ttyUSB1 --baud 9600 --seconds 10
+  edge check-device -c edge.toml --device scale-1 --seconds 30  # its port, format and poll
   edge run --config /etc/feedlot/edge.toml
   EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
   edge completions bash > /etc/bash_completion.d/edge
@@ -80,12 +81,16 @@ enum Command {
     },
     /// Read a device's sample lines from a file or stdin, framed as the serial port frames
     /// them, and print per line what the gateway would capture: the tag, the weight (unit,
-    /// gross/net, stable or motion), nothing, or why the line is refused.
+    /// gross/net, stable or motion), nothing, or why the line is refused. A live port
+    /// (`--port` or `--device`) is read as the gateway reads it, each line printed as it
+    /// arrives, the device's poll command (if any) written on its interval.
+    #[command(group(clap::ArgGroup::new("live").args(["port", "device"]).multiple(true)))]
     CheckDevice {
         /// The row of the format table the device would name in `devices[].format`
-        /// (e.g. `rice_lake`, `allflex`, a `[[scale.shapes]]` row).
-        #[arg(long, short)]
-        format: String,
+        /// (e.g. `rice_lake`, `allflex`, a `[[scale.shapes]]` row); with `--device`, the
+        /// device's own format unless given.
+        #[arg(long, short, required_unless_present = "device")]
+        format: Option<String>,
         /// The device's role; needed only when the format names rows of two tables.
         #[arg(long, value_parser = ["rfid", "scale", "combined"])]
         role: Option<String>,
@@ -93,16 +98,20 @@ enum Command {
         #[arg(long, short, env = "EDGE_CONFIG")]
         config: Option<PathBuf>,
         /// The sample lines; `-` or nothing reads stdin.
-        #[arg(conflicts_with = "port")]
+        #[arg(conflicts_with = "live")]
         input: Option<PathBuf>,
-        /// Read a live serial port instead (for `--seconds`, then print every line).
+        /// Read a live serial port instead, printing each line as it is read.
         #[arg(long)]
         port: Option<PathBuf>,
-        /// The port's line speed (8N1).
-        #[arg(long, default_value_t = 9600, requires = "port")]
-        baud: u32,
+        /// Read the config's device with this `device_id` live: its port (unless `--port`),
+        /// baud rate (unless `--baud`), role, format (unless `--format`), idle gap and poll.
+        #[arg(long)]
+        device: Option<String>,
+        /// The port's line speed (8N1); default the device's, else 9600.
+        #[arg(long, requires = "live")]
+        baud: Option<u32>,
         /// How long to read the port.
-        #[arg(long, default_value_t = 10, requires = "port")]
+        #[arg(long, default_value_t = 10, requires = "live")]
         seconds: u64,
     },
     /// Print a completion script for a shell to stdout.
@@ -159,14 +168,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
             input,
             port,
+            device,
             baud,
             seconds,
         } => {
-            let bytes = match port {
-                Some(port) => read_port(&port, baud, seconds).await?,
-                None => read_input(input.as_deref())?,
+            let config = edge::Config::load(config.as_deref()).context("loading config")?;
+            let role = match role.as_deref() {
+                Some("rfid") => Some(DeviceRole::Rfid),
+                Some("scale") => Some(DeviceRole::Scale),
+                Some("combined") => Some(DeviceRole::Combined),
+                _ => None,
             };
-            check_device(&format, role.as_deref(), config.as_deref(), &bytes)
+            let live = Live {
+                port,
+                device,
+                baud,
+                seconds,
+            };
+            if live.port.is_some() || live.device.is_some() {
+                return check_live(&config, format.as_deref(), role, live).await;
+            }
+            let bytes = read_input(input.as_deref())?;
+            let format = format.context("--format is needed without --device")?;
+            check_device(&config, &format, role, &bytes)
         }
         Command::CheckConfig { config: path } => {
             let config = edge::Config::load(path.as_deref()).context("loading config")?;
@@ -192,26 +216,75 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `check-device`: one line of output per framed input line.
 fn check_device(
+    config: &edge::Config,
     format: &str,
-    role: Option<&str>,
-    config: Option<&Path>,
+    role: Option<DeviceRole>,
     bytes: &[u8],
 ) -> anyhow::Result<()> {
-    use edge::config::DeviceRole;
-    let config = edge::Config::load(config).context("loading config")?;
-    let role = match role {
-        Some("rfid") => Some(DeviceRole::Rfid),
-        Some("scale") => Some(DeviceRole::Scale),
-        Some("combined") => Some(DeviceRole::Combined),
-        _ => None,
-    };
-    let (_, parser) = edge::readers::check::device_parser(&config, role, format)
-        .context("choosing the format")?;
+    let (_, parser) =
+        edge::readers::check::device_parser(config, role, format).context("choosing the format")?;
     let mut out = std::io::stdout().lock();
     for line in edge::readers::check::check_lines(&parser, bytes) {
         writeln!(out, "{line}").context("writing the output")?;
     }
     Ok(())
+}
+
+/// `check-device`'s live-port arguments.
+struct Live {
+    port: Option<PathBuf>,
+    device: Option<String>,
+    baud: Option<u32>,
+    seconds: u64,
+}
+
+/// `check-device --port` / `--device`: reads the port for the given seconds, printing (and
+/// flushing) each line as it is read; a configured device's poll is written on its interval.
+async fn check_live(
+    config: &edge::Config,
+    format: Option<&str>,
+    role: Option<DeviceRole>,
+    live: Live,
+) -> anyhow::Result<()> {
+    use edge::readers::check::{PortCheck, check_port, configured_device, device_parser};
+    let configured = match &live.device {
+        Some(id) => Some(configured_device(config, id).context("choosing the device")?),
+        None => None,
+    };
+    let device = configured.as_ref().map(|(device, _)| *device);
+    let parser = match (configured, format) {
+        (Some((_, parser)), None) => parser,
+        (configured, Some(format)) => {
+            let role = role.or(configured.map(|(d, _)| d.role));
+            device_parser(config, role, format)
+                .context("choosing the format")?
+                .1
+        }
+        (None, None) => anyhow::bail!("--format is needed without --device"),
+    };
+    let path = match (live.port, device) {
+        (Some(port), _) => port,
+        (None, Some(device)) => device.path.clone(),
+        (None, None) => anyhow::bail!("--port is needed without --device"),
+    };
+    let check = PortCheck {
+        baud_rate: live.baud.or(device.map(|d| d.baud_rate)).unwrap_or(9600),
+        duration: std::time::Duration::from_secs(live.seconds),
+        idle_gap: std::time::Duration::from_millis(
+            device.map_or(edge::readers::serial::DEFAULT_IDLE_GAP_MS, |d| {
+                d.idle_gap_ms
+            }),
+        ),
+        poll: device.and_then(|d| d.poll.as_ref()).map(|p| p.to_poll()),
+        path,
+    };
+    let mut stdout = std::io::stdout();
+    check_port(parser, &check, |line| {
+        writeln!(stdout, "{line}")?;
+        stdout.flush()
+    })
+    .await
+    .with_context(|| format!("checking {}", check.path.display()))
 }
 
 /// The bytes of `check-device`'s input file, or of stdin for `-` or none.
@@ -227,24 +300,6 @@ fn read_input(input: Option<&Path>) -> anyhow::Result<Vec<u8>> {
                 .read_to_end(&mut bytes)
                 .context("reading stdin")?;
             Ok(bytes)
-        }
-    }
-}
-
-/// Everything a live port sends in `seconds`.
-async fn read_port(path: &Path, baud: u32, seconds: u64) -> anyhow::Result<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    use tokio_serial::SerialPortBuilderExt;
-    let mut port = tokio_serial::new(path.to_string_lossy(), baud)
-        .open_native_async()
-        .with_context(|| format!("opening {}", path.display()))?;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    let (mut bytes, mut chunk) = (Vec::new(), [0u8; 1024]);
-    loop {
-        match tokio::time::timeout_at(deadline, port.read(&mut chunk)).await {
-            Err(_) | Ok(Ok(0)) => return Ok(bytes),
-            Ok(Ok(n)) => bytes.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
     }
 }

@@ -6,14 +6,21 @@
 //! weight (value, unit, gross/net, stable or not), nothing (a line without a weight), or the
 //! refusal with its metric reason.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use schemas::WeightUnit;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio_serial::SerialPortBuilderExt;
+use tokio_util::sync::CancellationToken;
 
 use super::framing::{Frame, LineFramer};
-use super::rfid::RfidParser;
+use super::poll::Poll;
 use super::scale::{ScaleReading, ScaleStatus};
-use super::scale_shapes::ScaleParser;
-use super::{LineParser, ParseError, Reading, combined::CombinedParser};
-use crate::config::{Config, ConfigError, DeviceRole};
+use super::serial::{DeviceReader, PortError, ReadEnd};
+use super::{LineParser, ParseError, Reading, Tables};
+use crate::config::{Config, ConfigError, DeviceConfig, DeviceRole};
 
 /// The role names, for messages.
 fn role_name(role: DeviceRole) -> &'static str {
@@ -31,21 +38,8 @@ pub fn device_parser(
     role: Option<DeviceRole>,
     format: &str,
 ) -> Result<(DeviceRole, LineParser), ConfigError> {
-    let rfid = RfidParser::from_config(&config.rfid)?;
-    let scale = ScaleParser::from_config(&config.scale)?;
-    let combined = CombinedParser::from_config(&config.combined, &config.rfid)?;
-    let build = |role: DeviceRole| -> Result<LineParser, String> {
-        let format = Some(format);
-        Ok(match role {
-            DeviceRole::Rfid => {
-                LineParser::Rfid(rfid.for_format(format).map_err(|e| e.to_string())?)
-            }
-            DeviceRole::Scale => LineParser::Scale(scale.for_format(format)?),
-            DeviceRole::Combined => {
-                LineParser::Combined(combined.for_format(format).map_err(|e| e.to_string())?)
-            }
-        })
-    };
+    let tables = Tables::from_config(config)?;
+    let build = |role: DeviceRole| tables.parser(role, Some(format));
     let invalid = |reason: String| ConfigError::invalid("format", reason);
     if let Some(role) = role {
         return build(role).map(|p| (role, p)).map_err(invalid);
@@ -68,6 +62,32 @@ pub fn device_parser(
             )))
         }
     }
+}
+
+/// The config's device `device_id` and the parser the gateway would give it.
+pub fn configured_device<'a>(
+    config: &'a Config,
+    device_id: &str,
+) -> Result<(&'a DeviceConfig, LineParser), ConfigError> {
+    let device = config
+        .devices
+        .iter()
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = config
+                .devices
+                .iter()
+                .map(|d| d.device_id.as_str())
+                .collect();
+            ConfigError::invalid(
+                "devices",
+                format!("no device {device_id:?} (configured: {})", known.join(", ")),
+            )
+        })?;
+    let parser = Tables::from_config(config)?
+        .parser(device.role, device.format.as_deref())
+        .map_err(|e| ConfigError::invalid("format", e))?;
+    Ok((device, parser))
 }
 
 /// Splits bytes into lines as a serial port's are, with an idle gap at the end.
@@ -117,21 +137,151 @@ fn describe_weight(reading: &ScaleReading) -> String {
     text
 }
 
+/// A line as read from a device and what it gave (`None`: the bytes were no line: bad UTF-8,
+/// too long).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedLine {
+    /// The line as received, framing removed.
+    pub line: Option<String>,
+    /// What the device's parser made of it.
+    pub result: Result<Option<Reading>, ParseError>,
+}
+
+/// The `check-device` output line for one line: the line as received, escaped, and what it
+/// gave.
+pub fn describe_line(checked: &CheckedLine) -> String {
+    match &checked.line {
+        Some(line) => format!("{line:?} => {}", describe(&checked.result)),
+        None => format!("(not a line) => {}", describe(&checked.result)),
+    }
+}
+
 /// One line of `check-device` output per framed line: the line as received, escaped, and what
 /// it gave.
 pub fn check_lines(parser: &LineParser, bytes: &[u8]) -> Vec<String> {
     frames(bytes)
         .into_iter()
-        .map(|frame| match frame {
-            Frame::Line(line) => format!("{line:?} => {}", describe(&parser.parse(&line))),
-            Frame::Invalid(e) => format!("(not a line) => {}", describe(&Err(e.into()))),
+        .map(|frame| {
+            let checked = match frame {
+                Frame::Line(line) => CheckedLine {
+                    result: parser.parse(&line),
+                    line: Some(line),
+                },
+                Frame::Invalid(e) => CheckedLine {
+                    line: None,
+                    result: Err(e.into()),
+                },
+            };
+            describe_line(&checked)
         })
         .collect()
+}
+
+/// A live port for `edge check-device --port` / `--device`: read as the gateway reads it.
+#[derive(Debug, Clone)]
+pub struct PortCheck {
+    /// The serial port (or pseudo-terminal).
+    pub path: PathBuf,
+    /// Its line speed (8N1).
+    pub baud_rate: u32,
+    /// How long to read it.
+    pub duration: Duration,
+    /// A partial line is a line after this long without bytes (`devices[].idle_gap_ms`).
+    pub idle_gap: Duration,
+    /// The poll command written every interval while reading (`devices[].poll`), if any.
+    pub poll: Option<Poll>,
+}
+
+/// Why a live check stopped early.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The port could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The port.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: tokio_serial::Error,
+    },
+    /// Reading the port or writing the poll failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// The output could not be written.
+    #[error("writing the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+/// Opens `check.path` and reads it for `check.duration` as the gateway would (same framing,
+/// idle gap and poll), calling `out` with each line's [`describe_line`] text as soon as the
+/// line is read. A port that closes ends the check early without error. A partial line still
+/// waiting for its idle gap when the time is up is not shown.
+pub async fn check_port(
+    parser: LineParser,
+    check: &PortCheck,
+    out: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), CheckError> {
+    let port = tokio_serial::new(check.path.to_string_lossy(), check.baud_rate)
+        .open_native_async()
+        .map_err(|source| CheckError::Open {
+            path: check.path.clone(),
+            source,
+        })?;
+    let (source, sink) = tokio::io::split(port);
+    check_stream(parser, check, source, sink, out).await
+}
+
+/// [`check_port`] over any source (and sink for the poll): the port's path and speed unused.
+pub async fn check_stream<R, W>(
+    parser: LineParser,
+    check: &PortCheck,
+    source: R,
+    sink: W,
+    mut out: impl FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), CheckError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let (tap, mut checked) = mpsc::channel(64);
+    let (readings, mut drained) = mpsc::channel(64);
+    let reader = DeviceReader::new("check-device", parser, readings)
+        .with_tap(tap)
+        .with_idle_gap(check.idle_gap)
+        .with_poll(check.poll.clone());
+    let stop = CancellationToken::new();
+    let reading = async move {
+        let end = tokio::select! {
+            end = reader.read_polled(source, sink, &stop) => end,
+            () = tokio::time::sleep(check.duration) => Ok(ReadEnd::Stopped),
+        };
+        // Dropping the reader closes both channels: the printing below ends.
+        drop(reader);
+        end
+    };
+    // Owning the receiver: a failed output drops it, which stops the reader.
+    let printing = async move {
+        while let Some(line) = checked.recv().await {
+            out(&describe_line(&line)).map_err(CheckError::Output)?;
+        }
+        Ok::<(), CheckError>(())
+    };
+    let draining = async { while drained.recv().await.is_some() {} };
+    let (end, printed, ()) = tokio::join!(reading, printing, draining);
+    printed?;
+    match end {
+        Ok(ReadEnd::Eof | ReadEnd::Stopped) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::readers::combined::CombinedParser;
+    use crate::readers::rfid::RfidParser;
+    use crate::readers::scale_shapes::ScaleParser;
 
     const CATALOGUE: &str = include_str!("../../../docs/device-formats.md");
 

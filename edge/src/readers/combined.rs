@@ -169,13 +169,23 @@ impl CombinedShape {
             unit: group(caps, "unit"),
             gross_net: group(caps, "gross_net"),
             motion: group(caps, "motion"),
+            status: None,
+            range: None,
+        };
+        let field_err = |(field, value): (&'static str, String)| CombinedError::Field {
+            shape: self.name.clone(),
+            field,
+            value,
         };
         Marks::with_unit(self.unit)
             .reading(&pieces)
-            .map_err(|(field, value)| CombinedError::Field {
-                shape: self.name.clone(),
-                field,
-                value,
+            .map_err(field_err)?
+            // Combined rows name no tare marks, so every gross/net mark is gross or net.
+            .ok_or_else(|| {
+                field_err((
+                    "gross/net mark",
+                    pieces.gross_net.unwrap_or_default().into(),
+                ))
             })
     }
 }

@@ -33,7 +33,8 @@ use self::combined::{CombinedError, CombinedParser};
 use self::framing::LineError;
 use self::rfid::{RfidError, RfidParser};
 use self::scale::{ScaleError, ScaleReading};
-use self::scale_shapes::ScaleShape;
+use self::scale_shapes::{ScaleParser, ScaleShape};
+use crate::config::{Config, ConfigError, DeviceRole};
 
 /// How a device's lines are read.
 #[derive(Debug, Clone)]
@@ -121,5 +122,42 @@ impl LineParser {
             Self::Scale(format) => Ok(format.parse(line)?.map(Reading::Weight)),
             Self::Combined(table) => Ok(table.parse(line)?),
         }
+    }
+}
+
+/// The three line tables of a config (RFID, scale, combined: operator rows and built-in ones),
+/// from which each device's parser is chosen. The gateway, config validation and
+/// `edge check-device` all choose a device's parser here.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    rfid: RfidParser,
+    scale: ScaleParser,
+    combined: CombinedParser,
+}
+
+impl Tables {
+    /// Compiles the config's rows (checking their samples) beside the built-in ones.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            rfid: RfidParser::from_config(&config.rfid)?,
+            scale: ScaleParser::from_config(&config.scale)?,
+            combined: CombinedParser::from_config(&config.combined, &config.rfid)?,
+        })
+    }
+
+    /// The parser of a device with `role` naming `format` (`None`: the role's default); the
+    /// error says the name is unknown and lists the known ones.
+    pub fn parser(&self, role: DeviceRole, format: Option<&str>) -> Result<LineParser, String> {
+        Ok(match role {
+            DeviceRole::Rfid => {
+                LineParser::Rfid(self.rfid.for_format(format).map_err(|e| e.to_string())?)
+            }
+            DeviceRole::Scale => LineParser::Scale(self.scale.for_format(format)?),
+            DeviceRole::Combined => LineParser::Combined(
+                self.combined
+                    .for_format(format)
+                    .map_err(|e| e.to_string())?,
+            ),
+        })
     }
 }

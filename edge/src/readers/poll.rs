@@ -110,7 +110,7 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::readers::scale::ScaleFormat;
+    use crate::readers::scale_shapes::ScaleParser;
     use crate::readers::serial::{DeviceReader, ReadEnd};
     use crate::readers::{LineParser, Reading};
     use crate::telemetry::Metrics;
@@ -148,7 +148,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let reader = DeviceReader::new(
             "scale-1",
-            LineParser::Scale(ScaleFormat::TruTest.into()),
+            LineParser::Scale(ScaleParser::builtin().for_format(Some("tru_test")).unwrap()),
             tx,
         )
         .with_poll(Some(Poll {
@@ -192,7 +192,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let reader = DeviceReader::new(
             "scale-1",
-            LineParser::Scale(ScaleFormat::TruTest.into()),
+            LineParser::Scale(ScaleParser::builtin().for_format(Some("tru_test")).unwrap()),
             tx,
         );
         let (gateway_end, indicator_end) = tokio::io::duplex(256);
@@ -285,7 +285,7 @@ mod tests {
         let inputs = crate::ops::Inputs::new();
         let reader = DeviceReader::new(
             "scale-1",
-            LineParser::Scale(ScaleFormat::TruTest.into()),
+            LineParser::Scale(ScaleParser::builtin().for_format(Some("tru_test")).unwrap()),
             tx,
         )
         .with_metrics(metrics.clone())

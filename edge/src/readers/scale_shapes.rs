@@ -1,7 +1,13 @@
 //! The scale line table: operator rows from the config (`[[scale.shapes]]`) and the built-in
-//! families ([`ScaleFormat`]) as rows of one table, each row named for `devices[].format`.
+//! families (`rice_lake`, `tru_test`, `sma`) as rows of one table, each row named for
+//! `devices[].format`.
 //!
-//! An operator row finds the weight either by a regex over the cleaned line (STX/ETX and
+//! The built-in rows are written as operator rows are, in an embedded TOML file
+//! (`scale_builtin.toml`, next to this one), and go through the same code: compiled, samples
+//! checked, parsed. An operator row is tried by name only, so it never changes how a built-in
+//! row reads.
+//!
+//! A row finds the pieces of a weight either by a regex over the cleaned line (STX/ETX and
 //! surrounding whitespace removed, as RFID and combined rows) with named groups, or by fixed
 //! character positions in the line with only its framing (STX, ETX, CR, LF) removed, so the
 //! spaces that are columns stay in place. The pieces, by group or position:
@@ -9,15 +15,22 @@
 //! - `sign`: `-` negative, `+` or blank positive;
 //! - `unit`: mapped by the row's `units` (e.g. `{ L = "lb", K = "kg" }`), else `kg`/`k`,
 //!   `lb`/`l`/`lbs` in any case; absent or blank: the row's fixed `unit`;
-//! - `gross_net`: the row's `gross`/`net` marks (default `G`/`g`, `N`/`n`);
-//! - `motion` (or `status` in a regex): blank is stable; with `stable`/`motion` mark lists a
-//!   mark in neither is an unknown field; without them any text means motion.
+//! - `gross_net`: the row's `gross`/`net` marks (default `G`/`g`, `N`/`n`); a `tare` mark means
+//!   the indicator shows the tare, no animal's weight: no reading;
+//! - `motion` and `status`: status marks. Blank is stable; a mark is looked up in the row's
+//!   `stable`, `motion`, `zero` (centre of zero), `out_of_range` and `invalid` lists, and one in
+//!   none of them is an unknown field (`motion mark` or `status`). A row without any of these
+//!   lists reads any text as motion. With both pieces the graver status wins (out of range or
+//!   invalid, then motion, then centre of zero). An out-of-range or invalid line may show no
+//!   number (dashes, blanks): its weight is then absent instead of an error;
+//! - `range`: a multi-range indicator's range digit, which must be one of the row's `ranges`
+//!   (when given); it does not change the reading.
 //!
 //! The same reading of these pieces serves combined lines ([`super::combined`]), so one mark
-//! means one thing everywhere. `ignore` regexes (over the cleaned line) name lines without a
-//! weight (Tru-Test's empty answer `[]`): no reading, no error. A line the row does not fit is
-//! [`ScaleError::Shape`] (metric reason `scale_shape`), a piece it cannot read is
-//! [`ScaleError::Field`] naming it (`scale_field`): the classes the built-in parsers use.
+//! means one thing everywhere. `ignore` regexes (over the cleaned line, tried first) name lines
+//! without a weight (Tru-Test's empty answer `[]`): no reading, no error. A line the row does
+//! not fit is [`ScaleError::Shape`] (metric reason `scale_shape`), a piece it cannot read is
+//! [`ScaleError::Field`] naming it (`scale_field`).
 //!
 //! Each row may carry `samples`: lines and the reading they must give. They are checked when
 //! the config is validated (at start-up and by `edge check-config`); a failing sample names the
@@ -25,6 +38,7 @@
 //! of `docs/device-formats.md`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use schemas::{GrossNet, Weight, WeightUnit};
@@ -32,8 +46,45 @@ use serde::{Deserialize, Serialize};
 
 use super::combined::WeightUnitName;
 use super::rfid::clean_line;
-use super::scale::{ScaleError, ScaleFormat, ScaleReading, ScaleStatus};
+use super::scale::{ScaleError, ScaleReading, ScaleStatus};
 use crate::config::ConfigError;
+
+/// The built-in rows, as TOML (`[[shapes]]` rows of a [`ScaleConfig`]).
+pub const BUILTIN_TOML: &str = include_str!("scale_builtin.toml");
+
+/// The built-in rows, compiled once (or the field at fault and why).
+static BUILTIN: LazyLock<Result<Vec<ScaleShape>, (String, String)>> = LazyLock::new(builtin_rows);
+
+/// Compiles the embedded built-in rows with the code operator rows go through.
+fn builtin_rows() -> Result<Vec<ScaleShape>, (String, String)> {
+    let table: ScaleConfig = toml::from_str(BUILTIN_TOML)
+        .map_err(|e| ("built-in scale.shapes".to_string(), e.to_string()))?;
+    table
+        .shapes
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            ScaleShape::compile(row).map_err(|(field, reason)| {
+                (
+                    format!("built-in scale.shapes[{i}].{field}"),
+                    format!("row {:?}: {reason}", row.name),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The built-in rows; an error only if the embedded table is broken (a unit test proves it
+/// is not).
+pub fn builtin_shapes() -> Result<&'static [ScaleShape], ConfigError> {
+    match &*BUILTIN {
+        Ok(rows) => Ok(rows),
+        Err((field, reason)) => Err(ConfigError::invalid(field.clone(), reason.clone())),
+    }
+}
+
+/// The name of the row a scale device without `format` uses.
+pub const DEFAULT_FORMAT: &str = "rice_lake";
 
 /// `[scale]`: scale line shapes beyond the built-in families.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,20 +94,20 @@ pub struct ScaleConfig {
     pub shapes: Vec<ScaleShapeConfig>,
 }
 
-/// One operator row of the scale table: `pattern` or `fields` says where the pieces are.
+/// One row of the scale table: `pattern` or `fields` says where the pieces are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScaleShapeConfig {
     /// A name for logs and for `devices[].format`; not a built-in name. Example: `"digi_csv"`.
     pub name: String,
     /// A regex over the cleaned line with named groups `weight` and optionally `sign`, `unit`,
-    /// `gross_net`, `motion` (or `status`). Example:
+    /// `gross_net`, `motion`, `status`, `range`. Example:
     /// `'^(?P<gross_net>[GN]),(?P<motion>[SM]),(?P<weight>-?[\d.]+)(?P<unit>kg|lb)$'`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// Fixed positions instead of a pattern, each `[start, length]` in characters from 0 after
     /// STX. Example: `{ sign = [0, 1], weight = [1, 7], unit = [8, 1], gross_net = [9, 1],
-    /// motion = [10, 1] }`.
+    /// status = [10, 1] }`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<FixedFields>,
     /// With `fields`: the exact number of characters of a line (framing removed). Example: `11`.
@@ -68,18 +119,33 @@ pub struct ScaleShapeConfig {
     /// Unit marks the line uses. Example: `{ L = "lb", K = "kg" }`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub units: BTreeMap<String, WeightUnitName>,
-    /// Marks meaning stable (blank always is). Example: `["S"]`.
+    /// Status marks meaning stable (blank always is). Example: `["S"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stable: Vec<String>,
-    /// Marks meaning motion. Example: `["M"]`.
+    /// Status marks meaning motion. Example: `["M"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub motion: Vec<String>,
+    /// Status marks meaning centre of zero (the platform is empty). Example: `["Z"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zero: Vec<String>,
+    /// Status marks meaning over or under the indicator's range. Example: `["O", "U"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub out_of_range: Vec<String>,
+    /// Status marks meaning the indicator reports the reading invalid. Example: `["I", "E"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<String>,
     /// Marks meaning gross. Default `["G", "g"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gross: Vec<String>,
     /// Marks meaning net. Default `["N", "n"]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub net: Vec<String>,
+    /// Gross/net marks meaning the tare is shown: the line gives no reading. Example: `["T"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tare: Vec<String>,
+    /// The marks the `range` piece may hold. Example: `["1", "2"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
     /// Regexes over the cleaned line for lines without a weight. Example: `['^\[\]$']`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
@@ -107,6 +173,27 @@ pub struct FixedFields {
     /// The motion (stability) mark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub motion: Option<[usize; 2]>,
+    /// The status mark (stable, motion, centre of zero, out of range, invalid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<[usize; 2]>,
+    /// The range digit of a multi-range indicator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[usize; 2]>,
+}
+
+impl FixedFields {
+    /// Every position with its name, `weight` first.
+    fn named(&self) -> [(&'static str, Option<[usize; 2]>); 7] {
+        [
+            ("weight", Some(self.weight)),
+            ("sign", self.sign),
+            ("unit", self.unit),
+            ("gross_net", self.gross_net),
+            ("motion", self.motion),
+            ("status", self.status),
+            ("range", self.range),
+        ]
+    }
 }
 
 /// Gross or net as the config writes it.
@@ -137,7 +224,7 @@ pub struct ScaleSample {
     /// `"gross"` or `"net"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gross_net: Option<GrossNetName>,
-    /// The line carries no weight (an `ignore` line).
+    /// The line carries no weight (an `ignore` line, or the tare).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ignored: bool,
 }
@@ -150,6 +237,8 @@ pub(crate) struct WeightText<'a> {
     pub(crate) unit: Option<&'a str>,
     pub(crate) gross_net: Option<&'a str>,
     pub(crate) motion: Option<&'a str>,
+    pub(crate) status: Option<&'a str>,
+    pub(crate) range: Option<&'a str>,
 }
 
 /// What a row's marks mean (shared by scale and combined rows).
@@ -159,8 +248,32 @@ pub(crate) struct Marks {
     units: Vec<(String, WeightUnit)>,
     stable: Vec<String>,
     motion: Vec<String>,
+    zero: Vec<String>,
+    out_of_range: Vec<String>,
+    invalid: Vec<String>,
     gross: Vec<String>,
     net: Vec<String>,
+    tare: Vec<String>,
+    ranges: Vec<String>,
+}
+
+/// How grave a status is: with a status and a motion mark, the graver one is the reading's.
+fn gravity(status: ScaleStatus) -> u8 {
+    match status {
+        ScaleStatus::Stable => 0,
+        ScaleStatus::CenterOfZero => 1,
+        ScaleStatus::Motion => 2,
+        ScaleStatus::OutOfRange | ScaleStatus::Invalid => 3,
+    }
+}
+
+/// A weight's number: an optional sign, then digits with at most one decimal point.
+fn parse_number(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 impl Marks {
@@ -172,22 +285,65 @@ impl Marks {
         }
     }
 
-    /// The reading the pieces give, or the piece that cannot be read and its text.
+    /// What one status piece means; `field` names the piece in the error.
+    fn status(
+        &self,
+        mark: Option<&str>,
+        field: &'static str,
+    ) -> Result<ScaleStatus, (&'static str, String)> {
+        let Some(mark) = mark else {
+            return Ok(ScaleStatus::Stable);
+        };
+        let lists = [
+            (&self.stable, ScaleStatus::Stable),
+            (&self.motion, ScaleStatus::Motion),
+            (&self.zero, ScaleStatus::CenterOfZero),
+            (&self.out_of_range, ScaleStatus::OutOfRange),
+            (&self.invalid, ScaleStatus::Invalid),
+        ];
+        if lists.iter().all(|(list, _)| list.is_empty()) {
+            return Ok(ScaleStatus::Motion);
+        }
+        lists
+            .iter()
+            .find(|(list, _)| list.iter().any(|m| m == mark))
+            .map(|(_, status)| *status)
+            .ok_or_else(|| (field, mark.to_string()))
+    }
+
+    /// The reading the pieces give (`None`: the line shows the tare), or the piece that cannot
+    /// be read and its text.
     pub(crate) fn reading(
         &self,
         text: &WeightText<'_>,
-    ) -> Result<ScaleReading, (&'static str, String)> {
-        let weight = text.weight.unwrap_or_default();
-        let mut value = weight
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| ("weight", weight.to_string()))?;
-        match text.sign {
-            None | Some("+") => {}
-            Some("-") => value = -value,
-            Some(other) => return Err(("sign", other.into())),
+    ) -> Result<Option<ScaleReading>, (&'static str, String)> {
+        let status = self.status(text.status, "status")?;
+        let motion = self.status(text.motion, "motion mark")?;
+        let status = if gravity(motion) > gravity(status) {
+            motion
+        } else {
+            status
+        };
+        if !self.ranges.is_empty() {
+            let range = text.range.unwrap_or_default();
+            if !self.ranges.iter().any(|r| r == range) {
+                return Err(("range", range.into()));
+            }
         }
+        let is = |marks: &[String], default: &[&str], mark: &str| {
+            if marks.is_empty() {
+                default.contains(&mark)
+            } else {
+                marks.iter().any(|m| m == mark)
+            }
+        };
+        let gross_net = match text.gross_net {
+            None => None,
+            Some(mark) if self.tare.iter().any(|m| m == mark) => return Ok(None),
+            Some(mark) if is(&self.gross, &["G", "g"], mark) => Some(GrossNet::Gross),
+            Some(mark) if is(&self.net, &["N", "n"], mark) => Some(GrossNet::Net),
+            Some(other) => return Err(("gross/net mark", other.into())),
+        };
         let unit = match text.unit {
             Some(mark) => match self.units.iter().find(|(m, _)| m == mark) {
                 Some((_, unit)) => *unit,
@@ -199,39 +355,32 @@ impl Marks {
             },
             None => self.unit.ok_or_else(|| ("unit", String::new()))?,
         };
-        let is = |marks: &[String], default: &[&str], mark: &str| {
-            if marks.is_empty() {
-                default.contains(&mark)
-            } else {
-                marks.iter().any(|m| m == mark)
-            }
+        let negative = match text.sign {
+            None | Some("+") => false,
+            Some("-") => true,
+            Some(other) => return Err(("sign", other.into())),
         };
-        let gross_net = match text.gross_net {
-            None => None,
-            Some(mark) if is(&self.gross, &["G", "g"], mark) => Some(GrossNet::Gross),
-            Some(mark) if is(&self.net, &["N", "n"], mark) => Some(GrossNet::Net),
-            Some(other) => return Err(("gross/net mark", other.into())),
+        let number = text.weight.unwrap_or_default();
+        let weight = match parse_number(number) {
+            Some(value) => Some(Weight {
+                value: if negative { -value } else { value },
+                unit,
+            }),
+            // Out of range or invalid: the indicator may show dashes or blanks.
+            None if matches!(status, ScaleStatus::OutOfRange | ScaleStatus::Invalid) => None,
+            None => return Err(("weight", number.into())),
         };
-        let status = match text.motion {
-            None => ScaleStatus::Stable,
-            Some(_) if self.stable.is_empty() && self.motion.is_empty() => ScaleStatus::Motion,
-            Some(mark) if self.stable.iter().any(|m| m == mark) => ScaleStatus::Stable,
-            Some(mark) if self.motion.iter().any(|m| m == mark) => ScaleStatus::Motion,
-            Some(other) => return Err(("motion mark", other.into())),
-        };
-        Ok(ScaleReading {
-            weight: Some(Weight { value, unit }),
+        Ok(Some(ScaleReading {
+            weight,
             gross_net,
             status,
-        })
+        }))
     }
 }
 
-/// Where an operator row finds the pieces.
+/// Where a row finds the pieces.
 #[derive(Debug, Clone)]
 enum Layout {
-    /// A built-in family's own parser.
-    Builtin(ScaleFormat),
     /// A regex with named groups.
     Pattern(Regex),
     /// Fixed character positions.
@@ -252,60 +401,25 @@ pub struct ScaleShape {
     samples: Vec<ScaleSample>,
 }
 
-impl From<ScaleFormat> for ScaleShape {
-    fn from(format: ScaleFormat) -> Self {
-        Self {
-            name: format.name().into(),
-            layout: Box::new(Layout::Builtin(format)),
-            marks: Box::default(),
-            ignore: Vec::new(),
-            samples: builtin_samples(format),
-        }
-    }
-}
-
-/// The samples of the built-in rows, from the vendors' documentation (`docs/device-formats.md`).
-fn builtin_samples(format: ScaleFormat) -> Vec<ScaleSample> {
-    let sample = |line: &str, kg: Option<f64>, lb: Option<f64>, stable: bool| ScaleSample {
-        line: line.into(),
-        kg,
-        lb,
-        stable: Some(stable),
-        ..ScaleSample::default()
-    };
-    match format {
-        ScaleFormat::RiceLake => vec![
-            ScaleSample {
-                gross_net: Some(GrossNetName::Gross),
-                ..sample("\u{2}    1234LG \r\n", None, Some(1234.0), true)
-            },
-            sample("\u{2}    1230LGM\r\n", None, Some(1230.0), false),
-        ],
-        ScaleFormat::TruTest => vec![
-            sample("[ID982000123456789,WS412.5]", Some(412.5), None, true),
-            ScaleSample {
-                line: "[]".into(),
-                ignored: true,
-                ..ScaleSample::default()
-            },
-        ],
-        ScaleFormat::Sma => vec![sample("\n 1G      1234.0lb \r", None, Some(1234.0), true)],
-    }
-}
-
 impl ScaleShape {
     /// Compiles an operator row; the error names the row's field at fault (`pattern`,
-    /// `fields.weight`, `ignore[0]`, ...) and what is wrong.
+    /// `fields.weight`, `ignore[0]`, ...) and what is wrong. A built-in row's name is refused.
     pub fn new(row: &ScaleShapeConfig) -> Result<Self, (String, String)> {
+        let builtin = builtin_shapes().map_err(|e| ("name".to_string(), e.to_string()))?;
+        if builtin.iter().any(|s| s.name == row.name) {
+            return Err((
+                "name".into(),
+                format!("{:?} is a built-in row; choose another name", row.name),
+            ));
+        }
+        Self::compile(row)
+    }
+
+    /// Compiles a row (operator or built-in) and checks its samples.
+    fn compile(row: &ScaleShapeConfig) -> Result<Self, (String, String)> {
         let err = |field: &str, reason: String| (field.to_string(), reason);
         if row.name.trim().is_empty() {
             return Err(err("name", "must not be empty".into()));
-        }
-        if ScaleFormat::from_name(Some(&row.name)).is_ok() {
-            return Err(err(
-                "name",
-                format!("{:?} is a built-in row; choose another name", row.name),
-            ));
         }
         let layout = match (&row.pattern, &row.fields) {
             (Some(pattern), None) => {
@@ -325,14 +439,7 @@ impl ScaleShape {
                 Layout::Pattern(regex)
             }
             (None, Some(fields)) => {
-                let named = [
-                    ("weight", Some(fields.weight)),
-                    ("sign", fields.sign),
-                    ("unit", fields.unit),
-                    ("gross_net", fields.gross_net),
-                    ("motion", fields.motion),
-                ];
-                for (name, span) in named {
+                for (name, span) in fields.named() {
                     if let Some([start, len]) = span {
                         if len == 0 {
                             return Err(err(&format!("fields.{name}"), "length 0".into()));
@@ -365,6 +472,16 @@ impl ScaleShape {
                 ));
             }
         };
+        let has_range = match &layout {
+            Layout::Pattern(regex) => regex.capture_names().any(|n| n == Some("range")),
+            Layout::Fixed { fields, .. } => fields.range.is_some(),
+        };
+        if !row.ranges.is_empty() && !has_range {
+            return Err(err(
+                "ranges",
+                "the row has no `range` group or position for these marks".into(),
+            ));
+        }
         let ignore = row
             .ignore
             .iter()
@@ -384,8 +501,13 @@ impl ScaleShape {
                     .collect(),
                 stable: marks(&row.stable),
                 motion: marks(&row.motion),
+                zero: marks(&row.zero),
+                out_of_range: marks(&row.out_of_range),
+                invalid: marks(&row.invalid),
                 gross: marks(&row.gross),
                 net: marks(&row.net),
+                tare: marks(&row.tare),
+                ranges: marks(&row.ranges),
             }),
             ignore,
             samples: row.samples.clone(),
@@ -406,11 +528,6 @@ impl ScaleShape {
 
     /// Parses one line; `Ok(None)` is a well-formed line without a weight.
     pub fn parse(&self, line: &str) -> Result<Option<ScaleReading>, ScaleError> {
-        let (regex, fields, length) = match self.layout.as_ref() {
-            Layout::Builtin(format) => return format.parse(line),
-            Layout::Pattern(regex) => (Some(regex), None, None),
-            Layout::Fixed { fields, length } => (None, Some(fields), *length),
-        };
         let clean = clean_line(line);
         if self.ignore.iter().any(|r| r.is_match(clean)) {
             return Ok(None);
@@ -424,58 +541,73 @@ impl ScaleShape {
             field,
             value,
         };
-        if let Some(regex) = regex {
-            let caps = regex.captures(clean).ok_or_else(shape_err)?;
-            let group = |name: &str| {
-                caps.name(name)
-                    .map(|m| m.as_str().trim())
-                    .filter(|t| !t.is_empty())
-            };
-            let text = WeightText {
-                weight: group("weight"),
-                sign: group("sign"),
-                unit: group("unit"),
-                gross_net: group("gross_net"),
-                motion: group("motion").or_else(|| group("status")),
-            };
-            return self.marks.reading(&text).map(Some).map_err(field_err);
-        }
-        let Some(fields) = fields else {
-            return Err(shape_err());
+        let (fields, length) = match self.layout.as_ref() {
+            Layout::Pattern(regex) => {
+                let caps = regex.captures(clean).ok_or_else(shape_err)?;
+                let group = |name: &str| {
+                    caps.name(name)
+                        .map(|m| m.as_str().trim())
+                        .filter(|t| !t.is_empty())
+                };
+                let text = WeightText {
+                    weight: group("weight"),
+                    sign: group("sign"),
+                    unit: group("unit"),
+                    gross_net: group("gross_net"),
+                    motion: group("motion"),
+                    status: group("status"),
+                    range: group("range"),
+                };
+                return self.marks.reading(&text).map_err(field_err);
+            }
+            Layout::Fixed { fields, length } => (fields, *length),
         };
         let body = line.trim_matches(['\u{2}', '\u{3}', '\r', '\n']);
         let chars: Vec<char> = body.chars().collect();
         if length.is_some_and(|n| n != chars.len()) {
             return Err(shape_err());
         }
-        let mut pieces: Vec<Option<String>> = Vec::with_capacity(5);
-        for span in [
-            Some(fields.weight),
-            fields.sign,
-            fields.unit,
-            fields.gross_net,
-            fields.motion,
-        ] {
-            pieces.push(match span {
-                None => None,
-                Some([start, len]) => {
-                    let text: String = chars
-                        .get(start..start.saturating_add(len))
-                        .ok_or_else(shape_err)?
-                        .iter()
-                        .collect();
-                    Some(text.trim().to_string()).filter(|t| !t.is_empty())
-                }
-            });
+        // Each piece as it stands in its columns (errors quote it so) and trimmed.
+        let mut columns: [Option<String>; 7] = Default::default();
+        let mut pieces: [Option<String>; 7] = Default::default();
+        for ((column, piece), (_, span)) in columns.iter_mut().zip(&mut pieces).zip(fields.named())
+        {
+            if let Some([start, len]) = span {
+                let text: String = chars
+                    .get(start..start.saturating_add(len))
+                    .ok_or_else(shape_err)?
+                    .iter()
+                    .collect();
+                *piece = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+                *column = Some(text);
+            }
         }
-        let text = WeightText {
-            weight: pieces[0].as_deref(),
-            sign: pieces[1].as_deref(),
-            unit: pieces[2].as_deref(),
-            gross_net: pieces[3].as_deref(),
-            motion: pieces[4].as_deref(),
+        let field_err = |(field, value): (&'static str, String)| {
+            let at = [
+                "weight",
+                "sign",
+                "unit",
+                "gross/net mark",
+                "motion mark",
+                "status",
+                "range",
+            ]
+            .iter()
+            .position(|f| *f == field);
+            let value = at.and_then(|i| columns[i].clone()).unwrap_or(value);
+            field_err((field, value))
         };
-        self.marks.reading(&text).map(Some).map_err(field_err)
+        let [weight, sign, unit, gross_net, motion, status, range] = &pieces;
+        let text = WeightText {
+            weight: weight.as_deref(),
+            sign: sign.as_deref(),
+            unit: unit.as_deref(),
+            gross_net: gross_net.as_deref(),
+            motion: motion.as_deref(),
+            status: status.as_deref(),
+            range: range.as_deref(),
+        };
+        self.marks.reading(&text).map_err(field_err)
     }
 
     /// Runs every sample through the row; the error names the sample (`samples[1]`) and what
@@ -544,16 +676,18 @@ pub struct ScaleParser {
 }
 
 impl ScaleParser {
-    /// The built-in rows only.
+    /// The built-in rows only (none if the embedded table were broken: [`Self::from_config`],
+    /// the start-up path, says why instead).
     pub fn builtin() -> Self {
         Self {
-            shapes: ScaleFormat::ALL.iter().map(|(_, f)| (*f).into()).collect(),
+            shapes: builtin_shapes().map(<[_]>::to_vec).unwrap_or_default(),
         }
     }
 
     /// The configured rows (compiled, samples checked) followed by the built-in ones.
     pub fn from_config(config: &ScaleConfig) -> Result<Self, ConfigError> {
-        let mut shapes = Vec::with_capacity(config.shapes.len() + ScaleFormat::ALL.len());
+        let builtin = builtin_shapes()?;
+        let mut shapes = Vec::with_capacity(config.shapes.len() + builtin.len());
         for (i, row) in config.shapes.iter().enumerate() {
             let shape = ScaleShape::new(row).map_err(|(field, reason)| {
                 ConfigError::invalid(
@@ -569,13 +703,13 @@ impl ScaleParser {
             }
             shapes.push(shape);
         }
-        shapes.extend(Self::builtin().shapes);
+        shapes.extend_from_slice(builtin);
         Ok(Self { shapes })
     }
 
     /// The row a device with `format` uses (unset: `rice_lake`).
     pub fn for_format(&self, format: Option<&str>) -> Result<ScaleShape, String> {
-        let name = format.unwrap_or(ScaleFormat::RiceLake.name());
+        let name = format.unwrap_or(DEFAULT_FORMAT);
         self.shapes
             .iter()
             .find(|s| s.name == name)
@@ -638,7 +772,7 @@ mod tests {
     #[test]
     fn a_fixed_position_row_reads_as_the_built_in_rice_lake_parser_does() {
         let fixed = row(FIXED, "fixed");
-        let builtin = ScaleShape::from(ScaleFormat::RiceLake);
+        let builtin = row("", "rice_lake");
         for line in [
             "\u{2}    1234LG \r\n",
             "\u{2}    1230LGM",
@@ -772,5 +906,181 @@ mod tests {
         );
         let config = rows(&example).unwrap();
         assert_eq!(config.scale.shapes.len(), 2);
+    }
+
+    #[test]
+    fn the_embedded_built_in_table_compiles_and_holds_every_family() {
+        let names: Vec<&str> = builtin_shapes().unwrap().iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["rice_lake", "tru_test", "sma"]);
+        for (name, format) in crate::readers::scale::ScaleFormat::ALL {
+            assert_eq!(format.name(), name);
+            assert!(names.contains(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_built_in_rows_copied_into_the_config_read_every_line_as_the_built_in_ones() {
+        // The built-in table is operator rows: copied under other names into `[[scale.shapes]]`
+        // they read (and refuse) every line exactly as the built-in rows do.
+        let copied = BUILTIN_TOML
+            .replace("[[shapes]]", "[[scale.shapes]]")
+            .replace("name = \"", "name = \"my_");
+        let config = rows(&copied).unwrap();
+        let table = ScaleParser::from_config(&config.scale).unwrap();
+        for (name, lines) in [
+            (
+                "rice_lake",
+                &[
+                    "\u{2}    1234LG \r\n",
+                    "\u{2}    1230LGM",
+                    "\u{2}       0KGZ",
+                    "\u{2} -------KGO",
+                    "\u{2}      12KGI",
+                    "\u{2}-   12.5KN ",
+                    "\u{2}    1234XG ",
+                    "\u{2}    1234LGQ",
+                    "\u{2}    1234LG",
+                ][..],
+            ),
+            (
+                "tru_test",
+                &[
+                    "[ID982000123456789,WS412.5]\r",
+                    "[WL410.0]",
+                    "[]",
+                    "[WS41x2]",
+                    "WS412",
+                ][..],
+            ),
+            (
+                "sma",
+                &[
+                    "\n 1G      1234.0lb \r",
+                    "Z1G         0.0kg ",
+                    "O1G  ----------kg ",
+                    " 1T        20.0kg ",
+                    " 9G      1234.0lb ",
+                    "X1G      1234.0lb ",
+                ][..],
+            ),
+        ] {
+            let builtin = table.for_format(Some(name)).unwrap();
+            let copy = table.for_format(Some(&format!("my_{name}"))).unwrap();
+            for line in lines {
+                let rename = |r: Result<Option<ScaleReading>, ScaleError>| match r {
+                    Err(ScaleError::Shape { line, .. }) => Err(("shape", line)),
+                    Err(ScaleError::Field { field, value, .. }) => Err((field, value)),
+                    Ok(reading) => Ok(reading),
+                };
+                assert_eq!(
+                    rename(copy.parse(line)),
+                    rename(builtin.parse(line)),
+                    "{line:?}"
+                );
+            }
+        }
+    }
+
+    const STATUS_ROW: &str = "[[scale.shapes]]\nname = \"status_csv\"\n\
+        pattern = '^(?P<status>[A-Z ]),(?P<weight>[^,]*),(?P<unit>kg|lb)$'\n\
+        stable = [\"S\"]\nmotion = [\"M\"]\nzero = [\"Z\"]\nout_of_range = [\"O\", \"U\"]\n\
+        invalid = [\"E\"]\n\
+        samples = [{ line = \"S,412.5,kg\", kg = 412.5, stable = true }]\n";
+
+    #[test]
+    fn an_operator_row_marks_zero_out_of_range_and_invalid_by_pattern_or_position() {
+        let csv = row(STATUS_ROW, "status_csv");
+        for (line, status, weight) in [
+            (
+                "S,412.5,kg",
+                ScaleStatus::Stable,
+                Some(Weight::from_kg(412.5)),
+            ),
+            (
+                "M,410,kg",
+                ScaleStatus::Motion,
+                Some(Weight::from_kg(410.0)),
+            ),
+            (
+                "Z,0,lb",
+                ScaleStatus::CenterOfZero,
+                Some(Weight::from_lb(0.0)),
+            ),
+            ("O,-----,kg", ScaleStatus::OutOfRange, None),
+            ("U,,kg", ScaleStatus::OutOfRange, None),
+            ("E,12,kg", ScaleStatus::Invalid, Some(Weight::from_kg(12.0))),
+        ] {
+            let r = csv.parse(line).unwrap().unwrap();
+            assert_eq!((r.status, r.weight), (status, weight), "{line:?}");
+        }
+        assert!(matches!(
+            csv.parse("Q,1,kg"),
+            Err(ScaleError::Field {
+                field: "status",
+                ..
+            })
+        ));
+        // Dashes are no number on a stable line.
+        assert!(matches!(
+            csv.parse("S,---,kg"),
+            Err(ScaleError::Field {
+                field: "weight",
+                ..
+            })
+        ));
+
+        // Fixed positions: a status column and a motion column; the graver one wins.
+        let fixed = row(
+            "[[scale.shapes]]\nname = \"cols\"\n\
+             fields = { status = [0, 1], motion = [1, 1], weight = [2, 6] }\nunit = \"kg\"\n\
+             motion = [\"M\"]\nzero = [\"Z\"]\nout_of_range = [\"O\"]\n",
+            "cols",
+        );
+        for (line, status) in [
+            ("     412", ScaleStatus::Stable),
+            ("Z      0", ScaleStatus::CenterOfZero),
+            ("ZM     3", ScaleStatus::Motion),
+            ("OM -----", ScaleStatus::OutOfRange),
+        ] {
+            let r = fixed.parse(line).unwrap().unwrap();
+            assert_eq!(r.status, status, "{line:?}");
+        }
+        assert!(matches!(
+            fixed.parse(" X   412"),
+            Err(ScaleError::Field {
+                field: "motion mark",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn range_and_tare_marks_are_row_fields_and_a_range_list_needs_a_range_piece() {
+        let toml = "[[scale.shapes]]\nname = \"ranged\"\n\
+            fields = { range = [0, 1], gross_net = [1, 1], weight = [2, 6] }\nunit = \"kg\"\n\
+            ranges = [\"1\", \"2\"]\ntare = [\"T\"]\n\
+            samples = [{ line = \"1G   412\", kg = 412.0, gross_net = \"gross\" }, \
+            { line = \"2T    20\", ignored = true }]\n";
+        let ranged = row(toml, "ranged");
+        assert_eq!(ranged.parse("2T    20").unwrap(), None);
+        assert!(matches!(
+            ranged.parse("3G   412"),
+            Err(ScaleError::Field { field: "range", .. })
+        ));
+        let err = rows(&toml.replace("range = [0, 1], ", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`scale.shapes[0].ranges`"), "{err}");
+        let err = rows(&toml.replace("weight = [2, 6] }", "weight = [2, 6] }\nlength = 7"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`scale.shapes[0].fields.weight`"), "{err}");
+        let err = rows(&STATUS_ROW.replace("\"S,412.5,kg\"", "\"Q,412.5,kg\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`scale.shapes[0].samples[0]`") && err.contains("status"),
+            "{err}"
+        );
     }
 }

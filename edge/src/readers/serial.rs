@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio_serial::SerialPortBuilderExt;
 use tokio_util::sync::CancellationToken;
 
+use super::check::CheckedLine;
 use super::framing::{Frame, LineFramer};
 use super::poll::{Poll, write_polls};
 use super::{DeviceReading, LineParser, ParseError};
@@ -78,6 +79,7 @@ pub struct DeviceReader {
     input: Option<Arc<InputHandle>>,
     idle_gap: Duration,
     poll: Option<Poll>,
+    tap: Option<mpsc::Sender<CheckedLine>>,
 }
 
 impl DeviceReader {
@@ -91,7 +93,16 @@ impl DeviceReader {
             input: None,
             idle_gap: Duration::from_millis(DEFAULT_IDLE_GAP_MS),
             poll: None,
+            tap: None,
         }
+    }
+
+    /// Also sends every line read, with what it gave (refusals too), to `tap` as it is read
+    /// (`edge check-device --port`). A closed tap stops the read as a closed readings channel
+    /// does.
+    pub fn with_tap(mut self, tap: mpsc::Sender<CheckedLine>) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Writes `poll.command` to the port every `poll.interval` while reading (`None`: the
@@ -253,10 +264,21 @@ impl DeviceReader {
         frame: Frame,
         (received_at, received_instant): (DateTime<Utc>, Instant),
     ) -> Result<(), ()> {
-        let parsed = match frame {
-            Frame::Line(line) => self.parser.parse(&line).map_err(|e| (e, line)),
-            Frame::Invalid(e) => Err((ParseError::from(e), String::new())),
+        let (line, parsed) = match frame {
+            Frame::Line(line) => {
+                let parsed = self.parser.parse(&line);
+                (Some(line), parsed)
+            }
+            Frame::Invalid(e) => (None, Err(ParseError::from(e))),
         };
+        if let Some(tap) = &self.tap {
+            let checked = CheckedLine {
+                line: line.clone(),
+                result: parsed.clone(),
+            };
+            tap.send(checked).await.map_err(|_| ())?;
+        }
+        let parsed = parsed.map_err(|e| (e, line.unwrap_or_default()));
         let reading = match parsed {
             Ok(Some(reading)) => reading,
             Ok(None) => return Ok(()),
@@ -322,7 +344,7 @@ mod tests {
     use super::*;
     use crate::readers::Reading;
     use crate::readers::rfid::RfidParser;
-    use crate::readers::scale::ScaleFormat;
+    use crate::readers::scale_shapes::ScaleParser;
     use schemas::{Eid, Weight};
     use tokio::io::AsyncWriteExt;
 
@@ -365,7 +387,11 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let reader = DeviceReader::new(
             "scale-1",
-            LineParser::Scale(ScaleFormat::RiceLake.into()),
+            LineParser::Scale(
+                ScaleParser::builtin()
+                    .for_format(Some("rice_lake"))
+                    .unwrap(),
+            ),
             tx,
         );
         let (mut write, read) = tokio::io::duplex(64);

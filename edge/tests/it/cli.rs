@@ -220,3 +220,138 @@ async fn check_device_reads_a_live_port_for_the_given_seconds() {
          \" 2NM      560.5kg \" => weight 560.5 kg, net, motion\n"
     );
 }
+
+/// `edge check-device` with `args` as a child whose stdout the test reads as it goes.
+fn spawn_edge(args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .env_remove("EDGE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// The next stdout line of `child`, within 3 s.
+async fn next_line(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(3), lines.next_line())
+        .await
+        .expect("a line within 3 s")
+        .unwrap()
+        .expect("a line before the end of output")
+}
+
+#[tokio::test]
+async fn check_device_on_a_live_port_prints_each_line_as_it_is_read() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let cable = testkit::PtyPair::new().await.unwrap();
+    let host = cable.host_end.to_str().unwrap().to_string();
+    let mut child = spawn_edge(&[
+        "check-device",
+        "-f",
+        "sma",
+        "--port",
+        &host,
+        "--seconds",
+        "8",
+    ]);
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let mut device = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&cable.device_end)
+        .await
+        .unwrap();
+    for (sent, printed) in [
+        (
+            &b"\n 1G      1234.0lb \r"[..],
+            "\" 1G      1234.0lb \" => weight 1234 lb, gross, stable",
+        ),
+        (
+            &b"\nO1G  ----------kg \r"[..],
+            "\"O1G  ----------kg \" => no weight shown, gross, out of range",
+        ),
+        (
+            &b"\n 1G      12x4.0lb \r"[..],
+            "\" 1G      12x4.0lb \" => refused (scale_field): sma line has an unknown weight \"    12x4.0\"",
+        ),
+    ] {
+        device.write_all(sent).await.unwrap();
+        device.flush().await.unwrap();
+        assert_eq!(next_line(&mut lines).await, printed);
+        // Printed while the check still runs (8 s), not at its end.
+        assert!(child.try_wait().unwrap().is_none(), "edge exited early");
+    }
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+    assert_eq!(lines.next_line().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn check_device_polls_a_configured_device_and_prints_its_answers() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    use tokio_serial::SerialPortBuilderExt;
+    let cable = testkit::PtyPair::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("edge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[devices]]\ndevice_id = \"scale-1\"\npath = {:?}\nrole = \"scale\"\n\
+             format = \"tru_test\"\npoll = {{ command = \"{{RP}}\\r\", interval_ms = 100 }}\n",
+            cable.host_end.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    // The indicator answers each poll: nothing shown at first, then a stable weight.
+    let indicator = cable.device_end.clone();
+    let answering = tokio::spawn(async move {
+        let port = tokio_serial::new(indicator.to_string_lossy(), 9600)
+            .open_native_async()
+            .unwrap();
+        let (mut read, mut write) = tokio::io::split(port);
+        let (mut pending, mut chunk, mut polls) = (Vec::new(), [0u8; 64], 0);
+        while polls < 3 {
+            let n = read.read(&mut chunk).await.unwrap();
+            pending.extend_from_slice(&chunk[..n]);
+            while let Some(at) = pending.windows(5).position(|w| w == b"{RP}\r") {
+                pending.drain(..at + 5);
+                polls += 1;
+                let answer: &[u8] = if polls == 1 {
+                    b"[]\r\n"
+                } else {
+                    b"[WS412.5]\r\n"
+                };
+                write.write_all(answer).await.unwrap();
+            }
+        }
+        polls
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let config = config.to_str().unwrap().to_string();
+    let mut child = spawn_edge(&[
+        "check-device",
+        "-c",
+        &config,
+        "--device",
+        "scale-1",
+        "--seconds",
+        "8",
+    ]);
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(next_line(&mut lines).await, "\"[]\" => no reading");
+    assert_eq!(
+        next_line(&mut lines).await,
+        "\"[WS412.5]\" => weight 412.5 kg, stable"
+    );
+    assert!(child.try_wait().unwrap().is_none(), "edge exited early");
+    let polls = tokio::time::timeout(std::time::Duration::from_secs(3), answering)
+        .await
+        .expect("3 polls within 3 s")
+        .unwrap();
+    assert_eq!(polls, 3);
+    child.kill().await.unwrap();
+}
