@@ -17,8 +17,10 @@
 
 pub mod bands;
 pub mod kpis;
+pub mod registry;
 pub mod rollup;
 
 pub use bands::{AreaRule, Band, Benchmarks, MIN_YARDS, MeasureBands, benchmarks};
 pub use kpis::{WINDOW_DAYS, YardKpis, yard_kpis};
+pub use registry::RegistryEntry;
 pub use rollup::Rollup;
