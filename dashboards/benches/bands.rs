@@ -1,11 +1,11 @@
 //! How fast the benchmark bands answer over 10,000 yards: `yard_kpis` (one row per yard, as
-//! the rollup leaves it) and `yard_profiles` filled with generated yards in 40 regions on
+//! the rollup leaves it) and the registry `yard_registry` filled with generated yards in 40 regions on
 //! three continents (realistic spreads: ADG, F:G, COG in three currencies, death loss, DOF;
-//! some yards without closed lots or without a profile), stored with ingest's own row types.
+//! some yards without closed lots or not registered), stored with the crates' own row types.
 //!
 //! Timed `runs` times, interleaved with a baseline measured in the same run (`SELECT count()
 //! FROM yard_kpis FINAL`, the least any bands query pays): the bands query in process (region
-//! and 250 km radius) and the API and page over HTTP to a yard's user. Target: under 1 s.
+//! and the 250 km tier) and the API and page over HTTP to a yard's user. Target: under 1 s.
 //!
 //! ```text
 //! cargo bench -p dashboards --bench bands              # 10,000 yards, 20 runs
@@ -20,12 +20,10 @@ mod timing;
 use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
-use chrono::{Duration, TimeZone, Utc};
-use dashboards::benchmarks::{AreaRule, YardKpis, benchmarks};
+use dashboards::benchmarks::{AreaRule, RegistryEntry, YardKpis, benchmarks};
 use dashboards::config::{WebConfig, WebUserConfig};
 use dashboards::web::{AppState, Auth, auth};
 use ingest::config::ClickHouseConfig;
-use schemas::{Envelope, Event, YardProfile};
 use timing::{Sample, table};
 
 /// The bench's settings.
@@ -85,12 +83,12 @@ const REGIONS: [(&str, &str, &str, f64, f64); 8] = [
     ("BR-GO", "BR", "BRL", -16.5, -49.5),
 ];
 
-/// A yard's KPI row and profile (None for ~5 % that never sent one).
-fn yard(i: u32, rng: &mut Rng, now_ms: u64) -> (YardKpis, Option<Envelope>) {
+/// A yard's KPI row and registry entry (None for ~5 % not registered).
+fn yard(i: u32, rng: &mut Rng, now_ms: u64) -> (YardKpis, Option<RegistryEntry>) {
     let id = format!("yard-{i:05}");
     // 40 regions: the 8 centres, each split in 5 sub-regions ~150 km apart.
     let r = (i as usize) % 40;
-    let (region, country, currency, lat, lon) = REGIONS[r / 5];
+    let (region, _country, currency, lat, lon) = REGIONS[r / 5];
     let sub = (r % 5) as f64;
     let lat = lat + (sub - 2.0) * 1.3 + rng.normal(0.0, 0.4);
     let lon = lon + rng.normal(0.0, 0.6);
@@ -123,26 +121,16 @@ fn yard(i: u32, rng: &mut Rng, now_ms: u64) -> (YardKpis, Option<Envelope>) {
         days_on_feed: some(rng.normal(165.0, 25.0).max(60.0)),
         computed_at_ms: now_ms,
     };
-    let profile = (rng.unit() > 0.05).then(|| {
-        Envelope::new(
-            &id,
-            "gw-1",
-            "config",
-            Utc.timestamp_millis_opt(now_ms as i64)
-                .single()
-                .unwrap_or_default()
-                - Duration::days(30),
-            Event::YardProfile(YardProfile {
-                name: format!("Feeders {i}"),
-                region: format!("{region}-{}", r % 5),
-                country: country.into(),
-                latitude: lat.clamp(-89.0, 89.0),
-                longitude: lon.clamp(-179.0, 179.0),
-                capacity_head: Some(1_000 + (rng.unit() * 80_000.0) as u32),
-            }),
-        )
+    let entry = (rng.unit() > 0.05).then(|| RegistryEntry {
+        feedlot_id: id.clone(),
+        region: format!("{region}-{}", r % 5),
+        latitude_deg: lat.clamp(-89.0, 89.0),
+        longitude_deg: lon.clamp(-179.0, 179.0),
+        peer: 1,
+        set_by: "bench".into(),
+        set_at_ms: now_ms,
     });
-    (kpis, profile)
+    (kpis, entry)
 }
 
 async fn get(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<String> {
@@ -160,9 +148,15 @@ async fn main() -> anyhow::Result<()> {
     let opts = Options::from_env()?;
     let mut rng = Rng(opts.seed);
     let now_ms = 1_790_000_000_000;
-    let (rows, profiles): (Vec<YardKpis>, Vec<Option<Envelope>>) =
+    let (rows, entries): (Vec<YardKpis>, Vec<Option<RegistryEntry>>) =
         (0..opts.yards).map(|i| yard(i, &mut rng, now_ms)).unzip();
-    let profiles: Vec<Envelope> = profiles.into_iter().flatten().collect();
+    let me = "yard-00042";
+    let peers_with_adg = rows
+        .iter()
+        .zip(&entries)
+        .filter(|(r, e)| r.adg_kg.is_some() && e.is_some() && r.feedlot_id != me)
+        .count() as u64;
+    let entries: Vec<RegistryEntry> = entries.into_iter().flatten().collect();
 
     let db = testkit::ClickHouseDb::create("bench_bands").await?;
     let config = ClickHouseConfig {
@@ -175,27 +169,22 @@ async fn main() -> anyhow::Result<()> {
     let client = server.clone().with_database(&db.database);
     let started = Instant::now();
     dashboards::benchmarks::rollup::insert(&client, &rows).await?;
-    let mut batch = ingest::sink::Rows::default();
-    for p in &profiles {
-        batch.push(p);
-    }
-    ingest::sink::insert_rows(&server, &db.database, &batch).await?;
-    for t in ["yard_kpis", "yard_profiles"] {
+    dashboards::benchmarks::registry::set(&client, &entries).await?;
+    for t in ["yard_kpis", "yard_registry"] {
         client
             .query(&format!("OPTIMIZE TABLE {t} FINAL"))
             .execute()
             .await?;
     }
     println!(
-        "{} yards ({} profiles, seed {}) stored in {} in {:.1} s",
+        "{} yards ({} registered, seed {}) stored in {} in {:.1} s",
         rows.len(),
-        profiles.len(),
+        entries.len(),
         opts.seed,
         db.database,
         started.elapsed().as_secs_f64()
     );
 
-    let me = "yard-00042";
     let token = "bench-token-0123456789abcdef";
     let mut web = WebConfig::default();
     web.users.push(WebUserConfig {
@@ -209,17 +198,16 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, dashboards::web::app(state)).await });
     let http = reqwest::Client::new();
 
-    // The answer is real: every yard with an ADG is in the world band.
+    // The answer is real: every other registered yard with an ADG is in the world band.
     let b = benchmarks(&client, me, AreaRule::Region).await?;
-    let with_adg = rows.iter().filter(|r| r.adg_kg.is_some()).count() as u64;
     ensure!(
-        b.measures[0].world.yards == with_adg,
-        "world ADG over {} yards",
+        b.measures[0].world.yards == Some(peers_with_adg),
+        "world ADG over {:?} yards",
         b.measures[0].world.yards
     );
     ensure!(!b.measures[0].area.hidden, "{me}'s area is shown");
     println!(
-        "{me}: area {} yards, world {} yards (ADG)",
+        "{me}: area {:?} other yards, world {:?} (ADG)",
         b.measures[0].area.yards, b.measures[0].world.yards
     );
 
@@ -257,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
             .time(benchmarks(&client, me, AreaRule::Region))
             .await?;
         parts[2]
-            .time(benchmarks(&client, me, AreaRule::RadiusKm(250.0)))
+            .time(benchmarks(&client, me, AreaRule::Within250Km))
             .await?;
         let mut h: Vec<Sample> = urls.iter().map(|_| Sample::new("")).collect();
         for (s, (_, url)) in h.iter_mut().zip(&urls) {

@@ -38,6 +38,7 @@ Examples:
   dashboards --config dashboards.toml check-config   # file + DASHBOARDS_* overrides + users file
   dashboards hash-token --generate                   # a new user token and its token_sha256
   dashboards --config dashboards.toml login-link --user sandhills-manager --base https://feedlot.example
+  dashboards --config dashboards.toml set-yard --feedlot sandhills --region US-NE --latitude-deg 42.1 --longitude-deg -100.5
   DASHBOARDS_WEB_USERS_FILE=/etc/feedlot-users/users.toml dashboards --config dashboards.toml serve
   dashboards completions zsh > ~/.zfunc/_dashboards
 ";
@@ -89,6 +90,38 @@ enum Command {
         /// The page to open after signing in, a path on the site.
         #[arg(long, default_value = "/")]
         next: String,
+    },
+    /// Set a yard's benchmark region and position in the cloud's registry (`yard_registry`),
+    /// or take it out of the benchmarks with `--remove`. The bands place yards by this
+    /// registry only, never by what a gateway reports; a yard not in it is nobody's peer.
+    /// Needs ClickHouse and the schema (`ingest migrate`).
+    SetYard {
+        /// The yard's feedlot id.
+        #[arg(long)]
+        feedlot: String,
+        /// The region it benchmarks in, e.g. `US-NE`.
+        #[arg(long, required_unless_present = "remove")]
+        region: Option<String>,
+        /// Latitude, WGS 84 degrees (north positive).
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            required_unless_present = "remove"
+        )]
+        latitude_deg: Option<f64>,
+        /// Longitude, WGS 84 degrees (east positive).
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            required_unless_present = "remove"
+        )]
+        longitude_deg: Option<f64>,
+        /// Take the yard out of the benchmarks (it then sees no bands and is in none).
+        #[arg(long, conflicts_with_all = ["region", "latitude_deg", "longitude_deg"])]
+        remove: bool,
+        /// Who is setting it, recorded with the row.
+        #[arg(long, env = "USER", default_value = "dashboards set-yard")]
+        by: String,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -159,6 +192,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = auth.login_link(&user, minutes, &next)?;
             let base = base.unwrap_or_else(|| format!("http://{}", config.web.listen));
             println!("{}{path}", base.trim_end_matches('/'));
+            Ok(())
+        }
+        Command::SetYard {
+            feedlot,
+            region,
+            latitude_deg,
+            longitude_deg,
+            remove,
+            by,
+        } => {
+            let config = load(cli.config.as_deref())?;
+            let client =
+                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+            let entry = dashboards::benchmarks::RegistryEntry {
+                feedlot_id: feedlot,
+                region: region.unwrap_or_default(),
+                latitude_deg: latitude_deg.unwrap_or_default(),
+                longitude_deg: longitude_deg.unwrap_or_default(),
+                peer: u8::from(!remove),
+                set_by: by,
+                set_at_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
+            };
+            dashboards::benchmarks::registry::set(&client, std::slice::from_ref(&entry))
+                .await
+                .context("setting the registry entry (has `ingest migrate` run?)")?;
+            if remove {
+                println!("{}: out of the benchmarks", entry.feedlot_id);
+            } else {
+                println!(
+                    "{}: region {}, {}°, {}°",
+                    entry.feedlot_id, entry.region, entry.latitude_deg, entry.longitude_deg
+                );
+            }
             Ok(())
         }
         Command::Completions { shell } => {

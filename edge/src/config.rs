@@ -116,8 +116,9 @@ pub struct Config {
     pub http: crate::http::HttpConfig,
     /// Who may use the records API.
     pub api: crate::api::ApiConfig,
-    /// The yard's profile (name, region, location), sent to the cloud at each start for area
-    /// benchmarks. Optional; see [`crate::profile::FeedlotProfileConfig`].
+    /// The yard's profile (name, region, location), sent to the cloud at each start (the
+    /// benchmarks place yards by the cloud's registry instead). Optional; see
+    /// [`crate::profile::FeedlotProfileConfig`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedlot: Option<crate::profile::FeedlotProfileConfig>,
 }

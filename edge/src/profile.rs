@@ -2,7 +2,9 @@
 //! sent once each time the gateway starts: an `Event::YardProfile` envelope committed to the
 //! outbox like any record, so it reaches Kafka and the cloud's `yard_profiles` table (latest
 //! capture wins). A changed profile therefore reaches the cloud with the restart that loads it.
-//! The cloud uses it only to place the yard in an area for anonymous benchmarks.
+//! The cloud stores it as the yard's own description; the anonymous benchmarks do **not** use
+//! it to place the yard (a gateway could claim any region or position): they use the cloud's
+//! registry, set by an operator (`dashboards set-yard`, docs/benchmarks-bands.md).
 
 use chrono::Utc;
 use schemas::{Envelope, Event, YardProfile};
@@ -14,8 +16,9 @@ use crate::outbox::{OutboxError, OutboxWriter};
 /// The device id stamped on profile envelopes (they come from the config, not a device).
 pub const PROFILE_DEVICE_ID: &str = "config";
 
-/// The `[feedlot]` section: who and where the yard is. Optional as a whole; without it no
-/// profile is sent and the yard appears in no area (only in the world benchmarks).
+/// The `[feedlot]` section: who and where the yard is, as the yard describes itself. Optional
+/// as a whole; without it no profile is sent. The benchmark areas come from the cloud's
+/// registry, not from this.
 ///
 /// ```toml
 /// [feedlot]

@@ -85,6 +85,20 @@ pub fn yard_sim(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> YardS
     ))
 }
 
+/// Where peer yard `yard` lies (latitude, longitude, degrees): spread over ~250 × 370 km of
+/// Nebraska and Kansas, as its profile says and as the demo registers it for the benchmarks.
+pub fn peer_position(yard: usize) -> (f64, f64) {
+    (
+        40.5 + (yard % 17) as f64 * 0.15,
+        -101.0 + (yard % 23) as f64 * 0.2,
+    )
+}
+
+/// Peer yard `yard`'s feedlot id.
+pub fn peer_id(yard: usize) -> String {
+    format!("yard-{yard:05}")
+}
+
 /// The records yard `yard` has made by `now`.
 pub fn yard_records(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<SimEvent> {
     let mut sim = yard_sim(options, yard, now);
@@ -96,8 +110,8 @@ pub fn yard_records(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> V
             name: format!("Peer yard {yard}"),
             region: PEER_REGION.into(),
             country: "US".into(),
-            latitude: 40.5 + (yard % 17) as f64 * 0.15,
-            longitude: -101.0 + (yard % 23) as f64 * 0.2,
+            latitude: peer_position(yard).0,
+            longitude: peer_position(yard).1,
             capacity_head: u32::try_from(options.head_per_yard).ok(),
         }),
     }];
@@ -111,7 +125,7 @@ pub fn yard_records(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> V
 pub fn yard_events(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> Vec<Envelope> {
     envelopes(
         &yard_records(options, yard, now),
-        &format!("yard-{yard:05}"),
+        &peer_id(yard),
         &format!("gw-{yard:05}"),
         options.seed + yard as u64,
     )

@@ -74,6 +74,10 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
         tables.push((table, count(&client, &sql).await));
     }
     assert!(tables.iter().all(|t| t.1 > 0), "{tables:?}");
+    // The demo registers its yard for the benchmarks, as an operator would (`set-yard`).
+    let registered = "SELECT count() FROM yard_registry FINAL WHERE feedlot_id = 'demo-yard' \
+                      AND peer = 1 AND region = 'US-NE'";
+    assert_eq!(count(&client, registered).await, 1);
     // The accelerated days (after the clock's start, six days ago) came through the records
     // API and the truck: nothing else sends those kinds for that window.
     let since = "toDate(captured_at) >= today() - 6 AND toDate(captured_at) < today()";

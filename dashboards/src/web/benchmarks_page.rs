@@ -6,7 +6,8 @@
 //! - `GET /api/feedlots/{feedlot_id}/benchmarks` (JSON: [`Benchmarks`])
 //! - `GET /feedlots/{feedlot_id}/benchmarks.csv` (the table: a row per measure and set)
 //!
-//! All take `?radius_km=` to form the area by distance instead of by region.
+//! All take `?radius_km=` (100, 250 or 500: the fixed tiers) to form the area by distance
+//! instead of by region; any other value is a 400 naming the field.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -20,29 +21,34 @@ use super::report::{nav, utc};
 use super::table::{Cell, Column, csv_response, num};
 use super::{AppState, WebError};
 use crate::analytics::KG_PER_CWT;
-use crate::benchmarks::{AreaRule, Band, Benchmarks, MIN_YARDS, MeasureBands, benchmarks};
-
-/// Largest radius accepted, km (half the Earth's circumference).
-const MAX_RADIUS_KM: f64 = 20_038.0;
+use crate::benchmarks::{
+    AreaRule, Band, Benchmarks, MIN_PEERS, MeasureBands, RADII_KM, benchmarks,
+};
 
 /// Query parameters of the benchmark routes.
 #[derive(Debug, Default, Deserialize)]
 pub struct BenchmarksQuery {
-    /// Form the area from yards within this many km (great circle) instead of the region,
-    /// e.g. `250`.
-    pub radius_km: Option<f64>,
+    /// Form the area from yards within this many km (great circle) instead of the region:
+    /// one of the tiers 100, 250 or 500 (kept as text so that any other value gets this
+    /// module's 400 naming the field).
+    pub radius_km: Option<String>,
 }
 
 impl BenchmarksQuery {
     fn rule(&self) -> Result<AreaRule, WebError> {
-        match self.radius_km {
-            None => Ok(AreaRule::Region),
-            Some(km) if km.is_finite() && km > 0.0 && km <= MAX_RADIUS_KM => {
-                Ok(AreaRule::RadiusKm(km))
-            }
-            Some(km) => Err(WebError::BadRequest(format!(
-                "radius_km: {km} is not a distance between 0 and {MAX_RADIUS_KM} km"
-            ))),
+        match self.radius_km.as_deref().map(str::trim) {
+            None | Some("") => Ok(AreaRule::Region),
+            Some(km) => km
+                .parse()
+                .ok()
+                .and_then(AreaRule::from_radius_km)
+                .ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "radius_km: {km} is not one of the area tiers {} km (leave it out for the \
+                     region)",
+                        RADII_KM.map(|r| r.to_string()).join(", ")
+                    ))
+                }),
         }
     }
 }
@@ -92,7 +98,7 @@ const BAND_LINES: &[Column<BandLine>] = &[
     Column {
         key: "yards",
         label: "Yards",
-        value: |l| num(Some(l.band.yards as f64), 0),
+        value: |l| num(l.band.yards.map(|n| n as f64), 0),
     },
     Column {
         key: "hidden",
@@ -203,21 +209,28 @@ fn quantiles(band: &Band) -> Option<[f64; 5]> {
 }
 
 fn hidden_note(band: &Band) -> String {
-    format!(
-        "hidden: {} contributing yards (fewer than {MIN_YARDS})",
-        band.yards
-    )
+    band.reason.map(|r| r.note()).unwrap_or_default()
+}
+
+/// The rank as the page shows it: at the outer marks it is only a bound.
+fn rank(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v <= 10.0 => "≤ 10".into(),
+        Some(v) if v >= 90.0 => "≥ 90".into(),
+        v => fmt(v),
+    }
 }
 
 fn band_cells(id: &str, band: &Band) -> Markup {
     html! {
-        td id={(id) "-yards"} { (band.yards) }
+        td id={(id) "-yards"} { (band.yards.map_or_else(|| "–".to_owned(), |n| n.to_string())) }
         @if band.hidden {
             td colspan="6" class="hidden-band" { (hidden_note(band)) }
         } @else {
-            @for (name, v) in [("p10", band.p10), ("p25", band.p25), ("p50", band.p50), ("p75", band.p75), ("p90", band.p90), ("pct", band.own_percentile)] {
+            @for (name, v) in [("p10", band.p10), ("p25", band.p25), ("p50", band.p50), ("p75", band.p75), ("p90", band.p90)] {
                 td id={(id) "-" (name)} { (fmt(v)) }
             }
+            td id={(id) "-pct"} { (rank(band.own_percentile)) }
         }
     }
 }
@@ -230,7 +243,7 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let b = benchmarks(&state.client, &feedlot_id, query.rule()?).await?;
     let area_label = match (&b.area.region, b.area.radius_km) {
-        (None, _) => "Area (no profile sent)".to_owned(),
+        (None, _) => "Area (not registered)".to_owned(),
         (Some(_), Some(km)) => format!("Area (within {km} km)"),
         (Some(region), None) => format!("Area ({region})"),
     };
@@ -248,14 +261,23 @@ pub async fn page(
                     } @else {
                         "Your yard's KPIs have not been computed yet. "
                     }
-                    "Other yards appear only as percentiles over at least " (MIN_YARDS) " yards. "
+                    "Other yards appear only as percentiles over at least " (MIN_PEERS) " other yards. "
                     a href={"/api/feedlots/" (feedlot_id) "/benchmarks"} { "JSON" } " · "
-                    a #benchmarks-csv href={"/feedlots/" (feedlot_id) "/benchmarks.csv" (query.radius_km.map(|km| format!("?radius_km={km}")).unwrap_or_default())} { "CSV" }
+                    a #benchmarks-csv href={"/feedlots/" (feedlot_id) "/benchmarks.csv" (b.area.radius_km.map(|km| format!("?radius_km={km}")).unwrap_or_default())} { "CSV" }
                 }
-                form method="get" {
-                    "Area: " a href={"/feedlots/" (feedlot_id) "/benchmarks"} { "my region" } " or within "
-                    input type="number" name="radius_km" min="1" step="any" value=[query.radius_km];
-                    " km " button type="submit" { "Compare" }
+                @if !b.area.registered {
+                    p #not-registered {
+                        "Your yard is not in the benchmark registry, so it is compared with no one "
+                        "and no one with it. The cloud's operator registers a yard's region and "
+                        "position (" code { "dashboards set-yard" } "); what a gateway reports "
+                        "about itself does not count."
+                    }
+                }
+                p #areas {
+                    "Area: " a href={"/feedlots/" (feedlot_id) "/benchmarks"} { "my region" }
+                    @for km in RADII_KM {
+                        " · " a href={"/feedlots/" (feedlot_id) "/benchmarks?radius_km=" (km)} { "within " (km) " km" }
+                    }
                 }
                 table #benchmarks {
                     thead { tr { th { "Measure" } th { "Set" } th { "Yards" } th { "p10" } th { "p25" } th { "Median" } th { "p75" } th { "p90" } th { "Your percentile" } th { "Your yard" } } }

@@ -1,18 +1,19 @@
 //! Benchmark bands over real ClickHouse: the rollup pools a yard's closed lots (built from wire
 //! events) into its KPI row and recomputes only yards with new records, and runs inside
 //! `dashboards serve` beside the consumer on events sent through Kafka; the bands are
-//! ClickHouse's `quantilesExact` over the contributing yards (value at sorted position ⌊q·n⌋,
-//! 0-based), worked out by hand below; an area under 5 yards is hidden; region vs radius.
+//! interpolated quantiles (type 7, weights kept within ¼..¾) of the other registered yards,
+//! worked out by hand below; a set under 10 other yards, or one yard away from a published
+//! one, is hidden without a count; only the registry places a yard.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use crate::bench_yards;
 use crate::support;
 
-use bench_yards::{database, store, store_yards};
+use bench_yards::{ME, REMOVED, SPOOF, database, store, store_yards, yards};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dashboards::analytics::Settings;
-use dashboards::benchmarks::{AreaRule, Band, Benchmarks, Rollup, YardKpis, benchmarks};
+use dashboards::benchmarks::{AreaRule, Band, Benchmarks, Hidden, Rollup, YardKpis, benchmarks};
 use schemas::{
     Arrival, Death, Eid, Envelope, Event, FeedDelivery, FeedPurchase, Placement, Ration,
     RationIngredient, Shipment, YardageRate,
@@ -238,67 +239,78 @@ fn approx(actual: [f64; 5], expected: [f64; 5], what: &str) {
     assert!(ok, "{what}: {actual:?} != {expected:?}");
 }
 
+fn hidden(band: &Band, reason: Hidden) {
+    assert_eq!(band, &Band::hidden(reason));
+}
+
 #[tokio::test]
-async fn bands_are_the_exact_quantiles_of_the_contributing_yards_by_region_and_radius() {
+async fn bands_interpolate_the_other_registered_yards_and_hide_sets_under_ten_or_one_yard_apart() {
     let (db, client) = database("bench_bands").await;
     store_yards(&db, &client).await;
 
-    let b = benchmarks(&client, "ne-1", AreaRule::Region).await.unwrap();
+    let b = benchmarks(&client, ME, AreaRule::Region).await.unwrap();
     assert_eq!(b.area.region.as_deref(), Some("US-NE"));
+    assert!(b.area.registered);
     let adg = measure(&b, "adg_kg");
     assert_eq!(adg.own, Some(1.5));
-    // World ADG: 11 yards (x-2 has none): 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.9 2.0 2.1 2.2;
-    // positions ⌊q·11⌋ = 1, 2, 5, 8, 9.
-    assert_eq!(adg.world.yards, 11);
-    approx(shown(&adg.world), [1.2, 1.3, 1.6, 2.0, 2.1], "world ADG");
-    // ne-1 at 1.5: 4 below, 1 equal -> 100 × 4.5 / 11.
-    close(adg.world.own_percentile, 450.0 / 11.0, "world percentile");
-    // US-NE: ne-1..ne-6 (ks-2's older US-NE profile does not count): 1.1 1.3 1.5 1.7 1.9 2.2;
-    // positions ⌊q·6⌋ = 0, 1, 3, 4, 5.
-    assert_eq!(adg.area.yards, 6);
-    approx(shown(&adg.area), [1.1, 1.3, 1.7, 1.9, 2.2], "US-NE ADG");
-    close(adg.area.own_percentile, 250.0 / 6.0, "area percentile");
-    // COG among USD yards only. World: 90 95 100 105 110 115 120 125 130 140 (10 yards;
-    // positions 1, 2, 5, 7, 9). US-NE: ne-1..ne-5 (ne-6 is AUD): exactly 5, so shown.
-    let cog = measure(&b, "cost_of_gain_per_kg_minor");
-    assert_eq!(cog.currency.as_deref(), Some("USD"));
-    assert_eq!((cog.world.yards, cog.area.yards), (10, 5));
+    // US-NE without the caller: ne-01..ne-10, 1.0 1.1 … 1.9 (the spoofing yard's gateway
+    // profile and the removed yard do not count). Type 7, h = 9q = 0.9, 2.25, 4.5, 6.75, 8.1,
+    // the weights 0.9 and 0.1 kept at 0.75 and 0.25.
+    assert_eq!(adg.area.yards, Some(10));
     approx(
-        shown(&cog.world),
-        [95.0, 100.0, 115.0, 125.0, 140.0],
-        "world COG",
+        shown(&adg.area),
+        [1.075, 1.225, 1.45, 1.675, 1.825],
+        "US-NE ADG",
     );
+    let all: Vec<f64> = yards().iter().map(|y| y.adg_kg).collect();
+    for mark in shown(&adg.area).iter().chain(&shown(&adg.world)) {
+        assert!(!all.contains(mark), "{mark} is a yard's own value");
+    }
+    // 1.5 between the median 1.45 and p75 1.675: 50 + 25 × 0.05 / 0.225.
+    close(adg.area.own_percentile, 50.0 + 25.0 * 0.05 / 0.225, "rank");
+    // World: the 25 other registered yards; h = 24q = 2.4, 6, 12, 18, 21.6 (whole positions
+    // blended a quarter towards the next value).
+    assert_eq!(adg.world.yards, Some(25));
     approx(
-        shown(&cog.area),
-        [90.0, 100.0, 110.0, 120.0, 130.0],
-        "US-NE COG",
+        shown(&adg.world),
+        [1.108, 1.2325, 1.4325, 1.6775, 1.842],
+        "world ADG",
     );
 
-    // Within 300 km of ne-1: the six NE yards and ks-1, ks-2 (~200 km):
-    // 1.1 1.3 1.4 1.5 1.7 1.9 2.0 2.2; positions ⌊q·8⌋ = 0, 2, 4, 6, 7.
-    let r = benchmarks(&client, "ne-1", AreaRule::RadiusKm(300.0))
+    // 100 km is the region's 10 yards again: the same band. 250 and 500 km add only the
+    // target: one yard from the published region, so hidden, with nothing but why.
+    let t100 = benchmarks(&client, ME, AreaRule::Within100Km)
         .await
         .unwrap();
-    let adg = measure(&r, "adg_kg");
-    assert_eq!((r.area.rule, r.area.radius_km), ("radius", Some(300.0)));
-    assert_eq!(adg.area.yards, 8);
-    approx(shown(&adg.area), [1.1, 1.4, 1.7, 2.0, 2.2], "300 km ADG");
-    assert_eq!(shown(&adg.world), shown(&measure(&b, "adg_kg").world));
-
-    // ks-1's region has 4 yards: hidden, no numbers; the world still shows.
-    let k = benchmarks(&client, "ks-1", AreaRule::Region).await.unwrap();
-    for m in &k.measures {
-        assert!(m.area.hidden && m.area.yards == 4, "{m:?}");
-        assert!(m.area.p10.is_none() && m.area.p50.is_none() && m.area.own_percentile.is_none());
-        assert!(!m.world.hidden, "{m:?}");
+    assert_eq!((t100.area.rule, t100.area.radius_km), ("radius", Some(100)));
+    assert_eq!(measure(&t100, "adg_kg").area, adg.area);
+    for rule in [AreaRule::Within250Km, AreaRule::Within500Km] {
+        let t = benchmarks(&client, ME, rule).await.unwrap();
+        for m in &t.measures {
+            hidden(&m.area, Hidden::TooCloseToAnotherSet);
+            assert_eq!(m.world, measure(&b, m.measure.key).world);
+        }
     }
-    // A yard that sent no profile has no area, only the world.
-    let x = benchmarks(&client, "x-1", AreaRule::Region).await.unwrap();
-    assert!(!x.area.profile_known);
-    assert!(measure(&x, "adg_kg").area.hidden);
-    // x-1's COG is in AUD: compared with the one other AUD yard, so the world band is hidden.
-    let x_cog = measure(&x, "cost_of_gain_per_kg_minor");
-    assert_eq!((x_cog.world.yards, x_cog.world.hidden), (2, true));
+
+    // ks-01's region has 9 other yards (ks-02..ks-09 and the target): nothing published, not
+    // even the count; its world is.
+    let k = benchmarks(&client, "ks-01", AreaRule::Region)
+        .await
+        .unwrap();
+    for m in &k.measures {
+        hidden(&m.area, Hidden::TooFewPeers);
+        assert_eq!(m.world.yards, Some(25), "{m:?}");
+    }
+    // A yard not in the registry (whatever its gateway says) sees nothing, nor does a
+    // removed one.
+    for id in [SPOOF, REMOVED] {
+        let x = benchmarks(&client, id, AreaRule::Region).await.unwrap();
+        assert!(!x.area.registered);
+        for m in &x.measures {
+            hidden(&m.area, Hidden::NotRegistered);
+            hidden(&m.world, Hidden::NotRegistered);
+        }
+    }
 }
 
 #[tokio::test]
@@ -343,4 +355,71 @@ async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_k
     close(r.death_loss_pct, 100.0 / 18.0, "death loss");
     shutdown.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// The real `dashboards set-yard`: registers a yard (the bands then count it), refuses a bad
+/// position by field, and `--remove` takes the yard out again.
+#[tokio::test]
+async fn set_yard_registers_a_yard_refuses_a_bad_position_by_name_and_removes_it() {
+    let (db, client) = database("bench_set_yard").await;
+    let env = [
+        ("DASHBOARDS_CLICKHOUSE_URL", db.url.as_str()),
+        ("DASHBOARDS_CLICKHOUSE_DATABASE", db.database.as_str()),
+    ];
+    let run = |args: &[&str]| {
+        let mut all = vec!["set-yard", "--feedlot", "sandhills"];
+        all.extend_from_slice(args);
+        testkit::cli::run(env!("CARGO_BIN_EXE_dashboards"), "DASHBOARDS_", &all, &env)
+    };
+    let out = run(&[
+        "--region",
+        "US-NE",
+        "--latitude-deg",
+        "42.1",
+        "--longitude-deg",
+        "-100.5",
+        "--by",
+        "ops-anna",
+    ]);
+    let said = testkit::cli::text(&out.stdout);
+    assert!(out.status.success(), "{}", testkit::cli::text(&out.stderr));
+    assert!(said.contains("sandhills: region US-NE"), "{said}");
+    let entry = dashboards::benchmarks::registry::get(&client, "sandhills")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            entry.region.as_str(),
+            entry.latitude_deg,
+            entry.longitude_deg,
+            entry.peer
+        ),
+        ("US-NE", 42.1, -100.5, 1)
+    );
+    assert_eq!(entry.set_by, "ops-anna");
+    let b = benchmarks(&client, "sandhills", AreaRule::Region)
+        .await
+        .unwrap();
+    assert!(b.area.registered);
+
+    let out = run(&[
+        "--region",
+        "US-NE",
+        "--latitude-deg",
+        "142",
+        "--longitude-deg",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = testkit::cli::text(&out.stderr);
+    assert!(err.contains("latitude_deg"), "{err}");
+
+    let out = run(&["--remove"]);
+    assert!(out.status.success(), "{}", testkit::cli::text(&out.stderr));
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let b = benchmarks(&client, "sandhills", AreaRule::Region)
+        .await
+        .unwrap();
+    assert!(!b.area.registered, "removed: {:?}", b.area);
 }

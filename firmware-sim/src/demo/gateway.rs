@@ -44,8 +44,8 @@ pub(super) fn config(
         name: "Demo Yard".into(),
         region: crate::loadgen::PEER_REGION.into(),
         country: "US".into(),
-        latitude: 41.45,
-        longitude: -99.64,
+        latitude: super::DEMO_POSITION_DEG.0,
+        longitude: super::DEMO_POSITION_DEG.1,
         capacity_head: u32::try_from(options.pens * options.head_per_lot).ok(),
     });
     config

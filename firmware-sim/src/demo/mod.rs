@@ -216,6 +216,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             None => None,
         };
         print_pages(&options, web_token.as_deref(), sign_in.as_ref());
+        tokio::spawn(register_benchmarks(
+            config.clickhouse.clone(),
+            options.clone(),
+            shutdown.clone(),
+        ));
         Some(crate::pipeline::spawn(config, pages, shutdown.clone()))
     } else {
         let missing = match (broker_up, clickhouse_up) {
@@ -324,6 +329,58 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     shutdown.cancel();
     gateway.wait().await?;
     lived
+}
+
+/// The demo yard's position (as its gateway profile says).
+const DEMO_POSITION_DEG: (f64, f64) = (41.45, -99.64);
+
+/// Registers the demo yard and its peer yards in the benchmark registry (what an operator
+/// does with `dashboards set-yard`: the bands never trust a gateway's own profile), once the
+/// pipeline has created the table; retries for up to two minutes.
+async fn register_benchmarks(
+    clickhouse: ingest::config::ClickHouseConfig,
+    options: DemoOptions,
+    shutdown: CancellationToken,
+) {
+    let client = ingest::sink::client(&clickhouse).with_database(&clickhouse.database);
+    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    let entry = |feedlot_id: String, (latitude_deg, longitude_deg): (f64, f64)| {
+        dashboards::benchmarks::RegistryEntry {
+            feedlot_id,
+            region: crate::loadgen::PEER_REGION.into(),
+            latitude_deg,
+            longitude_deg,
+            peer: 1,
+            set_by: "firmware-sim demo".into(),
+            set_at_ms: now_ms,
+        }
+    };
+    let mut entries = vec![entry(options.feedlot_id.clone(), DEMO_POSITION_DEG)];
+    entries.extend(
+        (0..options.peer_yards)
+            .map(|i| entry(crate::loadgen::peer_id(i), crate::loadgen::peer_position(i))),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        match dashboards::benchmarks::registry::set(&client, &entries).await {
+            Ok(()) => {
+                tracing::info!(
+                    yards = entries.len(),
+                    "demo yards registered for the benchmarks"
+                );
+                return;
+            }
+            Err(error) if tokio::time::Instant::now() >= deadline => {
+                println!("Benchmark registry: {error} (the benchmarks page will be empty)");
+                return;
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
 }
 
 /// Where the pages are and how to sign in: a fresh one-time login link (never the token in a

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "benchmarks",
         sql: include_str!("../../migrations/0004_benchmarks.sql"),
     },
+    Migration {
+        version: 5,
+        name: "yard_registry",
+        sql: include_str!("../../migrations/0005_yard_registry.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
