@@ -162,7 +162,7 @@ async fn consume(
             continue;
         }
         crash.tick();
-        offsets::commit_stored(consumer, &batches, metrics);
+        offsets::commit_stored(consumer, &batches, metrics, shutdown).await;
     }
     Ok(())
 }
@@ -246,7 +246,7 @@ impl CrashBeforeCommit {
 /// committed offset). None when shut down first.
 async fn record_intents(
     config: &Config,
-    consumer: &GroupConsumer,
+    consumer: &Arc<GroupConsumer>,
     cutter: &mut Cutter,
     mut batches: Vec<PartitionBatch>,
     metrics: &Metrics,
@@ -261,7 +261,11 @@ async fn record_intents(
             cutter.clear();
             return Some(Vec::new()); // The new owner reads these partitions.
         }
-        match offsets::commit_intents(consumer, &batches) {
+        let committed = match offsets::intents_list(&batches) {
+            Ok(list) => offsets::commit(consumer, list, shutdown).await?,
+            Err(error) => Err(error),
+        };
+        match committed {
             Ok(()) => return Some(batches),
             Err(error) => OffsetCommitFailed { error: &error }.emit(metrics),
         }

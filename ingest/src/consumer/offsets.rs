@@ -2,11 +2,13 @@
 //! a partition read from its committed offset must cut first (see [`super::cut`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::error::KafkaResult;
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::{Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
 
 use super::cut::{Committed, PartitionBatch, PartitionKey, intent_metadata, parse_intent};
 use super::group::GroupConsumer;
@@ -15,39 +17,74 @@ use crate::telemetry::{Metrics, OffsetCommitFailed, OffsetsCommitted};
 /// How long looking up committed offsets may take.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Commits, per batch, its partition's first offset with the batch's end as metadata: should
-/// this consumer stop before [`commit_stored`], whoever reads the partition next cuts the same
-/// batch. Blocks until the group coordinator answers.
-pub fn commit_intents(consumer: &GroupConsumer, batches: &[PartitionBatch]) -> KafkaResult<()> {
+/// Per batch, its partition's first offset with the batch's end as metadata: committed before
+/// the batch is stored, so that should this consumer stop before [`stored_list`] is committed,
+/// whoever reads the partition next cuts the same batch.
+pub fn intents_list(batches: &[PartitionBatch]) -> KafkaResult<TopicPartitionList> {
     let mut list = TopicPartitionList::new();
     for batch in batches {
         let mut elem = list.add_partition(&batch.topic, batch.partition);
         elem.set_offset(Offset::Offset(batch.first_offset()))?;
         elem.set_metadata(intent_metadata(batch.end_offset()));
     }
-    consumer.commit(&list, CommitMode::Sync)
+    Ok(list)
 }
 
-/// Commits, per batch, the offset after its last message (no metadata: nothing in flight). A
-/// failed commit (e.g. the partition moved to another replica in a rebalance) is logged: the
-/// batch is read again and, cut the same from its intent, deduplicated by ClickHouse.
-pub fn commit_stored(consumer: &GroupConsumer, batches: &[PartitionBatch], metrics: &Metrics) {
-    let next: BTreeMap<(String, i32), i64> = batches
+/// The next offset to read, by (topic, partition).
+pub type NextOffsets = BTreeMap<(String, i32), i64>;
+
+/// Per batch, the offset after its last message (no metadata: nothing in flight), and those
+/// offsets by partition for the metrics.
+pub fn stored_list(batches: &[PartitionBatch]) -> KafkaResult<(TopicPartitionList, NextOffsets)> {
+    let next: NextOffsets = batches
         .iter()
         .map(|b| ((b.topic.clone(), b.partition), b.end_offset()))
         .collect();
     let mut list = TopicPartitionList::new();
     for ((topic, partition), offset) in &next {
         let mut elem = list.add_partition(topic, *partition);
-        if let Err(e) = elem.set_offset(Offset::Offset(*offset)) {
-            OffsetCommitFailed { error: &e }.emit(metrics);
-            return;
-        }
+        elem.set_offset(Offset::Offset(*offset))?;
         elem.set_metadata("");
     }
-    match consumer.commit(&list, CommitMode::Sync) {
-        Ok(()) => OffsetsCommitted { next: &next }.emit(metrics),
-        Err(error) => OffsetCommitFailed { error: &error }.emit(metrics),
+    Ok((list, next))
+}
+
+/// Commits `list` and waits for the group coordinator's answer on a blocking thread, never on
+/// the runtime's workers: librdkafka's synchronous commit has no timeout and waits as long as
+/// no coordinator is reachable (confluentinc/librdkafka#3740), which on a worker would stall
+/// every other task of the process (timers, the ops listener). None when `shutdown` comes
+/// first; the commit may still complete later, which is safe either way (a batch re-read
+/// from its intent is cut the same and deduplicated by ClickHouse).
+pub async fn commit(
+    consumer: &Arc<GroupConsumer>,
+    list: TopicPartitionList,
+    shutdown: &CancellationToken,
+) -> Option<KafkaResult<()>> {
+    let c = Arc::clone(consumer);
+    let commit = tokio::task::spawn_blocking(move || c.commit(&list, CommitMode::Sync));
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        joined = commit => Some(joined.unwrap_or(Err(KafkaError::Canceled))),
+    }
+}
+
+/// Commits the stored batches' ends ([`stored_list`]). A failed commit (e.g. the partition
+/// moved to another replica in a rebalance) is logged: the batch is read again and, cut the
+/// same from its intent, deduplicated by ClickHouse.
+pub async fn commit_stored(
+    consumer: &Arc<GroupConsumer>,
+    batches: &[PartitionBatch],
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+) {
+    let (list, next) = match stored_list(batches) {
+        Ok(lists) => lists,
+        Err(error) => return OffsetCommitFailed { error: &error }.emit(metrics),
+    };
+    match commit(consumer, list, shutdown).await {
+        Some(Ok(())) => OffsetsCommitted { next: &next }.emit(metrics),
+        Some(Err(error)) => OffsetCommitFailed { error: &error }.emit(metrics),
+        None => tracing::info!("shut down while committing stored offsets"),
     }
 }
 
