@@ -24,7 +24,10 @@ sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$DIR/data/</path>#" \
     -e "s#<interserver_http_port>9009</interserver_http_port>#<interserver_http_port>$((TCP_PORT + 9))</interserver_http_port>#" \
     -e "s#<listen_host>::1</listen_host>##" \
     /etc/clickhouse-server/config.xml > "$DIR/config.xml"
-cp /etc/clickhouse-server/users.xml "$DIR/users.xml"
+# Every query goes to system.query_log, so scripts/check-current-clickhouse.sh can run what the
+# tests sent on a current ClickHouse too (docs/clickhouse.md, "Current ClickHouse").
+sed -e '0,/<default>/s##<default>\n            <log_queries>1</log_queries>#' \
+    /etc/clickhouse-server/users.xml > "$DIR/users.xml"
 
 nohup clickhouse-server --config-file="$DIR/config.xml" >"$DIR/log/stdout.log" 2>&1 &
 echo $! > "$DIR/pid"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against real services: installs what is missing (Debian packages, tansu from
 # crates.io), starts ClickHouse, checks the Helm chart and the monitoring files, then
-# `cargo test --workspace`. Tests
+# `cargo test --workspace`, then the schema and the tests' queries on a current ClickHouse. Tests
 # start their own tansu brokers, socat pseudo-terminal pairs and replicated test clusters
 # (scripts/cluster.sh). Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -21,3 +21,5 @@ bash scripts/check-chart.sh
 bash scripts/check-monitoring.sh
 
 cargo test --workspace --locked "$@"
+# The same schema and the queries the tests just sent, on a current ClickHouse (chdb).
+bash scripts/check-current-clickhouse.sh

@@ -428,7 +428,7 @@ async fn sets(
                  greatCircleDistance(toFloat64(?), toFloat64(?), longitude_deg, latitude_deg) AS d_m \
                FROM yard_kpis FINAL ANY INNER JOIN \
                  (SELECT feedlot_id, region, latitude_deg, longitude_deg \
-                  FROM yard_registry FINAL WHERE peer = 1) USING feedlot_id) \
+                  FROM yard_registry FINAL WHERE peer = 1) AS registry USING feedlot_id) \
          GROUP BY m ORDER BY m",
         region = sorted("in_region"),
         world = sorted("1"),
