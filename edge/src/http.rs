@@ -111,7 +111,9 @@ pub enum TlsError {
     Rustls(#[from] tokio_rustls::rustls::Error),
 }
 
-/// A rustls server configuration from a PEM certificate chain and key (HTTP/1.1 and HTTP/2).
+/// A rustls server configuration from a PEM certificate chain and key. It offers HTTP/1.1 only
+/// (ALPN `http/1.1`): the server speaks no HTTP/2, and a browser that negotiated `h2` would get
+/// no answer.
 pub fn tls_config(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConfig>, TlsError> {
     let pem = |field, path: &Path, reason: String| TlsError::Pem {
         field,
@@ -135,7 +137,7 @@ pub fn tls_config(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConfig>
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(certs, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
@@ -254,6 +256,25 @@ mod tests {
         };
         let err = http.validate().unwrap_err().to_string();
         assert!(err.contains("`http.ops_listen`"), "{err}");
+    }
+
+    #[test]
+    fn a_certificate_and_its_key_make_an_http_1_1_only_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let issued = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, issued.cert.pem()).unwrap();
+        std::fs::write(&key, issued.signing_key.serialize_pem()).unwrap();
+        let config = tls_config(&cert, &key).unwrap();
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        // A key that is not the certificate's is refused.
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        std::fs::write(&key, other.signing_key.serialize_pem()).unwrap();
+        let err = tls_config(&cert, &key).unwrap_err().to_string();
+        assert!(
+            err.contains("http.tls_cert_path/http.tls_key_path"),
+            "{err}"
+        );
     }
 
     #[test]
