@@ -399,6 +399,7 @@ impl Config {
                 return Err(ConfigError::invalid(field, "must not be empty"));
             }
         }
+        self.http.validate()?;
         let k = &self.kafka;
         if k.message_timeout_ms == 0 || k.batch_size == 0 || k.retry_backoff_initial_ms == 0 {
             return Err(ConfigError::invalid(

@@ -37,6 +37,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The public listener's TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] crate::http::TlsError),
     /// The chute-side animal registry could not be opened.
     #[error(transparent)]
     Registry(#[from] crate::chute::RegistryError),

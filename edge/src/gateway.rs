@@ -98,34 +98,51 @@ impl Gateway {
         }
         drop(readings_tx);
         crate::mqtt::start(&config, writer.clone(), &inputs, &mut tasks, &shutdown).await?;
-        let api = crate::api::router(crate::api::ApiState {
-            feedlot_id: config.feedlot_id.clone(),
-            gateway_id: config.gateway_id.clone(),
-            tokens: std::sync::Arc::new(config.api.tokens.clone()),
-            writer: writer.clone(),
-        })
-        .merge(crate::ops::app(crate::ops::AppState {
+        let tokens = std::sync::Arc::new(config.api.tokens.clone());
+        let ops_state = crate::ops::AppState {
             outbox: outbox.clone(),
             metrics: metrics.clone(),
             kafka_brokers: config.kafka.brokers.clone(),
             inputs: inputs.clone(),
             data_dir: config.data_dir.clone(),
-        }))
-        .merge(crate::chute::router(registry));
+        };
+        let api = crate::api::router(crate::api::ApiState {
+            feedlot_id: config.feedlot_id.clone(),
+            gateway_id: config.gateway_id.clone(),
+            tokens: tokens.clone(),
+            writer: writer.clone(),
+        })
+        .merge(crate::ops::health_app(ops_state.clone()))
+        .merge(crate::chute::router(registry, tokens));
+        let tls = config.http.tls()?;
         // Bind now so a taken port fails the start instead of a background task.
-        let listener = tokio::net::TcpListener::bind(&config.http.listen)
-            .await
-            .map_err(|source| Error::Listen {
-                addr: config.http.listen.clone(),
-                source,
-            })?;
+        let bind = |addr: String| async move {
+            tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|source| Error::Listen { addr, source })
+        };
+        let listener = bind(config.http.listen.clone()).await?;
+        let ops_listener = if config.http.ops_listen.is_empty() {
+            None
+        } else {
+            Some(bind(config.http.ops_listen.clone()).await?)
+        };
         let stop = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(error) = crate::http::serve(listener, api, stop).await {
+            if let Err(error) = crate::http::serve(listener, tls, api, stop).await {
                 tracing::error!(%error, "local HTTP server stopped");
             }
             "http server"
         });
+        if let Some(ops_listener) = ops_listener {
+            let (stop, app) = (shutdown.clone(), crate::ops::app(ops_state));
+            tasks.spawn(async move {
+                if let Err(error) = crate::http::serve(ops_listener, None, app, stop).await {
+                    tracing::error!(%error, "ops HTTP server (/metrics) stopped");
+                }
+                "ops http server"
+            });
+        }
         // Capture ends when every serial reader has: without any (a yard of MQTT trucks only)
         // it would end at once and stop the gateway, so it only runs when there are devices.
         if !config.devices.is_empty() {

@@ -29,8 +29,8 @@ struct Yard {
     web: String,
     /// The pipeline's ops listener (`/metrics`), host:port.
     ops: String,
-    /// The gateway's HTTP listener (`/metrics`), host:port.
-    gateway_http: String,
+    /// The gateway's ops listener (`http.ops_listen`: `/metrics`), host:port.
+    gateway_ops: String,
     reader: tokio_serial::SerialStream,
     scale: tokio_serial::SerialStream,
     gateway: edge::Gateway,
@@ -92,8 +92,10 @@ async fn yard(test: &str) -> Yard {
     };
     gateway_config.kafka.brokers = broker.bootstrap.clone();
     gateway_config.kafka.message_timeout_ms = 5_000;
-    let gateway_http = format!("127.0.0.1:{}", testkit::free_port().unwrap());
-    gateway_config.http.listen = gateway_http.clone();
+    gateway_config.http.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    // /metrics is only on the ops listener, never on the public one.
+    let gateway_ops = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    gateway_config.http.ops_listen = gateway_ops.clone();
     let gateway = edge::Gateway::start(gateway_config, shutdown.clone())
         .await
         .unwrap();
@@ -107,7 +109,7 @@ async fn yard(test: &str) -> Yard {
         db,
         web,
         ops,
-        gateway_http,
+        gateway_ops,
         reader,
         scale,
         gateway,
@@ -379,7 +381,7 @@ scrape_configs:
       - targets: ["{ops}"]
 "#,
             rules = rules.canonicalize().unwrap().display(),
-            gateway = yard.gateway_http,
+            gateway = yard.gateway_ops,
             yard = yard.feedlot_id,
             ops = yard.ops,
         ),

@@ -26,7 +26,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 
-pub use auth::Role;
+pub use auth::{Role, authenticate_page};
 pub use config::{ApiConfig, ApiToken};
 pub use error::ApiError;
 pub use records::IDEMPOTENCY_KEY;

@@ -1,25 +1,56 @@
 //! The chute tablet's page: the animal on the scale, server-rendered (no JavaScript framework;
 //! the page refreshes itself every two seconds).
+//!
+//! The pages show animals' treatments and weights, so they need one of the records API's tokens
+//! (any role): as `Authorization: Bearer <token>`, or in a browser through HTTP Basic sign-in
+//! (the browser asks once; any user name, the token as the password). Without it: 401 with a
+//! `WWW-Authenticate: Basic` challenge. Serve the gateway over TLS (`http.tls_cert_path`) so the
+//! token does not cross the yard network in clear.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
 use super::{AnimalRecord, Registry};
+use crate::api::ApiToken;
 
 const KG_PER_LB: f64 = schemas::weight::KG_PER_LB;
 
-/// `GET /chute` (the animal weighed last) and `GET /chute/animals/{eid}`.
-pub fn router(registry: Arc<Registry>) -> Router {
+/// `GET /chute` (the animal weighed last) and `GET /chute/animals/{eid}`, for holders of one of
+/// `tokens` (see the module's doc).
+pub fn router(registry: Arc<Registry>, tokens: Arc<Vec<ApiToken>>) -> Router {
     Router::new()
         .route("/chute", get(current))
         .route("/chute/animals/{eid}", get(animal))
         .with_state(registry)
+        .route_layer(axum::middleware::from_fn_with_state(tokens, signed_in))
+}
+
+/// Lets a request through with a configured token; 401 with a Basic challenge otherwise.
+async fn signed_in(
+    State(tokens): State<Arc<Vec<ApiToken>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if crate::api::authenticate_page(request.headers(), &tokens).is_ok() {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"chute\", charset=\"UTF-8\"",
+        )],
+        "Sign in with your records API token as the password.\n",
+    )
+        .into_response()
 }
 
 async fn lookup<F>(registry: Arc<Registry>, find: F) -> Result<Option<AnimalRecord>, StatusCode>

@@ -1,8 +1,9 @@
 //! Operations endpoints: `GET /healthz` and `GET /metrics`.
 //!
 //! [`app`] builds their router from an [`AppState`], so handlers are tested without a socket
-//! (axum's `oneshot`); the gateway merges it into the local HTTP server ([`crate::http`],
-//! `[http] listen`, default `127.0.0.1:8090`) next to the records API.
+//! (axum's `oneshot`); the gateway serves it on the ops listener ([`crate::http`],
+//! `[http] ops_listen`, plain HTTP; empty: not served). The public listener (`[http] listen`,
+//! default `127.0.0.1:8090`) carries only `/healthz` ([`health_app`]) next to the records API.
 //!
 //! - `/healthz`: 200 with `{"status":"ok", "outbox": {...}, "kafka": {...}, "inputs": {...}}`
 //!   when the outbox takes new events (a write transaction commits, the last commit did not
@@ -41,7 +42,14 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
 }
 
-/// The router: `/healthz` and `/metrics`.
+/// The public listener's share: `/healthz` only (never `/metrics`).
+pub fn health_app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .with_state(state)
+}
+
+/// The ops listener's router (`http.ops_listen`): `/healthz` and `/metrics`.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -34,7 +34,9 @@
 //!
 //! Each row may carry `samples`: lines and the reading they must give. They are checked when
 //! the config is validated (at start-up and by `edge check-config`); a failing sample names the
-//! row, the sample and the part of the reading that differs. The built-in rows carry the samples
+//! row, the sample and the part of the reading that differs (weight `kg`/`lb`, `stable`,
+//! `status` — `stable`, `motion`, `zero`, `out_of_range`, `invalid` — `gross_net`, or
+//! `ignored`). The built-in rows carry the samples
 //! of `docs/device-formats.md`.
 
 use std::collections::BTreeMap;
@@ -206,6 +208,46 @@ pub enum GrossNetName {
     Net,
 }
 
+/// A status as a sample names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleStatus {
+    /// Settled (no mark, or one of the row's `stable` marks).
+    Stable,
+    /// One of the row's `motion` marks.
+    Motion,
+    /// Centre of zero: one of the row's `zero` marks.
+    Zero,
+    /// Over or under range: one of the row's `out_of_range` marks.
+    OutOfRange,
+    /// One of the row's `invalid` marks.
+    Invalid,
+}
+
+impl SampleStatus {
+    /// The name a sample uses for a reading's status.
+    pub fn of(status: ScaleStatus) -> Self {
+        match status {
+            ScaleStatus::Stable => Self::Stable,
+            ScaleStatus::Motion => Self::Motion,
+            ScaleStatus::CenterOfZero => Self::Zero,
+            ScaleStatus::OutOfRange => Self::OutOfRange,
+            ScaleStatus::Invalid => Self::Invalid,
+        }
+    }
+
+    /// The name as the config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Stable => "stable",
+            Self::Motion => "motion",
+            Self::Zero => "zero",
+            Self::OutOfRange => "out_of_range",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 /// A sample line and the reading it must give; fields left out are not checked.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -221,6 +263,10 @@ pub struct ScaleSample {
     /// Whether the weight is stable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stable: Option<bool>,
+    /// The status the line must give: `"stable"`, `"motion"`, `"zero"` (centre of zero),
+    /// `"out_of_range"` or `"invalid"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<SampleStatus>,
     /// `"gross"` or `"net"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gross_net: Option<GrossNetName>,
@@ -654,6 +700,16 @@ fn check_sample(shape: &ScaleShape, sample: &ScaleSample) -> Result<(), String> 
             ));
         }
     }
+    if let Some(want) = sample.status {
+        let got = SampleStatus::of(reading.status);
+        if got != want {
+            return Err(format!(
+                "{line:?}: status is {:?}, the sample says {:?}",
+                got.name(),
+                want.name()
+            ));
+        }
+    }
     if let Some(want) = sample.gross_net {
         let want = match want {
             GrossNetName::Gross => GrossNet::Gross,
@@ -1052,6 +1108,50 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_sample_states_the_status_it_expects_and_a_mismatch_names_the_row_and_sample() {
+        let with_status = STATUS_ROW.replace(
+            "stable = true }]",
+            "stable = true, status = \"stable\" }, \
+             { line = \"M,410,kg\", kg = 410.0, status = \"motion\" }, \
+             { line = \"Z,0,kg\", kg = 0.0, status = \"zero\" }, \
+             { line = \"U,,kg\", status = \"out_of_range\" }, \
+             { line = \"E,12,kg\", status = \"invalid\" }]",
+        );
+        let shape = row(&with_status, "status_csv");
+        assert_eq!(shape.samples().len(), 5);
+        assert_eq!(
+            shape.samples()[3].status,
+            Some(SampleStatus::OutOfRange),
+            "{with_status}"
+        );
+        for (from, to, sample, got, want) in [
+            ("\"U,,kg\"", "\"E,,kg\"", 3, "invalid", "out_of_range"),
+            ("\"Z,0,kg\"", "\"S,0,kg\"", 2, "stable", "zero"),
+            (
+                "status = \"motion\"",
+                "status = \"stable\"",
+                1,
+                "motion",
+                "stable",
+            ),
+        ] {
+            let err = rows(&with_status.replace(from, to))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`scale.shapes[0].samples[{sample}]`"))
+                    && err.contains("status_csv")
+                    && err.contains(&format!("status is \"{got}\", the sample says \"{want}\"")),
+                "{err}"
+            );
+        }
+        let err = rows(&with_status.replace("\"zero\" }", "\"empty\" }"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty"), "{err}");
     }
 
     #[test]

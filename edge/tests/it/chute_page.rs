@@ -1,6 +1,7 @@
 //! The chute tablet's page, in a real browser: after an animal's second pass it shows its
 //! previous weight and gain from the gateway's own registry (no uplink needed), and a treatment
-//! recorded through the records API puts up the withdrawal warning.
+//! recorded through the records API puts up the withdrawal warning. The browser signs in with
+//! a records API token (HTTP Basic, the token as the password).
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -28,8 +29,10 @@ async fn the_chute_page_shows_previous_weight_gain_and_withdrawal_offline() {
     }];
     let gateway = start(config).await;
     let base = format!("http://127.0.0.1:{port}");
+    // The browser signs in as the chute tablet's does: HTTP Basic, the token as the password.
+    let signed_in = format!("http://chute:vet-1@127.0.0.1:{port}");
 
-    let page = testkit::browser::dump_dom(&format!("{base}/chute"))
+    let page = testkit::browser::dump_dom(&format!("{signed_in}/chute"))
         .await
         .unwrap();
     assert!(page.contains("Waiting for the first animal"), "{page}");
@@ -60,7 +63,7 @@ async fn the_chute_page_shows_previous_weight_gain_and_withdrawal_offline() {
         .unwrap();
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
 
-    let page = testkit::browser::dump_dom(&format!("{base}/chute"))
+    let page = testkit::browser::dump_dom(&format!("{signed_in}/chute"))
         .await
         .unwrap();
     assert!(
@@ -80,7 +83,7 @@ async fn the_chute_page_shows_previous_weight_gain_and_withdrawal_offline() {
         page.contains("WITHDRAWAL: Draxxin"),
         "withdrawal warning: {page}"
     );
-    let png = testkit::browser::screenshot(&format!("{base}/chute/animals/{eid}"), 800, 900)
+    let png = testkit::browser::screenshot(&format!("{signed_in}/chute/animals/{eid}"), 800, 900)
         .await
         .unwrap();
     assert!(png.len() > 10_000, "the tablet page renders");

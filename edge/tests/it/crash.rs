@@ -52,6 +52,7 @@ fn write_config(
     scale: &Path,
     bootstrap: &str,
     listen: &str,
+    ops_listen: &str,
 ) -> std::path::PathBuf {
     let text = format!(
         r#"feedlot_id = "yard-crash"
@@ -67,6 +68,7 @@ retry_backoff_max_ms = 1000
 
 [http]
 listen = "{listen}"
+ops_listen = "{ops_listen}"
 
 [[devices]]
 device_id = "rfid-1"
@@ -207,6 +209,7 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
         &scale.host_end,
         &broker.bootstrap,
         "127.0.0.1:0",
+        "",
     );
     let logged = Arc::new(Mutex::new(Logged::default()));
 
@@ -230,12 +233,14 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
     // The last run, on a known port: stream a little more, then stop the chute and let the
     // outbox drain.
     let http = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let ops = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     let config = write_config(
         dir.path(),
         &rfid.host_end,
         &scale.host_end,
         &broker.bootstrap,
         &http,
+        &ops,
     );
     let (mut gateway, reader) = spawn_gateway(&config, &logged);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -261,7 +266,7 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
         drained,
         "/healthz never showed a drained outbox with Kafka reachable"
     );
-    let metrics = reqwest::get(format!("http://{http}/metrics"))
+    let metrics = reqwest::get(format!("http://{ops}/metrics"))
         .await
         .unwrap()
         .text()
@@ -269,6 +274,14 @@ async fn every_event_logged_as_captured_reaches_kafka_although_the_gateway_is_si
         .unwrap();
     assert!(metrics.contains("edge_outbox_depth 0"), "{metrics}");
     assert!(metrics.contains("edge_outbox_full 0"), "{metrics}");
+    let public = reqwest::get(format!("http://{http}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        404,
+        "/metrics is not on the public listener"
+    );
     gateway.start_kill().unwrap();
     gateway.wait().await.unwrap();
     reader.await.unwrap();

@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod dead_letters;
 mod health;
+mod http_listeners;
 mod mqtt;
 mod mqtt_soak;
 mod offline;
