@@ -98,20 +98,22 @@ impl Gateway {
         }
         drop(readings_tx);
         crate::mqtt::start(&config, writer.clone(), &inputs, &mut tasks, &shutdown).await?;
-        let api = crate::api::router(crate::api::ApiState {
-            feedlot_id: config.feedlot_id.clone(),
-            gateway_id: config.gateway_id.clone(),
-            tokens: std::sync::Arc::new(config.api.tokens.clone()),
-            writer: writer.clone(),
-        })
-        .merge(crate::ops::app(crate::ops::AppState {
-            outbox: outbox.clone(),
-            metrics: metrics.clone(),
-            kafka_brokers: config.kafka.brokers.clone(),
-            inputs: inputs.clone(),
-            data_dir: config.data_dir.clone(),
-        }))
-        .merge(crate::chute::router(registry));
+        let api = crate::http::app(
+            crate::api::ApiState {
+                feedlot_id: config.feedlot_id.clone(),
+                gateway_id: config.gateway_id.clone(),
+                tokens: std::sync::Arc::new(config.api.tokens.clone()),
+                writer: writer.clone(),
+            },
+            crate::ops::AppState {
+                outbox: outbox.clone(),
+                metrics: metrics.clone(),
+                kafka_brokers: config.kafka.brokers.clone(),
+                inputs: inputs.clone(),
+                data_dir: config.data_dir.clone(),
+            },
+            registry,
+        );
         // Bind now so a taken port fails the start instead of a background task.
         let listener = tokio::net::TcpListener::bind(&config.http.listen)
             .await

@@ -20,6 +20,28 @@ impl Default for HttpConfig {
     }
 }
 
+/// The local HTTP server's router: the records API ([`crate::api`]), `/healthz` and `/metrics`
+/// ([`crate::ops`]) and the chute pages ([`crate::chute`]). Every route it serves is in
+/// [`route_paths`] (the security test matrix, `tests/it/route_matrix.rs`, fails on one it
+/// lacks): merge a new router here and list its paths there.
+pub fn app(
+    api: crate::api::ApiState,
+    ops: crate::ops::AppState,
+    registry: std::sync::Arc<crate::chute::Registry>,
+) -> axum::Router {
+    crate::api::router(api)
+        .merge(crate::ops::app(ops))
+        .merge(crate::chute::router(registry))
+}
+
+/// The path patterns [`app`] serves (axum's `{param}` syntax).
+pub fn route_paths() -> Vec<&'static str> {
+    let mut paths = crate::api::route_paths();
+    paths.extend(crate::ops::route_paths());
+    paths.extend(crate::chute::route_paths());
+    paths
+}
+
 /// Serves `app` on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
@@ -14,11 +14,26 @@ use super::{AnimalRecord, Registry};
 
 const KG_PER_LB: f64 = schemas::weight::KG_PER_LB;
 
+/// The routes, as (path pattern, methods): what [`router`] is built from.
+fn routes() -> Vec<(&'static str, MethodRouter<Arc<Registry>>)> {
+    vec![
+        ("/chute", get(current)),
+        ("/chute/animals/{eid}", get(animal)),
+    ]
+}
+
+/// The path patterns [`router`] serves.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
 /// `GET /chute` (the animal weighed last) and `GET /chute/animals/{eid}`.
 pub fn router(registry: Arc<Registry>) -> Router {
-    Router::new()
-        .route("/chute", get(current))
-        .route("/chute/animals/{eid}", get(animal))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .with_state(registry)
 }
 

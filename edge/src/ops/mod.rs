@@ -18,7 +18,7 @@ pub mod inputs;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
 pub use health::{Health, KafkaHealth, OutboxHealth};
 pub use inputs::{InputHandle, InputState, InputStatus, Inputs};
@@ -41,11 +41,26 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
 }
 
+/// The routes, as (path pattern, methods): what [`app`] is built from.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(health::healthz)),
+        ("/metrics", get(health::metrics)),
+    ]
+}
+
+/// The path patterns [`app`] serves.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
 /// The router: `/healthz` and `/metrics`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .with_state(state)
 }
 
