@@ -98,7 +98,6 @@ impl Gateway {
         }
         drop(readings_tx);
         crate::mqtt::start(&config, writer.clone(), &inputs, &mut tasks, &shutdown).await?;
-        let tokens = std::sync::Arc::new(config.api.tokens.clone());
         let ops_state = crate::ops::AppState {
             outbox: outbox.clone(),
             metrics: metrics.clone(),
@@ -106,14 +105,16 @@ impl Gateway {
             inputs: inputs.clone(),
             data_dir: config.data_dir.clone(),
         };
-        let api = crate::api::router(crate::api::ApiState {
-            feedlot_id: config.feedlot_id.clone(),
-            gateway_id: config.gateway_id.clone(),
-            tokens: tokens.clone(),
-            writer: writer.clone(),
-        })
-        .merge(crate::ops::health_app(ops_state.clone()))
-        .merge(crate::chute::router(registry, tokens));
+        let api = crate::http::app(
+            crate::api::ApiState {
+                feedlot_id: config.feedlot_id.clone(),
+                gateway_id: config.gateway_id.clone(),
+                tokens: std::sync::Arc::new(config.api.tokens.clone()),
+                writer: writer.clone(),
+            },
+            ops_state.clone(),
+            registry,
+        );
         let tls = config.http.tls()?;
         // Bind now so a taken port fails the start instead of a background task.
         let bind = |addr: String| async move {

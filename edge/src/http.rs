@@ -203,6 +203,30 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// The public listener's router: the records API ([`crate::api`]), `/healthz`
+/// ([`crate::ops::health_app`]; `/metrics` is on the ops listener only) and the chute pages
+/// behind a token ([`crate::chute`]). Every route it serves is in [`route_paths`] (the security
+/// test matrix, `tests/it/route_matrix.rs`, fails on one it lacks): merge a new router here and
+/// list its paths there.
+pub fn app(
+    api: crate::api::ApiState,
+    ops: crate::ops::AppState,
+    registry: Arc<crate::chute::Registry>,
+) -> axum::Router {
+    let tokens = api.tokens.clone();
+    crate::api::router(api)
+        .merge(crate::ops::health_app(ops))
+        .merge(crate::chute::router(registry, tokens))
+}
+
+/// The path patterns [`app`] serves on the public listener (axum's `{param}` syntax).
+pub fn route_paths() -> Vec<&'static str> {
+    let mut paths = crate::api::route_paths();
+    paths.extend(crate::ops::public_route_paths());
+    paths.extend(crate::chute::route_paths());
+    paths
+}
+
 /// Serves `app` on `listener` until `shutdown`, over TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,

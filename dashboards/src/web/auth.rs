@@ -47,12 +47,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get, post};
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -409,16 +408,14 @@ fn unauthorized(api: bool, code: &'static str, message: &'static str) -> Respons
 }
 
 /// `GET /` (the caller's yards), `GET|POST /login`, `POST /logout` and
-/// `POST /logout/everywhere`.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(login::index))
-        .route("/login", get(login::form_or_code).post(login::submit))
-        .route("/logout", axum::routing::post(login::logout))
-        .route(
-            "/logout/everywhere",
-            axum::routing::post(login::logout_everywhere),
-        )
+/// `POST /logout/everywhere`, as (path, methods) for [`super::routes`].
+pub(super) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/", get(login::index)),
+        ("/login", get(login::form_or_code).post(login::submit)),
+        ("/logout", post(login::logout)),
+        ("/logout/everywhere", post(login::logout_everywhere)),
+    ]
 }
 
 #[cfg(test)]

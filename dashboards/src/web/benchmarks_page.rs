@@ -9,10 +9,10 @@
 //! All take `?radius_km=` (100, 250 or 500: the fixed tiers) to form the area by distance
 //! instead of by region; any other value is a 400 naming the field.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{MethodRouter, get};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
@@ -53,12 +53,13 @@ impl BenchmarksQuery {
     }
 }
 
-/// The benchmark routes, merged into [`super::app`].
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/feedlots/{feedlot_id}/benchmarks", get(page))
-        .route("/feedlots/{feedlot_id}/benchmarks.csv", get(csv))
-        .route("/api/feedlots/{feedlot_id}/benchmarks", get(json))
+/// The benchmark routes, as (path, methods) for [`super::routes`].
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/feedlots/{feedlot_id}/benchmarks", get(page)),
+        ("/feedlots/{feedlot_id}/benchmarks.csv", get(csv)),
+        ("/api/feedlots/{feedlot_id}/benchmarks", get(json)),
+    ]
 }
 
 /// One row of the benchmarks table: a measure against one set of yards.

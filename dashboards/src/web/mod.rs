@@ -46,7 +46,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
 use crate::analytics::Settings;
 use crate::telemetry::{Metrics, RequestServed};
@@ -145,62 +145,95 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
     response
 }
 
+/// The ops listener's routes (see [`ops_app`]), as (path, methods).
+fn ops_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(|| async { "ok" })),
+        ("/metrics", get(metrics)),
+    ]
+}
+
 /// The ops listener's router (`web.ops_listen`): `/metrics` and `/healthz`, no users. Keep it
 /// off the public network.
 pub fn ops_app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
+    ops_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .with_state(state)
+}
+
+/// The path patterns [`ops_app`] serves, in its order.
+pub fn ops_route_paths() -> Vec<&'static str> {
+    ops_routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// Every route of [`app`], as (path pattern, methods): the one list the router is built from,
+/// so [`route_paths`] cannot miss a route (the security test matrix,
+/// `tests/it/route_matrix.rs`, fails when a pattern here is missing from it).
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes = auth::routes();
+    routes.extend(benchmarks_page::routes());
+    routes.extend([
+        ("/healthz", get(|| async { "ok" })),
+        (
+            "/feedlots/{feedlot_id}/animals/{eid}",
+            get(animal_page::page),
+        ),
+        (
+            "/feedlots/{feedlot_id}/animals/{eid}/{table}",
+            get(animal_page::csv),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/animals/{eid}",
+            get(animal_page::json),
+        ),
+        ("/feedlots/{feedlot_id}/animals", get(herd_page::page)),
+        ("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv)),
+        ("/api/feedlots/{feedlot_id}/animals", get(herd_page::json)),
+        ("/feedlots/{feedlot_id}/lots", get(lots_page::page)),
+        ("/feedlots/{feedlot_id}/lots.csv", get(lots_page::csv)),
+        ("/api/feedlots/{feedlot_id}/lots", get(lots_page::json)),
+        (
+            "/feedlots/{feedlot_id}/lots/{lot_id}",
+            get(lots_page::lot_page),
+        ),
+        (
+            "/feedlots/{feedlot_id}/lots/{lot_id}/animals.csv",
+            get(lots_page::lot_animals_csv),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}",
+            get(lots_page::lot_json),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}/standing",
+            get(lots_page::lot_standing_json),
+        ),
+        ("/feedlots/{feedlot_id}/pens", get(pens_page::page)),
+        ("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv)),
+        ("/api/feedlots/{feedlot_id}/pens", get(pens_page::json)),
+        ("/feedlots/{feedlot_id}/feed", get(feed_page::page)),
+        ("/feedlots/{feedlot_id}/feed/{table}", get(feed_page::csv)),
+        ("/api/feedlots/{feedlot_id}/feed", get(feed_page::json)),
+    ]);
+    routes
+}
+
+/// The path patterns [`app`] serves (axum's `{param}` syntax), in its order.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
 }
 
 /// The router, testable without a socket. Every route, including any added here later, is
 /// behind [`auth`]'s guard.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(auth::routes())
-        .merge(benchmarks_page::routes())
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/feedlots/{feedlot_id}/animals/{eid}",
-            get(animal_page::page),
-        )
-        .route(
-            "/feedlots/{feedlot_id}/animals/{eid}/{table}",
-            get(animal_page::csv),
-        )
-        .route(
-            "/api/feedlots/{feedlot_id}/animals/{eid}",
-            get(animal_page::json),
-        )
-        .route("/feedlots/{feedlot_id}/animals", get(herd_page::page))
-        .route("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv))
-        .route("/api/feedlots/{feedlot_id}/animals", get(herd_page::json))
-        .route("/feedlots/{feedlot_id}/lots", get(lots_page::page))
-        .route("/feedlots/{feedlot_id}/lots.csv", get(lots_page::csv))
-        .route("/api/feedlots/{feedlot_id}/lots", get(lots_page::json))
-        .route(
-            "/feedlots/{feedlot_id}/lots/{lot_id}",
-            get(lots_page::lot_page),
-        )
-        .route(
-            "/feedlots/{feedlot_id}/lots/{lot_id}/animals.csv",
-            get(lots_page::lot_animals_csv),
-        )
-        .route(
-            "/api/feedlots/{feedlot_id}/lots/{lot_id}",
-            get(lots_page::lot_json),
-        )
-        .route(
-            "/api/feedlots/{feedlot_id}/lots/{lot_id}/standing",
-            get(lots_page::lot_standing_json),
-        )
-        .route("/feedlots/{feedlot_id}/pens", get(pens_page::page))
-        .route("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv))
-        .route("/api/feedlots/{feedlot_id}/pens", get(pens_page::json))
-        .route("/feedlots/{feedlot_id}/feed", get(feed_page::page))
-        .route("/feedlots/{feedlot_id}/feed/{table}", get(feed_page::csv))
-        .route("/api/feedlots/{feedlot_id}/feed", get(feed_page::json))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .with_state(state.clone())
         // Last, so that it wraps every route above, and the fallback (see `auth`).
         .layer(axum::middleware::from_fn_with_state(

@@ -22,6 +22,7 @@ mod cli;
 mod herd;
 mod metrics;
 mod pages;
+mod route_matrix;
 mod signin;
 mod starvation;
 mod two_processes;

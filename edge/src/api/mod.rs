@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 
 pub use auth::{Role, authenticate_page};
 pub use config::{ApiConfig, ApiToken};
@@ -46,10 +46,29 @@ pub struct ApiState {
     pub writer: OutboxWriter,
 }
 
+/// The records API's routes, as (path pattern, methods): what [`router`] is built from.
+fn routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
+    vec![("/api/v1/records/{kind}", post(records::submit))]
+}
+
+/// The path patterns [`router`] serves (axum's `{param}` syntax).
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The record kinds (`{kind}` of `POST /api/v1/records/{kind}`) and the roles that may submit
+/// each.
+pub fn record_kinds() -> impl Iterator<Item = (&'static str, &'static [Role])> {
+    records::kinds()
+}
+
 /// The records API's routes, testable without a socket.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/api/v1/records/{kind}", post(records::submit))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .layer(DefaultBodyLimit::max(bounds::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -78,6 +78,11 @@ const KINDS: [Kind; 9] = [
     },
 ];
 
+/// Each kind's path segment and the roles that may submit it.
+pub(super) fn kinds() -> impl Iterator<Item = (&'static str, &'static [Role])> {
+    KINDS.iter().map(|k| (k.path, k.roles))
+}
+
 /// Decodes a record strictly: a missing or mistyped field is named by its path, and a field
 /// the record does not have is refused rather than silently dropped.
 fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -9,5 +9,5 @@
 mod page;
 mod registry;
 
-pub use page::router;
+pub use page::{route_paths, router};
 pub use registry::{AnimalRecord, Registry, RegistryError, TreatmentAt, WeightAt};

@@ -19,7 +19,7 @@ pub mod inputs;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
 pub use health::{Health, KafkaHealth, OutboxHealth};
 pub use inputs::{InputHandle, InputState, InputStatus, Inputs};
@@ -49,11 +49,32 @@ pub fn health_app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The path patterns [`health_app`] serves on the public listener.
+pub fn public_route_paths() -> Vec<&'static str> {
+    vec!["/healthz"]
+}
+
+/// The ops listener's routes (`http.ops_listen`), as (path pattern, methods): what [`app`] is
+/// built from.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(health::healthz)),
+        ("/metrics", get(health::metrics)),
+    ]
+}
+
+/// The path patterns [`app`] serves on the ops listener.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
 /// The ops listener's router (`http.ops_listen`): `/healthz` and `/metrics`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .with_state(state)
 }
 

@@ -19,6 +19,7 @@ mod offline;
 mod records_api;
 mod records_idempotency;
 mod records_placements;
+mod route_matrix;
 mod serial_combined;
 mod serial_lines;
 mod serial_poll;
