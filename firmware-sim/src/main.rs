@@ -262,6 +262,8 @@ async fn main() -> ExitCode {
                 "warn,rdkafka=off,librdkafka=off,rumqttd=off,firmware_sim=info".into()
             }),
         )
+        // Colour codes only on a terminal, not when piped to a file or another program.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let cli = Cli::from_arg_matches(&command().get_matches())
         .unwrap_or_else(|e| e.format(&mut command()).exit());
