@@ -119,8 +119,9 @@ enum Command {
         /// Exit once today's chute is done and the outbox drained, instead of living on.
         #[arg(long)]
         exit_when_done: bool,
-        /// Also generate this many anonymous peer yards (straight into Kafka).
-        #[arg(long, default_value_t = 0)]
+        /// Anonymous peer yards to generate (straight into Kafka) for the benchmark bands; the
+        /// default 30 lie in three rings around the yard so every band shows. 0: none.
+        #[arg(long, default_value_t = demo::DEFAULT_PEER_YARDS)]
         yards: usize,
     },
     /// Many yards' events straight into Kafka (pipeline load and benchmark population).

@@ -23,6 +23,8 @@
 //!
 //! The demo saves its progress (`demo-state.json` beside the outbox), so a restart resumes
 //! the same yard rather than re-sending days.
+//!
+//! With the pipeline running, peer yards ([`DEFAULT_PEER_YARDS`]) fill the benchmark bands.
 
 mod clock;
 mod gateway;
@@ -97,7 +99,7 @@ impl Default for DemoOptions {
             clickhouse_url: "http://127.0.0.1:8123".into(),
             web_listen: "127.0.0.1:8080".into(),
             exit_when_done: false,
-            peer_yards: 0,
+            peer_yards: DEFAULT_PEER_YARDS,
             mqtt_listen: "127.0.0.1:1883".into(),
             records_listen: "127.0.0.1:8090".into(),
             days_per_minute: 2.0,
@@ -107,6 +109,17 @@ impl Default for DemoOptions {
         }
     }
 }
+
+/// Peer yards by default: ten in each of the rings [`crate::loadgen::peer_position`] lays
+/// around the demo yard (within 100 km, 100-250 km, 250-500 km), so the region, world and
+/// every radius tier have at least ten other yards and differ from each other by ten or by
+/// none: every band publishes (docs/benchmarks-bands.md, publication rule).
+pub const DEFAULT_PEER_YARDS: usize = 30;
+/// Head per peer yard: one pen, so the peers' history stays small (~3,500 events a yard).
+const PEER_HEAD: usize = 60;
+/// How often the demo's pages recompute the benchmark rollup, seconds: peers arrive while
+/// the demo runs, and the bands should show within a minute rather than the default five.
+const DEMO_ROLLUP_SECS: u64 = 20;
 
 /// The demo's feed truck and its MQTT account.
 const DEMO_TRUCK: &str = "T1";
@@ -191,6 +204,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         pages.web.listen = options.web_listen.clone();
         // The demo serves plain HTTP on loopback: a `Secure` cookie would never come back.
         pages.web.secure_cookie = false;
+        // Peers arrive while the demo runs: recompute the rollup often so the bands show soon.
+        pages.benchmarks.refresh_secs = pages.benchmarks.refresh_secs.min(DEMO_ROLLUP_SECS);
         if pages.web.session_secret.is_empty() {
             // A key the printed login links and the pages share.
             pages.web.session_secret =
@@ -258,7 +273,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let peers = (pipeline.is_some() && options.peer_yards > 0).then(|| {
         let load = crate::loadgen::LoadOptions {
             yards: options.peer_yards,
-            head_per_yard: 200,
+            head_per_yard: PEER_HEAD,
             days: 400,
             kafka_brokers: options.kafka_brokers.clone(),
             seed: options.seed + 1_000,
@@ -331,8 +346,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     lived
 }
 
-/// The demo yard's position (as its gateway profile says).
-const DEMO_POSITION_DEG: (f64, f64) = (41.45, -99.64);
+/// The demo yard's position (as its gateway profile says); the peer yards lie around it.
+const DEMO_POSITION_DEG: (f64, f64) = crate::loadgen::DEMO_POSITION_DEG;
 
 /// Registers the demo yard and its peer yards in the benchmark registry (what an operator
 /// does with `dashboards set-yard`: the bands never trust a gateway's own profile), once the
