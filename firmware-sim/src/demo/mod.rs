@@ -115,8 +115,8 @@ impl Default for DemoOptions {
 /// every radius tier have at least ten other yards and differ from each other by ten or by
 /// none: every band publishes (docs/benchmarks-bands.md, publication rule).
 pub const DEFAULT_PEER_YARDS: usize = 30;
-/// Head per peer yard: one pen, so the peers' history stays small (~3,500 events a yard).
-const PEER_HEAD: usize = 60;
+/// Head per peer yard: one pen, so the peers' history stays small (~2,900 events a yard).
+const PEER_HEAD: usize = 30;
 /// How often the demo's pages recompute the benchmark rollup, seconds: peers arrive while
 /// the demo runs, and the bands should show within a minute rather than the default five.
 const DEMO_ROLLUP_SECS: u64 = 20;
