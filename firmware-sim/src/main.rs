@@ -123,6 +123,10 @@ enum Command {
         /// default 30 lie in three rings around the yard so every band shows. 0: none.
         #[arg(long, default_value_t = demo::DEFAULT_PEER_YARDS)]
         yards: usize,
+        /// Do not start the local services (scripts/services.sh) when the broker or ClickHouse
+        /// does not answer: run the gateway only, keeping records in its outbox.
+        #[arg(long)]
+        no_services: bool,
     },
     /// Many yards' events straight into Kafka (pipeline load and benchmark population).
     Loadgen {
@@ -303,6 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             web_listen,
             exit_when_done,
             yards,
+            no_services,
         } => {
             demo::run(DemoOptions {
                 animals,
@@ -320,6 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 web_listen,
                 exit_when_done,
                 peer_yards: yards,
+                start_services: !no_services,
                 feedlot_id: DemoOptions::default().feedlot_id,
             })
             .await

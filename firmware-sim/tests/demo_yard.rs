@@ -2,6 +2,10 @@
 //! gateway's records API, MQTT truck and outbox, and today's chute over virtual serial ports,
 //! all through a real gateway, a tansu broker and ingest into ClickHouse; with the default
 //! peer yards every benchmark band of the demo yard is published.
+//!
+//! Starting the services itself (`scripts/services.sh`, when nothing answers) is not run
+//! here: it would need the machine's shared ClickHouse stopped. The decision is unit-tested
+//! (`demo::services`); the fresh-machine path is exercised by hand.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -257,6 +261,8 @@ async fn offline_the_yard_lives_on_after_catching_up_until_ctrl_c_stops_it_clean
         .env("RUST_LOG", "warn")
         .args(["demo", "--fast", "--days-back", "1", "--animals", "2"])
         .args(["--pens", "2", "--head-per-lot", "8"])
+        // Not the services script: this test must not start a broker.
+        .arg("--no-services")
         // Nothing listens there: the gateway keeps everything in its outbox.
         .args(["--kafka-brokers", &format!("127.0.0.1:{}", port())])
         .args(["--records-listen", &format!("127.0.0.1:{}", port())])
@@ -278,6 +284,11 @@ async fn offline_the_yard_lives_on_after_catching_up_until_ctrl_c_stops_it_clean
     .await;
     assert!(living.is_ok(), "{said:#?}");
     assert!(said.iter().any(|l| l.contains("No Kafka-protocol broker")));
+    assert!(
+        said.iter()
+            .any(|l| l.contains("--no-services: not starting tansu")),
+        "{said:#?}"
+    );
     assert!(said.iter().any(|l| l.contains(" head, mean ")), "{said:#?}");
     assert!(
         said.iter()

@@ -24,10 +24,16 @@
 //! The demo saves its progress (`demo-state.json` beside the outbox), so a restart resumes
 //! the same yard rather than re-sending days.
 //!
-//! With the pipeline running, peer yards ([`DEFAULT_PEER_YARDS`]) fill the benchmark bands.
+//! # Services
+//!
+//! The pipeline (consumer and pages, in this process) needs a Kafka-protocol broker and
+//! ClickHouse; when they do not answer the demo starts them with `scripts/services.sh` and
+//! leaves them running ([`services`]). Peer yards ([`DEFAULT_PEER_YARDS`]) fill the benchmark
+//! bands.
 
 mod clock;
 mod gateway;
+mod services;
 mod sinks;
 mod state;
 
@@ -73,6 +79,8 @@ pub struct DemoOptions {
     pub exit_when_done: bool,
     /// Peer yards to generate (straight into Kafka) for the benchmarks, when the pipeline runs.
     pub peer_yards: usize,
+    /// Start the local services (`scripts/services.sh`) when they do not answer.
+    pub start_services: bool,
     /// Where the gateway's embedded MQTT broker listens for the feed truck.
     pub mqtt_listen: String,
     /// Where the gateway's records API listens.
@@ -100,6 +108,7 @@ impl Default for DemoOptions {
             web_listen: "127.0.0.1:8080".into(),
             exit_when_done: false,
             peer_yards: DEFAULT_PEER_YARDS,
+            start_services: true,
             mqtt_listen: "127.0.0.1:1883".into(),
             records_listen: "127.0.0.1:8090".into(),
             days_per_minute: 2.0,
@@ -170,8 +179,42 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         options.days_per_minute > 0.0,
         "--speed must be above 0 days a minute"
     );
-    let broker_up = reachable(&options.kafka_brokers).await;
-    let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let mut broker_up = reachable(&options.kafka_brokers).await;
+    let mut clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let mut services_note = None;
+    let mut started_services = None;
+    match services::plan(
+        broker_up,
+        clickhouse_up,
+        options.start_services,
+        &options.kafka_brokers,
+        http_authority(&options.clickhouse_url),
+        services::script().as_deref(),
+    ) {
+        services::Plan::Ready => {}
+        services::Plan::Start {
+            script,
+            missing,
+            kafka_port,
+            clickhouse_port,
+        } => {
+            let answers = || async {
+                reachable(&options.kafka_brokers).await
+                    && reachable(http_authority(&options.clickhouse_url)).await
+            };
+            match services::start(&script, &missing, kafka_port, clickhouse_port, answers).await {
+                Ok(()) => started_services = Some(script),
+                Err(error) => {
+                    services_note = Some(format!(
+                        "Could not start the services: {error}.\n  Running the gateway only; fix that and run this demo again."
+                    ));
+                }
+            }
+            broker_up = reachable(&options.kafka_brokers).await;
+            clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+        }
+        services::Plan::GatewayOnly { reason } => services_note = Some(reason),
+    }
     let shutdown = CancellationToken::new();
     let mut web_token =
         Some(dashboards::web::auth::generate_token().context("a token for the pages")?);
@@ -249,9 +292,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
                 options.data_dir.display()
             ),
         };
-        println!(
-            "{missing}\n  To run the whole pipeline: bash scripts/services.sh, then run this demo again."
-        );
+        match services_note {
+            Some(note) => println!("{missing}\n  {note}"),
+            None => println!("{missing}"),
+        }
         None
     };
     std::fs::create_dir_all(&options.data_dir)
@@ -343,6 +387,12 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     shutdown.cancel();
     gateway.wait().await?;
+    if let Some(script) = started_services {
+        println!(
+            "ClickHouse and tansu keep running for the next run; stop them with: bash {} stop",
+            script.display()
+        );
+    }
     lived
 }
 
