@@ -85,12 +85,30 @@ pub fn yard_sim(options: &LoadOptions, yard: usize, now: DateTime<Utc>) -> YardS
     ))
 }
 
-/// Where peer yard `yard` lies (latitude, longitude, degrees): spread over ~250 × 370 km of
-/// Nebraska and Kansas, as its profile says and as the demo registers it for the benchmarks.
+/// The demo yard's position (latitude, longitude, degrees: central Nebraska); the peer yards
+/// lie around it.
+pub const DEMO_POSITION_DEG: (f64, f64) = (41.45, -99.64);
+
+/// Peer yards per ring around [`DEMO_POSITION_DEG`].
+const RING_YARDS: usize = 10;
+/// The rings' inner distances from the demo yard, km; each spans 36 km (`RING_YARDS` yards 4 km
+/// apart), well inside one benchmark radius tier: within 100 km, 100-250 km, 250-500 km.
+const RING_KM: [f64; 3] = [40.0, 170.0, 380.0];
+
+/// Where peer yard `yard` lies (latitude, longitude, degrees), as its profile says and as the
+/// demo registers it for the benchmarks: yards 0-9 within 100 km of the demo yard, 10-19
+/// 100-250 km away, 20-29 250-500 km away, then round again, spread around the compass. So
+/// 30 peers give the demo yard's radius tiers 10, 20 and 30 other yards: sets ten apart.
 pub fn peer_position(yard: usize) -> (f64, f64) {
+    let ring = (yard / RING_YARDS) % RING_KM.len();
+    let slot = yard % RING_YARDS;
+    let distance_km = RING_KM[ring] + slot as f64 * 4.0;
+    let bearing = (slot as f64 * 36.0 + ring as f64 * 12.0).to_radians();
+    let (lat, lon) = DEMO_POSITION_DEG;
+    let km_per_deg = 111.2;
     (
-        40.5 + (yard % 17) as f64 * 0.15,
-        -101.0 + (yard % 23) as f64 * 0.2,
+        lat + distance_km * bearing.cos() / km_per_deg,
+        lon + distance_km * bearing.sin() / (km_per_deg * lat.to_radians().cos()),
     )
 }
 
@@ -204,6 +222,35 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// Great-circle distance, km (as ClickHouse's `greatCircleDistance`, near enough).
+    fn km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
+        let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+        let dp = p2 - p1;
+        let dl = (lon2 - lon1).to_radians();
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * 6_371.0 * a.sqrt().asin()
+    }
+
+    #[test]
+    fn peers_lie_in_rings_of_ten_inside_each_radius_tier_around_the_demo_yard() {
+        let mut per_tier = [0usize; 3];
+        for yard in 0..30 {
+            let d = km(DEMO_POSITION_DEG, peer_position(yard));
+            let tier = match d {
+                d if d < 90.0 => 0,
+                d if (110.0..240.0).contains(&d) => 1,
+                d if (260.0..490.0).contains(&d) => 2,
+                _ => panic!("yard {yard} at {d:.0} km is near a tier edge"),
+            };
+            assert_eq!(tier, yard / 10, "yard {yard} at {d:.0} km");
+            per_tier[tier] += 1;
+        }
+        assert_eq!(per_tier, [10, 10, 10]);
+        let distinct: std::collections::BTreeSet<String> =
+            (0..30).map(|y| format!("{:?}", peer_position(y))).collect();
+        assert_eq!(distinct.len(), 30, "every peer its own place");
+    }
 
     #[test]
     fn each_yard_sends_every_kind_of_record_in_the_past_and_the_same_ids_again() {

@@ -119,9 +119,14 @@ enum Command {
         /// Exit once today's chute is done and the outbox drained, instead of living on.
         #[arg(long)]
         exit_when_done: bool,
-        /// Also generate this many anonymous peer yards (straight into Kafka).
-        #[arg(long, default_value_t = 0)]
+        /// Anonymous peer yards to generate (straight into Kafka) for the benchmark bands; the
+        /// default 30 lie in three rings around the yard so every band shows. 0: none.
+        #[arg(long, default_value_t = demo::DEFAULT_PEER_YARDS)]
         yards: usize,
+        /// Do not start the local services (scripts/services.sh) when the broker or ClickHouse
+        /// does not answer: run the gateway only, keeping records in its outbox.
+        #[arg(long)]
+        no_services: bool,
     },
     /// Many yards' events straight into Kafka (pipeline load and benchmark population).
     Loadgen {
@@ -262,6 +267,8 @@ async fn main() -> ExitCode {
                 "warn,rdkafka=off,librdkafka=off,rumqttd=off,firmware_sim=info".into()
             }),
         )
+        // Colour codes only on a terminal, not when piped to a file or another program.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let cli = Cli::from_arg_matches(&command().get_matches())
         .unwrap_or_else(|e| e.format(&mut command()).exit());
@@ -300,6 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             web_listen,
             exit_when_done,
             yards,
+            no_services,
         } => {
             demo::run(DemoOptions {
                 animals,
@@ -317,6 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 web_listen,
                 exit_when_done,
                 peer_yards: yards,
+                start_services: !no_services,
                 feedlot_id: DemoOptions::default().feedlot_id,
             })
             .await

@@ -1,5 +1,5 @@
 //! The real `firmware-sim` binary's command line: `--version`, `--help`, the usage exit code
-//! and `completions`. Starts no simulation.
+//! and `completions`; and that its logs carry no colour codes when piped.
 //!
 //! ```text
 //! cargo test -p firmware-sim --test cli
@@ -51,4 +51,37 @@ fn completions_print_a_script_for_the_binary() {
     let script = text(&out.stdout);
     assert!(script.contains("-o default firmware-sim\n"), "{script}");
     assert!(script.contains("loadgen"), "{script}");
+}
+
+#[tokio::test]
+async fn logs_piped_to_another_program_carry_no_colour_codes() {
+    let reader = testkit::PtyPair::new().await.unwrap();
+    let scale = testkit::PtyPair::new().await.unwrap();
+    let (reader_end, scale_end) = (
+        reader.device_end.display().to_string(),
+        scale.device_end.display().to_string(),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        testkit::cli::run(
+            env!("CARGO_BIN_EXE_firmware-sim"),
+            "",
+            &[
+                "chute",
+                "--reader",
+                &reader_end,
+                "--scale",
+                &scale_end,
+                "--animals",
+                "1",
+                "--fast",
+            ],
+            &[("RUST_LOG", "info")],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logs = [out.stdout, out.stderr].concat();
+    assert!(text(&logs).contains("weighed"), "{}", text(&logs));
+    assert!(!logs.contains(&0x1b), "an ESC byte in {:?}", text(&logs));
 }

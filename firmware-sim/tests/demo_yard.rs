@@ -1,6 +1,11 @@
 //! `firmware-sim demo` end to end: the yard's history, a few accelerated days through the
 //! gateway's records API, MQTT truck and outbox, and today's chute over virtual serial ports,
-//! all through a real gateway, a tansu broker and ingest into ClickHouse.
+//! all through a real gateway, a tansu broker and ingest into ClickHouse; with the default
+//! peer yards every benchmark band of the demo yard is published.
+//!
+//! Starting the services itself (`scripts/services.sh`, when nothing answers) is not run
+//! here: it would need the machine's shared ClickHouse stopped. The decision is unit-tested
+//! (`demo::services`); the fresh-machine path is exercised by hand.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -32,7 +37,8 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
             .kill_on_drop(true)
             .output()
     };
-    let out = tokio::time::timeout(Duration::from_secs(240), run())
+    // The default 30 peer yards are generated and sent before it ends.
+    let out = tokio::time::timeout(Duration::from_secs(420), run())
         .await
         .expect("the demo ends by itself with --exit-when-done")
         .unwrap();
@@ -45,6 +51,7 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
     assert!(said.contains("History: "), "{said}");
     assert!(said.contains("Today's chute: 4 weighings"), "{said}");
     assert!(!said.contains("not accepted"), "{said}");
+    assert!(said.contains("30 peer yards (region US-NE) sent"), "{said}");
     // One summary line per accelerated day (six days back: six full days).
     let days = said.lines().filter(|l| l.contains(" head, mean ")).count();
     assert!(days >= 6, "{said}");
@@ -78,6 +85,9 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
     let registered = "SELECT count() FROM yard_registry FINAL WHERE feedlot_id = 'demo-yard' \
                       AND peer = 1 AND region = 'US-NE'";
     assert_eq!(count(&client, registered).await, 1);
+    let peers =
+        "SELECT count() FROM yard_registry FINAL WHERE feedlot_id LIKE 'yard-%' AND peer = 1";
+    assert_eq!(count(&client, peers).await, 30);
     // The accelerated days (after the clock's start, six days ago) came through the records
     // API and the truck: nothing else sends those kinds for that window.
     let since = "toDate(captured_at) >= today() - 6 AND toDate(captured_at) < today()";
@@ -152,6 +162,92 @@ async fn the_demo_yard_fills_every_table_through_the_gateway_and_ends_when_done(
         .await,
         arrivals
     );
+
+    // Living on (no --exit-when-done): the demo's sign-in token reads the benchmarks API, and
+    // with the default peers every band is published — the region, the world and each radius
+    // tier (10, 20 and 30 other yards: sets ten apart).
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_firmware-sim"))
+        .current_dir(dir.path())
+        .env("INGEST_CLICKHOUSE_DATABASE", &db.database)
+        .env("RUST_LOG", "warn")
+        .args(["demo", "--fast", "--days-back", "6"])
+        .args(["--animals", "4", "--pens", "3", "--head-per-lot", "12"])
+        .args(["--kafka-brokers", &broker.bootstrap])
+        .args(["--clickhouse-url", &db.url])
+        .args(["--web-listen", &format!("127.0.0.1:{web}")])
+        .args(["--records-listen", &format!("127.0.0.1:{records}")])
+        .args(["--mqtt-listen", &format!("127.0.0.1:{mqtt}")])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let token = {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let token = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some((_, rest)) = line.split_once("Authorization: Bearer ") {
+                    return rest.split('\'').next().unwrap().to_owned();
+                }
+            }
+            panic!("no sign-in token printed");
+        })
+        .await
+        .expect("the pages' token within a minute");
+        // Keep reading so the demo never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        token
+    };
+    let http = reqwest::Client::new();
+    let bands = |query: &'static str| {
+        let (http, token) = (http.clone(), token.clone());
+        let url = format!("http://127.0.0.1:{web}/api/feedlots/demo-yard/benchmarks{query}");
+        async move {
+            let response = http.get(url).bearer_auth(&token).send().await.ok()?;
+            response.json::<serde_json::Value>().await.ok()
+        }
+    };
+    // (query, set, other yards with an ADG)
+    let expected = [
+        ("", "area", 30),
+        ("", "world", 30),
+        ("?radius_km=100", "area", 10),
+        ("?radius_km=250", "area", 20),
+        ("?radius_km=500", "area", 30),
+    ];
+    let published = |json: &serde_json::Value, set: &str| {
+        json["measures"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty() && m.iter().all(|m| m[set]["hidden"] == false))
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    let mut last = Vec::new();
+    let all_published = loop {
+        last.clear();
+        for (query, set, _) in expected {
+            let json = bands(query).await.unwrap_or_default();
+            let ok = published(&json, set);
+            last.push((query, set, json));
+            if !ok {
+                break;
+            }
+        }
+        if last.len() == expected.len() && published(&last[expected.len() - 1].2, "area") {
+            break true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    assert!(all_published, "{last:#?}");
+    for ((query, set, yards), (_, _, json)) in expected.iter().zip(&last) {
+        let adg = &json["measures"][0];
+        assert_eq!(adg["key"], "adg_kg", "{json}");
+        assert_eq!(adg[*set]["yards"], *yards, "{query} {set}: {json}");
+    }
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,6 +261,8 @@ async fn offline_the_yard_lives_on_after_catching_up_until_ctrl_c_stops_it_clean
         .env("RUST_LOG", "warn")
         .args(["demo", "--fast", "--days-back", "1", "--animals", "2"])
         .args(["--pens", "2", "--head-per-lot", "8"])
+        // Not the services script: this test must not start a broker.
+        .arg("--no-services")
         // Nothing listens there: the gateway keeps everything in its outbox.
         .args(["--kafka-brokers", &format!("127.0.0.1:{}", port())])
         .args(["--records-listen", &format!("127.0.0.1:{}", port())])
@@ -186,6 +284,11 @@ async fn offline_the_yard_lives_on_after_catching_up_until_ctrl_c_stops_it_clean
     .await;
     assert!(living.is_ok(), "{said:#?}");
     assert!(said.iter().any(|l| l.contains("No Kafka-protocol broker")));
+    assert!(
+        said.iter()
+            .any(|l| l.contains("--no-services: not starting tansu")),
+        "{said:#?}"
+    );
     assert!(said.iter().any(|l| l.contains(" head, mean ")), "{said:#?}");
     assert!(
         said.iter()

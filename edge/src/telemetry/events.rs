@@ -192,7 +192,11 @@ pub struct ForwardRound<'a> {
 }
 
 impl ForwardRound<'_> {
-    /// Logs (debug when all went, a warning otherwise) and counts forwarded events and failures.
+    /// Counts forwarded events and failures, and logs a condition once when it begins and
+    /// once when it ends: a warning at the first failed round (with the error), `debug` for
+    /// every failed round after it (the outbox keeps the events, nothing new to say), `info`
+    /// at the first fully acknowledged round after failures, `debug` otherwise. Whether the
+    /// last round failed is the `edge_kafka_last_round_ok` gauge the forwarder alone sets.
     pub fn emit(&self, metrics: &Metrics) {
         metrics.m.events_forwarded.inc_by(self.acked as u64);
         if self.dead_lettered > 0 {
@@ -205,18 +209,104 @@ impl ForwardRound<'_> {
                 .events_dead_lettered
                 .inc_by(self.dead_lettered as u64);
         }
+        let was_failing = metrics.m.kafka_last_round_ok.get() == 0;
         if self.failed == 0 {
-            tracing::debug!(acked = self.acked, "forwarded");
+            if was_failing {
+                tracing::info!(
+                    acked = self.acked,
+                    "Kafka acknowledges events again; the outbox drains"
+                );
+            } else {
+                tracing::debug!(acked = self.acked, "forwarded");
+            }
             metrics.m.kafka_last_round_ok.set(1);
         } else {
-            tracing::warn!(
-                acked = self.acked,
-                failed = self.failed,
-                error = self.error.unwrap_or_default(),
-                "Kafka did not acknowledge every event; they stay in the outbox and are retried"
-            );
+            if was_failing {
+                tracing::debug!(
+                    acked = self.acked,
+                    failed = self.failed,
+                    error = self.error.unwrap_or_default(),
+                    "Kafka still does not acknowledge every event"
+                );
+            } else {
+                tracing::warn!(
+                    acked = self.acked,
+                    failed = self.failed,
+                    error = self.error.unwrap_or_default(),
+                    "Kafka did not acknowledge every event; they stay in the outbox and are retried (logged again when Kafka acknowledges them)"
+                );
+            }
             metrics.m.forward_failures.inc_by(self.failed as u64);
             metrics.m.kafka_last_round_ok.set(0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A log sink the test reads back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn round(failed: usize) -> ForwardRound<'static> {
+        ForwardRound {
+            acked: 1,
+            dead_lettered: 0,
+            failed,
+            error: (failed > 0).then_some("Message timed out"),
+        }
+    }
+
+    #[test]
+    fn an_unreachable_broker_is_warned_about_once_and_its_recovery_logged_once() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        let metrics = Metrics::new();
+        tracing::subscriber::with_default(subscriber, || {
+            round(0).emit(&metrics);
+            for _ in 0..5 {
+                round(3).emit(&metrics);
+            }
+            round(0).emit(&metrics);
+            round(0).emit(&metrics);
+            round(2).emit(&metrics);
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[0].contains("WARN") && lines[0].contains("Message timed out"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("INFO") && lines[1].contains("acknowledges events again"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("WARN"),
+            "a new outage is warned about: {text}"
+        );
+        assert_eq!(metrics.kafka_last_round_ok(), Some(false));
     }
 }

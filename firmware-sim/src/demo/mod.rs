@@ -23,9 +23,17 @@
 //!
 //! The demo saves its progress (`demo-state.json` beside the outbox), so a restart resumes
 //! the same yard rather than re-sending days.
+//!
+//! # Services
+//!
+//! The pipeline (consumer and pages, in this process) needs a Kafka-protocol broker and
+//! ClickHouse; when they do not answer the demo starts them with `scripts/services.sh` and
+//! leaves them running ([`services`]). Peer yards ([`DEFAULT_PEER_YARDS`]) fill the benchmark
+//! bands.
 
 mod clock;
 mod gateway;
+mod services;
 mod sinks;
 mod state;
 
@@ -71,6 +79,8 @@ pub struct DemoOptions {
     pub exit_when_done: bool,
     /// Peer yards to generate (straight into Kafka) for the benchmarks, when the pipeline runs.
     pub peer_yards: usize,
+    /// Start the local services (`scripts/services.sh`) when they do not answer.
+    pub start_services: bool,
     /// Where the gateway's embedded MQTT broker listens for the feed truck.
     pub mqtt_listen: String,
     /// Where the gateway's records API listens.
@@ -97,7 +107,8 @@ impl Default for DemoOptions {
             clickhouse_url: "http://127.0.0.1:8123".into(),
             web_listen: "127.0.0.1:8080".into(),
             exit_when_done: false,
-            peer_yards: 0,
+            peer_yards: DEFAULT_PEER_YARDS,
+            start_services: true,
             mqtt_listen: "127.0.0.1:1883".into(),
             records_listen: "127.0.0.1:8090".into(),
             days_per_minute: 2.0,
@@ -107,6 +118,17 @@ impl Default for DemoOptions {
         }
     }
 }
+
+/// Peer yards by default: ten in each of the rings [`crate::loadgen::peer_position`] lays
+/// around the demo yard (within 100 km, 100-250 km, 250-500 km), so the region, world and
+/// every radius tier have at least ten other yards and differ from each other by ten or by
+/// none: every band publishes (docs/benchmarks-bands.md, publication rule).
+pub const DEFAULT_PEER_YARDS: usize = 30;
+/// Head per peer yard: one pen, so the peers' history stays small (~2,900 events a yard).
+const PEER_HEAD: usize = 30;
+/// How often the demo's pages recompute the benchmark rollup, seconds: peers arrive while
+/// the demo runs, and the bands should show within a minute rather than the default five.
+const DEMO_ROLLUP_SECS: u64 = 20;
 
 /// The demo's feed truck and its MQTT account.
 const DEMO_TRUCK: &str = "T1";
@@ -157,8 +179,42 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         options.days_per_minute > 0.0,
         "--speed must be above 0 days a minute"
     );
-    let broker_up = reachable(&options.kafka_brokers).await;
-    let clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let mut broker_up = reachable(&options.kafka_brokers).await;
+    let mut clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+    let mut services_note = None;
+    let mut started_services = None;
+    match services::plan(
+        broker_up,
+        clickhouse_up,
+        options.start_services,
+        &options.kafka_brokers,
+        http_authority(&options.clickhouse_url),
+        services::script().as_deref(),
+    ) {
+        services::Plan::Ready => {}
+        services::Plan::Start {
+            script,
+            missing,
+            kafka_port,
+            clickhouse_port,
+        } => {
+            let answers = || async {
+                reachable(&options.kafka_brokers).await
+                    && reachable(http_authority(&options.clickhouse_url)).await
+            };
+            match services::start(&script, &missing, kafka_port, clickhouse_port, answers).await {
+                Ok(()) => started_services = Some(script),
+                Err(error) => {
+                    services_note = Some(format!(
+                        "Could not start the services: {error}.\n  Running the gateway only; fix that and run this demo again."
+                    ));
+                }
+            }
+            broker_up = reachable(&options.kafka_brokers).await;
+            clickhouse_up = reachable(http_authority(&options.clickhouse_url)).await;
+        }
+        services::Plan::GatewayOnly { reason } => services_note = Some(reason),
+    }
     let shutdown = CancellationToken::new();
     let mut web_token =
         Some(dashboards::web::auth::generate_token().context("a token for the pages")?);
@@ -191,6 +247,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         pages.web.listen = options.web_listen.clone();
         // The demo serves plain HTTP on loopback: a `Secure` cookie would never come back.
         pages.web.secure_cookie = false;
+        // Peers arrive while the demo runs: recompute the rollup often so the bands show soon.
+        pages.benchmarks.refresh_secs = pages.benchmarks.refresh_secs.min(DEMO_ROLLUP_SECS);
         if pages.web.session_secret.is_empty() {
             // A key the printed login links and the pages share.
             pages.web.session_secret =
@@ -234,9 +292,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
                 options.data_dir.display()
             ),
         };
-        println!(
-            "{missing}\n  To run the whole pipeline: bash scripts/services.sh, then run this demo again."
-        );
+        match services_note {
+            Some(note) => println!("{missing}\n  {note}"),
+            None => println!("{missing}"),
+        }
         None
     };
     std::fs::create_dir_all(&options.data_dir)
@@ -258,7 +317,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let peers = (pipeline.is_some() && options.peer_yards > 0).then(|| {
         let load = crate::loadgen::LoadOptions {
             yards: options.peer_yards,
-            head_per_yard: 200,
+            head_per_yard: PEER_HEAD,
             days: 400,
             kafka_brokers: options.kafka_brokers.clone(),
             seed: options.seed + 1_000,
@@ -328,11 +387,17 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     shutdown.cancel();
     gateway.wait().await?;
+    if let Some(script) = started_services {
+        println!(
+            "ClickHouse and tansu keep running for the next run; stop them with: bash {} stop",
+            script.display()
+        );
+    }
     lived
 }
 
-/// The demo yard's position (as its gateway profile says).
-const DEMO_POSITION_DEG: (f64, f64) = (41.45, -99.64);
+/// The demo yard's position (as its gateway profile says); the peer yards lie around it.
+const DEMO_POSITION_DEG: (f64, f64) = crate::loadgen::DEMO_POSITION_DEG;
 
 /// Registers the demo yard and its peer yards in the benchmark registry (what an operator
 /// does with `dashboards set-yard`: the bands never trust a gateway's own profile), once the
