@@ -12,6 +12,8 @@ command -v socat >/dev/null || need_apt+=(socat)
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need_apt+=(prometheus)
+# The gateway package's postinst creates its system user (scripts/check-edge-deb.sh).
+command -v adduser >/dev/null || need_apt+=(adduser)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
