@@ -44,8 +44,13 @@ install -m 0644 packaging/deb/feedlot-edge.service "$stage/lib/systemd/system/"
 # The default config: the example config with the data under /var/lib. The conffile ships
 # 0640; postinst gives it to group feedlot-edge (it may hold passwords).
 {
-    echo "# /etc/feedlot-edge/edge.toml: the gateway's config (package feedlot-edge)."
-    echo "# Check after editing: feedlot-edge check-config --config /etc/feedlot-edge/edge.toml"
+    echo "# /etc/feedlot-edge/edge.toml: the gateway's config (package feedlot-edge), read by"
+    echo "# feedlot-edge.service. The example config below (\`feedlot-edge print-config\`; \`edge\`"
+    echo "# there is /usr/bin/feedlot-edge here) with data_dir under /var/lib: the only directory"
+    echo "# the service may write (a data_dir elsewhere needs ReadWritePaths= in"
+    echo "# \`systemctl edit feedlot-edge\`). Files named here (TLS key) must be readable by the"
+    echo "# feedlot-edge user. Check after editing:"
+    echo "#   feedlot-edge check-config --config /etc/feedlot-edge/edge.toml"
     echo "#"
     sed 's|^data_dir = .*|data_dir = "/var/lib/feedlot-edge"|' edge/edge.example.toml
 } > "$stage/etc/feedlot-edge/edge.toml"
