@@ -10,7 +10,7 @@ set -euo pipefail
 
 want() { [[ " ${WANTED[*]} " == *" $1 "* ]]; }
 WANTED=("$@")
-if [ ${#WANTED[@]} -eq 0 ]; then WANTED=(clickhouse tansu socat mosquitto chromium prometheus); fi
+if [ ${#WANTED[@]} -eq 0 ]; then WANTED=(clickhouse tansu socat mosquitto chromium prometheus adduser); fi
 
 need_apt=()
 if want clickhouse; then command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client); fi
@@ -18,6 +18,8 @@ if want socat; then command -v socat >/dev/null || need_apt+=(socat); fi
 if want mosquitto; then command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients); fi
 if want chromium; then [ -x /usr/bin/chromium ] || need_apt+=(chromium); fi
 if want prometheus; then { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need_apt+=(prometheus); fi
+# The gateway package's postinst creates its system user (scripts/check-edge-deb.sh).
+if want adduser; then command -v adduser >/dev/null || need_apt+=(adduser); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing from Debian: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

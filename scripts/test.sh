@@ -21,5 +21,10 @@ bash scripts/check-chart.sh
 bash scripts/check-monitoring.sh
 
 cargo test --workspace --locked "$@"
+# The gateway's Debian package from the binary just built: install, upgrade, remove, purge
+# (docs/edge-operations.md, "Installing on the gateway box"). The build is a no-op after a full
+# `cargo test` and makes the binary current when the arguments above left edge out.
+cargo build -p edge --locked --quiet
+bash scripts/check-edge-deb.sh
 # The same schema and the queries the tests just sent, on a current ClickHouse (chdb).
 bash scripts/check-current-clickhouse.sh
