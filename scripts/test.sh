@@ -22,9 +22,9 @@ bash scripts/check-monitoring.sh
 
 cargo test --workspace --locked "$@"
 # The gateway's Debian package from the binary just built: install, upgrade, remove, purge
-# (docs/edge-operations.md, "Installing on the gateway box"). The build is a no-op after a full
-# `cargo test` and makes the binary current when the arguments above left edge out.
-cargo build -p edge --locked --quiet
+# (docs/edge-operations.md, "Installing on the gateway box"). It packages target/debug/edge as
+# `cargo test --workspace` built it (a separate `cargo build -p edge` would resolve other
+# features and build a second copy of the dependencies: time and disk CI does not have).
 bash scripts/check-edge-deb.sh
 # The same schema and the queries the tests just sent, on a current ClickHouse (chdb).
 bash scripts/check-current-clickhouse.sh
