@@ -139,7 +139,7 @@ impl Yard {
     }
 
     /// Waits until the clock reads `at`, waking early on Ctrl-C or when the clock catches up
-    /// (once, while `chute_done` is false).
+    /// (once, while `chute_done` is false) with nothing due.
     async fn wait(
         &self,
         clock: &SimClock,
@@ -151,11 +151,13 @@ impl Yard {
             if stop.is_cancelled() {
                 return Woke::Stopped;
             }
-            if !chute_done && clock.caught_up() {
-                return Woke::CaughtUp;
-            }
+            // What is due goes first, so every simulated day is summed up and delivered
+            // before today's chute starts, however slowly the last day was sent.
             if clock.now() >= at {
                 return Woke::Due;
+            }
+            if !chute_done && clock.caught_up() {
+                return Woke::CaughtUp;
             }
             let wake = clock
                 .instant_of(at)
