@@ -375,8 +375,10 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     println!("raw rows {raw}, distinct events {distinct}, repeated blocks dropped {dropped}");
     assert_eq!(distinct, 3_000);
     assert_eq!(
-        raw, 3_000,
-        "no copy of a re-consumed batch in the raw table"
+        raw,
+        3_000,
+        "no copy of a re-consumed batch in the raw table; consumer log:\n{}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
     );
     assert!(
         dropped > 0,

@@ -16,15 +16,20 @@
 //! stored meanwhile) are skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use rdkafka::message::{Message, OwnedMessage};
 
 /// The commit metadata prefix recording where the batch being stored ends.
 const INTENT_PREFIX: &str = "feedlot-batch-end=";
 
-/// Rounds a recorded batch waits for its last messages before it is cut with what arrived
+/// How long a recorded batch waits for its last messages before it is cut with what arrived
 /// (offsets can have gaps, e.g. a compacted or aborted record, so the end may never be seen).
-const MAX_ROUNDS_WAITING: u32 = 3;
+/// A time, not a count of rounds: rounds come as fast as other partitions deliver, and a batch
+/// cut short of its recorded end is a different insert block, which ClickHouse cannot
+/// deduplicate (a cluster test once stored 37 rows twice when 3 rounds passed before a slow
+/// partition's last messages came back).
+pub const MAX_WAIT_FOR_RECORDED_END: Duration = Duration::from_secs(30);
 
 /// The commit metadata for a batch ending before offset `end`.
 pub fn intent_metadata(end: i64) -> String {
@@ -79,7 +84,8 @@ struct PartitionState {
     pending: Vec<OwnedMessage>,
     /// Where the first batch must end (a recorded intent).
     batch_end: Option<i64>,
-    rounds_waited: u32,
+    /// When the recorded batch began waiting for its last messages.
+    waiting_since: Option<Instant>,
 }
 
 /// Per-partition state between rounds (see the module doc).
@@ -143,7 +149,7 @@ impl Cutter {
                         next_offset,
                         pending: Vec::new(),
                         batch_end,
-                        rounds_waited: 0,
+                        waiting_since: None,
                     },
                 );
                 reset.insert(key.clone());
@@ -177,8 +183,9 @@ impl Cutter {
     }
 
     /// Cuts at most one batch per partition: a recorded batch exactly (once its messages are
-    /// in), otherwise up to `max_rows` from the front.
-    pub fn cut(&mut self, max_rows: usize) -> Vec<PartitionBatch> {
+    /// in, or [`MAX_WAIT_FOR_RECORDED_END`] after it began waiting at `now`), otherwise up to
+    /// `max_rows` from the front.
+    pub fn cut(&mut self, max_rows: usize, now: Instant) -> Vec<PartitionBatch> {
         let mut batches = Vec::new();
         for ((topic, partition), state) in &mut self.partitions {
             if state.pending.is_empty() {
@@ -191,16 +198,16 @@ impl Cutter {
                         .pending
                         .get(inside.wrapping_sub(1))
                         .map(Message::offset);
+                    let since = *state.waiting_since.get_or_insert(now);
                     let complete = inside == 0
                         || last_in == Some(end - 1)
                         || inside < state.pending.len()
-                        || state.rounds_waited >= MAX_ROUNDS_WAITING;
+                        || now.saturating_duration_since(since) >= MAX_WAIT_FOR_RECORDED_END;
                     if !complete {
-                        state.rounds_waited += 1;
                         continue;
                     }
                     state.batch_end = None;
-                    state.rounds_waited = 0;
+                    state.waiting_since = None;
                     if inside == 0 {
                         state.pending.len().min(max_rows)
                     } else {
@@ -267,7 +274,7 @@ mod tests {
             vec![msg(0, 5), msg(1, 0), msg(0, 6), msg(0, 7), msg(1, 1)],
             &[],
         );
-        let batches = cutter.cut(2);
+        let batches = cutter.cut(2, Instant::now());
         assert_eq!(batches.len(), 2);
         assert_eq!(
             (batches[0].partition, offsets(&batches[0])),
@@ -279,7 +286,7 @@ mod tests {
         );
         assert_eq!(batches[0].end_offset(), 7);
         assert!(cutter.has_pending());
-        assert_eq!(offsets(&cutter.cut(2)[0]), vec![7]);
+        assert_eq!(offsets(&cutter.cut(2, Instant::now())[0]), vec![7]);
         assert!(!cutter.has_pending());
     }
 
@@ -292,37 +299,42 @@ mod tests {
         // First the batch arrives in part: it waits for the rest.
         let mut cutter = Cutter::default();
         round(&mut cutter, vec![msg(0, 10), msg(0, 11)], &[(0, recorded)]);
-        assert!(cutter.cut(100).is_empty());
+        assert!(cutter.cut(100, Instant::now()).is_empty());
         // Then the rest with more behind it: exactly 10..14, then the others.
         round(
             &mut cutter,
             vec![msg(0, 12), msg(0, 13), msg(0, 14), msg(0, 15)],
             &[(0, recorded)],
         );
-        let first = cutter.cut(100);
+        let first = cutter.cut(100, Instant::now());
         assert_eq!(offsets(&first[0]), vec![10, 11, 12, 13]);
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![14, 15]);
+        assert_eq!(offsets(&cutter.cut(100, Instant::now())[0]), vec![14, 15]);
     }
 
     #[test]
-    fn a_recorded_batch_whose_end_never_comes_is_cut_after_a_few_rounds() {
+    fn a_recorded_batch_whose_end_never_comes_is_cut_after_the_wait_however_many_rounds() {
         let recorded = Committed {
             offset: Some(0),
             batch_end: Some(3),
         };
         let mut cutter = Cutter::default();
         round(&mut cutter, vec![msg(0, 0), msg(0, 1)], &[(0, recorded)]);
-        for _ in 0..MAX_ROUNDS_WAITING {
-            assert!(cutter.cut(100).is_empty());
+        let start = Instant::now();
+        // Many quick rounds (other partitions delivering) do not cut it short.
+        for _ in 0..100 {
+            assert!(cutter.cut(100, start).is_empty());
         }
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![0, 1]);
+        let almost = start + MAX_WAIT_FOR_RECORDED_END - Duration::from_millis(1);
+        assert!(cutter.cut(100, almost).is_empty());
+        let after = start + MAX_WAIT_FOR_RECORDED_END;
+        assert_eq!(offsets(&cutter.cut(100, after)[0]), vec![0, 1]);
     }
 
     #[test]
     fn messages_read_again_below_the_committed_offset_are_skipped() {
         let mut cutter = Cutter::default();
         round(&mut cutter, vec![msg(0, 0), msg(0, 1), msg(0, 2)], &[]);
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![0, 1, 2]);
+        assert_eq!(offsets(&cutter.cut(100, Instant::now())[0]), vec![0, 1, 2]);
         // A rebalance re-reads from 0 while 0..2 was committed meanwhile.
         let committed = Committed {
             offset: Some(3),
@@ -333,14 +345,14 @@ mod tests {
             vec![msg(0, 0), msg(0, 1), msg(0, 2), msg(0, 3)],
             &[(0, committed)],
         );
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![3]);
+        assert_eq!(offsets(&cutter.cut(100, Instant::now())[0]), vec![3]);
     }
 
     #[test]
     fn pending_messages_of_a_partition_read_again_are_dropped_and_come_back() {
         let mut cutter = Cutter::default();
         round(&mut cutter, vec![msg(0, 0), msg(0, 1), msg(0, 2)], &[]);
-        assert_eq!(offsets(&cutter.cut(2)[0]), vec![0, 1]);
+        assert_eq!(offsets(&cutter.cut(2, Instant::now())[0]), vec![0, 1]);
         // Offset 2 waits; the partition is read again from its committed offset 0.
         let committed = Committed {
             offset: Some(0),
@@ -351,8 +363,8 @@ mod tests {
             vec![msg(0, 0), msg(0, 1), msg(0, 2)],
             &[(0, committed)],
         );
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![0, 1]);
-        assert_eq!(offsets(&cutter.cut(100)[0]), vec![2]);
+        assert_eq!(offsets(&cutter.cut(100, Instant::now())[0]), vec![0, 1]);
+        assert_eq!(offsets(&cutter.cut(100, Instant::now())[0]), vec![2]);
     }
 
     #[test]
@@ -360,7 +372,7 @@ mod tests {
         let mut cutter = Cutter::default();
         round(&mut cutter, vec![msg(0, 0), msg(1, 0)], &[]);
         cutter.retain(|(_, p)| *p == 1);
-        let batches = cutter.cut(100);
+        let batches = cutter.cut(100, Instant::now());
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].partition, 1);
     }

@@ -120,7 +120,7 @@ async fn consume(
         if let Some(assigned) = offsets::assigned(consumer) {
             cutter.retain(|key| assigned.contains(key));
         }
-        let batches = cutter.cut(config.batch.max_rows);
+        let batches = cutter.cut(config.batch.max_rows, std::time::Instant::now());
         if batches.is_empty() {
             continue;
         }
