@@ -21,6 +21,27 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ConfigError;
 
+/// A route table: (path pattern, methods). A router and the list of its paths (for the
+/// security test matrix) are both made from one, so they cannot differ.
+pub(crate) type RouteTable<S> = Vec<(&'static str, axum::routing::MethodRouter<S>)>;
+
+/// The router serving every route of `table`.
+pub(crate) fn router_of<S>(table: RouteTable<S>) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    table
+        .into_iter()
+        .fold(axum::Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
+}
+
+/// The path patterns of `table`, in its order.
+pub(crate) fn paths_of<S>(table: RouteTable<S>) -> Vec<&'static str> {
+    table.into_iter().map(|(path, _)| path).collect()
+}
+
 /// How long a client may take over the TLS handshake before it is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -146,7 +146,7 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
 }
 
 /// The ops listener's routes (see [`ops_app`]), as (path, methods).
-fn ops_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+fn ops_routes() -> RouteTable {
     vec![
         ("/healthz", get(|| async { "ok" })),
         ("/metrics", get(metrics)),
@@ -156,23 +156,18 @@ fn ops_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 /// The ops listener's router (`web.ops_listen`): `/metrics` and `/healthz`, no users. Keep it
 /// off the public network.
 pub fn ops_app(state: AppState) -> Router {
-    ops_routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, methods)| {
-            router.route(path, methods)
-        })
-        .with_state(state)
+    router_of(ops_routes()).with_state(state)
 }
 
 /// The path patterns [`ops_app`] serves, in its order.
 pub fn ops_route_paths() -> Vec<&'static str> {
-    ops_routes().into_iter().map(|(path, _)| path).collect()
+    paths_of(ops_routes())
 }
 
 /// Every route of [`app`], as (path pattern, methods): the one list the router is built from,
 /// so [`route_paths`] cannot miss a route (the security test matrix,
 /// `tests/it/route_matrix.rs`, fails when a pattern here is missing from it).
-fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+fn routes() -> RouteTable {
     let mut routes = auth::routes();
     routes.extend(benchmarks_page::routes());
     routes.extend([
@@ -223,17 +218,13 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// The path patterns [`app`] serves (axum's `{param}` syntax), in its order.
 pub fn route_paths() -> Vec<&'static str> {
-    routes().into_iter().map(|(path, _)| path).collect()
+    paths_of(routes())
 }
 
 /// The router, testable without a socket. Every route, including any added here later, is
 /// behind [`auth`]'s guard.
 pub fn app(state: AppState) -> Router {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, methods)| {
-            router.route(path, methods)
-        })
+    router_of(routes())
         .with_state(state.clone())
         // Last, so that it wraps every route above, and the fallback (see `auth`).
         .layer(axum::middleware::from_fn_with_state(
@@ -242,4 +233,22 @@ pub fn app(state: AppState) -> Router {
         ))
         // Outermost: refusals by the guard are counted too.
         .layer(axum::middleware::from_fn_with_state(state, count_requests))
+}
+
+/// A route table: (path pattern, methods). A router and the list of its paths (for the
+/// security test matrix) are both made from one, so they cannot differ.
+type RouteTable = Vec<(&'static str, MethodRouter<AppState>)>;
+
+/// The router serving every route of `table`.
+fn router_of(table: RouteTable) -> Router<AppState> {
+    table
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
+}
+
+/// The path patterns of `table`, in its order.
+fn paths_of(table: RouteTable) -> Vec<&'static str> {
+    table.into_iter().map(|(path, _)| path).collect()
 }

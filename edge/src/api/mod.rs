@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, post};
+use axum::routing::post;
 
 pub use auth::{Role, authenticate_page};
 pub use config::{ApiConfig, ApiToken};
@@ -47,13 +47,13 @@ pub struct ApiState {
 }
 
 /// The records API's routes, as (path pattern, methods): what [`router`] is built from.
-fn routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
+fn routes() -> crate::http::RouteTable<ApiState> {
     vec![("/api/v1/records/{kind}", post(records::submit))]
 }
 
 /// The path patterns [`router`] serves (axum's `{param}` syntax).
 pub fn route_paths() -> Vec<&'static str> {
-    routes().into_iter().map(|(path, _)| path).collect()
+    crate::http::paths_of(routes())
 }
 
 /// The record kinds (`{kind}` of `POST /api/v1/records/{kind}`) and the roles that may submit
@@ -64,11 +64,7 @@ pub fn record_kinds() -> impl Iterator<Item = (&'static str, &'static [Role])> {
 
 /// The records API's routes, testable without a socket.
 pub fn router(state: ApiState) -> Router {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, methods)| {
-            router.route(path, methods)
-        })
+    crate::http::router_of(routes())
         .layer(DefaultBodyLimit::max(bounds::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -14,7 +14,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
@@ -24,7 +24,7 @@ use crate::api::ApiToken;
 const KG_PER_LB: f64 = schemas::weight::KG_PER_LB;
 
 /// The routes, as (path pattern, methods): what [`router`] is built from.
-fn routes() -> Vec<(&'static str, MethodRouter<Arc<Registry>>)> {
+fn routes() -> crate::http::RouteTable<Arc<Registry>> {
     vec![
         ("/chute", get(current)),
         ("/chute/animals/{eid}", get(animal)),
@@ -33,17 +33,13 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Registry>>)> {
 
 /// The path patterns [`router`] serves.
 pub fn route_paths() -> Vec<&'static str> {
-    routes().into_iter().map(|(path, _)| path).collect()
+    crate::http::paths_of(routes())
 }
 
 /// `GET /chute` (the animal weighed last) and `GET /chute/animals/{eid}`, for holders of one of
 /// `tokens` (see the module's doc).
 pub fn router(registry: Arc<Registry>, tokens: Arc<Vec<ApiToken>>) -> Router {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, methods)| {
-            router.route(path, methods)
-        })
+    crate::http::router_of(routes())
         .with_state(registry)
         .route_layer(axum::middleware::from_fn_with_state(tokens, signed_in))
 }

@@ -19,7 +19,7 @@ pub mod inputs;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 
 pub use health::{Health, KafkaHealth, OutboxHealth};
 pub use inputs::{InputHandle, InputState, InputStatus, Inputs};
@@ -56,7 +56,7 @@ pub fn public_route_paths() -> Vec<&'static str> {
 
 /// The ops listener's routes (`http.ops_listen`), as (path pattern, methods): what [`app`] is
 /// built from.
-fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+fn routes() -> crate::http::RouteTable<AppState> {
     vec![
         ("/healthz", get(health::healthz)),
         ("/metrics", get(health::metrics)),
@@ -65,17 +65,12 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// The path patterns [`app`] serves on the ops listener.
 pub fn route_paths() -> Vec<&'static str> {
-    routes().into_iter().map(|(path, _)| path).collect()
+    crate::http::paths_of(routes())
 }
 
 /// The ops listener's router (`http.ops_listen`): `/healthz` and `/metrics`.
 pub fn app(state: AppState) -> Router {
-    routes()
-        .into_iter()
-        .fold(Router::new(), |router, (path, methods)| {
-            router.route(path, methods)
-        })
-        .with_state(state)
+    crate::http::router_of(routes()).with_state(state)
 }
 
 #[cfg(test)]
