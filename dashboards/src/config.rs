@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 
 mod analytics;
 mod benchmarks;
+mod facts;
 mod web;
 
 pub use analytics::AnalyticsConfig;
 pub use benchmarks::BenchmarksConfig;
+pub use facts::FactsConfig;
 pub use web::{WebConfig, WebUserConfig};
 
 /// The commented example configuration, printed by `dashboards print-config`.
@@ -89,6 +91,8 @@ pub struct Config {
     pub analytics: AnalyticsConfig,
     /// The yard KPI rollup behind the benchmark bands.
     pub benchmarks: BenchmarksConfig,
+    /// The worker that keeps each yard's daily facts.
+    pub facts: FactsConfig,
 }
 
 impl Config {
@@ -160,6 +164,7 @@ impl Config {
             },
         })?;
         self.benchmarks.validate()?;
+        self.facts.validate()?;
         self.analytics.validate()?;
         self.web.validate()
     }

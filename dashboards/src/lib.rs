@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod benchmarks;
 pub mod config;
 pub mod error;
+pub mod facts;
 pub mod queries;
 mod startup;
 pub mod telemetry;
@@ -58,6 +59,10 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
     let warmer = tokio::spawn(web::warm::run(state.clone(), shutdown.clone()));
+    let facts = config.facts.enabled.then(|| {
+        let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics());
+        tokio::spawn(worker.run(shutdown.clone()))
+    });
     let rollup = tokio::spawn(benchmarks::rollup::run(
         client,
         config.benchmarks.clone(),
@@ -88,6 +93,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         }
     }
     let _ = rollup.await;
+    if let Some(facts) = facts {
+        let _ = facts.await;
+    }
     let _ = warmer.await;
     served.map_err(Error::Serve)
 }

@@ -40,6 +40,7 @@ Examples:
   dashboards --config dashboards.toml login-link --user sandhills-manager --base https://feedlot.example
   dashboards --config dashboards.toml set-yard --feedlot sandhills --region US-NE --latitude-deg 42.1 --longitude-deg -100.5
   DASHBOARDS_WEB_USERS_FILE=/etc/feedlot-users/users.toml dashboards --config dashboards.toml serve
+  dashboards --config dashboards.toml rebuild-facts --feedlot sandhills   # after an upgrade, or to repair
   dashboards completions zsh > ~/.zfunc/_dashboards
 ";
 
@@ -123,6 +124,17 @@ enum Command {
         #[arg(long, env = "USER", default_value = "dashboards set-yard")]
         by: String,
     },
+    /// Recompute yards' daily facts (docs/facts.md) from their first record: after upgrading
+    /// to a release that adds them, or to repair. `serve` keeps them up to date itself.
+    /// Needs ClickHouse and the schema (`ingest migrate`).
+    RebuildFacts {
+        /// A yard to rebuild (repeat for more); default every yard with records.
+        #[arg(long)]
+        feedlot: Vec<String>,
+    },
+    /// Run only the facts worker (no pages), until Ctrl-C or SIGTERM: for a deployment that
+    /// keeps it apart from the web replicas (set `facts.enabled = false` in theirs).
+    FactsWorker,
     /// Print a completion script for a shell to stdout.
     Completions {
         /// The shell.
@@ -225,6 +237,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     entry.feedlot_id, entry.region, entry.latitude_deg, entry.longitude_deg
                 );
             }
+            Ok(())
+        }
+        Command::RebuildFacts { feedlot } => {
+            let config = load(cli.config.as_deref())?;
+            let client =
+                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+            let yards = dashboards::facts::worker::rebuild(&client, &feedlot)
+                .await
+                .context("rebuilding facts (has `ingest migrate` run?)")?;
+            println!("facts rebuilt for {yards} yard(s)");
+            Ok(())
+        }
+        Command::FactsWorker => {
+            let config = load(cli.config.as_deref())?;
+            let client =
+                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+            let shutdown = CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("stopping");
+                stop.cancel();
+            });
+            let metrics = dashboards::telemetry::Metrics::new();
+            dashboards::facts::Worker::new(client, config.facts.clone(), metrics)
+                .run(shutdown)
+                .await;
             Ok(())
         }
         Command::Completions { shell } => {

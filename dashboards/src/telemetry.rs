@@ -7,6 +7,9 @@
 //! | `dashboards_http_requests_total` | counter | `route` (the matched route pattern, or `unmatched`), `status`: requests answered |
 //! | `dashboards_http_request_duration_seconds` | histogram | time to answer a request, any route |
 //! | `dashboards_warmed_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`): background dashboard work for yards in use |
+//! | `dashboards_facts_recomputed_total` | counter | `outcome` (`made`, `failed`): yards whose daily facts the facts worker recomputed |
+//! | `dashboards_facts_recompute_duration_seconds` | histogram | time to recompute one yard's facts (load, replay, write) |
+//! | `dashboards_facts_lag_seconds` | gauge | how long the oldest change not yet in the facts has waited (0 when none) |
 //! | `dashboards_cold_work_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`, `refused_user`: the user's limit, 429; `refused_busy`: no capacity within the wait, 503): dashboards made in a request because they were not in the cache, and those refused (see `web.cold_reports`) |
 
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -36,6 +40,13 @@ pub struct ColdLabels {
     pub outcome: String,
 }
 
+/// Labels of the facts worker's counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FactsLabels {
+    /// `made` or `failed`.
+    pub outcome: String,
+}
+
 /// Labels of the request counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -54,6 +65,9 @@ pub struct Metrics {
     request_seconds: Histogram,
     warmed: Family<WarmLabels, Counter>,
     cold: Family<ColdLabels, Counter>,
+    facts_recomputed: Family<FactsLabels, Counter>,
+    facts_seconds: Histogram,
+    facts_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -90,12 +104,33 @@ impl Metrics {
             "Dashboards made in a request because they were not cached, and those refused",
             cold.clone(),
         );
+        let facts_recomputed = Family::<FactsLabels, Counter>::default();
+        registry.register(
+            "facts_recomputed",
+            "Yards whose daily facts were recomputed, by outcome",
+            facts_recomputed.clone(),
+        );
+        let facts_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 14));
+        registry.register(
+            "facts_recompute_duration_seconds",
+            "Time to recompute one yard's facts",
+            facts_seconds.clone(),
+        );
+        let facts_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "facts_lag_seconds",
+            "How long the oldest change not yet in the facts has waited",
+            facts_lag_seconds.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
             request_seconds,
             warmed,
             cold,
+            facts_recomputed,
+            facts_seconds,
+            facts_lag_seconds,
         }
     }
 
@@ -258,6 +293,56 @@ impl ColdWork<'_> {
     }
 }
 
+/// The facts worker recomputed (or failed to recompute) one yard's facts.
+#[derive(Debug)]
+pub struct FactsRecomputed<'a> {
+    /// The yard.
+    pub feedlot_id: &'a str,
+    /// The first day rewritten (days since the epoch).
+    pub from_day: u16,
+    /// Rows written.
+    pub rows: usize,
+    /// How long it took.
+    pub took: Duration,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+impl FactsRecomputed<'_> {
+    /// Logs it and counts it.
+    pub fn emit(&self, metrics: &Metrics) {
+        let took_ms = self.took.as_millis() as u64;
+        let outcome = match &self.error {
+            None => {
+                tracing::debug!(
+                    feedlot = self.feedlot_id,
+                    from_day = self.from_day,
+                    rows = self.rows,
+                    took_ms,
+                    "facts recomputed"
+                );
+                "made"
+            }
+            Some(error) => {
+                tracing::warn!(feedlot = self.feedlot_id, took_ms, %error, "recomputing facts failed");
+                "failed"
+            }
+        };
+        metrics
+            .facts_recomputed
+            .get_or_create(&FactsLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        metrics.facts_seconds.observe(self.took.as_secs_f64());
+    }
+}
+
+/// How long the oldest change not yet in the facts has waited, seconds (0 when none).
+pub fn facts_lag(metrics: &Metrics, seconds: f64) {
+    metrics.facts_lag_seconds.set(seconds);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +405,14 @@ mod tests {
             user: "u",
             outcome: ColdOutcome::RefusedUser,
             took: Duration::ZERO,
+        }
+        .emit(&metrics);
+        FactsRecomputed {
+            feedlot_id: "y",
+            from_day: 0,
+            rows: 0,
+            took: Duration::ZERO,
+            error: None,
         }
         .emit(&metrics);
         let exported = sample_names(&metrics.encode());

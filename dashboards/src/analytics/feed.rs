@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::inventory::{IngredientCost, SourceCost};
 use super::ledger::Ledger;
+use super::records::RationRecord;
 
 /// One ingredient of a ration, priced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,9 +48,25 @@ pub struct FeedReport {
 
 /// The feed report of a replayed yard.
 pub fn feed_report(ledger: &Ledger) -> FeedReport {
-    let mut rations: Vec<RationCost> = ledger
-        .rations
-        .values()
+    feed_report_of(
+        ledger.inventory.ingredients(),
+        ledger.inventory.sources(),
+        ledger.rations.values(),
+        |name| ledger.inventory.price_per_kg_minor(name),
+        ledger.unallocated_kg,
+    )
+}
+
+/// The feed report of ingredients and sources as they stand, the rations' current formulas and
+/// each ingredient's current price per kg (`price_per_kg_minor`).
+pub fn feed_report_of<'a>(
+    ingredients: Vec<IngredientCost>,
+    sources: Vec<SourceCost>,
+    rations: impl Iterator<Item = &'a RationRecord>,
+    price_per_kg_minor: impl Fn(&str) -> Option<f64>,
+    unallocated_kg: f64,
+) -> FeedReport {
+    let mut rations: Vec<RationCost> = rations
         .map(|r| {
             let ingredients: Vec<RationPart> = r
                 .ingredients
@@ -58,10 +75,7 @@ pub fn feed_report(ledger: &Ledger) -> FeedReport {
                 .map(|(name, pct)| RationPart {
                     ingredient: name.clone(),
                     inclusion_as_fed_pct: *pct,
-                    price_per_tonne_minor: ledger
-                        .inventory
-                        .price_per_kg_minor(name)
-                        .map(|p| p * 1000.0),
+                    price_per_tonne_minor: price_per_kg_minor(name).map(|p| p * 1000.0),
                 })
                 .collect();
             let as_fed: Option<f64> = ingredients
@@ -84,9 +98,9 @@ pub fn feed_report(ledger: &Ledger) -> FeedReport {
         .collect();
     rations.sort_by(|a, b| a.ration_id.cmp(&b.ration_id));
     FeedReport {
-        ingredients: ledger.inventory.ingredients(),
-        sources: ledger.inventory.sources(),
+        ingredients,
+        sources,
         rations,
-        unallocated_kg: ledger.unallocated_kg,
+        unallocated_kg,
     }
 }

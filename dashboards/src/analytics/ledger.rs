@@ -11,17 +11,60 @@
 //!   dropped in an empty pen is reported as unallocated. Its cost is the ration in effect for
 //!   its ingredients' FIFO prices (see [`super::inventory`]); its dry matter the ration's DM %.
 //! - Yardage accrues per head per day at the lot's rate, else the yard's default, as in effect.
+//! - Treatments and weighings, when the records carry them one by one (the facts replay), are
+//!   charged to the animal's lot as of now: its medicine, whether it was pulled, and its latest
+//!   weight when it is on hand and was re-weighed (see [`Reweighed`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::inventory::Inventory;
+use super::lots::REWEIGH_AFTER_MS;
 use super::records::{
     ArrivalRecord, DeathRecord, DeliveryRecord, MoveRecord, PlacementRecord, RationRecord,
-    ShipmentRecord, YardRecords, YardageRecord,
+    ShipmentRecord, TreatmentRecord, WeighingRecord, YardRecords, YardageRecord,
 };
 
 /// Milliseconds in a day.
 pub const DAY_MS: f64 = 86_400_000.0;
+
+/// A lot's head on hand that were re-weighed at least [`REWEIGH_AFTER_MS`] after the lot
+/// arrived, summed over their latest weights: what an open lot's current weight is carried
+/// forward from.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reweighed {
+    /// Head.
+    pub head: u32,
+    /// Their latest weights, kg as weighed (full), summed.
+    pub full_kg: f64,
+    /// Days from the lot's arrival to each one's latest weighing, summed.
+    pub days_since_arrival: f64,
+}
+
+impl Reweighed {
+    /// The sums of `weights` (full kg, when weighed) of a lot that arrived at `arrived_ms`,
+    /// counting those weighed at least [`REWEIGH_AFTER_MS`] after it.
+    pub fn of(weights: &[(f64, u64)], arrived_ms: u64) -> Self {
+        let mut sums = Self::default();
+        for (kg, at) in weights {
+            sums.add(*kg, *at, arrived_ms, 1.0);
+        }
+        sums
+    }
+
+    fn add(&mut self, kg: f64, at: u64, arrived_ms: u64, sign: f64) {
+        let since = at.saturating_sub(arrived_ms);
+        if since < REWEIGH_AFTER_MS {
+            return;
+        }
+        if sign > 0.0 {
+            self.head += 1;
+        } else {
+            self.head = self.head.saturating_sub(1);
+        }
+        self.full_kg += sign * kg;
+        self.days_since_arrival += sign * since as f64 / DAY_MS;
+    }
+}
 
 /// What the ledger accumulated for one lot.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,6 +111,12 @@ pub struct LotAccount {
     pub feed_minor: f64,
     /// Yardage, minor units.
     pub yardage_minor: f64,
+    /// Medicine given to its animals (treatments replayed one by one), minor units.
+    pub medicine_minor: f64,
+    /// Its animals treated for sickness at least once (treatments replayed one by one).
+    pub pulled: u32,
+    /// Its re-weighed head on hand (weighings replayed one by one).
+    pub reweighed: Reweighed,
     /// The lot's own yardage rate, when it has one.
     rate_minor: Option<f64>,
     last_ms: u64,
@@ -125,6 +174,10 @@ pub struct Ledger {
     /// its animals instead of the whole yard's.
     lot_animals: HashMap<String, Vec<String>>,
     yard_rate_minor: f64,
+    /// Per animal: medicine so far (minor units) and whether it was ever pulled.
+    health: HashMap<String, (f64, bool)>,
+    /// Per animal: its latest weight (full kg) and when.
+    latest_weight: HashMap<String, (f64, u64)>,
 }
 
 enum Step<'a> {
@@ -133,90 +186,208 @@ enum Step<'a> {
     Purchase(&'a super::records::PurchaseRecord),
     Arrival(&'a ArrivalRecord),
     Placement(&'a PlacementRecord),
+    Weighing(&'a WeighingRecord),
+    Treatment(&'a TreatmentRecord),
     Move(&'a MoveRecord),
     Delivery(&'a DeliveryRecord),
     Death(&'a DeathRecord),
     Shipment(&'a ShipmentRecord),
 }
 
-/// Replays `records` up to `as_of_ms` (later records are ignored).
-pub fn replay(records: &YardRecords, as_of_ms: u64) -> Ledger {
-    let mut steps: Vec<(u64, u8, Step<'_>)> = Vec::new();
-    steps.extend(
-        records
-            .rations
-            .iter()
-            .map(|r| (r.at_ms, 0, Step::Ration(r))),
-    );
-    steps.extend(
-        records
-            .yardage
-            .iter()
-            .map(|r| (r.at_ms, 1, Step::Yardage(r))),
-    );
-    steps.extend(
-        records
-            .purchases
-            .iter()
-            .map(|r| (r.at_ms, 2, Step::Purchase(r))),
-    );
-    steps.extend(
-        records
-            .arrivals
-            .iter()
-            .map(|r| (r.at_ms, 3, Step::Arrival(r))),
-    );
-    steps.extend(
-        records
-            .placements
-            .iter()
-            .map(|r| (r.at_ms, 4, Step::Placement(r))),
-    );
-    steps.extend(records.moves.iter().map(|r| (r.at_ms, 5, Step::Move(r))));
-    steps.extend(
-        records
-            .deliveries
-            .iter()
-            .map(|r| (r.at_ms, 6, Step::Delivery(r))),
-    );
-    steps.extend(records.deaths.iter().map(|r| (r.at_ms, 7, Step::Death(r))));
-    steps.extend(
-        records
-            .shipments
-            .iter()
-            .map(|r| (r.at_ms, 8, Step::Shipment(r))),
-    );
-    steps.retain(|(at, _, _)| *at <= as_of_ms);
-    steps.sort_by_key(|(at, order, _)| (*at, *order));
+/// A replay in progress: the yard's records in time order, applied up to a moment, so the
+/// ledger can be read at each day's end (the facts) or once (a report).
+pub struct Replay<'a> {
+    steps: Vec<(u64, u8, Step<'a>)>,
+    next: usize,
+    /// The ledger so far.
+    pub ledger: Ledger,
+}
 
-    let mut ledger = Ledger::default();
-    for (at, _, step) in steps {
-        match step {
-            Step::Ration(r) => {
-                ledger.rations.insert(r.ration_id.clone(), r.clone());
-            }
-            Step::Yardage(r) => ledger.yardage(r, at),
-            Step::Purchase(p) => ledger.inventory.buy(p),
-            Step::Arrival(a) => ledger.arrival(a, at),
-            Step::Placement(p) => ledger.placement(p, at),
-            Step::Move(m) => ledger.pen_move(m, at),
-            Step::Delivery(d) => ledger.delivery(d),
-            Step::Death(d) => ledger.death(d, at),
-            Step::Shipment(s) => ledger.shipment(s, at),
+impl<'a> Replay<'a> {
+    /// Every record of `records`, in time order, none applied yet. Records of one moment go
+    /// formulas and rates first, then purchases, arrivals, placements, weighings, treatments,
+    /// moves, deliveries, deaths and shipments.
+    pub fn new(records: &'a YardRecords) -> Self {
+        let mut steps: Vec<(u64, u8, Step<'a>)> = Vec::new();
+        let r = records;
+        steps.extend(r.rations.iter().map(|x| (x.at_ms, 0, Step::Ration(x))));
+        steps.extend(r.yardage.iter().map(|x| (x.at_ms, 1, Step::Yardage(x))));
+        steps.extend(r.purchases.iter().map(|x| (x.at_ms, 2, Step::Purchase(x))));
+        steps.extend(r.arrivals.iter().map(|x| (x.at_ms, 3, Step::Arrival(x))));
+        steps.extend(
+            r.placements
+                .iter()
+                .map(|x| (x.at_ms, 4, Step::Placement(x))),
+        );
+        steps.extend(r.weighings.iter().map(|x| (x.at_ms, 5, Step::Weighing(x))));
+        steps.extend(
+            r.treatments
+                .iter()
+                .map(|x| (x.at_ms, 6, Step::Treatment(x))),
+        );
+        steps.extend(r.moves.iter().map(|x| (x.at_ms, 7, Step::Move(x))));
+        steps.extend(r.deliveries.iter().map(|x| (x.at_ms, 8, Step::Delivery(x))));
+        steps.extend(r.deaths.iter().map(|x| (x.at_ms, 9, Step::Death(x))));
+        steps.extend(r.shipments.iter().map(|x| (x.at_ms, 10, Step::Shipment(x))));
+        steps.sort_by_key(|(at, order, _)| (*at, *order));
+        Self {
+            steps,
+            next: 0,
+            ledger: Ledger::default(),
         }
     }
-    let lots: Vec<String> = ledger.lots.keys().cloned().collect();
-    for lot in lots {
-        ledger.flush_lot(&lot, as_of_ms);
+
+    /// When the first record was captured, if any.
+    pub fn first_ms(&self) -> Option<u64> {
+        self.steps.first().map(|(at, _, _)| *at)
     }
-    let pens: Vec<String> = ledger.pens.keys().cloned().collect();
-    for pen in pens {
-        ledger.flush_pen(&pen, as_of_ms);
+
+    /// When the last record was captured, if any.
+    pub fn last_ms(&self) -> Option<u64> {
+        self.steps.last().map(|(at, _, _)| *at)
     }
-    ledger
+
+    /// Applies every record captured at or before `at_ms` not applied yet.
+    pub fn apply_through(&mut self, at_ms: u64) {
+        while let Some((at, _, step)) = self.steps.get(self.next) {
+            if *at > at_ms {
+                break;
+            }
+            self.ledger.apply(step, *at);
+            self.next += 1;
+        }
+    }
+
+    /// Accrues every lot's and pen's head-days and yardage up to `at_ms`.
+    pub fn accrue_to(&mut self, at_ms: u64) {
+        let lots: Vec<String> = self.ledger.lots.keys().cloned().collect();
+        for lot in lots {
+            self.ledger.flush_lot(&lot, at_ms);
+        }
+        let pens: Vec<String> = self.ledger.pens.keys().cloned().collect();
+        for pen in pens {
+            self.ledger.flush_pen(&pen, at_ms);
+        }
+    }
+}
+
+/// Replays `records` up to `as_of_ms` (later records are ignored).
+pub fn replay(records: &YardRecords, as_of_ms: u64) -> Ledger {
+    let mut replay = Replay::new(records);
+    replay.apply_through(as_of_ms);
+    replay.accrue_to(as_of_ms);
+    replay.ledger
 }
 
 impl Ledger {
+    fn apply(&mut self, step: &Step<'_>, at: u64) {
+        match step {
+            Step::Ration(r) => {
+                self.rations.insert(r.ration_id.clone(), (*r).clone());
+            }
+            Step::Yardage(r) => self.yardage(r, at),
+            Step::Purchase(p) => self.inventory.buy(p),
+            Step::Arrival(a) => self.arrival(a, at),
+            Step::Placement(p) => self.placement(p, at),
+            Step::Weighing(w) => self.weighing(w),
+            Step::Treatment(t) => self.treatment(t),
+            Step::Move(m) => self.pen_move(m, at),
+            Step::Delivery(d) => self.delivery(d),
+            Step::Death(d) => self.death(d, at),
+            Step::Shipment(s) => self.shipment(s, at),
+        }
+    }
+
+    /// The yardage rate `lot` accrues at now, per head per day, minor units.
+    pub fn yardage_rate_minor(&self, lot: &str) -> f64 {
+        self.lots
+            .get(lot)
+            .and_then(|acc| acc.rate_minor)
+            .unwrap_or(self.yard_rate_minor)
+    }
+
+    /// Pens holding `lot` now (the pen "" holds arrivals not yet penned).
+    pub fn pens_of(&self, lot: &str) -> Vec<String> {
+        self.pen_lots
+            .iter()
+            .filter(|(_, lots)| lots.get(lot).is_some_and(|h| *h > 0))
+            .map(|(pen, _)| pen.clone())
+            .collect()
+    }
+
+    /// What `eid` adds to its lot's [`Reweighed`] now: the lot, kg, when.
+    fn reweighed_part(&self, eid: &str) -> Option<(String, f64, u64, u64)> {
+        let animal = self.animals.get(eid).filter(|a| a.on_hand)?;
+        let (kg, at) = *self.latest_weight.get(eid)?;
+        let arrived = self.lots.get(&animal.lot_id)?.arrived_ms;
+        Some((animal.lot_id.clone(), kg, at, arrived))
+    }
+
+    fn apply_reweighed(&mut self, part: Option<(String, f64, u64, u64)>, sign: f64) {
+        if let Some((lot, kg, at, arrived)) = part
+            && let Some(acc) = self.lots.get_mut(&lot)
+        {
+            acc.reweighed.add(kg, at, arrived, sign);
+        }
+    }
+
+    /// Changes `eid`'s place by `change`, keeping its lot's re-weighed sums.
+    fn change_animal(&mut self, eid: &str, change: impl FnOnce(&mut HashMap<String, AnimalPlace>)) {
+        let before = self.reweighed_part(eid);
+        change(&mut self.animals);
+        let after = self.reweighed_part(eid);
+        if before != after {
+            self.apply_reweighed(before, -1.0);
+            self.apply_reweighed(after, 1.0);
+        }
+    }
+
+    fn weighing(&mut self, w: &WeighingRecord) {
+        if self
+            .latest_weight
+            .get(&w.eid)
+            .is_some_and(|(_, at)| *at > w.at_ms)
+        {
+            return;
+        }
+        let before = self.reweighed_part(&w.eid);
+        self.latest_weight
+            .insert(w.eid.clone(), (w.weight_kg, w.at_ms));
+        let after = self.reweighed_part(&w.eid);
+        self.apply_reweighed(before, -1.0);
+        self.apply_reweighed(after, 1.0);
+    }
+
+    fn treatment(&mut self, t: &TreatmentRecord) {
+        let health = self.health.entry(t.eid.clone()).or_default();
+        health.0 += t.cost_minor as f64;
+        let newly_pulled = t.therapeutic > 0 && !health.1;
+        health.1 |= t.therapeutic > 0;
+        let Some(lot) = self.animals.get(&t.eid).map(|a| a.lot_id.clone()) else {
+            return; // Charged to its lot when it is placed.
+        };
+        if let Some(acc) = self.lots.get_mut(&lot) {
+            acc.medicine_minor += t.cost_minor as f64;
+            acc.pulled += u32::from(newly_pulled);
+        }
+    }
+
+    /// Moves `eid`'s medicine and pull from lot `from` (when it had one) to lot `to`.
+    fn move_health(&mut self, eid: &str, from: Option<&str>, to: &str) {
+        let Some((minor, pulled)) = self.health.get(eid).copied() else {
+            return;
+        };
+        let pulled = u32::from(pulled);
+        if let Some(acc) = from.and_then(|lot| self.lots.get_mut(lot)) {
+            acc.medicine_minor -= minor;
+            acc.pulled = acc.pulled.saturating_sub(pulled);
+        }
+        if let Some(acc) = self.lots.get_mut(to) {
+            acc.medicine_minor += minor;
+            acc.pulled += pulled;
+        }
+    }
+
     /// Lots in `pen` now, with their head.
     pub fn lots_in(&self, pen: &str) -> Vec<(String, i64)> {
         self.pen_lots
@@ -385,24 +556,22 @@ impl Ledger {
                 p.eid, p.lot_id
             )),
         }
-        if self
-            .animals
-            .get(&p.eid)
-            .is_none_or(|a| a.lot_id != p.lot_id)
-        {
+        let previous_lot = self.animals.get(&p.eid).map(|a| a.lot_id.clone());
+        if previous_lot.as_ref() != Some(&p.lot_id) {
             self.lot_animals
                 .entry(p.lot_id.clone())
                 .or_default()
                 .push(p.eid.clone());
+            self.move_health(&p.eid, previous_lot.as_deref(), &p.lot_id);
         }
-        self.animals.insert(
-            p.eid.clone(),
-            AnimalPlace {
-                lot_id: p.lot_id.clone(),
-                pen_id: p.pen_id.clone(),
-                on_hand: true,
-            },
-        );
+        let place = AnimalPlace {
+            lot_id: p.lot_id.clone(),
+            pen_id: p.pen_id.clone(),
+            on_hand: true,
+        };
+        self.change_animal(&p.eid, |animals| {
+            animals.insert(p.eid.clone(), place);
+        });
     }
 
     fn pen_move(&mut self, m: &MoveRecord, at: u64) {
@@ -523,9 +692,11 @@ impl Ledger {
             acc.dead += 1;
             acc.dead_ms += at.saturating_sub(acc.arrived_ms) as f64;
         }
-        if let Some(a) = self.animals.get_mut(&d.eid) {
-            a.on_hand = false;
-        }
+        self.change_animal(&d.eid, |animals| {
+            if let Some(a) = animals.get_mut(&d.eid) {
+                a.on_hand = false;
+            }
+        });
     }
 
     fn shipment(&mut self, s: &ShipmentRecord, at: u64) {
@@ -536,13 +707,15 @@ impl Ledger {
         }
         let mut left = s.head_count;
         for eid in &s.eids {
-            let pen = match self.animals.get_mut(eid) {
-                Some(a) if a.on_hand && a.lot_id == s.lot_id => {
-                    a.on_hand = false;
-                    a.pen_id.clone()
-                }
+            let pen = match self.animals.get(eid) {
+                Some(a) if a.on_hand && a.lot_id == s.lot_id => a.pen_id.clone(),
                 _ => continue,
             };
+            self.change_animal(eid, |animals| {
+                if let Some(a) = animals.get_mut(eid) {
+                    a.on_hand = false;
+                }
+            });
             self.take_head(&s.lot_id, Some(&pen), 1, at);
             left = left.saturating_sub(1);
         }
@@ -556,10 +729,13 @@ impl Ledger {
             acc.revenue_minor += s.price_minor as f64;
             if acc.on_hand <= 0 {
                 acc.closed_ms = Some(at);
-                for eid in self.lot_animals.get(&s.lot_id).into_iter().flatten() {
-                    if let Some(a) = self.animals.get_mut(eid).filter(|a| a.lot_id == s.lot_id) {
-                        a.on_hand = false;
-                    }
+                let animals = self.lot_animals.get(&s.lot_id).cloned().unwrap_or_default();
+                for eid in &animals {
+                    self.change_animal(eid, |animals| {
+                        if let Some(a) = animals.get_mut(eid).filter(|a| a.lot_id == s.lot_id) {
+                            a.on_hand = false;
+                        }
+                    });
                 }
             }
         }

@@ -4,7 +4,8 @@
 
 use super::records::{
     AnimalHealth, ArrivalRecord, DeathRecord, DeliveryRecord, LatestWeight, MoveRecord,
-    PlacementRecord, PurchaseRecord, RationRecord, ShipmentRecord, YardRecords, YardageRecord,
+    PlacementRecord, PurchaseRecord, RationRecord, ShipmentRecord, TreatmentRecord, WeighingRecord,
+    YardRecords, YardageRecord,
 };
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
@@ -26,13 +27,65 @@ where
         .await
 }
 
-/// Every record of `feedlot` captured at or before `as_of_ms`.
+/// The scope of every query: one yard, captured up to a moment.
+const SCOPE: &str = "WHERE feedlot_id = ? AND captured_at_ms <= ?";
+
+/// Every record of `feedlot` captured at or before `as_of_ms`, treatments and weights summed
+/// per animal (what a report as of that moment needs).
 pub async fn yard_records(
     client: &clickhouse::Client,
     feedlot: &str,
     as_of_ms: u64,
 ) -> Result<YardRecords> {
-    let scope = "WHERE feedlot_id = ? AND captured_at_ms <= ?";
+    let scope = SCOPE;
+    let health = format!(
+        "SELECT eid, sum(cost_minor) AS cost_minor, countIf(purpose = 'therapeutic') AS therapeutic \
+         FROM treatments FINAL {scope} GROUP BY eid"
+    );
+    let weights = format!(
+        "SELECT eid, argMax(weight_kg, captured_at_ms) AS weight_kg, max(captured_at_ms) AS at_ms \
+         FROM weighings FINAL {scope} GROUP BY eid"
+    );
+    let (c, f, t) = (client, feedlot, as_of_ms);
+    let (mut records, health, weights) = tokio::try_join!(
+        herd_and_feed(c, f, t),
+        rows::<AnimalHealth>(c, &health, f, t),
+        rows::<LatestWeight>(c, &weights, f, t),
+    )?;
+    records.health = health;
+    records.weights = weights;
+    Ok(records)
+}
+
+/// Every record of `feedlot`, with each treatment and weighing as given (what the facts
+/// replay needs to follow them day by day).
+pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<YardRecords> {
+    let scope = SCOPE;
+    let treatments = format!(
+        "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
+         captured_at_ms AS at_ms FROM treatments FINAL {scope}"
+    );
+    let weighings = format!(
+        "SELECT eid, weight_kg, captured_at_ms AS at_ms FROM weighings FINAL {scope} AND eid != ''"
+    );
+    let (c, f, t) = (client, feedlot, u64::MAX);
+    let (mut records, treatments, weighings) = tokio::try_join!(
+        herd_and_feed(c, f, t),
+        rows::<TreatmentRecord>(c, &treatments, f, t),
+        rows::<WeighingRecord>(c, &weighings, f, t),
+    )?;
+    records.treatments = treatments;
+    records.weighings = weighings;
+    Ok(records)
+}
+
+/// The records both need: lots, animals, moves, deaths, shipments, feed and rates.
+async fn herd_and_feed(
+    client: &clickhouse::Client,
+    feedlot: &str,
+    as_of_ms: u64,
+) -> Result<YardRecords> {
+    let scope = SCOPE;
     let arrivals = format!(
         "SELECT lot_id, head_count, origin, pen_id, pay_weight_kg, shrink_pct, \
          purchase_price_minor, currency, captured_at_ms AS at_ms FROM arrivals FINAL {scope}"
@@ -66,14 +119,6 @@ pub async fn yard_records(
         "SELECT lot_id, per_head_per_day_minor, captured_at_ms AS at_ms \
          FROM yardage_rates FINAL {scope}"
     );
-    let health = format!(
-        "SELECT eid, sum(cost_minor) AS cost_minor, countIf(purpose = 'therapeutic') AS therapeutic \
-         FROM treatments FINAL {scope} GROUP BY eid"
-    );
-    let weights = format!(
-        "SELECT eid, argMax(weight_kg, captured_at_ms) AS weight_kg, max(captured_at_ms) AS at_ms \
-         FROM weighings FINAL {scope} GROUP BY eid"
-    );
     let (c, f, t) = (client, feedlot, as_of_ms);
     let (arrivals, placements, moves, deaths, shipments, deliveries) = tokio::try_join!(
         rows::<ArrivalRecord>(c, &arrivals, f, t),
@@ -83,12 +128,10 @@ pub async fn yard_records(
         rows::<ShipmentRecord>(c, &shipments, f, t),
         rows::<DeliveryRecord>(c, &deliveries, f, t),
     )?;
-    let (purchases, rations, yardage, health, weights) = tokio::try_join!(
+    let (purchases, rations, yardage) = tokio::try_join!(
         rows::<PurchaseRecord>(c, &purchases, f, t),
         rows::<RationRecord>(c, &rations, f, t),
         rows::<YardageRecord>(c, &yardage, f, t),
-        rows::<AnimalHealth>(c, &health, f, t),
-        rows::<LatestWeight>(c, &weights, f, t),
     )?;
     Ok(YardRecords {
         arrivals,
@@ -100,7 +143,6 @@ pub async fn yard_records(
         purchases,
         rations,
         yardage,
-        health,
-        weights,
+        ..YardRecords::default()
     })
 }

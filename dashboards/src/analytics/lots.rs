@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::ledger::{DAY_MS, Ledger, LotAccount};
+use super::ledger::{DAY_MS, Ledger, LotAccount, Reweighed};
 use super::records::YardRecords;
 use schemas::weight::KG_PER_LB;
 
@@ -60,8 +60,12 @@ pub struct LotMeasures {
     pub head_days: f64,
     /// Head-days of the live head (deads out: dead animals' days left out).
     pub live_head_days: f64,
-    /// Days on feed: head-days / head placed.
+    /// Days on feed: for a closed lot, head-weighted days from arrival to shipment of the
+    /// cattle shipped (as published closeouts report it); for an open lot, days since it
+    /// arrived.
     pub days_on_feed: f64,
+    /// Head-days / head placed (dead head count their days until death).
+    pub head_days_per_head_in: f64,
     /// Pay weight in, kg per head.
     pub in_weight_kg: f64,
     /// Pay weight per head, kg: on hand and shipped together (open lots: the re-weighed
@@ -132,7 +136,106 @@ fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
     (denominator.abs() > 1e-12 && numerator.is_finite()).then(|| numerator / denominator)
 }
 
-/// Every lot's measures, by lot id.
+/// A lot's running totals at one moment: everything its measures are computed from. The
+/// replay makes them from its accounts; a `lot_day_facts` row holds the same at a day's end.
+/// Times are ms since the epoch UTC, head-time head·ms, weights kg, money minor units.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LotTotals {
+    /// The lot.
+    pub lot_id: String,
+    /// Where its cattle came from, joined with ", ".
+    pub origin: String,
+    /// ISO 4217 code of its money.
+    pub currency: String,
+    /// Pens holding it.
+    pub pens: Vec<String>,
+    /// First arrival.
+    pub arrived_ms: u64,
+    /// When the last head left (closed lots).
+    pub closed_ms: Option<u64>,
+    /// Head placed.
+    pub head_in: u32,
+    /// Pay weight in, kg in all.
+    pub in_pay_kg: f64,
+    /// Full weight in (before shrink), kg in all.
+    pub in_full_kg: f64,
+    /// Purchase cost.
+    pub purchase_minor: f64,
+    /// Head on hand.
+    pub on_hand: i64,
+    /// Head-time, deads in, head·ms.
+    pub head_ms: f64,
+    /// Dead head's time from arrival to death, head·ms.
+    pub dead_ms: f64,
+    /// Deaths.
+    pub dead: u32,
+    /// Head shipped.
+    pub shipped: u32,
+    /// Shipped head's time from arrival to shipment, head·ms.
+    pub shipped_ms: f64,
+    /// Pay weight shipped, kg in all.
+    pub out_kg: f64,
+    /// Sale revenue.
+    pub revenue_minor: f64,
+    /// Feed delivered, kg as fed.
+    pub as_fed_kg: f64,
+    /// Dry matter delivered, kg.
+    pub dm_kg: f64,
+    /// Feed cost.
+    pub feed_minor: f64,
+    /// Yardage charged.
+    pub yardage_minor: f64,
+    /// Medicine given.
+    pub medicine_minor: f64,
+    /// Animals treated for sickness at least once.
+    pub pulled: u32,
+    /// Re-weighed head on hand.
+    pub reweighed: Reweighed,
+}
+
+impl LotTotals {
+    /// The totals of the ledger's account of lot `id`, its medicine, pulls and re-weighed head
+    /// given.
+    pub fn of_account(
+        id: &str,
+        acc: &LotAccount,
+        pens: Vec<String>,
+        medicine_minor: f64,
+        pulled: u32,
+        reweighed: Reweighed,
+    ) -> Self {
+        Self {
+            lot_id: id.to_owned(),
+            origin: acc.origins.join(", "),
+            currency: acc.currency.clone(),
+            pens,
+            arrived_ms: acc.arrived_ms,
+            closed_ms: acc.closed_ms,
+            head_in: acc.head_in,
+            in_pay_kg: acc.in_pay_kg,
+            in_full_kg: acc.in_full_kg,
+            purchase_minor: acc.purchase_minor,
+            on_hand: acc.on_hand,
+            head_ms: acc.head_ms,
+            dead_ms: acc.dead_ms,
+            dead: acc.dead,
+            shipped: acc.shipped,
+            shipped_ms: acc.shipped_ms,
+            out_kg: acc.out_kg,
+            revenue_minor: acc.revenue_minor,
+            as_fed_kg: acc.as_fed_kg,
+            dm_kg: acc.dm_kg,
+            feed_minor: acc.feed_minor,
+            yardage_minor: acc.yardage_minor,
+            medicine_minor,
+            pulled,
+            reweighed,
+        }
+    }
+}
+
+/// Every lot's measures, by lot id, with medicine, pulls and re-weighed head worked out from
+/// the records' per-animal sums (`health`, `weights`).
 pub fn lot_measures(
     ledger: &Ledger,
     records: &YardRecords,
@@ -175,131 +278,126 @@ pub fn lot_measures(
         .iter()
         .filter(|(_, acc)| acc.head_in > 0)
         .map(|(id, acc)| {
-            measure(
+            let reweighed = Reweighed::of(
+                on_hand_weights
+                    .get(id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                acc.arrived_ms,
+            );
+            let totals = LotTotals::of_account(
                 id,
                 acc,
-                Extras {
-                    medicine_minor: medicine.get(id.as_str()).copied().unwrap_or(0.0),
-                    pulled: pulled.get(id.as_str()).copied().unwrap_or(0),
-                    reweighed: on_hand_weights.remove(id.as_str()).unwrap_or_default(),
-                    pens: pens_of.remove(id).unwrap_or_default(),
-                    as_of_ms,
-                },
-                settings,
-            )
+                pens_of.remove(id).unwrap_or_default(),
+                medicine.get(id.as_str()).copied().unwrap_or(0.0),
+                pulled.get(id.as_str()).copied().unwrap_or(0),
+                reweighed,
+            );
+            measure(&totals, as_of_ms, settings)
         })
         .collect()
 }
 
-struct Extras {
-    medicine_minor: f64,
-    pulled: u32,
-    /// On-hand animals' latest full weights and when they were taken.
-    reweighed: Vec<(f64, u64)>,
-    pens: Vec<String>,
-    as_of_ms: u64,
-}
-
 /// An animal weighed this soon after its lot arrived counts as weighed in, not re-weighed.
-const REWEIGH_AFTER_MS: u64 = 7 * 86_400_000;
+pub const REWEIGH_AFTER_MS: u64 = 7 * 86_400_000;
 
-/// An open lot's head on hand, weighed now, pay basis, kg in all: each re-weighed animal's
-/// latest weight (less the arrival shrink) carried forward to `as_of` at the lot's measured
+/// An open lot's head on hand, weighed now, pay basis, kg in all: the re-weighed head's
+/// latest weights (less the arrival shrink) carried forward to `as_of` at the lot's measured
 /// ADG. The ADG is measured over the re-weighed animals (arrival to their weighing) and the
 /// shipped head (arrival to shipping). None until some head on hand has been re-weighed.
-fn on_hand_now_kg(acc: &LotAccount, x: &Extras, kept: f64, in_per_head: f64) -> Option<f64> {
-    let on_hand = acc.on_hand.max(0) as f64;
+fn on_hand_now_kg(t: &LotTotals, as_of_ms: u64, kept: f64, in_per_head: f64) -> Option<f64> {
+    let on_hand = t.on_hand.max(0) as f64;
     if on_hand == 0.0 {
         return Some(0.0);
     }
-    let reweighed: Vec<(f64, u64)> = x
-        .reweighed
-        .iter()
-        .filter(|(_, at)| at.saturating_sub(acc.arrived_ms) >= REWEIGH_AFTER_MS)
-        .map(|(kg, at)| (kg * kept, *at))
-        .collect();
-    if reweighed.is_empty() {
+    let rw = &t.reweighed;
+    if rw.head == 0 {
         return None;
     }
-    let weighed_gain: f64 = reweighed.iter().map(|(kg, _)| kg - in_per_head).sum();
-    let weighed_days: f64 = reweighed
-        .iter()
-        .map(|(_, at)| at.saturating_sub(acc.arrived_ms) as f64 / DAY_MS)
-        .sum();
-    let shipped_gain = acc.out_kg - in_per_head * f64::from(acc.shipped);
+    let n = f64::from(rw.head);
+    let weighed_gain = kept * rw.full_kg - n * in_per_head;
+    let shipped_gain = t.out_kg - in_per_head * f64::from(t.shipped);
     let adg = ratio(
         weighed_gain + shipped_gain,
-        weighed_days + acc.shipped_ms / DAY_MS,
+        rw.days_since_arrival + t.shipped_ms / DAY_MS,
     )?;
-    let mean_now: f64 = reweighed
-        .iter()
-        .map(|(kg, at)| kg + adg * x.as_of_ms.saturating_sub(*at) as f64 / DAY_MS)
-        .sum::<f64>()
-        / reweighed.len() as f64;
+    // Days from each re-weighed head's weighing to now, summed.
+    let days_to_now =
+        n * as_of_ms.saturating_sub(t.arrived_ms) as f64 / DAY_MS - rw.days_since_arrival;
+    let mean_now = (kept * rw.full_kg + adg * days_to_now) / n;
     Some(mean_now * on_hand)
 }
 
-fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMeasures {
-    let head_in = f64::from(acc.head_in);
-    let live = f64::from(acc.head_in.saturating_sub(acc.dead));
-    let head_days = acc.head_ms / DAY_MS;
-    let live_days = (acc.head_ms - acc.dead_ms) / DAY_MS;
-    let in_per_head = acc.in_pay_kg / head_in;
+/// A lot's measures as of `as_of_ms` from its totals then.
+pub fn measure(t: &LotTotals, as_of_ms: u64, settings: &Settings) -> LotMeasures {
+    let head_in = f64::from(t.head_in);
+    let live = f64::from(t.head_in.saturating_sub(t.dead));
+    let head_days = t.head_ms / DAY_MS;
+    let live_days = (t.head_ms - t.dead_ms) / DAY_MS;
+    let in_per_head = t.in_pay_kg / head_in;
     // Scale weights are full; the arrival's shrink puts them on the pay basis of `in`.
-    let kept = if acc.in_full_kg > 0.0 {
-        acc.in_pay_kg / acc.in_full_kg
+    let kept = if t.in_full_kg > 0.0 {
+        t.in_pay_kg / t.in_full_kg
     } else {
         1.0
     };
-    let on_hand = acc.on_hand.max(0) as f64;
-    let on_hand_pay_kg = on_hand_now_kg(acc, &x, kept, in_per_head);
-    let gain = on_hand_pay_kg.map(|now| acc.out_kg + now - in_per_head * live);
+    let on_hand = t.on_hand.max(0) as f64;
+    let on_hand_pay_kg = on_hand_now_kg(t, as_of_ms, kept, in_per_head);
+    let gain = on_hand_pay_kg.map(|now| t.out_kg + now - in_per_head * live);
     let current_weight_kg = on_hand_pay_kg.and_then(|now| {
-        let head = on_hand + f64::from(acc.shipped);
-        ratio(now + acc.out_kg, head)
+        let head = on_hand + f64::from(t.shipped);
+        ratio(now + t.out_kg, head)
     });
-    let total_cost = acc.purchase_minor + acc.feed_minor + acc.yardage_minor + x.medicine_minor;
+    let total_cost = t.purchase_minor + t.feed_minor + t.yardage_minor + t.medicine_minor;
     let cost_per_head = ratio(total_cost, live);
-    let sale_weight_kg = if acc.closed_ms.is_some() && acc.shipped > 0 {
-        acc.out_kg / f64::from(acc.shipped)
+    let closed = t.closed_ms.is_some();
+    let sale_weight_kg = if closed && t.shipped > 0 {
+        t.out_kg / f64::from(t.shipped)
     } else {
         settings.target_sale_weight_kg
     };
-    let feed_cog = gain.and_then(|g| ratio(acc.feed_minor, g));
-    let cog = gain.and_then(|g| ratio(acc.feed_minor + acc.yardage_minor + x.medicine_minor, g));
+    let feed_cog = gain.and_then(|g| ratio(t.feed_minor, g));
+    let cog = gain.and_then(|g| ratio(t.feed_minor + t.yardage_minor + t.medicine_minor, g));
     let breakeven = cost_per_head.and_then(|c| ratio(c, sale_weight_kg));
-    let closed = acc.closed_ms.is_some();
-    let profit = closed.then_some(acc.revenue_minor - total_cost);
+    let profit = closed.then_some(t.revenue_minor - total_cost);
+    // Published closeouts: head-weighted days from arrival to shipment of the cattle shipped;
+    // an open lot's cattle have been on feed since it arrived.
+    let days_on_feed = match t.closed_ms {
+        Some(_) if t.shipped > 0 => t.shipped_ms / DAY_MS / f64::from(t.shipped),
+        Some(closed_ms) => closed_ms.saturating_sub(t.arrived_ms) as f64 / DAY_MS,
+        None => as_of_ms.saturating_sub(t.arrived_ms) as f64 / DAY_MS,
+    };
     LotMeasures {
-        lot_id: id.to_owned(),
+        lot_id: t.lot_id.clone(),
         status: if closed { "closed" } else { "open" },
-        origin: acc.origins.join(", "),
-        arrived_at_ms: acc.arrived_ms,
-        closed_at_ms: acc.closed_ms,
-        pens: x.pens,
-        head_in: acc.head_in,
-        head_dead: acc.dead,
-        head_shipped: acc.shipped,
-        head_on_hand: acc.on_hand,
+        origin: t.origin.clone(),
+        arrived_at_ms: t.arrived_ms,
+        closed_at_ms: t.closed_ms,
+        pens: t.pens.clone(),
+        head_in: t.head_in,
+        head_dead: t.dead,
+        head_shipped: t.shipped,
+        head_on_hand: t.on_hand,
         head_days,
         live_head_days: live_days,
-        days_on_feed: head_days / head_in,
+        days_on_feed,
+        head_days_per_head_in: head_days / head_in,
         in_weight_kg: in_per_head,
         current_weight_kg,
         gain_kg: gain,
         adg_deads_out_kg: gain.and_then(|g| ratio(g, live_days)),
         adg_deads_in_kg: gain.and_then(|g| ratio(g, head_days)),
-        as_fed_kg: acc.as_fed_kg,
-        dry_matter_kg: acc.dm_kg,
-        dmi_kg: ratio(acc.dm_kg, head_days),
-        as_fed_intake_kg: ratio(acc.as_fed_kg, head_days),
-        feed_to_gain_dm: gain.and_then(|g| ratio(acc.dm_kg, g)),
-        feed_to_gain_as_fed: gain.and_then(|g| ratio(acc.as_fed_kg, g)),
-        feed_cost_minor: acc.feed_minor,
-        feed_cost_per_head_day_minor: ratio(acc.feed_minor, head_days),
-        yardage_minor: acc.yardage_minor,
-        medicine_minor: x.medicine_minor,
-        purchase_minor: acc.purchase_minor,
+        as_fed_kg: t.as_fed_kg,
+        dry_matter_kg: t.dm_kg,
+        dmi_kg: ratio(t.dm_kg, head_days),
+        as_fed_intake_kg: ratio(t.as_fed_kg, head_days),
+        feed_to_gain_dm: gain.and_then(|g| ratio(t.dm_kg, g)),
+        feed_to_gain_as_fed: gain.and_then(|g| ratio(t.as_fed_kg, g)),
+        feed_cost_minor: t.feed_minor,
+        feed_cost_per_head_day_minor: ratio(t.feed_minor, head_days),
+        yardage_minor: t.yardage_minor,
+        medicine_minor: t.medicine_minor,
+        purchase_minor: t.purchase_minor,
         total_cost_minor: total_cost,
         total_cost_per_head_minor: cost_per_head,
         feed_cost_of_gain_per_kg_minor: feed_cog,
@@ -309,12 +407,12 @@ fn measure(id: &str, acc: &LotAccount, x: Extras, settings: &Settings) -> LotMea
         sale_weight_kg,
         breakeven_per_kg_minor: breakeven,
         breakeven_per_cwt_minor: breakeven.map(|b| b * KG_PER_CWT),
-        death_loss_pct: 100.0 * f64::from(acc.dead) / head_in,
-        pull_rate_pct: 100.0 * f64::from(x.pulled) / head_in,
-        revenue_minor: acc.revenue_minor,
+        death_loss_pct: 100.0 * f64::from(t.dead) / head_in,
+        pull_rate_pct: 100.0 * f64::from(t.pulled) / head_in,
+        revenue_minor: t.revenue_minor,
         profit_minor: profit,
-        profit_per_head_minor: profit.and_then(|p| ratio(p, f64::from(acc.shipped))),
-        currency: acc.currency.clone(),
+        profit_per_head_minor: profit.and_then(|p| ratio(p, f64::from(t.shipped))),
+        currency: t.currency.clone(),
     }
 }
 

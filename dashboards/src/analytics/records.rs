@@ -165,6 +165,30 @@ pub struct LatestWeight {
     pub at_ms: u64,
 }
 
+/// One treatment, as given (`treatments`): the facts replay charges it to the animal's lot.
+#[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
+pub struct TreatmentRecord {
+    /// The animal.
+    pub eid: String,
+    /// Medicine cost, minor units.
+    pub cost_minor: u64,
+    /// 1 when therapeutic (a pull for sickness).
+    pub therapeutic: u8,
+    /// When.
+    pub at_ms: u64,
+}
+
+/// One scale weight (`weighings`): the facts replay keeps each animal's latest.
+#[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
+pub struct WeighingRecord {
+    /// The animal.
+    pub eid: String,
+    /// Kg as weighed (full).
+    pub weight_kg: f64,
+    /// When.
+    pub at_ms: u64,
+}
+
 /// Everything the measures of one yard are computed from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct YardRecords {
@@ -190,4 +214,8 @@ pub struct YardRecords {
     pub health: Vec<AnimalHealth>,
     /// Latest weight per animal.
     pub weights: Vec<LatestWeight>,
+    /// Every treatment, in time (the facts replay; empty for a replay that uses `health`).
+    pub treatments: Vec<TreatmentRecord>,
+    /// Every weighing, in time (the facts replay; empty for a replay that uses `weights`).
+    pub weighings: Vec<WeighingRecord>,
 }

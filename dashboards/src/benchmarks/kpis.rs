@@ -154,6 +154,7 @@ mod tests {
             head_days: days,
             live_head_days: days,
             days_on_feed: 100.0,
+            head_days_per_head_in: 100.0,
             in_weight_kg: 300.0,
             current_weight_kg: None,
             gain_kg: gain,

@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::kpis::{YardKpis, yard_kpis};
-use crate::analytics::{Settings, yard_report};
+use crate::analytics::Settings;
 use crate::config::BenchmarksConfig;
+use crate::facts::yard_report;
 
 /// The tables a yard report reads (see `analytics::load`).
 const TABLES: [&str; 11] = [

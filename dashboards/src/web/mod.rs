@@ -110,6 +110,11 @@ impl AppState {
         self
     }
 
+    /// The metrics this state counts into (shared handles).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
     /// Counts into and serves `metrics` at `/metrics` (e.g. a registry the caller also reads).
     pub fn with_metrics(mut self, metrics: Metrics) -> Self {
         self.metrics = metrics;

@@ -1,4 +1,6 @@
-//! The yard report behind the lot, pen and feed dashboards, as of now or `?as_of=` (RFC 3339).
+//! The yard report behind the lot, pen and feed dashboards, as of now or `?as_of=` (RFC 3339),
+//! read from the yard's daily facts ([`crate::facts`]; a report as of a past moment counts that
+//! whole day's records, see docs/facts.md).
 //!
 //! Reports are cached for [`REPORT_TTL`] per (feedlot, as_of): the lot, pen, feed and lot
 //! pages of one yard share one load and replay, and requests arriving while it runs wait for
@@ -35,7 +37,8 @@ use tokio::sync::OnceCell;
 
 use super::table::Sorting;
 use super::{AppState, WebError, cold};
-use crate::analytics::{YardReport, yard_report};
+use crate::analytics::YardReport;
+use crate::facts::yard_report;
 
 /// Query parameters of the report pages: the moment and the table's sorting.
 #[derive(Debug, Default, Deserialize)]

@@ -1,14 +1,12 @@
-//! Keeping the dashboards of yards in use warm, so that no request pays a cold report.
+//! Keeping the herd summaries of yards in use warm. (Lot, pen and feed reports need no
+//! warming: they are read from the yard's daily facts, see `crate::facts`.)
 //!
-//! A cold yard report (load every record through `FINAL`, then replay) takes ~0.5 s on a
-//! 50,000-head yard, and the herd summary ~0.3 s (docs/benchmarks.md). A yard is *in use*
-//! while one of its dashboards was asked for in the last [`IN_USE_FOR`]. A background task
-//! ([`run`]) makes, for every yard in use, each new "now" window's report as the window
-//! starts (requests meanwhile get the previous window's, see [`super::report`]), and reloads
-//! its herd summary every [`HERD_EVERY`] (before its [`super::herd_cache::HERD_TTL`] runs
-//! out). Yards are warmed one at a time, so the background load on ClickHouse is at most one
-//! report's queries at once; a yard that stopped being looked at stops being warmed, and at
-//! most [`MAX_WARMED_YARDS`] (the most recently asked for) are warmed per round.
+//! The herd summary takes ~0.3 s cold on a 50,000-head yard (docs/benchmarks.md). A yard is
+//! *in use* while one of its dashboards was asked for in the last [`IN_USE_FOR`]. A background
+//! task ([`run`]) reloads the herd summary of every yard in use every [`HERD_EVERY`] (before
+//! its [`super::herd_cache::HERD_TTL`] runs out), one yard at a time; a yard that stopped being
+//! looked at stops being warmed, and at most [`MAX_WARMED_YARDS`] (the most recently asked
+//! for) are warmed per round.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,8 +16,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use super::herd_cache::HERD_TTL;
-use super::report::{REPORT_TTL, now_ms, window_start_ms};
-use crate::analytics::yard_report;
 use crate::queries::herd_summary;
 use crate::telemetry::DashboardWarmed;
 
@@ -68,57 +64,20 @@ impl InUse {
     }
 }
 
-/// How long from `now_ms` until the next report window starts.
-fn until_next_window(now_ms: u64) -> Duration {
-    let window = REPORT_TTL.as_millis() as u64;
-    Duration::from_millis(window_start_ms(now_ms) + window - now_ms)
-}
-
-/// Warms the dashboards of the yards in use until `shutdown` is cancelled.
+/// Warms the herd summaries of the yards in use until `shutdown` is cancelled.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let mut herd_due = Instant::now();
     loop {
-        let wait =
-            until_next_window(now_ms()).min(herd_due.saturating_duration_since(Instant::now()));
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        let window_ms = window_start_ms(now_ms());
-        let herds_now = Instant::now() >= herd_due;
-        if herds_now {
-            herd_due = Instant::now() + HERD_EVERY;
+            () = tokio::time::sleep(HERD_EVERY) => {}
         }
         for feedlot in state.in_use.yards(Instant::now()) {
             if shutdown.is_cancelled() {
                 return;
             }
-            warm_report(&state, &feedlot, window_ms).await;
-            if herds_now {
-                warm_herd(&state, &feedlot).await;
-            }
+            warm_herd(&state, &feedlot).await;
         }
     }
-}
-
-/// Makes `feedlot`'s report of the window starting at `window_ms`, unless it is made.
-async fn warm_report(state: &AppState, feedlot: &str, window_ms: u64) {
-    let (client, settings) = (state.client.clone(), state.settings.clone());
-    let id = feedlot.to_owned();
-    let started = Instant::now();
-    let made = state
-        .reports
-        .make_now(feedlot, window_ms, started, move || async move {
-            yard_report(&client, &id, window_ms, &settings).await
-        })
-        .await;
-    DashboardWarmed {
-        what: "report",
-        feedlot_id: feedlot,
-        took: started.elapsed(),
-        error: made.err().map(|e| e.to_string()),
-    }
-    .emit(&state.metrics);
 }
 
 /// Reloads `feedlot`'s herd summary.
@@ -174,13 +133,5 @@ mod tests {
             !yards.contains(&"yard-0000".to_owned()),
             "the least recent left out"
         );
-    }
-
-    #[test]
-    fn windows_are_aligned_to_the_report_ttl() {
-        let w = REPORT_TTL.as_millis() as u64;
-        assert_eq!(window_start_ms(10 * w + 1), 10 * w);
-        assert_eq!(until_next_window(10 * w + 1), Duration::from_millis(w - 1));
-        assert_eq!(until_next_window(10 * w), REPORT_TTL);
     }
 }

@@ -286,11 +286,16 @@ async fn stored_yard(test: &str) -> Stored {
     assert_eq!(wait_for_rows(&p.db, "shipments", 1).await, 1);
     assert_eq!(wait_for_rows(&p.db, "weighings", 4).await, 4);
     assert_eq!(wait_for_rows(&p.db, "feed_deliveries", 7).await, 7);
+    // The running dashboards' facts worker makes the yard's facts; the report is read from them,
+    // and is the replay's at every day's end and at the report's moment.
+    wait_for_facts(&p.db, YARD).await;
     let client = p.db.client();
-    let as_of = at(20, 12, 0).timestamp_millis() as u64;
-    let report = dashboards::analytics::yard_report(&client, YARD, as_of, &Settings::default())
-        .await
-        .unwrap();
+    for moment in (0..=21).map(|d| at(d + 1, 0, 0) - Duration::milliseconds(1)) {
+        let (facts, replayed) = crate::facts::both(&client, YARD, moment).await;
+        crate::facts::assert_same(&facts, &replayed, &format!("as of {moment}"));
+    }
+    let (report, replayed) = crate::facts::both(&client, YARD, at(20, 12, 0)).await;
+    crate::facts::assert_same(&report, &replayed, "as of day 20 12:00");
     Stored {
         p,
         report,
@@ -361,8 +366,15 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     );
     close(l1.head_days, 69.5, "L1 head-days");
     close(l2.head_days, 40.0, "L2 head-days");
-    close(l1.days_on_feed, 69.5 / 4.0, "L1 DOF");
+    // Days on feed: L1 is open, on feed since day 0 (20.5 days); L2 closed, its 2 head shipped
+    // after 20 days each. Head-days per head placed keep their own name.
+    close(l1.days_on_feed, 20.5, "L1 DOF");
     close(l2.days_on_feed, 20.0, "L2 DOF");
+    close(
+        l1.head_days_per_head_in,
+        69.5 / 4.0,
+        "L1 head-days per head in",
+    );
     assert_eq!(l1.pens, ["P1", "P2"]);
 
     // Gain, pay basis. L1 is open: its 3 live head were re-weighed on day 19 08:00 at 330, 340,

@@ -20,8 +20,9 @@ pub async fn database(test: &str) -> (testkit::ClickHouseDb, clickhouse::Client)
     (db, bound)
 }
 
-/// Stores `envelopes` through ingest's own row types and insert.
-pub async fn store(db: &testkit::ClickHouseDb, envelopes: &[Envelope]) {
+/// Stores `envelopes` through ingest's own row types and insert (which notes each yard's change
+/// in `fact_changes` for the facts worker).
+pub async fn insert(db: &testkit::ClickHouseDb, envelopes: &[Envelope]) {
     let client = ingest::sink::client(&ingest::config::ClickHouseConfig {
         url: db.url.clone(),
         ..Default::default()
@@ -31,6 +32,18 @@ pub async fn store(db: &testkit::ClickHouseDb, envelopes: &[Envelope]) {
         rows.push(e);
     }
     ingest::sink::insert_rows(&client, &db.database, &rows)
+        .await
+        .unwrap();
+}
+
+/// [`insert`]s `envelopes`, then makes their yards' facts (what the facts worker of a running
+/// `dashboards serve` would do next).
+pub async fn store(db: &testkit::ClickHouseDb, envelopes: &[Envelope]) {
+    insert(db, envelopes).await;
+    let mut yards: Vec<String> = envelopes.iter().map(|e| e.feedlot_id.clone()).collect();
+    yards.sort();
+    yards.dedup();
+    dashboards::facts::worker::rebuild(&db.client(), &yards)
         .await
         .unwrap();
 }

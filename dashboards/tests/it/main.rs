@@ -19,6 +19,7 @@ mod auth_login;
 mod benchmarks;
 mod benchmarks_page;
 mod cli;
+mod facts;
 mod herd;
 mod metrics;
 mod pages;

@@ -42,6 +42,8 @@ pub async fn pipeline(test: &str) -> Pipeline {
     };
     config.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     config.web.ops_listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.facts.interval_ms = 200;
+    config.facts.settle_secs = 1;
     Pipeline {
         broker,
         db,
@@ -181,4 +183,27 @@ pub async fn wait_for_rows(db: &testkit::ClickHouseDb, table: &str, n: u64) -> u
     // Give a duplicate the chance to show up before the caller asserts exactness.
     tokio::time::sleep(Duration::from_millis(700)).await;
     count(db, &sql).await
+}
+
+/// Waits until the facts of `feedlot` hold every change stored for it (the facts worker of a
+/// running `dashboards::serve` made them); panics after a minute.
+pub async fn wait_for_facts(db: &testkit::ClickHouseDb, feedlot: &str) {
+    let client = db.client();
+    for _ in 0..600 {
+        let (changes, pending): (u64, u64) = client
+            .query(
+                "SELECT count(), countIf(recorded_at > (SELECT max(through_recorded_at) \
+                 FROM fact_state WHERE feedlot_id = ?)) FROM fact_changes WHERE feedlot_id = ?",
+            )
+            .bind(feedlot)
+            .bind(feedlot)
+            .fetch_one()
+            .await
+            .unwrap();
+        if changes > 0 && pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the facts of {feedlot} were not made within a minute");
 }

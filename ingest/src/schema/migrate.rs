@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "yard_registry",
         sql: include_str!("../../migrations/0005_yard_registry.sql"),
     },
+    Migration {
+        version: 6,
+        name: "facts",
+        sql: include_str!("../../migrations/0006_facts.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

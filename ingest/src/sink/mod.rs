@@ -7,8 +7,8 @@ mod rows;
 mod writer;
 
 pub use rows::{
-    ArrivalRow, DeathRow, FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, PenMoveRow, RationRow,
-    Rows, ShipmentRow, TagReadRow, TreatmentRow, WeighingRow, YardageRateRow,
+    ArrivalRow, DeathRow, FactChangeRow, FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, PenMoveRow,
+    RationRow, Rows, ShipmentRow, TagReadRow, TreatmentRow, WeighingRow, YardageRateRow,
 };
 pub use writer::{
     DDL_READ_TIMEOUT_MS, RejectedRow, client, ddl_client, insert_rows, insert_rows_isolating,

@@ -131,6 +131,18 @@ pub struct Rows {
     pub yard_profiles: Vec<YardProfileRow>,
 }
 
+/// One yard's change in a batch (`fact_changes`): the facts worker recomputes the yard from
+/// the day of its earliest record. `recorded_at` is set by ClickHouse when stored.
+#[derive(Debug, Clone, PartialEq, clickhouse::Row, serde::Serialize, serde::Deserialize)]
+pub struct FactChangeRow {
+    /// The yard.
+    pub feedlot_id: String,
+    /// The earliest capture time among the batch's records of the yard, ms since the epoch.
+    pub earliest_captured_ms: u64,
+    /// How many of its records the batch holds.
+    pub records: u32,
+}
+
 fn secs(ms: i64) -> u32 {
     u32::try_from(ms.div_euclid(1000)).unwrap_or(0)
 }
@@ -157,6 +169,42 @@ impl Rows {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Each yard's change in this batch, for `fact_changes`: every table the analytics read
+    /// (not tag reads, mixer loads or yard profiles).
+    pub fn fact_changes(&self) -> Vec<FactChangeRow> {
+        let mut by_yard: std::collections::BTreeMap<&str, (u64, u32)> = Default::default();
+        macro_rules! each {
+            ($($table:ident),*) => {
+                $(for r in &self.$table {
+                    let entry = by_yard.entry(r.feedlot_id.as_str()).or_insert((u64::MAX, 0));
+                    entry.0 = entry.0.min(r.captured_at_ms);
+                    entry.1 += 1;
+                })*
+            };
+        }
+        each!(
+            weighings,
+            feed_deliveries,
+            treatments,
+            arrivals,
+            pen_moves,
+            deaths,
+            shipments,
+            feed_purchases,
+            rations,
+            yardage_rates,
+            placements
+        );
+        by_yard
+            .into_iter()
+            .map(|(feedlot, (earliest, records))| FactChangeRow {
+                feedlot_id: feedlot.to_owned(),
+                earliest_captured_ms: earliest,
+                records,
+            })
+            .collect()
     }
 
     /// Adds the row for `envelope` to its kind's table, ingested now.
@@ -327,5 +375,20 @@ mod tests {
         assert!((rows.rations[0].dry_matter_pct - 76.2).abs() < 1e-9);
         assert_eq!(rows.pen_moves[0].head_count, 1);
         assert_eq!(rows.yardage_rates[0].lot_id, "");
+        let changes = rows.fact_changes();
+        assert_eq!(changes.len(), 1, "the fixtures are one yard's");
+        let analysed = n - 3; // Not tag reads, mixer loads or yard profiles.
+        assert_eq!(changes[0].records as usize, analysed);
+    }
+
+    #[test]
+    fn fact_changes_lists_the_columns_the_consumer_sends() {
+        let mut table = columns("fact_changes");
+        assert_eq!(
+            table.pop().as_deref(),
+            Some("recorded_at"),
+            "set by ClickHouse"
+        );
+        assert_eq!(names::<FactChangeRow>(), table);
     }
 }

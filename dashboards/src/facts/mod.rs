@@ -1,0 +1,20 @@
+//! A yard's measures kept as daily facts in ClickHouse (`docs/facts.md`).
+//!
+//! ```text
+//! ingest ─▶ records + fact_changes ─▶ worker (once per change: load the yard, replay it,
+//!   keep each day's end from the earliest day touched) ─▶ lot/pen/ingredient/source/yard
+//!   day facts ─▶ read (a report as of any moment: one row per lot, pen, ...; no replay)
+//! ```
+//!
+//! The replay is the analytics' own ([`crate::analytics::ledger`]), so the measures are
+//! defined once; the facts keep its state at each day's end.
+
+pub mod build;
+pub mod read;
+pub mod rows;
+pub mod store;
+pub mod worker;
+
+pub use read::yard_report;
+pub use rows::YardFacts;
+pub use worker::{Worker, recompute};

@@ -1,0 +1,215 @@
+//! A yard's report as of any moment, read from its facts: per lot, pen, ingredient and source
+//! the last row on or before the moment's day, its head-time and yardage carried from the
+//! row's day end to the moment at its head on hand (see `docs/facts.md`, "As of"). No records
+//! are replayed.
+
+use std::collections::HashMap;
+
+use super::rows::{
+    DAY_MS, IngredientDayRow, LotDayRow, PenDayRow, SourceDayRow, YardDayRow, day_of, end_of,
+};
+use crate::analytics::inventory::{IngredientCost, SourceCost};
+use crate::analytics::ledger::Reweighed;
+use crate::analytics::lots::{LotTotals, measure};
+use crate::analytics::records::RationRecord;
+use crate::analytics::{PenMeasures, Settings, YardReport, feed};
+
+type Result<T> = std::result::Result<T, clickhouse::error::Error>;
+
+/// The last row of each `key` of `table` on or before `day`, for `feedlot_id`.
+async fn latest<R>(
+    client: &clickhouse::Client,
+    table: &str,
+    key: &str,
+    feedlot_id: &str,
+    day: u16,
+) -> Result<Vec<R>>
+where
+    R: clickhouse::RowOwned + clickhouse::RowRead,
+{
+    client
+        .query(&format!(
+            "SELECT ?fields FROM {table} FINAL WHERE feedlot_id = ? AND day <= ? \
+             ORDER BY {key}, day DESC LIMIT 1 BY {key}"
+        ))
+        .bind(feedlot_id)
+        .bind(super::rows::date_text(day))
+        .fetch_all()
+        .await
+}
+
+/// `feedlot_id`'s report as of `as_of_ms`, from its facts.
+pub async fn yard_report(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    as_of_ms: u64,
+    settings: &Settings,
+) -> Result<YardReport> {
+    let day = day_of(as_of_ms);
+    let c = client;
+    let (lots, pens, ingredients, sources, rations, (unallocated_kg, warnings)) = tokio::try_join!(
+        latest::<LotDayRow>(c, "lot_day_facts", "lot_id", feedlot_id, day),
+        latest::<PenDayRow>(c, "pen_day_facts", "pen_id", feedlot_id, day),
+        latest::<IngredientDayRow>(c, "ingredient_day_facts", "ingredient", feedlot_id, day),
+        latest::<SourceDayRow>(
+            c,
+            "feed_source_day_facts",
+            "ingredient, supplier, origin",
+            feedlot_id,
+            day
+        ),
+        rations_of(c, feedlot_id, end_of(day)),
+        yard_of(c, feedlot_id, day),
+    )?;
+    let prices: HashMap<String, Option<f64>> = ingredients
+        .iter()
+        .map(|i| (i.ingredient.clone(), i.price_per_kg_minor))
+        .collect();
+    let feed = feed::feed_report_of(
+        ingredients.iter().map(ingredient_cost).collect(),
+        sources.iter().map(source_cost).collect(),
+        rations.iter(),
+        |name| prices.get(name).copied().flatten(),
+        unallocated_kg,
+    );
+    Ok(YardReport {
+        feedlot_id: feedlot_id.to_owned(),
+        as_of_ms,
+        lots: lots
+            .iter()
+            .map(|row| measure(&lot_totals(row, as_of_ms), as_of_ms, settings))
+            .collect(),
+        pens: pens.iter().map(|row| pen_measures(row, as_of_ms)).collect(),
+        feed,
+        warnings,
+    })
+}
+
+/// Ms from a row's day end to `as_of_ms` (negative within the row's day).
+fn carried_ms(through_ms: u64, as_of_ms: u64) -> f64 {
+    as_of_ms as f64 - through_ms as f64
+}
+
+/// A lot's totals as of `as_of_ms`: its row's, with head-time and yardage carried to then.
+pub fn lot_totals(row: &LotDayRow, as_of_ms: u64) -> LotTotals {
+    let head = row.head_on_hand.max(0) as f64;
+    let head_ms = head * carried_ms(row.through_ms, as_of_ms);
+    LotTotals {
+        lot_id: row.lot_id.clone(),
+        origin: row.origin.clone(),
+        currency: row.currency.clone(),
+        pens: row.pens.clone(),
+        arrived_ms: row.arrived_ms,
+        closed_ms: (row.closed_ms > 0).then_some(row.closed_ms),
+        head_in: row.head_in,
+        in_pay_kg: row.in_pay_kg,
+        in_full_kg: row.in_full_kg,
+        purchase_minor: row.purchase_minor,
+        on_hand: row.head_on_hand,
+        head_ms: row.head_ms + head_ms,
+        dead_ms: row.dead_ms,
+        dead: row.head_dead,
+        shipped: row.head_shipped,
+        shipped_ms: row.shipped_ms,
+        out_kg: row.out_pay_kg,
+        revenue_minor: row.revenue_minor,
+        as_fed_kg: row.as_fed_kg,
+        dm_kg: row.dry_matter_kg,
+        feed_minor: row.feed_minor,
+        yardage_minor: row.yardage_minor + head_ms / DAY_MS as f64 * row.yardage_rate_minor,
+        medicine_minor: row.medicine_minor,
+        pulled: row.head_pulled,
+        reweighed: Reweighed {
+            head: row.reweighed_head,
+            full_kg: row.reweighed_full_kg,
+            days_since_arrival: row.reweighed_days,
+        },
+    }
+}
+
+fn pen_measures(row: &PenDayRow, as_of_ms: u64) -> PenMeasures {
+    let head = row.head_on_hand.max(0) as f64;
+    let head_days = (row.head_ms + head * carried_ms(row.through_ms, as_of_ms)) / DAY_MS as f64;
+    let per_day = |x: f64| (head_days > 1e-9).then(|| x / head_days);
+    PenMeasures {
+        pen_id: row.pen_id.clone(),
+        head_on_hand: row.head_on_hand,
+        lots: row
+            .lots
+            .iter()
+            .cloned()
+            .zip(row.lot_head.iter().copied())
+            .collect(),
+        head_days,
+        as_fed_kg: row.as_fed_kg,
+        dry_matter_kg: row.dry_matter_kg,
+        dmi_kg: per_day(row.dry_matter_kg),
+        feed_cost_minor: row.feed_minor,
+        feed_cost_per_head_day_minor: per_day(row.feed_minor),
+        last_delivery_at_ms: (row.last_delivery_ms > 0).then_some(row.last_delivery_ms),
+    }
+}
+
+fn ingredient_cost(row: &IngredientDayRow) -> IngredientCost {
+    IngredientCost {
+        ingredient: row.ingredient.clone(),
+        purchased_kg: row.purchased_kg,
+        purchased_cost_minor: row.purchased_minor,
+        fed_kg: row.fed_kg,
+        fed_cost_minor: row.fed_minor,
+        on_hand_kg: row.on_hand_kg,
+        unbought_kg: row.unbought_kg,
+        current_price_per_tonne_minor: row.price_per_kg_minor.map(|p| p * 1000.0),
+    }
+}
+
+fn source_cost(row: &SourceDayRow) -> SourceCost {
+    SourceCost {
+        ingredient: row.ingredient.clone(),
+        supplier: row.supplier.clone(),
+        origin: row.origin.clone(),
+        fed_kg: row.fed_kg,
+        fed_cost_minor: row.fed_minor,
+    }
+}
+
+/// Each ration's formula in effect before `before_ms` (its latest).
+async fn rations_of(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    before_ms: u64,
+) -> Result<Vec<RationRecord>> {
+    client
+        .query(
+            "SELECT ration_id, ingredients, inclusion_as_fed_pct, dry_matter_pct, \
+             captured_at_ms AS at_ms FROM rations FINAL \
+             WHERE feedlot_id = ? AND captured_at_ms < ? \
+             ORDER BY ration_id, captured_at_ms DESC LIMIT 1 BY ration_id",
+        )
+        .bind(feedlot_id)
+        .bind(before_ms)
+        .fetch_all()
+        .await
+}
+
+/// Feed dropped in empty pens as of `day`, and every warning up to it.
+async fn yard_of(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    day: u16,
+) -> Result<(f64, Vec<String>)> {
+    let rows: Vec<YardDayRow> = client
+        .query(
+            "SELECT ?fields FROM yard_day_facts FINAL \
+             WHERE feedlot_id = ? AND day <= ? ORDER BY day",
+        )
+        .bind(feedlot_id)
+        .bind(super::rows::date_text(day))
+        .fetch_all()
+        .await?;
+    let unallocated = rows.last().map(|r| r.unallocated_kg).unwrap_or(0.0);
+    Ok((
+        unallocated,
+        rows.into_iter().flat_map(|r| r.warnings).collect(),
+    ))
+}

@@ -1,0 +1,76 @@
+//! Writing a yard's facts, and what the worker needs to know before it does: how far each
+//! yard's facts are made, and which lots have rows past a day.
+
+use std::collections::HashMap;
+
+use super::rows::{FactStateRow, YardFacts};
+
+type Result<T> = std::result::Result<T, clickhouse::error::Error>;
+
+async fn insert<R>(client: &clickhouse::Client, table: &str, rows: &[R]) -> Result<()>
+where
+    R: clickhouse::RowOwned + clickhouse::RowWrite,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut insert = client.insert::<R>(table).await?;
+    for row in rows {
+        insert.write(row).await?;
+    }
+    insert.end().await
+}
+
+/// Stores `facts` and then `state` (so a yard's state never claims rows not yet stored).
+pub async fn write(
+    client: &clickhouse::Client,
+    facts: &YardFacts,
+    state: &FactStateRow,
+) -> Result<()> {
+    insert(client, "lot_day_facts", &facts.lots).await?;
+    insert(client, "pen_day_facts", &facts.pens).await?;
+    insert(client, "ingredient_day_facts", &facts.ingredients).await?;
+    insert(client, "feed_source_day_facts", &facts.sources).await?;
+    insert(client, "yard_day_facts", &facts.yard).await?;
+    insert(client, "fact_state", std::slice::from_ref(state)).await
+}
+
+/// The last stored day of each of `feedlot_id`'s lots with rows on or after `from_day`.
+pub async fn lots_stored_from(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    from_day: u16,
+) -> Result<HashMap<String, u16>> {
+    let rows: Vec<(String, u16)> = client
+        .query(
+            "SELECT lot_id, max(day) FROM lot_day_facts FINAL \
+             WHERE feedlot_id = ? AND day >= ? GROUP BY lot_id",
+        )
+        .bind(feedlot_id)
+        .bind(super::rows::date_text(from_day))
+        .fetch_all()
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// How far the facts of each of `feedlots` are made (yards without facts are left out).
+pub async fn states(
+    client: &clickhouse::Client,
+    feedlots: &[String],
+) -> Result<HashMap<String, FactStateRow>> {
+    if feedlots.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<FactStateRow> = client
+        .query(
+            "SELECT ?fields FROM fact_state FINAL WHERE has(?, feedlot_id) \
+             ORDER BY feedlot_id",
+        )
+        .bind(feedlots)
+        .fetch_all()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.feedlot_id.clone(), r))
+        .collect())
+}

@@ -1,0 +1,238 @@
+//! The facts worker: finds the yards whose records changed (`fact_changes`, written by `ingest`
+//! with every stored batch) and recomputes each one's facts from the earliest day the changes
+//! touch, once per change, in the background.
+//!
+//! Each round takes the changes ClickHouse recorded up to its clock less
+//! [`FactsConfig::settle_secs`] (so inserts of that second are finished), and for each yard
+//! those after its `fact_state.through_recorded_at`. The yard's rows are rewritten from that day
+//! (or, when days passed with no change, from the day after its last facts) with a version that
+//! grows with the changes seen, so several workers (one per `dashboards` replica) may work at
+//! once: they write the same rows, and the one that saw more changes wins.
+
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::build::{Range, build};
+use super::rows::{FactStateRow, day_of};
+use super::store;
+use crate::analytics::load;
+use crate::config::FactsConfig;
+use crate::telemetry::{FactsRecomputed, Metrics, facts_lag};
+
+type Result<T> = std::result::Result<T, clickhouse::error::Error>;
+
+/// How far back each round looks again for changes recorded before the last one's end (a
+/// change stored late is found, and its yard's state says whether it is in).
+const LOOKBACK_SECS: u32 = 60;
+
+/// What one recompute did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recomputed {
+    /// The first day rewritten.
+    pub from_day: u16,
+    /// Rows written.
+    pub rows: usize,
+}
+
+/// Recomputes `feedlot_id`'s facts from `from_day` (None: from its first record) to today,
+/// for the changes recorded up to `through_recorded_at` (seconds since the epoch).
+pub async fn recompute(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    from_day: Option<u16>,
+    through_recorded_at: u32,
+) -> Result<Recomputed> {
+    let records = load::yard_history(client, feedlot_id).await?;
+    let from_day = from_day.unwrap_or(0);
+    let stored_until = store::lots_stored_from(client, feedlot_id, from_day).await?;
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let today = day_of(now_ms);
+    let range = Range {
+        from_day,
+        through_day: today,
+        stored_until,
+    };
+    // Versions grow with the changes seen (ms, so a later second always wins).
+    let version = u64::from(through_recorded_at) * 1000;
+    let facts = build(feedlot_id, &records, &range, version);
+    let through_day = facts
+        .yard
+        .last()
+        .map(|row| row.day)
+        .unwrap_or(today)
+        .max(today);
+    let state = FactStateRow {
+        feedlot_id: feedlot_id.to_owned(),
+        through_recorded_at,
+        through_day,
+        computed_at_ms: now_ms,
+        version,
+    };
+    store::write(client, &facts, &state).await?;
+    Ok(Recomputed {
+        from_day,
+        rows: facts.len(),
+    })
+}
+
+/// ClickHouse's clock, seconds since the epoch.
+pub async fn server_now(client: &clickhouse::Client) -> Result<u32> {
+    client
+        .query("SELECT toUInt32(now())")
+        .fetch_one::<u32>()
+        .await
+}
+
+/// Yards with records (arrivals, deliveries or purchases): what `dashboards facts rebuild`
+/// covers when no yard is named.
+pub async fn yards_with_records(client: &clickhouse::Client) -> Result<Vec<String>> {
+    client
+        .query(
+            "SELECT DISTINCT feedlot_id FROM (\
+             SELECT feedlot_id FROM arrivals UNION ALL \
+             SELECT feedlot_id FROM feed_deliveries UNION ALL \
+             SELECT feedlot_id FROM feed_purchases) ORDER BY feedlot_id",
+        )
+        .fetch_all()
+        .await
+}
+
+/// Recomputes every day of each of `feedlots` (every yard with records when none are given),
+/// taking in the changes recorded up to now; returns how many yards.
+pub async fn rebuild(client: &clickhouse::Client, feedlots: &[String]) -> Result<usize> {
+    let now = server_now(client).await?;
+    let yards = if feedlots.is_empty() {
+        yards_with_records(client).await?
+    } else {
+        feedlots.to_vec()
+    };
+    for yard in &yards {
+        recompute(client, yard, None, now).await?;
+    }
+    Ok(yards.len())
+}
+
+/// A yard's pending changes: the earliest capture time they hold and when the oldest was
+/// recorded.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    earliest_captured_ms: u64,
+    oldest_recorded_at: u32,
+}
+
+/// The worker's place in the change log.
+pub struct Worker {
+    client: clickhouse::Client,
+    config: FactsConfig,
+    metrics: Metrics,
+    /// Changes recorded after this second are looked at (the previous round's cutoff less
+    /// [`LOOKBACK_SECS`]; 0 at start: every change, each yard's state says what is in).
+    since: u32,
+}
+
+impl Worker {
+    /// A worker over `client`'s database.
+    pub fn new(client: clickhouse::Client, config: FactsConfig, metrics: Metrics) -> Self {
+        Self {
+            client,
+            config,
+            metrics,
+            since: 0,
+        }
+    }
+
+    /// Runs rounds every `interval_ms` until `shutdown`.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let interval = Duration::from_millis(self.config.interval_ms);
+        tracing::info!(
+            interval_ms = self.config.interval_ms,
+            "facts worker started"
+        );
+        loop {
+            if let Err(error) = self.round().await {
+                tracing::warn!(%error, "a facts round failed; trying again");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    /// One round: recomputes every yard with pending changes; returns how many.
+    pub async fn round(&mut self) -> Result<usize> {
+        let now = server_now(&self.client).await?;
+        let cutoff = now.saturating_sub(self.config.settle_secs);
+        let changes: Vec<(String, u32, u64)> = self
+            .client
+            .query(
+                "SELECT feedlot_id, toUInt32(recorded_at) AS at, min(earliest_captured_ms) \
+                 FROM fact_changes WHERE recorded_at > toDateTime(?) \
+                 AND recorded_at <= toDateTime(?) GROUP BY feedlot_id, at",
+            )
+            .bind(self.since)
+            .bind(cutoff)
+            .fetch_all()
+            .await?;
+        let mut yards: Vec<String> = changes.iter().map(|c| c.0.clone()).collect();
+        yards.sort();
+        yards.dedup();
+        let states = store::states(&self.client, &yards).await?;
+        let mut pending: std::collections::BTreeMap<&str, Pending> = Default::default();
+        for (yard, at, earliest) in &changes {
+            let through = states.get(yard).map(|s| s.through_recorded_at).unwrap_or(0);
+            if *at <= through {
+                continue;
+            }
+            let p = pending.entry(yard).or_insert(Pending {
+                earliest_captured_ms: *earliest,
+                oldest_recorded_at: *at,
+            });
+            p.earliest_captured_ms = p.earliest_captured_ms.min(*earliest);
+            p.oldest_recorded_at = p.oldest_recorded_at.min(*at);
+        }
+        let mut oldest_left: Option<u32> = None;
+        let mut done = 0;
+        for (yard, p) in &pending {
+            let from_day = states
+                .get(*yard)
+                .map(|s| day_of(p.earliest_captured_ms).min(s.through_day.saturating_add(1)));
+            let started = Instant::now();
+            let result = recompute(&self.client, yard, from_day, cutoff).await;
+            let (rows, error) = match &result {
+                Ok(r) => (r.rows, None),
+                Err(e) => (0, Some(e.to_string())),
+            };
+            FactsRecomputed {
+                feedlot_id: yard,
+                from_day: from_day.unwrap_or(0),
+                rows,
+                took: started.elapsed(),
+                error,
+            }
+            .emit(&self.metrics);
+            if result.is_ok() {
+                done += 1;
+            } else {
+                oldest_left =
+                    Some(oldest_left.map_or(p.oldest_recorded_at, |o| o.min(p.oldest_recorded_at)));
+            }
+        }
+        let lag = match oldest_left {
+            Some(oldest) => now.saturating_sub(oldest),
+            None => pending
+                .values()
+                .map(|p| now.saturating_sub(p.oldest_recorded_at))
+                .max()
+                .unwrap_or(0),
+        };
+        facts_lag(&self.metrics, f64::from(lag));
+        self.since = match oldest_left {
+            // A failed yard is looked at again from its oldest change.
+            Some(oldest) => oldest.saturating_sub(1),
+            None => cutoff.saturating_sub(LOOKBACK_SECS),
+        };
+        Ok(done)
+    }
+}

@@ -1,0 +1,307 @@
+//! The daily facts (docs/facts.md) against the replay they replace: the same measures on a
+//! generated yard at many moments, head that balances on every lot-day and in every pen, and a
+//! gateway's late records correcting the days they touch, through the facts worker over real
+//! ClickHouse.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+#[path = "../../benches/support/big_yard/mod.rs"]
+#[allow(dead_code)]
+mod big_yard;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use dashboards::analytics::{Settings, YardReport};
+use dashboards::facts::Worker;
+use schemas::{Arrival, Death, Eid, Envelope, Event, FeedDelivery, Placement, Ration};
+use serde_json::Value;
+
+use crate::bench_yards::{database, insert};
+
+/// Where two JSON values differ (numbers compared to 1e-9 of their size), by path.
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() > 1e-9 * x.abs().max(y.abs()).max(1.0) {
+                out.push(format!("{path}: {x} vs {y}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                differences(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => differences(v, w, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k}: missing")),
+                }
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} vs {b}")),
+    }
+}
+
+/// Fails unless the report from the facts is the replay's, field by field.
+pub fn assert_same(facts: &YardReport, replayed: &YardReport, what: &str) {
+    let mut out = Vec::new();
+    differences(
+        &serde_json::to_value(facts).unwrap(),
+        &serde_json::to_value(replayed).unwrap(),
+        "report",
+        &mut out,
+    );
+    assert!(
+        out.is_empty(),
+        "{what}: facts and replay differ:\n{}",
+        out.join("\n")
+    );
+}
+
+/// Both reports of `feedlot` as of `at`: from the facts, and replayed from the records.
+pub async fn both(
+    client: &clickhouse::Client,
+    feedlot: &str,
+    at: DateTime<Utc>,
+) -> (YardReport, YardReport) {
+    let ms = at.timestamp_millis() as u64;
+    let s = Settings::default();
+    let facts = dashboards::facts::yard_report(client, feedlot, ms, &s)
+        .await
+        .unwrap();
+    let replayed = dashboards::analytics::yard_report(client, feedlot, ms, &s)
+        .await
+        .unwrap();
+    (facts, replayed)
+}
+
+/// A worker over `client` that takes changes a second after they are stored.
+fn worker(client: &clickhouse::Client) -> Worker {
+    let config = dashboards::config::FactsConfig {
+        settle_secs: 1,
+        ..Default::default()
+    };
+    Worker::new(
+        client.clone(),
+        config,
+        dashboards::telemetry::Metrics::new(),
+    )
+}
+
+/// Runs worker rounds until one recomputes nothing and the last change has settled.
+async fn settle(worker: &mut Worker) -> usize {
+    let mut made = 0;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    loop {
+        let n = worker.round().await.unwrap();
+        made += n;
+        if n == 0 {
+            return made;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_generated_yard_reads_the_same_from_facts_as_from_the_replay_and_its_head_balances() {
+    let (db, client) = database("facts_generated_yard").await;
+    let size = big_yard::Size {
+        head: 1_200,
+        days: 90,
+        head_per_lot: 80,
+    };
+    let mut yards = Vec::new();
+    for seed in [7_u64, 11, 23] {
+        let yard = big_yard::generate(&format!("gen-{seed}"), size, seed);
+        insert(&db, &yard.events).await;
+        yards.push(yard);
+    }
+    let mut worker = worker(&client);
+    assert_eq!(settle(&mut worker).await, 3, "each yard once");
+
+    for yard in &yards {
+        let f = &yard.feedlot_id;
+        let mut moments: Vec<DateTime<Utc>> = (0..=size.days)
+            .step_by(9)
+            .map(|d| yard.start + Duration::days(i64::from(d)) - Duration::milliseconds(1))
+            .collect();
+        moments.push(yard.end);
+        moments.push(Utc::now());
+        for at in moments {
+            let (facts, replayed) = both(&client, f, at).await;
+            assert_same(&facts, &replayed, &format!("{f} as of {at}"));
+        }
+        let (facts, _) = both(&client, f, yard.end).await;
+        let closed = facts.lots.iter().filter(|l| l.status == "closed").count();
+        assert_eq!(closed, yard.totals.closed_lots, "{f}");
+        assert!(
+            closed > 0 && closed < facts.lots.len(),
+            "open and closed lots"
+        );
+    }
+
+    // Head balances on every lot-day: in = on hand + dead + shipped, never below zero, and the
+    // pens hold each lot's head on hand.
+    let (lot_days, unbalanced): (u64, u64) = client
+        .query(
+            "SELECT count(), countIf(head_in != head_on_hand + head_dead + head_shipped \
+             OR head_on_hand < 0) FROM lot_day_facts FINAL",
+        )
+        .fetch_one()
+        .await
+        .unwrap();
+    assert!(lot_days > 1_000, "{lot_days} lot-days");
+    assert_eq!(unbalanced, 0);
+    let misplaced: u64 = client
+        .query(
+            "SELECT count() FROM (\
+               SELECT feedlot_id, lot_id, day, head_on_hand FROM lot_day_facts FINAL) \
+             ANY LEFT JOIN (\
+               SELECT feedlot_id, lot_id, day, sum(head) AS in_pens FROM (\
+                 SELECT feedlot_id, day, lot_id, head FROM pen_day_facts FINAL \
+                 ARRAY JOIN lots AS lot_id, lot_head AS head) \
+               GROUP BY feedlot_id, lot_id, day) USING feedlot_id, lot_id, day \
+             WHERE in_pens != head_on_hand",
+        )
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(misplaced, 0, "lot-days whose pens do not hold their head");
+}
+
+const YARD: &str = "yard-late";
+
+fn day(d: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap() + Duration::days(d)
+}
+
+fn env(when: DateTime<Utc>, event: Event) -> Envelope {
+    Envelope::new(YARD, "gw-1", "office", when, event)
+}
+
+fn eid(n: u32) -> Eid {
+    Eid::parse(&format!("98200000001{n:04}")).unwrap()
+}
+
+fn delivery(d: i64) -> Envelope {
+    env(
+        day(d) + Duration::hours(7),
+        Event::FeedDelivery(FeedDelivery {
+            pen_id: "P1".into(),
+            ration_id: "R".into(),
+            target_kg: 100.0,
+            delivered_kg: 100.0,
+            truck_id: "T1".into(),
+            operator: "sam".into(),
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() {
+    let (db, client) = database("facts_late_records").await;
+    let mut first = vec![
+        env(
+            day(0),
+            Event::Arrival(Arrival {
+                lot_id: "L1".into(),
+                head_count: 4,
+                origin: "NE".into(),
+                source: None,
+                pen_id: Some("P1".into()),
+                pay_weight_kg: 1_200.0,
+                shrink_pct: 0.0,
+                purchase_price_minor: 400_000,
+                currency: "USD".into(),
+            }),
+        ),
+        env(
+            day(0),
+            Event::Ration(Ration {
+                ration_id: "R".into(),
+                ingredients: vec![schemas::RationIngredient {
+                    ingredient: "corn".into(),
+                    inclusion_as_fed_pct: 100.0,
+                    dry_matter_pct: 85.0,
+                }],
+            }),
+        ),
+    ];
+    for n in 1..=4 {
+        first.push(env(
+            day(0) + Duration::hours(1),
+            Event::Placement(Placement {
+                eid: eid(n),
+                lot_id: "L1".into(),
+                pen_id: "P1".into(),
+                sex: None,
+                breed: None,
+            }),
+        ));
+    }
+    first.extend((0..3).map(delivery));
+    insert(&db, &first).await;
+    let mut worker = worker(&client);
+    assert_eq!(settle(&mut worker).await, 1);
+    let version_before: u64 = client
+        .query("SELECT max(version) FROM lot_day_facts FINAL WHERE day = toDate(?)")
+        .bind(day(1).format("%Y-%m-%d").to_string())
+        .fetch_one()
+        .await
+        .unwrap();
+
+    // The gateway comes back: a death on day 3 and a week of deliveries it held.
+    let mut late: Vec<Envelope> = (3..10).map(delivery).collect();
+    late.push(env(
+        day(3) + Duration::hours(12),
+        Event::Death(Death {
+            eid: eid(2),
+            cause: "BRD".into(),
+            lot_id: Some("L1".into()),
+            pen_id: Some("P1".into()),
+        }),
+    ));
+    insert(&db, &late).await;
+    // Stored twice, as a redelivery would: still one recompute, the same measures.
+    insert(&db, &late).await;
+    assert_eq!(settle(&mut worker).await, 1, "one recompute for the change");
+    assert_eq!(settle(&mut worker).await, 0, "nothing left to do");
+
+    // Days before the earliest late record keep their rows; from day 3 on they are rewritten.
+    let versions: Vec<(u16, u64)> = client
+        .query(
+            "SELECT toUInt16(day), version FROM lot_day_facts FINAL \
+             WHERE feedlot_id = ? ORDER BY day",
+        )
+        .bind(YARD)
+        .fetch_all()
+        .await
+        .unwrap();
+    let day3 = (day(3).timestamp() / 86_400) as u16;
+    for (d, v) in &versions {
+        if *d < day3 {
+            assert_eq!(*v, version_before, "day {d} kept");
+        } else {
+            assert!(*v > version_before, "day {d} rewritten");
+        }
+    }
+    for d in [2, 3, 5, 9] {
+        let at = day(d + 1) - Duration::milliseconds(1);
+        let (facts, replayed) = both(&client, YARD, at).await;
+        assert_same(&facts, &replayed, &format!("as of day {d}"));
+        let lot = &facts.lots[0];
+        assert_eq!(lot.head_dead, u32::from(d >= 3), "day {d}");
+        assert!(
+            (lot.as_fed_kg - 100.0 * (d + 1) as f64).abs() < 1e-9,
+            "day {d}"
+        );
+    }
+    let deaths_on_day_3: u64 = client
+        .query("SELECT sum(day_head_dead) FROM lot_day_facts FINAL WHERE feedlot_id = ?")
+        .bind(YARD)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(deaths_on_day_3, 1, "the death counted once, on its day");
+}
