@@ -60,6 +60,9 @@ pub struct WebConfig {
     /// new one evicts that yard's oldest, never another yard's. A yard's "now" reports do not
     /// count here and are kept in preference.
     pub report_cache_slots_per_yard: u32,
+    /// The units of a user who has not chosen (each user switches on any page), `"us"` (lb,
+    /// $/cwt) or `"metric"` (kg, $/kg).
+    pub default_units: crate::web::units::Units,
 }
 
 /// One user of the pages and API.
@@ -100,6 +103,7 @@ impl Default for WebConfig {
             cold_report_wait_ms: 10_000,
             report_cache_slots: 64,
             report_cache_slots_per_yard: 8,
+            default_units: crate::web::units::Units::Us,
         }
     }
 }

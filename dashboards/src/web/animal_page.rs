@@ -10,6 +10,7 @@ use schemas::Eid;
 use schemas::weight::KG_PER_LB;
 
 use super::table::{Cell, Column, csv_response, num};
+use super::units::Unit;
 use crate::queries::{AnimalReport, TreatmentLine, WeighingPoint, animal_record};
 use crate::web::{AppState, WebError};
 
@@ -18,36 +19,43 @@ const WEIGHINGS: &[Column<WeighingPoint>] = &[
     Column {
         key: "captured_at_utc",
         label: "Captured (UTC)",
+        unit: Unit::None,
         value: |w| Cell::Text(utc(w.captured_at_ms)),
     },
     Column {
         key: "captured_at_ms",
         label: "Captured (ms)",
+        unit: Unit::None,
         value: |w| num(Some(w.captured_at_ms as f64), 0),
     },
     Column {
         key: "weight_kg",
         label: "Weight kg",
+        unit: Unit::None,
         value: |w| num(Some(w.weight_kg), 1),
     },
     Column {
         key: "weight_lb",
         label: "Weight lb",
+        unit: Unit::None,
         value: |w| num(Some(w.weight_kg / KG_PER_LB), 1),
     },
     Column {
         key: "displayed_value",
         label: "Displayed",
+        unit: Unit::None,
         value: |w| num(Some(w.displayed_value), 1),
     },
     Column {
         key: "displayed_unit",
         label: "Unit",
+        unit: Unit::None,
         value: |w| Cell::Text(w.displayed_unit.clone()),
     },
     Column {
         key: "scale",
         label: "Scale",
+        unit: Unit::None,
         value: |w| Cell::Text(w.device_id.clone()),
     },
 ];
@@ -57,46 +65,55 @@ const TREATMENTS: &[Column<TreatmentLine>] = &[
     Column {
         key: "given_at_utc",
         label: "Given (UTC)",
+        unit: Unit::None,
         value: |t| Cell::Text(utc(t.captured_at_ms)),
     },
     Column {
         key: "purpose",
         label: "Purpose",
+        unit: Unit::None,
         value: |t| Cell::Text(t.purpose.clone()),
     },
     Column {
         key: "product",
         label: "Product",
+        unit: Unit::None,
         value: |t| Cell::Text(t.product.clone()),
     },
     Column {
         key: "dose",
         label: "Dose",
+        unit: Unit::None,
         value: |t| num(Some(t.dose), 1),
     },
     Column {
         key: "dose_unit",
         label: "Dose unit",
+        unit: Unit::None,
         value: |t| Cell::Text(t.dose_unit.clone()),
     },
     Column {
         key: "route",
         label: "Route",
+        unit: Unit::None,
         value: |t| Cell::Text(t.route.clone()),
     },
     Column {
         key: "diagnosis",
         label: "Diagnosis",
+        unit: Unit::None,
         value: |t| Cell::Text(t.diagnosis.clone()),
     },
     Column {
         key: "withdrawal_days",
         label: "Withdrawal days",
+        unit: Unit::None,
         value: |t| num(Some(f64::from(t.withdrawal_days)), 0),
     },
     Column {
         key: "cost",
         label: "Cost",
+        unit: Unit::None,
         value: |t| {
             num(
                 (!t.currency.is_empty()).then_some(t.cost_minor as f64 / 100.0),
@@ -107,6 +124,7 @@ const TREATMENTS: &[Column<TreatmentLine>] = &[
     Column {
         key: "currency",
         label: "Currency",
+        unit: Unit::None,
         value: |t| Cell::Text(t.currency.clone()),
     },
 ];

@@ -361,8 +361,17 @@ pub(super) async fn guard(State(state): State<AppState>, mut req: Request, next:
             }
             let user = caller.name.clone();
             req.extensions_mut().insert(caller);
+            // The reader's units (`super::units`); the default when the setting is unreadable.
+            let units = match state.sessions.units_of(&user).await {
+                Ok(chosen) => chosen.unwrap_or(state.default_units),
+                Err(e) => {
+                    tracing::warn!(error = %e, "user settings unavailable; default units");
+                    state.default_units
+                }
+            };
             // The user of the cold-work limits (`super::cold`).
-            let mut response = super::cold::with_user(user, next.run(req)).await;
+            let mut response =
+                super::cold::with_user(user, super::units::with_units(units, next.run(req))).await;
             if let Some(cookie) = refreshed.and_then(|c| c.parse().ok())
                 && !response.headers().contains_key(header::SET_COOKIE)
             {

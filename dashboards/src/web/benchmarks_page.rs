@@ -19,8 +19,8 @@ use serde::Deserialize;
 use super::charts::{BandRow, bands};
 use super::report::{nav, utc};
 use super::table::{Cell, Column, csv_response, num};
+use super::units::Unit;
 use super::{AppState, WebError};
-use crate::analytics::KG_PER_CWT;
 use crate::benchmarks::{
     AreaRule, Band, Benchmarks, MIN_PEERS, MeasureBands, RADII_KM, benchmarks,
 };
@@ -84,61 +84,73 @@ const BAND_LINES: &[Column<BandLine>] = &[
     Column {
         key: "measure",
         label: "Measure",
+        unit: Unit::None,
         value: |l| Cell::Text(l.measure.to_owned()),
     },
     Column {
         key: "unit",
         label: "Unit",
+        unit: Unit::None,
         value: |l| Cell::Text(l.unit.clone()),
     },
     Column {
         key: "set",
         label: "Set",
+        unit: Unit::None,
         value: |l| Cell::Text(l.set.to_owned()),
     },
     Column {
         key: "yards",
         label: "Yards",
+        unit: Unit::None,
         value: |l| num(l.band.yards.map(|n| n as f64), 0),
     },
     Column {
         key: "hidden",
         label: "Hidden",
+        unit: Unit::None,
         value: |l| Cell::Text(l.band.hidden.to_string()),
     },
     Column {
         key: "p10",
         label: "p10",
+        unit: Unit::None,
         value: |l| num(l.band.p10, 2),
     },
     Column {
         key: "p25",
         label: "p25",
+        unit: Unit::None,
         value: |l| num(l.band.p25, 2),
     },
     Column {
         key: "p50",
         label: "Median",
+        unit: Unit::None,
         value: |l| num(l.band.p50, 2),
     },
     Column {
         key: "p75",
         label: "p75",
+        unit: Unit::None,
         value: |l| num(l.band.p75, 2),
     },
     Column {
         key: "p90",
         label: "p90",
+        unit: Unit::None,
         value: |l| num(l.band.p90, 2),
     },
     Column {
         key: "own_percentile",
         label: "Your percentile",
+        unit: Unit::None,
         value: |l| num(l.band.own_percentile, 2),
     },
     Column {
         key: "own",
         label: "Your yard",
+        unit: Unit::None,
         value: |l| num(l.own, 2),
     },
 ];
@@ -177,13 +189,22 @@ pub async fn json(
     ))
 }
 
-/// How the page shows a measure: cost of gain, stored in minor units per kg, in major units
-/// per cwt (100 lb) of its currency, as US closeouts quote it; the rest as stored. Returns the
-/// factor from stored to shown and the unit shown. (JSON and CSV keep the stored unit.)
+/// How the page shows a measure, in the reader's units ([`super::units`], as the lot pages):
+/// cost of gain, stored in minor units per kg, in major units per cwt (US) or per kg (metric)
+/// of its currency; ADG in lb/day or kg/day; the rest as stored. Returns the factor from stored
+/// to shown and the unit shown. (JSON and CSV keep the stored unit.)
 fn shown_unit(m: &MeasureBands) -> (f64, String) {
-    match &m.currency {
-        Some(c) => (KG_PER_CWT / 100.0, format!("{c}/cwt")),
-        None => (1.0, m.measure.unit.to_owned()),
+    let units = super::units::current();
+    match (&m.currency, m.measure.key) {
+        (Some(c), _) => {
+            let unit = super::units::Unit::MoneyPerWeight;
+            (
+                unit.convert(1.0, units) / 100.0,
+                format!("{c}/{}", &unit.text(units)[2..]),
+            )
+        }
+        (None, "adg_kg") => (units.from_kg(1.0), format!("{}/day", units.weight())),
+        (None, _) => (1.0, m.measure.unit.to_owned()),
     }
 }
 

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 use super::breakdown_chart::{Part, stacked_bars};
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, Sorting, csv_response, html_table, money, num, sort};
+use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::{FeedReport, IngredientCost, RationCost, SourceCost};
 
@@ -17,41 +18,49 @@ pub const INGREDIENTS: &[Column<IngredientCost>] = &[
     Column {
         key: "ingredient",
         label: "Ingredient",
+        unit: Unit::None,
         value: |i| Cell::Text(i.ingredient.clone()),
     },
     Column {
-        key: "purchased_kg",
-        label: "Bought kg",
+        key: "purchased",
+        label: "Bought {u}",
+        unit: Unit::Weight,
         value: |i| num(Some(i.purchased_kg), 0),
     },
     Column {
         key: "purchased_cost",
         label: "Bought $",
+        unit: Unit::None,
         value: |i| money(Some(i.purchased_cost_minor)),
     },
     Column {
-        key: "fed_kg",
-        label: "Fed kg",
+        key: "fed",
+        label: "Fed {u}",
+        unit: Unit::Weight,
         value: |i| num(Some(i.fed_kg), 0),
     },
     Column {
         key: "fed_cost",
         label: "Fed $",
+        unit: Unit::None,
         value: |i| money(Some(i.fed_cost_minor)),
     },
     Column {
-        key: "on_hand_kg",
-        label: "On hand kg",
+        key: "on_hand",
+        label: "On hand {u}",
+        unit: Unit::Weight,
         value: |i| num(Some(i.on_hand_kg), 0),
     },
     Column {
-        key: "unbought_kg",
-        label: "Fed unbought kg",
+        key: "unbought",
+        label: "Fed unbought {u}",
+        unit: Unit::Weight,
         value: |i| num(Some(i.unbought_kg), 0),
     },
     Column {
-        key: "price_t",
-        label: "Price $/t now",
+        key: "price",
+        label: "Price {u} now",
+        unit: Unit::MoneyPerTonne,
         value: |i| money(i.current_price_per_tonne_minor),
     },
 ];
@@ -61,26 +70,31 @@ pub const SOURCES: &[Column<SourceCost>] = &[
     Column {
         key: "ingredient",
         label: "Ingredient",
+        unit: Unit::None,
         value: |s| Cell::Text(s.ingredient.clone()),
     },
     Column {
         key: "supplier",
         label: "Supplier",
+        unit: Unit::None,
         value: |s| Cell::Text(s.supplier.clone()),
     },
     Column {
         key: "origin",
         label: "Origin",
+        unit: Unit::None,
         value: |s| Cell::Text(s.origin.clone()),
     },
     Column {
-        key: "fed_kg",
-        label: "Fed kg",
+        key: "fed",
+        label: "Fed {u}",
+        unit: Unit::Weight,
         value: |s| num(Some(s.fed_kg), 0),
     },
     Column {
         key: "fed_cost",
         label: "Fed $",
+        unit: Unit::None,
         value: |s| money(Some(s.fed_cost_minor)),
     },
 ];
@@ -90,26 +104,31 @@ pub const RATIONS: &[Column<RationCost>] = &[
     Column {
         key: "ration",
         label: "Ration",
+        unit: Unit::None,
         value: |r| Cell::Text(r.ration_id.clone()),
     },
     Column {
         key: "dm_pct",
         label: "DM %",
+        unit: Unit::None,
         value: |r| num(Some(r.dry_matter_pct), 1),
     },
     Column {
-        key: "as_fed_t",
-        label: "$/t as fed",
+        key: "as_fed_price",
+        label: "{u} as fed",
+        unit: Unit::MoneyPerTonne,
         value: |r| money(r.cost_per_tonne_as_fed_minor),
     },
     Column {
-        key: "dm_t",
-        label: "$/t DM",
+        key: "dm_price",
+        label: "{u} DM",
+        unit: Unit::MoneyPerTonne,
         value: |r| money(r.cost_per_tonne_dm_minor),
     },
     Column {
         key: "formula",
         label: "Formula (% as fed)",
+        unit: Unit::None,
         value: |r| {
             Cell::Text(
                 r.ingredients

@@ -9,124 +9,137 @@ use maud::{DOCTYPE, Markup, html};
 use super::breakdown_chart::{Part, stacked_bars};
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
+use super::units::Unit;
 use super::{AppState, WebError};
-use crate::analytics::{KG_PER_CWT, LotMeasures, LotStanding, standing};
+use crate::analytics::{LotMeasures, LotStanding, standing};
 use crate::queries::of_lot;
-use schemas::weight::KG_PER_LB;
-
-fn lb(kg: Option<f64>) -> Option<f64> {
-    kg.map(|k| k / KG_PER_LB)
-}
-
-fn per_cwt(per_kg: Option<f64>) -> Option<f64> {
-    per_kg.map(|c| c * KG_PER_CWT)
-}
 
 /// The lot table's columns (HTML, CSV and the JSON's sort keys).
 pub const COLUMNS: &[Column<LotMeasures>] = &[
     Column {
         key: "lot",
         label: "Lot",
+        unit: Unit::None,
         value: |l| Cell::Text(l.lot_id.clone()),
     },
     Column {
         key: "status",
         label: "Status",
+        unit: Unit::None,
         value: |l| Cell::Text(l.status.into()),
     },
     Column {
         key: "head_in",
         label: "Head in",
+        unit: Unit::None,
         value: |l| num(Some(f64::from(l.head_in)), 0),
     },
     Column {
         key: "dead",
         label: "Dead",
+        unit: Unit::None,
         value: |l| num(Some(f64::from(l.head_dead)), 0),
     },
     Column {
         key: "shipped",
         label: "Shipped",
+        unit: Unit::None,
         value: |l| num(Some(f64::from(l.head_shipped)), 0),
     },
     Column {
         key: "on_feed",
         label: "On feed",
+        unit: Unit::None,
         value: |l| num(Some(l.head_on_hand as f64), 0),
     },
     Column {
         key: "dof",
         label: "DOF",
+        unit: Unit::None,
         value: |l| num(Some(l.days_on_feed), 1),
     },
     Column {
-        key: "in_kg",
-        label: "In kg/hd",
+        key: "head_days_per_head",
+        label: "Head-days/hd placed",
+        unit: Unit::None,
+        value: |l| num(Some(l.head_days_per_head_in), 1),
+    },
+    Column {
+        key: "in_weight",
+        label: "In {u}/hd",
+        unit: Unit::Weight,
         value: |l| num(Some(l.in_weight_kg), 0),
     },
     Column {
-        key: "now_kg",
-        label: "Now/out kg/hd",
+        key: "now_weight",
+        label: "Now/out {u}/hd",
+        unit: Unit::Weight,
         value: |l| num(l.current_weight_kg, 0),
     },
     Column {
         key: "adg",
-        label: "ADG kg/d (deads out)",
+        label: "ADG {u}/d (deads out)",
+        unit: Unit::Weight,
         value: |l| num(l.adg_deads_out_kg, 2),
     },
     Column {
-        key: "adg_lb",
-        label: "ADG lb/d",
-        value: |l| num(lb(l.adg_deads_out_kg), 2),
-    },
-    Column {
         key: "adg_deads_in",
-        label: "ADG kg/d (deads in)",
+        label: "ADG {u}/d (deads in)",
+        unit: Unit::Weight,
         value: |l| num(l.adg_deads_in_kg, 2),
     },
     Column {
         key: "dmi",
-        label: "DMI kg/hd/d",
+        label: "DMI {u}/hd/d",
+        unit: Unit::Weight,
         value: |l| num(l.dmi_kg, 2),
     },
     Column {
         key: "fg",
         label: "F:G (DM)",
+        unit: Unit::None,
         value: |l| num(l.feed_to_gain_dm, 2),
     },
     Column {
         key: "feed_hd_day",
         label: "Feed $/hd/d",
+        unit: Unit::None,
         value: |l| money(l.feed_cost_per_head_day_minor),
     },
     Column {
-        key: "feed_cog_cwt",
-        label: "Feed COG $/cwt",
-        value: |l| money(l.feed_cost_of_gain_per_cwt_minor),
+        key: "feed_cog",
+        label: "Feed COG {u}",
+        unit: Unit::MoneyPerWeight,
+        value: |l| money(l.feed_cost_of_gain_per_kg_minor),
     },
     Column {
-        key: "cog_cwt",
-        label: "COG $/cwt (all-in)",
-        value: |l| money(l.cost_of_gain_per_cwt_minor),
+        key: "cog",
+        label: "COG {u} (all-in)",
+        unit: Unit::MoneyPerWeight,
+        value: |l| money(l.cost_of_gain_per_kg_minor),
     },
     Column {
         key: "cost_head",
         label: "Total $/hd",
+        unit: Unit::None,
         value: |l| money(l.total_cost_per_head_minor),
     },
     Column {
-        key: "breakeven_cwt",
-        label: "Breakeven $/cwt",
-        value: |l| money(l.breakeven_per_cwt_minor),
+        key: "breakeven",
+        label: "Breakeven {u}",
+        unit: Unit::MoneyPerWeight,
+        value: |l| money(l.breakeven_per_kg_minor),
     },
     Column {
         key: "death_loss",
         label: "Death loss %",
+        unit: Unit::None,
         value: |l| num(Some(l.death_loss_pct), 1),
     },
     Column {
         key: "pull_rate",
         label: "Pull rate %",
+        unit: Unit::None,
         value: |l| num(Some(l.pull_rate_pct), 1),
     },
 ];
@@ -261,8 +274,8 @@ pub async fn lot_json(
     Ok(Json(one_lot(&state, &feedlot_id, &lot_id, &query).await?))
 }
 
-fn row(label: &str, metric: String, us: Option<String>) -> Markup {
-    html! { tr { th { (label) } td { (metric) } td { (us.unwrap_or_default()) } } }
+fn row(label: &str, value: String) -> Markup {
+    html! { tr { th { (label) } td { (value) } } }
 }
 
 fn f(v: Option<f64>, d: usize) -> String {
@@ -285,6 +298,21 @@ pub async fn lot_page(
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
+    let units = super::units::current();
+    // A weight in the reader's units, with its unit and `per` after it ("/d").
+    let weight = |kg: Option<f64>, d: usize, per: &str| {
+        format!(
+            "{} {}{per}",
+            f(kg.map(|k| units.from_kg(k)), d),
+            units.weight()
+        )
+    };
+    // Money per kg in the reader's units ($/cwt or $/kg).
+    let per_weight = |per_kg_minor: Option<f64>| {
+        let unit = Unit::MoneyPerWeight;
+        let shown = per_kg_minor.map(|m| unit.convert(m, units));
+        format!("{} {c}/{}", dollars(shown), &unit.text(units)[2..])
+    };
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -297,28 +325,29 @@ pub async fn lot_page(
                     @else { " · pens " (l.pens.join(", ")) }
                     " · " a href={"/api/feedlots/" (feedlot_id) "/lots/" (lot_id)} { "JSON" } }
                 table #measures {
-                    thead { tr { th { "Measure" } th { "Metric" } th { "US" } } }
+                    thead { tr { th { "Measure" } th { "Value (" (units.key()) ")" } } }
                     tbody {
-                        (row("Head in / dead / shipped / on feed", format!("{} / {} / {} / {}", l.head_in, l.head_dead, l.head_shipped, l.head_on_hand), None))
-                        (row("Days on feed", f(Some(l.days_on_feed), 1), None))
-                        (row("In weight, pay", format!("{} kg", f(Some(l.in_weight_kg), 1)), Some(format!("{} lb", f(lb(Some(l.in_weight_kg)), 0)))))
-                        (row(if closed { "Out weight, pay" } else { "Weight now, pay" }, format!("{} kg", f(l.current_weight_kg, 1)), Some(format!("{} lb", f(lb(l.current_weight_kg), 0)))))
-                        (row("ADG, deads out", format!("{} kg/d", f(l.adg_deads_out_kg, 2)), Some(format!("{} lb/d", f(lb(l.adg_deads_out_kg), 2)))))
-                        (row("ADG, deads in", format!("{} kg/d", f(l.adg_deads_in_kg, 2)), Some(format!("{} lb/d", f(lb(l.adg_deads_in_kg), 2)))))
-                        (row("Dry-matter intake", format!("{} kg/hd/d", f(l.dmi_kg, 2)), Some(format!("{} lb/hd/d", f(lb(l.dmi_kg), 1)))))
-                        (row("Feed:gain, dry matter", f(l.feed_to_gain_dm, 2), None))
-                        (row("Feed:gain, as fed", f(l.feed_to_gain_as_fed, 2), None))
-                        (row("Feed cost per head per day", format!("{} {c}", dollars(l.feed_cost_per_head_day_minor)), None))
-                        (row("Feed cost of gain", format!("{} {c}/kg", dollars(l.feed_cost_of_gain_per_kg_minor)), Some(format!("{} {c}/cwt", dollars(per_cwt(l.feed_cost_of_gain_per_kg_minor))))))
-                        (row("Cost of gain, all-in", format!("{} {c}/kg", dollars(l.cost_of_gain_per_kg_minor)), Some(format!("{} {c}/cwt", dollars(l.cost_of_gain_per_cwt_minor)))))
-                        (row("Total cost per live head", format!("{} {c}", dollars(l.total_cost_per_head_minor)), None))
-                        (row(&format!("Breakeven at {:.0} kg", l.sale_weight_kg), format!("{} {c}/kg", dollars(l.breakeven_per_kg_minor)), Some(format!("{} {c}/cwt", dollars(l.breakeven_per_cwt_minor)))))
-                        (row("Death loss", format!("{:.1} %", l.death_loss_pct), None))
-                        (row("Pull rate", format!("{:.1} %", l.pull_rate_pct), None))
+                        (row("Head in / dead / shipped / on feed", format!("{} / {} / {} / {}", l.head_in, l.head_dead, l.head_shipped, l.head_on_hand)))
+                        (row("Days on feed", f(Some(l.days_on_feed), 1)))
+                        (row("Head-days per head placed", f(Some(l.head_days_per_head_in), 1)))
+                        (row("In weight, pay", weight(Some(l.in_weight_kg), 0, "")))
+                        (row(if closed { "Out weight, pay" } else { "Weight now, pay" }, weight(l.current_weight_kg, 0, "")))
+                        (row("ADG, deads out", weight(l.adg_deads_out_kg, 2, "/d")))
+                        (row("ADG, deads in", weight(l.adg_deads_in_kg, 2, "/d")))
+                        (row("Dry-matter intake", weight(l.dmi_kg, 2, "/hd/d")))
+                        (row("Feed:gain, dry matter", f(l.feed_to_gain_dm, 2)))
+                        (row("Feed:gain, as fed", f(l.feed_to_gain_as_fed, 2)))
+                        (row("Feed cost per head per day", format!("{} {c}", dollars(l.feed_cost_per_head_day_minor))))
+                        (row("Feed cost of gain", per_weight(l.feed_cost_of_gain_per_kg_minor)))
+                        (row("Cost of gain, all-in", per_weight(l.cost_of_gain_per_kg_minor)))
+                        (row("Total cost per live head", format!("{} {c}", dollars(l.total_cost_per_head_minor))))
+                        (row(&format!("Breakeven at {}", weight(Some(l.sale_weight_kg), 0, "")), per_weight(l.breakeven_per_kg_minor)))
+                        (row("Death loss", format!("{:.1} %", l.death_loss_pct)))
+                        (row("Pull rate", format!("{:.1} %", l.pull_rate_pct)))
                         @if closed {
-                            (row("Sale revenue", format!("{} {c}", dollars(Some(l.revenue_minor))), None))
-                            (row("Profit (loss)", format!("{} {c}", dollars(l.profit_minor)), None))
-                            (row("Profit per head shipped", format!("{} {c}", dollars(l.profit_per_head_minor)), None))
+                            (row("Sale revenue", format!("{} {c}", dollars(Some(l.revenue_minor)))))
+                            (row("Profit (loss)", format!("{} {c}", dollars(l.profit_minor))))
+                            (row("Profit per head shipped", format!("{} {c}", dollars(l.profit_per_head_minor))))
                         }
                     }
                 }

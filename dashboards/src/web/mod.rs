@@ -37,6 +37,7 @@ mod lots_page;
 mod pens_page;
 mod report;
 pub mod table;
+pub mod units;
 pub mod warm;
 
 use std::sync::Arc;
@@ -46,7 +47,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::analytics::Settings;
 use crate::telemetry::{Metrics, RequestServed};
@@ -69,6 +70,7 @@ pub struct AppState {
     herds: herd_cache::HerdCache,
     in_use: warm::InUse,
     cold: cold::ColdLimits,
+    default_units: units::Units,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
             herds: herd_cache::HerdCache::default(),
             in_use: warm::InUse::default(),
             cold: cold::ColdLimits::default(),
+            default_units: units::Units::default(),
         }
     }
 
@@ -92,6 +95,7 @@ impl AppState {
     /// `cold_reports_per_user`, `cold_report_wait_ms`, `report_cache_slots`,
     /// `report_cache_slots_per_yard`); without it, their defaults.
     pub fn with_limits(mut self, web: &crate::config::WebConfig) -> Self {
+        self.default_units = web.default_units;
         self.cold = cold::ColdLimits::from_config(web);
         self.reports = report::ReportCache::from_config(web);
         self
@@ -177,6 +181,7 @@ fn routes() -> RouteTable {
     routes.extend(benchmarks_page::routes());
     routes.extend([
         ("/healthz", get(|| async { "ok" })),
+        ("/settings/units", post(units::set)),
         (
             "/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::page),

@@ -7,6 +7,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
+use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::PenMeasures;
 
@@ -15,16 +16,19 @@ pub const COLUMNS: &[Column<PenMeasures>] = &[
     Column {
         key: "pen",
         label: "Pen",
+        unit: Unit::None,
         value: |p| Cell::Text(p.pen_id.clone()),
     },
     Column {
         key: "head",
         label: "Head",
+        unit: Unit::None,
         value: |p| num(Some(p.head_on_hand as f64), 0),
     },
     Column {
         key: "lots",
         label: "Lots (head)",
+        unit: Unit::None,
         value: |p| {
             Cell::Text(
                 p.lots
@@ -38,36 +42,43 @@ pub const COLUMNS: &[Column<PenMeasures>] = &[
     Column {
         key: "head_days",
         label: "Head-days",
+        unit: Unit::None,
         value: |p| num(Some(p.head_days), 1),
     },
     Column {
-        key: "as_fed_kg",
-        label: "Fed kg as fed",
+        key: "as_fed",
+        label: "Fed {u} as fed",
+        unit: Unit::Weight,
         value: |p| num(Some(p.as_fed_kg), 0),
     },
     Column {
-        key: "dm_kg",
-        label: "Fed kg DM",
+        key: "dm",
+        label: "Fed {u} DM",
+        unit: Unit::Weight,
         value: |p| num(Some(p.dry_matter_kg), 0),
     },
     Column {
         key: "dmi",
-        label: "DMI kg/hd/d",
+        label: "DMI {u}/hd/d",
+        unit: Unit::Weight,
         value: |p| num(p.dmi_kg, 2),
     },
     Column {
         key: "feed_hd_day",
         label: "Feed $/hd/d",
+        unit: Unit::None,
         value: |p| money(p.feed_cost_per_head_day_minor),
     },
     Column {
         key: "feed_cost",
         label: "Feed $",
+        unit: Unit::None,
         value: |p| money(Some(p.feed_cost_minor)),
     },
     Column {
         key: "last_delivery",
         label: "Last delivery",
+        unit: Unit::None,
         value: |p| Cell::Text(p.last_delivery_at_ms.map(utc).unwrap_or_default()),
     },
 ];

@@ -400,13 +400,14 @@ pub async fn load(
     Ok(YardReport::clone(&report))
 }
 
-/// The yard's dashboard links, on every page.
+/// The yard's dashboard links and the units switch, on every page.
 pub fn nav(feedlot_id: &str) -> Markup {
     html! {
         nav {
             @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("benchmarks", "Benchmarks")] {
                 a href={"/feedlots/" (feedlot_id) "/" (path)} { (label) } " · "
             }
+            (super::units::switch(""))
         }
     }
 }

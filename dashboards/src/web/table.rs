@@ -1,5 +1,7 @@
 //! Tables shared by the dashboards: one list of columns drives the sortable HTML table, the CSV
-//! export and the sorting of the JSON API, so the three always agree.
+//! export and the sorting of the JSON API, so the three always agree. A column with a unit
+//! gives its values in kg (or money per kg or per tonne) and is shown, and exported, in the
+//! reader's units ([`super::units`]); its label's `{u}` becomes the unit.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -7,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::WebError;
+use super::units::{Unit, Units};
 
 /// `?sort=…&order=…` on a table.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -66,14 +69,37 @@ pub fn inert(text: &str) -> String {
     }
 }
 
-/// One column: its key (in `?sort=` and the CSV header), its label, and its value.
+/// One column: its key (in `?sort=` and, with its unit, the CSV header), its label, its unit
+/// and its value.
 pub struct Column<T> {
     /// Key.
     pub key: &'static str,
-    /// Header label (with unit).
+    /// Header label; `{u}` is replaced by the unit in the reader's units.
     pub label: &'static str,
-    /// The cell of a row.
+    /// What the values are in (kg, money per kg, ...), [`Unit::None`] for no conversion.
+    pub unit: Unit,
+    /// The cell of a row, in kg / money per kg / per tonne for a column with a unit.
     pub value: fn(&T) -> Cell,
+}
+
+impl<T> Column<T> {
+    /// The header in `units`.
+    pub fn label_in(&self, units: Units) -> String {
+        self.label.replace("{u}", self.unit.text(units))
+    }
+
+    /// The CSV header in `units`: the key, and the unit for a column with one (`in_weight_lb`).
+    pub fn csv_key_in(&self, units: Units) -> String {
+        format!("{}{}", self.key, self.unit.suffix(units))
+    }
+
+    /// The cell of `row` in `units`.
+    pub fn cell_in(&self, row: &T, units: Units) -> Cell {
+        match (self.value)(row) {
+            Cell::Num(Some(v), d) => Cell::Num(Some(self.unit.convert(v, units)), d),
+            other => other,
+        }
+    }
 }
 
 /// A cell of `decimals` places from an optional number.
@@ -133,7 +159,8 @@ pub fn sort<T>(
     Ok(())
 }
 
-/// The HTML table: headers link to sorting by that column; `link` makes the first cell a link.
+/// The HTML table, in the current reader's units ([`super::units::current`]): headers link to
+/// sorting by that column; `link` makes the first cell a link.
 pub fn html_table<T>(
     id: &str,
     columns: &[Column<T>],
@@ -144,13 +171,14 @@ pub fn html_table<T>(
 ) -> Markup {
     let current = sorting.sort.as_deref().unwrap_or(default_key);
     let desc = descending(columns, rows, current, sorting).unwrap_or(true);
+    let units = super::units::current();
     html! {
         table id=(id) {
             thead { tr {
                 @for c in columns {
                     @let order = if c.key == current && desc { "asc" } else { "desc" };
                     th data-key=(c.key) { a href={"?sort=" (c.key) "&order=" (order)} {
-                        (c.label) @if c.key == current { (if desc { " ▼" } else { " ▲" }) }
+                        (c.label_in(units)) @if c.key == current { (if desc { " ▼" } else { " ▲" }) }
                     } }
                 }
             } }
@@ -158,7 +186,7 @@ pub fn html_table<T>(
                 @for row in rows {
                     tr {
                         @for (i, c) in columns.iter().enumerate() {
-                            @let cell = (c.value)(row);
+                            @let cell = c.cell_in(row, units);
                             td data-key=(c.key) {
                                 @match (i, link) {
                                     (0, Some(href)) => a href=(href(row)) { (cell.shown()) },
@@ -173,19 +201,21 @@ pub fn html_table<T>(
     }
 }
 
-/// The rows as a CSV download named `filename`, one column per [`Column`], numbers with one
-/// more decimal than shown, money in major units.
+/// The rows as a CSV download named `filename`, one column per [`Column`] in the current
+/// reader's units (the header names them), numbers with one more decimal than shown, money in
+/// major units.
 pub fn csv_response<T>(
     filename: &str,
     columns: &[Column<T>],
     rows: &[T],
 ) -> Result<Response, WebError> {
     let failed = |e: csv::Error| WebError::BadRequest(format!("csv: {e}"));
+    let units = super::units::current();
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(columns.iter().map(|c| c.key))
+    out.write_record(columns.iter().map(|c| c.csv_key_in(units)))
         .map_err(failed)?;
     for row in rows {
-        out.write_record(columns.iter().map(|c| (c.value)(row).csv()))
+        out.write_record(columns.iter().map(|c| c.cell_in(row, units).csv()))
             .map_err(failed)?;
     }
     let body = out
@@ -211,11 +241,13 @@ mod tests {
             Column {
                 key: "name",
                 label: "Name",
+                unit: Unit::None,
                 value: |r| Cell::Text(r.0.clone()),
             },
             Column {
                 key: "adg",
-                label: "ADG",
+                label: "ADG {u}/d",
+                unit: Unit::Weight,
                 value: |r| num(r.1, 2),
             },
         ]
@@ -265,5 +297,24 @@ mod tests {
             html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string();
         assert!(html.contains(">1.23<"), "{html}");
         assert_eq!(money(Some(12_345.0)), Cell::Num(Some(123.45), 2));
+    }
+
+    #[tokio::test]
+    async fn a_column_with_a_unit_shows_and_exports_in_the_readers_units() {
+        let rows = vec![("a".to_owned(), Some(1.0))];
+        let metric = super::super::units::with_units(Units::Metric, async {
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+        })
+        .await;
+        assert!(
+            metric.contains("ADG kg/d") && metric.contains(">1.00<"),
+            "{metric}"
+        );
+        let us = super::super::units::with_units(Units::Us, async {
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+        })
+        .await;
+        assert!(us.contains("ADG lb/d") && us.contains(">2.20<"), "{us}");
+        assert_eq!(columns()[1].csv_key_in(Units::Us), "adg_lb");
     }
 }

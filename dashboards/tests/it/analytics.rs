@@ -482,6 +482,31 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     some(r.cost_per_tonne_dm_minor, 23_000.0 / 0.86, "R $/t DM");
 }
 
+/// Sets the test user's units (`us` or `metric`) as the switch on every page does.
+async fn set_units(base: &str, units: &str) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}/settings/units"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "referer",
+            format!("{base}/feedlots/{YARD}/lots?as_of={AS_OF}"),
+        )
+        .body(format!("units={units}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "units {units}");
+    assert_eq!(
+        response.headers()["location"],
+        format!("/feedlots/{YARD}/lots?as_of={AS_OF}"),
+        "back to the page the switch was on"
+    );
+}
+
 async fn get_text(url: &str) -> (u16, String) {
     let response = authed().get(url).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
@@ -491,6 +516,9 @@ async fn get_text(url: &str) -> (u16, String) {
 async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_charts() {
     let stored = stored_yard("analytics_dashboards").await;
     let base = format!("http://{}", stored.p.config.web.listen);
+    // The figures below are read in metric units (the user's choice, kept per user); the same
+    // pages in US units are checked after.
+    set_units(&base, "metric").await;
 
     // The JSON API is the report.
     let api: serde_json::Value = authed()
@@ -547,7 +575,7 @@ async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_chart
         "{csv}"
     );
     assert!(
-        rows[2].starts_with("L2,closed,2,0,2,0,20.00,350,400,2.500,"),
+        rows[2].starts_with("L2,closed,2,0,2,0,20.00,20.00,350,400,2.500,"),
         "{csv}"
     );
 
@@ -652,6 +680,63 @@ async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_chart
     );
     let (status, _) = get_text(&format!("{base}/feedlots/{YARD}/feed/secrets.csv")).await;
     assert_eq!(status, 404);
+
+    // The same user switched to US units: pounds and $/cwt on the pages and in the CSV, the
+    // JSON unchanged (kg).
+    set_units(&base, "us").await;
+    let (_, page) = get_text(&format!("{base}/feedlots/{YARD}/lots?as_of={AS_OF}")).await;
+    let adg_lb = lots[0]["adg_deads_out_kg"].as_f64().unwrap() / schemas::weight::KG_PER_LB;
+    assert!(
+        page.contains(&format!("<td data-key=\"adg\">{adg_lb:.2}</td>")),
+        "{page}"
+    );
+    assert!(
+        page.contains("ADG lb/d (deads out)") && page.contains("COG $/cwt"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-units=\"us\""),
+        "the switch shows the units"
+    );
+    let (_, csv) = get_text(&format!(
+        "{base}/feedlots/{YARD}/lots.csv?as_of={AS_OF}&sort=lot&order=asc"
+    ))
+    .await;
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.contains(",in_weight_lb,now_weight_lb,adg_lb,")
+            && header.contains(",cog_per_cwt,")
+            && header.contains(",breakeven_per_cwt,"),
+        "{header}"
+    );
+    // L2: 350 kg in = 771.6 lb, 400 kg out = 881.8 lb, ADG 2.5 kg/d = 5.512 lb/d.
+    assert!(
+        csv.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("L2,closed,2,0,2,0,20.00,20.00,772,882,5.512,"),
+        "{csv}"
+    );
+    let (_, lot_page) = get_text(&format!("{base}/feedlots/{YARD}/lots/L2?as_of={AS_OF}")).await;
+    assert!(
+        lot_page.contains("881.8") || lot_page.contains("882 lb"),
+        "{lot_page}"
+    );
+    let api: serde_json::Value = authed()
+        .get(format!(
+            "{base}/api/feedlots/{YARD}/lots?as_of={AS_OF}&sort=adg"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        api[0]["adg_deads_out_kg"], lots[0]["adg_deads_out_kg"],
+        "JSON stays kg"
+    );
+    set_units(&base, "metric").await;
     let (status, body) =
         get_text(&format!("{base}/api/feedlots/{YARD}/lots?as_of=yesterday")).await;
     assert_eq!((status, body.contains("as_of")), (400, true));

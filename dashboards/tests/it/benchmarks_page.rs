@@ -252,9 +252,12 @@ async fn in_a_browser_the_benchmarks_page_shows_the_api_numbers_and_draws_the_ba
     let mut checked = 0;
     for m in api["measures"].as_array().unwrap() {
         let key = m["key"].as_str().unwrap();
-        // Cost of gain is stored in minor units per kg and shown in major units per cwt.
+        // In the user's units (US by default), as the lot pages: cost of gain, stored in minor
+        // units per kg, in major units per cwt; ADG, stored in kg/day, in lb/day.
         let shown = if m["currency"].is_string() {
             dashboards::analytics::KG_PER_CWT / 100.0
+        } else if key == "adg_kg" {
+            1.0 / schemas::weight::KG_PER_LB
         } else {
             1.0
         };
@@ -273,6 +276,7 @@ async fn in_a_browser_the_benchmarks_page_shows_the_api_numbers_and_draws_the_ba
         assert!(dom.contains(&own), "{own} on the page");
     }
     assert!(dom.contains("Cost of gain (all-in) (USD/cwt)"), "{dom}");
+    assert!(dom.contains("(lb/day)"), "ADG in the user's units: {dom}");
     assert_eq!(
         checked, 50,
         "every band of ne-00 is shown (each has at least 10 other yards)"

@@ -106,7 +106,7 @@ const B_ONLY: &[&str] = &[
 enum Scope {
     /// Anyone: `/healthz`, `/login`, `/logout`.
     Open,
-    /// Any signed-in user: `/`, `/logout/everywhere`.
+    /// Any signed-in user: `/`, `/logout/everywhere`, `/settings/units`.
     User,
     /// A user of the yard in the path.
     Yard,
@@ -182,6 +182,11 @@ const MATRIX: &[Route] = &[
     },
     Route {
         pattern: "/logout/everywhere",
+        scope: Scope::User,
+        tables: &[],
+    },
+    Route {
+        pattern: "/settings/units",
         scope: Scope::User,
         tables: &[],
     },

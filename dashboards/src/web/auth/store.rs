@@ -10,6 +10,9 @@
 //!   time; a session issued at or before the latest one is dead. Each replica caches a user's
 //!   value for [`CACHE`], so another replica honours a sign-out within that.
 //!
+//! - `web_user_settings (user, units, set_at_ms)`: each user's units (`super::super::units`);
+//!   the latest row wins. Cached per replica like the revocations.
+//!
 //! With `clickhouse.cluster` set the tables are plain MergeTree on the server a replica talks
 //! to: the replicas must share that server (or the tables be made replicated by hand).
 
@@ -18,6 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
+
+use crate::web::units::Units;
 
 /// How long a replica trusts its copy of a user's "valid after".
 pub const CACHE: Duration = Duration::from_secs(3);
@@ -32,6 +37,10 @@ const CREATE_REVOCATIONS: &str = "CREATE TABLE IF NOT EXISTS web_session_revocat
     (user String, valid_after_ms UInt64, at DateTime DEFAULT now()) \
     ENGINE = MergeTree ORDER BY user";
 
+const CREATE_SETTINGS: &str = "CREATE TABLE IF NOT EXISTS web_user_settings \
+    (user String, units String, set_at_ms UInt64) \
+    ENGINE = ReplacingMergeTree(set_at_ms) ORDER BY user";
+
 /// The shared sign-in state, over the pipeline's database.
 #[derive(Clone)]
 pub struct Store {
@@ -43,6 +52,7 @@ struct Inner {
     ready: OnceCell<()>,
     replica: String,
     valid_after: Mutex<HashMap<String, (Instant, u64)>>,
+    units: Mutex<HashMap<String, (Instant, Option<Units>)>>,
 }
 
 impl Store {
@@ -57,6 +67,7 @@ impl Store {
                 ready: OnceCell::new(),
                 replica,
                 valid_after: Mutex::new(HashMap::new()),
+                units: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -67,7 +78,8 @@ impl Store {
             .ready
             .get_or_try_init(|| async {
                 client.query(CREATE_CODES).execute().await?;
-                client.query(CREATE_REVOCATIONS).execute().await
+                client.query(CREATE_REVOCATIONS).execute().await?;
+                client.query(CREATE_SETTINGS).execute().await
             })
             .await
             .map(|_| ())
@@ -126,6 +138,61 @@ impl Store {
             .await?;
         self.remember(user, now_ms);
         Ok(())
+    }
+
+    /// The units `user` chose, if they ever did.
+    pub async fn units_of(&self, user: &str) -> Result<Option<Units>, clickhouse::error::Error> {
+        if let Some(&(at, value)) = self.units_cache().get(user)
+            && at.elapsed() < CACHE
+        {
+            return Ok(value);
+        }
+        self.ready().await?;
+        let chosen: String = self
+            .inner
+            .client
+            .query("SELECT argMax(units, set_at_ms) FROM web_user_settings WHERE user = ?")
+            .bind(user)
+            .fetch_one()
+            .await?;
+        let value = Units::parse(&chosen);
+        self.remember_units(user, value);
+        Ok(value)
+    }
+
+    /// Keeps `units` as `user`'s choice, for every replica.
+    pub async fn set_units(
+        &self,
+        user: &str,
+        units: Units,
+    ) -> Result<(), clickhouse::error::Error> {
+        self.ready().await?;
+        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        self.inner
+            .client
+            .query("INSERT INTO web_user_settings (user, units, set_at_ms) VALUES (?, ?, ?)")
+            .bind(user)
+            .bind(units.key())
+            .bind(now_ms)
+            .execute()
+            .await?;
+        self.remember_units(user, Some(units));
+        Ok(())
+    }
+
+    fn units_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Units>)>> {
+        self.inner
+            .units
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember_units(&self, user: &str, value: Option<Units>) {
+        let mut cache = self.units_cache();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(user.to_owned(), (Instant::now(), value));
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u64)>> {
