@@ -85,6 +85,55 @@ pub async fn yard_report(
     })
 }
 
+/// Every day's row of `feedlot_id`'s lot `lot_id` up to `as_of_ms`'s day, oldest first.
+pub async fn lot_days(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lot_id: &str,
+    as_of_ms: u64,
+) -> Result<Vec<LotDayRow>> {
+    client
+        .query(
+            "SELECT ?fields FROM lot_day_facts FINAL \
+             WHERE feedlot_id = ? AND lot_id = ? AND day <= ? ORDER BY day",
+        )
+        .bind(feedlot_id)
+        .bind(lot_id)
+        .bind(super::rows::date_text(day_of(as_of_ms)))
+        .fetch_all()
+        .await
+}
+
+/// A series over time: (ms since the epoch UTC, value).
+pub type Series = Vec<(u64, f64)>;
+
+/// A lot's daily series from its day rows: (day end ms, weight now per head kg, pay basis,
+/// when known) and (day end ms, dry-matter intake that day kg per head).
+pub fn lot_series(rows: &[LotDayRow], settings: &Settings) -> (Series, Series) {
+    let weight = rows
+        .iter()
+        .filter_map(|row| {
+            let at = row.through_ms;
+            measure(&lot_totals(row, at), at, settings)
+                .current_weight_kg
+                .map(|kg| (at, kg))
+        })
+        .collect();
+    let intake = rows
+        .windows(2)
+        .filter_map(|pair| {
+            let head_days = (pair[1].head_ms - pair[0].head_ms) / DAY_MS as f64;
+            (head_days > 1e-9).then(|| {
+                (
+                    pair[1].through_ms,
+                    (pair[1].dry_matter_kg - pair[0].dry_matter_kg) / head_days,
+                )
+            })
+        })
+        .collect();
+    (weight, intake)
+}
+
 /// Ms from a row's day end to `as_of_ms` (negative within the row's day).
 fn carried_ms(through_ms: u64, as_of_ms: u64) -> f64 {
     as_of_ms as f64 - through_ms as f64

@@ -178,6 +178,21 @@ pub async fn page(
     Path((feedlot_id, eid)): Path<(String, String)>,
 ) -> Result<Markup, WebError> {
     let r = load(&state, &feedlot_id, &eid).await?;
+    let units = crate::web::units::current();
+    // A weight in the reader's units first, the other system's after: "99.2 lb (45.0 kg)".
+    let both = |kg: f64, d: usize, per: &str| {
+        let other = match units {
+            crate::web::units::Units::Us => crate::web::units::Units::Metric,
+            crate::web::units::Units::Metric => crate::web::units::Units::Us,
+        };
+        format!(
+            "{:.d$} {}{per} ({:.d$} {}{per})",
+            units.from_kg(kg),
+            units.weight(),
+            other.from_kg(kg),
+            other.weight()
+        )
+    };
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -231,30 +246,32 @@ pub async fn page(
                 } @else {
                     p #gain {
                         "Gain since first weighing: "
-                        strong { (format!("{:.1} kg", r.gain_kg)) } " (" (format!("{:.1} lb", r.gain_lb)) ")"
+                        strong { (both(r.gain_kg, 1, "")) }
                         " over " (format!("{:.1}", r.days)) " days"
                         @if let Some(adg) = r.adg_kg_per_day {
-                            ", ADG " (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB))
+                            ", ADG " (both(adg, 2, "/day"))
                         }
                     }
                     @if let Some(adg) = r.last_period_adg_kg_per_day {
                         p #last-period {
                             "Last period: " (format!("{:.1} kg", r.last_period_gain_kg.unwrap_or(0.0)))
                             " over " (format!("{:.0}", r.last_period_days.unwrap_or(0.0))) " days, ADG "
-                            (format!("{adg:.2} kg/day ({:.2} lb/day)", adg / KG_PER_LB))
+                            (both(adg, 2, "/day"))
                         }
                     }
                     p #projection {
-                        "Target " (format!("{:.0} kg ({:.0} lb)", r.target_weight_kg, r.target_weight_kg / KG_PER_LB)) ": "
+                        "Target " (both(r.target_weight_kg, 0, "")) ": "
                         @match r.projected_target_at_ms {
                             Some(at) => { "projected " strong { (day(at)) } },
                             None => "no projection without a positive ADG trend",
                         }
                     }
-                    (crate::web::charts::line(
+                    (crate::web::charts::time_series(
                         "weight-curve",
-                        &r.weighings.iter().map(|w| (w.captured_at_ms, w.weight_kg)).collect::<Vec<_>>(),
-                        "kg",
+                        "Weight over time",
+                        &r.weighings.iter().map(|w| (w.captured_at_ms, units.from_kg(w.weight_kg))).collect::<Vec<_>>(),
+                        units.weight(),
+                        "The curve appears after a second weighing.",
                     ))
                     p { a href={"/feedlots/" (r.feedlot_id) "/animals"} { "All animals at " (r.feedlot_id) } }
                     h2 { "Weighings" }

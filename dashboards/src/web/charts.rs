@@ -38,39 +38,62 @@ pub fn histogram(id: &str, values: &[f64], bin_width: f64, unit: &str) -> Markup
     }
 }
 
-/// A line through `points` (x = ms since epoch, y = kg), labelled with the first and last y.
-pub fn line(id: &str, points: &[(u64, f64)], unit: &str) -> Markup {
+/// The UTC date of `ms` since the epoch, `2026-03-01`.
+fn date(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A time series titled `title`: `points` (x = ms since the epoch UTC, y in `unit`) joined by
+/// a line, on a dated x axis (the first, middle and last dates, UTC) and a y axis marked at its
+/// low, middle and high values with `unit`. Each point carries its moment and value
+/// (`data-ms`, `data-value`) and a tooltip. With fewer than two points, `too_few` instead.
+pub fn time_series(
+    id: &str,
+    title: &str,
+    points: &[(u64, f64)],
+    unit: &str,
+    too_few: &str,
+) -> Markup {
+    let points: Vec<(u64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
     if points.len() < 2 {
-        return html! { p { "The curve appears after a second weighing." } };
+        return html! { p id=(id) { (too_few) } };
     }
     let (x0, x1) = (points[0].0 as f64, points[points.len() - 1].0 as f64);
     let y_lo = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let y_hi = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let span_x = (x1 - x0).max(1.0);
-    let span_y = (y_hi - y_lo).max(1.0);
-    let xy = |p: &(u64, f64)| {
-        (
-            PAD + (p.0 as f64 - x0) / span_x * (WIDTH - 2.0 * PAD),
-            HEIGHT - PAD - (p.1 - y_lo) / span_y * (HEIGHT - 2.0 * PAD),
-        )
-    };
+    let span_y = (y_hi - y_lo).max(1e-9);
+    let left = PAD * 2.0;
+    let x_of = |ms: f64| left + (ms - x0) / span_x * (WIDTH - left - PAD);
+    let y_of = |v: f64| HEIGHT - PAD - (v - y_lo) / span_y * (HEIGHT - 2.0 * PAD);
     let path: Vec<String> = points
         .iter()
-        .map(|p| {
-            let (x, y) = xy(p);
-            format!("{x:.1},{y:.1}")
-        })
+        .map(|p| format!("{:.1},{:.1}", x_of(p.0 as f64), y_of(p.1)))
         .collect();
+    let x_ticks = [x0, (x0 + x1) / 2.0, x1].map(|ms| (ms, date(ms as u64)));
+    let y_ticks = [y_lo, (y_lo + y_hi) / 2.0, y_hi];
+    let f = |v: f64| format!("{v:.1}");
     html! {
         svg id=(id) class="chart" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} width=(WIDTH) height=(HEIGHT) role="img" {
-            title { "Weight curve" }
-            polyline points=(path.join(" ")) fill="none" stroke="#2a5d8f" stroke-width="2" {}
-            @for p in points {
-                @let (x, y) = xy(p);
-                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="3" fill="#2a5d8f" {}
+            title { (title) " (" (unit) ")" }
+            line x1=(left) y1=(HEIGHT - PAD) x2=(WIDTH - PAD) y2=(HEIGHT - PAD) stroke="#333" {}
+            line x1=(left) y1=(PAD) x2=(left) y2=(HEIGHT - PAD) stroke="#333" {}
+            @for (ms, label) in &x_ticks {
+                text class="x-tick" data-ms=(format!("{ms:.0}")) x=(f(x_of(*ms))) y=(HEIGHT - PAD + 16.0) font-size="11" text-anchor="middle" { (label) }
             }
-            text x=(PAD) y=(HEIGHT - 10.0) font-size="12" { (format!("{y_lo:.0} {unit}")) }
-            text x=(WIDTH - PAD) y="20" font-size="12" text-anchor="end" { (format!("{y_hi:.0} {unit}")) }
+            @for v in y_ticks {
+                text class="y-tick" data-value=(v) x=(left - 4.0) y=(f(y_of(v) + 4.0)) font-size="11" text-anchor="end" { (format!("{v:.1} {unit}")) }
+            }
+            polyline points=(path.join(" ")) fill="none" stroke="#2a5d8f" stroke-width="2" {}
+            @for p in &points {
+                circle class="point" data-ms=(p.0) data-value=(p.1) cx=(f(x_of(p.0 as f64))) cy=(f(y_of(p.1))) r="3" fill="#2a5d8f" {
+                    title { (date(p.0)) ": " (format!("{:.2} {unit}", p.1)) }
+                }
+            }
         }
     }
 }
@@ -171,16 +194,41 @@ mod tests {
     }
 
     #[test]
-    fn a_curve_needs_two_points() {
+    fn a_series_needs_two_points_and_shows_its_dates_and_values_with_the_unit() {
+        let one = time_series(
+            "c",
+            "Weight",
+            &[(0, 300.0)],
+            "kg",
+            "after a second weighing",
+        )
+        .into_string();
         assert!(
-            !line("c", &[(0, 300.0)], "kg")
-                .into_string()
-                .contains("<polyline")
+            !one.contains("<polyline") && one.contains("after a second"),
+            "{one}"
         );
+        let day = 86_400_000;
+        let svg = time_series(
+            "c",
+            "Weight",
+            &[(0, 300.0), (day, 302.0), (2 * day, 304.0)],
+            "lb",
+            "",
+        )
+        .into_string();
+        assert!(svg.contains("<polyline"), "{svg}");
+        for label in [
+            "1970-01-01",
+            "1970-01-02",
+            "1970-01-03",
+            "300.0 lb",
+            "304.0 lb",
+        ] {
+            assert!(svg.contains(&format!(">{label}<")), "{label}: {svg}");
+        }
         assert!(
-            line("c", &[(0, 300.0), (86_400_000, 302.0)], "kg")
-                .into_string()
-                .contains("<polyline")
+            svg.contains("data-ms=\"86400000\" data-value=\"302\""),
+            "{svg}"
         );
     }
 }

@@ -7,6 +7,7 @@ use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 
 use super::breakdown_chart::{Part, stacked_bars};
+use super::charts::time_series;
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::units::Unit;
@@ -295,6 +296,9 @@ pub async fn lot_page(
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
     let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
+    let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, query.as_of_ms()?)
+        .await?;
+    let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
@@ -367,6 +371,22 @@ pub async fn lot_page(
                         }
                     }
                 }
+                h2 { "Weight over time" }
+                (time_series(
+                    "lot-weight",
+                    "Weight per head, pay basis",
+                    &weight_series.iter().map(|(at, kg)| (*at, units.from_kg(*kg))).collect::<Vec<_>>(),
+                    units.weight(),
+                    "The curve appears once head on hand have been re-weighed on two days.",
+                ))
+                h2 { "Dry-matter intake over time" }
+                (time_series(
+                    "lot-intake",
+                    "Dry-matter intake per head per day",
+                    &intake_series.iter().map(|(at, kg)| (*at, units.from_kg(*kg))).collect::<Vec<_>>(),
+                    &format!("{}/hd/d", units.weight()),
+                    "The curve appears after two days on feed.",
+                ))
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))
                 h2 { "Animals in the lot" }

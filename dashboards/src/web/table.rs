@@ -290,11 +290,13 @@ mod tests {
         assert_eq!(Cell::Num(Some(-1.25), 1).csv(), "-1.25");
     }
 
-    #[test]
-    fn csv_and_html_show_the_same_values() {
+    #[tokio::test]
+    async fn csv_and_html_show_the_same_values() {
         let rows = vec![("a".to_owned(), Some(1.234))];
-        let html =
-            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string();
+        let html = super::super::units::with_units(Units::Metric, async {
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+        })
+        .await;
         assert!(html.contains(">1.23<"), "{html}");
         assert_eq!(money(Some(12_345.0)), Cell::Num(Some(123.45), 2));
     }

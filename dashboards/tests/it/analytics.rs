@@ -482,6 +482,27 @@ async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
     some(r.cost_per_tonne_dm_minor, 23_000.0 / 0.86, "R $/t DM");
 }
 
+/// The `<svg id="{id}">` element of `page`.
+fn svg(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("<svg id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}: {page}"));
+    let end = start + page[start..].find("</svg>").unwrap();
+    page[start..end].to_owned()
+}
+
+/// The value of `chart`'s point at `ms`.
+fn point(chart: &str, ms: i64) -> f64 {
+    let at = format!("data-ms=\"{ms}\" data-value=\"");
+    let from = chart
+        .find(&at)
+        .unwrap_or_else(|| panic!("no point at {ms}: {chart}"))
+        + at.len();
+    chart[from..from + chart[from..].find('"').unwrap()]
+        .parse()
+        .unwrap()
+}
+
 /// Sets the test user's units (`us` or `metric`) as the switch on every page does.
 async fn set_units(base: &str, units: &str) {
     let response = reqwest::Client::builder()
@@ -634,6 +655,19 @@ async fn the_lot_pen_and_feed_dashboards_show_the_api_numbers_with_csv_and_chart
         l1_page.contains("<td class=\"rank\">2 of 2</td>"),
         "{l1_page}"
     );
+    // Its charts, dated, in the user's units (metric here). Intake on day 1 (ending 2026-03-03
+    // 00:00 UTC): 40 kg as fed at 87 % DM over L1's 4 head = 8.7 kg DM per head.
+    let intake = svg(&l1_page, "lot-intake");
+    let day1_end = at(2, 0, 0).timestamp_millis();
+    close(point(&intake, day1_end), 8.7, "L1 DMI on day 1");
+    assert!(
+        intake.contains(">2026-03-03<") && intake.contains(">2026-03-22<"),
+        "{intake}"
+    );
+    assert!(intake.contains(" kg/hd/d<"), "{intake}");
+    // Weight: from the day-19 re-weigh on, at each day's end (2 days to day 20).
+    let weight = svg(&l1_page, "lot-weight");
+    assert_eq!(weight.matches("class=\"point\"").count(), 2, "{weight}");
     let (_, lot_animals) = get_text(&format!("{base}/feedlots/{YARD}/lots/L1/animals.csv")).await;
     assert_eq!(
         lot_animals.lines().count(),
