@@ -1,7 +1,7 @@
-//! The rollup task: keeps `yard_kpis` current. Each pass reads a cheap signature per yard
-//! (row count and newest capture/ingest time over the tables a yard report reads, no `FINAL`);
-//! the yards whose signature changed since the last pass get their report recomputed and one
-//! new `yard_kpis` row. Every `full_refresh_secs` all yards are recomputed, because the
+//! The rollup task: keeps `yard_kpis` current. Each pass reads when each yard's daily facts
+//! were last recomputed (`fact_state`, one small row per yard and recompute, see
+//! `crate::facts`); the yards whose facts changed since the last pass get their report read
+//! from the facts and one new `yard_kpis` row. Every `full_refresh_secs` all yards are recomputed, because the
 //! trailing window moves with time even when no record arrives.
 
 use std::collections::HashMap;
@@ -15,33 +15,14 @@ use crate::config::BenchmarksConfig;
 use crate::facts::yard_report;
 
 /// The tables a yard report reads (see `analytics::load`).
-const TABLES: [&str; 11] = [
-    "arrivals",
-    "placements",
-    "pen_moves",
-    "deaths",
-    "shipments",
-    "feed_deliveries",
-    "feed_purchases",
-    "rations",
-    "yardage_rates",
-    "treatments",
-    "weighings",
-];
+/// What says a yard's facts changed: when they were last recomputed, ms.
+type Signature = u64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clickhouse::Row, serde::Deserialize)]
-struct Signature {
-    rows: u64,
-    captured_ms: u64,
-    ingested: u32,
-}
-
+/// A yard and its [`Signature`].
 #[derive(Debug, clickhouse::Row, serde::Deserialize)]
 struct YardSignature {
     feedlot_id: String,
-    rows: u64,
-    captured_ms: u64,
-    ingested: u32,
+    computed_at_ms: u64,
 }
 
 /// The rollup's state between passes.
@@ -79,31 +60,15 @@ impl Rollup {
     /// One pass as of `now_ms`: recomputes the yards that changed (all of them on the first
     /// pass and when a full refresh is due) and inserts their rows.
     pub async fn pass(&mut self, now_ms: u64) -> Result<Pass, clickhouse::error::Error> {
-        let parts: Vec<String> = TABLES
-            .iter()
-            .map(|t| {
-                format!(
-                    "SELECT feedlot_id, count() AS rows, max(captured_at_ms) AS captured_ms, \
-                     toUInt32(max(ingested_at)) AS ingested FROM {t} GROUP BY feedlot_id"
-                )
-            })
-            .collect();
-        let sql = format!(
-            "SELECT feedlot_id, sum(rows), max(captured_ms), max(ingested) FROM ({}) \
-             GROUP BY feedlot_id ORDER BY feedlot_id",
-            parts.join(" UNION ALL ")
-        );
-        let yards = self.client.query(&sql).fetch_all::<YardSignature>().await?;
+        let sql = "SELECT feedlot_id, max(computed_at_ms) FROM fact_state \
+                   GROUP BY feedlot_id ORDER BY feedlot_id";
+        let yards = self.client.query(sql).fetch_all::<YardSignature>().await?;
         let full = self
             .last_full_ms
             .is_none_or(|t| now_ms.saturating_sub(t) >= self.full_refresh_ms);
         let (mut rows, mut signatures) = (Vec::new(), Vec::new());
         for yard in &yards {
-            let signature = Signature {
-                rows: yard.rows,
-                captured_ms: yard.captured_ms,
-                ingested: yard.ingested,
-            };
+            let signature: Signature = yard.computed_at_ms;
             if !full && self.seen.get(&yard.feedlot_id) == Some(&signature) {
                 continue;
             }
