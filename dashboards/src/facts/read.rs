@@ -104,6 +104,73 @@ pub async fn lot_days(
         .await
 }
 
+/// One lot at a mark of days on feed (every 30 days: the end of the day 30, 60, ... days
+/// after the day it arrived).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DofMark {
+    /// The lot.
+    pub lot_id: String,
+    /// The mark, days after the day the lot arrived.
+    pub days_on_feed: u32,
+    /// The moment the measures are taken (that day's end), ms since the epoch UTC.
+    pub at_ms: u64,
+    /// Head on feed then.
+    pub head_on_hand: i64,
+    /// Total cost (cattle, feed, yardage, medicine) per live head then, minor units.
+    pub cost_per_head_minor: Option<f64>,
+    /// Feed, yardage and medicine per live head then (the cost of feeding), minor units.
+    pub feeding_cost_per_head_minor: Option<f64>,
+    /// All-in cost of gain then, minor units per kg (None before a re-weigh gives a gain).
+    pub cost_of_gain_per_kg_minor: Option<f64>,
+    /// ISO 4217 code of the money.
+    pub currency: String,
+}
+
+/// Every lot of `feedlot_id` at each `every_days` mark of days on feed, up to `as_of_ms`'s
+/// day, by lot then mark: the lot's measures at the end of the day `every_days`, 2 ×
+/// `every_days`, ... days after its arrival day, from that day's fact row.
+pub async fn by_days_on_feed(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    as_of_ms: u64,
+    every_days: u32,
+    settings: &Settings,
+) -> Result<Vec<DofMark>> {
+    let rows: Vec<LotDayRow> = client
+        .query(
+            "SELECT ?fields FROM lot_day_facts FINAL \
+             WHERE feedlot_id = ? AND day <= ? \
+             AND toUInt64(day) > intDiv(arrived_ms, 86400000) \
+             AND (toUInt64(day) - intDiv(arrived_ms, 86400000)) % ? = 0 \
+             ORDER BY lot_id, day",
+        )
+        .bind(feedlot_id)
+        .bind(super::rows::date_text(day_of(as_of_ms)))
+        .bind(every_days.max(1))
+        .fetch_all()
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let at = row.through_ms;
+            let m = measure(&lot_totals(row, at), at, settings);
+            let live = f64::from(m.head_in.saturating_sub(m.head_dead));
+            let feeding = m.feed_cost_minor + m.yardage_minor + m.medicine_minor;
+            DofMark {
+                lot_id: m.lot_id.clone(),
+                days_on_feed: u32::from(row.day)
+                    .saturating_sub(u32::try_from(row.arrived_ms / DAY_MS).unwrap_or(0)),
+                at_ms: at,
+                head_on_hand: m.head_on_hand,
+                cost_per_head_minor: m.total_cost_per_head_minor,
+                feeding_cost_per_head_minor: (live > 0.0).then(|| feeding / live),
+                cost_of_gain_per_kg_minor: m.cost_of_gain_per_kg_minor,
+                currency: m.currency,
+            }
+        })
+        .collect())
+}
+
 /// A series over time: (ms since the epoch UTC, value).
 pub type Series = Vec<(u64, f64)>;
 

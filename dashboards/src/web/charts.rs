@@ -98,6 +98,66 @@ pub fn time_series(
     }
 }
 
+/// One line of a [`lines`] chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// What it is (its tooltip), e.g. a lot id.
+    pub label: String,
+    /// (x, y) points, x ascending.
+    pub points: Vec<(f64, f64)>,
+    /// Drawn bold and coloured; the others thin and grey, for comparison.
+    pub highlight: bool,
+}
+
+/// Several lines on shared axes labelled with `x_unit` and `y_unit` (low, middle and high
+/// values): one highlighted, the rest grey beside it. Points carry `data-x` and `data-y`.
+pub fn lines(id: &str, title: &str, lines: &[Line], x_unit: &str, y_unit: &str) -> Markup {
+    let all: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().copied())
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    if all.len() < 2 {
+        return html! { p id=(id) { "Not enough data for a chart yet." } };
+    }
+    let lo = |f: fn(&(f64, f64)) -> f64| all.iter().map(f).fold(f64::INFINITY, f64::min);
+    let hi = |f: fn(&(f64, f64)) -> f64| all.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+    let (x0, x1, y0, y1) = (lo(|p| p.0), hi(|p| p.0), lo(|p| p.1), hi(|p| p.1));
+    let left = PAD * 2.0;
+    let x_of = |x: f64| left + (x - x0) / (x1 - x0).max(1e-9) * (WIDTH - left - PAD);
+    let y_of = |y: f64| HEIGHT - PAD - (y - y0) / (y1 - y0).max(1e-9) * (HEIGHT - 2.0 * PAD);
+    let f = |v: f64| format!("{v:.1}");
+    let path = |l: &Line| {
+        l.points
+            .iter()
+            .map(|p| format!("{},{}", f(x_of(p.0)), f(y_of(p.1))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    html! {
+        svg id=(id) class="chart" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} width=(WIDTH) height=(HEIGHT) role="img" {
+            title { (title) " (" (y_unit) " by " (x_unit) ")" }
+            line x1=(left) y1=(HEIGHT - PAD) x2=(WIDTH - PAD) y2=(HEIGHT - PAD) stroke="#333" {}
+            line x1=(left) y1=(PAD) x2=(left) y2=(HEIGHT - PAD) stroke="#333" {}
+            @for x in [x0, (x0 + x1) / 2.0, x1] {
+                text class="x-tick" x=(f(x_of(x))) y=(HEIGHT - PAD + 16.0) font-size="11" text-anchor="middle" { (format!("{x:.0} {x_unit}")) }
+            }
+            @for y in [y0, (y0 + y1) / 2.0, y1] {
+                text class="y-tick" x=(left - 4.0) y=(f(y_of(y) + 4.0)) font-size="11" text-anchor="end" { (format!("{y:.0} {y_unit}")) }
+            }
+            @for l in lines.iter().filter(|l| !l.highlight) {
+                polyline class="other" points=(path(l)) fill="none" stroke="#bbb" stroke-width="1" { title { (l.label) } }
+            }
+            @for l in lines.iter().filter(|l| l.highlight) {
+                polyline class="highlight" points=(path(l)) fill="none" stroke="#c0392b" stroke-width="2.5" { title { (l.label) } }
+                @for p in &l.points {
+                    circle class="point" data-x=(p.0) data-y=(p.1) cx=(f(x_of(p.0))) cy=(f(y_of(p.1))) r="3" fill="#c0392b" {}
+                }
+            }
+        }
+    }
+}
+
 /// One row of a band chart: a label and p10/p25/p50/p75/p90, or None when the band is hidden
 /// (the note then says why).
 #[derive(Debug, Clone, PartialEq)]

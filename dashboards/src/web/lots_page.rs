@@ -299,6 +299,7 @@ pub async fn lot_page(
     let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, query.as_of_ms()?)
         .await?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
+    let by_dof = super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query).await?;
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
@@ -387,6 +388,7 @@ pub async fn lot_page(
                     &format!("{}/hd/d", units.weight()),
                     "The curve appears after two days on feed.",
                 ))
+                (super::dof_page::section(&feedlot_id, &lot_id, &by_dof))
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))
                 h2 { "Animals in the lot" }

@@ -29,6 +29,7 @@ mod benchmarks_page;
 mod breakdown_chart;
 mod charts;
 pub mod cold;
+mod dof_page;
 mod error;
 mod feed_page;
 mod herd_cache;
@@ -215,6 +216,14 @@ fn routes() -> RouteTable {
         (
             "/api/feedlots/{feedlot_id}/lots/{lot_id}/standing",
             get(lots_page::lot_standing_json),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}/by-dof",
+            get(dof_page::json),
+        ),
+        (
+            "/feedlots/{feedlot_id}/lots/{lot_id}/by-dof.csv",
+            get(dof_page::csv),
         ),
         ("/feedlots/{feedlot_id}/pens", get(pens_page::page)),
         ("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv)),

@@ -170,6 +170,119 @@ async fn a_generated_yard_reads_the_same_from_facts_as_from_the_replay_and_its_h
     assert_eq!(misplaced, 0, "lot-days whose pens do not hold their head");
 }
 
+#[tokio::test]
+async fn a_lots_cost_by_days_on_feed_is_its_measures_at_every_30_days_beside_the_other_lots() {
+    use crate::two_yards::{bearer, get, site};
+    let (db, client) = database("facts_cost_by_dof").await;
+    let size = big_yard::Size {
+        head: 800,
+        days: 120,
+        head_per_lot: 80,
+    };
+    let yard = big_yard::generate("gen-dof", size, 5);
+    crate::bench_yards::store(&db, &yard.events).await;
+    let s = Settings::default();
+    let end = yard.end.timestamp_millis() as u64;
+    let marks = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, 30, &s)
+        .await
+        .unwrap();
+    assert!(marks.len() >= 10, "{marks:?}");
+    for m in &marks {
+        assert_eq!(m.days_on_feed % 30, 0);
+        // The lot's report as of that day's end says the same.
+        let report = dashboards::facts::yard_report(&client, "gen-dof", m.at_ms - 1, &s)
+            .await
+            .unwrap();
+        let lot = report.lots.iter().find(|l| l.lot_id == m.lot_id).unwrap();
+        let cost = lot.total_cost_per_head_minor.unwrap();
+        assert!(
+            (m.cost_per_head_minor.unwrap() - cost).abs() < 1e-6 * cost,
+            "{m:?} vs {cost}"
+        );
+        assert_eq!(
+            m.cost_of_gain_per_kg_minor.is_some(),
+            lot.cost_of_gain_per_kg_minor.is_some()
+        );
+        // Marks are days after the arrival day: about the lot's days on feed then.
+        assert!(
+            (lot.days_on_feed - f64::from(m.days_on_feed)).abs() <= 1.0,
+            "{m:?}"
+        );
+    }
+
+    // The API, the lot's page and its CSV, for a user of the yard (US units by default).
+    const TOKEN: &str = "dof-token-0123456789-abcdef";
+    let web = dashboards::config::WebConfig {
+        users: vec![dashboards::config::WebUserConfig {
+            name: "dof".into(),
+            token_sha256: dashboards::web::auth::hash_token(TOKEN),
+            feedlots: vec!["gen-dof".into()],
+        }],
+        ..Default::default()
+    };
+    let app = site(&client, &web);
+    let auth = bearer(TOKEN);
+    let lot = &marks[0].lot_id;
+    let as_of = yard.end.format("%Y-%m-%dT%H:%M:%SZ");
+    let api = get(
+        &app,
+        &format!("/api/feedlots/gen-dof/lots/{lot}/by-dof?as_of={as_of}"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    let api: Value = serde_json::from_str(&api.body).unwrap();
+    let mine: Vec<&dashboards::facts::read::DofMark> =
+        marks.iter().filter(|m| &m.lot_id == lot).collect();
+    let shown = api["marks"].as_array().unwrap();
+    assert_eq!(shown.len(), mine.len());
+    for (row, m) in shown.iter().zip(&mine) {
+        assert_eq!(row["days_on_feed"], m.days_on_feed);
+        let others: Vec<f64> = marks
+            .iter()
+            .filter(|o| &o.lot_id != lot && o.days_on_feed == m.days_on_feed)
+            .filter_map(|o| o.cost_per_head_minor)
+            .collect();
+        assert_eq!(row["others"].as_u64().unwrap() as usize, others.len());
+    }
+    let page = get(
+        &app,
+        &format!("/feedlots/gen-dof/lots/{lot}?as_of={as_of}"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert!(page.body.contains("<table id=\"by-dof\">"), "{}", page.body);
+    assert!(
+        page.body.contains("<svg id=\"by-dof-chart\""),
+        "{}",
+        page.body
+    );
+    let first = format!(
+        "<td data-key=\"cost_head\">{:.2}</td>",
+        mine[0].cost_per_head_minor.unwrap() / 100.0
+    );
+    assert!(page.body.contains(&first), "{first}: {}", page.body);
+    let csv = get(
+        &app,
+        &format!("/feedlots/gen-dof/lots/{lot}/by-dof.csv?as_of={as_of}"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert!(
+        csv.body
+            .starts_with("dof,head,cost_head,feeding_head,cog_per_cwt,"),
+        "{}",
+        csv.body
+    );
+    let unknown = get(
+        &app,
+        "/api/feedlots/gen-dof/lots/NOPE/by-dof",
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+}
+
 const YARD: &str = "yard-late";
 
 fn day(d: i64) -> DateTime<Utc> {

@@ -1,6 +1,6 @@
 //! The dashboards' `/metrics` on their own listener, with both roles running over real tansu
-//! and ClickHouse: the warmer's work and the requests, and none of the consumer's metrics
-//! (those are `ingest`'s, on its ops listener).
+//! and ClickHouse: the facts worker's and the herd warmer's work and the requests, and none of
+//! the consumer's metrics (those are `ingest`'s, on its ops listener).
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -21,7 +21,7 @@ async fn scrape(listen: &str) -> (String, String) {
 }
 
 #[tokio::test]
-async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
+async fn new_records_are_folded_into_the_facts_and_a_yard_looked_at_once_has_its_herd_reloaded() {
     let mut p = pipeline("metrics_warm").await;
     allow(&mut p.config, &["yard-w"]);
     let (shutdown, task) = start(&p);
@@ -44,6 +44,14 @@ async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
         !before.contains("dashboards_warmed_total{"),
         "nobody looked yet: {before}"
     );
+    // The facts worker took the yard's records in, unasked, and its lag is back to 0.
+    let folded = testkit::wait_until(Duration::from_secs(30), || async {
+        let text = scrape(&ops).await.1;
+        text.contains("dashboards_facts_recomputed_total{outcome=\"made\"}")
+            && text.contains("dashboards_facts_lag_seconds 0")
+    })
+    .await;
+    assert!(folded, "{}", scrape(&ops).await.1);
 
     // One look at the lots, and nothing after it.
     let lots = authed()
@@ -52,11 +60,10 @@ async fn a_yard_looked_at_once_has_its_dashboards_remade_in_the_background() {
         .await
         .unwrap();
     assert_eq!(lots.status().as_u16(), 200);
-    // The next report window (30 s) is made for it, and its herd summary reloaded, unasked.
+    // Its herd summary is reloaded, unasked (reports need no warming: they read facts).
     let warmed = testkit::wait_until(Duration::from_secs(45), || async {
         let text = scrape(&ops).await.1;
-        text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"}")
-            && text.contains("dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
+        text.contains("dashboards_warmed_total{what=\"herd\",outcome=\"made\"}")
     })
     .await;
     let (_, text) = scrape(&ops).await;

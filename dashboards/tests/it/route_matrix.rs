@@ -147,6 +147,8 @@ const MATRIX: &[Route] = &[
     yard("/feedlots/{feedlot_id}/lots/{lot_id}/animals.csv"),
     yard("/api/feedlots/{feedlot_id}/lots/{lot_id}"),
     yard("/api/feedlots/{feedlot_id}/lots/{lot_id}/standing"),
+    yard("/api/feedlots/{feedlot_id}/lots/{lot_id}/by-dof"),
+    yard("/feedlots/{feedlot_id}/lots/{lot_id}/by-dof.csv"),
     yard("/feedlots/{feedlot_id}/pens"),
     yard("/feedlots/{feedlot_id}/pens.csv"),
     yard("/api/feedlots/{feedlot_id}/pens"),
