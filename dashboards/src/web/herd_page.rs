@@ -49,12 +49,13 @@ fn page_bounds(total: usize, page: usize) -> Result<(std::ops::Range<usize>, usi
     Ok((start..total.min(start + PAGE_ROWS), pages))
 }
 
+/// The sortable columns: key and label (`{u}` is the reader's weight unit).
 const COLUMNS: [(&str, &str); 5] = [
     ("eid", "EID"),
     ("weighings", "Weighings"),
-    ("last_kg", "Last weight kg"),
-    ("gain", "Gain kg"),
-    ("adg", "ADG kg/day"),
+    ("last_kg", "Last weight {u}"),
+    ("gain", "Gain {u}"),
+    ("adg", "ADG {u}/day"),
 ];
 
 fn sort(animals: &mut [AnimalSummary], sorting: &Sorting) -> Result<(), WebError> {
@@ -131,36 +132,40 @@ pub async fn csv(
     csv_of(&format!("{feedlot_id}-animals.csv"), &animals)
 }
 
-/// `animals` as a CSV download named `filename`.
+/// `animals` as a CSV download named `filename`, weights in the reader's units (the headers
+/// name them: `last_lb`, `adg_lb_per_day`, ...).
 pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, WebError> {
+    let units = super::units::current();
+    let w = units.weight();
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| WebError::BadRequest(format!("csv: {e}"));
     out.write_record([
-        "eid",
-        "weighings",
-        "first_kg",
-        "last_kg",
-        "gain_kg",
-        "days",
-        "adg_kg_per_day",
-        "adg_rank",
-        "adg_percentile",
-        "lot_id",
-        "lot_rank",
-        "lot_percentile",
+        "eid".to_owned(),
+        "weighings".to_owned(),
+        format!("first_{w}"),
+        format!("last_{w}"),
+        format!("gain_{w}"),
+        "days".to_owned(),
+        format!("adg_{w}_per_day"),
+        "adg_rank".to_owned(),
+        "adg_percentile".to_owned(),
+        "lot_id".to_owned(),
+        "lot_rank".to_owned(),
+        "lot_percentile".to_owned(),
     ])
     .map_err(failed)?;
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+    let kg = |v: f64| format!("{:.1}", units.from_kg(v));
     let rank = |r: Option<usize>| r.map(|r| r.to_string()).unwrap_or_default();
     for a in animals {
         out.write_record([
             super::table::inert(&a.eid),
             a.weighings.to_string(),
-            format!("{:.1}", a.first_kg),
-            format!("{:.1}", a.last_kg),
-            format!("{:.1}", a.gain_kg),
+            kg(a.first_kg),
+            kg(a.last_kg),
+            kg(a.gain_kg),
             format!("{:.2}", a.days),
-            opt(a.adg_kg_per_day),
+            opt(a.adg_kg_per_day.map(|v| units.from_kg(v))),
             rank(a.adg_rank),
             opt(a.adg_percentile),
             super::table::inert(a.lot_id.as_deref().unwrap_or_default()),
@@ -195,6 +200,7 @@ pub async fn page(
     };
     let animals = load(&state, &feedlot_id, &sorting).await?;
     let adgs: Vec<f64> = animals.iter().filter_map(|a| a.adg_kg_per_day).collect();
+    let units = super::units::current();
     let current = sorting.sort.as_deref().unwrap_or("adg");
     let desc = sorting.order.as_deref().unwrap_or("desc") == "desc";
     let page = query.page.unwrap_or(1);
@@ -214,12 +220,13 @@ pub async fn page(
                 style { (super::STYLE) }
             }
             body {
+                (super::report::nav(&feedlot_id))
                 h1 { "Animals at " (feedlot_id) }
                 p { span #head-count { (animals.len()) } " head weighed · "
                     a href={"/feedlots/" (feedlot_id) "/animals.csv"} { "CSV" } " · "
                     a href={"/api/feedlots/" (feedlot_id) "/animals"} { "JSON" } }
                 h2 { "ADG distribution" }
-                (histogram("adg-histogram", &adgs, 0.1, "kg/day"))
+                (histogram("adg-histogram", &adgs.iter().map(|a| units.from_kg(*a)).collect::<Vec<_>>(), 0.1, &format!("{}/day", units.weight())))
                 @if pages > 1 {
                     p #pages {
                         "Rows " (rows.start + 1) "–" (rows.end) " of " (animals.len()) " · page " (page) " of " (pages) " · "
@@ -235,14 +242,16 @@ pub async fn page(
 
 /// The animals table; headers sort by their column (`current`, `desc`).
 fn table(feedlot_id: &str, animals: &[AnimalSummary], current: &str, desc: bool) -> Markup {
+    let units = super::units::current();
+    let w = |kg: f64| format!("{:.1}", units.from_kg(kg));
     html! {
     table #animals {
         thead { tr {
             @for (key, label) in COLUMNS {
                 @let order = if key == current && desc { "asc" } else { "desc" };
-                th { a href={"?sort=" (key) "&order=" (order)} { (label) @if key == current { (if desc { " ▼" } else { " ▲" }) } } }
+                th { a href={"?sort=" (key) "&order=" (order)} { (label.replace("{u}", units.weight())) @if key == current { (if desc { " ▼" } else { " ▲" }) } } }
             }
-            th { "ADG lb/day" } th { "Rank" } th { "Percentile" }
+            th { "Rank" } th { "Percentile" }
             th { "Lot" } th { "Rank in lot" } th { "Pctl in lot" }
         } }
         tbody {
@@ -250,10 +259,9 @@ fn table(feedlot_id: &str, animals: &[AnimalSummary], current: &str, desc: bool)
                 tr {
                     td { a href={"/feedlots/" (feedlot_id) "/animals/" (a.eid)} { (a.eid) } }
                     td { (a.weighings) }
-                    td { (format!("{:.1}", a.last_kg)) }
-                    td { (format!("{:.1}", a.gain_kg)) }
-                    td.adg { @if let Some(v) = a.adg_kg_per_day { (format!("{v:.2}")) } @else { "–" } }
-                    td { @if let Some(v) = a.adg_lb_per_day { (format!("{v:.2}")) } @else { "–" } }
+                    td { (w(a.last_kg)) }
+                    td { (w(a.gain_kg)) }
+                    td.adg { @if let Some(v) = a.adg_kg_per_day { (format!("{:.2}", units.from_kg(v))) } @else { "–" } }
                     td { @if let Some(r) = a.adg_rank { (r) } @else { "–" } }
                     td { @if let Some(p) = a.adg_percentile { (format!("{p:.0}")) } @else { "–" } }
                     td.lot { @if let Some(l) = &a.lot_id { a href={"/feedlots/" (feedlot_id) "/lots/" (l)} { (l) } } @else { "–" } }

@@ -87,8 +87,13 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "{csv}");
+    // In the user's units (US by default): 300 kg = 661.4 lb, 1.5 kg/d = 3.307 lb/d.
     assert!(
-        lines[1].starts_with(&format!("{a},2,300.0,330.0,30.0,20.00,1.500,2,")),
+        lines[0].starts_with("eid,weighings,first_lb,last_lb,gain_lb,days,adg_lb_per_day,"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{a},2,661.4,727.5,66.1,20.00,3.307,2,")),
         "{csv}"
     );
 
@@ -183,7 +188,11 @@ async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() 
         .await
         .unwrap();
     for row in api.as_array().unwrap() {
-        let adg = format!("{:.2}", row["adg_kg_per_day"].as_f64().unwrap());
+        // In the user's units (US by default).
+        let adg = format!(
+            "{:.2}",
+            row["adg_kg_per_day"].as_f64().unwrap() / schemas::weight::KG_PER_LB
+        );
         let eid = row["eid"].as_str().unwrap();
         let cell = format!("<td class=\"adg\">{adg}</td>");
         let at = dom
