@@ -287,6 +287,22 @@ mod tests {
                  x AS y WHERE a IN (SELECT a FROM db.w) AND b = 'it''s' JOIN db.z USING a"
             ]
         );
+        // The fact views (migration 7) read the Distributed tables, and each other, in `db`.
+        let views = MIGRATIONS.iter().find(|m| m.name == "fact_views").unwrap();
+        let out: Vec<String> = statements(views.sql)
+            .flat_map(|s| rewrite(&s, "db", "c").unwrap())
+            .collect();
+        let starts = [
+            ("db.lot_day_measures", "FROM db.lot_day_facts FINAL"),
+            ("db.closeouts", "FROM db.lot_day_measures\n"),
+            ("db.pen_day_measures", "FROM db.pen_day_facts FINAL"),
+        ];
+        assert_eq!(out.len(), starts.len());
+        for (sql, (view, from)) in out.iter().zip(starts) {
+            let head = format!("CREATE VIEW IF NOT EXISTS {view} ON CLUSTER c AS SELECT");
+            assert!(sql.starts_with(&head) && sql.contains(from), "{sql}");
+            assert_eq!(sql.matches("FROM ").count(), 1, "{sql}");
+        }
         assert!(rewrite("CREATE VIEW IF NOT EXISTS v SELECT 1", "db", "c").is_err());
         assert!(rewrite("CREATE MATERIALIZED VIEW v AS SELECT 1", "db", "c").is_err());
     }
