@@ -85,7 +85,7 @@ async fn the_fact_views_give_the_dashboards_measures_and_the_docs_examples_run()
         .unwrap();
     let mut days: Vec<u16> = (first..=last).step_by(7).collect();
     days.push(last);
-    let mut compared = 0;
+    let (mut compared, mut without_gain) = (0, 0);
     for day in days {
         let facts: Vec<LotDayRow> = client
             .query("SELECT ?fields FROM lot_day_facts FINAL WHERE feedlot_id = ? AND day = ?")
@@ -110,8 +110,13 @@ async fn the_fact_views_give_the_dashboards_measures_and_the_docs_examples_run()
         .await;
         assert_rows_match(&rows, &expected, &format!("lot_day_measures on day {day}"));
         compared += rows.len();
+        without_gain += rows.iter().filter(|r| r["gain_kg"].is_null()).count();
     }
     assert!(compared > 100, "{compared} lot-days compared");
+    assert!(
+        without_gain > 0 && without_gain < compared,
+        "lot-days with and without a gain yet (NULL and numbers): {without_gain} of {compared}"
+    );
 
     // On the last day of facts the dashboards' report as of its end reads those same rows: the
     // view's lots are the report's, and the closed lots are the closeouts.
