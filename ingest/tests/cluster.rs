@@ -133,8 +133,58 @@ async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_o
             .await
             .unwrap();
         assert_eq!(versions.len(), ingest::schema::MIGRATIONS.len(), "{name}");
+        let views: Vec<String> = server
+            .query(
+                "SELECT name FROM system.tables WHERE database = 'schema_test' \
+                 AND engine = 'View' ORDER BY name",
+            )
+            .fetch_all()
+            .await
+            .unwrap();
+        assert_eq!(
+            views,
+            ["closeouts", "lot_day_measures", "pen_day_measures"],
+            "{name}: the fact views (docs/facts.md)"
+        );
     }
     a_single_server_database_moves_to_the_cluster(&cluster, &client).await;
+    the_fact_views_read_every_shard_from_every_server(&cluster, &client).await;
+}
+
+/// A lot-day stored through the `Distributed` table is in the fact views on every server, and
+/// one closed lot is a closeout, whichever shard its yard is on.
+async fn the_fact_views_read_every_shard_from_every_server(
+    cluster: &testkit::Cluster,
+    client: &clickhouse::Client,
+) {
+    let day_end: u64 = 1_762_041_600_000; // 2025-11-02 00:00 UTC, the end of 2025-11-01.
+    for (yard, closed_ms) in [("view-a", 0), ("view-b", day_end - 3_600_000)] {
+        client
+            .query(
+                "INSERT INTO schema_test.lot_day_facts (feedlot_id, lot_id, day, through_ms, \
+                 closed_ms, head_in, head_ms, version) VALUES (?, 'L1', '2025-11-01', ?, ?, 10, \
+                 864000000, 1)",
+            )
+            .bind(yard)
+            .bind(day_end)
+            .bind(closed_ms)
+            .execute()
+            .await
+            .unwrap();
+    }
+    for name in testkit::cluster::CLICKHOUSE_SERVERS {
+        let server = server(cluster, name);
+        let sql = "SELECT count(), sum(head_days) FROM schema_test.lot_day_measures \
+                   WHERE feedlot_id LIKE 'view-%'";
+        let (lot_days, head_days): (u64, f64) = server.query(sql).fetch_one().await.unwrap();
+        assert_eq!((lot_days, head_days), (2, 20.0), "{name}");
+        let closeouts = scalar(
+            &server,
+            "SELECT count() FROM schema_test.closeouts WHERE feedlot_id = 'view-b'",
+        )
+        .await;
+        assert_eq!(closeouts, 1, "{name}");
+    }
 }
 
 /// Every event kind once (the schema fixtures) and 600 weighings from 12 yards.

@@ -50,6 +50,8 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert_eq!(recorded, all.len() as u64, "each version recorded once");
     let tables = count(&db, &format!("SELECT count() FROM system.tables WHERE database = '{}' AND name IN ('weighings','tag_reads')", db.database)).await;
     assert_eq!(tables, 2);
+    let views = count(&db, &format!("SELECT count() FROM system.tables WHERE database = '{}' AND engine = 'View' AND name IN ('lot_day_measures','closeouts','pen_day_measures')", db.database)).await;
+    assert_eq!(views, 3, "the fact views (docs/facts.md)");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 
 #[path = "../../benches/support/big_yard/mod.rs"]
 #[allow(dead_code)]
-mod big_yard;
+pub mod big_yard;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dashboards::analytics::{Settings, YardReport};
@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::bench_yards::{database, insert};
 
 /// Where two JSON values differ (numbers compared to 1e-9 of their size), by path.
-fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+pub fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());

@@ -19,6 +19,7 @@ mod auth_login;
 mod benchmarks;
 mod benchmarks_page;
 mod cli;
+mod fact_views;
 mod facts;
 mod herd;
 mod metrics;

@@ -16,8 +16,14 @@
 //! `t` is made again over it: 18.16 refuses an `ALTER … ON CLUSTER` of a non-replicated table
 //! on a cluster whose shards replicate internally, and a `Distributed` table holds no rows of
 //! its own (inserts are synchronous), so dropping and re-creating it loses nothing; reads and
-//! writes through it fail for that moment, so run migrations at deploy time. Anything else in a migration is refused by name, so a
-//! new kind of statement gets its cluster form before it ships.
+//! writes through it fail for that moment, so run migrations at deploy time.
+//!
+//! `CREATE VIEW IF NOT EXISTS v AS SELECT …` becomes one view `DB.v` created `ON CLUSTER` on
+//! every server, over the same names (the `Distributed` tables, or other views), each table it
+//! reads qualified with `DB` so it does not depend on the database the statement runs in.
+//!
+//! Anything else in a migration is refused by name, so a new kind of statement gets its cluster
+//! form before it ships.
 
 /// Why a migration statement has no cluster form.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,17 @@ pub fn rewrite(
     if let Some(rest) = trimmed.strip_prefix("CREATE TABLE IF NOT EXISTS ") {
         return create_table(rest, database, cluster);
     }
+    if let Some(rest) = trimmed.strip_prefix("CREATE VIEW IF NOT EXISTS ") {
+        let (view, select) = split_name(rest);
+        let select = select
+            .strip_prefix("AS")
+            .filter(|s| s.starts_with(char::is_whitespace))
+            .ok_or_else(|| unsupported(trimmed))?;
+        let select = qualify_tables(select.trim_start(), database);
+        return Ok(vec![format!(
+            "CREATE VIEW IF NOT EXISTS {database}.{view} ON CLUSTER {cluster} AS {select}"
+        )]);
+    }
     if let Some(rest) = trimmed.strip_prefix("ALTER TABLE ") {
         let (table, change) = split_name(rest);
         return Ok(vec![
@@ -82,6 +99,63 @@ fn distributed(table: &str, database: &str, cluster: &str) -> String {
 
 fn unsupported(statement: &str) -> ClusterDdlError {
     ClusterDdlError::Unsupported(statement.chars().take(60).collect())
+}
+
+/// `select` with each table it reads (the name after `FROM` or `JOIN`, not `ARRAY JOIN`'s
+/// column) qualified with `database`, so a view reads the same tables on every server whatever
+/// database its `ON CLUSTER` statement runs in. Quoted text is left as it is; a subquery
+/// (`FROM (`) or a qualified name (`FROM db.t`) is not a table name to qualify.
+fn qualify_tables(select: &str, database: &str) -> String {
+    let mut out = String::with_capacity(select.len() + 64);
+    // The last two words outside quotes, upper case.
+    let (mut before_last, mut last) = (String::new(), String::new());
+    let mut chars = select.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' || c == '"' || c == '`' {
+            // Copy the quoted text up to its closing quote (a backslash escapes the next char).
+            out.push(c);
+            let mut escaped = false;
+            for (_, q) in chars.by_ref() {
+                out.push(q);
+                if escaped {
+                    escaped = false;
+                } else if q == '\\' {
+                    escaped = true;
+                } else if q == c {
+                    break;
+                }
+            }
+            before_last = std::mem::take(&mut last);
+            continue;
+        }
+        if !(c.is_ascii_alphanumeric() || c == '_') {
+            out.push(c);
+            if !c.is_whitespace() {
+                before_last = std::mem::take(&mut last);
+            }
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if d.is_ascii_alphanumeric() || d == '_' {
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let word = &select[i..end];
+        let follows_table_keyword = last == "FROM" || (last == "JOIN" && before_last != "ARRAY");
+        let qualified_or_call = matches!(chars.peek(), Some((_, '.' | '(')));
+        let starts_with_digit = c.is_ascii_digit();
+        if follows_table_keyword && !qualified_or_call && !starts_with_digit {
+            out.push_str(database);
+            out.push('.');
+        }
+        out.push_str(word);
+        before_last = std::mem::replace(&mut last, word.to_ascii_uppercase());
+    }
+    out
 }
 
 /// `name rest` → (`name`, `rest`).
@@ -187,6 +261,50 @@ mod tests {
             rewrite(no_key, "db", "c"),
             Err(ClusterDdlError::NoShardKey(_))
         ));
+    }
+
+    #[test]
+    fn a_view_is_created_on_every_server_over_the_tables_of_its_database() {
+        let sql = "CREATE VIEW IF NOT EXISTS lot_day_measures AS\nSELECT\n    feedlot_id,\n    \
+                   if(x > 0, 'FROM lots', 'open') AS status\nFROM lot_day_facts FINAL";
+        assert_eq!(
+            rewrite(sql, "feedlot", "yards").unwrap(),
+            vec![
+                "CREATE VIEW IF NOT EXISTS feedlot.lot_day_measures ON CLUSTER yards AS SELECT\n    \
+                 feedlot_id,\n    if(x > 0, 'FROM lots', 'open') AS status\nFROM \
+                 feedlot.lot_day_facts FINAL"
+            ]
+        );
+        // Subqueries, joins, already qualified names and ARRAY JOIN's columns.
+        let sql = "CREATE VIEW IF NOT EXISTS v AS SELECT a FROM (SELECT a, l FROM t FINAL \
+                   ARRAY JOIN lots AS l) ANY LEFT JOIN other.u USING a LEFT ARRAY JOIN x AS y \
+                   WHERE a IN (SELECT a FROM w) AND b = 'it''s' JOIN z USING a";
+        assert_eq!(
+            rewrite(sql, "db", "c").unwrap(),
+            vec![
+                "CREATE VIEW IF NOT EXISTS db.v ON CLUSTER c AS SELECT a FROM (SELECT a, l FROM \
+                 db.t FINAL ARRAY JOIN lots AS l) ANY LEFT JOIN other.u USING a LEFT ARRAY JOIN \
+                 x AS y WHERE a IN (SELECT a FROM db.w) AND b = 'it''s' JOIN db.z USING a"
+            ]
+        );
+        // The fact views (migration 7) read the Distributed tables, and each other, in `db`.
+        let views = MIGRATIONS.iter().find(|m| m.name == "fact_views").unwrap();
+        let out: Vec<String> = statements(views.sql)
+            .flat_map(|s| rewrite(&s, "db", "c").unwrap())
+            .collect();
+        let starts = [
+            ("db.lot_day_measures", "FROM db.lot_day_facts FINAL"),
+            ("db.closeouts", "FROM db.lot_day_measures\n"),
+            ("db.pen_day_measures", "FROM db.pen_day_facts FINAL"),
+        ];
+        assert_eq!(out.len(), starts.len());
+        for (sql, (view, from)) in out.iter().zip(starts) {
+            let head = format!("CREATE VIEW IF NOT EXISTS {view} ON CLUSTER c AS SELECT");
+            assert!(sql.starts_with(&head) && sql.contains(from), "{sql}");
+            assert_eq!(sql.matches("FROM ").count(), 1, "{sql}");
+        }
+        assert!(rewrite("CREATE VIEW IF NOT EXISTS v SELECT 1", "db", "c").is_err());
+        assert!(rewrite("CREATE MATERIALIZED VIEW v AS SELECT 1", "db", "c").is_err());
     }
 
     #[test]

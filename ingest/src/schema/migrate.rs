@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "facts",
         sql: include_str!("../../migrations/0006_facts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "fact_views",
+        sql: include_str!("../../migrations/0007_fact_views.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

@@ -325,6 +325,7 @@ mod tests {
         let close = body.find("\n)").unwrap_or_default();
         body[open + 1..close]
             .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
             .filter_map(|l| l.split_whitespace().next())
             .map(str::to_owned)
             .collect()
