@@ -1,4 +1,4 @@
-//! How fast the benchmark bands answer over 10,000 yards: `yard_kpis` (one row per yard, as
+//! How fast the benchmark bands answer over 100,000 yards (issue 12's size): `yard_kpis` (one row per yard, as
 //! the rollup leaves it) and the registry `yard_registry` filled with generated yards in 40 regions on
 //! three continents (realistic spreads: ADG, F:G, COG in three currencies, death loss, DOF;
 //! some yards without closed lots or not registered), stored with the crates' own row types.
@@ -8,7 +8,7 @@
 //! and the 250 km tier) and the API and page over HTTP to a yard's user. Target: under 1 s.
 //!
 //! ```text
-//! cargo bench -p dashboards --bench bands              # 10,000 yards, 20 runs
+//! cargo bench -p dashboards --bench bands              # 100,000 yards, 20 runs
 //! cargo bench -p dashboards --bench bands -- --quick   # 1,000 yards, 5 runs (CI)
 //! ```
 //!
@@ -44,7 +44,7 @@ impl Options {
             }
         };
         Ok(Self {
-            yards: u32::try_from(number("BANDS_YARDS", if quick { 1_000 } else { 10_000 })?)?,
+            yards: u32::try_from(number("BANDS_YARDS", if quick { 1_000 } else { 100_000 })?)?,
             runs: usize::try_from(number("BANDS_RUNS", if quick { 5 } else { 20 })?)?,
             seed: number("BANDS_SEED", 2026)?,
             keep_db: std::env::var("BANDS_KEEP_DB").is_ok_and(|v| v == "1"),
