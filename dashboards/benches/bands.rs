@@ -136,6 +136,7 @@ fn yard(i: u32, rng: &mut Rng, now_ms: u64) -> (YardKpis, Option<RegistryEntry>)
     (kpis, entry)
 }
 
+/// GETs `url` as the user; its body, when the status is 200.
 async fn get(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<String> {
     let response = http.get(url).bearer_auth(token).send().await?;
     let status = response.status();

@@ -86,14 +86,20 @@ const PAGE_ROWS: u64 = 500;
 
 /// The bench's settings, from the command line and env.
 struct Options {
+    /// The yard's size.
     size: Size,
+    /// Timed runs of each dashboard (after 2 warm-up).
     runs: usize,
+    /// Timed recomputes after the new day.
     recompute_runs: usize,
+    /// The yard's seed.
     seed: u64,
+    /// Keep the database after the run.
     keep_db: bool,
 }
 
 impl Options {
+    /// From `--quick` and the env (see the module doc).
     fn from_env() -> anyhow::Result<Self> {
         let quick = std::env::args().any(|a| a == "--quick")
             || std::env::var("DASHBOARDS_QUICK").is_ok_and(|v| v == "1");
@@ -308,7 +314,9 @@ async fn same_as_replay(
 
 /// Moments not asked for before: random whole seconds from `from` to `to`.
 struct Moments {
+    /// Where the seconds come from.
     rng: Rng,
+    /// Every second handed out.
     asked: HashSet<i64>,
 }
 
@@ -330,11 +338,15 @@ impl Moments {
 /// One timed dashboard: its name, its path and query (ending in `?` or `&`), and whether it
 /// takes `as_of` (the report-backed ones) and from when (its lot exists).
 struct Target {
+    /// As reported.
     name: String,
+    /// Path and query, ending in `?` or `&`.
     path: String,
+    /// The earliest `as_of` asked for; None: the target takes no `as_of`.
     as_of_from: Option<DateTime<Utc>>,
 }
 
+/// The server's version, for the report.
 async fn clickhouse_version(client: &clickhouse::Client) -> String {
     client
         .query("SELECT version()")
@@ -343,6 +355,7 @@ async fn clickhouse_version(client: &clickhouse::Client) -> String {
         .unwrap_or_else(|e| format!("unknown ({e})"))
 }
 
+/// CPUs and RAM of this machine, for the report.
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let ram_gib = std::fs::read_to_string("/proc/meminfo")
