@@ -1,5 +1,5 @@
 -- A yard's measures kept as daily facts (docs/facts.md): made by the facts worker
--- (`dashboards facts`) from the records, read by every dashboard. Each row is the state at the
+-- (`dashboards serve` or `dashboards facts-worker`) from the records, read by every dashboard. Each row is the state at the
 -- end of its day (UTC), with running totals since the lot, pen or ingredient began, so a
 -- measure as of any day is one row per lot. Rows are rewritten from the earliest day a change
 -- touches with a higher `version`: read with FINAL. Weights kg, money minor units of the yard's

@@ -9,7 +9,7 @@ use super::ConfigError;
 #[serde(default, deny_unknown_fields)]
 pub struct FactsConfig {
     /// Run the worker in this process, e.g. `true`. Several replicas may all run it (they
-    /// write the same rows), or one `dashboards facts run` process may run it alone.
+    /// write the same rows), or one `dashboards facts-worker` process may run it alone.
     pub enabled: bool,
     /// Milliseconds between rounds, e.g. `1000`.
     pub interval_ms: u64,

@@ -84,7 +84,7 @@ pub async fn server_now(client: &clickhouse::Client) -> Result<u32> {
         .await
 }
 
-/// Yards with records (arrivals, deliveries or purchases): what `dashboards facts rebuild`
+/// Yards with records (arrivals, deliveries or purchases): what `dashboards rebuild-facts`
 /// covers when no yard is named.
 pub async fn yards_with_records(client: &clickhouse::Client) -> Result<Vec<String>> {
     client

@@ -156,12 +156,12 @@ async fn a_generated_yard_reads_the_same_from_facts_as_from_the_replay_and_its_h
     let misplaced: u64 = client
         .query(
             "SELECT count() FROM (\
-               SELECT feedlot_id, lot_id, day, head_on_hand FROM lot_day_facts FINAL) \
+               SELECT feedlot_id, lot_id, day, head_on_hand FROM lot_day_facts FINAL) AS lots \
              ANY LEFT JOIN (\
                SELECT feedlot_id, lot_id, day, sum(head) AS in_pens FROM (\
                  SELECT feedlot_id, day, lot_id, head FROM pen_day_facts FINAL \
                  ARRAY JOIN lots AS lot_id, lot_head AS head) \
-               GROUP BY feedlot_id, lot_id, day) USING feedlot_id, lot_id, day \
+               GROUP BY feedlot_id, lot_id, day) AS pens USING feedlot_id, lot_id, day \
              WHERE in_pens != head_on_hand",
         )
         .fetch_one()
