@@ -33,8 +33,9 @@ async fn a_yard_user_reads_its_own_animal_page_api_and_csv() {
     assert_eq!(report["weighings"].as_array().unwrap().len(), 2);
     let csv = get(&app, "/feedlots/yard-a/animals.csv", &auth).await;
     assert_eq!(csv.status, 200);
+    // In the user's units (US by default): 300 and 330 kg.
     assert!(
-        csv.body.contains(&format!("{EID_A},2,300.0,330.0")),
+        csv.body.contains(&format!("{EID_A},2,661.4,727.5")),
         "{}",
         csv.body
     );
