@@ -473,6 +473,8 @@ scrape_configs:
     assert_eq!(
         alerts,
         [
+            "FactsLagHigh",
+            "FactsRecomputeFailing",
             "GatewayDeadLetters",
             "GatewayDiskNearlyFull",
             "GatewayOutboxBackingUp",
