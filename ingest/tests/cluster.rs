@@ -160,7 +160,7 @@ async fn the_fact_views_read_every_shard_from_every_server(
     let day_end: u64 = 1_762_041_600_000; // 2025-11-02 00:00 UTC, the end of 2025-11-01.
     // Synchronously to the shards (a Distributed insert is queued by default), so every
     // server reads both rows at once.
-    let client = client.clone().with_option("insert_distributed_sync", "1");
+    let client = client.clone().with_setting("insert_distributed_sync", "1");
     for (yard, closed_ms) in [("view-a", 0), ("view-b", day_end - 3_600_000)] {
         client
             .query(
