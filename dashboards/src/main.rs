@@ -253,13 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(cli.config.as_deref())?;
             let client =
                 ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
-            let shutdown = CancellationToken::new();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                wait_for_signal().await;
-                tracing::info!("stopping");
-                stop.cancel();
-            });
+            let shutdown = cancelled_on_signal();
             let metrics = dashboards::telemetry::Metrics::new();
             dashboards::facts::Worker::new(client, config.facts.clone(), metrics)
                 .run(shutdown)
@@ -282,17 +276,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let config = load(cli.config.as_deref())?;
             warn_about_web_users(&config);
-            let shutdown = CancellationToken::new();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                wait_for_signal().await;
-                tracing::info!("stopping");
-                stop.cancel();
-            });
+            let shutdown = cancelled_on_signal();
             dashboards::serve(config, shutdown).await?;
             Ok(())
         }
     }
+}
+
+/// A token cancelled at Ctrl-C or SIGTERM (logged as "stopping").
+fn cancelled_on_signal() -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping");
+        stop.cancel();
+    });
+    shutdown
 }
 
 /// `check-config`'s line: `ok`, the file, the fields the environment overrode, and how many

@@ -61,7 +61,7 @@ impl LotStanding {
 }
 
 /// The median of `sorted` (ascending), none when empty.
-fn median(sorted: &[f64]) -> Option<f64> {
+pub fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
     match n {
         0 => None,

@@ -3,23 +3,11 @@
 
 use std::collections::HashMap;
 
+use ingest::sink::insert_table;
+
 use super::rows::{FactStateRow, YardFacts};
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
-
-async fn insert<R>(client: &clickhouse::Client, table: &str, rows: &[R]) -> Result<()>
-where
-    R: clickhouse::RowOwned + clickhouse::RowWrite,
-{
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = client.insert::<R>(table).await?;
-    for row in rows {
-        insert.write(row).await?;
-    }
-    insert.end().await
-}
 
 /// Stores `facts` and then `state` (so a yard's state never claims rows not yet stored).
 pub async fn write(
@@ -27,12 +15,12 @@ pub async fn write(
     facts: &YardFacts,
     state: &FactStateRow,
 ) -> Result<()> {
-    insert(client, "lot_day_facts", &facts.lots).await?;
-    insert(client, "pen_day_facts", &facts.pens).await?;
-    insert(client, "ingredient_day_facts", &facts.ingredients).await?;
-    insert(client, "feed_source_day_facts", &facts.sources).await?;
-    insert(client, "yard_day_facts", &facts.yard).await?;
-    insert(client, "fact_state", std::slice::from_ref(state)).await
+    insert_table(client, "lot_day_facts", &facts.lots).await?;
+    insert_table(client, "pen_day_facts", &facts.pens).await?;
+    insert_table(client, "ingredient_day_facts", &facts.ingredients).await?;
+    insert_table(client, "feed_source_day_facts", &facts.sources).await?;
+    insert_table(client, "yard_day_facts", &facts.yard).await?;
+    insert_table(client, "fact_state", std::slice::from_ref(state)).await
 }
 
 /// The last stored day of each of `feedlot_id`'s lots with rows on or after `from_day`.

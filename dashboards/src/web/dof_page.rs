@@ -13,6 +13,7 @@ use super::report::ReportQuery;
 use super::table::{Column, csv_response, html_table, money, num};
 use super::units::{Unit, current};
 use super::{AppState, WebError};
+use crate::analytics::compare;
 use crate::facts::read::{DofMark, by_days_on_feed};
 
 /// Days between marks.
@@ -94,15 +95,11 @@ pub const COLUMNS: &[Column<DofRow>] = &[
     },
 ];
 
+/// The median of the finite `values` (the standings' median, [`compare::median`]).
 fn median(mut values: Vec<f64>) -> Option<f64> {
     values.retain(|v| v.is_finite());
     values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
-    }
+    compare::median(&values)
 }
 
 /// `lot_id`'s marks beside the yard's other lots (404 when the yard has no such lot).

@@ -12,4 +12,5 @@ pub use rows::{
 };
 pub use writer::{
     DDL_READ_TIMEOUT_MS, RejectedRow, client, ddl_client, insert_rows, insert_rows_isolating,
+    insert_table,
 };

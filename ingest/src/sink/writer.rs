@@ -74,7 +74,7 @@ pub fn ddl_client(config: &ClickHouseConfig) -> clickhouse::Client {
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Inserts `rows` into `table` in one `INSERT`; nothing when there are none.
-async fn insert_table<R>(
+pub async fn insert_table<R>(
     client: &clickhouse::Client,
     table: &str,
     rows: &[R],
