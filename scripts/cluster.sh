@@ -426,12 +426,48 @@ ready() {
     consumer* | web*) healthz "$(app_port "$1")" ;;
   esac
 }
-wait_ready() {
-  local secs=${2:-60}
-  if ! wait_for "$secs" "$1" ready "$1"; then
-    tail -15 "$DIR/$1/$1.log" "$DIR/$1/log/server.err.log" "$DIR/pg/pg.log" 2>/dev/null | tail -30 >&2 || true
-    return 1
+# why_not NAME: what is known about a part that is not ready (stderr): its process, each
+# readiness probe for a ClickHouse server, the tails of its logs and the machine's memory.
+why_not() {
+  local name=$1 pid f
+  if pid=$(pid_of "$name"); then
+    ps -o pid=,stat=,etime=,rss=,args= -p "$pid" 2>/dev/null | cut -c1-160 | sed "s/^/cluster: $name process: /" >&2
+  else
+    echo "cluster: $name has no running process" >&2
   fi
+  case $name in
+    ch-*)
+      ch_ping "$name" && echo "cluster: $name answers /ping" >&2 || echo "cluster: $name does not answer /ping" >&2
+      echo "cluster: $name sees $(ch_query "$name" "SELECT count() FROM system.clusters WHERE cluster = 'feedlot'" 2>&1 | head -c 300) of 4 servers" >&2
+      ch_query "$name" "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1 ||
+        echo "cluster: $name cannot read system.zookeeper: $(ch_query "$name" "SELECT count() FROM system.zookeeper WHERE path = '/'" 2>&1 | head -c 300)" >&2
+      ;;
+  esac
+  for f in "$DIR/$name/$name.log" "$DIR/$name/log/server.err.log" "$DIR/$name/log/server.log"; do
+    [ -s "$f" ] && { echo "cluster: last lines of $f:"; tail -n 15 "$f"; } >&2
+  done
+  free -m 2>/dev/null | sed 's/^/cluster: memory: /' >&2 || true
+}
+# wait_ready NAME [SECONDS]: waits for NAME to pass its readiness probe. A ClickHouse server
+# that exits while starting is started again, once, with the reason shown.
+wait_ready() {
+  local name=$1 secs=${2:-60} end relaunched=""
+  end=$((SECONDS + secs))
+  until ready "$name" 2>/dev/null; do
+    if [ $SECONDS -ge $end ]; then
+      echo "cluster: timed out after ${secs}s waiting for $name" >&2
+      why_not "$name"
+      return 1
+    fi
+    if [[ $name == ch-* ]] && ! running "$name" && [ -z "$relaunched" ]; then
+      echo "cluster: $name exited while starting; starting it again" >&2
+      why_not "$name"
+      relaunched=yes
+      ch_start "$name"
+      end=$((SECONDS + secs))
+    fi
+    sleep 0.2
+  done
 }
 stop_part() {
   local name=$1 pid
@@ -499,7 +535,8 @@ cmd_start() {
   for n in "${CHS[@]}"; do ch_start "$n"; done
   wait "$pg_job" || die "PostgreSQL did not start"
   for n in "${BROKERS[@]}"; do broker_start "$n"; done
-  for n in pg "${BROKERS[@]}" "${CHS[@]}"; do wait_ready "$n" 60 || die "$n did not become ready"; done
+  for n in pg "${BROKERS[@]}"; do wait_ready "$n" 60 || die "$n did not become ready"; done
+  for n in "${CHS[@]}"; do wait_ready "$n" 120 || die "$n did not become ready"; done
   wait_for 120 "the ON CLUSTER smoke test" ch_smoke || die "the ClickHouse smoke test failed"
   if apps_wanted && [ -n "${INGEST_BIN:-}" ]; then
     # As the chart's pre-install hook does: the schema once, before the consumers start.

@@ -20,7 +20,8 @@ bash scripts/check-chart.sh
 # Alerting rules (promtool check/test rules) and dashboards' metric names (docs/monitoring.md).
 bash scripts/check-monitoring.sh
 
-cargo test --workspace --locked "$@"
+# --no-fail-fast: one failing test binary does not hide the others' results.
+cargo test --workspace --locked --no-fail-fast "$@"
 # The gateway's Debian package from the binary just built: install, upgrade, remove, purge
 # (docs/edge-operations.md, "Installing on the gateway box"). It packages target/debug/edge as
 # `cargo test --workspace` built it (a separate `cargo build -p edge` would resolve other

@@ -63,7 +63,8 @@ fn weighings(n: usize, yards: usize) -> Vec<Envelope> {
 }
 
 /// Sends `events` as a gateway does (idempotent, acks=all); all must be acknowledged.
-async fn produce(brokers: &str, events: &[Envelope]) {
+/// Returns each event's id with the partition and offset the broker gave it.
+async fn produce(brokers: &str, events: &[Envelope]) -> Vec<(String, i32, i64)> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
@@ -77,9 +78,12 @@ async fn produce(brokers: &str, events: &[Envelope]) {
         let record = FutureRecord::to(TOPIC).key(&e.feedlot_id).payload(&payload);
         pending.push(producer.send_result(record).map_err(|(e, _)| e).unwrap());
     }
-    for delivery in pending {
-        delivery.await.unwrap().unwrap();
+    let mut placed = Vec::new();
+    for (delivery, e) in pending.into_iter().zip(events) {
+        let d = delivery.await.unwrap().unwrap();
+        placed.push((e.event_id.to_string(), d.partition, d.offset));
     }
+    placed
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -373,7 +377,7 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     };
     ingest::topics::ensure_topics(&kafka).await.unwrap();
     let events = weighings(3_000, 12);
-    produce(&kafka.brokers, &events).await;
+    let placed = produce(&kafka.brokers, &events).await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = consumer_config(&cluster, database, dir.path());
@@ -392,6 +396,7 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
         let mut command = Command::new(env!("CARGO_BIN_EXE_ingest"));
         command
             .args(["--config", config.to_str().unwrap(), "consume"])
+            .env("RUST_LOG", "info,ingest::consumer=debug")
             .stdout(log())
             .stderr(log())
             .kill_on_drop(true);
@@ -442,6 +447,21 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
             .unwrap_or(0);
     }
     println!("raw rows {raw}, distinct events {distinct}, repeated blocks dropped {dropped}");
+    if raw != distinct {
+        // Where the stored copies came from: compare with the consumer log's batches.
+        let repeated: Vec<String> = db
+            .query("SELECT toString(event_id) FROM weighings GROUP BY event_id HAVING count() > 1")
+            .fetch_all()
+            .await
+            .unwrap();
+        let mut at: Vec<(i32, i64)> = placed
+            .iter()
+            .filter(|(id, _, _)| repeated.contains(id))
+            .map(|&(_, p, o)| (p, o))
+            .collect();
+        at.sort_unstable();
+        println!("stored twice (partition, offset): {at:?}");
+    }
     assert_eq!(distinct, 3_000);
     assert_eq!(
         raw,

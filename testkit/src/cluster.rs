@@ -83,7 +83,25 @@ impl Cluster {
         .await
     }
 
+    /// Starts a cluster; a start that fails (a part that never became ready, a port taken
+    /// meanwhile) is shown on stderr and tried once more on fresh ports and a fresh directory.
     async fn launch(
+        apps: Option<(PathBuf, PathBuf)>,
+        partitions: u32,
+        web_feedlots: &str,
+    ) -> anyhow::Result<Self> {
+        match Self::launch_once(apps.clone(), partitions, web_feedlots).await {
+            Ok(cluster) => Ok(cluster),
+            Err(first) => {
+                eprintln!("testkit: the cluster did not start; trying once more: {first:#}");
+                Self::launch_once(apps, partitions, web_feedlots)
+                    .await
+                    .with_context(|| format!("the first attempt: {first:#}"))
+            }
+        }
+    }
+
+    async fn launch_once(
         apps: Option<(PathBuf, PathBuf)>,
         partitions: u32,
         web_feedlots: &str,

@@ -336,6 +336,14 @@ async fn store(
             )),
         }
     }
+    tracing::debug!(
+        topic = %batch.topic,
+        partition = batch.partition,
+        first_offset = batch.first_offset(),
+        end_offset = batch.end_offset(),
+        rows = batch.messages.len() - bad.len(),
+        "storing a batch"
+    );
     // The last (successful) attempt's duration, in µs, and the rows it found refused.
     let insert_us = AtomicU64::new(0);
     let refused = std::sync::Mutex::new(Vec::new());
