@@ -473,6 +473,13 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
         dropped > 0,
         "the re-read batches were deduplicated by ClickHouse"
     );
+    // The batches left in flight by the crashes were found again from their recorded ends
+    // (not re-cut by luck): the broker answered each partition's batch-ends offset.
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        log.contains("batch_end: Some("),
+        "a crashed consumer's batch in flight is cut again from its recorded end; consumer log:\n{log}"
+    );
 
     // Both replicas of each shard hold the same rows.
     for (a, b) in [("ch-s1r1", "ch-s1r2"), ("ch-s2r1", "ch-s2r2")] {

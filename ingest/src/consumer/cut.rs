@@ -7,8 +7,8 @@
 //!
 //! - a batch holds one partition's messages, consecutive offsets, in offset order;
 //! - before inserting, the consumer commits the batch's *intent*: the partition's committed
-//!   offset stays at the batch's first message, with the batch's end in the commit metadata
-//!   ([`intent_metadata`]); after the insert it commits the end with no metadata;
+//!   offset stays at the batch's first message, and the batch's end is committed to a second
+//!   group ([`super::offsets::BatchEnds`]); after the insert it commits the end;
 //! - a partition read from its committed offset (at start, after a rebalance, after a crash)
 //!   whose metadata holds an intent is cut at exactly that end first, whatever arrived since.
 //!
@@ -20,9 +20,6 @@ use std::time::{Duration, Instant};
 
 use rdkafka::message::{Message, OwnedMessage};
 
-/// The commit metadata prefix recording where the batch being stored ends.
-const INTENT_PREFIX: &str = "feedlot-batch-end=";
-
 /// How long a recorded batch waits for its last messages before it is cut with what arrived
 /// (offsets can have gaps, e.g. a compacted or aborted record, so the end may never be seen).
 /// A time, not a count of rounds: rounds come as fast as other partitions deliver, and a batch
@@ -30,16 +27,6 @@ const INTENT_PREFIX: &str = "feedlot-batch-end=";
 /// deduplicate (a cluster test once stored 37 rows twice when 3 rounds passed before a slow
 /// partition's last messages came back).
 pub const MAX_WAIT_FOR_RECORDED_END: Duration = Duration::from_secs(30);
-
-/// The commit metadata for a batch ending before offset `end`.
-pub fn intent_metadata(end: i64) -> String {
-    format!("{INTENT_PREFIX}{end}")
-}
-
-/// The end recorded by [`intent_metadata`], if `metadata` is one.
-pub fn parse_intent(metadata: &str) -> Option<i64> {
-    metadata.strip_prefix(INTENT_PREFIX)?.parse().ok()
-}
 
 /// A topic and partition.
 pub type PartitionKey = (String, i32);
@@ -49,7 +36,8 @@ pub type PartitionKey = (String, i32);
 pub struct Committed {
     /// The committed offset: the next message to store. None when nothing was committed.
     pub offset: Option<i64>,
-    /// The end of the batch that was being stored from `offset`, from the intent.
+    /// The end of the batch that was being stored from `offset`, from the intent (the
+    /// batch-ends group's offset, when past `offset`).
     pub batch_end: Option<i64>,
 }
 
@@ -257,13 +245,6 @@ mod tests {
             .map(|(p, c)| (("t".to_owned(), *p), *c))
             .collect();
         cutter.add(msgs, &known);
-    }
-
-    #[test]
-    fn intents_round_trip_through_commit_metadata() {
-        assert_eq!(parse_intent(&intent_metadata(1234)), Some(1234));
-        assert_eq!(parse_intent(""), None);
-        assert_eq!(parse_intent("something else"), None);
     }
 
     #[test]

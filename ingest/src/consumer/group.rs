@@ -63,6 +63,22 @@ pub fn is_fenced(consumer: &GroupConsumer) -> bool {
     consumer.assignment_lost()
 }
 
+/// The group that records, per partition, where the batch being stored ends (see
+/// [`super::offsets::BatchEnds`]): the consumers' group with `.batch-ends` after it.
+pub fn batch_ends_group(group_id: &str) -> String {
+    format!("{group_id}.batch-ends")
+}
+
+/// A consumer that never subscribes, for committing to and reading the
+/// [`batch_ends_group`] of `kafka`'s group (a standalone commit, as `assign()` consumers make).
+pub fn create_batch_ends(kafka: &KafkaConfig) -> rdkafka::error::KafkaResult<BaseConsumer> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", batch_ends_group(&kafka.group_id))
+        .set("enable.auto.commit", "false")
+        .create()
+}
+
 /// The group consumer for `kafka`, not yet subscribed.
 pub fn create(kafka: &KafkaConfig) -> rdkafka::error::KafkaResult<GroupConsumer> {
     let mut config = ClientConfig::new();

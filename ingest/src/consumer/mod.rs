@@ -55,13 +55,14 @@ pub async fn run_with_metrics(
     let consumer = group::create(&config.kafka)?;
     consumer.subscribe(&[&config.kafka.topic])?;
     let consumer = Arc::new(consumer);
+    let ends = Arc::new(offsets::BatchEnds::new(&config.kafka)?);
     let sampler = tokio::spawn(telemetry::sample_lag(
         consumer.clone(),
         metrics.clone(),
         LAG_SAMPLE_INTERVAL,
         shutdown.child_token(),
     ));
-    let result = consume(config, &client, &consumer, &metrics, &shutdown).await;
+    let result = consume(config, &client, &consumer, &ends, &metrics, &shutdown).await;
     sampler.abort();
     result
 }
@@ -73,6 +74,7 @@ async fn consume(
     config: &Config,
     client: &clickhouse::Client,
     consumer: &Arc<GroupConsumer>,
+    ends: &Arc<offsets::BatchEnds>,
     metrics: &Metrics,
     shutdown: &CancellationToken,
 ) -> Result<(), Error> {
@@ -111,7 +113,7 @@ async fn consume(
         let committed = if wanted.is_empty() {
             Default::default()
         } else {
-            match lookup_committed(consumer, wanted, shutdown).await? {
+            match lookup_committed(consumer, ends, wanted, shutdown).await? {
                 Some(committed) => committed,
                 None => return Ok(()), // Shut down: nothing stored.
             }
@@ -124,8 +126,16 @@ async fn consume(
         if batches.is_empty() {
             continue;
         }
-        let Some(batches) =
-            record_intents(config, consumer, &mut cutter, batches, metrics, shutdown).await
+        let Some(batches) = record_intents(
+            config,
+            consumer,
+            ends,
+            &mut cutter,
+            batches,
+            metrics,
+            shutdown,
+        )
+        .await
         else {
             return Ok(()); // Shut down: nothing stored, the batches are read again.
         };
@@ -178,17 +188,22 @@ const LOOKUP_RETRY: Duration = Duration::from_millis(500);
 /// could cut a batch differently from the one another replica stored. None when shut down.
 async fn lookup_committed(
     consumer: &Arc<GroupConsumer>,
+    ends: &Arc<offsets::BatchEnds>,
     mut wanted: std::collections::BTreeSet<cut::PartitionKey>,
     shutdown: &CancellationToken,
 ) -> Result<Option<BTreeMap<cut::PartitionKey, cut::Committed>>, Error> {
     loop {
         let c = consumer.clone();
+        let e = ends.clone();
         let asked = wanted.clone();
-        match tokio::task::spawn_blocking(move || offsets::lookup(&c, &asked))
+        match tokio::task::spawn_blocking(move || offsets::lookup(&c, &e, &asked))
             .await
             .map_err(|e| Error::Task(e.to_string()))?
         {
-            Ok(committed) => return Ok(Some(committed)),
+            Ok(committed) => {
+                tracing::debug!(?committed, "committed offsets looked up");
+                return Ok(Some(committed));
+            }
             Err(error) => {
                 tracing::warn!(%error, "cannot read committed offsets; asking again")
             }
@@ -247,6 +262,7 @@ impl CrashBeforeCommit {
 async fn record_intents(
     config: &Config,
     consumer: &Arc<GroupConsumer>,
+    ends: &Arc<offsets::BatchEnds>,
     cutter: &mut Cutter,
     mut batches: Vec<PartitionBatch>,
     metrics: &Metrics,
@@ -261,12 +277,18 @@ async fn record_intents(
             cutter.clear();
             return Some(Vec::new()); // The new owner reads these partitions.
         }
-        let committed = match offsets::intents_list(&batches) {
-            Ok(list) => offsets::commit(consumer, list, shutdown).await?,
-            Err(error) => Err(error),
-        };
+        let committed = offsets::record_intents(consumer, ends, &batches, shutdown).await?;
         match committed {
-            Ok(()) => return Some(batches),
+            Ok(()) => {
+                tracing::debug!(
+                    intents = ?batches
+                        .iter()
+                        .map(|b| (b.partition, b.first_offset(), b.end_offset()))
+                        .collect::<Vec<_>>(),
+                    "batch intents recorded"
+                );
+                return Some(batches);
+            }
             Err(error) => OffsetCommitFailed { error: &error }.emit(metrics),
         }
         tokio::select! {
