@@ -46,14 +46,22 @@ const SMALLEST: f32 = 5.0;
 /// Space on each side of a table cell's text, points.
 const PAD: f32 = 4.0;
 
-/// A table: a header and rows of text cells. The first column is set left (names), the
-/// others right (numbers).
+/// A table: a header and rows of text cells. The first column is set left (names), and so is
+/// any other column holding text; columns of numbers are set right.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     /// Column headers.
     pub header: Vec<String>,
     /// Rows, each as many cells as the header.
     pub rows: Vec<Vec<String>>,
+}
+
+/// Whether every non-blank one of `cells` is a figure (starts with a digit, a sign or the
+/// dash the pages print for a missing number), so that the column is set right.
+fn numeric<'a>(cells: impl Iterator<Item = &'a String>) -> bool {
+    cells
+        .filter_map(|c| c.chars().next())
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '–' | '+'))
 }
 
 /// `v` to the half point (so that positions print short).
@@ -123,8 +131,8 @@ impl Document {
         }
     }
 
-    fn rule(&mut self, y: f32, gray: f32) {
-        let (left, right) = (MARGIN, self.size.width - MARGIN);
+    fn rule(&mut self, y: f32, length: f32, gray: f32) {
+        let (left, right) = (MARGIN, MARGIN + length);
         if let Some(page) = self.pages.last_mut() {
             page.set_stroke_gray(gray);
             page.set_line_width(0.5);
@@ -192,11 +200,15 @@ impl Document {
             size = (BODY * (available - pads) / (natural - pads)).max(SMALLEST);
         }
         let widths = Self::widths(table, size);
+        let length: f32 = widths.iter().sum();
+        let right: Vec<bool> = (0..table.header.len())
+            .map(|i| i > 0 && numeric(table.rows.iter().filter_map(|row| row.get(i))))
+            .collect();
         let row_height = size * 1.6;
         let draw_header = |doc: &mut Self| {
             doc.y -= row_height;
-            doc.row(&table.header, &widths, Face::Bold, size);
-            doc.rule(doc.y - size * 0.5, 0.3);
+            doc.row(&table.header, &widths, &right, Face::Bold, size);
+            doc.rule(doc.y - size * 0.5, length, 0.3);
         };
         self.room(row_height * 2.5)?;
         draw_header(self);
@@ -206,20 +218,21 @@ impl Document {
                 draw_header(self);
             }
             self.y -= row_height;
-            self.row(row, &widths, Face::Regular, size);
+            self.row(row, &widths, &right, Face::Regular, size);
         }
         self.y -= size * 0.5;
         Ok(())
     }
 
-    /// One row of cells at the cursor: the first set left in its column, the others right.
-    fn row(&mut self, cells: &[String], widths: &[f32], face: Face, size: f32) {
+    /// One row of cells at the cursor, each set right in its column where `right` says so,
+    /// else left.
+    fn row(&mut self, cells: &[String], widths: &[f32], right: &[bool], face: Face, size: f32) {
         let mut x = MARGIN;
         for (i, (cell, column)) in cells.iter().zip(widths).enumerate() {
-            let at = if i == 0 {
-                x + PAD
-            } else {
+            let at = if right.get(i).copied().unwrap_or(false) {
                 x + column - PAD - width(cell, face, size)
+            } else {
+                x + PAD
             };
             if !cell.is_empty() {
                 self.text(at, self.y, face, size, cell);
