@@ -125,15 +125,30 @@ fn closeout_of(
         Some(end) => format!("closed {}", utc(end)),
         None => format!("pens {}", l.pens.join(", ")),
     };
+    // Per live head: the page's cost breakdown (its chart), part by part, and their total.
     let live = f64::from(l.head_in.saturating_sub(l.head_dead)).max(1.0);
-    let parts = [
-        ("Cattle", l.purchase_minor),
-        ("Feed", l.feed_cost_minor),
-        ("Yardage", l.yardage_minor),
-        ("Medicine", l.medicine_minor),
-        ("Total", l.total_cost_minor),
+    let totals = [
+        l.purchase_minor,
+        l.feed_cost_minor,
+        l.yardage_minor,
+        l.medicine_minor,
     ];
-    debug_assert_eq!(cost_parts(l).len(), 4, "the page's parts, and their total");
+    let mut costs: Vec<Vec<String>> = cost_parts(l)
+        .iter()
+        .zip(totals)
+        .map(|(part, total)| {
+            vec![
+                part.label.to_owned(),
+                format!("{:.2} {c}", part.value),
+                format!("{} {c}", dollars(Some(total))),
+            ]
+        })
+        .collect();
+    costs.push(vec![
+        "Total".to_owned(),
+        format!("{} {c}", dollars(Some(l.total_cost_minor / live))),
+        format!("{} {c}", dollars(Some(l.total_cost_minor))),
+    ]);
     closeout::Closeout {
         title,
         about: vec![
@@ -157,16 +172,7 @@ fn closeout_of(
         },
         costs: Table {
             header: vec!["Cost".into(), "Per live head".into(), "Lot".into()],
-            rows: parts
-                .iter()
-                .map(|(part, minor)| {
-                    vec![
-                        (*part).to_owned(),
-                        format!("{} {c}", dollars(Some(minor / live))),
-                        format!("{} {c}", dollars(Some(*minor))),
-                    ]
-                })
-                .collect(),
+            rows: costs,
         },
     }
 }
