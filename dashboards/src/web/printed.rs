@@ -433,3 +433,115 @@ fn monthly_of(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::analytics::feed::FeedReport;
+
+    fn lot(id: &str, head: [u32; 3], on_hand: i64) -> LotMeasures {
+        LotMeasures {
+            lot_id: id.into(),
+            status: if on_hand > 0 { "open" } else { "closed" },
+            head_in: head[0],
+            head_dead: head[1],
+            head_shipped: head[2],
+            head_on_hand: on_hand,
+            currency: "USD".into(),
+            ..Default::default()
+        }
+    }
+
+    fn pen(id: &str, head_days: f64, as_fed_kg: f64, feed_cost_minor: f64) -> PenMeasures {
+        PenMeasures {
+            pen_id: id.into(),
+            head_on_hand: 0,
+            lots: Vec::new(),
+            head_days,
+            as_fed_kg,
+            dry_matter_kg: as_fed_kg * 0.9,
+            dmi_kg: None,
+            feed_cost_minor,
+            feed_cost_per_head_day_minor: None,
+            last_delivery_at_ms: None,
+        }
+    }
+
+    fn report(lots: Vec<LotMeasures>, pens: Vec<PenMeasures>) -> YardReport {
+        YardReport {
+            feedlot_id: "y".into(),
+            as_of_ms: 0,
+            lots,
+            pens,
+            feed: FeedReport {
+                ingredients: Vec::new(),
+                sources: Vec::new(),
+                rations: Vec::new(),
+                unallocated_kg: 0.0,
+            },
+            warnings: Vec::new(),
+        }
+    }
+
+    fn row<'a>(table: &'a Table, first: &str) -> Option<&'a [String]> {
+        table.rows.iter().find(|r| r[0] == first).map(|r| &r[1..])
+    }
+
+    #[test]
+    fn the_month_is_its_end_less_its_start_and_lots_that_did_nothing_are_left_out() {
+        // At the start: A closed long ago (nothing happens to it), B on feed with 10 head.
+        // In the month: B loses 1 and ships 4; C arrives with 20; P1 is fed 100 kg for $30.
+        let start = report(
+            vec![lot("A", [5, 0, 5], 0), lot("B", [10, 0, 0], 10)],
+            vec![
+                pen("P1", 300.0, 1_000.0, 20_000.0),
+                pen("P9", 50.0, 80.0, 900.0),
+            ],
+        );
+        let end = report(
+            vec![
+                lot("A", [5, 0, 5], 0),
+                lot("B", [10, 1, 4], 5),
+                lot("C", [20, 0, 0], 20),
+            ],
+            vec![
+                pen("P1", 900.0, 1_100.0, 23_000.0),
+                pen("P9", 50.0, 80.0, 900.0),
+            ],
+        );
+        let month = Month::parse("2026-03").unwrap();
+        let m = monthly_of("y", month, Some(&start), &end, Units::Metric);
+        assert_eq!(row(&m.movements, "A"), None, "nothing happened to A");
+        assert_eq!(row(&m.movements, "B").unwrap(), ["0", "1", "4", "10", "5"]);
+        assert_eq!(row(&m.movements, "C").unwrap(), ["20", "0", "0", "0", "20"]);
+        assert_eq!(
+            row(&m.movements, "All lots").unwrap(),
+            ["20", "1", "4", "10", "25"]
+        );
+        assert_eq!(row(&m.feed, "P9"), None, "not fed in the month");
+        assert_eq!(
+            row(&m.feed, "P1").unwrap(),
+            ["600.0", "100", "90", "30.00 USD"]
+        );
+        assert_eq!(
+            row(&m.summary, "Feed cost in the month").unwrap(),
+            ["30.00 USD"]
+        );
+        assert_eq!(
+            row(&m.summary, "Feed cost per head per day in the month").unwrap(),
+            ["0.05 USD"]
+        );
+        assert_eq!(
+            row(&m.summary, "Lots open at the month's end").unwrap(),
+            ["2"]
+        );
+        // The lots and pens tables are the pages' own cells, in the reader's units.
+        let us = monthly_of("y", month, None, &end, Units::Us);
+        assert_eq!(us.lots.header.len(), MONTHLY_LOT_COLUMNS.len());
+        assert!(us.lots.header.contains(&"COG $/cwt (all-in)".to_owned()));
+        assert_eq!(row(&us.feed, "P1").unwrap()[1], "2425", "1,100 kg in lb");
+        assert_eq!(row(&us.movements, "B").unwrap(), ["10", "1", "4", "0", "5"]);
+    }
+}
