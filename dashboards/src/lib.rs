@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod facts;
 pub mod queries;
+pub mod reports;
 mod startup;
 pub mod telemetry;
 pub mod web;

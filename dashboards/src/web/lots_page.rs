@@ -10,7 +10,7 @@ use super::breakdown_chart::{Part, stacked_bars};
 use super::charts::time_series;
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
-use super::units::Unit;
+use super::units::{Unit, Units};
 use super::{AppState, WebError};
 use crate::analytics::{LotMeasures, LotStanding, standing};
 use crate::queries::of_lot;
@@ -175,7 +175,7 @@ pub async fn csv(
     csv_response(&format!("{feedlot_id}-lots.csv"), COLUMNS, &lots)
 }
 
-fn cost_parts(l: &LotMeasures) -> Vec<Part> {
+pub(super) fn cost_parts(l: &LotMeasures) -> Vec<Part> {
     let live = f64::from(l.head_in.saturating_sub(l.head_dead)).max(1.0);
     vec![
         Part::new("Cattle", l.purchase_minor / live / 100.0),
@@ -237,7 +237,10 @@ async fn one_lot(
 }
 
 /// `lot_id` among `lots`, or a 404.
-fn find_lot<'a>(lots: &'a [LotMeasures], lot_id: &str) -> Result<&'a LotMeasures, WebError> {
+pub(super) fn find_lot<'a>(
+    lots: &'a [LotMeasures],
+    lot_id: &str,
+) -> Result<&'a LotMeasures, WebError> {
     lots.iter()
         .find(|l| l.lot_id == lot_id)
         .ok_or_else(|| WebError::NotFound(format!("no lot {lot_id:?} at this yard")))
@@ -279,14 +282,129 @@ fn row(label: &str, value: String) -> Markup {
     html! { tr { th { (label) } td { (value) } } }
 }
 
-fn f(v: Option<f64>, d: usize) -> String {
+pub(super) fn f(v: Option<f64>, d: usize) -> String {
     v.map(|v| format!("{v:.d$}")).unwrap_or_else(|| "–".into())
 }
 
-fn dollars(minor: Option<f64>) -> String {
+pub(super) fn dollars(minor: Option<f64>) -> String {
     minor
         .map(|m| format!("{:.2}", m / 100.0))
         .unwrap_or_else(|| "–".into())
+}
+
+/// `?as_of=…` (URL-encoded) when `query` names a moment, else nothing: what a link to the same
+/// lot's other views carries so that they show the same moment.
+pub(super) fn as_of_suffix(query: &ReportQuery) -> String {
+    query
+        .as_of
+        .as_deref()
+        .map(|t| {
+            let encoded =
+                percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC);
+            format!("?as_of={encoded}")
+        })
+        .unwrap_or_default()
+}
+
+/// The lot's measures as (label, value), in `units`, exactly as its page's measures table
+/// prints them (the printed closeout shows the same rows).
+pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String)> {
+    let closed = l.status == "closed";
+    let c = &l.currency;
+    // A weight in the reader's units, with its unit and `per` after it ("/d").
+    let weight = |kg: Option<f64>, d: usize, per: &str| {
+        format!(
+            "{} {}{per}",
+            f(kg.map(|k| units.from_kg(k)), d),
+            units.weight()
+        )
+    };
+    // Money per kg in the reader's units ($/cwt or $/kg).
+    let per_weight = |per_kg_minor: Option<f64>| {
+        let unit = Unit::MoneyPerWeight;
+        let shown = per_kg_minor.map(|m| unit.convert(m, units));
+        format!("{} {c}/{}", dollars(shown), &unit.text(units)[2..])
+    };
+    let mut rows = vec![
+        (
+            "Head in / dead / shipped / on feed".to_owned(),
+            format!(
+                "{} / {} / {} / {}",
+                l.head_in, l.head_dead, l.head_shipped, l.head_on_hand
+            ),
+        ),
+        ("Days on feed".to_owned(), f(Some(l.days_on_feed), 1)),
+        (
+            "Head-days per head placed".to_owned(),
+            f(Some(l.head_days_per_head_in), 1),
+        ),
+        (
+            "In weight, pay".to_owned(),
+            weight(Some(l.in_weight_kg), 0, ""),
+        ),
+        (
+            if closed {
+                "Out weight, pay"
+            } else {
+                "Weight now, pay"
+            }
+            .to_owned(),
+            weight(l.current_weight_kg, 0, ""),
+        ),
+        (
+            "ADG, deads out".to_owned(),
+            weight(l.adg_deads_out_kg, 2, "/d"),
+        ),
+        (
+            "ADG, deads in".to_owned(),
+            weight(l.adg_deads_in_kg, 2, "/d"),
+        ),
+        ("Dry-matter intake".to_owned(), weight(l.dmi_kg, 2, "/hd/d")),
+        ("Feed:gain, dry matter".to_owned(), f(l.feed_to_gain_dm, 2)),
+        ("Feed:gain, as fed".to_owned(), f(l.feed_to_gain_as_fed, 2)),
+        (
+            "Feed cost per head per day".to_owned(),
+            format!("{} {c}", dollars(l.feed_cost_per_head_day_minor)),
+        ),
+        (
+            "Feed cost of gain".to_owned(),
+            per_weight(l.feed_cost_of_gain_per_kg_minor),
+        ),
+        (
+            "Cost of gain, all-in".to_owned(),
+            per_weight(l.cost_of_gain_per_kg_minor),
+        ),
+        (
+            "Total cost per live head".to_owned(),
+            format!("{} {c}", dollars(l.total_cost_per_head_minor)),
+        ),
+        (
+            format!("Breakeven at {}", weight(Some(l.sale_weight_kg), 0, "")),
+            per_weight(l.breakeven_per_kg_minor),
+        ),
+        (
+            "Death loss".to_owned(),
+            format!("{:.1} %", l.death_loss_pct),
+        ),
+        ("Pull rate".to_owned(), format!("{:.1} %", l.pull_rate_pct)),
+    ];
+    if closed {
+        rows.extend([
+            (
+                "Sale revenue".to_owned(),
+                format!("{} {c}", dollars(Some(l.revenue_minor))),
+            ),
+            (
+                "Profit (loss)".to_owned(),
+                format!("{} {c}", dollars(l.profit_minor)),
+            ),
+            (
+                "Profit per head shipped".to_owned(),
+                format!("{} {c}", dollars(l.profit_per_head_minor)),
+            ),
+        ]);
+    }
+    rows
 }
 
 /// `GET /feedlots/{feedlot_id}/lots/{lot_id}`: the lot's report, a closeout once it shipped.
@@ -304,20 +422,6 @@ pub async fn lot_page(
     let closed = l.status == "closed";
     let c = &l.currency;
     let units = super::units::current();
-    // A weight in the reader's units, with its unit and `per` after it ("/d").
-    let weight = |kg: Option<f64>, d: usize, per: &str| {
-        format!(
-            "{} {}{per}",
-            f(kg.map(|k| units.from_kg(k)), d),
-            units.weight()
-        )
-    };
-    // Money per kg in the reader's units ($/cwt or $/kg).
-    let per_weight = |per_kg_minor: Option<f64>| {
-        let unit = Unit::MoneyPerWeight;
-        let shown = per_kg_minor.map(|m| unit.convert(m, units));
-        format!("{} {c}/{}", dollars(shown), &unit.text(units)[2..])
-    };
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -328,31 +432,13 @@ pub async fn lot_page(
                 p { (l.origin) " · arrived " (utc(l.arrived_at_ms))
                     @if let Some(end) = l.closed_at_ms { " · closed " (utc(end)) }
                     @else { " · pens " (l.pens.join(", ")) }
-                    " · " a href={"/api/feedlots/" (feedlot_id) "/lots/" (lot_id)} { "JSON" } }
+                    " · " a href={"/api/feedlots/" (feedlot_id) "/lots/" (lot_id)} { "JSON" }
+                    " · " a #closeout-pdf href={"/feedlots/" (feedlot_id) "/lots/" (lot_id) "/closeout.pdf" (as_of_suffix(&query))} { "PDF" } }
                 table #measures {
                     thead { tr { th { "Measure" } th { "Value (" (units.key()) ")" } } }
                     tbody {
-                        (row("Head in / dead / shipped / on feed", format!("{} / {} / {} / {}", l.head_in, l.head_dead, l.head_shipped, l.head_on_hand)))
-                        (row("Days on feed", f(Some(l.days_on_feed), 1)))
-                        (row("Head-days per head placed", f(Some(l.head_days_per_head_in), 1)))
-                        (row("In weight, pay", weight(Some(l.in_weight_kg), 0, "")))
-                        (row(if closed { "Out weight, pay" } else { "Weight now, pay" }, weight(l.current_weight_kg, 0, "")))
-                        (row("ADG, deads out", weight(l.adg_deads_out_kg, 2, "/d")))
-                        (row("ADG, deads in", weight(l.adg_deads_in_kg, 2, "/d")))
-                        (row("Dry-matter intake", weight(l.dmi_kg, 2, "/hd/d")))
-                        (row("Feed:gain, dry matter", f(l.feed_to_gain_dm, 2)))
-                        (row("Feed:gain, as fed", f(l.feed_to_gain_as_fed, 2)))
-                        (row("Feed cost per head per day", format!("{} {c}", dollars(l.feed_cost_per_head_day_minor))))
-                        (row("Feed cost of gain", per_weight(l.feed_cost_of_gain_per_kg_minor)))
-                        (row("Cost of gain, all-in", per_weight(l.cost_of_gain_per_kg_minor)))
-                        (row("Total cost per live head", format!("{} {c}", dollars(l.total_cost_per_head_minor))))
-                        (row(&format!("Breakeven at {}", weight(Some(l.sale_weight_kg), 0, "")), per_weight(l.breakeven_per_kg_minor)))
-                        (row("Death loss", format!("{:.1} %", l.death_loss_pct)))
-                        (row("Pull rate", format!("{:.1} %", l.pull_rate_pct)))
-                        @if closed {
-                            (row("Sale revenue", format!("{} {c}", dollars(Some(l.revenue_minor)))))
-                            (row("Profit (loss)", format!("{} {c}", dollars(l.profit_minor))))
-                            (row("Profit per head shipped", format!("{} {c}", dollars(l.profit_per_head_minor))))
+                        @for (label, value) in measure_rows(&l, units) {
+                            (row(&label, value))
                         }
                     }
                 }

@@ -18,6 +18,9 @@
 //!   (`/api/.../lots/{lot_id}/standing`) and its animals ranked in the lot (`.../animals.csv`)
 //! - `GET /feedlots/{feedlot_id}/pens` (+ `.csv`, `/api/...`): head and feed by pen
 //! - `GET /feedlots/{feedlot_id}/feed` (+ `/feed/{ingredients,sources,rations}.csv`, `/api/...`)
+//! - `GET /feedlots/{feedlot_id}/lots/{lot_id}/closeout.pdf` and
+//!   `GET /feedlots/{feedlot_id}/reports/monthly.pdf?month=YYYY-MM`: printed reports (PDF,
+//!   see `printed`)
 //!
 //! The lot, pen and feed pages take `?as_of=` (RFC 3339, default now) and `?sort=&order=`.
 //!
@@ -36,6 +39,7 @@ mod herd_cache;
 mod herd_page;
 mod lots_page;
 mod pens_page;
+mod printed;
 mod report;
 pub mod table;
 pub mod units;
@@ -210,6 +214,10 @@ fn routes() -> RouteTable {
             get(lots_page::lot_animals_csv),
         ),
         (
+            "/feedlots/{feedlot_id}/lots/{lot_id}/closeout.pdf",
+            get(printed::closeout_pdf),
+        ),
+        (
             "/api/feedlots/{feedlot_id}/lots/{lot_id}",
             get(lots_page::lot_json),
         ),
@@ -231,6 +239,10 @@ fn routes() -> RouteTable {
         ("/feedlots/{feedlot_id}/feed", get(feed_page::page)),
         ("/feedlots/{feedlot_id}/feed/{table}", get(feed_page::csv)),
         ("/api/feedlots/{feedlot_id}/feed", get(feed_page::json)),
+        (
+            "/feedlots/{feedlot_id}/reports/monthly.pdf",
+            get(printed::monthly_pdf),
+        ),
     ]);
     routes
 }

@@ -407,6 +407,7 @@ pub fn nav(feedlot_id: &str) -> Markup {
             @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("benchmarks", "Benchmarks")] {
                 a href={"/feedlots/" (feedlot_id) "/" (path)} { (label) } " · "
             }
+            a #monthly-pdf href={"/feedlots/" (feedlot_id) "/reports/monthly.pdf"} { "Monthly report (PDF)" } " · "
             (super::units::switch(""))
         }
     }

@@ -31,7 +31,8 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn shown(&self) -> String {
+    /// The cell as the pages print it (a missing number as a dash).
+    pub fn shown(&self) -> String {
         match self {
             Self::Text(t) => t.clone(),
             Self::Num(Some(v), d) => format!("{v:.d$}", d = *d),

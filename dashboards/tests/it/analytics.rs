@@ -18,7 +18,7 @@ use schemas::{
 
 use support::*;
 
-const YARD: &str = "yard-hand";
+pub(crate) const YARD: &str = "yard-hand";
 
 /// Day `d` of the test, at `h:m` UTC (day 0 = 2026-03-01).
 fn at(d: i64, h: u32, m: u32) -> DateTime<Utc> {
@@ -263,14 +263,14 @@ fn lot<'a>(report: &'a YardReport, id: &str) -> &'a LotMeasures {
 
 /// The hand-worked yard stored through the pipeline, which keeps running (and serving its
 /// pages) until the returned token is cancelled.
-struct Stored {
-    p: Pipeline,
-    report: YardReport,
-    shutdown: tokio_util::sync::CancellationToken,
-    task: support::Task,
+pub(crate) struct Stored {
+    pub(crate) p: Pipeline,
+    pub(crate) report: YardReport,
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
+    pub(crate) task: support::Task,
 }
 
-async fn stored_yard(test: &str) -> Stored {
+pub(crate) async fn stored_yard(test: &str) -> Stored {
     let mut p = pipeline(test).await;
     allow(&mut p.config, &[YARD]);
     let (shutdown, task) = start(&p);
@@ -304,7 +304,7 @@ async fn stored_yard(test: &str) -> Stored {
     }
 }
 
-const AS_OF: &str = "2026-03-21T12:00:00Z";
+pub(crate) const AS_OF: &str = "2026-03-21T12:00:00Z";
 
 #[tokio::test]
 async fn every_lot_pen_and_feed_measure_matches_the_hand_worked_yard() {
@@ -504,7 +504,7 @@ fn point(chart: &str, ms: i64) -> f64 {
 }
 
 /// Sets the test user's units (`us` or `metric`) as the switch on every page does.
-async fn set_units(base: &str, units: &str) {
+pub(crate) async fn set_units(base: &str, units: &str) {
     let response = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -528,7 +528,7 @@ async fn set_units(base: &str, units: &str) {
     );
 }
 
-async fn get_text(url: &str) -> (u16, String) {
+pub(crate) async fn get_text(url: &str) -> (u16, String) {
     let response = authed().get(url).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }

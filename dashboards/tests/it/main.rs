@@ -24,6 +24,7 @@ mod facts;
 mod herd;
 mod metrics;
 mod pages;
+mod printed;
 mod route_matrix;
 mod signin;
 mod starvation;

@@ -14,7 +14,8 @@
 //!   that exists nowhere gets, so B's existence is not revealed either.
 //! - **A's yard in the path with B's lot or EID**: exactly what an id that exists nowhere gets
 //!   (same status and body, the id aside): 404 for a lot's page, JSON and standing; the empty
-//!   answer any unknown tag or lot gets for an animal's report and a lot's animals CSV.
+//!   answer any unknown tag or lot gets for an animal's report and a lot's animals CSV. (A
+//!   lot's printed closeout is a lot report: 404.)
 //! - **A's own ids with B's ids in the query and body**: B's ids are ignored; each B id shows up
 //!   in the body only as often as a never-seen id put in its place would (an echo of the request).
 //! - **Every response**, including A's own pages (GET 200, the positive control) and the routes
@@ -145,6 +146,7 @@ const MATRIX: &[Route] = &[
     yard("/api/feedlots/{feedlot_id}/lots"),
     yard("/feedlots/{feedlot_id}/lots/{lot_id}"),
     yard("/feedlots/{feedlot_id}/lots/{lot_id}/animals.csv"),
+    yard("/feedlots/{feedlot_id}/lots/{lot_id}/closeout.pdf"),
     yard("/api/feedlots/{feedlot_id}/lots/{lot_id}"),
     yard("/api/feedlots/{feedlot_id}/lots/{lot_id}/standing"),
     yard("/api/feedlots/{feedlot_id}/lots/{lot_id}/by-dof"),
@@ -159,6 +161,7 @@ const MATRIX: &[Route] = &[
         tables: &["ingredients.csv", "sources.csv", "rations.csv"],
     },
     yard("/api/feedlots/{feedlot_id}/feed"),
+    yard("/feedlots/{feedlot_id}/reports/monthly.pdf"),
     yard("/feedlots/{feedlot_id}/benchmarks"),
     yard("/feedlots/{feedlot_id}/benchmarks.csv"),
     yard("/api/feedlots/{feedlot_id}/benchmarks"),
