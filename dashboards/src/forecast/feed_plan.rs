@@ -184,8 +184,7 @@ async fn pen_intake(
                 - head_ms_on(&pen_id, before).unwrap_or(0.0);
             let head_now = pens
                 .iter()
-                .filter(|r| r.pen_id == pen_id)
-                .next_back()
+                .rfind(|r| r.pen_id == pen_id)
                 .map(|r| r.head_on_hand)
                 .unwrap_or(0);
             PenIntake {

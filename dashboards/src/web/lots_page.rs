@@ -300,6 +300,12 @@ pub async fn lot_page(
         .await?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
     let by_dof = super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query).await?;
+    let forecast_query = super::forecast_page::ForecastQuery {
+        as_of: query.as_of.clone(),
+        ..Default::default()
+    };
+    let forecast =
+        super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
@@ -388,6 +394,7 @@ pub async fn lot_page(
                     &format!("{}/hd/d", units.weight()),
                     "The curve appears after two days on feed.",
                 ))
+                @if !closed { (super::forecast_page::lot_section(&feedlot_id, &lot_id, &forecast)) }
                 (super::dof_page::section(&feedlot_id, &lot_id, &by_dof))
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))
