@@ -35,7 +35,65 @@ struct Row {
     cog: (f64, f64, f64, f64),
 }
 
-async fn yard(name: &str, seed: u64, pens: usize, head: usize, days: u32) -> Vec<Row> {
+/// One feed plan: (yard, day, ingredient, planned kg, actually fed kg) over the plan's days.
+type PlanRow = (String, u32, String, f64, f64);
+
+/// Days a feed plan covers.
+const PLAN_DAYS: u32 = 14;
+/// A plan's total (all ingredients) within this of what was fed, %.
+const MAX_PLAN_TOTAL_ERROR_PCT: f64 = 10.0;
+/// Each ingredient within this of what was fed, %, or (a minor ingredient) within
+/// [`MAX_PLAN_SMALL_ERROR_PCT`] of the plan's total: a few hundred kg of hay either way.
+const MAX_PLAN_ERROR_PCT: f64 = 15.0;
+/// See [`MAX_PLAN_ERROR_PCT`].
+const MAX_PLAN_SMALL_ERROR_PCT: f64 = 2.0;
+
+/// The feed plan of `name` made on each of `plan_days` (00:00 UTC of the day after) against
+/// what each ingredient's fed total grew by over the next [`PLAN_DAYS`].
+async fn plans(
+    client: &clickhouse::Client,
+    name: &str,
+    start_ms: u64,
+    plan_days: &[u32],
+) -> Vec<PlanRow> {
+    let mut out = Vec::new();
+    for &d in plan_days {
+        let as_of = start_ms + u64::from(d + 1) * DAY_MS;
+        let plan = dashboards::forecast::feed_plan(client, name, as_of, PLAN_DAYS, 7)
+            .await
+            .unwrap();
+        let day = |n: u32| ((start_ms / DAY_MS) + u64::from(n)).to_string();
+        let fed: Vec<(String, f64)> = client
+            .query(
+                "SELECT ingredient, argMax(fed_kg, day) - argMin(fed_kg, day) \
+                 FROM ingredient_day_facts FINAL WHERE feedlot_id = ? \
+                 AND toUInt32(day) >= ? AND toUInt32(day) <= ? GROUP BY ingredient",
+            )
+            .bind(name)
+            .bind(day(d).parse::<u32>().unwrap())
+            .bind(day(d + PLAN_DAYS).parse::<u32>().unwrap())
+            .fetch_all()
+            .await
+            .unwrap();
+        for need in plan.ingredients {
+            let actual = fed
+                .iter()
+                .find(|(i, _)| *i == need.ingredient)
+                .map(|f| f.1)
+                .unwrap_or(0.0);
+            out.push((name.to_owned(), d, need.ingredient, need.need_kg, actual));
+        }
+    }
+    out
+}
+
+async fn yard(
+    name: &str,
+    seed: u64,
+    pens: usize,
+    head: usize,
+    days: u32,
+) -> (Vec<Row>, Vec<PlanRow>) {
     let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     let mut sim = YardSim::new(YardConfig::new(pens, head, seed, start));
     let mut events = Vec::new();
@@ -115,7 +173,13 @@ async fn yard(name: &str, seed: u64, pens: usize, head: usize, days: u32) -> Vec
             ),
         });
     }
-    out
+    let start_ms = start
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis() as u64;
+    let plan_days: Vec<u32> = (150..days - PLAN_DAYS).step_by(50).collect();
+    (out, plans(&client, name, start_ms, &plan_days).await)
 }
 
 fn within(x: f64, a: f64, b: f64) -> bool {
@@ -124,8 +188,10 @@ fn within(x: f64, a: f64, b: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lots_forecast_at_day_60_close_out_within_a_feedlots_tolerance() {
-    let mut rows = yard("forecast_accuracy_a", 5, 10, 50, 440).await;
-    rows.extend(yard("forecast_accuracy_b", 9, 10, 50, 440).await);
+    let (mut rows, mut plans) = yard("forecast_accuracy_a", 5, 10, 50, 440).await;
+    let (more, more_plans) = yard("forecast_accuracy_b", 9, 10, 50, 440).await;
+    rows.extend(more);
+    plans.extend(more_plans);
     assert!(rows.len() >= 12, "{} closed lots", rows.len());
     println!(
         "lot          sex     DOF fc [range]     actual  err   out kg fc actual err%   COG ¢/kg fc [range]    actual err%"
@@ -184,6 +250,48 @@ async fn lots_forecast_at_day_60_close_out_within_a_feedlots_tolerance() {
         cog_in,
         rows.len()
     );
+    println!("\nfeed plan (14 days)          ingredient             planned kg   fed kg   err%");
+    let (mut plan_abs, mut total_abs, mut off) = (Vec::new(), Vec::new(), Vec::new());
+    let mut totals: std::collections::BTreeMap<(&str, u32), (f64, f64)> = Default::default();
+    for (yard, day, _, planned, fed) in &plans {
+        let t = totals.entry((yard.as_str(), *day)).or_default();
+        t.0 += planned;
+        t.1 += fed;
+    }
+    for (yard, day, ingredient, planned, fed) in &plans {
+        let err = 100.0 * (planned - fed) / fed;
+        let of_total = 100.0 * (planned - fed) / totals[&(yard.as_str(), *day)].1;
+        plan_abs.push(err.abs());
+        if err.abs() > MAX_PLAN_ERROR_PCT && of_total.abs() > MAX_PLAN_SMALL_ERROR_PCT {
+            off.push(format!("{yard} day {day} {ingredient}"));
+        }
+        println!(
+            "{yard:<22} day {day:>3}  {ingredient:<22} {planned:>10.0} {fed:>8.0} {err:>+6.1} ({of_total:+.1} of all)"
+        );
+    }
+    for ((yard, day), (planned, fed)) in &totals {
+        let err = 100.0 * (planned - fed) / fed;
+        total_abs.push(err.abs());
+        println!(
+            "{yard:<22} day {day:>3}  all ingredients        {planned:>10.0} {fed:>8.0} {err:>+6.1}"
+        );
+    }
+    println!(
+        "{} plans of {} ingredient needs: total |err| mean {:.1} %, max {:.1} %; per ingredient \
+         |err| mean {:.1} %, max {:.1} %",
+        totals.len(),
+        plans.len(),
+        mean(&total_abs),
+        max(&total_abs),
+        mean(&plan_abs),
+        max(&plan_abs)
+    );
+    assert!(totals.len() >= 10, "{} plans", totals.len());
+    assert!(
+        max(&total_abs) <= MAX_PLAN_TOTAL_ERROR_PCT,
+        "feed plan totals"
+    );
+    assert!(off.is_empty(), "feed plan: {off:?}");
     assert!(max(&days_abs) <= MAX_DAYS_ERROR, "out date");
     assert!(max(&weight_abs) <= MAX_OUT_WEIGHT_ERROR_PCT, "out weight");
     assert!(max(&cog_abs) <= MAX_COG_ERROR_PCT, "cost of gain");
