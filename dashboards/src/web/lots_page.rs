@@ -289,21 +289,19 @@ fn dollars(minor: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// `GET /feedlots/{feedlot_id}/lots/{lot_id}`: the lot's report, a closeout once it shipped.
+/// `GET /feedlots/{feedlot_id}/lots/{lot_id}`: the lot's report, a closeout once it shipped;
+/// an open lot's forecast takes `?target_kg=`.
 pub async fn lot_page(
     State(state): State<AppState>,
     Path((feedlot_id, lot_id)): Path<(String, String)>,
     Query(query): Query<ReportQuery>,
+    Query(forecast_query): Query<super::forecast_page::ForecastQuery>,
 ) -> Result<Markup, WebError> {
     let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
     let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, query.as_of_ms()?)
         .await?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
     let by_dof = super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query).await?;
-    let forecast_query = super::forecast_page::ForecastQuery {
-        as_of: query.as_of.clone(),
-        ..Default::default()
-    };
     let forecast =
         super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
