@@ -33,7 +33,13 @@ struct Row {
     dof: (f64, f64, f64, f64),
     weight: (f64, f64),
     cog: (f64, f64, f64, f64),
+    /// With each of [`OTHER_DECLINES`] assumed: (days on feed, cost of gain) expected.
+    other: Vec<(f64, f64)>,
 }
+
+/// ADG declines (per day on feed) the forecasts are also made with, to show how much the
+/// assumed shape of growth matters (the default is the herd model's own 0.0015).
+const OTHER_DECLINES: [f64; 3] = [0.002, 0.001, 0.0];
 
 /// One feed plan: (yard, day, ingredient, planned kg, actually fed kg) over the plan's days.
 type PlanRow = (String, u32, String, f64, f64);
@@ -155,6 +161,20 @@ async fn yard(
         let f = lot_forecast(&client, name, &closed.lot_id, as_of, &settings, &options)
             .await
             .unwrap();
+        let mut other = Vec::new();
+        for k in OTHER_DECLINES {
+            let options = ForecastOptions {
+                adg_decline_per_day: k,
+                ..options.clone()
+            };
+            let g = lot_forecast(&client, name, &closed.lot_id, as_of, &settings, &options)
+                .await
+                .unwrap();
+            other.push((
+                g.expected.days_on_feed_at_out,
+                g.expected.cost_of_gain_per_kg_minor.unwrap(),
+            ));
+        }
         out.push(Row {
             lot: closed.lot_id.clone(),
             sex: lot.sex,
@@ -171,6 +191,7 @@ async fn yard(
                 f.slow.cost_of_gain_per_kg_minor.unwrap(),
                 closed.cost_of_gain_per_kg_minor.unwrap(),
             ),
+            other,
         });
     }
     let start_ms = start
@@ -250,6 +271,24 @@ async fn lots_forecast_at_day_60_close_out_within_a_feedlots_tolerance() {
         cog_in,
         rows.len()
     );
+    for (i, k) in OTHER_DECLINES.iter().enumerate() {
+        let days: Vec<f64> = rows
+            .iter()
+            .map(|r| (r.other[i].0 - r.dof.3).abs())
+            .collect();
+        let cog: Vec<f64> = rows
+            .iter()
+            .map(|r| 100.0 * ((r.other[i].1 - r.cog.3) / r.cog.3).abs())
+            .collect();
+        println!(
+            "assuming an ADG decline of {k} a day instead: out date |err| mean {:.1} d, max {:.1} \
+             d; COG |err| mean {:.1} %, max {:.1} %",
+            mean(&days),
+            max(&days),
+            mean(&cog),
+            max(&cog)
+        );
+    }
     println!("\nfeed plan (14 days)          ingredient             planned kg   fed kg   err%");
     let (mut plan_abs, mut total_abs, mut off) = (Vec::new(), Vec::new(), Vec::new());
     let mut totals: std::collections::BTreeMap<(&str, u32), (f64, f64)> = Default::default();
