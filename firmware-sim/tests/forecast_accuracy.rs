@@ -135,6 +135,7 @@ async fn yard(
     let settings = Settings {
         target_sale_weight_kg: TARGET_KG.0,
         target_live_weight_kg: TARGET_KG.0,
+        ..Settings::default()
     };
     let report = dashboards::facts::yard_report(&client, name, end_ms, &settings)
         .await

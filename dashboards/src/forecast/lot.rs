@@ -382,6 +382,7 @@ mod tests {
         Settings {
             target_sale_weight_kg: 576.0,
             target_live_weight_kg: 600.0,
+            adg_decline_per_day: 0.0,
         }
     }
 

@@ -49,7 +49,8 @@ pub struct ForecastOptions {
     /// Days of feed the intake and feed cost are measured over (the latest ones).
     pub recent_days: u32,
     /// How much of its placement ADG a lot loses per day on feed (0.0015: about 25 % less by
-    /// 170 days, the shape of typical finishing closeouts).
+    /// 170 days, the shape of typical finishing closeouts); the web takes the yard's
+    /// `analytics.adg_decline_per_day`.
     pub adg_decline_per_day: f64,
     /// The least half-width of the ADG range, % (the range is ± the larger of this and two
     /// standard errors of the fitted ADG).

@@ -93,6 +93,7 @@ pub async fn lot_forecast(
     let as_of_ms = query.as_of_ms()?;
     let options = ForecastOptions {
         target_live_weight_kg: query.target_kg()?,
+        adg_decline_per_day: state.settings.adg_decline_per_day,
         ..ForecastOptions::default()
     };
     let result = crate::forecast::lot_forecast(
