@@ -16,6 +16,7 @@ pub mod benchmarks;
 pub mod config;
 pub mod error;
 pub mod facts;
+pub mod forecast;
 pub mod queries;
 pub mod reports;
 mod startup;

@@ -19,6 +19,9 @@ pub struct Settings {
     pub target_sale_weight_kg: f64,
     /// The scale (full) weight an animal is finished at, kg (projected out dates).
     pub target_live_weight_kg: f64,
+    /// How much of its placement ADG a lot loses per day on feed, for forecasts
+    /// (`docs/forecasts.md`).
+    pub adg_decline_per_day: f64,
 }
 
 impl Default for Settings {
@@ -28,6 +31,8 @@ impl Default for Settings {
             target_sale_weight_kg: 635.0,
             // The same less a 4% pencil shrink's complement: 635 / 0.96.
             target_live_weight_kg: 661.5,
+            // About 25 % slower by 170 days on feed than at placement.
+            adg_decline_per_day: 0.0015,
         }
     }
 }

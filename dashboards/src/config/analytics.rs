@@ -15,6 +15,9 @@ pub struct AnalyticsConfig {
     /// The scale (full) weight an animal is finished at, kg, e.g. `661.5`. Each animal's page
     /// projects the date it gets there.
     pub target_live_weight_kg: f64,
+    /// How much of its placement ADG a lot loses per day on feed, e.g. `0.0015` (about 25 %
+    /// slower by 170 days); the lot forecasts project with it (docs/forecasts.md).
+    pub adg_decline_per_day: f64,
 }
 
 impl Default for AnalyticsConfig {
@@ -23,12 +26,14 @@ impl Default for AnalyticsConfig {
         Self {
             target_sale_weight_kg: s.target_sale_weight_kg,
             target_live_weight_kg: s.target_live_weight_kg,
+            adg_decline_per_day: s.adg_decline_per_day,
         }
     }
 }
 
 impl AnalyticsConfig {
-    /// Checks both targets are plausible cattle weights (50-1,500 kg).
+    /// Checks both targets are plausible cattle weights (50-1,500 kg) and the ADG decline is
+    /// 0-0.004 a day.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, kg) in [
             (
@@ -47,6 +52,15 @@ impl AnalyticsConfig {
                 });
             }
         }
+        if !(0.0..=0.004).contains(&self.adg_decline_per_day) {
+            return Err(ConfigError::Invalid {
+                field: "analytics.adg_decline_per_day",
+                reason: format!(
+                    "{} is not a share of ADG lost per day on feed (0-0.004)",
+                    self.adg_decline_per_day
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -55,6 +69,7 @@ impl AnalyticsConfig {
         Settings {
             target_sale_weight_kg: self.target_sale_weight_kg,
             target_live_weight_kg: self.target_live_weight_kg,
+            adg_decline_per_day: self.adg_decline_per_day,
         }
     }
 }

@@ -290,7 +290,7 @@ fn source_cost(row: &SourceDayRow) -> SourceCost {
 }
 
 /// Each ration's formula in effect before `before_ms` (its latest).
-async fn rations_of(
+pub(crate) async fn rations_of(
     client: &clickhouse::Client,
     feedlot_id: &str,
     before_ms: u64,

@@ -407,17 +407,21 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
     rows
 }
 
-/// `GET /feedlots/{feedlot_id}/lots/{lot_id}`: the lot's report, a closeout once it shipped.
+/// `GET /feedlots/{feedlot_id}/lots/{lot_id}`: the lot's report, a closeout once it shipped;
+/// an open lot's forecast takes `?target_kg=`.
 pub async fn lot_page(
     State(state): State<AppState>,
     Path((feedlot_id, lot_id)): Path<(String, String)>,
     Query(query): Query<ReportQuery>,
+    Query(forecast_query): Query<super::forecast_page::ForecastQuery>,
 ) -> Result<Markup, WebError> {
     let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
     let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, query.as_of_ms()?)
         .await?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
     let by_dof = super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query).await?;
+    let forecast =
+        super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
     let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
@@ -474,6 +478,7 @@ pub async fn lot_page(
                     &format!("{}/hd/d", units.weight()),
                     "The curve appears after two days on feed.",
                 ))
+                @if !closed { (super::forecast_page::lot_section(&feedlot_id, &lot_id, &forecast)) }
                 (super::dof_page::section(&feedlot_id, &lot_id, &by_dof))
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))

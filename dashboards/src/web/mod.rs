@@ -21,6 +21,9 @@
 //! - `GET /feedlots/{feedlot_id}/lots/{lot_id}/closeout.pdf` and
 //!   `GET /feedlots/{feedlot_id}/reports/monthly.pdf?month=YYYY-MM`: printed reports (PDF,
 //!   see `printed`)
+//! - `GET /api/feedlots/{feedlot_id}/lots/{lot_id}/forecast` (`?target_kg=`): an open lot's
+//!   forecast, also a section of the lot's page; `GET /feedlots/{feedlot_id}/feed-plan`
+//!   (+ `.csv`, `/api/...`, `?days=14`): feed needed per ingredient (docs/forecasts.md)
 //!
 //! The lot, pen and feed pages take `?as_of=` (RFC 3339, default now) and `?sort=&order=`.
 //!
@@ -35,6 +38,7 @@ pub mod cold;
 mod dof_page;
 mod error;
 mod feed_page;
+mod forecast_page;
 mod herd_cache;
 mod herd_page;
 mod lots_page;
@@ -233,6 +237,10 @@ fn routes() -> RouteTable {
             "/feedlots/{feedlot_id}/lots/{lot_id}/by-dof.csv",
             get(dof_page::csv),
         ),
+        (
+            "/api/feedlots/{feedlot_id}/lots/{lot_id}/forecast",
+            get(forecast_page::lot_json),
+        ),
         ("/feedlots/{feedlot_id}/pens", get(pens_page::page)),
         ("/feedlots/{feedlot_id}/pens.csv", get(pens_page::csv)),
         ("/api/feedlots/{feedlot_id}/pens", get(pens_page::json)),
@@ -242,6 +250,18 @@ fn routes() -> RouteTable {
         (
             "/feedlots/{feedlot_id}/reports/monthly.pdf",
             get(printed::monthly_pdf),
+        ),
+        (
+            "/feedlots/{feedlot_id}/feed-plan",
+            get(forecast_page::plan_page),
+        ),
+        (
+            "/feedlots/{feedlot_id}/feed-plan.csv",
+            get(forecast_page::plan_csv),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/feed-plan",
+            get(forecast_page::plan_json),
         ),
     ]);
     routes

@@ -21,6 +21,7 @@ mod benchmarks_page;
 mod cli;
 mod fact_views;
 mod facts;
+mod forecasts;
 mod herd;
 mod metrics;
 mod pages;
