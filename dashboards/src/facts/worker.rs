@@ -4,7 +4,9 @@
 //!
 //! Each round takes the changes ClickHouse recorded up to its clock less
 //! [`FactsConfig::settle_secs`] (so inserts of that second are finished), and for each yard
-//! those after its `fact_state.through_recorded_at`. The yard's rows are rewritten from that day
+//! those after its `fact_state.through_recorded_at`, or seen for the first time within the
+//! last [`LOOKBACK_SECS`] (a change that became visible late: an insert slower than the
+//! settling time). The yard's rows are rewritten from that day
 //! (or, when days passed with no change, from the day after its last facts) with a version that
 //! grows with the changes seen, so several workers (one per `dashboards` replica) may work at
 //! once: they write the same rows, and the one that saw more changes wins.
@@ -129,6 +131,13 @@ pub struct Worker {
     /// Changes recorded after this second are looked at (the previous round's cutoff less
     /// [`LOOKBACK_SECS`]; 0 at start: every change, each yard's state says what is in).
     since: u32,
+    /// The changes already accounted for, by (yard, recorded second): how many were seen. A
+    /// change that becomes visible only after its yard's facts moved past its second (an insert
+    /// slower than `settle_secs`, a replica catching up) is new here though not after the
+    /// yard's state, and is recomputed. Pruned to the look-back window.
+    seen: std::collections::HashMap<(String, u32), u64>,
+    /// Whether a round has filled `seen` (the first round trusts each yard's state alone).
+    primed: bool,
 }
 
 impl Worker {
@@ -139,6 +148,8 @@ impl Worker {
             config,
             metrics,
             since: 0,
+            seen: Default::default(),
+            primed: false,
         }
     }
 
@@ -164,11 +175,11 @@ impl Worker {
     pub async fn round(&mut self) -> Result<usize> {
         let now = server_now(&self.client).await?;
         let cutoff = now.saturating_sub(self.config.settle_secs);
-        let changes: Vec<(String, u32, u64)> = self
+        let changes: Vec<(String, u32, u64, u64)> = self
             .client
             .query(
-                "SELECT feedlot_id, toUInt32(recorded_at) AS at, min(earliest_captured_ms) \
-                 FROM fact_changes WHERE recorded_at > toDateTime(?) \
+                "SELECT feedlot_id, toUInt32(recorded_at) AS at, min(earliest_captured_ms), \
+                 count() FROM fact_changes WHERE recorded_at > toDateTime(?) \
                  AND recorded_at <= toDateTime(?) GROUP BY feedlot_id, at",
             )
             .bind(self.since)
@@ -180,9 +191,11 @@ impl Worker {
         yards.dedup();
         let states = store::states(&self.client, &yards).await?;
         let mut pending: std::collections::BTreeMap<&str, Pending> = Default::default();
-        for (yard, at, earliest) in &changes {
+        for (yard, at, earliest, count) in &changes {
             let through = states.get(yard).map(|s| s.through_recorded_at).unwrap_or(0);
-            if *at <= through {
+            let seen = self.seen.get(&(yard.clone(), *at)).copied().unwrap_or(0);
+            let late = self.primed && seen < *count;
+            if *at <= through && !late {
                 continue;
             }
             let p = pending.entry(yard).or_insert(Pending {
@@ -214,6 +227,9 @@ impl Worker {
             .emit(&self.metrics);
             if result.is_ok() {
                 done += 1;
+                for (y, at, _, count) in changes.iter().filter(|c| c.0 == *yard) {
+                    self.seen.insert((y.clone(), *at), *count);
+                }
             } else {
                 oldest_left =
                     Some(oldest_left.map_or(p.oldest_recorded_at, |o| o.min(p.oldest_recorded_at)));
@@ -228,11 +244,20 @@ impl Worker {
                 .unwrap_or(0),
         };
         facts_lag(&self.metrics, f64::from(lag));
+        // Changes of yards with nothing to do are accounted for as they stand.
+        for (yard, at, _, count) in &changes {
+            if !pending.contains_key(yard.as_str()) {
+                self.seen.insert((yard.clone(), *at), *count);
+            }
+        }
         self.since = match oldest_left {
             // A failed yard is looked at again from its oldest change.
             Some(oldest) => oldest.saturating_sub(1),
             None => cutoff.saturating_sub(LOOKBACK_SECS),
         };
+        let since = self.since;
+        self.seen.retain(|(_, at), _| *at > since);
+        self.primed = true;
         Ok(done)
     }
 }

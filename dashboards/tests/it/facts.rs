@@ -311,9 +311,8 @@ fn delivery(d: i64) -> Envelope {
     )
 }
 
-#[tokio::test]
-async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() {
-    let (db, client) = database("facts_late_records").await;
+/// A lot of 4 head placed on day 0 in P1, fed 100 kg a day on days 0-2.
+fn first_records() -> Vec<Envelope> {
     let mut first = vec![
         env(
             day(0),
@@ -354,7 +353,13 @@ async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() 
         ));
     }
     first.extend((0..3).map(delivery));
-    insert(&db, &first).await;
+    first
+}
+
+#[tokio::test]
+async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() {
+    let (db, client) = database("facts_late_records").await;
+    insert(&db, &first_records()).await;
     let mut worker = worker(&client);
     assert_eq!(settle(&mut worker).await, 1);
     let version_before: u64 = client
@@ -417,4 +422,66 @@ async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() 
         .await
         .unwrap();
     assert_eq!(deaths_on_day_3, 1, "the death counted once, on its day");
+}
+
+#[tokio::test]
+async fn a_change_visible_only_after_its_yard_moved_past_its_second_is_still_counted() {
+    let (db, client) = database("facts_late_visible").await;
+    insert(&db, &first_records()).await;
+    let mut worker = worker(&client);
+    assert_eq!(settle(&mut worker).await, 1);
+    let through: u32 = client
+        .query(
+            "SELECT toUInt32(max(through_recorded_at)) FROM fact_state FINAL WHERE feedlot_id = ?",
+        )
+        .bind(YARD)
+        .fetch_one()
+        .await
+        .unwrap();
+
+    // A death stored by an insert that took longer than the settling time: its change carries
+    // a second the yard's facts are already past when it becomes visible.
+    let death = env(
+        day(1) + Duration::hours(9),
+        Event::Death(Death {
+            eid: eid(3),
+            cause: "BRD".into(),
+            lot_id: Some("L1".into()),
+            pen_id: Some("P1".into()),
+        }),
+    );
+    let mut rows = ingest::sink::Rows::default();
+    rows.push(&death);
+    let ingest_client = ingest::sink::client(&ingest::config::ClickHouseConfig {
+        url: db.url.clone(),
+        database: db.database.clone(),
+        ..Default::default()
+    })
+    .with_database(&db.database);
+    ingest::sink::insert_table(&ingest_client, "deaths", &rows.deaths)
+        .await
+        .unwrap();
+    client
+        .query(
+            "INSERT INTO fact_changes (feedlot_id, earliest_captured_ms, records, recorded_at) \
+             VALUES (?, ?, 1, toDateTime(?))",
+        )
+        .bind(YARD)
+        .bind(death.captured_at.timestamp_millis() as u64)
+        .bind(through - 1)
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        settle(&mut worker).await,
+        1,
+        "the late change is recomputed"
+    );
+    assert_eq!(settle(&mut worker).await, 0, "once");
+    // Facts are day-end states: compared at the end of the death's day.
+    let at = day(2) - Duration::milliseconds(1);
+    let (facts, replayed) = both(&client, YARD, at).await;
+    assert_same(&facts, &replayed, "after the late change");
+    assert_eq!(facts.lots[0].head_dead, 1, "the death is in the facts");
 }
