@@ -36,7 +36,8 @@ pub struct YardKpis {
     pub currency: String,
     /// 100 × Σ dead / Σ placed, %.
     pub death_loss_pct: Option<f64>,
-    /// Σ head-days / Σ placed, days on feed.
+    /// Days on feed as closeouts publish them: each closed lot's days on feed (head-weighted
+    /// days from arrival to shipment of the cattle shipped) weighted by its head shipped.
     pub days_on_feed: Option<f64>,
     /// When this row was computed, ms since the epoch UTC (the newest row wins).
     pub computed_at_ms: u64,
@@ -59,7 +60,9 @@ pub fn in_window(lot: &LotMeasures, as_of_ms: u64) -> bool {
 /// - F:G: Σ dry matter / Σ gain over the same lots.
 /// - COG: Σ (feed + yardage + medicine) / Σ gain over those lots in the yard's main currency
 ///   (the one with most head shipped); lots in another currency are left out of COG.
-/// - Death loss: 100 × Σ dead / Σ placed; DOF: Σ head-days / Σ placed (every lot in window).
+/// - Death loss: 100 × Σ dead / Σ placed (every lot in window).
+/// - DOF: Σ (a lot's closeout days on feed × its head shipped) / Σ head shipped, so the yard's
+///   figure is the average over every animal shipped, as a lot's is over its own.
 pub fn yard_kpis(
     feedlot_id: &str,
     lots: &[LotMeasures],
@@ -70,7 +73,10 @@ pub fn yard_kpis(
     let head_in: u64 = closed.iter().map(|l| u64::from(l.head_in)).sum();
     let head_dead: u64 = closed.iter().map(|l| u64::from(l.head_dead)).sum();
     let head_shipped: u64 = closed.iter().map(|l| u64::from(l.head_shipped)).sum();
-    let head_days: f64 = closed.iter().map(|l| l.head_days).sum();
+    let shipped_days: f64 = closed
+        .iter()
+        .map(|l| l.days_on_feed * f64::from(l.head_shipped))
+        .sum();
     let (mut gain, mut live_days, mut dm) = (0.0, 0.0, 0.0);
     for lot in &closed {
         if let Some(g) = lot.gain_kg {
@@ -105,7 +111,7 @@ pub fn yard_kpis(
         },
         cost_of_gain_per_kg_minor: cog,
         death_loss_pct: ratio(100.0 * head_dead as f64, placed),
-        days_on_feed: ratio(head_days, placed),
+        days_on_feed: ratio(shipped_days, head_shipped as f64),
         computed_at_ms,
     }
 }
@@ -210,6 +216,22 @@ mod tests {
         assert_eq!(k.feed_to_gain_dm, Some(3_000.0 / 4_500.0));
         assert_eq!(k.days_on_feed, Some(100.0));
         assert_eq!(k.death_loss_pct, Some(0.0));
+    }
+
+    #[test]
+    fn days_on_feed_is_the_closeouts_weighted_by_head_shipped_not_head_days_per_head_placed() {
+        let as_of = 400 * DAY;
+        // 10 head shipped at 150 days; 30 head shipped at 190 days, 2 of 32 placed died early.
+        let mut short = lot(100, 10, Some(1_000.0), 1.0, "USD");
+        short.days_on_feed = 150.0;
+        short.head_days_per_head_in = 150.0;
+        let mut long = lot(200, 32, Some(3_000.0), 1.0, "USD");
+        long.head_dead = 2;
+        long.head_shipped = 30;
+        long.days_on_feed = 190.0;
+        long.head_days_per_head_in = 180.0;
+        let k = yard_kpis("y", &[short, long], as_of, as_of);
+        assert_eq!(k.days_on_feed, Some((10.0 * 150.0 + 30.0 * 190.0) / 40.0));
     }
 
     #[test]

@@ -180,8 +180,9 @@ async fn the_rollup_pools_a_yards_closed_lots_and_recomputes_only_yards_with_new
         (r.lots_closed, r.head_in, r.head_dead, r.head_shipped),
         (2, 15, 1, 14)
     );
-    // Head-days: L1 9 × 100 + 1 × 50 = 950, L2 5 × 110 = 550; DOF = 1,500 / 15.
-    close(r.days_on_feed, 100.0, "DOF");
+    // Days on feed as closeouts publish them, over the head shipped: L1's 9 at 100 days, L2's
+    // 5 at 110 (head-days per head placed would read 1,500 / 15 = 100).
+    close(r.days_on_feed, (9.0 * 100.0 + 5.0 * 110.0) / 14.0, "DOF");
     close(r.death_loss_pct, 100.0 / 15.0, "death loss");
     // Gain: L1 4,500 − 9 × 300 = 1,800 over 900 live head-days; L2 2,750 − 1,750 = 1,000 over
     // 550. ADG = 2,800 / 1,450.
