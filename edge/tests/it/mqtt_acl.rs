@@ -256,3 +256,75 @@ async fn a_packet_over_the_size_limit_disconnects_that_client_while_another_keep
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_packet_declaring_a_huge_length_is_refused_from_its_header_without_waiting_for_the_body()
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let data = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    let gateway = start(config(data.path(), port)).await;
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut connect = rumqttc::Connect::new("truck-7");
+    connect.set_login("truck-7", "s3cret-7");
+    let mut bytes = bytes::BytesMut::new();
+    connect.write(&mut bytes).unwrap();
+    stream.write_all(&bytes).await.unwrap();
+    let mut connack = [0u8; 4];
+    stream.read_exact(&mut connack).await.unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00]);
+    // A QoS 1 PUBLISH announcing 256 MiB - 1 (the largest MQTT length), and nothing more.
+    stream
+        .write_all(&[0x32, 0xff, 0xff, 0xff, 0x7f])
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "{closed:?} {rest:?}"
+    );
+    assert_eq!(refusals(&gateway, "truck-7", "packet_too_large"), 1);
+    truck_7_delivers(port).await;
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}
+
+/// Whether the CONNACK comes within `within`.
+async fn connack(events: &mut EventLoop, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, events.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => return true,
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) | Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_max_connections_wait_until_one_closes() {
+    let data = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    let mut config = config(data.path(), port);
+    config.mqtt.max_connections = 1;
+    let gateway = start(config).await;
+
+    let (first, mut first_events) = connect(port, "T9", Some(("T9", "s3cret-9"))).await.unwrap();
+    let keep_first = tokio::spawn(async move { while first_events.poll().await.is_ok() {} });
+    let mut options = MqttOptions::new("truck-7", "127.0.0.1", port);
+    options.set_credentials("truck-7", "s3cret-7");
+    let (_second, mut second_events) = AsyncClient::new(options, 8);
+    assert!(
+        !connack(&mut second_events, Duration::from_secs(1)).await,
+        "a second connection was served with max_connections = 1"
+    );
+    first.disconnect().await.unwrap();
+    keep_first.await.unwrap();
+    assert!(connack(&mut second_events, Duration::from_secs(10)).await);
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}

@@ -201,10 +201,12 @@ fn from_device(packet: Packet, device: &Device, pending: &mut HashMap<u16, Vec<b
                 Refusal::ForbiddenSubscribe,
             )
         }
-        Packet::Connect(_) | Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) => {
-            Step::Close(Refusal::Malformed)
-        }
-        Packet::PingResp => Step::Close(Refusal::Malformed),
+        // Only a broker sends these; a second CONNECT is a protocol violation.
+        Packet::Connect(_)
+        | Packet::ConnAck(_)
+        | Packet::SubAck(_)
+        | Packet::UnsubAck(_)
+        | Packet::PingResp => Step::Close(Refusal::Malformed),
         Packet::Disconnect => Step::Disconnect,
         other => Step::Forward(other),
     }
