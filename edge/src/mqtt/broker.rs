@@ -26,7 +26,7 @@ pub enum BrokerError {
         source: std::io::Error,
     },
     /// `mqtt.tls_cert_path` / `mqtt.tls_key_path` could not be used.
-    #[error("mqtt.tls_cert_path/mqtt.tls_key_path: {0}")]
+    #[error("{0}")]
     Tls(String),
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,13 @@ pub struct MqttConfig {
     /// Device connections served at once; more wait in the kernel's accept queue. Each takes
     /// at most about twice `max_payload_bytes` of buffers. Example: `256`.
     pub max_connections: usize,
+    /// The device listener's certificate chain (PEM, leaf first), e.g.
+    /// `/etc/edge/tls/mqtt-cert.pem`. With `tls_key_path`, `listen` speaks MQTT over TLS only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert_path: Option<PathBuf>,
+    /// The private key of `tls_cert_path` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key_path: Option<PathBuf>,
 }
 
 impl fmt::Debug for MqttConfig {
@@ -65,6 +73,8 @@ impl fmt::Debug for MqttConfig {
             )
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_connections", &self.max_connections)
+            .field("tls_cert_path", &self.tls_cert_path)
+            .field("tls_key_path", &self.tls_key_path)
             .finish()
     }
 }
@@ -82,6 +92,8 @@ impl Default for MqttConfig {
             external_password: None,
             max_payload_bytes: 64 * 1024,
             max_connections: 256,
+            tls_cert_path: None,
+            tls_key_path: None,
         }
     }
 }
@@ -118,6 +130,21 @@ impl MqttConfig {
                 "mqtt.max_connections",
                 "must be positive",
             ));
+        }
+        match (&self.tls_cert_path, &self.tls_key_path) {
+            (Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    "mqtt.tls_key_path",
+                    "must be set with mqtt.tls_cert_path (TLS needs both, or neither)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "mqtt.tls_cert_path",
+                    "must be set with mqtt.tls_key_path (TLS needs both, or neither)",
+                ));
+            }
+            _ => {}
         }
         for account in self.trucks.keys() {
             if !self.users.contains_key(account) {
@@ -172,8 +199,8 @@ impl MqttConfig {
             }
         }
         // No account's client ids may be another's, or the other could take over its session.
-        for (account, _) in &self.users {
-            for (other, _) in &self.users {
+        for account in self.users.keys() {
+            for other in self.users.keys() {
                 if other == account {
                     continue;
                 }
@@ -260,5 +287,9 @@ mod tests {
         let mut c = config.clone();
         c.max_payload_bytes = 0;
         assert_eq!(named(&c), "mqtt.max_payload_bytes");
+
+        let mut c = config.clone();
+        c.tls_cert_path = Some("cert.pem".into());
+        assert_eq!(named(&c), "mqtt.tls_key_path");
     }
 }

@@ -67,6 +67,10 @@ pub async fn start(
                 addr: mqtt.listen.clone(),
                 source,
             })?;
+        let tls = match (&mqtt.tls_cert_path, &mqtt.tls_key_path) {
+            (Some(cert), Some(key)) => Some(front::tls::acceptor(cert, key)?),
+            _ => None,
+        };
         let shared = std::sync::Arc::new(front::Shared {
             accounts: front::acl::Accounts::new(&config.feedlot_id, mqtt),
             upstream,
@@ -74,10 +78,10 @@ pub async fn start(
             max_packet_bytes: mqtt.max_packet_bytes(),
             metrics: metrics.clone(),
         });
-        tracing::info!(listen = %mqtt.listen, accounts = mqtt.users.len(), anonymous = mqtt.allow_anonymous, "MQTT front listening for devices");
+        tracing::info!(listen = %mqtt.listen, tls = tls.is_some(), accounts = mqtt.users.len(), anonymous = mqtt.allow_anonymous, "MQTT front listening for devices");
         let (max_connections, stop) = (mqtt.max_connections, shutdown.clone());
         tasks.spawn(async move {
-            front::run(listener, None, shared, max_connections, stop).await;
+            front::run(listener, tls, shared, max_connections, stop).await;
             "mqtt front"
         });
         let (sub, connection, stop) = (

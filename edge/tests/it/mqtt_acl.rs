@@ -328,3 +328,60 @@ async fn connections_over_max_connections_wait_until_one_closes() {
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_devices_speak_tls_to_the_front_and_plaintext_is_refused() {
+    use tokio_rustls::rustls;
+    let dir = tempfile::tempdir().unwrap();
+    let issued = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, issued.cert.pem()).unwrap();
+    std::fs::write(&key_path, issued.signing_key.serialize_pem()).unwrap();
+    let port = testkit::free_port().unwrap();
+    let mut config = config(&dir.path().join("data"), port);
+    config.mqtt.tls_cert_path = Some(cert_path);
+    config.mqtt.tls_key_path = Some(key_path);
+    let gateway = start(config).await;
+
+    // A plaintext client to the TLS port gets no CONNACK.
+    let plain = connect(port, "truck-7", Some(("truck-7", "s3cret-7"))).await;
+    assert!(plain.is_err(), "a plaintext client was served");
+
+    // A client trusting the test certificate connects, and its delivery is captured.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(issued.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let client_config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut options = MqttOptions::new("truck-7", "127.0.0.1", port);
+    options
+        .set_credentials("truck-7", "s3cret-7")
+        .set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(std::sync::Arc::new(client_config)),
+        ));
+    let (truck, mut events) = AsyncClient::new(options, 8);
+    assert!(connack(&mut events, Duration::from_secs(10)).await);
+    truck
+        .subscribe("feedlot/yard-mqtt/truck/T7/ack", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    truck
+        .publish(
+            "feedlot/yard-mqtt/truck/T7/delivery",
+            QoS::AtLeastOnce,
+            false,
+            delivery(),
+        )
+        .await
+        .unwrap();
+    let got = answers(&mut events, 1).await;
+    assert_eq!(got[0]["status"], "captured", "{got:?}");
+    wait_for_depth(&gateway, 1, Duration::from_secs(5)).await;
+    assert!(refusals(&gateway, "unknown", "tls_handshake") >= 1);
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}

@@ -11,10 +11,14 @@
 //!
 //! Memory per connection is bounded: packets over `mqtt.max_payload_bytes` + 1 KiB close the
 //! connection from their fixed header; at most `mqtt.max_connections` are served at once.
+//! With `mqtt.tls_cert_path` and `mqtt.tls_key_path` the listener speaks MQTT over TLS only
+//! ([`tls`]; the handshake, like the CONNECT, must finish within 10 s).
+//!
 //! Every refusal is logged and counted in `edge_mqtt_refusals_total{device, reason}`.
 
 pub mod acl;
 pub mod session;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
