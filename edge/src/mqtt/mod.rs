@@ -58,19 +58,21 @@ pub async fn start(
         writer,
     };
     if mqtt.embedded {
+        // Before the broker's thread starts: an unusable certificate or a taken port stops the
+        // gateway, naming the field or address.
+        let tls = match (&mqtt.tls_cert_path, &mqtt.tls_key_path) {
+            (Some(cert), Some(key)) => Some(front::tls::acceptor(cert, key)?),
+            _ => None,
+        };
         let internal = broker::InternalAccount::random();
         let front_login = broker::InternalAccount::named("edge-front");
-        let upstream = broker::start_internal(mqtt, &[&internal, &front_login]).await?;
         let listener = tokio::net::TcpListener::bind(&mqtt.listen)
             .await
             .map_err(|source| broker::BrokerError::Bind {
                 addr: mqtt.listen.clone(),
                 source,
             })?;
-        let tls = match (&mqtt.tls_cert_path, &mqtt.tls_key_path) {
-            (Some(cert), Some(key)) => Some(front::tls::acceptor(cert, key)?),
-            _ => None,
-        };
+        let upstream = broker::start_internal(mqtt, &[&internal, &front_login]).await?;
         let shared = std::sync::Arc::new(front::Shared {
             accounts: front::acl::Accounts::new(&config.feedlot_id, mqtt),
             upstream,

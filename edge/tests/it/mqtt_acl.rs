@@ -385,3 +385,15 @@ async fn with_a_certificate_devices_speak_tls_to_the_front_and_plaintext_is_refu
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_mqtt_certificate_stops_the_gateway_naming_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    let mut config = config(&dir.path().join("data"), port);
+    config.mqtt.tls_cert_path = Some(dir.path().join("missing-cert.pem"));
+    config.mqtt.tls_key_path = Some(dir.path().join("missing-key.pem"));
+    let started = Gateway::start(config, tokio_util::sync::CancellationToken::new()).await;
+    let error = started.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("mqtt.tls_cert_path"), "{error:?}");
+}
