@@ -400,6 +400,7 @@ impl Config {
             }
         }
         self.http.validate()?;
+        self.mqtt.validate()?;
         let k = &self.kafka;
         if k.message_timeout_ms == 0 || k.batch_size == 0 || k.retry_backoff_initial_ms == 0 {
             return Err(ConfigError::invalid(

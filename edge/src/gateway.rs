@@ -97,7 +97,15 @@ impl Gateway {
             });
         }
         drop(readings_tx);
-        crate::mqtt::start(&config, writer.clone(), &inputs, &mut tasks, &shutdown).await?;
+        crate::mqtt::start(
+            &config,
+            writer.clone(),
+            &inputs,
+            &mut tasks,
+            &shutdown,
+            &metrics,
+        )
+        .await?;
         let ops_state = crate::ops::AppState {
             outbox: outbox.clone(),
             metrics: metrics.clone(),

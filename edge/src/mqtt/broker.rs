@@ -1,4 +1,5 @@
-//! The embedded MQTT broker (rumqttd) for on-site devices.
+//! The embedded MQTT broker (rumqttd) for on-site devices. In the gateway it listens on
+//! loopback only, behind the authorizing front (`super::front`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,6 +16,18 @@ pub enum BrokerError {
     /// The broker's thread could not be spawned.
     #[error("cannot start the MQTT broker thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The device listener (the authorizing front) could not bind `mqtt.listen`, or no
+    /// loopback port was free for the broker behind it.
+    #[error("cannot listen on {addr} for MQTT devices: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `mqtt.tls_cert_path` / `mqtt.tls_key_path` could not be used.
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// Credentials the gateway's own subscriber uses on the embedded broker (random per start).
@@ -29,8 +42,13 @@ pub struct InternalAccount {
 impl InternalAccount {
     /// A fresh random account.
     pub fn random() -> Self {
+        Self::named("edge-gateway-internal")
+    }
+
+    /// A fresh random password for the account `user`.
+    pub fn named(user: &str) -> Self {
         Self {
-            user: "edge-gateway-internal".into(),
+            user: user.into(),
             password: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
@@ -51,6 +69,28 @@ pub fn rumqttd_config(
         users.insert(internal.user.clone(), internal.password.clone());
         users
     });
+    Ok(settings(config, listen, auth))
+}
+
+/// The rumqttd configuration behind the front: on `listen` (loopback), only `accounts` (the
+/// gateway's subscriber and the front) may connect; devices never reach it directly.
+pub fn internal_config(
+    config: &MqttConfig,
+    listen: SocketAddr,
+    accounts: &[&InternalAccount],
+) -> rumqttd::Config {
+    let auth = accounts
+        .iter()
+        .map(|a| (a.user.clone(), a.password.clone()))
+        .collect();
+    settings(config, listen, Some(auth))
+}
+
+fn settings(
+    config: &MqttConfig,
+    listen: SocketAddr,
+    auth: Option<HashMap<String, String>>,
+) -> rumqttd::Config {
     let server = rumqttd::ServerSettings {
         name: "edge-devices".into(),
         listen,
@@ -65,7 +105,7 @@ pub fn rumqttd_config(
             dynamic_filters: true,
         },
     };
-    Ok(rumqttd::Config {
+    rumqttd::Config {
         id: 0,
         router: rumqttd::RouterConfig {
             max_connections: 1_000,
@@ -84,7 +124,7 @@ pub fn rumqttd_config(
         bridge: None,
         prometheus: None,
         metrics: None,
-    })
+    }
 }
 
 /// Waits (up to 5 s) until the broker answers an MQTT CONNECT from the internal account, so
@@ -123,10 +163,43 @@ async fn wait_until_ready(listen: &str, internal: &InternalAccount) {
     tracing::warn!(listen, "embedded MQTT broker not answering after 5 s");
 }
 
-/// Starts the embedded broker on its own thread (rumqttd runs its own runtime). It runs for
-/// the life of the process.
+/// Starts the embedded broker on its own thread (rumqttd runs its own runtime) directly on
+/// `config.listen`, with the config's accounts and no front (the benchmark's setup; the
+/// gateway uses [`start_internal`]). It runs for the life of the process.
 pub async fn start(config: &MqttConfig, internal: &InternalAccount) -> Result<(), BrokerError> {
     let broker_config = rumqttd_config(config, internal)?;
+    spawn(broker_config)?;
+    wait_until_ready(&config.listen, internal).await;
+    tracing::info!(listen = %config.listen, anonymous = config.allow_anonymous, "embedded MQTT broker started");
+    Ok(())
+}
+
+/// Starts the embedded broker behind the front, on a free loopback port, for `accounts` only;
+/// returns its address. It runs for the life of the process.
+pub async fn start_internal(
+    config: &MqttConfig,
+    accounts: &[&InternalAccount],
+) -> Result<SocketAddr, BrokerError> {
+    let listen = free_loopback_port()?;
+    spawn(internal_config(config, listen, accounts))?;
+    if let Some(first) = accounts.first() {
+        wait_until_ready(&listen.to_string(), first).await;
+    }
+    tracing::info!(%listen, "embedded MQTT broker started (loopback, behind the front)");
+    Ok(listen)
+}
+
+/// A loopback address whose port was free a moment ago.
+fn free_loopback_port() -> Result<SocketAddr, BrokerError> {
+    let bind = |source| BrokerError::Bind {
+        addr: "127.0.0.1:0".into(),
+        source,
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(bind)?;
+    listener.local_addr().map_err(bind)
+}
+
+fn spawn(broker_config: rumqttd::Config) -> Result<(), BrokerError> {
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
@@ -135,7 +208,5 @@ pub async fn start(config: &MqttConfig, internal: &InternalAccount) -> Result<()
                 tracing::error!(%error, "embedded MQTT broker stopped");
             }
         })?;
-    wait_until_ready(&config.listen, internal).await;
-    tracing::info!(listen = %config.listen, anonymous = config.allow_anonymous, "embedded MQTT broker started");
     Ok(())
 }

@@ -76,6 +76,7 @@ struct Families {
     input_up: Family<InputLabels, Gauge>,
     outbox_volume_free: Gauge,
     outbox_volume_size: Gauge,
+    mqtt_refusals: Family<DeviceReasonLabels, Counter>,
 }
 
 /// The gateway's metrics: cheap to clone, every clone updates the same numbers.
@@ -92,6 +93,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts `edge_mqtt_refusals_total{device, reason}` (the MQTT front logs the refusal).
+    pub fn count_mqtt_refusal(&self, account: &str, reason: &str) {
+        self.m
+            .mqtt_refusals
+            .get_or_create(&reason_labels(account, reason))
+            .inc();
+    }
+
     /// A fresh registry with every metric at zero.
     pub fn new() -> Self {
         let m = Families {
@@ -116,6 +125,7 @@ impl Metrics {
             input_up: Family::default(),
             outbox_volume_free: Gauge::default(),
             outbox_volume_size: Gauge::default(),
+            mqtt_refusals: Family::default(),
         };
         m.kafka_last_round_ok.set(-1);
         let mut r = Registry::with_prefix("edge");
@@ -143,6 +153,11 @@ impl Metrics {
             "events_lost",
             "Events that could not be captured, per device and reason (each also logged as an error)",
             m.events_lost.clone(),
+        );
+        r.register(
+            "mqtt_refusals",
+            "MQTT device connections or packets the front refused, per account (`anonymous`, `unknown`) and reason",
+            m.mqtt_refusals.clone(),
         );
         r.register(
             "events_forwarded",

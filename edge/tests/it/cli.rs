@@ -73,6 +73,11 @@ fn check_config_names_the_bad_field_and_exits_3() {
             format!("{device}format = \"digi_star\"\n"),
             "`devices[0].format`",
         ),
+        // An MQTT account's truck that is already another account's.
+        (
+            "[mqtt.users]\nT7 = \"a\"\ncab = \"b\"\n[mqtt.trucks]\ncab = [\"T7\"]\n".into(),
+            "`mqtt.trucks.cab`",
+        ),
     ];
     for (body, named) in cases {
         std::fs::write(&path, &body).unwrap();

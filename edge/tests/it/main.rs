@@ -14,6 +14,7 @@ mod dead_letters;
 mod health;
 mod http_listeners;
 mod mqtt;
+mod mqtt_acl;
 mod mqtt_soak;
 mod offline;
 mod records_api;

@@ -35,6 +35,10 @@ pub(crate) fn gateway_config(
         .users
         .insert("truck-7".into(), "s3cret-7".into());
     config
+        .mqtt
+        .trucks
+        .insert("truck-7".into(), vec!["T7".into()]);
+    config
 }
 
 /// Connects as `credentials` and returns the client and event loop once the broker answered

@@ -13,6 +13,9 @@ use tokio::process::{Child, Command};
 /// The device account every simulated truck uses.
 pub const TRUCK_USER: (&str, &str) = ("truck", "truck-secret");
 
+/// Trucks `T0`… `T{FLEET_MAX - 1}` publish as [`TRUCK_USER`] (`[mqtt.trucks]`).
+pub const FLEET_MAX: usize = 64;
+
 /// Ports and paths of one gateway run.
 pub struct GatewaySetup {
     /// The feedlot it serves.
@@ -58,10 +61,17 @@ listen = "127.0.0.1:{mqtt_port}"
 
 [mqtt.users]
 {user} = "{password}"
+
+[mqtt.trucks]
+{user} = [{trucks}]
 "#,
                 data = data_dir.display(),
                 user = TRUCK_USER.0,
                 password = TRUCK_USER.1,
+                trucks = (0..FLEET_MAX)
+                    .map(|i| format!("\"T{i}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
         )
         .unwrap();

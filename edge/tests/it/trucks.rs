@@ -223,8 +223,11 @@ impl Truck {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
+        // The gateway's front takes only the account's client ids: `truck-…` for account `truck`.
         if self.kind == Kind::MosquittoPubPersistent {
-            command.args(["-c", "-i", &format!("mq-{}", self.name)]);
+            command.args(["-c", "-i", &format!("truck-mq-{}", self.name)]);
+        } else {
+            command.args(["-i", &format!("truck-pub-{}", self.name)]);
         }
         let status = tokio::time::timeout(PATIENCE, command.status()).await;
         let ok = matches!(status, Ok(Ok(s)) if s.success());
@@ -239,7 +242,7 @@ impl Truck {
         let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else {
             return;
         };
-        let mut connect = rumqttc::Connect::new(format!("torn-{}", self.name));
+        let mut connect = rumqttc::Connect::new(format!("truck-torn-{}", self.name));
         connect.set_login(TRUCK_USER.0, TRUCK_USER.1);
         let mut bytes = BytesMut::new();
         connect.write(&mut bytes).unwrap();
@@ -264,7 +267,8 @@ impl Truck {
     /// kinds, drop the connection early). False if it failed or timed out.
     async fn session(&mut self, batch: &[Record]) -> bool {
         let persistent = self.kind == Kind::Persistent;
-        let mut options = MqttOptions::new(format!("soak-{}", self.name), "127.0.0.1", self.port);
+        let mut options =
+            MqttOptions::new(format!("truck-soak-{}", self.name), "127.0.0.1", self.port);
         options
             .set_credentials(TRUCK_USER.0, TRUCK_USER.1)
             .set_keep_alive(Duration::from_secs(5))

@@ -57,17 +57,12 @@ impl Connection {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// The embedded broker, as the gateway's internal account.
-    pub fn embedded(config: &MqttConfig, internal: &InternalAccount) -> Self {
-        let (host, port) = split_host_port(&config.listen);
-        let host = if host == "0.0.0.0" {
-            "127.0.0.1".to_owned()
-        } else {
-            host
-        };
+    /// The embedded broker at `listen` (loopback, behind the front), as the gateway's
+    /// internal account.
+    pub fn embedded(listen: std::net::SocketAddr, internal: &InternalAccount) -> Self {
         Self {
-            host,
-            port,
+            host: listen.ip().to_string(),
+            port: listen.port(),
             credentials: Some((internal.user.clone(), internal.password.clone())),
         }
     }
