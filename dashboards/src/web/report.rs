@@ -404,7 +404,7 @@ pub async fn load(
 pub fn nav(feedlot_id: &str) -> Markup {
     html! {
         nav {
-            @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("benchmarks", "Benchmarks")] {
+            @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("benchmarks", "Benchmarks"), ("alerts", "Alerts")] {
                 a href={"/feedlots/" (feedlot_id) "/" (path)} { (label) } " · "
             }
             (super::units::switch(""))

@@ -12,6 +12,7 @@ mod bench_yards;
 mod support;
 mod two_yards;
 
+mod alerts;
 mod analytics;
 mod auth;
 mod auth_binary;
