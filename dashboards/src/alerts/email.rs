@@ -60,13 +60,16 @@ pub fn message(
         .map_err(|e| format!("building the email: {e}"))
 }
 
-/// Sends `alert` to the comma-separated `recipients` through `transport`.
+/// Sends `alert` to the comma-separated `recipients` through `transport`, giving up after
+/// `timeout` for the whole session (lettre bounds the connection, not a server that stops
+/// answering mid-session, e.g. to `QUIT`).
 pub async fn send(
     transport: &Transport,
     from: &str,
     recipients: &str,
     alert: &Alert,
     public_url: &str,
+    timeout: Duration,
 ) -> Outcome {
     let to: Vec<&str> = recipients
         .split(',')
@@ -77,9 +80,10 @@ pub async fn send(
         Ok(m) => m,
         Err(e) => return Outcome::Permanent(e),
     };
-    match transport.send(message).await {
-        Ok(_) => Outcome::Delivered,
-        Err(e) if e.is_permanent() => Outcome::Permanent(format!("smtp: {e}")),
-        Err(e) => Outcome::Retry(format!("smtp: {e}")),
+    match tokio::time::timeout(timeout, transport.send(message)).await {
+        Ok(Ok(_)) => Outcome::Delivered,
+        Ok(Err(e)) if e.is_permanent() => Outcome::Permanent(format!("smtp: {e}")),
+        Ok(Err(e)) => Outcome::Retry(format!("smtp: {e}")),
+        Err(_) => Outcome::Retry(format!("smtp: no answer within {timeout:?}")),
     }
 }

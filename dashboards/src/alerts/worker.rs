@@ -186,6 +186,7 @@ impl Worker {
                             &d.target,
                             &alert,
                             &self.config.public_url,
+                            timeout,
                         )
                         .await
                     }

@@ -13,6 +13,7 @@ mod support;
 mod two_yards;
 
 mod alerts;
+mod alerts_delivery;
 mod analytics;
 mod auth;
 mod auth_binary;
