@@ -33,8 +33,16 @@ pub async fn evaluate(
     if rules.enabled("off_feed") {
         out.extend(off_feed(client, feedlot_id, rules, now_ms).await?);
     }
-    if rules.enabled("near_target_weight") {
-        out.extend(near_target(client, feedlot_id, rules, analytics, now_ms).await?);
+    let near_target_rules = ["near_target_weight", "withdrawal_on_shipment"];
+    if near_target_rules.iter().any(|r| rules.enabled(r)) {
+        let near = near_target(client, feedlot_id, rules, analytics, now_ms).await?;
+        if rules.enabled("withdrawal_on_shipment") {
+            let lots: Vec<&str> = near.iter().map(|a| a.subject.as_str()).collect();
+            out.extend(withdrawal_on_shipment(client, feedlot_id, &lots, &places, now_ms).await?);
+        }
+        if rules.enabled("near_target_weight") {
+            out.extend(near);
+        }
     }
     if rules.enabled("gateway_silent") {
         out.extend(gateway_silent(client, feedlot_id, rules, now_ms).await?);
@@ -333,6 +341,66 @@ async fn near_target(
                     format!("/feedlots/{feedlot_id}/lots/{}", l.lot_id),
                 )
             })
+        })
+        .collect())
+}
+
+/// `withdrawal_on_shipment`: a lot about to ship (near its target weight, as
+/// `near_target_weight` finds: the records carry no planned shipment) holding animals whose
+/// meat withdrawal has not ended (the latest dose's `withdrawal_days` after it). One alert per
+/// lot and the day the last of them clears (a new dose makes a new one).
+async fn withdrawal_on_shipment(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lots: &[&str],
+    places: &HashMap<String, (String, String)>,
+    now_ms: u64,
+) -> Result<Vec<Alert>> {
+    if lots.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, u64)> = client
+        .query(
+            "SELECT eid, max(captured_at_ms + toUInt64(withdrawal_days) * 86400000) AS clear_ms \
+             FROM treatments FINAL WHERE feedlot_id = ? AND withdrawal_days > 0 \
+             GROUP BY eid HAVING clear_ms > ? ORDER BY eid",
+        )
+        .bind(feedlot_id)
+        .bind(now_ms)
+        .fetch_all()
+        .await?;
+    let mut by_lot: std::collections::BTreeMap<&str, Vec<(String, u64)>> = Default::default();
+    for (eid, clear_ms) in rows {
+        if let Some((lot, _)) = places.get(&eid)
+            && let Some(lot) = lots.iter().find(|l| **l == lot.as_str())
+        {
+            by_lot.entry(lot).or_default().push((eid, clear_ms));
+        }
+    }
+    Ok(by_lot
+        .into_iter()
+        .map(|(lot, animals)| {
+            let clear = animals.iter().map(|a| a.1).max().unwrap_or(now_ms);
+            let eids: Vec<String> = animals
+                .iter()
+                .map(|(e, c)| format!("{e} (until {})", day_text(*c)))
+                .collect();
+            Alert::new(
+                feedlot_id,
+                "withdrawal_on_shipment",
+                lot,
+                &day_text(clear),
+                format!(
+                    "Lot {lot} near shipment with {} animal(s) in withdrawal until {}",
+                    animals.len(),
+                    day_text(clear)
+                ),
+                format!(
+                    "Do not ship for slaughter before withdrawal ends: {}.",
+                    eids.join(", ")
+                ),
+                format!("/feedlots/{feedlot_id}/lots/{lot}"),
+            )
         })
         .collect())
 }

@@ -14,7 +14,7 @@ use dashboards::analytics::Settings;
 use dashboards::config::{AlertsConfig, WebConfig, WebUserConfig};
 use schemas::{
     Arrival, DoseUnit, Eid, Envelope, Event, FeedDelivery, FeedPurchase, Placement, Ration,
-    RationIngredient, Route as DoseRoute, Treatment, TreatmentPurpose,
+    RationIngredient, Route as DoseRoute, Treatment, TreatmentPurpose, Weighing, Weight,
 };
 use serde_json::Value;
 
@@ -27,6 +27,8 @@ pub const SICK: &str = "982000000000501";
 /// Its booster is due.
 pub const BOOSTED: &str = "982000000000502";
 pub const LOT: &str = "LOT-ALERT-1";
+/// Alerts the yard raises: one per rule.
+pub const ALERTS: usize = 7;
 pub const PEN: &str = "PEN-ALERT-1";
 const TOKEN: &str = "alerts-token-0123456789-abcdef";
 
@@ -53,8 +55,9 @@ fn treatment(eid: &str, purpose: TreatmentPurpose, product: &str, booster: Optio
 }
 
 /// A yard of ten head in one lot and pen, fed 100 kg a day and 30 kg yesterday (off feed,
-/// and its corn runs low), with one animal pulled 10 and 2 days ago and one vaccinated 13
-/// days ago with a booster after 14.
+/// and its corn runs low), with one animal pulled 10 and 2 days ago (in withdrawal for 8 more
+/// days) and one vaccinated 13 days ago with a booster after 14; both weighed 650 kg 5 days
+/// ago, so the lot is near its target weight (an upcoming shipment).
 pub fn records(now: DateTime<Utc>) -> Vec<Envelope> {
     let env = |at: DateTime<Utc>, event: Event| Envelope::new(YARD, "gw-1", "office", at, event);
     let start = days_ago(now, 20.0);
@@ -106,6 +109,17 @@ pub fn records(now: DateTime<Utc>) -> Vec<Envelope> {
                 pen_id: PEN.into(),
                 sex: None,
                 breed: None,
+            }),
+        ));
+    }
+    for eid in [SICK, BOOSTED] {
+        out.push(env(
+            days_ago(now, 5.0),
+            Event::Weighing(Weighing {
+                eid: Eid::parse(eid).unwrap(),
+                weight: Weight::from_kg(650.0),
+                tag_read_event_id: None,
+                gross_net: None,
             }),
         ));
     }
@@ -210,7 +224,7 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
     let (_db, client) = seeded("alerts_rules").await;
     let mut first = worker(&client, AlertsConfig::default());
     let round = first.round(now_ms()).await.unwrap();
-    assert_eq!(round.raised, 5, "{round:?}");
+    assert_eq!(round.raised, ALERTS, "{round:?}");
 
     let app = site(&client);
     let rules = by_rule(&app).await;
@@ -237,6 +251,19 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
     let off = titles("off_feed");
     assert!(off[0].contains(LOT) && off[0].contains("70%"), "{off:?}");
     assert!(titles("gateway_silent")[0].contains("gw-old"));
+    let near = titles("near_target_weight");
+    assert!(near[0].contains(LOT), "{near:?}");
+    let withdrawal = &rules["withdrawal_on_shipment"][0];
+    let title = withdrawal["title"].as_str().unwrap();
+    assert!(
+        title.contains(LOT) && title.contains("1 animal(s)"),
+        "{title}"
+    );
+    let detail = withdrawal["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(SICK) && !detail.contains(BOOSTED),
+        "{detail}"
+    );
 
     // Evaluated again, by the same worker and by a second one (another replica): nothing new.
     assert_eq!(first.round(now_ms()).await.unwrap().raised, 0);
@@ -248,7 +275,7 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
         .fetch_one()
         .await
         .unwrap();
-    assert_eq!(stored, 5);
+    assert_eq!(stored, ALERTS as u64);
 
     // A yard's settings turn a rule off.
     let mut config = AlertsConfig::default();
@@ -271,7 +298,8 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
     .await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains(r#"<span id="open-count">5</span>"#),
+        page.body
+            .contains(&format!(r#"<span id="open-count">{ALERTS}</span>"#)),
         "{}",
         page.body
     );
@@ -309,7 +337,10 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
         &[("authorization", &auth)],
     )
     .await;
-    assert!(page.body.contains(r#"<span id="open-count">4</span>"#));
+    assert!(
+        page.body
+            .contains(&format!(r#"<span id="open-count">{}</span>"#, ALERTS - 1))
+    );
     assert!(page.body.contains("acknowledged by alice"));
 
     // The API acknowledges too; an unknown id, or this yard's alert under another yard, is 404.

@@ -1,5 +1,5 @@
 //! Alert delivery end to end (docs/alerts.md, "Delivery"): the yard of `alerts.rs` with its
-//! five alerts, delivered to a real HTTP receiver (an axum server on loopback checking the
+//! alerts (one per rule), delivered to a real HTTP receiver (an axum server on loopback checking the
 //! signature, answering 500 to each alert's first call) by two workers at once, and to a real
 //! SMTP server (`mailin-embedded`, refusing each first message with a 451).
 
@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::alerts::{LOT, SICK, YARD, now_ms, seeded, worker};
+use crate::alerts::{ALERTS, LOT, SICK, YARD, now_ms, seeded, worker};
 
 const SECRET: &str = "webhook-secret-0123456789";
 
@@ -107,8 +107,8 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
         },
     );
     config.public_url = "https://feedlot.example".into();
-    // Two replicas, each running rounds until the receiver has accepted all five.
-    let done = |seen: &Shared| seen.lock().unwrap().accepted.len() >= 5;
+    // Two replicas, each running rounds until the receiver has accepted them all.
+    let done = |seen: &Shared| seen.lock().unwrap().accepted.len() >= ALERTS;
     let run = |mut w: dashboards::alerts::Worker, seen: Shared| async move {
         for _ in 0..200 {
             w.round(now_ms()).await.unwrap();
@@ -131,7 +131,7 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
 
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert_eq!(seen.bad, 0);
-    assert_eq!(seen.accepted.len(), 5, "{seen:?}");
+    assert_eq!(seen.accepted.len(), ALERTS, "{seen:?}");
     for (id, n) in &seen.accepted {
         assert_eq!(*n, 1, "alert {id} accepted {n} times");
         assert_eq!(seen.calls[id], 2, "alert {id}: a 500, then a 200");
@@ -269,7 +269,7 @@ async fn each_alert_is_emailed_once_over_smtp_after_a_451_naming_the_animal_and_
     let mut w = worker(&client, config);
     for _ in 0..100 {
         w.round(now_ms()).await.unwrap();
-        if mailbox.lock().unwrap().accepted().len() >= 5 {
+        if mailbox.lock().unwrap().accepted().len() >= ALERTS {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -279,12 +279,12 @@ async fn each_alert_is_emailed_once_over_smtp_after_a_451_naming_the_animal_and_
 
     let mailbox = std::mem::take(&mut *mailbox.lock().unwrap());
     let accepted = mailbox.accepted();
-    assert_eq!(mailbox.refused, 5, "{mailbox:?}");
-    assert_eq!(accepted.len(), 5, "{mailbox:?}");
+    assert_eq!(mailbox.refused as usize, ALERTS, "{mailbox:?}");
+    assert_eq!(accepted.len(), ALERTS, "{mailbox:?}");
     let mut ids: Vec<String> = accepted.iter().map(|(_, m)| message_id(m)).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 5, "one message per alert: {ids:?}");
+    assert_eq!(ids.len(), ALERTS, "one message per alert: {ids:?}");
     let (to, pull) = accepted
         .iter()
         .find(|(_, m)| subject(m).contains("Pulled again"))
