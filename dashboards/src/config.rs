@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use ingest::config::{ClickHouseConfig, TomlError};
 use serde::{Deserialize, Serialize};
 
+mod alerts;
 mod analytics;
 mod benchmarks;
 mod facts;
 mod web;
 
+pub use alerts::{AlertsConfig, RULES, RuleOverrides, RuleSettings};
 pub use analytics::AnalyticsConfig;
 pub use benchmarks::BenchmarksConfig;
 pub use facts::FactsConfig;
@@ -93,6 +95,8 @@ pub struct Config {
     pub benchmarks: BenchmarksConfig,
     /// The worker that keeps each yard's daily facts.
     pub facts: FactsConfig,
+    /// The alerts: rules, per-yard settings and delivery.
+    pub alerts: AlertsConfig,
 }
 
 impl Config {
@@ -165,6 +169,7 @@ impl Config {
         })?;
         self.benchmarks.validate()?;
         self.facts.validate()?;
+        self.alerts.validate()?;
         self.analytics.validate()?;
         self.web.validate()
     }

@@ -18,6 +18,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The alerts worker cannot start (e.g. `alerts.smtp_url` is unusable).
+    #[error("alerts: {0}")]
+    Alerts(#[from] crate::alerts::AlertError),
     /// The web server failed.
     #[error("web server: {0}")]
     Serve(std::io::Error),

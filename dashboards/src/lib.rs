@@ -11,6 +11,7 @@
 //! It reads the tables `ingest` creates (`ingest::schema`) with `ingest`'s client
 //! (`ingest::sink::client`); it never migrates: it waits until the schema is there.
 
+pub mod alerts;
 pub mod analytics;
 pub mod benchmarks;
 pub mod config;
@@ -65,6 +66,16 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics());
         tokio::spawn(worker.run(shutdown.clone()))
     });
+    let alerts = if config.alerts.enabled {
+        let worker = alerts::Worker::new(
+            client.clone(),
+            config.alerts.clone(),
+            config.analytics.settings(),
+        )?;
+        Some(tokio::spawn(worker.run(shutdown.clone())))
+    } else {
+        None
+    };
     let rollup = tokio::spawn(benchmarks::rollup::run(
         client,
         config.benchmarks.clone(),
@@ -97,6 +108,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
     let _ = rollup.await;
     if let Some(facts) = facts {
         let _ = facts.await;
+    }
+    if let Some(alerts) = alerts {
+        let _ = alerts.await;
     }
     let _ = warmer.await;
     served.map_err(Error::Serve)

@@ -135,6 +135,10 @@ enum Command {
     /// Run only the facts worker (no pages), until Ctrl-C or SIGTERM: for a deployment that
     /// keeps it apart from the web replicas (set `facts.enabled = false` in theirs).
     FactsWorker,
+    /// Run only the alerts worker (docs/alerts.md: evaluate every yard's rules, deliver by
+    /// webhook and email), until Ctrl-C or SIGTERM: for a deployment that keeps it apart
+    /// from the web replicas (set `alerts.enabled = false` in theirs).
+    AlertsWorker,
     /// Print a completion script for a shell to stdout.
     Completions {
         /// The shell.
@@ -258,6 +262,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dashboards::facts::Worker::new(client, config.facts.clone(), metrics)
                 .run(shutdown)
                 .await;
+            Ok(())
+        }
+        Command::AlertsWorker => {
+            let config = load(cli.config.as_deref())?;
+            let client =
+                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+            let shutdown = cancelled_on_signal();
+            dashboards::alerts::Worker::new(
+                client,
+                config.alerts.clone(),
+                config.analytics.settings(),
+            )
+            .context("starting the alerts worker")?
+            .run(shutdown)
+            .await;
             Ok(())
         }
         Command::Completions { shell } => {

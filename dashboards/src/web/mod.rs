@@ -25,10 +25,14 @@
 //!   forecast, also a section of the lot's page; `GET /feedlots/{feedlot_id}/feed-plan`
 //!   (+ `.csv`, `/api/...`, `?days=14`): feed needed per ingredient (docs/forecasts.md)
 //!
+//! - `GET /feedlots/{feedlot_id}/alerts` (+ `/api/...`): the yard's alerts;
+//!   `POST .../alerts/ack` (form `alert_id`) acknowledges one ([`crate::alerts`])
+//!
 //! The lot, pen and feed pages take `?as_of=` (RFC 3339, default now) and `?sort=&order=`.
 //!
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
+mod alerts_page;
 mod animal_page;
 pub mod auth;
 mod benchmarks_page;
@@ -80,6 +84,7 @@ pub struct AppState {
     in_use: warm::InUse,
     cold: cold::ColdLimits,
     default_units: units::Units,
+    alerts_ready: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl AppState {
@@ -97,6 +102,7 @@ impl AppState {
             in_use: warm::InUse::default(),
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
+            alerts_ready: Arc::default(),
         }
     }
 
@@ -121,6 +127,21 @@ impl AppState {
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// Creates the alerts' tables once per process (see [`crate::alerts::store`]).
+    async fn alerts_ready(&self) -> Result<(), WebError> {
+        self.alerts_ready
+            .get_or_try_init(|| async {
+                crate::alerts::store::ensure_tables(&self.client)
+                    .await
+                    .map_err(|e| match e {
+                        crate::alerts::AlertError::ClickHouse(e) => WebError::Storage(e),
+                        other => WebError::BadRequest(other.to_string()),
+                    })
+            })
+            .await
+            .map(|_| ())
     }
 
     /// The metrics this state counts into (shared handles).
@@ -262,6 +283,16 @@ fn routes() -> RouteTable {
         (
             "/api/feedlots/{feedlot_id}/feed-plan",
             get(forecast_page::plan_json),
+        ),
+        ("/feedlots/{feedlot_id}/alerts", get(alerts_page::page)),
+        ("/api/feedlots/{feedlot_id}/alerts", get(alerts_page::json)),
+        (
+            "/feedlots/{feedlot_id}/alerts/ack",
+            post(alerts_page::ack_page),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/alerts/ack",
+            post(alerts_page::ack_json),
         ),
     ]);
     routes

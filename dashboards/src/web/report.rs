@@ -404,7 +404,7 @@ pub async fn load(
 pub fn nav(feedlot_id: &str) -> Markup {
     html! {
         nav {
-            @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("feed-plan", "Feed plan"), ("benchmarks", "Benchmarks")] {
+            @for (path, label) in [("animals", "Animals"), ("lots", "Lots"), ("pens", "Pens"), ("feed", "Feed"), ("feed-plan", "Feed plan"), ("benchmarks", "Benchmarks"), ("alerts", "Alerts")] {
                 a href={"/feedlots/" (feedlot_id) "/" (path)} { (label) } " · "
             }
             a #monthly-pdf href={"/feedlots/" (feedlot_id) "/reports/monthly.pdf"} { "Monthly report (PDF)" } " · "

@@ -12,6 +12,8 @@ mod bench_yards;
 mod support;
 mod two_yards;
 
+mod alerts;
+mod alerts_delivery;
 mod analytics;
 mod auth;
 mod auth_binary;

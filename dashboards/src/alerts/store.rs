@@ -1,0 +1,382 @@
+//! The alerts' state, in four ClickHouse tables of the dashboards' own (created with
+//! `CREATE TABLE IF NOT EXISTS` on first use, in the pipeline's database, like
+//! `web_user_settings`):
+//!
+//! - `alerts`: one row per alert id (ReplacingMergeTree by `(feedlot_id, alert_id)`; read with
+//!   `FINAL`). The worker inserts only ids not already there; two replicas inserting the same
+//!   id at once write the same alert, merged into one row.
+//! - `alert_acks`: who acknowledged an alert and when; the first acknowledgement counts.
+//! - `alert_deliveries`: per alert and channel (`webhook`, `email`) and target: `pending`,
+//!   `sent` or `failed`, tries made, the next try's time, the last error.
+//!   ReplacingMergeTree(version), version = tries × 4 + state, so a later try's row, and `sent`
+//!   over `pending` for the same try, always wins.
+//! - `alert_delivery_claims`: a replica about to make try *n* of a delivery inserts a claim, then
+//!   counts the claims of try *n*: only a count of one sends (two replicas racing both back
+//!   off). A claim older than the lease (3 × `alerts.timeout_ms`: a try takes at most
+//!   about one timeout) whose try left no result (the replica died, or two raced) is counted
+//!   as a failed try, and the next one is claimed.
+//!
+//! With `clickhouse.cluster` set the tables are plain MergeTree on the server a replica talks
+//! to: the replicas must share that server.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Alert, AlertError};
+
+type Result<T> = std::result::Result<T, AlertError>;
+
+const CREATE: [&str; 4] = [
+    "CREATE TABLE IF NOT EXISTS alerts (feedlot_id String, alert_id String, rule String, \
+     subject String, period String, title String, detail String, link String, \
+     raised_at_ms UInt64) ENGINE = ReplacingMergeTree ORDER BY (feedlot_id, alert_id)",
+    "CREATE TABLE IF NOT EXISTS alert_acks (feedlot_id String, alert_id String, \
+     acked_by String, acked_at_ms UInt64) ENGINE = MergeTree ORDER BY (feedlot_id, alert_id)",
+    "CREATE TABLE IF NOT EXISTS alert_deliveries (feedlot_id String, alert_id String, \
+     channel String, target String, state String, attempts UInt32, next_try_ms UInt64, \
+     last_error String, updated_at_ms UInt64, version UInt64) \
+     ENGINE = ReplacingMergeTree(version) ORDER BY (feedlot_id, alert_id, channel, target)",
+    "CREATE TABLE IF NOT EXISTS alert_delivery_claims (feedlot_id String, alert_id String, \
+     channel String, target String, attempt UInt32, replica String, claimed_at_ms UInt64) \
+     ENGINE = MergeTree ORDER BY (feedlot_id, alert_id, channel, target, attempt)",
+];
+
+/// Creates the alerts' tables if they are not there.
+pub async fn ensure_tables(client: &clickhouse::Client) -> Result<()> {
+    for sql in CREATE {
+        client.query(sql).execute().await?;
+    }
+    Ok(())
+}
+
+/// An alert with its acknowledgement, as the page and API list it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listed {
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: Alert,
+    /// Who acknowledged it; empty while open.
+    pub acked_by: String,
+    /// When, ms since the epoch UTC; 0 while open.
+    pub acked_at_ms: u64,
+}
+
+impl Listed {
+    /// Whether someone acknowledged it.
+    pub fn acknowledged(&self) -> bool {
+        self.acked_at_ms > 0
+    }
+}
+
+/// Stores those of `alerts` whose id is not stored yet, raised at `now_ms`, with a pending
+/// delivery for each of `channels` (channel, target); returns the ones stored.
+pub async fn insert_new(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    alerts: Vec<Alert>,
+    channels: &[(String, String)],
+    now_ms: u64,
+) -> Result<Vec<Alert>> {
+    if alerts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+    let known: Vec<String> = client
+        .query("SELECT alert_id FROM alerts FINAL WHERE feedlot_id = ? AND has(?, alert_id)")
+        .bind(feedlot_id)
+        .bind(&ids)
+        .fetch_all()
+        .await?;
+    let mut fresh: Vec<Alert> = alerts
+        .into_iter()
+        .filter(|a| !known.contains(&a.alert_id))
+        .collect();
+    fresh.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
+    fresh.dedup_by(|a, b| a.alert_id == b.alert_id);
+    if fresh.is_empty() {
+        return Ok(fresh);
+    }
+    for a in &mut fresh {
+        a.raised_at_ms = now_ms;
+    }
+    // Deliveries first: an alert is never stored without its deliveries.
+    let deliveries: Vec<Delivery> = fresh
+        .iter()
+        .flat_map(|a| {
+            channels.iter().map(|(channel, target)| Delivery {
+                feedlot_id: feedlot_id.to_owned(),
+                alert_id: a.alert_id.clone(),
+                channel: channel.clone(),
+                target: target.clone(),
+                state: PENDING.into(),
+                attempts: 0,
+                next_try_ms: now_ms,
+                last_error: String::new(),
+                updated_at_ms: now_ms,
+                version: 0,
+            })
+        })
+        .collect();
+    ingest::sink::insert_table(client, "alert_deliveries", &deliveries).await?;
+    ingest::sink::insert_table(client, "alerts", &fresh).await?;
+    Ok(fresh)
+}
+
+/// `feedlot_id`'s alerts, newest first: the open ones, then (with `acknowledged`) the
+/// acknowledged ones, at most `limit`.
+pub async fn list(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    limit: u64,
+) -> Result<Vec<Listed>> {
+    /// A row of the listing (RowBinary has no nested structs).
+    #[derive(Deserialize, clickhouse::Row)]
+    struct Row {
+        feedlot_id: String,
+        alert_id: String,
+        rule: String,
+        subject: String,
+        period: String,
+        title: String,
+        detail: String,
+        link: String,
+        raised_at_ms: u64,
+        acked_by: String,
+        acked_at_ms: u64,
+    }
+    let rows: Vec<Row> = client
+        .query(
+            "SELECT feedlot_id, alert_id, rule, subject, period, title, detail, link, \
+             raised_at_ms, first_by AS acked_by, first_at_ms AS acked_at_ms \
+             FROM (SELECT * FROM alerts FINAL WHERE feedlot_id = ?) \
+             ANY LEFT JOIN (SELECT alert_id, argMin(acked_by, acked_at_ms) AS first_by, \
+               min(acked_at_ms) AS first_at_ms FROM alert_acks WHERE feedlot_id = ? \
+               GROUP BY alert_id) USING alert_id \
+             ORDER BY first_at_ms > 0, raised_at_ms DESC, alert_id LIMIT ?",
+        )
+        .bind(feedlot_id)
+        .bind(feedlot_id)
+        .bind(limit)
+        .fetch_all()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Listed {
+            alert: Alert {
+                feedlot_id: r.feedlot_id,
+                alert_id: r.alert_id,
+                rule: r.rule,
+                subject: r.subject,
+                period: r.period,
+                title: r.title,
+                detail: r.detail,
+                link: r.link,
+                raised_at_ms: r.raised_at_ms,
+            },
+            acked_by: r.acked_by,
+            acked_at_ms: r.acked_at_ms,
+        })
+        .collect())
+}
+
+/// Acknowledges `feedlot_id`'s alert `alert_id` as `user`; false when the yard has no such
+/// alert. Acknowledging twice keeps the first.
+pub async fn acknowledge(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    alert_id: &str,
+    user: &str,
+    now_ms: u64,
+) -> Result<bool> {
+    let found: u64 = client
+        .query("SELECT count() FROM alerts FINAL WHERE feedlot_id = ? AND alert_id = ?")
+        .bind(feedlot_id)
+        .bind(alert_id)
+        .fetch_one()
+        .await?;
+    if found == 0 {
+        return Ok(false);
+    }
+    client
+        .query(
+            "INSERT INTO alert_acks (feedlot_id, alert_id, acked_by, acked_at_ms) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(feedlot_id)
+        .bind(alert_id)
+        .bind(user)
+        .bind(now_ms)
+        .execute()
+        .await?;
+    Ok(true)
+}
+
+/// A delivery waiting or done.
+pub const PENDING: &str = "pending";
+/// Delivered (the receiver answered 2xx, or the SMTP server took the message).
+pub const SENT: &str = "sent";
+/// Given up: a permanent refusal, or `alerts.max_attempts` tries.
+pub const FAILED: &str = "failed";
+
+/// One alert's delivery on one channel (`alert_deliveries`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+pub struct Delivery {
+    /// The yard.
+    pub feedlot_id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The webhook's URL, or the recipients (comma-separated).
+    pub target: String,
+    /// [`PENDING`], [`SENT`] or [`FAILED`].
+    pub state: String,
+    /// Tries made.
+    pub attempts: u32,
+    /// When the next try is due, ms since the epoch UTC.
+    pub next_try_ms: u64,
+    /// Why the last try failed.
+    pub last_error: String,
+    /// When this row was written, ms since the epoch UTC.
+    pub updated_at_ms: u64,
+    /// Tries × 4 + 0 pending, 1 failed, 2 sent.
+    pub version: u64,
+}
+
+impl Delivery {
+    /// This delivery after try `attempt` ended in `state` (`next_try_ms` for a retry).
+    pub fn after(&self, attempt: u32, state: &str, next_try_ms: u64, error: &str) -> Self {
+        let rank = match state {
+            SENT => 2,
+            FAILED => 1,
+            _ => 0,
+        };
+        Self {
+            state: state.to_owned(),
+            attempts: attempt,
+            next_try_ms,
+            last_error: error.to_owned(),
+            updated_at_ms: super::now_ms(),
+            version: u64::from(attempt) * 4 + rank,
+            ..self.clone()
+        }
+    }
+}
+
+/// Pending deliveries due at `now_ms`, with their alerts, oldest first, at most `limit`.
+pub async fn due(
+    client: &clickhouse::Client,
+    now_ms: u64,
+    limit: u64,
+) -> Result<Vec<(Delivery, Alert)>> {
+    let deliveries: Vec<Delivery> = client
+        .query(
+            "SELECT ?fields FROM alert_deliveries FINAL WHERE state = 'pending' \
+             AND next_try_ms <= ? ORDER BY next_try_ms LIMIT ?",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all()
+        .await?;
+    if deliveries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = deliveries.iter().map(|d| d.alert_id.as_str()).collect();
+    let alerts: Vec<Alert> = client
+        .query("SELECT ?fields FROM alerts FINAL WHERE has(?, alert_id)")
+        .bind(&ids)
+        .fetch_all()
+        .await?;
+    Ok(deliveries
+        .into_iter()
+        .filter_map(|d| {
+            let a = alerts
+                .iter()
+                .find(|a| a.alert_id == d.alert_id && a.feedlot_id == d.feedlot_id)?;
+            Some((d, a.clone()))
+        })
+        .collect())
+}
+
+/// Writes `delivery`'s new state.
+pub async fn record(client: &clickhouse::Client, delivery: &Delivery) -> Result<()> {
+    Ok(
+        ingest::sink::insert_table(client, "alert_deliveries", std::slice::from_ref(delivery))
+            .await?,
+    )
+}
+
+/// Claims the next try of `d` for `replica`: the try's number when this replica may make it,
+/// None when another replica holds it (or two raced and both back off). A claimed try older
+/// than `lease_ms` without a result is taken over.
+pub async fn claim(
+    client: &clickhouse::Client,
+    d: &Delivery,
+    replica: &str,
+    now_ms: u64,
+    lease_ms: u64,
+) -> Result<Option<u32>> {
+    let (claimed, latest_ms): (u32, u64) = client
+        .query(
+            "SELECT max(attempt), max(claimed_at_ms) FROM alert_delivery_claims \
+             WHERE feedlot_id = ? AND alert_id = ? AND channel = ? AND target = ?",
+        )
+        .bind(&d.feedlot_id)
+        .bind(&d.alert_id)
+        .bind(&d.channel)
+        .bind(&d.target)
+        .fetch_one()
+        .await?;
+    let attempt = if claimed > d.attempts {
+        // A try was claimed and left no result: running, or its replica died.
+        if now_ms.saturating_sub(latest_ms) < lease_ms {
+            return Ok(None);
+        }
+        claimed + 1
+    } else {
+        d.attempts + 1
+    };
+    client
+        .query(
+            "INSERT INTO alert_delivery_claims (feedlot_id, alert_id, channel, target, attempt, \
+             replica, claimed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&d.feedlot_id)
+        .bind(&d.alert_id)
+        .bind(&d.channel)
+        .bind(&d.target)
+        .bind(attempt)
+        .bind(replica)
+        .bind(now_ms)
+        .execute()
+        .await?;
+    let claims: u64 = client
+        .query(
+            "SELECT count() FROM alert_delivery_claims WHERE feedlot_id = ? AND alert_id = ? \
+             AND channel = ? AND target = ? AND attempt = ?",
+        )
+        .bind(&d.feedlot_id)
+        .bind(&d.alert_id)
+        .bind(&d.channel)
+        .bind(&d.target)
+        .bind(attempt)
+        .fetch_one()
+        .await?;
+    Ok((claims == 1).then_some(attempt))
+}
+
+/// Every delivery of `feedlot_id`'s alert `alert_id`.
+pub async fn deliveries_of(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    alert_id: &str,
+) -> Result<Vec<Delivery>> {
+    Ok(client
+        .query(
+            "SELECT ?fields FROM alert_deliveries FINAL WHERE feedlot_id = ? AND alert_id = ? \
+             ORDER BY channel, target",
+        )
+        .bind(feedlot_id)
+        .bind(alert_id)
+        .fetch_all()
+        .await?)
+}
