@@ -235,9 +235,17 @@ pub fn app(
     registry: Arc<crate::chute::Registry>,
 ) -> axum::Router {
     let tokens = api.tokens.clone();
+    let import = crate::import::ImportState {
+        feedlot_id: api.feedlot_id.clone(),
+        gateway_id: api.gateway_id.clone(),
+        tokens: tokens.clone(),
+        writer: api.writer.clone(),
+        registry: registry.clone(),
+    };
     crate::api::router(api)
         .merge(crate::ops::health_app(ops))
         .merge(crate::chute::router(registry, tokens))
+        .merge(crate::import::router(import))
 }
 
 /// The path patterns [`app`] serves on the public listener (axum's `{param}` syntax).
@@ -245,6 +253,7 @@ pub fn route_paths() -> Vec<&'static str> {
     let mut paths = crate::api::route_paths();
     paths.extend(crate::ops::public_route_paths());
     paths.extend(crate::chute::route_paths());
+    paths.extend(crate::import::route_paths());
     paths
 }
 
