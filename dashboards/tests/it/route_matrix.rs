@@ -138,6 +138,8 @@ const MATRIX: &[Route] = &[
         tables: &["weighings.csv", "treatments.csv"],
     },
     yard("/api/feedlots/{feedlot_id}/animals/{eid}"),
+    yard("/api/feedlots/{feedlot_id}/animals/{eid}/ade"),
+    yard("/api/feedlots/{feedlot_id}/ade/animals"),
     yard("/feedlots/{feedlot_id}/animals"),
     yard("/feedlots/{feedlot_id}/animals.csv"),
     yard("/api/feedlots/{feedlot_id}/animals"),
