@@ -219,9 +219,10 @@ async fn each_event_of_an_animal_exports_as_its_ade_resource_in_kg() {
         "Cherry County, NE"
     );
     assert_eq!(
-        arrival[0]["consignment"]["transportReference"],
-        "Valentine Livestock"
+        arrival[0]["remark"],
+        "lot L-ADE; bought from Valentine Livestock"
     );
+    assert_eq!(arrival[0]["consignment"]["id"]["id"], "L-ADE");
 
     let weights = of_type(member, "icarWeightEventResource");
     assert_eq!(weights.len(), 2);
@@ -233,6 +234,7 @@ async fn each_event_of_an_animal_exports_as_its_ade_resource_in_kg() {
     );
     assert!((kg(weights[1]) - 380.5).abs() < 1e-9);
     assert_eq!(weights[1]["eventDateTime"], "2026-10-31T06:00:00.000Z");
+    assert_eq!(weights[1]["device"]["identifier"]["id"], "api:sam");
 
     let treatment = of_type(member, "icarTreatmentEventResource");
     assert_eq!(treatment.len(), 1);

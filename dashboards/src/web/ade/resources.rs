@@ -286,11 +286,9 @@ pub fn animal_resources(
                 at,
             );
             m.insert("arrivalReason".into(), json!("Purchase"));
-            let mut consignment = json!({"id": {"id": a.lot_id, "scheme": format!("{LOCATION_SCHEME}.lot")},
-                                         "originAddress": a.origin});
-            if !a.source.is_empty() {
-                consignment["transportReference"] = json!(a.source);
-            }
+            // ADE's consignment has no seller: the seller is in `remark`.
+            let consignment = json!({"id": {"id": a.lot_id, "scheme": format!("{LOCATION_SCHEME}.lot")},
+                                     "originAddress": a.origin});
             m.insert("consignment".into(), consignment);
             let mut remark = format!("lot {}", a.lot_id);
             if !a.source.is_empty() {
@@ -327,7 +325,7 @@ pub fn animal_resources(
         );
         m.insert(
             "device".into(),
-            json!({"id": w.device_id, "scheme": format!("{LOCATION_SCHEME}.device")}),
+            json!({"identifier": {"id": w.device_id, "scheme": format!("{LOCATION_SCHEME}.device")}}),
         );
         events.push((w.captured_at_ms, 2, Value::Object(m)));
     }
@@ -420,7 +418,7 @@ pub fn animal_resources(
         events.push((s.captured_at_ms, 7, Value::Object(m)));
     }
     events.retain(|(at, _, _)| *at >= since_ms);
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    events.sort_by_key(|a| (a.0, a.1));
     let mut out = Vec::with_capacity(events.len() + 1);
     out.push(animal_core(feedlot_id, eid, rows));
     out.extend(events.into_iter().map(|(_, _, v)| v));
