@@ -1,5 +1,5 @@
 //! The gateway's local HTTP servers: the public listener (`http.listen`: the records API, the
-//! chute pages behind the API's tokens, `/healthz`), optionally over TLS (`http.tls_cert_path`
+//! chute pages and manifest imports behind the API's tokens, `/healthz`), optionally over TLS (`http.tls_cert_path`
 //! and `http.tls_key_path`), and the ops listener (`http.ops_listen`: `/metrics` and
 //! `/healthz`, plain HTTP, for Prometheus and probes). The public listener never serves
 //! `/metrics`.

@@ -275,8 +275,12 @@ pub fn animal_resources(
     since_ms: u64,
 ) -> Vec<Value> {
     let mut events: Vec<(u64, u8, Value)> = Vec::new();
+    let mut arrivals_seen: Vec<&str> = Vec::new();
     for p in &rows.placements {
-        if let Some(a) = rows.arrivals.iter().find(|a| a.lot_id == p.lot_id) {
+        let arrival = rows.arrivals.iter().find(|a| a.lot_id == p.lot_id);
+        // One arrival however often the animal was placed into the same lot.
+        if let Some(a) = arrival.filter(|a| !arrivals_seen.contains(&a.event_id.as_str())) {
+            arrivals_seen.push(&a.event_id);
             let at = a.captured_at_ms;
             let mut m = event(
                 "icarMovementArrivalEventResource",
