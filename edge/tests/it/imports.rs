@@ -26,6 +26,11 @@ const WITH_ERRORS: &str = "tag,weight (kg),source\n\
 840003123456790,heavy,A\n";
 
 async fn gateway() -> (Gateway, String, tempfile::TempDir) {
+    // No broker: every recorded event stays in the outbox.
+    gateway_to(&format!("127.0.0.1:{}", testkit::free_port().unwrap())).await
+}
+
+async fn gateway_to(brokers: &str) -> (Gateway, String, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let port = testkit::free_port().unwrap();
     let mut config = Config {
@@ -35,8 +40,7 @@ async fn gateway() -> (Gateway, String, tempfile::TempDir) {
         devices: Vec::new(),
         ..Config::default()
     };
-    // No broker: every recorded event stays in the outbox.
-    config.kafka.brokers = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    config.kafka.brokers = brokers.into();
     config.http.listen = format!("127.0.0.1:{port}");
     config.api.tokens = [
         ("op-tok", "sam", Role::Operator),
@@ -512,6 +516,64 @@ document.getElementById("f").submit();
     }
     assert!(dom.contains("listed twice (also line 2)"), "{dom}");
     assert!(recorded(&gateway).is_empty(), "a preview records nothing");
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_import_is_forwarded_to_kafka_once() {
+    const TOPIC: &str = "feedlot.events.v1";
+    let broker = testkit::Tansu::start().await.unwrap();
+    broker.create_topic(TOPIC, 1).await.unwrap();
+    let (gateway, base, _data) = gateway_to(&broker.bootstrap).await;
+    let lot = "lot_id=L-K&pen_id=P7";
+    let (_, preview) = post(
+        &format!("{base}/api/v1/imports/preview?{lot}"),
+        Some("mgr-tok"),
+        CLEAN,
+    )
+    .await;
+    let id = preview["import_id"].as_str().unwrap();
+    let confirm = format!("{base}/api/v1/imports/confirm?import_id={id}&{lot}");
+    for _ in 0..2 {
+        let (status, done) = post(&confirm, Some("mgr-tok"), CLEAN).await;
+        assert_eq!(status, 201, "{done}");
+    }
+    let got = crate::support::consume(
+        &broker.bootstrap,
+        TOPIC,
+        7,
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    // Kafka delivery is at least once: count distinct events (a second import would add 7).
+    let got = crate::support::dedup_by_event_id(&got);
+    assert_eq!(
+        got.len(),
+        7,
+        "the arrival, 3 placements, 3 weighings, once: {got:#?}"
+    );
+    assert!(
+        got.iter()
+            .all(|r| r.key == "yard-import" && r.envelope.device_id == "api:kim")
+    );
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|r| r.envelope.event.kind().as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "arrival",
+            "placement",
+            "weighing",
+            "placement",
+            "weighing",
+            "placement",
+            "weighing"
+        ]
+    );
     gateway.shutdown();
     gateway.wait().await.unwrap();
 }
