@@ -1,5 +1,5 @@
 //! The gateway's local HTTP servers: the public listener (`http.listen`: the records API, the
-//! chute pages behind the API's tokens, `/healthz`), optionally over TLS (`http.tls_cert_path`
+//! chute pages and manifest imports behind the API's tokens, `/healthz`), optionally over TLS (`http.tls_cert_path`
 //! and `http.tls_key_path`), and the ops listener (`http.ops_listen`: `/metrics` and
 //! `/healthz`, plain HTTP, for Prometheus and probes). The public listener never serves
 //! `/metrics`.
@@ -235,9 +235,17 @@ pub fn app(
     registry: Arc<crate::chute::Registry>,
 ) -> axum::Router {
     let tokens = api.tokens.clone();
+    let import = crate::import::ImportState {
+        feedlot_id: api.feedlot_id.clone(),
+        gateway_id: api.gateway_id.clone(),
+        tokens: tokens.clone(),
+        writer: api.writer.clone(),
+        registry: registry.clone(),
+    };
     crate::api::router(api)
         .merge(crate::ops::health_app(ops))
         .merge(crate::chute::router(registry, tokens))
+        .merge(crate::import::router(import))
 }
 
 /// The path patterns [`app`] serves on the public listener (axum's `{param}` syntax).
@@ -245,6 +253,7 @@ pub fn route_paths() -> Vec<&'static str> {
     let mut paths = crate::api::route_paths();
     paths.extend(crate::ops::public_route_paths());
     paths.extend(crate::chute::route_paths());
+    paths.extend(crate::import::route_paths());
     paths
 }
 

@@ -11,6 +11,9 @@
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`]);
 //!   `.../animals/{eid}/weighings.csv` and `.../treatments.csv` its tables
+//! - `GET /api/feedlots/{feedlot_id}/animals/{eid}/ade` and
+//!   `GET /api/feedlots/{feedlot_id}/ade/animals?since=&after=&limit=`: ICAR ADE JSON export
+//!   (see `ade`, docs/ade-export.md)
 //! - `GET /feedlots/{feedlot_id}/animals`: every animal, sortable (`?sort=adg&order=desc`), with
 //!   the ADG distribution; `.../animals.csv` and `/api/feedlots/{feedlot_id}/animals` export it
 //! - `GET /feedlots/{feedlot_id}/lots` (+ `.csv`, `/api/...`): every lot's measures; `.../lots/{lot_id}`
@@ -32,6 +35,7 @@
 //!
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
+mod ade;
 mod alerts_page;
 mod animal_page;
 pub mod auth;
@@ -224,6 +228,11 @@ fn routes() -> RouteTable {
             "/api/feedlots/{feedlot_id}/animals/{eid}",
             get(animal_page::json),
         ),
+        (
+            "/api/feedlots/{feedlot_id}/animals/{eid}/ade",
+            get(ade::animal),
+        ),
+        ("/api/feedlots/{feedlot_id}/ade/animals", get(ade::animals)),
         ("/feedlots/{feedlot_id}/animals", get(herd_page::page)),
         ("/feedlots/{feedlot_id}/animals.csv", get(herd_page::csv)),
         ("/api/feedlots/{feedlot_id}/animals", get(herd_page::json)),

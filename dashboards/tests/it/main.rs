@@ -12,6 +12,7 @@ mod bench_yards;
 mod support;
 mod two_yards;
 
+mod ade_export;
 mod alerts;
 mod alerts_delivery;
 mod analytics;

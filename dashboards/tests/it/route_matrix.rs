@@ -151,6 +151,8 @@ const MATRIX: &[Route] = &[
         post_only: false,
     },
     yard("/api/feedlots/{feedlot_id}/animals/{eid}"),
+    yard("/api/feedlots/{feedlot_id}/animals/{eid}/ade"),
+    yard("/api/feedlots/{feedlot_id}/ade/animals"),
     yard("/feedlots/{feedlot_id}/animals"),
     yard("/feedlots/{feedlot_id}/animals.csv"),
     yard("/api/feedlots/{feedlot_id}/animals"),

@@ -154,6 +154,7 @@ impl AnimalRecord {
                 booster_after_days: t.booster_after_days,
             }),
             Event::PenMove(m) if m.eid.is_some() => self.pen_id = Some(m.to_pen_id.clone()),
+            Event::Placement(p) if self.pen_id.is_none() => self.pen_id = Some(p.pen_id.clone()),
             Event::Death(_) => self.dead = true,
             _ => {}
         }
@@ -167,6 +168,7 @@ fn animal_of(envelope: &Envelope) -> Option<String> {
         Event::Treatment(t) => Some(t.eid.to_string()),
         Event::PenMove(m) => m.eid.as_ref().map(ToString::to_string),
         Event::Death(d) => Some(d.eid.to_string()),
+        Event::Placement(p) => Some(p.eid.to_string()),
         _ => None,
     }
 }

@@ -125,6 +125,18 @@ impl Outbox {
         claim: &Claim,
         now_ms: i64,
     ) -> Result<Once, OutboxError> {
+        self.append_all_once(std::slice::from_ref(record), claim, now_ms)
+    }
+
+    /// As [`Outbox::append_once`], for several records under one key (a manifest import): all
+    /// of them and the key in one transaction, or nothing. [`Once::Appended`] carries the first
+    /// record's sequence number.
+    pub fn append_all_once(
+        &self,
+        records: &[OutboxRecord],
+        claim: &Claim,
+        now_ms: i64,
+    ) -> Result<Once, OutboxError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         {
@@ -145,9 +157,28 @@ impl Outbox {
                 (claim.event_id.as_u128(), claim.fingerprint.as_slice()),
             )?;
         }
-        let seqs = self.append_in(&txn, std::slice::from_ref(record))?;
+        let seqs = self.append_in(&txn, records)?;
         txn.commit()?;
         Ok(Once::Appended(seqs.first().copied().unwrap_or_default()))
+    }
+
+    /// What a key recorded, if it was seen and is still kept: the event id and the request's
+    /// fingerprint.
+    pub fn key_seen(&self, key: uuid::Uuid) -> Result<Option<(uuid::Uuid, [u8; 32])>, OutboxError> {
+        let txn = self.db.begin_read()?;
+        let keys = match txn.open_table(KEYS) {
+            Ok(keys) => keys,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(keys.get(key.as_u128())?.map(|seen| {
+            let (event_id, fingerprint) = seen.value();
+            let mut print = [0u8; 32];
+            if fingerprint.len() == 32 {
+                print.copy_from_slice(fingerprint);
+            }
+            (uuid::Uuid::from_u128(event_id), print)
+        }))
     }
 
     /// Adds `records` to the entries within `txn` (refused whole if over the limits).

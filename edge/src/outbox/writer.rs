@@ -130,6 +130,53 @@ impl OutboxWriter {
         Ok(outcome)
     }
 
+    /// Appends all `envelopes` once per idempotency key, in one transaction (a manifest
+    /// import): the first call with `key` records them and answers [`Once::Appended`] once they
+    /// are durable; a later one records nothing and answers the event the key made (the first
+    /// envelope's id). `envelopes` must not be empty.
+    pub async fn append_envelopes_once(
+        &self,
+        envelopes: &[schemas::Envelope],
+        key: uuid::Uuid,
+        fingerprint: [u8; 32],
+    ) -> Result<Once, OutboxError> {
+        let Some(first) = envelopes.first() else {
+            return Err(OutboxError::Append("nothing to append".into()));
+        };
+        let records: Vec<OutboxRecord> =
+            envelopes.iter().map(OutboxRecord::from_envelope).collect();
+        let claim = Claim {
+            key,
+            event_id: first.event_id,
+            fingerprint,
+        };
+        let store = self.outbox.clone();
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let count = records.len();
+        let outcome =
+            tokio::task::spawn_blocking(move || store.append_all_once(&records, &claim, now_ms))
+                .await
+                .map_err(|e| OutboxError::Append(e.to_string()))?
+                .map_err(|error| report(error, count, &self.metrics))?;
+        if let Once::Appended(_) = outcome {
+            OutboxCommitted { events: count }.emit(&self.metrics);
+            self.appended.notify_one();
+            self.observe(envelopes).await;
+        }
+        Ok(outcome)
+    }
+
+    /// What idempotency key `key` recorded, if it was seen (see [`Outbox::key_seen`]).
+    pub async fn key_seen(
+        &self,
+        key: uuid::Uuid,
+    ) -> Result<Option<(uuid::Uuid, [u8; 32])>, OutboxError> {
+        let store = self.outbox.clone();
+        tokio::task::spawn_blocking(move || store.key_seen(key))
+            .await
+            .map_err(|e| OutboxError::Append(e.to_string()))?
+    }
+
     /// Updates the registry (if any) with committed envelopes.
     async fn observe(&self, envelopes: &[schemas::Envelope]) {
         if let Some(registry) = &self.registry {

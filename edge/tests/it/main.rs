@@ -13,6 +13,7 @@ mod crash;
 mod dead_letters;
 mod health;
 mod http_listeners;
+mod imports;
 mod mqtt;
 mod mqtt_acl;
 mod mqtt_soak;

@@ -59,6 +59,15 @@ const RECORDS: &str = "/api/v1/records/{kind}";
 const OPEN: &[&str] = &["/healthz"];
 /// The chute pages: any records API token.
 const SIGNED_IN: &[&str] = &["/chute", "/chute/animals/{eid}"];
+/// The manifest import API and page: operators and managers; each role is checked in
+/// `imports.rs` (`only_operators_and_managers_import_…`).
+const IMPORTS: &[&str] = &[
+    "/api/v1/imports/preview",
+    "/api/v1/imports/confirm",
+    "/import",
+    "/import/preview",
+    "/import/confirm",
+];
 
 #[test]
 fn matrix_covers_every_route_and_kind_of_the_gateway() {
@@ -66,6 +75,7 @@ fn matrix_covers_every_route_and_kind_of_the_gateway() {
     let tested: BTreeSet<&str> = OPEN
         .iter()
         .chain(SIGNED_IN)
+        .chain(IMPORTS)
         .copied()
         .chain([RECORDS])
         .collect();
