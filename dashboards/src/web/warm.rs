@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use super::herd_cache::HERD_TTL;
-use crate::queries::herd_summary;
+use crate::facts::animals;
 use crate::telemetry::DashboardWarmed;
 
 /// How long a yard stays in use after its last dashboard request.
@@ -85,7 +85,7 @@ async fn warm_herd(state: &AppState, feedlot: &str) {
     let started = Instant::now();
     let loaded = state
         .herds
-        .reload(feedlot, started, || herd_summary(&state.client, feedlot))
+        .reload(feedlot, started, || animals::herd(&state.client, feedlot))
         .await;
     DashboardWarmed {
         what: "herd",
