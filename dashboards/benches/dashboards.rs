@@ -14,7 +14,9 @@
 //!    whole history each recompute starts with. Target: under 1 s;
 //! 3. the API is checked against the generated totals, and the facts' report against the old
 //!    whole-history replay (`analytics::yard_report`) at the end and at earlier day ends, every
-//!    number to 1e-9 of its size: the bench fails if they differ;
+//!    number to 1e-9 of its size, and the herd read from `animal_facts` against the herd
+//!    summary made from the weighings (`queries::herd_summary`), every field: the bench fails
+//!    if they differ;
 //! 4. each dashboard's API and page is timed `runs` times **cold**: every request goes to a
 //!    fresh server state (no report or herd summary cached) and asks for an `as_of` no request
 //!    asked for before (a random second of the yard's period), interleaved with the baseline
@@ -23,7 +25,8 @@
 //!    the same way, paged (page 1 and a middle page) and whole (JSON). Also timed: the herd
 //!    pages without `as_of` on a yard in use (the herd summary warmed by
 //!    `dashboards::web::warm`, as `dashboards serve` runs it), and in process the facts'
-//!    report, the herd summary and, for comparison, the old replay.
+//!    report, the herd from `animal_facts` (what the pages read), the herd summary from the
+//!    weighings (what they read before) and, for comparison, the old replay.
 //!
 //! Reported: median and p95 and the median's ratio to the baseline's, and each target's p95
 //! against the issue's targets (a miss is printed, not hidden; only a facts/replay difference
@@ -480,9 +483,10 @@ async fn main() -> anyhow::Result<()> {
             done.from_day
         );
         println!(
-            "recomputed from day {from_day} ({}): {} rows in {:.0} ms",
+            "recomputed from day {from_day} ({}): {} rows ({} animals) in {:.0} ms",
             new_day_start.date_naive(),
             done.rows,
+            done.animals,
             recompute.runs.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
         );
     }
@@ -529,6 +533,28 @@ async fn main() -> anyhow::Result<()> {
          {compared} numbers",
         days / 3,
         2 * days / 3
+    );
+    // The animals' facts are the herd summary made from the weighings, animal by animal.
+    let from_facts = dashboards::facts::animals::herd(&client, feedlot).await?;
+    let from_weighings = dashboards::queries::herd_summary(&client, feedlot).await?;
+    ensure!(
+        from_facts == from_weighings,
+        "the herd from animal_facts ({} animals) differs from the summary of the weighings ({})",
+        from_facts.len(),
+        from_weighings.len()
+    );
+    let (animal_parts, animal_rows): (u64, u64) = server
+        .query(
+            "SELECT count(), sum(rows) FROM system.parts \
+             WHERE database = ? AND table = 'animal_facts' AND active",
+        )
+        .bind(&db.database)
+        .fetch_one()
+        .await?;
+    println!(
+        "herd from animal_facts = herd_summary: {} animals, every field; animal_facts: \
+         {animal_parts} active parts, {animal_rows} rows",
+        from_facts.len()
     );
 
     // 4. The dashboards, cold.
@@ -618,7 +644,8 @@ async fn main() -> anyhow::Result<()> {
     let mut cold: Vec<Sample> = targets.iter().map(|t| Sample::new(&t.name)).collect();
     let mut in_use: Vec<Sample> = in_use_targets.iter().map(|(n, _)| Sample::new(n)).collect();
     let mut facts_report = Sample::new("in-process: facts::yard_report, new as_of");
-    let mut herd = Sample::new("in-process: queries::herd_summary");
+    let mut herd = Sample::new("in-process: queries::herd_summary (from the weighings)");
+    let mut herd_facts = Sample::new("in-process: facts::animals::herd (what the pages read)");
     let mut replay = Sample::new("in-process: analytics::yard_report (old replay), new as_of");
     let mut moments = Moments {
         rng: Rng::new(opts.seed ^ 0xa5_0f),
@@ -684,6 +711,9 @@ async fn main() -> anyhow::Result<()> {
         let mut h = Sample::new("");
         h.time(dashboards::queries::herd_summary(&client, feedlot))
             .await?;
+        let mut hf = Sample::new("");
+        hf.time(dashboards::facts::animals::herd(&client, feedlot))
+            .await?;
         let mut r = Sample::new("");
         let at_ms = at(moments.next(yard.start, yard.end))?;
         r.time(dashboards::analytics::yard_report(
@@ -704,6 +734,7 @@ async fn main() -> anyhow::Result<()> {
             }
             facts_report.runs.extend(fr.runs);
             herd.runs.extend(h.runs);
+            herd_facts.runs.extend(hf.runs);
             replay.runs.extend(r.runs);
         }
     }
@@ -724,7 +755,7 @@ async fn main() -> anyhow::Result<()> {
     let mut samples = vec![deliveries, rebuild, recompute.clone(), history_load];
     samples.extend(cold.iter().cloned());
     samples.extend(in_use);
-    samples.extend([facts_report, herd, replay]);
+    samples.extend([facts_report, herd_facts, herd, replay]);
     print!("{}", table(&baseline, &samples));
 
     println!();
