@@ -105,7 +105,6 @@ async fn load(
 /// ([`super::cold`]). Like the lot dashboards, it holds the records the facts worker has taken
 /// in (a few seconds behind the newest).
 pub async fn herd(state: &AppState, feedlot_id: &str) -> Result<Arc<Vec<AnimalSummary>>, WebError> {
-    state.in_use.touch(feedlot_id, Instant::now());
     let user = super::cold::current_user();
     state
         .herds
