@@ -43,7 +43,7 @@ pub struct WebConfig {
     /// The public listener never serves `/metrics`. Env: `DASHBOARDS_WEB_OPS_LISTEN`.
     pub ops_listen: String,
     /// Cold reports (a lot, pen, feed or animals dashboard not in the cache: read from the
-    /// yard's facts in ClickHouse, ~0.05-0.2 s on a big yard) running at once on this replica,
+    /// yard's facts in ClickHouse, ~0.1-0.3 s on a big yard) running at once on this replica,
     /// e.g. `4` (1 to 256). Cache hits never wait for one.
     pub cold_reports: u32,
     /// Cold reports one user may have running at once, e.g. `2` (1 to `cold_reports`); one more

@@ -142,7 +142,7 @@ pub async fn herd(client: &clickhouse::Client, feedlot_id: &str) -> Result<Vec<A
     Ok(summarize(
         rows.into_iter()
             .map(|r| {
-                let placed = (r.placed != 0).then(|| (r.lot_id, r.pen_id));
+                let placed = (r.placed != 0).then_some((r.lot_id, r.pen_id));
                 let weighed = Weighed {
                     eid: r.eid,
                     weighings: r.weighings,

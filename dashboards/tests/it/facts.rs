@@ -419,6 +419,9 @@ async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() 
     assert_eq!(deaths_on_day_3, 1, "the death counted once, on its day");
 }
 
+/// Which of a generated yard's records are stored at one moment.
+type Stage<'a> = dyn Fn(&big_yard::BigYard, &Envelope) -> bool + 'a;
+
 /// `feedlot`'s herd summary read from `animal_facts` equals the one made from the weighings and
 /// placements (`queries::herd_summary`), every animal and field, exactly.
 async fn assert_same_herd(client: &clickhouse::Client, feedlot: &str, what: &str) -> usize {
@@ -455,7 +458,7 @@ async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_
             && e.captured_at >= day(yard, 40)
             && e.captured_at < day(yard, 45)
     };
-    let stages: [&dyn Fn(&big_yard::BigYard, &Envelope) -> bool; 3] = [
+    let stages: [&Stage<'_>; 3] = [
         &|y, e| e.captured_at < day(y, 30),
         &|y, e| e.captured_at >= day(y, 30) && e.captured_at < day(y, 60) && !late(y, e),
         &|y, e| e.captured_at >= day(y, 60) || late(y, e),
