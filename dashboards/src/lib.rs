@@ -29,7 +29,7 @@ pub use error::Error;
 
 use tokio_util::sync::CancellationToken;
 
-/// Serves the pages and API, the dashboard warmer and the benchmark rollup until `shutdown`
+/// Serves the pages and API, the facts worker and the benchmark rollup until `shutdown`
 /// is cancelled. Waits (logging why) until ClickHouse answers with the schema this build
 /// reads; a shutdown while waiting returns `Ok`.
 pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
@@ -61,7 +61,6 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         .with_settings(config.analytics.settings())
         .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
-    let warmer = tokio::spawn(web::warm::run(state.clone(), shutdown.clone()));
     let facts = config.facts.enabled.then(|| {
         let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics());
         tokio::spawn(worker.run(shutdown.clone()))
@@ -112,6 +111,5 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
     if let Some(alerts) = alerts {
         let _ = alerts.await;
     }
-    let _ = warmer.await;
     served.map_err(Error::Serve)
 }

@@ -6,7 +6,6 @@
 //! |---|---|---|
 //! | `dashboards_http_requests_total` | counter | `route` (the matched route pattern, or `unmatched`), `status`: requests answered |
 //! | `dashboards_http_request_duration_seconds` | histogram | time to answer a request, any route |
-//! | `dashboards_warmed_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`): background dashboard work for yards in use |
 //! | `dashboards_facts_recomputed_total` | counter | `outcome` (`made`, `failed`): yards whose daily facts the facts worker recomputed |
 //! | `dashboards_facts_recompute_duration_seconds` | histogram | time to recompute one yard's facts (load, replay, write) |
 //! | `dashboards_facts_lag_seconds` | gauge | how long the oldest change not yet in the facts has waited (0 when none) |
@@ -21,15 +20,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-/// Labels of the dashboard warmer's counter.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct WarmLabels {
-    /// `report` (lots, pens, feed) or `herd` (the animals summary).
-    pub what: String,
-    /// `made` or `failed`.
-    pub outcome: String,
-}
 
 /// Labels of the cold work counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,7 +53,6 @@ pub struct Metrics {
     registry: Arc<Registry>,
     requests: Family<RequestLabels, Counter>,
     request_seconds: Histogram,
-    warmed: Family<WarmLabels, Counter>,
     cold: Family<ColdLabels, Counter>,
     facts_recomputed: Family<FactsLabels, Counter>,
     facts_seconds: Histogram,
@@ -91,12 +80,6 @@ impl Metrics {
             "http_request_duration_seconds",
             "Time to answer a request",
             request_seconds.clone(),
-        );
-        let warmed = Family::<WarmLabels, Counter>::default();
-        registry.register(
-            "warmed",
-            "Dashboard reports and herd summaries made in the background for yards in use",
-            warmed.clone(),
         );
         let cold = Family::<ColdLabels, Counter>::default();
         registry.register(
@@ -126,7 +109,6 @@ impl Metrics {
             registry: Arc::new(registry),
             requests,
             request_seconds,
-            warmed,
             cold,
             facts_recomputed,
             facts_seconds,
@@ -177,48 +159,6 @@ impl RequestServed<'_> {
             })
             .inc();
         metrics.request_seconds.observe(self.took.as_secs_f64());
-    }
-}
-
-/// The dashboard warmer made (or failed to make) a yard's report or herd summary.
-#[derive(Debug)]
-pub struct DashboardWarmed<'a> {
-    /// `report` or `herd`.
-    pub what: &'static str,
-    /// The yard.
-    pub feedlot_id: &'a str,
-    /// How long it took.
-    pub took: Duration,
-    /// The failure, if it failed (the next round tries again).
-    pub error: Option<String>,
-}
-
-impl DashboardWarmed<'_> {
-    /// Logs it and counts it by what and outcome.
-    pub fn emit(&self, metrics: &Metrics) {
-        let took_ms = self.took.as_millis() as u64;
-        let outcome = match &self.error {
-            None => {
-                tracing::debug!(
-                    what = self.what,
-                    feedlot = self.feedlot_id,
-                    took_ms,
-                    "dashboard warmed"
-                );
-                "made"
-            }
-            Some(error) => {
-                tracing::warn!(what = self.what, feedlot = self.feedlot_id, took_ms, %error, "warming a dashboard failed");
-                "failed"
-            }
-        };
-        metrics
-            .warmed
-            .get_or_create(&WarmLabels {
-                what: self.what.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
     }
 }
 
@@ -348,19 +288,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_and_warming_appear_in_the_text_format_under_the_dashboards_prefix() {
+    fn requests_appear_in_the_text_format_under_the_dashboards_prefix() {
         let metrics = Metrics::new();
         RequestServed {
             route: "/api/feedlots/{feedlot_id}/lots",
             status: 200,
             took: Duration::from_millis(3),
-        }
-        .emit(&metrics);
-        DashboardWarmed {
-            what: "report",
-            feedlot_id: "yard-a",
-            took: Duration::from_millis(5),
-            error: None,
         }
         .emit(&metrics);
         let text = metrics.encode();
@@ -371,7 +304,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("dashboards_http_request_duration_seconds_count 1"));
-        assert!(text.contains("dashboards_warmed_total{what=\"report\",outcome=\"made\"} 1"));
         assert!(!text.contains("ingest_"), "{text}");
     }
 
@@ -390,13 +322,6 @@ mod tests {
             route: "/",
             status: 200,
             took: Duration::ZERO,
-        }
-        .emit(&metrics);
-        DashboardWarmed {
-            what: "report",
-            feedlot_id: "y",
-            took: Duration::ZERO,
-            error: None,
         }
         .emit(&metrics);
         ColdWork {

@@ -42,10 +42,9 @@ pub struct WebConfig {
     /// `0.0.0.0:9090`; keep it off the public network. Empty: `/metrics` is served nowhere.
     /// The public listener never serves `/metrics`. Env: `DASHBOARDS_WEB_OPS_LISTEN`.
     pub ops_listen: String,
-    /// Cold reports (a lot, pen, feed or animals dashboard not in the cache: loaded from
-    /// ClickHouse and replayed, ~1 s on a big yard) running at once on this replica, e.g. `4`
-    /// (1 to 256). Cache hits never wait for one. The background warmer runs outside this
-    /// bound (one yard at a time), so a flood cannot stop it keeping yards in use warm.
+    /// Cold reports (a lot, pen, feed or animals dashboard not in the cache: read from the
+    /// yard's facts in ClickHouse, ~0.1-0.3 s on a big yard) running at once on this replica,
+    /// e.g. `4` (1 to 256). Cache hits never wait for one.
     pub cold_reports: u32,
     /// Cold reports one user may have running at once, e.g. `2` (1 to `cold_reports`); one more
     /// is refused at once with 429 and `Retry-After`, never queued.

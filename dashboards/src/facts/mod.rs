@@ -6,9 +6,13 @@
 //!   day facts ─▶ read (a report as of any moment: one row per lot, pen, ...; no replay)
 //! ```
 //!
+//! Beside them, each weighed animal's state now (`animal_facts`, [`animals`]): the herd
+//! (animals) table and a lot's animals read one row per animal.
+//!
 //! The replay is the analytics' own ([`crate::analytics::ledger`]), so the measures are
 //! defined once; the facts keep its state at each day's end.
 
+pub mod animals;
 pub mod build;
 pub mod read;
 pub mod rows;

@@ -5,14 +5,17 @@ use std::collections::HashMap;
 
 use ingest::sink::insert_table;
 
+use super::animals::AnimalFactRow;
 use super::rows::{FactStateRow, YardFacts};
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 
-/// Stores `facts` and then `state` (so a yard's state never claims rows not yet stored).
+/// Stores `facts`, `animals` and then `state` (so a yard's state never claims rows not yet
+/// stored).
 pub async fn write(
     client: &clickhouse::Client,
     facts: &YardFacts,
+    animals: &[AnimalFactRow],
     state: &FactStateRow,
 ) -> Result<()> {
     insert_table(client, "lot_day_facts", &facts.lots).await?;
@@ -20,6 +23,7 @@ pub async fn write(
     insert_table(client, "ingredient_day_facts", &facts.ingredients).await?;
     insert_table(client, "feed_source_day_facts", &facts.sources).await?;
     insert_table(client, "yard_day_facts", &facts.yard).await?;
+    insert_table(client, "animal_facts", animals).await?;
     insert_table(client, "fact_state", std::slice::from_ref(state)).await
 }
 

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::animals::animal_rows;
 use super::build::{Range, build};
-use super::rows::{FactStateRow, day_of};
+use super::rows::{DAY_MS, FactStateRow, day_of};
 use super::store;
 use crate::analytics::load;
 use crate::config::FactsConfig;
@@ -33,12 +34,15 @@ const LOOKBACK_SECS: u32 = 60;
 pub struct Recomputed {
     /// The first day rewritten.
     pub from_day: u16,
-    /// Rows written.
+    /// Rows written (day facts and animals).
     pub rows: usize,
+    /// Of them, animals (`animal_facts`) rewritten.
+    pub animals: usize,
 }
 
 /// Recomputes `feedlot_id`'s facts from `from_day` (None: from its first record) to today,
-/// for the changes recorded up to `through_recorded_at` (seconds since the epoch).
+/// for the changes recorded up to `through_recorded_at` (seconds since the epoch), and the
+/// state of each animal with a weighing or placement from that day on (every animal for None).
 pub async fn recompute(
     client: &clickhouse::Client,
     feedlot_id: &str,
@@ -58,6 +62,7 @@ pub async fn recompute(
     // Versions grow with the changes seen (ms, so a later second always wins).
     let version = u64::from(through_recorded_at) * 1000;
     let facts = build(feedlot_id, &records, &range, version);
+    let animals = animal_rows(feedlot_id, &records, u64::from(from_day) * DAY_MS, version);
     let through_day = facts
         .yard
         .last()
@@ -71,10 +76,11 @@ pub async fn recompute(
         computed_at_ms: now_ms,
         version,
     };
-    store::write(client, &facts, &state).await?;
+    store::write(client, &facts, &animals, &state).await?;
     Ok(Recomputed {
         from_day,
-        rows: facts.len(),
+        rows: facts.len() + animals.len(),
+        animals: animals.len(),
     })
 }
 

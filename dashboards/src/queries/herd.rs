@@ -8,15 +8,22 @@ use serde::{Deserialize, Serialize};
 
 use schemas::weight::KG_PER_LB;
 
-/// A row of the herd summary as ClickHouse returns it.
+/// An animal's weighings: how many, the first and the latest (what the herd summary is made
+/// of, from the weighings or from `animal_facts`).
 #[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
-struct HerdRow {
-    eid: String,
-    weighings: u64,
-    first_kg: f64,
-    first_ms: u64,
-    last_kg: f64,
-    last_ms: u64,
+pub struct Weighed {
+    /// The animal.
+    pub eid: String,
+    /// Weighings recorded (each event once).
+    pub weighings: u64,
+    /// First weight, kg.
+    pub first_kg: f64,
+    /// When it was taken, ms since the epoch UTC.
+    pub first_ms: u64,
+    /// Latest weight, kg.
+    pub last_kg: f64,
+    /// When it was taken.
+    pub last_ms: u64,
 }
 
 /// One animal's performance in its yard.
@@ -99,14 +106,46 @@ pub async fn herd_summary(
              FROM weighings FINAL WHERE feedlot_id = ? GROUP BY eid ORDER BY eid",
         )
         .bind(feedlot_id)
-        .fetch_all::<HerdRow>()
+        .fetch_all::<Weighed>()
         .await?;
-    let mut animals: Vec<AnimalSummary> = rows
+    let placed: HashMap<String, PlacedRow> = client
+        .query(
+            "SELECT eid, argMax(lot_id, captured_at_ms) AS lot_id, \
+                    argMax(pen_id, captured_at_ms) AS pen_id \
+             FROM placements FINAL WHERE feedlot_id = ? GROUP BY eid",
+        )
+        .bind(feedlot_id)
+        .fetch_all::<PlacedRow>()
+        .await?
         .into_iter()
-        .map(|r| {
+        .map(|p| (p.eid.clone(), p))
+        .collect();
+    Ok(summarize(
+        rows.into_iter()
+            .map(|r| {
+                let at = placed
+                    .get(&r.eid)
+                    .map(|p| (p.lot_id.clone(), p.pen_id.clone()));
+                (r, at)
+            })
+            .collect(),
+    ))
+}
+
+/// The herd summary of `animals` (each with its latest placement's lot and pen, if placed),
+/// in the order given: gain and ADG from the first and latest weighing (ADG only over a day or
+/// more), ranked in the yard and in each lot.
+pub fn summarize(animals: Vec<(Weighed, Option<(String, String)>)>) -> Vec<AnimalSummary> {
+    let mut animals: Vec<AnimalSummary> = animals
+        .into_iter()
+        .map(|(r, placed)| {
             let days = r.last_ms.saturating_sub(r.first_ms) as f64 / 86_400_000.0;
             let gain_kg = r.last_kg - r.first_kg;
             let adg = (days >= 1.0).then(|| gain_kg / days);
+            let (lot_id, pen_id) = match placed {
+                Some((lot, pen)) => (Some(lot), Some(pen)),
+                None => (None, None),
+            };
             AnimalSummary {
                 eid: r.eid,
                 weighings: r.weighings,
@@ -120,8 +159,8 @@ pub async fn herd_summary(
                 adg_lb_per_day: adg.map(|a| a / KG_PER_LB),
                 adg_rank: None,
                 adg_percentile: None,
-                lot_id: None,
-                pen_id: None,
+                lot_id,
+                pen_id,
                 lot_rank: None,
                 lot_percentile: None,
             }
@@ -132,24 +171,10 @@ pub async fn herd_summary(
         animal.adg_rank = rank;
         animal.adg_percentile = pct;
     }
-    let placed: HashMap<String, PlacedRow> = client
-        .query(
-            "SELECT eid, argMax(lot_id, captured_at_ms) AS lot_id, \
-                    argMax(pen_id, captured_at_ms) AS pen_id \
-             FROM placements FINAL WHERE feedlot_id = ? GROUP BY eid",
-        )
-        .bind(feedlot_id)
-        .fetch_all::<PlacedRow>()
-        .await?
-        .into_iter()
-        .map(|p| (p.eid.clone(), p))
-        .collect();
     let mut by_lot: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, animal) in animals.iter_mut().enumerate() {
-        if let Some(p) = placed.get(&animal.eid) {
-            animal.lot_id = Some(p.lot_id.clone());
-            animal.pen_id = Some(p.pen_id.clone());
-            by_lot.entry(p.lot_id.clone()).or_default().push(i);
+    for (i, animal) in animals.iter().enumerate() {
+        if let Some(lot) = &animal.lot_id {
+            by_lot.entry(lot.clone()).or_default().push(i);
         }
     }
     for members in by_lot.values() {
@@ -159,7 +184,7 @@ pub async fn herd_summary(
             animals[*i].lot_percentile = pct;
         }
     }
-    Ok(animals)
+    animals
 }
 
 /// The weighed animals placed in `lot_id`, ranked within the lot (and within the yard).

@@ -7,4 +7,6 @@ mod herd;
 pub use animal::{
     AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,
 };
-pub use herd::{AnimalSummary, herd_summary, lot_animals, of_lot, rank_and_percentile};
+pub use herd::{
+    AnimalSummary, Weighed, herd_summary, lot_animals, of_lot, rank_and_percentile, summarize,
+};

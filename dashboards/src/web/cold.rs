@@ -11,8 +11,7 @@
 //!   one at most `cold_report_wait_ms`, then is refused with **503** and `Retry-After: 5`
 //!   ([`RETRY_BUSY_SECS`]), since then the server, not this user, is busy.
 //!
-//! Cache hits never take a permit, and the background warmer ([`super::warm`]) runs outside
-//! these bounds (one yard at a time), so a flood cannot keep yards in use from being warmed.
+//! Cache hits never take a permit.
 //! The user is the signed-in [`super::Caller`]'s name, which the auth guard puts in scope for
 //! the request's task ([`with_user`]); requests without one (none reach these routes) share the
 //! empty name.

@@ -1,6 +1,6 @@
-//! The herd summary (every animal's first and last weighing, ranks in the yard and its lot)
-//! kept [`HERD_TTL`] per yard, shared by the animals table, its CSV and JSON, and each lot's
-//! animals. A summary may be that much behind the newest weighing; a failed load is not kept.
+//! The herd summary (every animal's first and last weighing, ranks in the yard and its lot,
+//! read from its `animal_facts`) kept [`HERD_TTL`] per yard, shared by the animals table's
+//! pages, its CSV and JSON, and each lot's animals. A summary may be that much behind the newest weighing; a failed load is not kept.
 //! Requests that find a yard's summary stale at the same time share one load.
 
 use std::collections::HashMap;
@@ -74,23 +74,6 @@ impl HerdCache {
             self.keep(feedlot_id, now, Arc::clone(&herd));
         }
         Ok(herd)
-    }
-
-    /// Loads `feedlot_id`'s summary with `load` and keeps it as made at `now`, fresh or not
-    /// (the background warmer, [`super::warm`], calls this before the TTL runs out).
-    pub async fn reload<E, F, Fut>(
-        &self,
-        feedlot_id: &str,
-        now: Instant,
-        load: F,
-    ) -> Result<Arc<Vec<AnimalSummary>>, E>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<AnimalSummary>, E>>,
-    {
-        let made = Arc::new(load().await?);
-        self.keep(feedlot_id, now, Arc::clone(&made));
-        Ok(made)
     }
 
     /// Keeps `herd` as `feedlot_id`'s summary made at `now`, dropping stale ones and, when full,

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::queries::{AnimalSummary, herd_summary};
+use crate::facts::animals;
+use crate::queries::AnimalSummary;
 use crate::web::charts::histogram;
 use crate::web::{AppState, WebError};
 
@@ -99,15 +100,16 @@ async fn load(
     Ok(animals)
 }
 
-/// The yard's herd summary, from the cache when fresh, else loaded under the cold-work limits
-/// of the current request's user ([`super::cold`]).
+/// The yard's herd summary, from the cache when fresh, else read from its `animal_facts`
+/// ([`animals::herd`]) under the cold-work limits of the current request's user
+/// ([`super::cold`]). Like the lot dashboards, it holds the records the facts worker has taken
+/// in (a few seconds behind the newest).
 pub async fn herd(state: &AppState, feedlot_id: &str) -> Result<Arc<Vec<AnimalSummary>>, WebError> {
-    state.in_use.touch(feedlot_id, Instant::now());
     let user = super::cold::current_user();
     state
         .herds
         .get_or_load(feedlot_id, Instant::now(), || {
-            let work = herd_summary(&state.client, feedlot_id);
+            let work = animals::herd(&state.client, feedlot_id);
             super::cold::run(state, "herd", feedlot_id, &user, work)
         })
         .await

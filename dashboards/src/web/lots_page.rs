@@ -415,14 +415,29 @@ pub async fn lot_page(
     Query(query): Query<ReportQuery>,
     Query(forecast_query): Query<super::forecast_page::ForecastQuery>,
 ) -> Result<Markup, WebError> {
-    let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
-    let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, query.as_of_ms()?)
-        .await?;
+    // The lot's days and marks are read while the report and the herd are made. Those two
+    // stay one after the other: each may take one of the user's cold-work permits
+    // (`web.cold_reports_per_user`, which may be 1), so one page never holds two.
+    let as_of_ms = query.as_of_ms()?;
+    let days = async {
+        crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, as_of_ms)
+            .await
+            .map_err(WebError::from)
+    };
+    let report_and_herd = async {
+        let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
+        let herd = super::herd_page::herd(&state, &feedlot_id).await?;
+        Ok::<_, WebError>((l, standing, herd))
+    };
+    let ((l, standing, herd), days, by_dof) = tokio::try_join!(
+        report_and_herd,
+        days,
+        super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query),
+    )?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
-    let by_dof = super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query).await?;
     let forecast =
         super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
-    let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
+    let animals = of_lot(&herd, &lot_id);
     let closed = l.status == "closed";
     let c = &l.currency;
     let units = super::units::current();

@@ -6,7 +6,7 @@
 //! - `GET /`: the caller's feedlots; `GET|POST /login`, `POST /logout`,
 //!   `POST /logout/everywhere`
 //! - `GET /metrics`: only on the ops listener ([`ops_app`], `web.ops_listen`), never on the
-//!   public one: the dashboards' metrics (requests by route and status, the warmer),
+//!   public one: the dashboards' metrics (requests by route and status, cold work, the facts worker),
 //!   Prometheus text format (see [`crate::telemetry`]); the consumer's are `ingest`'s
 //! - `GET /feedlots/{feedlot_id}/animals/{eid}`: the animal's page (HTML)
 //! - `GET /api/feedlots/{feedlot_id}/animals/{eid}`: the same as JSON ([`AnimalReport`]);
@@ -55,7 +55,6 @@ mod printed;
 mod report;
 pub mod table;
 pub mod units;
-pub mod warm;
 
 use std::sync::Arc;
 
@@ -85,7 +84,6 @@ pub struct AppState {
     sessions: auth::store::Store,
     reports: report::ReportCache,
     herds: herd_cache::HerdCache,
-    in_use: warm::InUse,
     cold: cold::ColdLimits,
     default_units: units::Units,
     alerts_ready: Arc<tokio::sync::OnceCell<()>>,
@@ -103,7 +101,6 @@ impl AppState {
             auth: Arc::new(Auth::default()),
             reports: report::ReportCache::default(),
             herds: herd_cache::HerdCache::default(),
-            in_use: warm::InUse::default(),
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
             alerts_ready: Arc::default(),

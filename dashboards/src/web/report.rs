@@ -110,7 +110,7 @@ type Slot = Arc<OnceCell<Arc<YardReport>>>;
 /// Which view a slot serves, for eviction: a yard's "now" windows are kept in preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// A "now" window's report (the default view, and what the warmer makes).
+    /// A "now" window's report (the default view).
     Now,
     /// An explicit `?as_of=`'s report.
     AsOf,
@@ -314,8 +314,7 @@ impl ReportCache {
     }
 
     /// The report of the "now" window starting at `window_ms`: the one made, else `make`'s
-    /// (shared with concurrent callers), which then becomes the yard's latest. The background
-    /// warmer ([`super::warm`]) calls this as each window starts.
+    /// (shared with concurrent callers), which then becomes the yard's latest.
     pub async fn make_now<E, F, Fut>(
         &self,
         feedlot_id: &str,
@@ -376,7 +375,6 @@ pub async fn load(
     query: &ReportQuery,
 ) -> Result<YardReport, WebError> {
     let as_of = query.as_of_ms()?;
-    state.in_use.touch(feedlot_id, Instant::now());
     let user = cold::current_user();
     let report = if query.as_of.is_some() {
         state

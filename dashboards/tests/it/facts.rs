@@ -485,3 +485,86 @@ async fn a_change_visible_only_after_its_yard_moved_past_its_second_is_still_cou
     assert_same(&facts, &replayed, "after the late change");
     assert_eq!(facts.lots[0].head_dead, 1, "the death is in the facts");
 }
+
+/// Which of a generated yard's records are stored at one moment.
+type Stage<'a> = dyn Fn(&big_yard::BigYard, &Envelope) -> bool + 'a;
+
+/// `feedlot`'s herd summary read from `animal_facts` equals the one made from the weighings and
+/// placements (`queries::herd_summary`), every animal and field, exactly.
+async fn assert_same_herd(client: &clickhouse::Client, feedlot: &str, what: &str) -> usize {
+    let facts = dashboards::facts::animals::herd(client, feedlot)
+        .await
+        .unwrap();
+    let summary = dashboards::queries::herd_summary(client, feedlot)
+        .await
+        .unwrap();
+    assert_eq!(facts.len(), summary.len(), "{what}: animals");
+    for (f, s) in facts.iter().zip(&summary) {
+        assert_eq!(f, s, "{what}: {}", s.eid);
+    }
+    facts.len()
+}
+
+#[tokio::test]
+async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_records_arrive() {
+    let (db, client) = database("facts_animal_herd").await;
+    let size = big_yard::Size {
+        head: 1_200,
+        days: 90,
+        head_per_lot: 80,
+    };
+    let yards: Vec<_> = [5_u64, 13]
+        .iter()
+        .map(|seed| big_yard::generate(&format!("herd-{seed}"), size, *seed))
+        .collect();
+    // Three moments: the first 30 days; days 30-60 without the weighings and placements of
+    // days 40-45 (a gateway offline); those late records with days 60-90.
+    let day = |yard: &big_yard::BigYard, d: i64| yard.start + Duration::days(d);
+    let late = |yard: &big_yard::BigYard, e: &Envelope| {
+        matches!(e.event, Event::Weighing(_) | Event::Placement(_))
+            && e.captured_at >= day(yard, 40)
+            && e.captured_at < day(yard, 45)
+    };
+    let stages: [&Stage<'_>; 3] = [
+        &|y, e| e.captured_at < day(y, 30),
+        &|y, e| e.captured_at >= day(y, 30) && e.captured_at < day(y, 60) && !late(y, e),
+        &|y, e| e.captured_at >= day(y, 60) || late(y, e),
+    ];
+    let mut worker = worker(&client);
+    let mut herds = Vec::new();
+    for (stage, keep) in stages.iter().enumerate() {
+        for yard in &yards {
+            let events: Vec<Envelope> = yard
+                .events
+                .iter()
+                .filter(|e| keep(yard, e))
+                .cloned()
+                .collect();
+            insert(&db, &events).await;
+        }
+        assert_eq!(settle(&mut worker).await, yards.len(), "stage {stage}");
+        for yard in &yards {
+            let f = &yard.feedlot_id;
+            herds.push(assert_same_herd(&client, f, &format!("{f} at stage {stage}")).await);
+        }
+    }
+    assert!(
+        herds[0] > 0 && herds[0] < herds[4],
+        "the herd grows: {herds:?}"
+    );
+    assert!(herds[4] >= 1_000, "{herds:?}");
+    // A later recompute rewrites only the animals its change touches: the last stage's change
+    // (from day 40) rewrote fewer than all.
+    let versions: u64 = client
+        .query("SELECT uniqExact(version) FROM animal_facts FINAL WHERE feedlot_id = ?")
+        .bind(&yards[0].feedlot_id)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert!(versions >= 2, "rows of more than one recompute: {versions}");
+    // A rebuild from the first record writes the same herd.
+    dashboards::facts::worker::rebuild(&client, &[yards[0].feedlot_id.clone()])
+        .await
+        .unwrap();
+    assert_same_herd(&client, &yards[0].feedlot_id, "after a rebuild").await;
+}

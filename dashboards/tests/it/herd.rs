@@ -43,6 +43,8 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     produce(&p.broker.bootstrap, &messages).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 8).await, 8);
+    // The table is read from the animals' facts, made by the facts worker of `serve`.
+    wait_for_facts(&p.db, "yard-h").await;
 
     let base = format!("http://{}", p.config.web.listen);
     let herd: serde_json::Value = fetch(format!("{base}/api/feedlots/yard-h/animals"))
@@ -176,6 +178,7 @@ async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() 
     )
     .await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 12).await, 12);
+    wait_for_facts(&p.db, "yard-b").await;
 
     let base = format!("http://{}", p.config.web.listen);
     let api: serde_json::Value = fetch(format!("{base}/api/feedlots/yard-b/animals"))

@@ -78,6 +78,11 @@ pub async fn yards(test: &str) -> (testkit::ClickHouseDb, clickhouse::Client) {
             .unwrap();
     }
     let client = client.with_database(&db.database);
+    // The rows went in by SQL, not through ingest (no `fact_changes`): make the yards' facts
+    // (the animals' state the herd table reads) as `dashboards rebuild-facts` would.
+    dashboards::facts::worker::rebuild(&client, &["yard-a".to_owned(), "yard-b".to_owned()])
+        .await
+        .unwrap();
     (db, client)
 }
 

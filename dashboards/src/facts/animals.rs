@@ -1,0 +1,216 @@
+//! Each animal's state now (`animal_facts`): its weighings (how many, the first and the latest)
+//! and its latest placement, kept by the facts worker so the herd (animals) table and a lot's
+//! animals are one read of one row per animal, not an aggregation over every weighing.
+//!
+//! The worker rewrites the animals a change touches: those with a weighing or placement
+//! captured on or after the start of the earliest day it touches (every animal on a rebuild).
+//! An animal's row is made from all its records, so rewriting it is idempotent, and an animal
+//! no change touched keeps its row. The ranks in the yard and in each lot are made when read
+//! ([`crate::queries::summarize`], the same code as the summary made from the weighings).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::records::YardRecords;
+use crate::queries::{AnimalSummary, Weighed, summarize};
+
+type Result<T> = std::result::Result<T, clickhouse::error::Error>;
+
+/// One animal's state (`animal_facts`), columns in table order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+pub struct AnimalFactRow {
+    /// The yard.
+    pub feedlot_id: String,
+    /// The animal.
+    pub eid: String,
+    /// Weighings recorded (each event once).
+    pub weighings: u64,
+    /// First weight, kg.
+    pub first_kg: f64,
+    /// When it was taken, ms since the epoch UTC.
+    pub first_ms: u64,
+    /// Latest weight, kg.
+    pub last_kg: f64,
+    /// When it was taken.
+    pub last_ms: u64,
+    /// 1 when the animal was placed in a lot, else 0.
+    pub placed: u8,
+    /// Its latest placement's lot ('' when not placed).
+    pub lot_id: String,
+    /// Its latest placement's pen ('' when not placed).
+    pub pen_id: String,
+    /// The row's version (higher wins under FINAL).
+    pub version: u64,
+}
+
+/// The rows of `feedlot_id`'s weighed animals with a weighing or placement at or after
+/// `from_ms` (every weighed animal for 0), from all their records in `records`, versioned
+/// `version`, by EID.
+///
+/// As the summary made from the weighings: the first weighing is the earliest and the latest
+/// the last, and the placement the latest. Two records of an animal at the same millisecond
+/// (which ClickHouse's `argMin`/`argMax` would pick between as they come) are decided by
+/// value, so the rows do not depend on the order of `records`: the lighter weighing first, the
+/// heavier latest, the greater (lot, pen) latest.
+pub fn animal_rows(
+    feedlot_id: &str,
+    records: &YardRecords,
+    from_ms: u64,
+    version: u64,
+) -> Vec<AnimalFactRow> {
+    let touched = |at_ms: u64| at_ms >= from_ms;
+    let mut rows: HashMap<&str, AnimalFactRow> = HashMap::new();
+    let mut wanted: std::collections::HashSet<&str> = records
+        .weighings
+        .iter()
+        .filter(|w| touched(w.at_ms))
+        .map(|w| w.eid.as_str())
+        .collect();
+    wanted.extend(
+        records
+            .placements
+            .iter()
+            .filter(|p| touched(p.at_ms))
+            .map(|p| p.eid.as_str()),
+    );
+    for w in records
+        .weighings
+        .iter()
+        .filter(|w| wanted.contains(w.eid.as_str()))
+    {
+        let row = rows.entry(w.eid.as_str()).or_insert_with(|| AnimalFactRow {
+            feedlot_id: feedlot_id.to_owned(),
+            eid: w.eid.clone(),
+            weighings: 0,
+            first_kg: w.weight_kg,
+            first_ms: w.at_ms,
+            last_kg: w.weight_kg,
+            last_ms: w.at_ms,
+            placed: 0,
+            lot_id: String::new(),
+            pen_id: String::new(),
+            version,
+        });
+        row.weighings += 1;
+        let at = |ms: u64, kg: f64, other_ms: u64, other_kg: f64| {
+            ms.cmp(&other_ms).then(kg.total_cmp(&other_kg))
+        };
+        if at(w.at_ms, w.weight_kg, row.first_ms, row.first_kg).is_lt() {
+            row.first_ms = w.at_ms;
+            row.first_kg = w.weight_kg;
+        }
+        if at(w.at_ms, w.weight_kg, row.last_ms, row.last_kg).is_gt() {
+            row.last_ms = w.at_ms;
+            row.last_kg = w.weight_kg;
+        }
+    }
+    let mut latest: HashMap<&str, u64> = HashMap::new();
+    for p in &records.placements {
+        let Some(row) = rows.get_mut(p.eid.as_str()) else {
+            continue;
+        };
+        let at = latest.entry(p.eid.as_str()).or_insert(0);
+        let later = (p.at_ms, p.lot_id.as_str(), p.pen_id.as_str())
+            > (*at, row.lot_id.as_str(), row.pen_id.as_str());
+        if row.placed == 0 || later {
+            *at = p.at_ms;
+            row.placed = 1;
+            row.lot_id.clone_from(&p.lot_id);
+            row.pen_id.clone_from(&p.pen_id);
+        }
+    }
+    let mut rows: Vec<AnimalFactRow> = rows.into_values().collect();
+    rows.sort_by(|a, b| a.eid.cmp(&b.eid));
+    rows
+}
+
+/// `feedlot_id`'s herd summary from its `animal_facts`: every weighed animal by EID, with its
+/// ranks in the yard and its lot, the same as [`crate::queries::herd_summary`] once the facts
+/// hold every change.
+pub async fn herd(client: &clickhouse::Client, feedlot_id: &str) -> Result<Vec<AnimalSummary>> {
+    let rows: Vec<AnimalFactRow> = client
+        .query("SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? ORDER BY eid")
+        .bind(feedlot_id)
+        .fetch_all()
+        .await?;
+    tracing::debug!(
+        feedlot = feedlot_id,
+        animals = rows.len(),
+        "herd read from the facts"
+    );
+    Ok(summarize(
+        rows.into_iter()
+            .map(|r| {
+                let placed = (r.placed != 0).then_some((r.lot_id, r.pen_id));
+                let weighed = Weighed {
+                    eid: r.eid,
+                    weighings: r.weighings,
+                    first_kg: r.first_kg,
+                    first_ms: r.first_ms,
+                    last_kg: r.last_kg,
+                    last_ms: r.last_ms,
+                };
+                (weighed, placed)
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::records::{PlacementRecord, WeighingRecord};
+
+    fn weighing(eid: &str, kg: f64, at_ms: u64) -> WeighingRecord {
+        WeighingRecord {
+            eid: eid.into(),
+            weight_kg: kg,
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn only_animals_touched_from_the_day_are_made_and_each_from_all_its_records() {
+        let records = YardRecords {
+            weighings: vec![
+                weighing("a", 300.0, 10),
+                weighing("a", 330.0, 500),
+                weighing("b", 310.0, 20),
+                weighing("c", 290.0, 30),
+            ],
+            placements: vec![
+                PlacementRecord {
+                    eid: "c".into(),
+                    lot_id: "L1".into(),
+                    pen_id: "P1".into(),
+                    at_ms: 5,
+                },
+                PlacementRecord {
+                    eid: "c".into(),
+                    lot_id: "L2".into(),
+                    pen_id: "P2".into(),
+                    at_ms: 400,
+                },
+            ],
+            ..Default::default()
+        };
+        let rows = animal_rows("y", &records, 100, 7);
+        let eids: Vec<&str> = rows.iter().map(|r| r.eid.as_str()).collect();
+        assert_eq!(eids, ["a", "c"], "b has nothing from 100 on");
+        assert_eq!(
+            (
+                rows[0].weighings,
+                rows[0].first_kg,
+                rows[0].last_kg,
+                rows[0].placed
+            ),
+            (2, 300.0, 330.0, 0)
+        );
+        assert_eq!(
+            (rows[1].lot_id.as_str(), rows[1].pen_id.as_str()),
+            ("L2", "P2")
+        );
+        assert_eq!(animal_rows("y", &records, 0, 7).len(), 3, "all from 0");
+    }
+}
