@@ -147,10 +147,10 @@ pub async fn list(
         .query(
             "SELECT feedlot_id, alert_id, rule, subject, period, title, detail, link, \
              raised_at_ms, first_by AS acked_by, first_at_ms AS acked_at_ms \
-             FROM (SELECT * FROM alerts FINAL WHERE feedlot_id = ?) \
+             FROM (SELECT * FROM alerts FINAL WHERE feedlot_id = ?) AS raised \
              ANY LEFT JOIN (SELECT alert_id, argMin(acked_by, acked_at_ms) AS first_by, \
                min(acked_at_ms) AS first_at_ms FROM alert_acks WHERE feedlot_id = ? \
-               GROUP BY alert_id) USING alert_id \
+               GROUP BY alert_id) AS acks USING alert_id \
              ORDER BY first_at_ms > 0, raised_at_ms DESC, alert_id LIMIT ?",
         )
         .bind(feedlot_id)
