@@ -30,6 +30,8 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::YardageRate => "yardage_rates",
         EventKind::Placement => "placements",
         EventKind::YardProfile => "yard_profiles",
+        EventKind::LotDeath => "deaths",
+        EventKind::LotTreatment => "treatments",
         other => panic!("no table for {}", other.as_str()),
     }
 }

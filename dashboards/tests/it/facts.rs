@@ -324,6 +324,7 @@ async fn a_gateway_back_after_a_week_offline_corrects_the_days_it_missed_once() 
                 source: None,
                 pen_id: Some("P1".into()),
                 pay_weight_kg: 1_200.0,
+                pay_weight_per_head_kg: None,
                 shrink_pct: 0.0,
                 purchase_price_minor: 400_000,
                 currency: "USD".into(),
