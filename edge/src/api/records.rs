@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
-    Arrival, Death, Envelope, Event, FeedPurchase, PenMove, Placement, Ration, Shipment, Treatment,
-    YardageRate,
+    Arrival, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Placement, Ration, Shipment, Treatment, YardageRate,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -30,11 +30,14 @@ struct Kind {
 
 use Role::{Manager, Operator, Vet};
 
-const KINDS: [Kind; 9] = [
+const KINDS: [Kind; 12] = [
     Kind {
         path: "arrivals",
         roles: &[Operator, Manager],
-        parse: |b| Ok(Event::Arrival(body::<Arrival>(b)?)),
+        parse: |b| {
+            let b = with_both_weights(b, "pay_weight_kg", "pay_weight_per_head_kg");
+            Ok(Event::Arrival(body::<Arrival>(&b)?))
+        },
     },
     Kind {
         path: "treatments",
@@ -54,7 +57,10 @@ const KINDS: [Kind; 9] = [
     Kind {
         path: "shipments",
         roles: &[Operator, Manager],
-        parse: |b| Ok(Event::Shipment(body::<Shipment>(b)?)),
+        parse: |b| {
+            let b = with_both_weights(b, "weight_kg", "weight_per_head_kg");
+            Ok(Event::Shipment(body::<Shipment>(&b)?))
+        },
     },
     Kind {
         path: "feed-purchases",
@@ -76,7 +82,48 @@ const KINDS: [Kind; 9] = [
         roles: &[Operator, Manager],
         parse: |b| Ok(Event::Placement(body::<Placement>(b)?)),
     },
+    Kind {
+        path: "lot-deaths",
+        roles: &[Operator, Vet, Manager],
+        parse: |b| Ok(Event::LotDeath(body::<LotDeath>(b)?)),
+    },
+    Kind {
+        path: "lot-treatments",
+        roles: &[Vet, Manager],
+        parse: |b| Ok(Event::LotTreatment(body::<LotTreatment>(b)?)),
+    },
+    Kind {
+        path: "feed-deliveries",
+        roles: &[Operator, Manager],
+        parse: |b| Ok(Event::FeedDelivery(body::<FeedDelivery>(b)?)),
+    },
 ];
+
+/// A body stating a weight as the total (`total`, kg for all head) or per head (`per_head`,
+/// kg), or both, with the missing one worked out from `head_count`: the record carries both.
+/// A body that is not a JSON object, or lacks a number needed, is returned as it was (decoding
+/// then names what is missing or wrong).
+fn with_both_weights(bytes: &[u8], total: &str, per_head: &str) -> Vec<u8> {
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.to_vec();
+    };
+    let number = |name: &str| fields.get(name).and_then(Value::as_f64);
+    let Some(head) = fields
+        .get("head_count")
+        .and_then(Value::as_u64)
+        .and_then(|h| u32::try_from(h).ok())
+    else {
+        return bytes.to_vec();
+    };
+    let (total_kg, per_head_kg) =
+        schemas::movement::total_and_per_head_kg(number(total), number(per_head), head);
+    for (name, kg) in [(total, total_kg), (per_head, per_head_kg)] {
+        if let (false, Some(kg)) = (fields.contains_key(name), kg) {
+            fields.insert(name.to_owned(), json!(kg));
+        }
+    }
+    serde_json::to_vec(&Value::Object(fields)).unwrap_or_else(|_| bytes.to_vec())
+}
 
 /// Each kind's path segment and the roles that may submit it.
 pub(super) fn kinds() -> impl Iterator<Item = (&'static str, &'static [Role])> {
@@ -272,6 +319,37 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), KINDS.len());
         assert!(KINDS.iter().all(|k| k.roles.contains(&Manager)));
+    }
+
+    #[test]
+    fn an_arrival_may_state_its_pay_weight_per_head_or_for_the_lot() {
+        let per_head = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_per_head_kg":250,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(per_head) else {
+            panic!("refused a per-head pay weight")
+        };
+        assert_eq!(
+            (a.pay_weight_kg, a.pay_weight_per_head_kg),
+            (250_000.0, Some(250.0))
+        );
+        let total = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_kg":250000,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(total) else {
+            panic!("refused a total pay weight")
+        };
+        assert_eq!(a.pay_weight_per_head_kg, Some(250.0));
+        let both = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_kg":250,"pay_weight_per_head_kg":250,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(both) else {
+            panic!("refused both")
+        };
+        assert_eq!(
+            a.validate().unwrap_err().field,
+            "pay_weight_per_head_kg",
+            "a per-head weight sent as the lot's total is caught"
+        );
+        let neither = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Err(ApiError::Malformed { message, .. }) = (KINDS[0].parse)(neither) else {
+            panic!("accepted no pay weight")
+        };
+        assert!(message.contains("pay_weight_kg"), "{message}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod health;
 mod http_listeners;
 mod mqtt;
 mod mqtt_soak;
+mod office;
 mod offline;
 mod records_api;
 mod records_idempotency;

@@ -27,8 +27,8 @@ use std::collections::BTreeSet;
 use edge::Config;
 use edge::api::{ApiToken, Role};
 use schemas::{
-    Arrival, Death, DoseUnit, Eid, FeedPurchase, PenMove, Placement, Ration, RationIngredient,
-    Route, Shipment, Treatment, TreatmentPurpose, YardageRate,
+    Arrival, Death, DoseUnit, Eid, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Placement, Ration, RationIngredient, Route, Shipment, Treatment, TreatmentPurpose, YardageRate,
 };
 use serde_json::{Value, json};
 
@@ -52,6 +52,9 @@ const KINDS: &[(&str, &[Role])] = &[
     ("rations", &[Manager]),
     ("yardage-rates", &[Manager]),
     ("placements", &[Operator, Manager]),
+    ("lot-deaths", &[Operator, Vet, Manager]),
+    ("lot-treatments", &[Vet, Manager]),
+    ("feed-deliveries", &[Operator, Manager]),
 ];
 
 const RECORDS: &str = "/api/v1/records/{kind}";
@@ -159,6 +162,36 @@ fn record(kind: &str) -> Value {
             pen_id: "P1".into(),
             sex: None,
             breed: None,
+        }),
+        "lot-deaths" => serde_json::to_value(LotDeath {
+            lot_id: Some("L-1".into()),
+            pen_id: None,
+            head_count: 1,
+            cause: "found dead".into(),
+        }),
+        "lot-treatments" => serde_json::to_value(LotTreatment {
+            lot_id: Some("L-1".into()),
+            pen_id: None,
+            head_count: 10,
+            purpose: TreatmentPurpose::Processing,
+            product: "Ivomec".into(),
+            dose_per_head: 10.0,
+            dose_unit: DoseUnit::Ml,
+            route: Route::PourOn,
+            product_lot: "IV-9".into(),
+            withdrawal_days: 48,
+            administered_by: "crew".into(),
+            diagnosis: None,
+            total_cost_minor: None,
+            currency: None,
+        }),
+        "feed-deliveries" => serde_json::to_value(FeedDelivery {
+            pen_id: "P1".into(),
+            ration_id: "R1".into(),
+            target_kg: 1_000.0,
+            delivered_kg: 990.0,
+            truck_id: "manual".into(),
+            operator: "sam".into(),
         }),
         other => panic!("no record for {other}: add one"),
     };
