@@ -235,7 +235,8 @@ pub fn app(
     registry: Arc<crate::chute::Registry>,
 ) -> axum::Router {
     let tokens = api.tokens.clone();
-    crate::api::router(api)
+    crate::forms::router(api.clone())
+        .merge(crate::api::router(api))
         .merge(crate::ops::health_app(ops))
         .merge(crate::chute::router(registry, tokens))
 }
@@ -245,6 +246,7 @@ pub fn route_paths() -> Vec<&'static str> {
     let mut paths = crate::api::route_paths();
     paths.extend(crate::ops::public_route_paths());
     paths.extend(crate::chute::route_paths());
+    paths.extend(crate::forms::route_paths());
     paths
 }
 

@@ -11,6 +11,7 @@ mod chute_to_kafka;
 mod cli;
 mod crash;
 mod dead_letters;
+mod forms_browser;
 mod health;
 mod http_listeners;
 mod mqtt;

@@ -62,6 +62,8 @@ const RECORDS: &str = "/api/v1/records/{kind}";
 const OPEN: &[&str] = &["/healthz"];
 /// The chute pages: any records API token.
 const SIGNED_IN: &[&str] = &["/chute", "/chute/animals/{eid}"];
+/// The entry forms: any records API token for the index; a form for the roles of its kind.
+const FORMS: &[&str] = &["/forms", "/forms/{form}"];
 
 #[test]
 fn matrix_covers_every_route_and_kind_of_the_gateway() {
@@ -69,6 +71,7 @@ fn matrix_covers_every_route_and_kind_of_the_gateway() {
     let tested: BTreeSet<&str> = OPEN
         .iter()
         .chain(SIGNED_IN)
+        .chain(FORMS)
         .copied()
         .chain([RECORDS])
         .collect();
@@ -355,6 +358,25 @@ async fn each_route_of_the_gateway_answers_each_role_as_the_role_model_promises_
         }
         assert_eq!(statuses.len(), 1, "{path}: a token changed the answer");
         assert!(bodies.len() <= 1, "{path}: a token changed the page");
+    }
+
+    // The entry forms: refused without a token; a form only for the roles of its record kind.
+    for (path, may) in [
+        ("/forms", &[Operator, Vet, Manager][..]),
+        ("/forms/arrival", &[Operator, Manager][..]),
+        ("/forms/lot-treatment", &[Vet, Manager][..]),
+        ("/forms/feed-purchase", &[Manager][..]),
+    ] {
+        let url = format!("{base}{path}");
+        for token in [None, Some("not-a-token")] {
+            let r = send(reqwest::Method::GET, &url, token, &[], None).await;
+            assert_eq!(r.status, 401, "{path} with {token:?}: {}", r.body);
+        }
+        for (role, token, _) in &roles {
+            let r = send(reqwest::Method::GET, &url, Some(token), &[], None).await;
+            let want = if may.contains(role) { 200 } else { 403 };
+            assert_eq!(r.status, want, "{path} as {}: {}", role.as_str(), r.body);
+        }
     }
 
     // The chute pages: refused without a token; the same page for every role.
