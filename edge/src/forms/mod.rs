@@ -84,13 +84,14 @@ fn signed_in<'a>(
     state: &'a ApiState,
     headers: &HeaderMap,
     slug: &str,
-) -> Result<(&'a ApiToken, &'static Spec), Response> {
-    let caller = crate::api::authenticate_page(headers, &state.tokens).map_err(|_| challenge())?;
+) -> Result<(&'a ApiToken, &'static Spec), Box<Response>> {
+    let caller =
+        crate::api::authenticate_page(headers, &state.tokens).map_err(|_| Box::new(challenge()))?;
     let form = spec::form(slug)
         .ok_or_else(|| (StatusCode::NOT_FOUND, page::not_found(slug)).into_response())?;
     may_use(caller, form).map_err(|e| {
         tracing::info!(user = %caller.user, form = slug, "form refused to the role");
-        (StatusCode::FORBIDDEN, page::refused(&e.to_string())).into_response()
+        Box::new((StatusCode::FORBIDDEN, page::refused(&e.to_string())).into_response())
     })?;
     Ok((caller, form))
 }
@@ -116,7 +117,7 @@ async fn show(
         Ok((caller, form)) => {
             page::form(form, caller, &prefill, &page::Outcome::Blank).into_response()
         }
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 
@@ -128,7 +129,7 @@ async fn submit(
 ) -> Response {
     let (caller, form) = match signed_in(&state, &headers, &slug) {
         Ok(found) => found,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let key = value(&posted, "idempotency_key").and_then(|k| uuid::Uuid::try_parse(k).ok());
     let outcome = if form.kind == "processing" {

@@ -4,120 +4,21 @@
 //! the field it names; a value the page itself refuses never leaves the browser; a role that
 //! may not use a form is refused.
 //!
-//! The browser cannot script a page of another origin, so a small harness serves, on one
-//! origin, a page that loads the form in a frame, fills it, submits it and copies the answer
-//! out, and passes `/forms/...` through to the gateway with the signed-in token (HTTP Basic).
+//! The browser runs through `testkit::form_harness` (a page on one origin that fills the form
+//! in a frame and passes `/forms` through to the gateway with the token).
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
 use edge::Config;
 use edge::api::{ApiToken, Role};
 use serde_json::{Value, json};
 
 use crate::support::{consume, start};
 
-const TOPIC: &str = "feedlot.events.v1";
-
-/// The harness: the gateway it fronts and the token it signs in with.
-#[derive(Clone)]
-struct Harness {
-    gateway: String,
-    token: Arc<Mutex<String>>,
-}
-
-#[derive(serde::Deserialize)]
-struct Fill {
-    form: String,
-    values: String,
-}
-
-/// A page that loads `/forms/{form}` in a frame, fills `values` (JSON: input name -> value),
-/// submits it if the browser finds it valid, and copies the answer (or the invalid inputs)
-/// into `#result`.
-async fn harness_page(Query(fill): Query<Fill>) -> Html<String> {
-    Html(format!(
-        r#"<!doctype html><html><body><div id="result"></div>
-<iframe id="f" src="/forms/{form}" width="900" height="900"></iframe>
-<script>
-const values = {values};
-let step = 0;
-const frame = document.getElementById('f');
-const result = document.getElementById('result');
-frame.addEventListener('load', () => {{
-  const doc = frame.contentDocument;
-  if (step++ === 0) {{
-    for (const [name, value] of Object.entries(values)) {{
-      const input = doc.querySelector('[name="' + name + '"]');
-      if (!input) {{ result.setAttribute('data-missing', name); return; }}
-      input.value = value;
-    }}
-    const form = doc.getElementById('entry');
-    if (!form) {{ result.setAttribute('data-no-form', '1'); result.innerHTML = doc.body.innerHTML; return; }}
-    if (!form.checkValidity()) {{
-      result.setAttribute('data-invalid',
-        Array.from(form.querySelectorAll(':invalid')).map(e => e.name).join(','));
-      return;
-    }}
-    form.requestSubmit();
-  }} else {{
-    result.innerHTML = doc.body.innerHTML;
-  }}
-}});
-</script></body></html>"#,
-        form = fill.form,
-        values = fill.values,
-    ))
-}
-
-/// `/forms/...` passed to the gateway, signed in with the harness's token.
-async fn pass_through(
-    State(h): State<Harness>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    use base64::Engine;
-    let token = h.token.lock().unwrap().clone();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("office:{token}"));
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{}", h.gateway, uri))
-        .header("authorization", format!("Basic {basic}"))
-        .body(body.to_vec());
-    if let Some(kind) = headers.get("content-type") {
-        request = request.header("content-type", kind.to_str().unwrap());
-    }
-    let answer = request.send().await.unwrap();
-    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
-    let text = answer.text().await.unwrap();
-    (status, [("content-type", "text/html; charset=utf-8")], text).into_response()
-}
-
-async fn start_harness(gateway: String) -> (String, Arc<Mutex<String>>) {
-    let token = Arc::new(Mutex::new(String::new()));
-    let state = Harness {
-        gateway,
-        token: token.clone(),
-    };
-    let app = axum::Router::new()
-        .route("/harness", axum::routing::get(harness_page))
-        .route("/forms", axum::routing::any(pass_through))
-        .route("/forms/{*rest}", axum::routing::any(pass_through))
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), token)
-}
-
-/// Fills and submits `form` with `values` in the browser as `token`; the harness's `#result`.
+/// Fills and submits `form` as `token` in the browser; the harness's result.
 async fn fill(
     harness: &str,
     token_of: &Mutex<String>,
@@ -125,39 +26,17 @@ async fn fill(
     form: &str,
     values: &Value,
 ) -> String {
-    *token_of.lock().unwrap() = token.to_owned();
-    let values = values.to_string();
-    let url = format!(
-        "{harness}/harness?form={form}&values={}",
-        utf8_percent(&values)
-    );
-    let dom = testkit::browser::dump_dom_after(&url, 15_000)
+    testkit::form_harness::fill(harness, token_of, token, form, values)
         .await
-        .unwrap();
-    let start = dom.find("<div id=\"result\"").unwrap();
-    let end = dom[start..]
-        .find("<iframe")
-        .map_or(dom.len(), |e| start + e);
-    dom[start..end].to_owned()
-}
-
-fn utf8_percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+        .unwrap()
 }
 
 /// The event id the page says it recorded.
 fn recorded(result: &str) -> uuid::Uuid {
-    let at = result
-        .find("data-event-id=\"")
-        .unwrap_or_else(|| panic!("nothing recorded: {result}"));
-    let id = &result[at + 15..at + 15 + 36];
-    uuid::Uuid::parse_str(id).unwrap()
+    testkit::form_harness::recorded(result).unwrap_or_else(|| panic!("nothing recorded: {result}"))
 }
+
+const TOPIC: &str = "feedlot.events.v1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
@@ -189,7 +68,9 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
         })
         .to_vec();
     let gateway = start(config).await;
-    let (harness, token) = start_harness(format!("http://127.0.0.1:{port}")).await;
+    let (harness, token) = testkit::form_harness::start_harness(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
 
     // (form, token, values, kind on the wire, events recorded)
     let cases: Vec<(&str, &str, Value, &str, usize)> = vec![
