@@ -11,6 +11,9 @@ use edge::api::{ApiToken, Role};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+/// The yard's dashboards user (tests only).
+const TOKEN: &str = "forms-token-0123456789-abcdefghij";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn office_forms_filled_in_a_browser_reach_clickhouse() {
     let test = "forms_clickhouse";
@@ -32,6 +35,11 @@ async fn office_forms_filled_in_a_browser_reach_clickhouse() {
         ..Default::default()
     };
     pages.web.listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    pages.web.users.push(dashboards::config::WebUserConfig {
+        name: "office".into(),
+        token_sha256: dashboards::web::auth::hash_token(TOKEN),
+        feedlots: vec![feedlot_id.clone()],
+    });
     let web = format!("http://{}", pages.web.listen);
     let running = firmware_sim::pipeline::spawn(pipeline, pages, shutdown.clone());
     let health = format!("{web}/healthz");
