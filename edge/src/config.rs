@@ -106,7 +106,11 @@ pub struct Config {
     pub scale: ScaleConfig,
     /// Line shapes of devices whose one line carries both the tag and the weight.
     pub combined: CombinedConfig,
-    /// The serial devices (RFID readers and scale indicators) to read.
+    /// The serial devices (RFID readers and scale indicators) to read: only those the file
+    /// lists. A file without `[[devices]]` reads none (an office gateway: the records API and
+    /// the entry forms, `/healthz` up without any device); `Config::default()` (what
+    /// `print-config` shows) has the two of a typical chute.
+    #[serde(default)]
     pub devices: Vec<DeviceConfig>,
     /// Feed trucks and sensors over MQTT (embedded broker and/or an external one).
     pub mqtt: crate::mqtt::MqttConfig,
@@ -478,8 +482,17 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_file_gives_the_defaults() {
-        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    fn an_empty_file_gives_the_defaults_without_devices() {
+        let config = Config::from_toml("").unwrap();
+        assert_eq!(config.devices, Vec::new(), "no phantom serial devices");
+        assert_eq!(
+            config,
+            Config {
+                devices: Vec::new(),
+                ..Config::default()
+            }
+        );
+        config.validate().unwrap();
     }
 
     #[test]

@@ -242,7 +242,8 @@ pub fn app(
         writer: api.writer.clone(),
         registry: registry.clone(),
     };
-    crate::api::router(api)
+    crate::forms::router(api.clone())
+        .merge(crate::api::router(api))
         .merge(crate::ops::health_app(ops))
         .merge(crate::chute::router(registry, tokens))
         .merge(crate::import::router(import))
@@ -254,6 +255,7 @@ pub fn route_paths() -> Vec<&'static str> {
     paths.extend(crate::ops::public_route_paths());
     paths.extend(crate::chute::route_paths());
     paths.extend(crate::import::route_paths());
+    paths.extend(crate::forms::route_paths());
     paths
 }
 

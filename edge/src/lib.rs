@@ -16,6 +16,7 @@ pub mod chute;
 pub mod config;
 pub mod error;
 pub mod event_time;
+pub mod forms;
 pub mod forwarder;
 pub mod gateway;
 pub mod http;

@@ -30,6 +30,8 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::YardageRate => "yardage_rates",
         EventKind::Placement => "placements",
         EventKind::YardProfile => "yard_profiles",
+        EventKind::LotDeath => "deaths",
+        EventKind::LotTreatment => "treatments",
         other => panic!("no table for {}", other.as_str()),
     }
 }
@@ -75,11 +77,12 @@ async fn every_kind_lands_once_in_its_table_and_an_invalid_event_is_dead_lettere
     produce(&p.broker.bootstrap, &messages).await;
 
     for kind in EventKind::ALL {
-        let expected = if kind == EventKind::FeedDelivery {
-            2
-        } else {
-            1
-        };
+        // Kinds sharing a table (a lot-level death or treatment beside one animal's) add up.
+        let sharing = EventKind::ALL
+            .iter()
+            .filter(|k| table(**k) == table(kind))
+            .count() as u64;
+        let expected = sharing + u64::from(kind == EventKind::FeedDelivery);
         assert_eq!(
             wait_for_rows(&p.db, table(kind), expected).await,
             expected,
@@ -117,11 +120,30 @@ async fn every_kind_lands_once_in_its_table_and_an_invalid_event_is_dead_lettere
     assert_eq!((head, price, currency.as_str()), (120, 21_750_000, "USD"));
     let (eid, withdrawal) =
         p.db.client()
-            .query("SELECT eid, withdrawal_days FROM treatments FINAL")
+            .query("SELECT eid, withdrawal_days FROM treatments FINAL WHERE eid != ''")
             .fetch_one::<(String, u32)>()
             .await
             .unwrap();
     assert_eq!((eid.as_str(), withdrawal), ("982000001088420", 18));
+    // The lot-level records: no eid, their lot and head count.
+    let (lot, head, cost): (String, u32, u64) =
+        p.db.client()
+            .query("SELECT lot_id, head_count, cost_minor FROM treatments FINAL WHERE eid = ''")
+            .fetch_one()
+            .await
+            .unwrap();
+    assert_eq!((lot.as_str(), head, cost), ("L-2026-031", 1000, 120_000));
+    let heads: Vec<(String, u32)> =
+        p.db.client()
+            .query("SELECT eid, head_count FROM deaths FINAL ORDER BY eid")
+            .fetch_all()
+            .await
+            .unwrap();
+    assert_eq!(
+        heads,
+        [(String::new(), 1), ("982000001088421".to_owned(), 1)],
+        "a death before migration 0008's column counts 1 head"
+    );
 
     // The invalid arrival is in the dead-letter topic, unchanged, with the field named.
     let dlq = dead_letter_reader(&p.broker.bootstrap, "dlq-reader");

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 
 use crate::validate::{Checked, non_empty};
 use crate::{
-    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, PenMove, Placement, Ration, Shipment,
-    TagRead, Treatment, Weighing, YardProfile, YardageRate,
+    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not
@@ -69,6 +69,10 @@ pub enum Event {
     Placement(Placement),
     /// The yard's name and location, for area benchmarks.
     YardProfile(YardProfile),
+    /// Head of a lot or pen found dead without a readable tag.
+    LotDeath(LotDeath),
+    /// A product given to every head of a lot or pen.
+    LotTreatment(LotTreatment),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -103,6 +107,10 @@ pub enum EventKind {
     Placement,
     /// See [`Event::YardProfile`].
     YardProfile,
+    /// See [`Event::LotDeath`].
+    LotDeath,
+    /// See [`Event::LotTreatment`].
+    LotTreatment,
 }
 
 impl EventKind {
@@ -123,6 +131,8 @@ impl EventKind {
             Self::YardageRate => "yardage_rate",
             Self::Placement => "placement",
             Self::YardProfile => "yard_profile",
+            Self::LotDeath => "lot_death",
+            Self::LotTreatment => "lot_treatment",
         }
     }
 }
@@ -145,6 +155,8 @@ impl Event {
             Self::YardageRate(_) => EventKind::YardageRate,
             Self::Placement(_) => EventKind::Placement,
             Self::YardProfile(_) => EventKind::YardProfile,
+            Self::LotDeath(_) => EventKind::LotDeath,
+            Self::LotTreatment(_) => EventKind::LotTreatment,
         }
     }
 }
@@ -168,13 +180,15 @@ impl Event {
             Self::YardageRate(e) => e.validate(),
             Self::Placement(e) => e.validate(),
             Self::YardProfile(e) => e.validate(),
+            Self::LotDeath(e) => e.validate(),
+            Self::LotTreatment(e) => e.validate(),
         }
     }
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -189,6 +203,8 @@ impl EventKind {
         Self::YardageRate,
         Self::Placement,
         Self::YardProfile,
+        Self::LotDeath,
+        Self::LotTreatment,
     ];
 }
 

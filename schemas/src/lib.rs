@@ -24,7 +24,7 @@ pub use costs::YardageRate;
 pub use eid::{Eid, EidError};
 pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};
 pub use feed::{FeedDelivery, FeedLoad, FeedPurchase, LoadIngredient, Ration, RationIngredient};
-pub use health::{Death, DoseUnit, Route, Treatment, TreatmentPurpose};
+pub use health::{Death, DoseUnit, LotDeath, LotTreatment, Route, Treatment, TreatmentPurpose};
 pub use movement::{Arrival, PenMove, Placement, Sex, Shipment};
 pub use rfid::TagRead;
 pub use scale::{GrossNet, Weighing};

@@ -27,8 +27,13 @@ pub struct Arrival {
     /// The pen they were placed in, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pen_id: Option<String>,
-    /// The lot's pay weight, kg: the weight the price was paid on, after `shrink_pct`.
+    /// The lot's pay weight, kg, for all `head_count` head together (not per head): the weight
+    /// the price was paid on, after `shrink_pct`.
     pub pay_weight_kg: f64,
+    /// The pay weight per head, kg (`pay_weight_kg / head_count`), as the office stated it or
+    /// as the gateway worked it out. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_weight_per_head_kg: Option<f64>,
     /// The shrink taken off the full weight to get `pay_weight_kg`, % (0-100; commonly 4).
     pub shrink_pct: f64,
     /// What the lot cost, in minor units of `currency` (cents).
@@ -109,8 +114,12 @@ pub struct Shipment {
     pub head_count: u32,
     /// Who bought them (packer, buyer).
     pub buyer: String,
-    /// The shipped weight, kg, for all head.
+    /// The shipped (pay) weight, kg, for all `head_count` head together (not per head).
     pub weight_kg: f64,
+    /// The shipped weight per head, kg (`weight_kg / head_count`), as stated or worked out.
+    /// Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_per_head_kg: Option<f64>,
     /// What the buyer paid, in minor units of `currency` (cents).
     pub price_minor: u64,
     /// ISO 4217 code of `price_minor`.
@@ -118,6 +127,46 @@ pub struct Shipment {
     /// The animals shipped, when the draft was read at the chute (empty: not recorded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eids: Vec<Eid>,
+}
+
+/// How far a stated per-head weight may be from the total over the head count, kg per head
+/// (rounding to the kg on a sheet).
+pub const PER_HEAD_TOLERANCE_KG: f64 = 0.5;
+
+/// Checks a per-head weight, when given, is above zero and agrees with `total_kg / head`.
+fn per_head_agrees(field: &str, per_head_kg: Option<f64>, total_kg: f64, head: u32) -> Checked {
+    let Some(per_head_kg) = per_head_kg else {
+        return Ok(());
+    };
+    positive(field, per_head_kg)?;
+    let expected = total_kg / f64::from(head.max(1));
+    if (per_head_kg - expected).abs() > PER_HEAD_TOLERANCE_KG {
+        return Err(ValidationError::new(
+            field,
+            Reason::PerHeadMismatch {
+                per_head_kg,
+                expected_kg: expected,
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// Fills in whichever of a total weight and a per-head weight is missing from the other and the
+/// head count, so a record may state either (or both, when they agree: see `validate`).
+/// Returns `(total_kg, per_head_kg)`; `None` for the total when neither is given.
+pub fn total_and_per_head_kg(
+    total_kg: Option<f64>,
+    per_head_kg: Option<f64>,
+    head: u32,
+) -> (Option<f64>, Option<f64>) {
+    let head = f64::from(head.max(1));
+    match (total_kg, per_head_kg) {
+        (Some(total), Some(per)) => (Some(total), Some(per)),
+        (Some(total), None) => (Some(total), Some(total / head)),
+        (None, Some(per)) => (Some(per * head), Some(per)),
+        (None, None) => (None, None),
+    }
 }
 
 impl Arrival {
@@ -130,6 +179,12 @@ impl Arrival {
         non_empty_if_present("source", self.source.as_deref())?;
         non_empty_if_present("pen_id", self.pen_id.as_deref())?;
         positive("pay_weight_kg", self.pay_weight_kg)?;
+        per_head_agrees(
+            "pay_weight_per_head_kg",
+            self.pay_weight_per_head_kg,
+            self.pay_weight_kg,
+            self.head_count,
+        )?;
         percent("shrink_pct", self.shrink_pct)?;
         currency("currency", &self.currency)
     }
@@ -182,6 +237,12 @@ impl Shipment {
         at_least_one("head_count", self.head_count)?;
         non_empty("buyer", &self.buyer)?;
         positive("weight_kg", self.weight_kg)?;
+        per_head_agrees(
+            "weight_per_head_kg",
+            self.weight_per_head_kg,
+            self.weight_kg,
+            self.head_count,
+        )?;
         currency("currency", &self.currency)?;
         if !self.eids.is_empty() && self.eids.len() != self.head_count as usize {
             return Err(ValidationError::new(
@@ -208,6 +269,7 @@ mod tests {
             source: Some("Valentine Livestock Auction".into()),
             pen_id: Some("P12".into()),
             pay_weight_kg: 43_500.0,
+            pay_weight_per_head_kg: None,
             shrink_pct: 4.0,
             purchase_price_minor: 21_750_000,
             currency: "USD".into(),
@@ -229,6 +291,25 @@ mod tests {
         let mut a = arrival();
         a.head_count = 0;
         assert_eq!(a.validate().unwrap_err().field, "head_count");
+    }
+
+    #[test]
+    fn a_per_head_weight_must_agree_with_the_total() {
+        let mut a = arrival();
+        a.pay_weight_per_head_kg = Some(362.5);
+        assert!(a.validate().is_ok(), "43 500 kg over 120 head");
+        a.pay_weight_per_head_kg = Some(43_500.0);
+        let err = a.validate().unwrap_err();
+        assert_eq!(err.field, "pay_weight_per_head_kg");
+        assert!(err.to_string().contains("362.5"), "{err}");
+        assert_eq!(
+            total_and_per_head_kg(None, Some(362.5), 120),
+            (Some(43_500.0), Some(362.5))
+        );
+        assert_eq!(
+            total_and_per_head_kg(Some(43_500.0), None, 120),
+            (Some(43_500.0), Some(362.5))
+        );
     }
 
     #[test]
@@ -263,6 +344,7 @@ mod tests {
             head_count: 118,
             buyer: "Tyson Lexington".into(),
             weight_kg: 72_000.0,
+            weight_per_head_kg: None,
             price_minor: 29_500_000,
             currency: "USD".into(),
             eids: Vec::new(),
@@ -282,6 +364,7 @@ mod tests {
             head_count: 2,
             buyer: "Tyson Lexington".into(),
             weight_kg: 1_200.0,
+            weight_per_head_kg: None,
             price_minor: 400_000,
             currency: "USD".into(),
             eids: vec![Eid::parse("982000001088420").unwrap()],

@@ -60,6 +60,14 @@ pub enum Reason {
         /// The bound, either side of zero.
         limit: f64,
     },
+    /// A per-head weight that is not the total over the head count.
+    #[error("is {per_head_kg} kg per head but the total over head_count is {expected_kg:.1} kg")]
+    PerHeadMismatch {
+        /// The per-head weight stated.
+        per_head_kg: f64,
+        /// The total divided by the head count.
+        expected_kg: f64,
+    },
     /// A list of animals whose length differs from the head count beside it.
     #[error("lists {listed} animals but head_count is {head_count}")]
     CountMismatch {

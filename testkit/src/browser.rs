@@ -45,6 +45,14 @@ pub async fn dump_dom(url: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The page's DOM after `budget_ms` of the page's (virtual) time: for a page whose script
+/// does something after loading (a test harness filling and submitting a form in a frame).
+pub async fn dump_dom_after(url: &str, budget_ms: u32) -> anyhow::Result<String> {
+    let budget = format!("--virtual-time-budget={budget_ms}");
+    let out = headless(url, &["--dump-dom", &budget]).await?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// A PNG screenshot of `url` at `width`×`height`, as bytes.
 pub async fn screenshot(url: &str, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let dir = tempfile::tempdir()?;

@@ -22,6 +22,7 @@ pub mod cli;
 mod clickhouse_db;
 mod clickhouse_server;
 pub mod cluster;
+pub mod form_harness;
 pub mod metrics;
 mod pty;
 mod tansu;

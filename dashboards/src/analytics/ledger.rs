@@ -115,6 +115,9 @@ pub struct LotAccount {
     pub medicine_minor: f64,
     /// Its animals treated for sickness at least once (treatments replayed one by one).
     pub pulled: u32,
+    /// Medicine given to the lot as a whole (lot- and pen-level treatments, also in
+    /// `medicine_minor`), minor units.
+    pub lot_medicine_minor: f64,
     /// Its re-weighed head on hand (weighings replayed one by one).
     pub reweighed: Reweighed,
     /// The lot's own yardage rate, when it has one.
@@ -188,6 +191,7 @@ enum Step<'a> {
     Placement(&'a PlacementRecord),
     Weighing(&'a WeighingRecord),
     Treatment(&'a TreatmentRecord),
+    LotTreatment(&'a super::records::LotTreatmentRecord),
     Move(&'a MoveRecord),
     Delivery(&'a DeliveryRecord),
     Death(&'a DeathRecord),
@@ -224,6 +228,11 @@ impl<'a> Replay<'a> {
             r.treatments
                 .iter()
                 .map(|x| (x.at_ms, 6, Step::Treatment(x))),
+        );
+        steps.extend(
+            r.lot_treatments
+                .iter()
+                .map(|x| (x.at_ms, 6, Step::LotTreatment(x))),
         );
         steps.extend(r.moves.iter().map(|x| (x.at_ms, 7, Step::Move(x))));
         steps.extend(r.deliveries.iter().map(|x| (x.at_ms, 8, Step::Delivery(x))));
@@ -291,6 +300,7 @@ impl Ledger {
             Step::Placement(p) => self.placement(p, at),
             Step::Weighing(w) => self.weighing(w),
             Step::Treatment(t) => self.treatment(t),
+            Step::LotTreatment(t) => self.lot_treatment(t),
             Step::Move(m) => self.pen_move(m, at),
             Step::Delivery(d) => self.delivery(d),
             Step::Death(d) => self.death(d, at),
@@ -369,6 +379,34 @@ impl Ledger {
         if let Some(acc) = self.lots.get_mut(&lot) {
             acc.medicine_minor += t.cost_minor as f64;
             acc.pulled += u32::from(newly_pulled);
+        }
+    }
+
+    /// A product given to a whole lot (or the lots of a pen, shared by head there): its cost
+    /// is the lot's medicine. Not a pull: a lot treated at once (metaphylaxis, processing) was
+    /// not pulled sick animal by animal.
+    fn lot_treatment(&mut self, t: &super::records::LotTreatmentRecord) {
+        let shares: Vec<(String, f64)> = if t.lot_id.is_empty() {
+            let lots = self.lots_in(&t.pen_id);
+            let head: i64 = lots.iter().map(|(_, h)| *h).sum();
+            lots.into_iter()
+                .map(|(lot, h)| (lot, h as f64 / head.max(1) as f64))
+                .collect()
+        } else {
+            vec![(t.lot_id.clone(), 1.0)]
+        };
+        if shares.is_empty() || !shares.iter().all(|(l, _)| self.lots.contains_key(l)) {
+            self.warnings.push(format!(
+                "treatment of lot {:?} pen {:?} that holds no known lot",
+                t.lot_id, t.pen_id
+            ));
+            return;
+        }
+        for (lot, share) in shares {
+            if let Some(acc) = self.lots.get_mut(&lot) {
+                acc.medicine_minor += t.cost_minor as f64 * share;
+                acc.lot_medicine_minor += t.cost_minor as f64 * share;
+            }
         }
     }
 
@@ -666,6 +704,10 @@ impl Ledger {
     }
 
     fn death(&mut self, d: &DeathRecord, at: u64) {
+        if d.eid.is_empty() {
+            self.lot_death(d, at);
+            return;
+        }
         let animal = self.animals.get(&d.eid).cloned();
         if animal.as_ref().is_some_and(|a| !a.on_hand) {
             self.warnings
@@ -697,6 +739,33 @@ impl Ledger {
                 a.on_hand = false;
             }
         });
+    }
+
+    /// Head of a lot (or, given only its pen, of the lot with the most head there) dead
+    /// without a readable tag.
+    fn lot_death(&mut self, d: &DeathRecord, at: u64) {
+        let lot = if d.lot_id.is_empty() {
+            self.lots_in(&d.pen_id)
+                .into_iter()
+                .max_by_key(|(_, head)| *head)
+                .map(|(lot, _)| lot)
+        } else {
+            Some(d.lot_id.clone())
+        };
+        let Some(lot) = lot.filter(|l| self.lots.contains_key(l)) else {
+            self.warnings.push(format!(
+                "death in lot {:?} pen {:?} that holds no known lot",
+                d.lot_id, d.pen_id
+            ));
+            return;
+        };
+        let pen = (!d.pen_id.is_empty()).then_some(d.pen_id.as_str());
+        let head = d.head_count.max(1);
+        self.take_head(&lot, pen, head, at);
+        if let Some(acc) = self.lots.get_mut(&lot) {
+            acc.dead += head;
+            acc.dead_ms += f64::from(head) * at.saturating_sub(acc.arrived_ms) as f64;
+        }
     }
 
     fn shipment(&mut self, s: &ShipmentRecord, at: u64) {

@@ -3,9 +3,9 @@
 //! run concurrently.
 
 use super::records::{
-    AnimalHealth, ArrivalRecord, DeathRecord, DeliveryRecord, LatestWeight, MoveRecord,
-    PlacementRecord, PurchaseRecord, RationRecord, ShipmentRecord, TreatmentRecord, WeighingRecord,
-    YardRecords, YardageRecord,
+    AnimalHealth, ArrivalRecord, DeathRecord, DeliveryRecord, LatestWeight, LotTreatmentRecord,
+    MoveRecord, PlacementRecord, PurchaseRecord, RationRecord, ShipmentRecord, TreatmentRecord,
+    WeighingRecord, YardRecords, YardageRecord,
 };
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
@@ -40,7 +40,7 @@ pub async fn yard_records(
     let scope = SCOPE;
     let health = format!(
         "SELECT eid, sum(cost_minor) AS cost_minor, countIf(purpose = 'therapeutic') AS therapeutic \
-         FROM treatments FINAL {scope} GROUP BY eid"
+         FROM treatments FINAL {scope} AND eid != '' GROUP BY eid"
     );
     let weights = format!(
         "SELECT eid, argMax(weight_kg, captured_at_ms) AS weight_kg, max(captured_at_ms) AS at_ms \
@@ -63,7 +63,7 @@ pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<
     let scope = SCOPE;
     let treatments = format!(
         "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
-         captured_at_ms AS at_ms FROM treatments FINAL {scope}"
+         captured_at_ms AS at_ms FROM treatments FINAL {scope} AND eid != ''"
     );
     let weighings = format!(
         "SELECT eid, weight_kg, captured_at_ms AS at_ms FROM weighings FINAL {scope} AND eid != ''"
@@ -97,8 +97,13 @@ async fn herd_and_feed(
         "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
          FROM pen_moves FINAL {scope}"
     );
-    let deaths =
-        format!("SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM deaths FINAL {scope}");
+    let deaths = format!(
+        "SELECT eid, lot_id, pen_id, head_count, captured_at_ms AS at_ms FROM deaths FINAL {scope}"
+    );
+    let lot_treatments = format!(
+        "SELECT lot_id, pen_id, head_count, cost_minor, captured_at_ms AS at_ms \
+         FROM treatments FINAL {scope} AND eid = ''"
+    );
     let shipments = format!(
         "SELECT lot_id, head_count, weight_kg, price_minor, eids, captured_at_ms AS at_ms \
          FROM shipments FINAL {scope}"
@@ -128,10 +133,11 @@ async fn herd_and_feed(
         rows::<ShipmentRecord>(c, &shipments, f, t),
         rows::<DeliveryRecord>(c, &deliveries, f, t),
     )?;
-    let (purchases, rations, yardage) = tokio::try_join!(
+    let (purchases, rations, yardage, lot_treatments) = tokio::try_join!(
         rows::<PurchaseRecord>(c, &purchases, f, t),
         rows::<RationRecord>(c, &rations, f, t),
         rows::<YardageRecord>(c, &yardage, f, t),
+        rows::<LotTreatmentRecord>(c, &lot_treatments, f, t),
     )?;
     Ok(YardRecords {
         arrivals,
@@ -143,6 +149,7 @@ async fn herd_and_feed(
         purchases,
         rations,
         yardage,
+        lot_treatments,
         ..YardRecords::default()
     })
 }

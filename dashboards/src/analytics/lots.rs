@@ -294,7 +294,7 @@ pub fn lot_measures(
                 id,
                 acc,
                 pens_of.remove(id).unwrap_or_default(),
-                medicine.get(id.as_str()).copied().unwrap_or(0.0),
+                medicine.get(id.as_str()).copied().unwrap_or(0.0) + acc.lot_medicine_minor,
                 pulled.get(id.as_str()).copied().unwrap_or(0),
                 reweighed,
             );
@@ -478,5 +478,33 @@ mod tests {
         let adg = l.adg_deads_out_kg.unwrap();
         assert!((adg - 1.5).abs() < 1e-9, "{adg}");
         assert!((l.current_weight_kg.unwrap() - 360.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lot_level_death_and_treatment_count_without_an_eid() {
+        use crate::analytics::records::{DeathRecord, LotTreatmentRecord};
+        let mut records = yard(0);
+        records.deaths.push(DeathRecord {
+            eid: String::new(),
+            lot_id: "L".into(),
+            pen_id: String::new(),
+            head_count: 1,
+            at_ms: 10 * DAY,
+        });
+        records.lot_treatments.push(LotTreatmentRecord {
+            lot_id: String::new(),
+            pen_id: "P".into(),
+            head_count: 2,
+            cost_minor: 2_400,
+            at_ms: DAY,
+        });
+        let l = lot(&records, 20);
+        assert_eq!((l.head_dead, l.head_on_hand), (1, 1));
+        assert!(
+            (l.medicine_minor - 2_400.0).abs() < 1e-9,
+            "{}",
+            l.medicine_minor
+        );
+        assert_eq!(l.pull_rate_pct, 0.0, "a lot treated at once is not pulled");
     }
 }

@@ -66,6 +66,24 @@ pub struct DeathRecord {
     pub lot_id: String,
     /// Its pen, or empty (then where it was last placed or moved).
     pub pen_id: String,
+    /// Head dead: 1 for one animal, the count of a lot-level death (empty `eid`).
+    pub head_count: u32,
+    /// When.
+    pub at_ms: u64,
+}
+
+/// A product given to every head of a lot or pen (`treatments` rows with an empty `eid`):
+/// charged to the lot as medicine (a pen's lots share it by head).
+#[derive(Debug, Clone, PartialEq, Deserialize, clickhouse::Row)]
+pub struct LotTreatmentRecord {
+    /// The lot, or empty (then the lots in `pen_id`).
+    pub lot_id: String,
+    /// The pen, or empty.
+    pub pen_id: String,
+    /// Head given the product.
+    pub head_count: u32,
+    /// What all head's doses cost, minor units.
+    pub cost_minor: u64,
     /// When.
     pub at_ms: u64,
 }
@@ -218,4 +236,6 @@ pub struct YardRecords {
     pub treatments: Vec<TreatmentRecord>,
     /// Every weighing, in time (the facts replay; empty for a replay that uses `weights`).
     pub weighings: Vec<WeighingRecord>,
+    /// Lot- and pen-level treatments (both replays).
+    pub lot_treatments: Vec<LotTreatmentRecord>,
 }

@@ -340,7 +340,11 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
         ),
         (
             "In weight, pay".to_owned(),
-            weight(Some(l.in_weight_kg), 0, ""),
+            format!(
+                "{} per head · {} lot total",
+                weight(Some(l.in_weight_kg), 0, ""),
+                weight(Some(l.in_weight_kg * f64::from(l.head_in)), 0, "")
+            ),
         ),
         (
             if closed {
@@ -438,6 +442,7 @@ pub async fn lot_page(
     let forecast =
         super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
     let animals = of_lot(&herd, &lot_id);
+    let tagged = tagged_in_lot(&state.client, &feedlot_id, &lot_id).await?;
     let closed = l.status == "closed";
     let c = &l.currency;
     let units = super::units::current();
@@ -498,12 +503,29 @@ pub async fn lot_page(
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))
                 h2 { "Animals in the lot" }
-                p { (animals.len()) " placed · "
+                p #lot-head { (l.head_in) " head placed · " (tagged) " tagged into the lot · " (animals.len()) " weighed · "
                     a href={"/feedlots/" (feedlot_id) "/lots/" (lot_id) "/animals.csv"} { "CSV" } }
                 (super::herd_page::animal_table(&feedlot_id, &animals))
             }
         }
     })
+}
+
+/// Animals whose latest placement is in `lot_id`: tagged into the lot, weighed or not.
+async fn tagged_in_lot(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lot_id: &str,
+) -> Result<u64, WebError> {
+    Ok(client
+        .query(
+            "SELECT count() FROM (SELECT eid, argMax(lot_id, captured_at_ms) AS lot \
+             FROM placements FINAL WHERE feedlot_id = ? GROUP BY eid) WHERE lot = ?",
+        )
+        .bind(feedlot_id)
+        .bind(lot_id)
+        .fetch_one::<u64>()
+        .await?)
 }
 
 /// `GET /feedlots/{feedlot_id}/lots/{lot_id}/animals.csv`.

@@ -94,6 +94,7 @@ pub fn records(now: DateTime<Utc>) -> Vec<Envelope> {
                 source: None,
                 pen_id: Some(PEN.into()),
                 pay_weight_kg: 3_000.0,
+                pay_weight_per_head_kg: None,
                 shrink_pct: 2.0,
                 purchase_price_minor: 1_500_000,
                 currency: "USD".into(),

@@ -323,6 +323,7 @@ fn first_records() -> Vec<Envelope> {
                 source: None,
                 pen_id: Some("P1".into()),
                 pay_weight_kg: 1_200.0,
+                pay_weight_per_head_kg: None,
                 shrink_pct: 0.0,
                 purchase_price_minor: 400_000,
                 currency: "USD".into(),

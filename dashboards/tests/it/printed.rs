@@ -232,7 +232,11 @@ async fn the_printed_closeout_and_monthly_report_show_the_pages_and_the_apis_num
                 ("Days on feed", fixed(n("days_on_feed"), 1)),
                 (
                     "In weight, pay",
-                    format!("{} {w}", fixed(kg(n("in_weight_kg")), 0)),
+                    format!(
+                        "{} {w} per head · {} {w} lot total",
+                        fixed(kg(n("in_weight_kg")), 0),
+                        fixed(kg(n("in_weight_kg") * n("head_in")), 0)
+                    ),
                 ),
                 (
                     "ADG, deads out",

@@ -470,6 +470,7 @@ fn records(ids: Ids, s: &Secrets) -> Vec<Envelope> {
                 source: None,
                 pen_id: Some(ids.pen.into()),
                 pay_weight_kg: s.pay_kg,
+                pay_weight_per_head_kg: None,
                 shrink_pct: 2.0,
                 purchase_price_minor: 150_000,
                 currency: "USD".into(),

@@ -29,7 +29,9 @@ use axum::routing::post;
 pub use auth::{Role, authenticate_page};
 pub use config::{ApiConfig, ApiToken};
 pub use error::ApiError;
-pub use records::IDEMPOTENCY_KEY;
+pub use records::{
+    IDEMPOTENCY_KEY, Recorded, allowed, checked_event, envelope_of, parse_checked, record, roles_of,
+};
 
 use crate::outbox::OutboxWriter;
 

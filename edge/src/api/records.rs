@@ -6,15 +6,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
-    Arrival, Death, Envelope, Event, FeedPurchase, PenMove, Placement, Ration, Shipment, Treatment,
-    YardageRate,
+    Arrival, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Placement, Ration, Shipment, Treatment, YardageRate,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::auth::authenticate;
-use super::{ApiError, ApiState, Role, bounds};
+use super::{ApiError, ApiState, ApiToken, Role, bounds};
 use crate::event_time::OutOfWindow;
 use crate::outbox::once::{self, Once};
 
@@ -30,11 +30,14 @@ struct Kind {
 
 use Role::{Manager, Operator, Vet};
 
-const KINDS: [Kind; 9] = [
+const KINDS: [Kind; 12] = [
     Kind {
         path: "arrivals",
         roles: &[Operator, Manager],
-        parse: |b| Ok(Event::Arrival(body::<Arrival>(b)?)),
+        parse: |b| {
+            let b = with_both_weights(b, "pay_weight_kg", "pay_weight_per_head_kg");
+            Ok(Event::Arrival(body::<Arrival>(&b)?))
+        },
     },
     Kind {
         path: "treatments",
@@ -54,7 +57,10 @@ const KINDS: [Kind; 9] = [
     Kind {
         path: "shipments",
         roles: &[Operator, Manager],
-        parse: |b| Ok(Event::Shipment(body::<Shipment>(b)?)),
+        parse: |b| {
+            let b = with_both_weights(b, "weight_kg", "weight_per_head_kg");
+            Ok(Event::Shipment(body::<Shipment>(&b)?))
+        },
     },
     Kind {
         path: "feed-purchases",
@@ -76,7 +82,48 @@ const KINDS: [Kind; 9] = [
         roles: &[Operator, Manager],
         parse: |b| Ok(Event::Placement(body::<Placement>(b)?)),
     },
+    Kind {
+        path: "lot-deaths",
+        roles: &[Operator, Vet, Manager],
+        parse: |b| Ok(Event::LotDeath(body::<LotDeath>(b)?)),
+    },
+    Kind {
+        path: "lot-treatments",
+        roles: &[Vet, Manager],
+        parse: |b| Ok(Event::LotTreatment(body::<LotTreatment>(b)?)),
+    },
+    Kind {
+        path: "feed-deliveries",
+        roles: &[Operator, Manager],
+        parse: |b| Ok(Event::FeedDelivery(body::<FeedDelivery>(b)?)),
+    },
 ];
+
+/// A body stating a weight as the total (`total`, kg for all head) or per head (`per_head`,
+/// kg), or both, with the missing one worked out from `head_count`: the record carries both.
+/// A body that is not a JSON object, or lacks a number needed, is returned as it was (decoding
+/// then names what is missing or wrong).
+fn with_both_weights(bytes: &[u8], total: &str, per_head: &str) -> Vec<u8> {
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.to_vec();
+    };
+    let number = |name: &str| fields.get(name).and_then(Value::as_f64);
+    let Some(head) = fields
+        .get("head_count")
+        .and_then(Value::as_u64)
+        .and_then(|h| u32::try_from(h).ok())
+    else {
+        return bytes.to_vec();
+    };
+    let (total_kg, per_head_kg) =
+        schemas::movement::total_and_per_head_kg(number(total), number(per_head), head);
+    for (name, kg) in [(total, total_kg), (per_head, per_head_kg)] {
+        if let (false, Some(kg)) = (fields.contains_key(name), kg) {
+            fields.insert(name.to_owned(), json!(kg));
+        }
+    }
+    serde_json::to_vec(&Value::Object(fields)).unwrap_or_else(|_| bytes.to_vec())
+}
 
 /// Each kind's path segment and the roles that may submit it.
 pub(super) fn kinds() -> impl Iterator<Item = (&'static str, &'static [Role])> {
@@ -92,9 +139,15 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let ignored = serde_ignored::Deserializer::new(&mut de, &mut on_unknown);
     let value: T = serde_path_to_error::deserialize(ignored).map_err(|e| {
         let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // A missing field is reported at the record's root: name it from the message.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned);
         ApiError::Malformed {
-            field: (path != ".").then_some(path),
-            message: e.into_inner().to_string(),
+            field: if path == "." { missing } else { Some(path) },
+            message,
         }
     })?;
     if let Some(field) = unknown.into_iter().next() {
@@ -121,34 +174,97 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = authenticate(&headers, &state.tokens)?;
+    let key = idempotency_key(&headers, Utc::now())?;
+    let recorded = record(&state, caller, &kind, when.occurred_at, key, &bytes).await?;
+    Ok(created(recorded.event_id, &kind, recorded.replayed))
+}
+
+/// A record committed to the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// Its event id (the first send's, when replayed).
+    pub event_id: uuid::Uuid,
+    /// True when the idempotency key had recorded it already.
+    pub replayed: bool,
+}
+
+/// The roles that may submit `kind`, or why there is no such kind.
+pub fn roles_of(kind: &str) -> Result<&'static [Role], ApiError> {
+    KINDS
+        .iter()
+        .find(|k| k.path == kind)
+        .map(|k| k.roles)
+        .ok_or_else(|| ApiError::UnknownKind(kind.to_owned()))
+}
+
+/// Checks `caller` may submit `kind`.
+pub fn allowed(caller: &ApiToken, kind: &str) -> Result<(), ApiError> {
+    if roles_of(kind)?.contains(&caller.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            role: caller.role.as_str(),
+            kind: kind.to_owned(),
+        })
+    }
+}
+
+/// Checks `bytes` as a record of `kind` (role, bounds, fields, values) and the event it makes,
+/// without recording it.
+pub fn checked_event(caller: &ApiToken, kind: &str, bytes: &[u8]) -> Result<Event, ApiError> {
+    allowed(caller, kind)?;
+    parse_checked(kind, bytes)
+}
+
+/// Checks `bytes` as a record of `kind` (bounds, fields, values), whoever sends it: for a
+/// form that records several kinds under its own role check (processing at the chute).
+pub fn parse_checked(kind: &str, bytes: &[u8]) -> Result<Event, ApiError> {
     let spec = KINDS
         .iter()
         .find(|k| k.path == kind)
-        .ok_or_else(|| ApiError::UnknownKind(kind.clone()))?;
-    if !spec.roles.contains(&caller.role) {
-        return Err(ApiError::Forbidden {
-            role: caller.role.as_str(),
-            kind,
-        });
-    }
-    let now = Utc::now();
-    let key = idempotency_key(&headers, now)?;
-    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        .ok_or_else(|| ApiError::UnknownKind(kind.to_owned()))?;
+    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
         bounds::check(&value)?;
     }
-    let event = (spec.parse)(&bytes)?;
+    let event = (spec.parse)(bytes)?;
     event.validate()?;
-    let captured_at = match when.occurred_at {
-        Some(at) => occurred_at(at, now)?,
+    Ok(event)
+}
+
+/// The envelope of `event` recorded by `caller` now (or at `occurred_at`, when the gateway
+/// believes it).
+pub fn envelope_of(
+    state: &ApiState,
+    caller: &ApiToken,
+    occurred_at: Option<DateTime<Utc>>,
+    event: Event,
+) -> Result<Envelope, ApiError> {
+    let now = Utc::now();
+    let captured_at = match occurred_at {
+        Some(at) => self::occurred_at(at, now)?,
         None => now,
     };
-    let envelope = Envelope::new(
+    Ok(Envelope::new(
         &state.feedlot_id,
         &state.gateway_id,
         format!("api:{}", caller.user),
         captured_at,
         event,
-    );
+    ))
+}
+
+/// The records API's whole path for one record of `kind` from `caller`, shared by the API and
+/// the entry forms: checked, then committed to the outbox (once per idempotency `key`).
+pub async fn record(
+    state: &ApiState,
+    caller: &ApiToken,
+    kind: &str,
+    occurred_at: Option<DateTime<Utc>>,
+    key: Option<uuid::Uuid>,
+    bytes: &[u8],
+) -> Result<Recorded, ApiError> {
+    let event = checked_event(caller, kind, bytes)?;
+    let envelope = envelope_of(state, caller, occurred_at, event)?;
     let Some(key) = key else {
         state
             .writer
@@ -156,9 +272,12 @@ pub async fn submit(
             .await
             .map_err(|e| ApiError::from_outbox(&e))?;
         tracing::info!(kind, user = %caller.user, event_id = %envelope.event_id, "record captured");
-        return Ok(created(envelope.event_id, &kind, false));
+        return Ok(Recorded {
+            event_id: envelope.event_id,
+            replayed: false,
+        });
     };
-    let print = fingerprint(&caller.user, &kind, when.occurred_at, &bytes);
+    let print = fingerprint(&caller.user, kind, occurred_at, bytes);
     let outcome = state
         .writer
         .append_envelope_once(&envelope, key, print)
@@ -167,11 +286,17 @@ pub async fn submit(
     match outcome {
         Once::Appended(_) => {
             tracing::info!(kind, user = %caller.user, event_id = %envelope.event_id, %key, "record captured");
-            Ok(created(envelope.event_id, &kind, false))
+            Ok(Recorded {
+                event_id: envelope.event_id,
+                replayed: false,
+            })
         }
         Once::Replayed(event_id) => {
             tracing::info!(kind, user = %caller.user, %event_id, %key, "retried record not recorded again");
-            Ok(created(event_id, &kind, true))
+            Ok(Recorded {
+                event_id,
+                replayed: true,
+            })
         }
         Once::Conflict(event_id) => Err(ApiError::KeyReused { key, event_id }),
     }
@@ -272,6 +397,37 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), KINDS.len());
         assert!(KINDS.iter().all(|k| k.roles.contains(&Manager)));
+    }
+
+    #[test]
+    fn an_arrival_may_state_its_pay_weight_per_head_or_for_the_lot() {
+        let per_head = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_per_head_kg":250,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(per_head) else {
+            panic!("refused a per-head pay weight")
+        };
+        assert_eq!(
+            (a.pay_weight_kg, a.pay_weight_per_head_kg),
+            (250_000.0, Some(250.0))
+        );
+        let total = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_kg":250000,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(total) else {
+            panic!("refused a total pay weight")
+        };
+        assert_eq!(a.pay_weight_per_head_kg, Some(250.0));
+        let both = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","pay_weight_kg":250,"pay_weight_per_head_kg":250,"shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Ok(Event::Arrival(a)) = (KINDS[0].parse)(both) else {
+            panic!("refused both")
+        };
+        assert_eq!(
+            a.validate().unwrap_err().field,
+            "pay_weight_per_head_kg",
+            "a per-head weight sent as the lot's total is caught"
+        );
+        let neither = br#"{"lot_id":"L1","head_count":1000,"origin":"NE","shrink_pct":4,"purchase_price_minor":1,"currency":"USD"}"#;
+        let Err(ApiError::Malformed { message, .. }) = (KINDS[0].parse)(neither) else {
+            panic!("accepted no pay weight")
+        };
+        assert!(message.contains("pay_weight_kg"), "{message}");
     }
 
     #[test]

@@ -528,6 +528,8 @@ pub fn events(
         source,
         pen_id: Some(lot.pen_id.clone()),
         pay_weight_kg: preview.total_weight_kg,
+        // The manifest's own per-head figure, so the record shows both.
+        pay_weight_per_head_kg: Some(preview.total_weight_kg / f64::from(head)),
         shrink_pct: lot.shrink_pct,
         purchase_price_minor: lot.price_minor,
         currency: lot.currency.clone(),

@@ -27,8 +27,8 @@ use std::collections::BTreeSet;
 use edge::Config;
 use edge::api::{ApiToken, Role};
 use schemas::{
-    Arrival, Death, DoseUnit, Eid, FeedPurchase, PenMove, Placement, Ration, RationIngredient,
-    Route, Shipment, Treatment, TreatmentPurpose, YardageRate,
+    Arrival, Death, DoseUnit, Eid, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Placement, Ration, RationIngredient, Route, Shipment, Treatment, TreatmentPurpose, YardageRate,
 };
 use serde_json::{Value, json};
 
@@ -52,6 +52,9 @@ const KINDS: &[(&str, &[Role])] = &[
     ("rations", &[Manager]),
     ("yardage-rates", &[Manager]),
     ("placements", &[Operator, Manager]),
+    ("lot-deaths", &[Operator, Vet, Manager]),
+    ("lot-treatments", &[Vet, Manager]),
+    ("feed-deliveries", &[Operator, Manager]),
 ];
 
 const RECORDS: &str = "/api/v1/records/{kind}";
@@ -68,6 +71,8 @@ const IMPORTS: &[&str] = &[
     "/import/preview",
     "/import/confirm",
 ];
+/// The entry forms: any records API token for the index; a form for the roles of its kind.
+const FORMS: &[&str] = &["/forms", "/forms/{form}"];
 
 #[test]
 fn matrix_covers_every_route_and_kind_of_the_gateway() {
@@ -76,6 +81,7 @@ fn matrix_covers_every_route_and_kind_of_the_gateway() {
         .iter()
         .chain(SIGNED_IN)
         .chain(IMPORTS)
+        .chain(FORMS)
         .copied()
         .chain([RECORDS])
         .collect();
@@ -98,6 +104,7 @@ fn record(kind: &str) -> Value {
             source: None,
             pen_id: Some("P1".into()),
             pay_weight_kg: 3_000.0,
+            pay_weight_per_head_kg: None,
             shrink_pct: 3.0,
             purchase_price_minor: 1_500_000,
             currency: "USD".into(),
@@ -134,6 +141,7 @@ fn record(kind: &str) -> Value {
             lot_id: "L-1".into(),
             head_count: 1,
             buyer: "Packer".into(),
+            weight_per_head_kg: None,
             weight_kg: 600.0,
             price_minor: 150_000,
             currency: "USD".into(),
@@ -167,6 +175,36 @@ fn record(kind: &str) -> Value {
             pen_id: "P1".into(),
             sex: None,
             breed: None,
+        }),
+        "lot-deaths" => serde_json::to_value(LotDeath {
+            lot_id: Some("L-1".into()),
+            pen_id: None,
+            head_count: 1,
+            cause: "found dead".into(),
+        }),
+        "lot-treatments" => serde_json::to_value(LotTreatment {
+            lot_id: Some("L-1".into()),
+            pen_id: None,
+            head_count: 10,
+            purpose: TreatmentPurpose::Processing,
+            product: "Ivomec".into(),
+            dose_per_head: 10.0,
+            dose_unit: DoseUnit::Ml,
+            route: Route::PourOn,
+            product_lot: "IV-9".into(),
+            withdrawal_days: 48,
+            administered_by: "crew".into(),
+            diagnosis: None,
+            total_cost_minor: None,
+            currency: None,
+        }),
+        "feed-deliveries" => serde_json::to_value(FeedDelivery {
+            pen_id: "P1".into(),
+            ration_id: "R1".into(),
+            target_kg: 1_000.0,
+            delivered_kg: 990.0,
+            truck_id: "manual".into(),
+            operator: "sam".into(),
         }),
         other => panic!("no record for {other}: add one"),
     };
@@ -330,6 +368,25 @@ async fn each_route_of_the_gateway_answers_each_role_as_the_role_model_promises_
         }
         assert_eq!(statuses.len(), 1, "{path}: a token changed the answer");
         assert!(bodies.len() <= 1, "{path}: a token changed the page");
+    }
+
+    // The entry forms: refused without a token; a form only for the roles of its record kind.
+    for (path, may) in [
+        ("/forms", &[Operator, Vet, Manager][..]),
+        ("/forms/arrival", &[Operator, Manager][..]),
+        ("/forms/lot-treatment", &[Vet, Manager][..]),
+        ("/forms/feed-purchase", &[Manager][..]),
+    ] {
+        let url = format!("{base}{path}");
+        for token in [None, Some("not-a-token")] {
+            let r = send(reqwest::Method::GET, &url, token, &[], None).await;
+            assert_eq!(r.status, 401, "{path} with {token:?}: {}", r.body);
+        }
+        for (role, token, _) in &roles {
+            let r = send(reqwest::Method::GET, &url, Some(token), &[], None).await;
+            let want = if may.contains(role) { 200 } else { 403 };
+            assert_eq!(r.status, want, "{path} as {}: {}", role.as_str(), r.body);
+        }
     }
 
     // The chute pages: refused without a token; the same page for every role.

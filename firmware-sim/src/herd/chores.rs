@@ -59,6 +59,7 @@ impl YardSim {
                     head_count: draft.len() as u32,
                     buyer: BUYERS[self.rng.random_range(0..BUYERS.len())].into(),
                     weight_kg,
+                    weight_per_head_kg: None,
                     price_minor: price_minor as u64,
                     currency: "USD".into(),
                     eids: draft.iter().map(|&i| self.animals[i].eid.clone()).collect(),

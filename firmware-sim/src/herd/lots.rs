@@ -179,6 +179,7 @@ pub fn buy_lot(
         source: source.map(Into::into),
         pen_id: Some(pen_id.into()),
         pay_weight_kg,
+        pay_weight_per_head_kg: None,
         shrink_pct,
         purchase_price_minor: (pay_weight_kg * per_kg).round() as u64,
         currency: "USD".into(),

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "animal_facts",
         sql: include_str!("../../migrations/0008_animal_facts.sql"),
     },
+    Migration {
+        version: 9,
+        name: "lot_records",
+        sql: include_str!("../../migrations/0009_lot_records.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

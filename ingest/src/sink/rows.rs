@@ -279,6 +279,14 @@ impl Rows {
                 self.yard_profiles.push(YardProfileRow::new(m, e));
                 "yard_profiles"
             }
+            Event::LotDeath(e) => {
+                self.deaths.push(DeathRow::of_lot(m, e));
+                "deaths"
+            }
+            Event::LotTreatment(e) => {
+                self.treatments.push(TreatmentRow::of_lot(m, e));
+                "treatments"
+            }
             // `Event` is non-exhaustive: a kind added to `schemas` without its table here is
             // logged, never a panic. New kinds arrive with their table in the same release.
             _ => {

@@ -1,7 +1,10 @@
 //! The herd's records: `treatments`, `arrivals`, `pen_moves`, `deaths`, `shipments` and
 //! `yardage_rates`, `placements` and `yard_profiles`. An absent optional id is stored as an empty string.
 
-use schemas::{Arrival, Death, PenMove, Placement, Shipment, Treatment, YardProfile, YardageRate};
+use schemas::{
+    Arrival, Death, LotDeath, LotTreatment, PenMove, Placement, Shipment, Treatment, YardProfile,
+    YardageRate,
+};
 
 use super::{Meta, event_row, row};
 
@@ -34,6 +37,12 @@ event_row! {
         cost_minor: u64,
         /// ISO 4217 code of `cost_minor`, or empty.
         currency: String,
+        /// The lot of a lot-level treatment, or empty.
+        lot_id: String,
+        /// The pen of a lot-level treatment, or empty.
+        pen_id: String,
+        /// Head given the product: 1 for one animal.
+        head_count: u32,
     }
 }
 
@@ -88,6 +97,8 @@ event_row! {
         lot_id: String,
         /// Its pen, or empty.
         pen_id: String,
+        /// Head dead: 1 for one animal.
+        head_count: u32,
     }
 }
 
@@ -173,6 +184,31 @@ impl TreatmentRow {
             booster_after_days: t.booster_after_days.unwrap_or(0),
             cost_minor: t.cost_minor.unwrap_or(0),
             currency: t.currency.clone().unwrap_or_default(),
+            lot_id: String::new(),
+            pen_id: String::new(),
+            head_count: 1,
+        })
+    }
+
+    /// The row of a lot-level treatment: no eid, the dose per head, the whole cost.
+    pub(super) fn of_lot(m: &Meta, t: &LotTreatment) -> Self {
+        row!(TreatmentRow, m, {
+            eid: String::new(),
+            purpose: t.purpose.as_str().to_owned(),
+            product: t.product.clone(),
+            dose: t.dose_per_head,
+            dose_unit: t.dose_unit.as_str().to_owned(),
+            route: t.route.as_str().to_owned(),
+            product_lot: t.product_lot.clone(),
+            withdrawal_days: t.withdrawal_days,
+            administered_by: t.administered_by.clone(),
+            diagnosis: t.diagnosis.clone().unwrap_or_default(),
+            booster_after_days: 0,
+            cost_minor: t.total_cost_minor.unwrap_or(0),
+            currency: t.currency.clone().unwrap_or_default(),
+            lot_id: t.lot_id.clone().unwrap_or_default(),
+            pen_id: t.pen_id.clone().unwrap_or_default(),
+            head_count: t.head_count,
         })
     }
 }
@@ -212,6 +248,18 @@ impl DeathRow {
             cause: d.cause.clone(),
             lot_id: d.lot_id.clone().unwrap_or_default(),
             pen_id: d.pen_id.clone().unwrap_or_default(),
+            head_count: 1,
+        })
+    }
+
+    /// The row of a lot-level death: no eid, its head count.
+    pub(super) fn of_lot(m: &Meta, d: &LotDeath) -> Self {
+        row!(DeathRow, m, {
+            eid: String::new(),
+            cause: d.cause.clone(),
+            lot_id: d.lot_id.clone().unwrap_or_default(),
+            pen_id: d.pen_id.clone().unwrap_or_default(),
+            head_count: d.head_count,
         })
     }
 }
