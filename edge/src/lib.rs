@@ -19,6 +19,7 @@ pub mod event_time;
 pub mod forwarder;
 pub mod gateway;
 pub mod http;
+pub mod identity;
 pub mod mqtt;
 pub mod ops;
 pub mod outbox;

@@ -144,6 +144,31 @@ pub struct Config {
     pub batch: BatchConfig,
     /// Where the consumer's `/metrics` and `/healthz` are served.
     pub ops: OpsConfig,
+    /// Which events are accepted: gateway signatures against the registry.
+    pub security: SecurityConfig,
+}
+
+/// Gateway identity: what the consumer demands of an event before storing it (see
+/// `docs/security.md`, "Gateway identity").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Refuse (dead-letter as `unsigned`) events without a gateway signature. `false` only for
+    /// a migration window while old gateways' unsigned backlog drains; signed events are
+    /// verified either way.
+    pub require_signatures: bool,
+    /// How often the consumer reads the gateway registry again, ms (also read at once, at
+    /// most every second, when an event names a key it does not know). At least 1000.
+    pub registry_refresh_ms: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            require_signatures: true,
+            registry_refresh_ms: 30_000,
+        }
+    }
 }
 
 /// The consumer's ops listener.
@@ -470,6 +495,9 @@ impl Config {
                 "kafka.heartbeat_interval_ms",
                 "must be at least 1 and below kafka.session_timeout_ms",
             );
+        }
+        if self.security.registry_refresh_ms < 1000 {
+            return invalid("security.registry_refresh_ms", "must be at least 1000");
         }
         if self.kafka.prefetch_max_kb < 1 {
             return invalid("kafka.prefetch_max_kb", "must be at least 1");

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fact_views",
         sql: include_str!("../../migrations/0007_fact_views.sql"),
     },
+    Migration {
+        version: 8,
+        name: "gateways",
+        sql: include_str!("../../migrations/0008_gateways.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
