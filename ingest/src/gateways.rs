@@ -109,6 +109,58 @@ pub fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
+/// `rows` as an aligned text table (what `ingest gateways` prints): gateway, key id, feedlot,
+/// status (with the end of a rotation overlap), enrolled, set by.
+pub fn table(rows: &[GatewayKeyRow]) -> String {
+    let time = |ms: u64| {
+        i64::try_from(ms)
+            .ok()
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    };
+    let mut lines = vec![[
+        "GATEWAY".to_owned(),
+        "KEY_ID".into(),
+        "FEEDLOT".into(),
+        "STATUS".into(),
+        "ENROLLED".into(),
+        "SET_BY".into(),
+    ]];
+    for r in rows {
+        let status = if r.status == ACTIVE && r.valid_until_ms != 0 {
+            format!("active until {}", time(r.valid_until_ms))
+        } else {
+            r.status.clone()
+        };
+        lines.push([
+            r.gateway_id.clone(),
+            r.key_id.clone(),
+            r.feedlot_id.clone(),
+            status,
+            time(r.valid_from_ms),
+            r.set_by.clone(),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Every row of the registry, latest version of each, ordered by gateway, key, feedlot.
 pub async fn list(
     client: &clickhouse::Client,

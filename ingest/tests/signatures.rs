@@ -242,3 +242,124 @@ async fn a_rotated_key_overlaps_with_the_old_one_until_the_old_one_is_revoked() 
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// Runs the real `ingest` binary with `args` against `db`.
+fn ingest_cli(db: &testkit::ClickHouseDb, args: &[&str]) -> std::process::Output {
+    testkit::cli::run(
+        env!("CARGO_BIN_EXE_ingest"),
+        "INGEST_",
+        args,
+        &[
+            ("INGEST_CLICKHOUSE_URL", db.url.as_str()),
+            ("INGEST_CLICKHOUSE_DATABASE", db.database.as_str()),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateways_commands_enroll_rotate_revoke_and_list_keys() {
+    use testkit::cli::text;
+    let db = testkit::ClickHouseDb::create("sig_cli").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let old = GatewayKey::generate().unwrap();
+    let new = GatewayKey::generate().unwrap();
+    let old_file = dir.path().join("gw-c.pub");
+    std::fs::write(&old_file, format!("{}\n", old.public_key().to_base64())).unwrap();
+
+    let out = ingest_cli(
+        &db,
+        &[
+            "gateways",
+            "enroll",
+            "--gateway",
+            "gw-c",
+            "--feedlot",
+            "yard-c",
+            "--feedlot",
+            "yard-d",
+            "--public-key",
+            &format!("@{}", old_file.display()),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert_eq!(said.matches(&old.key_id()).count(), 2, "{said}");
+    assert!(said.contains("active"), "{said}");
+
+    let out = ingest_cli(
+        &db,
+        &[
+            "gateways",
+            "rotate",
+            "--gateway",
+            "gw-c",
+            "--public-key",
+            &new.public_key().to_base64(),
+            "--old-valid-for",
+            "2h",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert_eq!(said.matches(&new.key_id()).count(), 2, "{said}");
+    assert!(said.contains("active until"), "{said}");
+
+    let out = ingest_cli(
+        &db,
+        &[
+            "gateways",
+            "revoke",
+            "--gateway",
+            "gw-c",
+            "--key-id",
+            &old.key_id(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = ingest_cli(&db, &["gateways", "list"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    let line = |key: &str, feedlot: &str| {
+        said.lines()
+            .find(|l| l.contains(key) && l.contains(feedlot))
+            .unwrap_or_else(|| panic!("no {key} {feedlot} in {said}"))
+            .to_owned()
+    };
+    assert!(line(&old.key_id(), "yard-c").contains("revoked"), "{said}");
+    assert!(line(&old.key_id(), "yard-d").contains("revoked"), "{said}");
+    assert!(line(&new.key_id(), "yard-c").contains("active"), "{said}");
+    assert!(!line(&new.key_id(), "yard-c").contains("until"), "{said}");
+
+    // Refusals name what is wrong and exit non-zero.
+    let out = ingest_cli(
+        &db,
+        &[
+            "gateways",
+            "enroll",
+            "--gateway",
+            "gw-c",
+            "--feedlot",
+            "yard-c",
+            "--public-key",
+            "not-a-key",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("invalid key"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ingest_cli(&db, &["gateways", "revoke", "--gateway", "gw-nobody"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not enrolled"),
+        "{}",
+        text(&out.stderr)
+    );
+    for command in ["enroll", "rotate", "revoke", "list"] {
+        let out = ingest_cli(&db, &["gateways", command, "--help"]);
+        assert!(text(&out.stdout).contains("Examples:"), "{command}");
+    }
+}
