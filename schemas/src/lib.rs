@@ -16,6 +16,7 @@ pub mod movement;
 pub mod rfid;
 pub mod scale;
 pub mod signing;
+pub mod transport;
 pub mod validate;
 pub mod weight;
 pub mod yard;

@@ -92,7 +92,8 @@ fn garbage_and_invalid_eids_are_decode_errors() {
     assert!(decode(&serde_json::to_vec(&v).unwrap()).is_err());
 }
 
-/// The key of `v1/weighing_signed.json` (a fixed seed: the fixture must verify forever).
+/// The key of `signed_weighing_v1.json` (a fixed seed: the fixture must verify forever; it
+/// sits outside `v1/`, which holds one fixture per kind).
 fn fixture_key() -> schemas::GatewayKey {
     schemas::GatewayKey::from_seed([7; 32])
 }
@@ -107,7 +108,7 @@ fn signing_is_additive_old_envelopes_read_as_unsigned_and_a_signed_fixture_still
     );
     // The signed fixture: still version 1, and its signature (over the signed-bytes layout of
     // `schemas::signing`) verifies; a change to that layout fails here.
-    let bytes = fixture("v1/weighing_signed.json");
+    let bytes = fixture("signed_weighing_v1.json");
     let signed = decode(&bytes).unwrap();
     assert_eq!(signed.schema_version, 1);
     assert_eq!(signed.key_id, Some(fixture_key().key_id()));

@@ -159,8 +159,10 @@ async fn consume(
                     config,
                     client,
                     consumer,
-                    &dead_letters,
-                    &registry,
+                    Gates {
+                        dead_letters: &dead_letters,
+                        registry: &registry,
+                    },
                     batch,
                     metrics,
                     shutdown,
@@ -313,6 +315,14 @@ async fn record_intents(
     }
 }
 
+/// What decides an event's way besides ClickHouse: the gateway registry it must pass and the
+/// dead-letter topic it goes to when it does not (or when anything else is wrong with it).
+#[derive(Clone, Copy)]
+struct Gates<'a> {
+    dead_letters: &'a DeadLetters,
+    registry: &'a Registry,
+}
+
 /// How storing a batch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stored {
@@ -330,8 +340,7 @@ async fn store(
     config: &Config,
     client: &clickhouse::Client,
     consumer: &GroupConsumer,
-    dead_letters: &DeadLetters,
-    registry: &Registry,
+    gates: Gates<'_>,
     batch: &PartitionBatch,
     metrics: &Metrics,
     shutdown: &CancellationToken,
@@ -346,10 +355,11 @@ async fn store(
         .map(|m| (m, schemas::decode(m.payload().unwrap_or_default())))
         .collect();
     // Verified before anything of the batch is stored: see `authenticate`.
-    let refusals = match authenticate_batch(config, registry, &decoded, shutdown, &fenced).await {
-        Ok(refusals) => refusals,
-        Err(stored) => return stored,
-    };
+    let refusals =
+        match authenticate_batch(config, gates.registry, &decoded, shutdown, &fenced).await {
+            Ok(refusals) => refusals,
+            Err(stored) => return stored,
+        };
     let mut rows = Rows::default();
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut bad = Vec::new();
@@ -452,7 +462,7 @@ async fn store(
             &config.batch,
             shutdown,
             &fenced,
-            || dead_letters.send(message, reason),
+            || gates.dead_letters.send(message, reason),
             |error, _, _| DeadLetterFailed { error }.emit(metrics),
         )
         .await;
