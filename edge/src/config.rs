@@ -22,11 +22,12 @@ use crate::readers::serial::DEFAULT_IDLE_GAP_MS;
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
 
 /// Environment variables that override config fields, in the order they are applied.
-pub const ENV_OVERRIDES: [(&str, &str); 4] = [
+pub const ENV_OVERRIDES: [(&str, &str); 5] = [
     ("EDGE_FEEDLOT_ID", "feedlot_id"),
     ("EDGE_GATEWAY_ID", "gateway_id"),
     ("EDGE_DATA_DIR", "data_dir"),
     ("EDGE_KAFKA_BROKERS", "kafka.brokers"),
+    ("EDGE_KAFKA_SASL_PASSWORD", "kafka.sasl_password"),
 ];
 
 /// Why a configuration could not be loaded or is not usable.
@@ -128,7 +129,7 @@ pub struct Config {
 }
 
 /// Kafka forwarding settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
     /// Bootstrap servers, comma separated. Example: `"kafka-1:9092,kafka-2:9092"`.
@@ -146,9 +147,62 @@ pub struct KafkaConfig {
     pub retry_backoff_initial_ms: u64,
     /// Upper bound of the back-off between failed rounds.
     pub retry_backoff_max_ms: u64,
-    /// Extra librdkafka client properties (e.g. `"security.protocol" = "ssl"`). The delivery
-    /// guarantees (`enable.idempotence`, `acks`) cannot be overridden here.
+    /// Extra librdkafka client properties. The delivery guarantees (`enable.idempotence`,
+    /// `acks`) cannot be overridden here, and the transport fields below win over them.
     pub properties: BTreeMap<String, String>,
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (librdkafka's `security.protocol`);
+    /// empty: plaintext (or what `properties` says). TLS and SASL where the brokers offer them
+    /// (docs/security.md, "Kafka transport").
+    pub security_protocol: String,
+    /// `SCRAM-SHA-256`, `SCRAM-SHA-512` or `PLAIN`, with a `sasl_*` protocol.
+    pub sasl_mechanism: String,
+    /// The SASL user, with a `sasl_*` protocol.
+    pub sasl_username: String,
+    /// The SASL password, with a `sasl_*` protocol. Env: `EDGE_KAFKA_SASL_PASSWORD`. Never
+    /// printed.
+    pub sasl_password: String,
+    /// PEM file of the CA that signed the brokers' certificates, with `ssl` or `sasl_ssl`;
+    /// empty: the system's CA store.
+    pub ssl_ca_location: String,
+}
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("topic", &self.topic)
+            .field("message_timeout_ms", &self.message_timeout_ms)
+            .field("batch_size", &self.batch_size)
+            .field("retry_backoff_initial_ms", &self.retry_backoff_initial_ms)
+            .field("retry_backoff_max_ms", &self.retry_backoff_max_ms)
+            .field("properties", &self.properties.keys().collect::<Vec<_>>())
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("sasl_username", &self.sasl_username)
+            .field(
+                "sasl_password",
+                &if self.sasl_password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("ssl_ca_location", &self.ssl_ca_location)
+            .finish()
+    }
+}
+
+impl KafkaConfig {
+    /// The transport security settings.
+    pub fn security(&self) -> schemas::transport::KafkaSecurity<'_> {
+        schemas::transport::KafkaSecurity {
+            security_protocol: &self.security_protocol,
+            sasl_mechanism: &self.sasl_mechanism,
+            sasl_username: &self.sasl_username,
+            sasl_password: &self.sasl_password,
+            ssl_ca_location: &self.ssl_ca_location,
+        }
+    }
 }
 
 /// RFID reader settings shared by all readers.
@@ -294,6 +348,11 @@ impl Default for KafkaConfig {
             retry_backoff_initial_ms: 250,
             retry_backoff_max_ms: 10_000,
             properties: BTreeMap::new(),
+            security_protocol: String::new(),
+            sasl_mechanism: String::new(),
+            sasl_username: String::new(),
+            sasl_password: String::new(),
+            ssl_ca_location: String::new(),
         }
     }
 }
@@ -384,6 +443,9 @@ impl Config {
         if let Some(v) = get("EDGE_KAFKA_BROKERS") {
             self.kafka.brokers = v;
         }
+        if let Some(v) = get("EDGE_KAFKA_SASL_PASSWORD") {
+            self.kafka.sasl_password = v;
+        }
     }
 
     /// The outbox file inside `data_dir`.
@@ -411,6 +473,9 @@ impl Config {
                 "kafka",
                 "message_timeout_ms, batch_size and retry_backoff_initial_ms must be positive",
             ));
+        }
+        if let Err(e) = k.security().properties() {
+            return Err(ConfigError::invalid(format!("kafka.{}", e.field), e.reason));
         }
         if k.retry_backoff_max_ms < k.retry_backoff_initial_ms {
             return Err(ConfigError::invalid(

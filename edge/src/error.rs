@@ -43,6 +43,9 @@ pub enum Error {
     /// The chute-side animal registry could not be opened.
     #[error(transparent)]
     Registry(#[from] crate::chute::RegistryError),
+    /// The gateway's key could not be read or made.
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
     /// A gateway task panicked or was aborted.
     #[error("gateway task failed: {0}")]
     Task(String),

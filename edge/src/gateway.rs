@@ -67,7 +67,20 @@ impl Gateway {
         let registry = std::sync::Arc::new(registry);
         let (writer, writer_task) =
             OutboxWriter::spawn_with_metrics(outbox.clone(), appended, metrics.clone());
-        let writer = writer.with_registry(registry.clone());
+        let data_dir = config.data_dir.clone();
+        let (key, _made) =
+            tokio::task::spawn_blocking(move || crate::identity::load_or_create(&data_dir))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))??;
+        tracing::info!(
+            gateway_id = %config.gateway_id,
+            key_id = %key.key_id(),
+            public_key = %key.public_key().to_base64(),
+            "signing events with the gateway key"
+        );
+        let writer = writer
+            .with_registry(registry.clone())
+            .with_signer(Arc::new(key));
         crate::profile::send(
             config.feedlot.as_ref(),
             &config.feedlot_id,

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod forwarder;
 pub mod gateway;
 pub mod http;
+pub mod identity;
 pub mod import;
 pub mod mqtt;
 pub mod ops;

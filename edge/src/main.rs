@@ -49,6 +49,7 @@ Examples:
   edge check-device --format rice_lake lines.txt  # what each sample line would give
   edge check-device -f sma --port /dev/ttyUSB1 --baud 9600 --seconds 10
   edge check-device -c edge.toml --device scale-1 --seconds 30  # its port, format and poll
+  edge keygen --config /etc/feedlot/edge.toml   # make/print the gateway key, to enrol in the cloud
   edge run --config /etc/feedlot/edge.toml
   EDGE_KAFKA_BROKERS=kafka-1:9092 EDGE_DATA_DIR=/var/lib/edge edge run -c edge.toml
   edge completions bash > /etc/bash_completion.d/edge
@@ -113,6 +114,15 @@ enum Command {
         /// How long to read the port.
         #[arg(long, default_value_t = 10, requires = "live")]
         seconds: u64,
+    },
+    /// Print the gateway's public key and key id, generating its key pair first when the data
+    /// directory has none (`<data_dir>/gateway.key`, mode 0600; `run` does the same on first
+    /// start). The cloud stores this gateway's events only once the public key is enrolled:
+    /// the line printed last is the `ingest gateways enroll` command to run there.
+    Keygen {
+        /// TOML config file (for `data_dir`, `gateway_id`, `feedlot_id`).
+        #[arg(long, short, env = "EDGE_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -191,6 +201,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes = read_input(input.as_deref())?;
             let format = format.context("--format is needed without --device")?;
             check_device(&config, &format, role, &bytes)
+        }
+        Command::Keygen { config } => {
+            let config = edge::Config::load(config.as_deref()).context("loading config")?;
+            let (key, made) = edge::identity::load_or_create(&config.data_dir)
+                .context("reading or making the gateway key")?;
+            let path = edge::identity::key_path(&config.data_dir);
+            let public = key.public_key().to_base64();
+            println!(
+                "{} {}",
+                if made { "generated" } else { "existing" },
+                path.display()
+            );
+            println!("gateway_id: {}", config.gateway_id);
+            println!("key_id: {}", key.key_id());
+            println!("public_key: {public}");
+            println!(
+                "enrol it: ingest gateways enroll --gateway {} --feedlot {} --public-key {public}",
+                config.gateway_id, config.feedlot_id
+            );
+            Ok(())
         }
         Command::CheckConfig { config: path } => {
             let config = edge::Config::load(path.as_deref()).context("loading config")?;

@@ -40,6 +40,11 @@ pub struct LoadOptions {
     pub topic: String,
     /// Seed; yard `i` uses `seed + i`.
     pub seed: u64,
+    /// Where to enrol the yards' gateway keys (`ingest gateways` registry). Each simulated
+    /// gateway makes a key and signs every event, as a real one does; the cloud stores only
+    /// events of enrolled keys. None: the events are sent unsigned (stored only by a consumer
+    /// with `security.require_signatures = false`).
+    pub registry: Option<ingest::config::ClickHouseConfig>,
 }
 
 impl Default for LoadOptions {
@@ -51,6 +56,7 @@ impl Default for LoadOptions {
             kafka_brokers: "127.0.0.1:9092".into(),
             topic: "feedlot.events.v1".into(),
             seed: 1,
+            registry: None,
         }
     }
 }
@@ -70,6 +76,38 @@ pub enum LoadError {
     /// The broker refused or did not acknowledge a send.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// A gateway key could not be made or enrolled.
+    #[error("gateway registry: {0}")]
+    Registry(#[from] ingest::gateways::RegistryError),
+}
+
+/// A simulated gateway's key, enrolled for its feedlot in `registry` (None: no key, unsigned).
+async fn gateway_key(
+    registry: Option<&ingest::config::ClickHouseConfig>,
+    gateway: &str,
+    feedlot: &str,
+) -> Result<Option<schemas::GatewayKey>, LoadError> {
+    let Some(clickhouse) = registry else {
+        return Ok(None);
+    };
+    let client = ingest::sink::client(clickhouse);
+    let key = ingest::gateways::enroll_new_key(
+        &client,
+        &clickhouse.database,
+        gateway,
+        &[feedlot.to_owned()],
+    )
+    .await?;
+    Ok(Some(key))
+}
+
+/// `envelope`'s Kafka key and payload, signed with `key` when there is one.
+fn message(envelope: &Envelope, key: Option<&schemas::GatewayKey>) -> (String, Vec<u8>) {
+    let payload = match key {
+        Some(key) => key.encode_signed(envelope),
+        None => schemas::encode(envelope),
+    };
+    (envelope.feedlot_id.clone(), payload)
 }
 
 /// The yard `yard` of `options` as a simulation: `pens` of up to [`MAX_HEAD_PER_LOT`] head,
@@ -159,15 +197,23 @@ fn producer(brokers: &str) -> Result<FutureProducer, LoadError> {
         .create()?)
 }
 
-/// Sends `events` (keyed by feedlot) and returns once the broker acknowledged all.
-pub async fn send(brokers: &str, topic: &str, events: &[Envelope]) -> Result<u64, LoadError> {
+/// Sends `events` (keyed by feedlot), each signed by its gateway's key (made and enrolled in
+/// `registry` for the feedlots named; unsigned without a registry), and returns once the
+/// broker acknowledged all.
+pub async fn send(
+    brokers: &str,
+    topic: &str,
+    registry: Option<&ingest::config::ClickHouseConfig>,
+    events: &[Envelope],
+) -> Result<u64, LoadError> {
     let producer = producer(brokers)?;
     let mut sent = 0;
-    for chunk in events.chunks(IN_FLIGHT) {
-        let mut pending: Vec<(String, Vec<u8>)> = chunk
-            .iter()
-            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-            .collect();
+    let messages = match registry {
+        Some(clickhouse) => ingest::gateways::sign_as_enrolled(clickhouse, events).await?,
+        None => events.iter().map(|e| message(e, None)).collect(),
+    };
+    for chunk in messages.chunks(IN_FLIGHT) {
+        let mut pending: Vec<(String, Vec<u8>)> = chunk.to_vec();
         sent += flush(&producer, topic, &mut pending).await?;
     }
     Ok(sent)
@@ -180,9 +226,17 @@ pub async fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     let start = Instant::now();
     let mut sent = 0u64;
     let mut pending: Vec<(String, Vec<u8>)> = Vec::with_capacity(IN_FLIGHT);
+    if options.registry.is_none() {
+        tracing::warn!("no registry to enrol the gateways' keys in: sending unsigned events");
+    }
     for yard in 0..options.yards {
-        for envelope in yard_events(options, yard, now) {
-            pending.push((envelope.feedlot_id.clone(), schemas::encode(&envelope)));
+        let events = yard_events(options, yard, now);
+        let key = match events.first() {
+            Some(e) => gateway_key(options.registry.as_ref(), &e.gateway_id, &e.feedlot_id).await?,
+            None => None,
+        };
+        for envelope in events {
+            pending.push(message(&envelope, key.as_ref()));
             if pending.len() >= IN_FLIGHT {
                 sent += flush(&producer, &options.topic, &mut pending).await?;
             }

@@ -148,6 +148,13 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// ClickHouse to enrol each simulated gateway's key in (the `ingest gateways`
+        /// registry), so the consumer stores their signed events. Unset: events go unsigned.
+        #[arg(long, env = "INGEST_CLICKHOUSE_URL")]
+        clickhouse_url: Option<String>,
+        /// The registry's database.
+        #[arg(long, env = "INGEST_CLICKHOUSE_DATABASE", default_value = "feedlot")]
+        clickhouse_database: String,
     },
     /// Benchmarks: each part against a bare-library baseline in the same run (docs/benchmarks.md).
     Bench {
@@ -337,7 +344,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kafka_brokers,
             topic,
             seed,
+            clickhouse_url,
+            clickhouse_database,
         } => {
+            let registry = clickhouse_url.map(|url| ingest::config::ClickHouseConfig {
+                url,
+                database: clickhouse_database,
+                ..Default::default()
+            });
             let options = loadgen::LoadOptions {
                 yards,
                 head_per_yard: head,
@@ -345,6 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 kafka_brokers,
                 topic,
                 seed,
+                registry,
             };
             let report = loadgen::run(&options).await?;
             println!(

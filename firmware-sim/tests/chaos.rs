@@ -70,8 +70,9 @@ struct Sent {
     failed: usize,
 }
 
-/// Sends the fleet's events in chunks, paced so the load lasts through the faults.
-async fn send_fleet(brokers: String, events: Vec<Envelope>, sent: Arc<Mutex<Sent>>) {
+/// Sends the fleet's events (event id, Kafka key, signed payload) in chunks, paced so the load
+/// lasts through the faults.
+async fn send_fleet(brokers: String, events: Vec<(Uuid, String, Vec<u8>)>, sent: Arc<Mutex<Sent>>) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &brokers)
         .set("enable.idempotence", "true")
@@ -86,11 +87,10 @@ async fn send_fleet(brokers: String, events: Vec<Envelope>, sent: Arc<Mutex<Sent
     let pause = Duration::from_secs(55) / u32::try_from(chunks).unwrap();
     for chunk in events.chunks(400) {
         let mut pending = Vec::with_capacity(chunk.len());
-        for e in chunk {
-            let payload = schemas::encode(e);
-            let record = FutureRecord::to(TOPIC).key(&e.feedlot_id).payload(&payload);
+        for (event_id, key, payload) in chunk {
+            let record = FutureRecord::to(TOPIC).key(key).payload(payload);
             match producer.send_result(record) {
-                Ok(delivery) => pending.push((e.event_id, delivery)),
+                Ok(delivery) => pending.push((*event_id, delivery)),
                 Err(_) => sent.lock().unwrap().failed += 1,
             }
         }
@@ -256,7 +256,22 @@ async fn every_part_killed_in_turn_under_a_fleet_load_loses_and_doubles_nothing(
 
     let sent = Arc::new(Mutex::new(Sent::default()));
     let samples = Arc::new(Mutex::new(Vec::new()));
-    let fleet = tokio::spawn(send_fleet(brokers.clone(), events, sent.clone()));
+    // Each yard's gateway signs with its own key, enrolled in the cluster's registry.
+    let registry = ClickHouseConfig {
+        url: cluster.clickhouse_urls().unwrap().to_owned(),
+        database: "feedlot".into(),
+        cluster: "feedlot".into(),
+        ..Default::default()
+    };
+    let signed = ingest::gateways::sign_as_enrolled(&registry, &events)
+        .await
+        .unwrap();
+    let messages: Vec<(Uuid, String, Vec<u8>)> = events
+        .iter()
+        .zip(signed)
+        .map(|(e, (key, payload))| (e.event_id, key, payload))
+        .collect();
+    let fleet = tokio::spawn(send_fleet(brokers.clone(), messages, sent.clone()));
     let prober = tokio::spawn(probe(webs.clone(), token, samples.clone()));
     tokio::time::sleep(Duration::from_secs(5)).await;
 

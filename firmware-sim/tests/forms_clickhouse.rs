@@ -66,6 +66,27 @@ async fn office_forms_filled_in_a_browser_reach_clickhouse() {
         user: "kim".into(),
         role: Role::Manager,
     }];
+    // The consumer stores only events signed by an enrolled key: enrol the gateway's, as an
+    // operator does with `edge keygen` and `ingest gateways enroll`.
+    let (key, _) = edge::identity::load_or_create(data.path()).unwrap();
+    let ch = ingest::config::ClickHouseConfig {
+        url: db.url.clone(),
+        database: db.database.clone(),
+        ..Default::default()
+    };
+    ingest::schema::migrate_on(&ingest::sink::ddl_client(&ch), &ch.database, None)
+        .await
+        .unwrap();
+    ingest::gateways::enroll(
+        &ingest::sink::client(&ch),
+        &ch.database,
+        "gw-office",
+        std::slice::from_ref(&feedlot_id),
+        &key.public_key().to_base64(),
+        "test",
+    )
+    .await
+    .unwrap();
     let gateway = edge::Gateway::start(config, shutdown.clone())
         .await
         .unwrap();

@@ -53,6 +53,9 @@ async fn generated_yards_land_in_clickhouse_once_each() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_firmware-sim"))
         .args(["loadgen", "--yards", "3", "--head", "30", "--days", "230"])
         .args(["--kafka-brokers", &broker.bootstrap])
+        // Each simulated gateway's key enrolled here, so the consumer stores its signed events.
+        .args(["--clickhouse-url", &db.url])
+        .args(["--clickhouse-database", &db.database])
         .output()
         .await
         .unwrap();

@@ -106,8 +106,9 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TomlE
 }
 
 /// Environment variables that override config fields: (variable, field).
-pub const ENV_OVERRIDES: [(&str, &str); 11] = [
+pub const ENV_OVERRIDES: [(&str, &str); 12] = [
     ("INGEST_KAFKA_BROKERS", "kafka.brokers"),
+    ("INGEST_KAFKA_SASL_PASSWORD", "kafka.sasl_password"),
     ("INGEST_CLICKHOUSE_URL", "clickhouse.url"),
     ("INGEST_CLICKHOUSE_DATABASE", "clickhouse.database"),
     ("INGEST_CLICKHOUSE_PASSWORD", "clickhouse.password"),
@@ -144,6 +145,31 @@ pub struct Config {
     pub batch: BatchConfig,
     /// Where the consumer's `/metrics` and `/healthz` are served.
     pub ops: OpsConfig,
+    /// Which events are accepted: gateway signatures against the registry.
+    pub security: SecurityConfig,
+}
+
+/// Gateway identity: what the consumer demands of an event before storing it (see
+/// `docs/security.md`, "Gateway identity").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Refuse (dead-letter as `unsigned`) events without a gateway signature. `false` only for
+    /// a migration window while old gateways' unsigned backlog drains; signed events are
+    /// verified either way.
+    pub require_signatures: bool,
+    /// How often the consumer reads the gateway registry again, ms (also read at once, at
+    /// most every second, when an event names a key it does not know). At least 1000.
+    pub registry_refresh_ms: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            require_signatures: true,
+            registry_refresh_ms: 30_000,
+        }
+    }
 }
 
 /// The consumer's ops listener.
@@ -164,7 +190,7 @@ impl Default for OpsConfig {
 }
 
 /// Kafka consumer settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
     /// Bootstrap brokers, comma-separated `host:port`. Env: `INGEST_KAFKA_BROKERS`.
@@ -198,6 +224,74 @@ pub struct KafkaConfig {
     /// `INGEST_KAFKA_HEARTBEAT_INTERVAL_MS`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heartbeat_interval_ms: Option<u32>,
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (librdkafka's `security.protocol`);
+    /// empty: plaintext. TLS and SASL where the brokers offer them (docs/security.md,
+    /// "Kafka transport").
+    pub security_protocol: String,
+    /// `SCRAM-SHA-256`, `SCRAM-SHA-512` or `PLAIN`, with a `sasl_*` protocol.
+    pub sasl_mechanism: String,
+    /// The SASL user, with a `sasl_*` protocol.
+    pub sasl_username: String,
+    /// The SASL password, with a `sasl_*` protocol. Env: `INGEST_KAFKA_SASL_PASSWORD`. Never
+    /// printed.
+    pub sasl_password: String,
+    /// PEM file of the CA that signed the brokers' certificates, with `ssl` or `sasl_ssl`;
+    /// empty: the system's CA store.
+    pub ssl_ca_location: String,
+}
+
+impl fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("topic", &self.topic)
+            .field("dead_letter_topic", &self.dead_letter_topic)
+            .field("group_id", &self.group_id)
+            .field("partitions", &self.partitions)
+            .field("replication_factor", &self.replication_factor)
+            .field("min_insync_replicas", &self.min_insync_replicas)
+            .field("prefetch_max_kb", &self.prefetch_max_kb)
+            .field("session_timeout_ms", &self.session_timeout_ms)
+            .field("heartbeat_interval_ms", &self.heartbeat_interval_ms)
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("sasl_username", &self.sasl_username)
+            .field(
+                "sasl_password",
+                &if self.sasl_password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("ssl_ca_location", &self.ssl_ca_location)
+            .finish()
+    }
+}
+
+impl KafkaConfig {
+    /// The transport security settings.
+    pub fn security(&self) -> schemas::transport::KafkaSecurity<'_> {
+        schemas::transport::KafkaSecurity {
+            security_protocol: &self.security_protocol,
+            sasl_mechanism: &self.sasl_mechanism,
+            sasl_username: &self.sasl_username,
+            sasl_password: &self.sasl_password,
+            ssl_ca_location: &self.ssl_ca_location,
+        }
+    }
+
+    /// A librdkafka client configuration with the brokers and the transport security: every
+    /// Kafka client of the consumer (group, batch ends, dead letters, topic admin) starts from
+    /// it. Settings [`Config::validate`] refuses are left out (it runs before any client).
+    pub fn client_config(&self) -> rdkafka::ClientConfig {
+        let mut config = rdkafka::ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        for (key, value) in self.security().properties().unwrap_or_default() {
+            config.set(key, value);
+        }
+        config
+    }
 }
 
 /// ClickHouse connection settings.
@@ -273,6 +367,11 @@ impl Default for KafkaConfig {
             prefetch_max_kb: 16_384,
             session_timeout_ms: 10_000,
             heartbeat_interval_ms: None,
+            security_protocol: String::new(),
+            sasl_mechanism: String::new(),
+            sasl_username: String::new(),
+            sasl_password: String::new(),
+            ssl_ca_location: String::new(),
         }
     }
 }
@@ -390,6 +489,9 @@ impl Config {
         if let Some(v) = get("INGEST_KAFKA_BROKERS") {
             self.kafka.brokers = v;
         }
+        if let Some(v) = get("INGEST_KAFKA_SASL_PASSWORD") {
+            self.kafka.sasl_password = v;
+        }
         if let Some(v) = get("INGEST_CLICKHOUSE_URL") {
             self.clickhouse.url = v;
         }
@@ -470,6 +572,22 @@ impl Config {
                 "kafka.heartbeat_interval_ms",
                 "must be at least 1 and below kafka.session_timeout_ms",
             );
+        }
+        if self.security.registry_refresh_ms < 1000 {
+            return invalid("security.registry_refresh_ms", "must be at least 1000");
+        }
+        if let Err(e) = self.kafka.security().properties() {
+            let field = match e.field {
+                "security_protocol" => "kafka.security_protocol",
+                "sasl_mechanism" => "kafka.sasl_mechanism",
+                "sasl_username" => "kafka.sasl_username",
+                "sasl_password" => "kafka.sasl_password",
+                _ => "kafka.ssl_ca_location",
+            };
+            return Err(ConfigError::Invalid {
+                field,
+                reason: e.reason,
+            });
         }
         if self.kafka.prefetch_max_kb < 1 {
             return invalid("kafka.prefetch_max_kb", "must be at least 1");
@@ -595,6 +713,37 @@ mod tests {
             err.contains("`kafka.partitions`") && err.contains("INGEST_KAFKA_PARTITIONS"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_kafka_transport_settings_reach_every_client_and_the_password_is_never_printed() {
+        let mut config = Config::default();
+        config.kafka.security_protocol = "sasl_plaintext".into();
+        config.kafka.sasl_mechanism = "SCRAM-SHA-512".into();
+        config.kafka.sasl_username = "ingest".into();
+        config
+            .apply_env(|name| (name == "INGEST_KAFKA_SASL_PASSWORD").then(|| "s3cret".into()))
+            .unwrap();
+        config.validate().unwrap();
+        let client = config.kafka.client_config();
+        assert_eq!(client.get("security.protocol"), Some("sasl_plaintext"));
+        assert_eq!(client.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
+        assert_eq!(client.get("sasl.username"), Some("ingest"));
+        assert_eq!(client.get("sasl.password"), Some("s3cret"));
+        assert!(!format!("{config:?}").contains("s3cret"));
+        // librdkafka accepts them (it refuses unknown or malformed properties at creation).
+        let consumer: Result<rdkafka::consumer::BaseConsumer, _> = client.create();
+        if let Err(e) = consumer {
+            panic!("{e}");
+        }
+        config.kafka.sasl_password.clear();
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::Invalid {
+                field: "kafka.sasl_password",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod gateways;
 pub mod ops;
 pub mod schema;
 pub mod sink;

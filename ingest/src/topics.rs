@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
@@ -31,9 +30,7 @@ pub const CREATE_TIMEOUT: Duration = Duration::from_secs(30);
 /// An unreachable broker is an error after [`CREATE_TIMEOUT`], so `ingest run` fails visibly
 /// instead of waiting silently.
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), Error> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &config.brokers)
-        .create()?;
+    let admin: AdminClient<DefaultClientContext> = config.client_config().create()?;
     let events_retention_ms = EVENTS_RETENTION_MS.to_string();
     let dead_letter_retention_ms = DEAD_LETTER_RETENTION_MS.to_string();
     let min_insync = config.min_insync_replicas.to_string();

@@ -93,6 +93,29 @@ fn check_config_names_the_bad_field_and_exits_3() {
             vec![("INGEST_KAFKA_PARTITIONS", "abc")],
             "`kafka.partitions` (from INGEST_KAFKA_PARTITIONS)",
         ),
+        // Kafka transport security that cannot work.
+        (
+            "[kafka]\nsecurity_protocol = \"tls\"\n",
+            vec![],
+            "`kafka.security_protocol`",
+        ),
+        (
+            "[kafka]\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-512\"\nsasl_username = \"ingest\"\n",
+            vec![],
+            "`kafka.sasl_password`",
+        ),
+        (
+            "[kafka]\nsecurity_protocol = \"ssl\"\nssl_ca_location = \"/nonexistent/ca.pem\"\n",
+            vec![],
+            "`kafka.ssl_ca_location`",
+        ),
+        // Security needs signatures unless switched off for a migration window; the refresh
+        // has a floor.
+        (
+            "[security]\nregistry_refresh_ms = 10\n",
+            vec![],
+            "`security.registry_refresh_ms`",
+        ),
     ];
     for (body, env, named) in cases {
         let path = config_file(dir.path(), body);

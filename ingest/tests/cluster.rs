@@ -64,7 +64,11 @@ fn weighings(n: usize, yards: usize) -> Vec<Envelope> {
 
 /// Sends `events` as a gateway does (idempotent, acks=all); all must be acknowledged.
 /// Returns each event's id with the partition and offset the broker gave it.
-async fn produce(brokers: &str, events: &[Envelope]) -> Vec<(String, i32, i64)> {
+async fn produce(
+    brokers: &str,
+    key: &schemas::GatewayKey,
+    events: &[Envelope],
+) -> Vec<(String, i32, i64)> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
@@ -74,7 +78,7 @@ async fn produce(brokers: &str, events: &[Envelope]) -> Vec<(String, i32, i64)> 
         .unwrap();
     let mut pending = Vec::new();
     for e in events {
-        let payload = schemas::encode(e);
+        let payload = key.encode_signed(e);
         let record = FutureRecord::to(TOPIC).key(&e.feedlot_id).payload(&payload);
         pending.push(producer.send_result(record).map_err(|(e, _)| e).unwrap());
     }
@@ -377,7 +381,12 @@ async fn a_consumer_crashing_between_insert_and_commit_leaves_one_raw_row_per_me
     };
     ingest::topics::ensure_topics(&kafka).await.unwrap();
     let events = weighings(3_000, 12);
-    let placed = produce(&kafka.brokers, &events).await;
+    // gw-1's key, enrolled for every yard (the registry is a Distributed table too).
+    let yards: Vec<String> = (0..12).map(|i| format!("yard-{i}")).collect();
+    let key = ingest::gateways::enroll_new_key(&client, database, "gw-1", &yards)
+        .await
+        .unwrap();
+    let placed = produce(&kafka.brokers, &key, &events).await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = consumer_config(&cluster, database, dir.path());

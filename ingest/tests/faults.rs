@@ -49,8 +49,9 @@ async fn produce(brokers: &str, events: &[Envelope]) -> usize {
         .create()
         .unwrap();
     let mut pending = Vec::with_capacity(events.len());
+    let key = gateway_key();
     for e in events {
-        let payload = schemas::encode(e);
+        let payload = key.encode_signed(e);
         let record = FutureRecord::to(TOPIC).key(&e.feedlot_id).payload(&payload);
         pending.push(producer.send_result(record).map_err(|(e, _)| e).unwrap());
     }
@@ -120,11 +121,33 @@ async fn assigned_partitions(listen: &str) -> usize {
 
 /// Applies the migrations now and stops background merges on `weighings`, so raw rows minus
 /// `FINAL` rows counts every duplicate delivery exactly. (Merges restart with the server.)
-async fn hold_merges(config: &Config, db: &testkit::ClickHouseDb) {
+/// The key `gw-1` signs every event of these tests with (see [`enroll_gateway`]).
+fn gateway_key() -> schemas::GatewayKey {
+    schemas::GatewayKey::from_seed([42; 32])
+}
+
+/// Applies the migrations and enrols [`gateway_key`] as `gw-1`'s for yards 0 to 15 (every
+/// feedlot [`events`] names), while ClickHouse is up.
+async fn enroll_gateway(config: &Config) {
     let client = ingest::sink::client(&config.clickhouse);
-    ingest::schema::migrate(&client, &db.database)
+    ingest::schema::migrate(&client, &config.clickhouse.database)
         .await
         .unwrap();
+    let feedlots: Vec<String> = (0..16).map(|i| format!("yard-{i}")).collect();
+    ingest::gateways::enroll(
+        &client,
+        &config.clickhouse.database,
+        "gw-1",
+        &feedlots,
+        &gateway_key().public_key().to_base64(),
+        "test",
+    )
+    .await
+    .unwrap();
+}
+
+async fn hold_merges(config: &Config, db: &testkit::ClickHouseDb) {
+    enroll_gateway(config).await;
     db.client()
         .query(&format!("SYSTEM STOP MERGES {}.weighings", db.database))
         .execute()
@@ -470,6 +493,7 @@ async fn ingest_started_while_clickhouse_is_down_waits_then_stores_every_event_o
     let mut server = testkit::ClickHouseServer::start().await.unwrap();
     let db = server.create_db("fault_clickhouse_late").await.unwrap();
     let config = base_config(&broker.bootstrap, &db, "fault-ch-late-group");
+    enroll_gateway(&config).await;
     server.stop().await;
     let (shutdown, task) = support::start(&config);
     let sent = events(1, 300, 4);

@@ -31,11 +31,14 @@ async fn metrics_count_stored_events_by_kind_dead_letters_by_reason_and_show_the
     let p = pipeline("metrics_scrape").await;
     let (shutdown, task) = start(&p.config);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut messages: Vec<(String, Vec<u8>)> = (1..=3)
+    let weighings: Vec<_> = (1..=3)
         .map(|d| weighing("yard-m", "982000000000777", 300.0 + f64::from(d), d))
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
         .collect();
+    let mut messages = signed(&p.config, &weighings).await;
     messages.push(("yard-m".into(), b"{not json".to_vec()));
+    // Unsigned: refused before storing, counted as unauthenticated.
+    let unsigned = weighing("yard-m", "982000000000778", 2.0, 10);
+    messages.push(("yard-m".into(), schemas::encode(&unsigned)));
     let mut newer = serde_json::to_value(weighing("yard-m", "982000000000777", 1.0, 9)).unwrap();
     newer["schema_version"] = serde_json::json!(u16::MAX);
     messages.push(("yard-m".into(), serde_json::to_vec(&newer).unwrap()));
@@ -58,6 +61,10 @@ async fn metrics_count_stored_events_by_kind_dead_letters_by_reason_and_show_the
         "{text}"
     );
     assert!(text.contains("ingest_dead_letters_total{reason=\"undecodable\"} 1"));
+    assert!(
+        text.contains("ingest_dead_letters_total{reason=\"unauthenticated\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("ingest_insert_failures_total 0"));
     assert!(text.contains("ingest_insert_duration_seconds_count"));
     // Every message of the topic was consumed: each assigned partition shows lag 0.

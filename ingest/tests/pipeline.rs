@@ -71,10 +71,11 @@ async fn each_event_is_stored_once_even_when_kafka_delivers_it_twice() {
             eid: Eid::parse(eid).unwrap(),
         }),
     );
-    let mut messages: Vec<(String, Vec<u8>)> = [&a, &b, &a, &tag, &other_yard, &tag]
-        .iter()
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
+    let envelopes: Vec<Envelope> = [&a, &b, &a, &tag, &other_yard, &tag]
+        .into_iter()
+        .cloned()
         .collect();
+    let mut messages = signed(&p.config, &envelopes).await;
     messages.push(("yard-a".into(), b"{not json".to_vec()));
     // The topic is created by ingest at start; wait until it exists before producing.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -124,14 +125,7 @@ async fn a_restarted_consumer_resumes_after_its_committed_offsets_without_double
     let first: Vec<_> = (1..=5)
         .map(|d| weighing("yard-r", "840003000000001", 300.0 + f64::from(d), d))
         .collect();
-    produce(
-        &p.broker.bootstrap,
-        &first
-            .iter()
-            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    produce(&p.broker.bootstrap, &signed(&p.config, &first).await).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 5).await, 5);
     shutdown.cancel();
     task.await.unwrap().unwrap();
@@ -141,14 +135,7 @@ async fn a_restarted_consumer_resumes_after_its_committed_offsets_without_double
     let more: Vec<_> = (6..=8)
         .map(|d| weighing("yard-r", "840003000000001", 300.0 + f64::from(d), d))
         .collect();
-    produce(
-        &p.broker.bootstrap,
-        &more
-            .iter()
-            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    produce(&p.broker.bootstrap, &signed(&p.config, &more).await).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 8).await, 8);
     let raw_after = count(&p.db, "SELECT count() FROM weighings").await;
     assert_eq!(
@@ -200,20 +187,14 @@ async fn a_row_clickhouse_refuses_is_dead_lettered_and_the_rest_of_its_batch_sto
     ];
     events.insert(7, bad[0].clone());
     events.insert(23, bad[1].clone());
-    let encoded = |events: &[Envelope]| -> Vec<(String, Vec<u8>)> {
-        events
-            .iter()
-            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-            .collect()
-    };
-    produce(&p.broker.bootstrap, &encoded(&events)).await;
+    produce(&p.broker.bootstrap, &signed(&p.config, &events).await).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 40).await, 40);
 
     // The partition carries on: later events are stored too.
     let later: Vec<Envelope> = (0..5)
         .map(|i| weighing("yard-g", &format!("9820000000002{i:02}"), 320.0, 4))
         .collect();
-    produce(&p.broker.bootstrap, &encoded(&later)).await;
+    produce(&p.broker.bootstrap, &signed(&p.config, &later).await).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 45).await, 45);
     let stored_refused = count(
         &p.db,

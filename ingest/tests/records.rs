@@ -66,13 +66,13 @@ async fn every_kind_lands_once_in_its_table_and_an_invalid_event_is_dead_lettere
     if let Event::Arrival(a) = &mut invalid.event {
         a.shrink_pct = 104.0;
     }
-    let mut messages: Vec<(String, Vec<u8>)> = events
-        .iter()
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-        .collect();
+    let mut all = events.clone();
+    all.push(invalid.clone());
+    let mut messages = signed(&p.config, &all).await;
+    let invalid_message = messages.pop().unwrap();
     // Every event delivered a second time, as after a gateway crash before its outbox delete.
     messages.extend(messages.clone());
-    messages.push((yard.into(), schemas::encode(&invalid)));
+    messages.push(invalid_message.clone());
     tokio::time::sleep(Duration::from_secs(1)).await;
     produce(&p.broker.bootstrap, &messages).await;
 
@@ -151,7 +151,7 @@ async fn every_kind_lands_once_in_its_table_and_an_invalid_event_is_dead_lettere
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(m.payload().unwrap(), schemas::encode(&invalid).as_slice());
+    assert_eq!(m.payload().unwrap(), invalid_message.1.as_slice());
     let reason = m
         .headers()
         .unwrap()

@@ -34,6 +34,15 @@ pub struct Envelope {
     pub schema_version: u16,
     /// The event itself, tagged by `kind`.
     pub event: Event,
+    /// The id of the gateway key that signed the envelope ([`crate::signing::key_id`] of its
+    /// public key); absent on an unsigned envelope. Additive and optional: readers that predate
+    /// it ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The gateway's Ed25519 signature (standard base64, 64 bytes) over
+    /// [`crate::signing::signed_bytes`]; absent on an unsigned envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// The body of an event, internally tagged by `kind` on the wire.
@@ -234,6 +243,8 @@ impl Envelope {
             captured_at,
             schema_version: SCHEMA_VERSION,
             event,
+            key_id: None,
+            signature: None,
         }
     }
 }

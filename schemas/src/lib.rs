@@ -15,6 +15,8 @@ pub mod health;
 pub mod movement;
 pub mod rfid;
 pub mod scale;
+pub mod signing;
+pub mod transport;
 pub mod validate;
 pub mod weight;
 pub mod yard;
@@ -28,6 +30,7 @@ pub use health::{Death, DoseUnit, LotDeath, LotTreatment, Route, Treatment, Trea
 pub use movement::{Arrival, PenMove, Placement, Sex, Shipment};
 pub use rfid::TagRead;
 pub use scale::{GrossNet, Weighing};
+pub use signing::{GatewayKey, PublicKey, SignatureError};
 pub use validate::{Reason, ValidationError};
 pub use weight::{Weight, WeightUnit};
 pub use yard::YardProfile;

@@ -91,3 +91,32 @@ fn garbage_and_invalid_eids_are_decode_errors() {
     v["event"]["eid"] = "000000000000000".into();
     assert!(decode(&serde_json::to_vec(&v).unwrap()).is_err());
 }
+
+/// The key of `signed_weighing_v1.json` (a fixed seed: the fixture must verify forever; it
+/// sits outside `v1/`, which holds one fixture per kind).
+fn fixture_key() -> schemas::GatewayKey {
+    schemas::GatewayKey::from_seed([7; 32])
+}
+
+#[test]
+fn signing_is_additive_old_envelopes_read_as_unsigned_and_a_signed_fixture_still_verifies() {
+    // Written before signatures existed: decodes, unsigned.
+    let old = decode(&fixture("v1/weighing.json")).unwrap();
+    assert_eq!(
+        (old.key_id.as_deref(), old.signature.as_deref()),
+        (None, None)
+    );
+    // The signed fixture: still version 1, and its signature (over the signed-bytes layout of
+    // `schemas::signing`) verifies; a change to that layout fails here.
+    let bytes = fixture("signed_weighing_v1.json");
+    let signed = decode(&bytes).unwrap();
+    assert_eq!(signed.schema_version, 1);
+    assert_eq!(signed.key_id, Some(fixture_key().key_id()));
+    schemas::signing::verify_message(&bytes, &signed, &fixture_key().public_key()).unwrap();
+    // An unsigned envelope encodes without the fields (byte-identical to before).
+    assert!(
+        !String::from_utf8(encode(&old))
+            .unwrap()
+            .contains("signature")
+    );
+}

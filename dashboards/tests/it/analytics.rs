@@ -277,10 +277,7 @@ pub(crate) async fn stored_yard(test: &str) -> Stored {
     allow(&mut p.config, &[YARD]);
     let (shutdown, task) = start(&p);
     let events = yard();
-    let mut messages: Vec<(String, Vec<u8>)> = events
-        .iter()
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-        .collect();
+    let mut messages = signed(&p, &events).await;
     // Every event twice, as a redelivery would: the measures must not change.
     messages.extend(messages.clone());
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

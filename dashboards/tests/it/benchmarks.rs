@@ -324,13 +324,14 @@ async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_k
     // Yard R moved so that its day 0 is 300 days ago: L0 (day 30), L1 (day 100) and L2
     // (day 120) closed inside the trailing 365 days; L3 is still open.
     let shift = (Utc::now() - Duration::days(300)) - at(0);
-    let messages: Vec<(String, Vec<u8>)> = yard_r()
+    let events: Vec<Envelope> = yard_r()
         .into_iter()
         .map(|mut e| {
             e.captured_at += shift;
-            (e.feedlot_id.clone(), schemas::encode(&e))
+            e
         })
         .collect();
+    let messages = support::signed(&p, &events).await;
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     support::produce(&p.broker.bootstrap, &messages).await;
     assert_eq!(

@@ -35,10 +35,7 @@ async fn the_herd_table_ranks_animals_by_adg_and_exports_the_same_numbers() {
         weighing("yard-h", d, 320.0, 21),
         weighing("yard-x", "982000000000009", 500.0, 1),
     ];
-    let mut messages: Vec<(String, Vec<u8>)> = events
-        .iter()
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-        .collect();
+    let mut messages = signed(&p, &events).await;
     messages.push(messages[1].clone()); // a redelivered weighing must not change a's numbers
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     produce(&p.broker.bootstrap, &messages).await;
@@ -169,14 +166,7 @@ async fn in_a_browser_the_herd_page_shows_the_api_numbers_and_draws_the_chart() 
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    produce(
-        &p.broker.bootstrap,
-        &events
-            .iter()
-            .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    produce(&p.broker.bootstrap, &signed(&p, &events).await).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 12).await, 12);
     wait_for_facts(&p.db, "yard-b").await;
 

@@ -26,10 +26,10 @@ async fn new_records_are_folded_into_the_facts_and_requests_and_their_cold_work_
     allow(&mut p.config, &["yard-w"]);
     let (shutdown, task) = start(&p);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let messages: Vec<(String, Vec<u8>)> = (1..=2)
+    let events: Vec<_> = (1..=2)
         .map(|d| weighing("yard-w", "982000000000778", 300.0 + f64::from(d), d))
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
         .collect();
+    let messages = signed(&p, &events).await;
     produce(&p.broker.bootstrap, &messages).await;
     assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
     let listen = p.config.web.listen.clone();

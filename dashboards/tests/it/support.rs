@@ -152,6 +152,14 @@ pub fn weighing(feedlot: &str, eid: &str, kg: f64, day: u32) -> Envelope {
     )
 }
 
+/// Each envelope signed as its gateway would send it, that gateway's key enrolled first (for
+/// the feedlots its envelopes name): (Kafka key, payload). Applies the migrations if needed.
+pub async fn signed(p: &Pipeline, envelopes: &[Envelope]) -> Vec<(String, Vec<u8>)> {
+    ingest::gateways::sign_as_enrolled(&p.consumer.clickhouse, envelopes)
+        .await
+        .unwrap()
+}
+
 pub async fn produce(brokers: &str, messages: &[(String, Vec<u8>)]) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)

@@ -93,11 +93,11 @@ async fn weighings_shown(web: &str) -> usize {
 }
 
 async fn send_weighings(p: &Pipeline, days: &[u32]) {
-    let messages: Vec<(String, Vec<u8>)> = days
+    let events: Vec<_> = days
         .iter()
         .map(|&d| weighing(YARD, EID, 350.0 + f64::from(d), d))
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(&e)))
         .collect();
+    let messages = signed(p, &events).await;
     produce(&p.broker.bootstrap, &messages).await;
 }
 

@@ -3,7 +3,8 @@
 //! Design (longer version: `docs/outbox.md`):
 //! - **Format.** One redb file, `<data_dir>/outbox.redb`. Table `outbox_entries_v1` maps a
 //!   `u64` sequence number to `(enqueued_at_ms, kafka key, payload)`, where the payload is the
-//!   wire bytes of one envelope (`schemas::encode`) and the key its feedlot id. Table
+//!   wire bytes of one envelope (`schemas::encode`, signed with the gateway's key: see
+//!   `crate::identity`) and the key its feedlot id. Table
 //!   `outbox_meta_v1` holds `next_seq`, so sequence numbers never repeat, across restarts and
 //!   even after the outbox drained. A format change gets new table names (`_v2`).
 //! - **Capture.** [`OutboxWriter::append`] returns only after the redb write transaction holding
@@ -49,12 +50,24 @@ pub struct OutboxRecord {
 }
 
 impl OutboxRecord {
-    /// The record for an envelope: keyed by its feedlot, valued by its wire bytes.
+    /// The record for an envelope: keyed by its feedlot, valued by its wire bytes (unsigned;
+    /// the gateway appends through [`Self::signed`]).
     pub fn from_envelope(envelope: &schemas::Envelope) -> Self {
         Self {
             key: envelope.feedlot_id.clone(),
             payload: schemas::encode(envelope),
             enqueued_at_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
+        }
+    }
+
+    /// The record for an envelope signed with `key` (when given): what the gateway sends.
+    pub fn signed(envelope: &schemas::Envelope, key: Option<&schemas::GatewayKey>) -> Self {
+        match key {
+            Some(key) => Self {
+                payload: key.encode_signed(envelope),
+                ..Self::from_envelope(envelope)
+            },
+            None => Self::from_envelope(envelope),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct OutboxWriter {
     metrics: Metrics,
     /// The chute-side animal registry, updated after each committed append of envelopes.
     registry: Option<Arc<crate::chute::Registry>>,
+    /// The gateway's key, signing every envelope appended (see `crate::identity`).
+    signer: Option<Arc<schemas::GatewayKey>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -71,6 +73,7 @@ impl OutboxWriter {
                 appended,
                 metrics,
                 registry: None,
+                signer: None,
             },
             task,
         )
@@ -88,13 +91,19 @@ impl OutboxWriter {
             .map_err(|_| OutboxError::Append("the outbox writer stopped mid-commit".into()))?
     }
 
-    /// Appends envelopes (keyed by feedlot, encoded with `schemas::encode`).
+    /// Appends envelopes (keyed by feedlot, encoded with `schemas::encode`, signed with the
+    /// gateway's key when [`Self::with_signer`] gave one).
     pub async fn append_envelopes(
         &self,
         envelopes: &[schemas::Envelope],
     ) -> Result<Vec<u64>, OutboxError> {
         let seqs = self
-            .append(envelopes.iter().map(OutboxRecord::from_envelope).collect())
+            .append(
+                envelopes
+                    .iter()
+                    .map(|e| OutboxRecord::signed(e, self.signer.as_deref()))
+                    .collect(),
+            )
             .await?;
         self.observe(envelopes).await;
         Ok(seqs)
@@ -109,7 +118,7 @@ impl OutboxWriter {
         key: uuid::Uuid,
         fingerprint: [u8; 32],
     ) -> Result<Once, OutboxError> {
-        let record = OutboxRecord::from_envelope(envelope);
+        let record = OutboxRecord::signed(envelope, self.signer.as_deref());
         let claim = Claim {
             key,
             event_id: envelope.event_id,
@@ -143,8 +152,10 @@ impl OutboxWriter {
         let Some(first) = envelopes.first() else {
             return Err(OutboxError::Append("nothing to append".into()));
         };
-        let records: Vec<OutboxRecord> =
-            envelopes.iter().map(OutboxRecord::from_envelope).collect();
+        let records: Vec<OutboxRecord> = envelopes
+            .iter()
+            .map(|e| OutboxRecord::signed(e, self.signer.as_deref()))
+            .collect();
         let claim = Claim {
             key,
             event_id: first.event_id,
@@ -193,6 +204,12 @@ impl OutboxWriter {
     /// This writer, also updating `registry` after every committed append of envelopes.
     pub fn with_registry(mut self, registry: Arc<crate::chute::Registry>) -> Self {
         self.registry = Some(registry);
+        self
+    }
+
+    /// Signs every envelope appended from now on with `key`.
+    pub fn with_signer(mut self, key: Arc<schemas::GatewayKey>) -> Self {
+        self.signer = Some(key);
         self
     }
 }

@@ -47,6 +47,17 @@ async fn weighings_from_the_chute_arrive_on_kafka_once_each_with_their_tag_reads
     assert_eq!(support::tag_reads(&got), eids);
     assert_eq!(support::weighings(&got), weights);
 
+    // Every event is signed with the key the gateway made in its data directory.
+    let (key, made) = edge::identity::load_or_create(data.path()).unwrap();
+    assert!(!made, "the gateway made its key on start");
+    for received in &got {
+        let envelope = &received.envelope;
+        assert_eq!(envelope.key_id.as_deref(), Some(key.key_id().as_str()));
+        // No field this build does not know, so encoding again gives the bytes sent.
+        schemas::signing::verify_message(&schemas::encode(envelope), envelope, &key.public_key())
+            .unwrap();
+    }
+
     let mut tag_read_ids = std::collections::HashMap::new();
     for received in &got {
         let envelope = &received.envelope;

@@ -78,6 +78,15 @@ fn check_config_names_the_bad_field_and_exits_3() {
             "[mqtt.users]\nT7 = \"a\"\ncab = \"b\"\n[mqtt.trucks]\ncab = [\"T7\"]\n".into(),
             "`mqtt.trucks.cab`",
         ),
+        // Kafka transport security that cannot work.
+        (
+            "[kafka]\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"GSSAPI\"\nsasl_username = \"gw\"\nsasl_password = \"pw\"\n".into(),
+            "`kafka.sasl_mechanism`",
+        ),
+        (
+            "[kafka]\nsasl_username = \"gw\"\n".into(),
+            "`kafka.sasl_username`",
+        ),
     ];
     for (body, named) in cases {
         std::fs::write(&path, &body).unwrap();

@@ -193,8 +193,8 @@ async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
     let producer: FutureProducer =
         edge::forwarder::producer::client_config(&edge_kafka(o, &kafka.topic), "bench-fill")
             .create()?;
-    let mut envelopes = weighings(o.events + 1, "bench-yard");
-    let warm_up = envelopes.pop().context("at least one event")?;
+    // The last one is the warm-up.
+    let envelopes = weighings(o.events + 1, "bench-yard");
     let mut config = ingest::Config::default();
     config.kafka = ingest::config::KafkaConfig {
         group_id: unique("bench_group"),
@@ -216,6 +216,10 @@ async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
     pages.web.listen = free()?;
     let client =
         ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
+    // Signed by the yard's gateway key, enrolled (as the consumer demands); verifying is part
+    // of what is timed.
+    let mut signed = ingest::gateways::sign_as_enrolled(&config.clickhouse, &envelopes).await?;
+    let (_, warm_up) = signed.pop().context("at least one event")?;
     let shutdown = CancellationToken::new();
     let task = crate::pipeline::spawn(config, pages, shutdown.clone());
     // Warm up: one event through, so group join and migrations are not timed.
@@ -224,7 +228,7 @@ async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
         .send(
             FutureRecord::to(&kafka.topic)
                 .key("bench-yard")
-                .payload(&schemas::encode(&warm_up)),
+                .payload(&warm_up),
             Duration::from_secs(60),
         )
         .await
@@ -234,7 +238,7 @@ async fn ingest_pipeline(o: &CaseOptions) -> anyhow::Result<(u64, f64)> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Timed: from the first send until ClickHouse holds every event.
-    let payloads: Vec<Vec<u8>> = envelopes.iter().map(schemas::encode).collect();
+    let payloads: Vec<Vec<u8>> = signed.into_iter().map(|(_, payload)| payload).collect();
     let start = Instant::now();
     let sends = payloads.iter().map(|p| {
         producer.send(
@@ -348,10 +352,14 @@ async fn consumer_input(
     let producer: FutureProducer =
         edge::forwarder::producer::client_config(&edge_kafka(o, &kafka.topic), "bench-fill")
             .create()?;
-    let payloads: Vec<(String, Vec<u8>)> = events
-        .iter()
-        .map(|e| (e.feedlot_id.clone(), schemas::encode(e)))
-        .collect();
+    let clickhouse = ingest::config::ClickHouseConfig {
+        url: o.clickhouse_url.clone(),
+        database: unique(name),
+        cluster: o.clickhouse_cluster.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    // Signed by each yard's gateway key, enrolled (as the consumer demands).
+    let payloads = ingest::gateways::sign_as_enrolled(&clickhouse, &events).await?;
     let sends = payloads.iter().map(|(key, payload)| {
         producer.send(
             FutureRecord::to(&kafka.topic).key(key).payload(payload),
@@ -361,12 +369,6 @@ async fn consumer_input(
     for result in futures::future::join_all(sends).await {
         result.map_err(|(e, _)| e)?;
     }
-    let clickhouse = ingest::config::ClickHouseConfig {
-        url: o.clickhouse_url.clone(),
-        database: unique(name),
-        cluster: o.clickhouse_cluster.clone().unwrap_or_default(),
-        ..Default::default()
-    };
     ingest::schema::migrate_on(
         &ingest::sink::ddl_client(&clickhouse),
         &clickhouse.database,

@@ -66,6 +66,7 @@ impl Yard {
             }
         }
         let imported = sinks::import(
+            &o.data_dir,
             self.outbox.clone(),
             &o.feedlot_id,
             GATEWAY_ID,
@@ -223,6 +224,7 @@ impl Yard {
                 chute_pass(self, &animals).await?;
             } else {
                 sinks::import(
+                    &o.data_dir,
                     self.outbox.clone(),
                     &o.feedlot_id,
                     GATEWAY_ID,

@@ -219,6 +219,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let mut web_token =
         Some(dashboards::web::auth::generate_token().context("a token for the pages")?);
     let mut sign_in = None;
+    // Where the peer yards' gateway keys are enrolled (the demo's ClickHouse, when it runs).
+    let mut registry = None;
     let pipeline = if broker_up && clickhouse_up {
         let mut config = ingest::Config::default();
         // INGEST_CLICKHOUSE_DATABASE and the other INGEST_* settings apply, as for
@@ -274,6 +276,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             None => None,
         };
         print_pages(&options, web_token.as_deref(), sign_in.as_ref());
+        enroll_demo_gateway(&config.clickhouse, &options).await?;
+        registry = Some(config.clickhouse.clone());
         tokio::spawn(register_benchmarks(
             config.clickhouse.clone(),
             options.clone(),
@@ -321,6 +325,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             days: 400,
             kafka_brokers: options.kafka_brokers.clone(),
             seed: options.seed + 1_000,
+            registry: registry.clone(),
             ..Default::default()
         };
         tokio::spawn(async move { crate::loadgen::run(&load).await })
@@ -467,6 +472,32 @@ fn print_pages(options: &DemoOptions, token: Option<&str>, auth: Option<&dashboa
         web = options.web_listen,
         yard = options.feedlot_id
     );
+}
+
+/// Makes (or reads) the demo gateway's key in its data directory and enrols it for the demo
+/// yard, as an operator does with `edge keygen` and `ingest gateways enroll`: the consumer
+/// stores only events signed by an enrolled key.
+async fn enroll_demo_gateway(
+    clickhouse: &ingest::config::ClickHouseConfig,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
+    let (key, _) =
+        edge::identity::load_or_create(&options.data_dir).context("the demo gateway's key")?;
+    let ddl = ingest::sink::ddl_client(clickhouse);
+    ingest::schema::migrate_on(&ddl, &clickhouse.database, clickhouse.cluster())
+        .await
+        .context("applying the ClickHouse migrations")?;
+    ingest::gateways::enroll(
+        &ingest::sink::client(clickhouse),
+        &clickhouse.database,
+        GATEWAY_ID,
+        std::slice::from_ref(&options.feedlot_id),
+        &key.public_key().to_base64(),
+        "demo",
+    )
+    .await
+    .context("enrolling the demo gateway's key")?;
+    Ok(())
 }
 
 /// The demo yard's connections to the gateway.

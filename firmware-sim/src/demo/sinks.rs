@@ -62,8 +62,10 @@ impl Office {
 }
 
 /// Commits chute records the gateway would have captured at their (simulated) times straight
-/// to its outbox, with deterministic ids; returns how many envelopes.
+/// to its outbox, with deterministic ids, signed with the gateway's key (in `data_dir`, as the
+/// gateway signs); returns how many envelopes.
 pub async fn import(
+    data_dir: &std::path::Path,
     outbox: Arc<Outbox>,
     feedlot_id: &str,
     gateway_id: &str,
@@ -72,8 +74,12 @@ pub async fn import(
 ) -> anyhow::Result<usize> {
     let envelopes: Vec<Envelope> = envelopes(events, feedlot_id, gateway_id, salt);
     let n = envelopes.len();
+    let (key, _) = edge::identity::load_or_create(data_dir)?;
     for chunk in envelopes.chunks(2_000) {
-        let records: Vec<OutboxRecord> = chunk.iter().map(OutboxRecord::from_envelope).collect();
+        let records: Vec<OutboxRecord> = chunk
+            .iter()
+            .map(|e| OutboxRecord::signed(e, Some(&key)))
+            .collect();
         let outbox = outbox.clone();
         tokio::task::spawn_blocking(move || outbox.append(&records)).await??;
     }

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -17,8 +16,8 @@ pub struct DeadLetters {
 impl DeadLetters {
     /// A producer with the same durability settings as the gateways'.
     pub fn new(config: &KafkaConfig) -> Result<Self, rdkafka::error::KafkaError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
+        let producer = config
+            .client_config()
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("message.timeout.ms", "10000")

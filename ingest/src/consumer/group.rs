@@ -19,8 +19,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
-use rdkafka::{ClientConfig, ClientContext};
 
 use crate::config::KafkaConfig;
 
@@ -72,8 +72,8 @@ pub fn batch_ends_group(group_id: &str) -> String {
 /// A consumer that never subscribes, for committing to and reading the
 /// [`batch_ends_group`] of `kafka`'s group (a standalone commit, as `assign()` consumers make).
 pub fn create_batch_ends(kafka: &KafkaConfig) -> rdkafka::error::KafkaResult<BaseConsumer> {
-    ClientConfig::new()
-        .set("bootstrap.servers", &kafka.brokers)
+    kafka
+        .client_config()
         .set("group.id", batch_ends_group(&kafka.group_id))
         .set("enable.auto.commit", "false")
         .create()
@@ -81,12 +81,11 @@ pub fn create_batch_ends(kafka: &KafkaConfig) -> rdkafka::error::KafkaResult<Bas
 
 /// The group consumer for `kafka`, not yet subscribed.
 pub fn create(kafka: &KafkaConfig) -> rdkafka::error::KafkaResult<GroupConsumer> {
-    let mut config = ClientConfig::new();
+    let mut config = kafka.client_config();
     if let Some(ms) = kafka.heartbeat_interval_ms {
         config.set("heartbeat.interval.ms", ms.to_string());
     }
     config
-        .set("bootstrap.servers", &kafka.brokers)
         .set("group.id", &kafka.group_id)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")

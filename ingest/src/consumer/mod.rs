@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::config::Config;
+use crate::gateways::{Refusal, Registry};
 use crate::sink::{Rows, insert_rows_isolating};
 use crate::telemetry::{
     self, BatchConsumed, BatchStored, DeadLetterFailed, DeadLettered, InsertFailed, Metrics,
@@ -79,6 +80,14 @@ async fn consume(
     shutdown: &CancellationToken,
 ) -> Result<(), Error> {
     let dead_letters = DeadLetters::new(&config.kafka)?;
+    let registry = Registry::new(
+        client.clone(),
+        &config.clickhouse.database,
+        Duration::from_millis(config.security.registry_refresh_ms),
+    );
+    if let Err(error) = registry.reload().await {
+        tracing::warn!(%error, "cannot read the gateway registry yet; reading it per batch");
+    }
     let max_wait = Duration::from_millis(config.batch.max_wait_ms);
     let mut cutter = Cutter::default();
     let mut crash = CrashBeforeCommit::from_env();
@@ -150,7 +159,10 @@ async fn consume(
                     config,
                     client,
                     consumer,
-                    &dead_letters,
+                    Gates {
+                        dead_letters: &dead_letters,
+                        registry: &registry,
+                    },
                     batch,
                     metrics,
                     shutdown,
@@ -303,6 +315,14 @@ async fn record_intents(
     }
 }
 
+/// What decides an event's way besides ClickHouse: the gateway registry it must pass and the
+/// dead-letter topic it goes to when it does not (or when anything else is wrong with it).
+#[derive(Clone, Copy)]
+struct Gates<'a> {
+    dead_letters: &'a DeadLetters,
+    registry: &'a Registry,
+}
+
 /// How storing a batch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stored {
@@ -320,27 +340,47 @@ async fn store(
     config: &Config,
     client: &clickhouse::Client,
     consumer: &GroupConsumer,
-    dead_letters: &DeadLetters,
+    gates: Gates<'_>,
     batch: &PartitionBatch,
     metrics: &Metrics,
     shutdown: &CancellationToken,
 ) -> Stored {
+    let fenced = || is_fenced(consumer);
+    let decoded: Vec<(
+        &OwnedMessage,
+        Result<schemas::Envelope, schemas::DecodeError>,
+    )> = batch
+        .messages
+        .iter()
+        .map(|m| (m, schemas::decode(m.payload().unwrap_or_default())))
+        .collect();
+    // Verified before anything of the batch is stored: see `authenticate`.
+    let refusals =
+        match authenticate_batch(config, gates.registry, &decoded, shutdown, &fenced).await {
+            Ok(refusals) => refusals,
+            Err(stored) => return stored,
+        };
     let mut rows = Rows::default();
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut bad = Vec::new();
     // Per table, the message and kind of each row, in row order (to dead-letter a row
     // ClickHouse refuses).
     let mut origins: BTreeMap<&'static str, Vec<(&OwnedMessage, &'static str)>> = BTreeMap::new();
-    for message in &batch.messages {
-        match schemas::decode(message.payload().unwrap_or_default()) {
+    for ((message, decoded), refused) in decoded.iter().zip(refusals) {
+        let message = *message;
+        match decoded {
             // Decodes but a value is wrong (negative weight, empty id, ...): dead-lettered
             // with the field and why, like an undecodable message.
             Ok(envelope) => match envelope.validate() {
                 Ok(()) => {
+                    if let Some(refused) = refused {
+                        bad.push((message, ReasonClass::Unauthenticated, refused.to_string()));
+                        continue;
+                    }
                     let kind = envelope.event.kind().as_str();
                     *by_kind.entry(kind).or_default() += 1;
                     if let Some(table) =
-                        rows.push_ingested(&envelope, ingested_at_ms(message, &envelope))
+                        rows.push_ingested(envelope, ingested_at_ms(message, envelope))
                     {
                         origins.entry(table).or_default().push((message, kind));
                     }
@@ -353,7 +393,7 @@ async fn store(
             },
             Err(reason) => bad.push((
                 message,
-                ReasonClass::of_decode_error(&reason),
+                ReasonClass::of_decode_error(reason),
                 reason.to_string(),
             )),
         }
@@ -369,7 +409,6 @@ async fn store(
     // The last (successful) attempt's duration, in µs, and the rows it found refused.
     let insert_us = AtomicU64::new(0);
     let refused = std::sync::Mutex::new(Vec::new());
-    let fenced = || is_fenced(consumer);
     let stored = retry_until_done(
         &config.batch,
         shutdown,
@@ -423,7 +462,7 @@ async fn store(
             &config.batch,
             shutdown,
             &fenced,
-            || dead_letters.send(message, reason),
+            || gates.dead_letters.send(message, reason),
             |error, _, _| DeadLetterFailed { error }.emit(metrics),
         )
         .await;
@@ -433,6 +472,77 @@ async fn store(
         DeadLettered { class: *class }.emit(metrics);
     }
     Stored::Done
+}
+
+/// For each decoded, valid message, why it may not be stored (None: it may), per
+/// [`authenticate`]. While the registry cannot be read and a message names a key not in the
+/// cached copy, nothing is decided: the batch waits (with back-off, like an insert) rather
+/// than dead-letter events only because ClickHouse is down. Err when shut down or fenced.
+async fn authenticate_batch(
+    config: &Config,
+    registry: &Registry,
+    decoded: &[(
+        &OwnedMessage,
+        Result<schemas::Envelope, schemas::DecodeError>,
+    )],
+    shutdown: &CancellationToken,
+    fenced: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<Option<Refusal>>, Stored> {
+    let mut delay = Duration::from_millis(config.batch.retry_initial_ms);
+    loop {
+        if fenced() {
+            return Err(Stored::Fenced);
+        }
+        registry.refresh_if_stale().await;
+        let mut refusals = Vec::with_capacity(decoded.len());
+        let mut unavailable = None;
+        for (message, decoded) in decoded {
+            let verdict = match decoded {
+                Ok(envelope) if envelope.validate().is_ok() => {
+                    let payload = message.payload().unwrap_or_default();
+                    authenticate(config, registry, message, payload, envelope).await
+                }
+                _ => Ok(()),
+            };
+            match verdict {
+                Err(Refusal::RegistryUnavailable(error)) => {
+                    unavailable = Some(error);
+                    break;
+                }
+                verdict => refusals.push(verdict.err()),
+            }
+        }
+        let Some(error) = unavailable else {
+            return Ok(refusals);
+        };
+        tracing::warn!(
+            %error,
+            retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "cannot read the gateway registry to verify a batch; retrying"
+        );
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err(Stored::ShutDown),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_millis(config.batch.retry_max_ms));
+    }
+}
+
+/// Whether the event may be stored: signed by a key its gateway is enrolled with for its
+/// feedlot (see [`Registry::check`]). An unsigned event passes only while
+/// `security.require_signatures` is off (a migration window); a signed one is always verified.
+async fn authenticate(
+    config: &Config,
+    registry: &Registry,
+    message: &OwnedMessage,
+    payload: &[u8],
+    envelope: &schemas::Envelope,
+) -> Result<(), Refusal> {
+    if envelope.signature.is_none() && !config.security.require_signatures {
+        return Ok(());
+    }
+    let arrived_ms = u64::try_from(ingested_at_ms(message, envelope)).unwrap_or(0);
+    registry.check(payload, envelope, arrived_ms).await
 }
 
 /// When the event reached Kafka (its message timestamp), so a batch read again makes the same

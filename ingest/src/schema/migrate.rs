@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lot_records",
         sql: include_str!("../../migrations/0009_lot_records.sql"),
     },
+    Migration {
+        version: 10,
+        name: "gateways",
+        sql: include_str!("../../migrations/0010_gateways.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

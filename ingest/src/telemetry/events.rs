@@ -92,6 +92,9 @@ pub enum ReasonClass {
     InvalidEvent,
     /// Valid, but ClickHouse refuses to store its row (see `sink::rejection`).
     Rejected,
+    /// Not signed by an active key its gateway is enrolled with for its feedlot (unsigned,
+    /// unknown key, bad signature, revoked key, feedlot not allowed; see `gateways::Refusal`).
+    Unauthenticated,
 }
 
 impl ReasonClass {
@@ -102,6 +105,7 @@ impl ReasonClass {
             Self::UnsupportedVersion => "unsupported_version",
             Self::InvalidEvent => "invalid_event",
             Self::Rejected => "rejected",
+            Self::Unauthenticated => "unauthenticated",
         }
     }
 

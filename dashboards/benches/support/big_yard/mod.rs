@@ -125,6 +125,8 @@ impl Events {
             captured_at: when,
             schema_version: schemas::SCHEMA_VERSION,
             event,
+            key_id: None,
+            signature: None,
         });
     }
 }

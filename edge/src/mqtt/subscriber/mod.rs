@@ -174,6 +174,8 @@ impl Subscriber {
             captured_at,
             schema_version: SCHEMA_VERSION,
             event,
+            key_id: None,
+            signature: None,
         })
     }
 }
