@@ -36,3 +36,32 @@ pub fn spawn(
         Ok(())
     })
 }
+
+/// Makes (or reads) the key of the gateway whose data directory is `data_dir` and enrols it
+/// for `feedlots` as gateway `gateway_id`, as an operator does with `edge keygen` and
+/// `ingest gateways enroll`: the consumer stores only events signed by an enrolled key.
+/// Applies the migrations first (the registry is a table).
+pub async fn enroll_gateway(
+    clickhouse: &ingest::config::ClickHouseConfig,
+    data_dir: &std::path::Path,
+    gateway_id: &str,
+    feedlots: &[String],
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let (key, _) = edge::identity::load_or_create(data_dir).context("the gateway's key")?;
+    let ddl = ingest::sink::ddl_client(clickhouse);
+    ingest::schema::migrate_on(&ddl, &clickhouse.database, clickhouse.cluster())
+        .await
+        .context("applying the ClickHouse migrations")?;
+    ingest::gateways::enroll(
+        &ingest::sink::client(clickhouse),
+        &clickhouse.database,
+        gateway_id,
+        feedlots,
+        &key.public_key().to_base64(),
+        "firmware-sim",
+    )
+    .await
+    .context("enrolling the gateway's key")?;
+    Ok(())
+}

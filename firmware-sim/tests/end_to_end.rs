@@ -96,6 +96,19 @@ async fn yard(test: &str) -> Yard {
     // /metrics is only on the ops listener, never on the public one.
     let gateway_ops = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     gateway_config.http.ops_listen = gateway_ops.clone();
+    // The consumer stores only events signed by an enrolled key.
+    firmware_sim::pipeline::enroll_gateway(
+        &ingest::config::ClickHouseConfig {
+            url: db.url.clone(),
+            database: db.database.clone(),
+            ..Default::default()
+        },
+        data.path(),
+        &gateway_config.gateway_id,
+        std::slice::from_ref(&feedlot_id),
+    )
+    .await
+    .unwrap();
     let gateway = edge::Gateway::start(gateway_config, shutdown.clone())
         .await
         .unwrap();

@@ -49,6 +49,19 @@ async fn a_feeding_day_reaches_clickhouse_once_even_when_the_truck_resends_it() 
     gateway.mqtt.embedded = true;
     gateway.mqtt.listen = format!("127.0.0.1:{mqtt_port}");
     gateway.mqtt.users.insert("T9".into(), "pw-9".into());
+    // The consumer stores only events signed by an enrolled key.
+    firmware_sim::pipeline::enroll_gateway(
+        &ingest::config::ClickHouseConfig {
+            url: db.url.clone(),
+            database: db.database.clone(),
+            ..Default::default()
+        },
+        data.path(),
+        &gateway.gateway_id,
+        &[gateway.feedlot_id.clone()],
+    )
+    .await
+    .unwrap();
     let gateway = edge::Gateway::start(gateway, shutdown.clone())
         .await
         .unwrap();

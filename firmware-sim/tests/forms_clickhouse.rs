@@ -68,22 +68,15 @@ async fn office_forms_filled_in_a_browser_reach_clickhouse() {
     }];
     // The consumer stores only events signed by an enrolled key: enrol the gateway's, as an
     // operator does with `edge keygen` and `ingest gateways enroll`.
-    let (key, _) = edge::identity::load_or_create(data.path()).unwrap();
-    let ch = ingest::config::ClickHouseConfig {
-        url: db.url.clone(),
-        database: db.database.clone(),
-        ..Default::default()
-    };
-    ingest::schema::migrate_on(&ingest::sink::ddl_client(&ch), &ch.database, None)
-        .await
-        .unwrap();
-    ingest::gateways::enroll(
-        &ingest::sink::client(&ch),
-        &ch.database,
+    firmware_sim::pipeline::enroll_gateway(
+        &ingest::config::ClickHouseConfig {
+            url: db.url.clone(),
+            database: db.database.clone(),
+            ..Default::default()
+        },
+        data.path(),
         "gw-office",
         std::slice::from_ref(&feedlot_id),
-        &key.public_key().to_base64(),
-        "test",
     )
     .await
     .unwrap();

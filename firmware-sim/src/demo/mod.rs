@@ -481,23 +481,13 @@ async fn enroll_demo_gateway(
     clickhouse: &ingest::config::ClickHouseConfig,
     options: &DemoOptions,
 ) -> anyhow::Result<()> {
-    let (key, _) =
-        edge::identity::load_or_create(&options.data_dir).context("the demo gateway's key")?;
-    let ddl = ingest::sink::ddl_client(clickhouse);
-    ingest::schema::migrate_on(&ddl, &clickhouse.database, clickhouse.cluster())
-        .await
-        .context("applying the ClickHouse migrations")?;
-    ingest::gateways::enroll(
-        &ingest::sink::client(clickhouse),
-        &clickhouse.database,
+    crate::pipeline::enroll_gateway(
+        clickhouse,
+        &options.data_dir,
         GATEWAY_ID,
         std::slice::from_ref(&options.feedlot_id),
-        &key.public_key().to_base64(),
-        "demo",
     )
     .await
-    .context("enrolling the demo gateway's key")?;
-    Ok(())
 }
 
 /// The demo yard's connections to the gateway.
