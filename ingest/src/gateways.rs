@@ -331,6 +331,8 @@ pub struct Registry {
 struct State {
     keys: BTreeMap<(String, String), KnownKey>,
     loaded_at: Option<Instant>,
+    /// When the read behind `keys` began, ms since the epoch UTC (0: never read).
+    read_from_ms: u64,
 }
 
 /// The shortest time between two reads of the registry.
@@ -346,8 +348,16 @@ impl Registry {
             state: RwLock::new(State {
                 keys: BTreeMap::new(),
                 loaded_at: None,
+                read_from_ms: 0,
             }),
         }
+    }
+
+    /// Whether the cached copy was read before `ms` (or never).
+    fn read_before(&self, ms: u64) -> bool {
+        self.state
+            .read()
+            .map_or(true, |s| s.loaded_at.is_none() || s.read_from_ms <= ms)
     }
 
     fn age(&self) -> Option<Duration> {
@@ -359,6 +369,7 @@ impl Registry {
 
     /// Reads the registry again; on an error the cached copy stays as it was.
     pub async fn reload(&self) -> Result<(), RegistryError> {
+        let read_from_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
         let rows = list(&self.client, &self.database).await?;
         let mut keys: BTreeMap<(String, String), KnownKey> = BTreeMap::new();
         for row in rows {
@@ -376,6 +387,7 @@ impl Registry {
         if let Ok(mut state) = self.state.write() {
             state.keys = keys;
             state.loaded_at = Some(Instant::now());
+            state.read_from_ms = read_from_ms;
         }
         Ok(())
     }
@@ -398,8 +410,10 @@ impl Registry {
 
     /// Whether the event `envelope` (decoded from `message`, which reached Kafka at
     /// `arrived_ms`) may be stored: signed by an active key of its gateway, enrolled for its
-    /// feedlot. An unknown key makes the registry be read again first (at most once a second);
-    /// when that read fails the answer is [`Refusal::RegistryUnavailable`], not a verdict.
+    /// feedlot. An unknown key makes the registry be read again first if the cached copy is a
+    /// second old, or was read before the event reached Kafka (then after waiting out that
+    /// second: a key enrolled just before its gateway's first event is never refused); when
+    /// that read fails the answer is [`Refusal::RegistryUnavailable`], not a verdict.
     pub async fn check(
         &self,
         message: &[u8],
@@ -411,10 +425,17 @@ impl Registry {
         };
         let gateway = &envelope.gateway_id;
         let mut known = self.lookup(gateway, key_id);
-        if known.is_none() && self.age().is_none_or(|age| age >= MIN_RELOAD) {
-            self.reload()
-                .await
-                .map_err(|e| Refusal::RegistryUnavailable(e.to_string()))?;
+        let stale = || self.age().is_none_or(|age| age >= MIN_RELOAD);
+        if known.is_none() && (stale() || self.read_before(arrived_ms)) {
+            if let Some(age) = self.age().filter(|age| *age < MIN_RELOAD) {
+                tokio::time::sleep(MIN_RELOAD - age).await;
+            }
+            // Another batch may have read it meanwhile.
+            if stale() || self.read_before(arrived_ms) {
+                self.reload()
+                    .await
+                    .map_err(|e| Refusal::RegistryUnavailable(e.to_string()))?;
+            }
             known = self.lookup(gateway, key_id);
         }
         let unknown = || Refusal::UnknownKey {
