@@ -13,6 +13,10 @@ WANTED=("$@")
 if [ ${#WANTED[@]} -eq 0 ]; then WANTED=(clickhouse tansu socat mosquitto chromium prometheus adduser); fi
 
 need_apt=()
+# rdkafka's `ssl` feature (Kafka TLS/SASL, docs/security.md) builds against OpenSSL through
+# pkg-config: the base image has both, a slimmer one may not.
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if want clickhouse; then command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client); fi
 if want socat; then command -v socat >/dev/null || need_apt+=(socat); fi
 if want mosquitto; then command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients); fi
