@@ -197,6 +197,12 @@ EOF
         <!-- Replicated tables drop an INSERT block identical to one of the last N (default 100),
              so a consumer re-inserting a batch after a crash stores it once. -->
         <replicated_deduplication_window>1000</replicated_deduplication_window>
+        <!-- A replica killed between a merge and its record in ZooKeeper comes back with a merged
+             part ZooKeeper does not know. 18.16 refuses to start when such parts hold more than
+             this share of the table's rows (default 0.5; a table merged into one part trips it),
+             and stays down until someone touches flags/force_restore_data. At 1 it sets those
+             parts aside (detached/ignored_*) and fetches the table's parts from its replica. -->
+        <replicated_max_ratio_of_wrong_parts>1</replicated_max_ratio_of_wrong_parts>
     </merge_tree>
     <query_log>
         <database>system</database>
@@ -444,8 +450,11 @@ why_not() {
       ;;
   esac
   for f in "$DIR/$name/$name.log" "$DIR/$name/log/server.err.log" "$DIR/$name/log/server.log"; do
-    [ -s "$f" ] && { echo "cluster: last lines of $f:"; tail -n 15 "$f"; } >&2
+    [ -s "$f" ] && { echo "cluster: last lines of $f:"; tail -n 15 "$f" | cut -c1-400; } >&2
   done
+  # A server's reason for exiting is the exception's own line, above its stack trace.
+  f="$DIR/$name/log/server.err.log"
+  [ -s "$f" ] && { echo "cluster: last errors of $f:"; grep -E '<Error>|Exception' "$f" | grep -v '^[0-9]*\. ' | tail -n 6 | cut -c1-800; } >&2
   free -m 2>/dev/null | sed 's/^/cluster: memory: /' >&2 || true
 }
 # wait_ready NAME [SECONDS]: waits for NAME to pass its readiness probe. A ClickHouse server
