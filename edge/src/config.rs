@@ -176,18 +176,7 @@ impl std::fmt::Debug for KafkaConfig {
             .field("retry_backoff_initial_ms", &self.retry_backoff_initial_ms)
             .field("retry_backoff_max_ms", &self.retry_backoff_max_ms)
             .field("properties", &self.properties.keys().collect::<Vec<_>>())
-            .field("security_protocol", &self.security_protocol)
-            .field("sasl_mechanism", &self.sasl_mechanism)
-            .field("sasl_username", &self.sasl_username)
-            .field(
-                "sasl_password",
-                &if self.sasl_password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
-            .field("ssl_ca_location", &self.ssl_ca_location)
+            .field("security", &self.security())
             .finish()
     }
 }

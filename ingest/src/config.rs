@@ -253,18 +253,7 @@ impl fmt::Debug for KafkaConfig {
             .field("prefetch_max_kb", &self.prefetch_max_kb)
             .field("session_timeout_ms", &self.session_timeout_ms)
             .field("heartbeat_interval_ms", &self.heartbeat_interval_ms)
-            .field("security_protocol", &self.security_protocol)
-            .field("sasl_mechanism", &self.sasl_mechanism)
-            .field("sasl_username", &self.sasl_username)
-            .field(
-                "sasl_password",
-                &if self.sasl_password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
-            .field("ssl_ca_location", &self.ssl_ca_location)
+            .field("security", &self.security())
             .finish()
     }
 }

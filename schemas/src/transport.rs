@@ -8,8 +8,8 @@ pub const PROTOCOLS: [&str; 4] = ["plaintext", "ssl", "sasl_plaintext", "sasl_ss
 pub const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"];
 
 /// The five settings of a Kafka client's transport security, as a config section holds them.
-/// Empty means unset.
-#[derive(Debug, Clone, Copy)]
+/// Empty means unset. Its `Debug` shows whether a password is set, never the password.
+#[derive(Clone, Copy)]
 pub struct KafkaSecurity<'a> {
     /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`; empty: librdkafka's default
     /// (plaintext) or whatever other client properties say.
@@ -33,6 +33,23 @@ pub struct KafkaSecurityError {
     pub field: &'static str,
     /// Why.
     pub reason: String,
+}
+
+impl std::fmt::Debug for KafkaSecurity<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let password = if self.sasl_password.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("KafkaSecurity")
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("sasl_username", &self.sasl_username)
+            .field("sasl_password", &password)
+            .field("ssl_ca_location", &self.ssl_ca_location)
+            .finish()
+    }
 }
 
 impl KafkaSecurity<'_> {

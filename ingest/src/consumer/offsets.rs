@@ -73,14 +73,11 @@ pub async fn record_intents(
     };
     let c = Arc::clone(consumer);
     let ends = Arc::clone(ends);
-    let commit = tokio::task::spawn_blocking(move || {
+    blocking_until_shutdown(shutdown, move || {
         ends.consumer.commit(&end_list, CommitMode::Sync)?;
         c.commit(&first_list, CommitMode::Sync)
-    });
-    tokio::select! {
-        _ = shutdown.cancelled() => None,
-        joined = commit => Some(joined.unwrap_or(Err(KafkaError::Canceled))),
-    }
+    })
+    .await
 }
 
 /// The next offset to read, by (topic, partition).
@@ -114,10 +111,19 @@ pub async fn commit(
     shutdown: &CancellationToken,
 ) -> Option<KafkaResult<()>> {
     let c = Arc::clone(consumer);
-    let commit = tokio::task::spawn_blocking(move || c.commit(&list, CommitMode::Sync));
+    blocking_until_shutdown(shutdown, move || c.commit(&list, CommitMode::Sync)).await
+}
+
+/// Runs `commits` on a blocking thread and waits for it, or for `shutdown` (None). A commit
+/// left running at shutdown may still complete, which is safe: see [`commit`].
+async fn blocking_until_shutdown(
+    shutdown: &CancellationToken,
+    commits: impl FnOnce() -> KafkaResult<()> + Send + 'static,
+) -> Option<KafkaResult<()>> {
+    let commits = tokio::task::spawn_blocking(commits);
     tokio::select! {
         _ = shutdown.cancelled() => None,
-        joined = commit => Some(joined.unwrap_or(Err(KafkaError::Canceled))),
+        joined = commits => Some(joined.unwrap_or(Err(KafkaError::Canceled))),
     }
 }
 
