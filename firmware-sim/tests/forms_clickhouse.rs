@@ -91,14 +91,14 @@ async fn office_forms_filled_in_a_browser_reach_clickhouse() {
         (
             "arrival",
             json!({"lot_id": "L-1000", "head_count": "1000", "origin": "Cherry County, NE",
-            "pen_id": "P12", "pay_weight_per_head_kg": "250", "purchase_price_minor": "130000000"}),
+            "pen_id": "P12", "pay_weight_per_head_kg": "250", "purchase_price_minor": "1300000"}),
         ),
         (
             "lot-treatment",
             json!({"lot_id": "L-1000", "head_count": "1000", "purpose": "processing",
             "product": "Ivomec Pour-On", "dose_per_head": "10", "dose_unit": "ml", "route": "pour_on",
             "product_lot": "IV-9", "withdrawal_days": "48", "administered_by": "crew",
-            "total_cost_minor": "120000", "currency": "USD"}),
+            "total_cost_minor": "1200", "currency": "USD"}),
         ),
         (
             "lot-death",

@@ -22,7 +22,7 @@ pub mod weight;
 pub mod yard;
 
 pub use codec::{DecodeError, decode, encode};
-pub use costs::YardageRate;
+pub use costs::{YardageRate, minor_digits, minor_from_major};
 pub use eid::{Eid, EidError};
 pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};
 pub use feed::{FeedDelivery, FeedLoad, FeedPurchase, LoadIngredient, Ration, RationIngredient};

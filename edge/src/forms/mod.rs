@@ -25,6 +25,7 @@ use schemas::{Event, Weighing, Weight};
 use serde_json::{Value, json};
 
 use crate::api::{ApiError, ApiState, ApiToken};
+use crate::outbox::once::Once;
 use spec::{Form as Spec, value};
 
 /// The posted or query fields of a form, in order.
@@ -133,7 +134,7 @@ async fn submit(
     };
     let key = value(&posted, "idempotency_key").and_then(|k| uuid::Uuid::try_parse(k).ok());
     let outcome = if form.kind == "processing" {
-        process(&state, caller, &posted).await
+        process(&state, caller, &posted, key).await
     } else {
         one(&state, caller, form, &posted, key).await
     };
@@ -232,8 +233,14 @@ async fn one(
 
 /// One head through the chute in a processing session: placed in the session's lot and pen,
 /// weighed (when a weight is entered) and given each of the session's products, committed
-/// together.
-async fn process(state: &ApiState, caller: &ApiToken, posted: &Posted) -> Result<Done, Failure> {
+/// together, once per the page's idempotency `key` (a head submitted twice, by a double click
+/// or a browser's resend, is recorded once and not counted again).
+async fn process(
+    state: &ApiState,
+    caller: &ApiToken,
+    posted: &Posted,
+    key: Option<uuid::Uuid>,
+) -> Result<Done, Failure> {
     let plain = |e: ApiError| Failure::of(e, str::to_owned);
     let form = spec::form("processing")
         .ok_or_else(|| plain(ApiError::UnknownKind("processing".into())))?;
@@ -281,21 +288,68 @@ async fn process(state: &ApiState, caller: &ApiToken, posted: &Posted) -> Result
         .map(|event| crate::api::envelope_of(state, caller, None, event))
         .collect::<Result<Vec<_>, _>>()
         .map_err(plain)?;
-    state
-        .writer
-        .append_envelopes(&envelopes)
-        .await
-        .map_err(|e| plain(ApiError::from_outbox(&e)))?;
+    let head_before = value(posted, "session_head")
+        .and_then(|h| h.parse::<u64>().ok())
+        .unwrap_or(0);
+    let outbox = |e: crate::outbox::OutboxError| plain(ApiError::from_outbox(&e));
+    let replayed = match key {
+        Some(key) => {
+            let print = posted_fingerprint(&caller.user, posted);
+            match state
+                .writer
+                .append_envelopes_once(&envelopes, key, print)
+                .await
+                .map_err(outbox)?
+            {
+                Once::Appended(_) => None,
+                Once::Replayed(event_id) => Some(event_id),
+                Once::Conflict(event_id) => {
+                    return Err(plain(ApiError::KeyReused { key, event_id }));
+                }
+            }
+        }
+        None => {
+            state
+                .writer
+                .append_envelopes(&envelopes)
+                .await
+                .map_err(outbox)?;
+            None
+        }
+    };
+    if let Some(event_id) = replayed {
+        tracing::info!(user = %caller.user, eid = %eid, %event_id, "head sent again: not recorded again");
+        return Ok(Done {
+            event_id,
+            events: envelopes.len(),
+            replayed: true,
+            head: head_before,
+        });
+    }
     let event_id = envelopes.first().map(|e| e.event_id).unwrap_or_default();
     tracing::info!(user = %caller.user, eid = %eid, events = envelopes.len(), "head processed");
-    let head = value(posted, "session_head")
-        .and_then(|h| h.parse::<u64>().ok())
-        .unwrap_or(0)
-        + 1;
     Ok(Done {
         event_id,
         events: envelopes.len(),
         replayed: false,
-        head,
+        head: head_before + 1,
     })
+}
+
+/// What identifies a posted processing form for its idempotency key: who sent it and every
+/// posted value but the key itself.
+fn posted_fingerprint(user: &str, posted: &Posted) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_be_bytes());
+        hash.update(bytes);
+    };
+    part(user.as_bytes());
+    part(b"processing");
+    for (name, value) in posted.iter().filter(|(k, _)| k != "idempotency_key") {
+        part(name.as_bytes());
+        part(value.as_bytes());
+    }
+    hash.finalize().into()
 }

@@ -124,6 +124,11 @@ fn input(field: &Field, name: &str, values: &[(String, String)], outcome: &Outco
                 input type="number" id=(name) name=(name) step="any" min=[field.min] max=[field.max]
                     value=(value) required[field.required] aria-invalid=[error.map(|_| "true")];
             }
+            Ty::Money => {
+                input type="text" id=(name) name=(name) inputmode="decimal" pattern="[0-9]*([.][0-9]{0,3})?"
+                    title="an amount in the form's currency, e.g. 2500.00" value=(value)
+                    required[field.required] aria-invalid=[error.map(|_| "true")];
+            }
             Ty::Currency => {
                 input type="text" id=(name) name=(name) pattern="[A-Z]{3}" maxlength="3"
                     title="three capital letters, e.g. USD" value=(value) required[field.required]

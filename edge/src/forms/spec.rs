@@ -10,8 +10,11 @@ use crate::api::ApiError;
 pub enum Ty {
     /// A string.
     Text,
-    /// A whole number (counts, days, minor currency units).
+    /// A whole number (counts, days).
     Whole,
+    /// Money typed in the major units of the form's `currency` (`2500.00` dollars): the
+    /// record's field carries its minor units (`…_minor`, cents), converted exactly.
+    Money,
     /// A decimal number (kg, %, doses).
     Decimal,
     /// One of the listed wire values.
@@ -107,7 +110,7 @@ pub struct Form {
     pub fields: &'static [Field],
 }
 
-use Ty::{Choice, Currency, Decimal, Eid, Text, Whole};
+use Ty::{Choice, Currency, Decimal, Eid, Money, Text, Whole};
 
 /// The treatment fields shared by the per-animal and the lot form.
 macro_rules! treatment_fields {
@@ -148,7 +151,10 @@ const TREATMENT: [Field; 13] = {
             ),
             "1",
         ),
-        min(f("cost_minor", "Cost (cents)", Whole, false), "0"),
+        min(
+            f("cost_minor", "Cost (in the currency below)", Money, false),
+            "0",
+        ),
         f("currency", "Currency (ISO, with a cost)", Currency, false),
     ]
 };
@@ -169,7 +175,12 @@ const LOT_TREATMENT: [Field; 14] = {
         t[7],
         t[8],
         min(
-            f("total_cost_minor", "Cost of all head (cents)", Whole, false),
+            f(
+                "total_cost_minor",
+                "Cost of all head (in the currency below)",
+                Money,
+                false,
+            ),
             "0",
         ),
         f("currency", "Currency (ISO, with a cost)", Currency, false),
@@ -211,8 +222,8 @@ pub const FORMS: &[Form] = &[
             min(
                 f(
                     "purchase_price_minor",
-                    "Price, whole lot (cents)",
-                    Whole,
+                    "Price, whole lot (in the currency below)",
+                    Money,
                     true,
                 ),
                 "0",
@@ -310,7 +321,12 @@ pub const FORMS: &[Form] = &[
                 "0",
             ),
             min(
-                f("price_minor", "Price, all head (cents)", Whole, true),
+                f(
+                    "price_minor",
+                    "Price, all head (in the currency below)",
+                    Money,
+                    true,
+                ),
                 "0",
             ),
             default(f("currency", "Currency", Currency, true), "USD"),
@@ -326,7 +342,10 @@ pub const FORMS: &[Form] = &[
             f("supplier", "Supplier", Text, true),
             f("origin", "Origin", Text, true),
             min(f("quantity_kg", "Quantity (kg as fed)", Decimal, true), "0"),
-            min(f("price_minor", "Price (cents)", Whole, true), "0"),
+            min(
+                f("price_minor", "Price (in the currency below)", Money, true),
+                "0",
+            ),
             default(f("currency", "Currency", Currency, true), "USD"),
             pct(f("dry_matter_pct", "Dry matter (%)", Decimal, true)),
         ],
@@ -379,9 +398,13 @@ pub fn value<'a>(posted: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .filter(|v| !v.is_empty())
 }
 
-/// The JSON of the posted text of input `name` of type `ty`, or why it cannot be one.
-fn json_of(name: &str, ty: Ty, text: &str) -> Result<Value, ApiError> {
+/// The JSON of the posted text of input `name` of type `ty` (money in `currency`), or why it
+/// cannot be one.
+fn json_of(name: &str, ty: Ty, text: &str, currency: &str) -> Result<Value, ApiError> {
     match ty {
+        Ty::Money => schemas::minor_from_major(text, currency)
+            .map(|minor| json!(minor))
+            .map_err(|why| bad(name, why)),
         Ty::Text | Ty::Currency | Ty::Eid => Ok(json!(text)),
         Ty::Choice(options) => {
             if options.contains(&text) {
@@ -408,10 +431,15 @@ pub fn body_of(
     posted: &[(String, String)],
 ) -> Result<Map<String, Value>, ApiError> {
     let mut body = Map::new();
+    // Money is typed in the form's currency (checked by the records API when given).
+    let currency = value(posted, "currency").unwrap_or("USD");
     for field in fields {
         match value(posted, field.name) {
             Some(text) => {
-                body.insert(field.name.to_owned(), json_of(field.name, field.ty, text)?);
+                body.insert(
+                    field.name.to_owned(),
+                    json_of(field.name, field.ty, text, currency)?,
+                );
             }
             None if field.required => return Err(bad(field.name, "is required")),
             None => {}
@@ -450,6 +478,7 @@ pub fn ingredients_of(posted: &[(String, String)]) -> Result<(Vec<Value>, Vec<us
 /// The processing form's product rows (one treatment each per head): blank rows skipped.
 pub fn products_of(posted: &[(String, String)]) -> Result<Vec<Map<String, Value>>, ApiError> {
     let row_fields = treatment_fields!("dose", "Dose");
+    let currency = value(posted, "currency").unwrap_or("USD");
     let mut products = Vec::new();
     for i in 0..PRODUCT_ROWS {
         if value(posted, &format!("product_{i}")).is_none() {
@@ -460,7 +489,10 @@ pub fn products_of(posted: &[(String, String)]) -> Result<Vec<Map<String, Value>
             let name = format!("{}_{i}", field.name);
             match value(posted, &name) {
                 Some(text) => {
-                    product.insert(field.name.to_owned(), json_of(&name, field.ty, text)?);
+                    product.insert(
+                        field.name.to_owned(),
+                        json_of(&name, field.ty, text, currency)?,
+                    );
                 }
                 None if field.required => return Err(bad(&name, "is required")),
                 None => {}

@@ -79,7 +79,7 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
             "op-1",
             json!({"lot_id": "L-1000", "head_count": "1000", "origin": "Cherry County, NE",
             "source": "Valentine Livestock", "pen_id": "P12", "pay_weight_per_head_kg": "250",
-            "purchase_price_minor": "130000000"}),
+            "purchase_price_minor": "1300000"}),
             "arrival",
             1,
         ),
@@ -110,7 +110,7 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
             json!({"lot_id": "L-1000", "head_count": "1000", "purpose": "processing",
             "product": "Ivomec Pour-On", "dose_per_head": "10", "dose_unit": "ml", "route": "pour_on",
             "product_lot": "IV-9", "withdrawal_days": "48", "administered_by": "crew",
-            "total_cost_minor": "120000", "currency": "USD"}),
+            "total_cost_minor": "1200.00", "currency": "USD"}),
             "lot_treatment",
             1,
         ),
@@ -140,7 +140,7 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
             "shipment",
             "mgr-1",
             json!({"lot_id": "L-1000", "head_count": "998", "buyer": "Tyson Lexington",
-            "weight_kg": "638000", "price_minor": "250000000"}),
+            "weight_kg": "638000", "price_minor": "2500000.5"}),
             "shipment",
             1,
         ),
@@ -148,7 +148,7 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
             "feed-purchase",
             "mgr-1",
             json!({"ingredient": "corn", "supplier": "Co-op", "origin": "Hall County, NE",
-            "quantity_kg": "25000", "price_minor": "480000", "dry_matter_pct": "86"}),
+            "quantity_kg": "25000", "price_minor": "4800", "dry_matter_pct": "86"}),
             "feed_purchase",
             1,
         ),
@@ -248,6 +248,21 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
         no_place.contains("id=\"error-lot_id\">field `lot_id`: is required when pen_id is absent"),
         "{no_place}"
     );
+    // Money is typed in the currency's major units: a third decimal of a dollar is refused by
+    // the server, naming the field.
+    let cents = fill(
+        &harness,
+        &token,
+        "mgr-1",
+        "feed-purchase",
+        &json!({"ingredient": "corn", "supplier": "Co-op", "origin": "NE", "quantity_kg": "1",
+        "price_minor": "12.345", "dry_matter_pct": "86"}),
+    )
+    .await;
+    assert!(
+        cents.contains("id=\"error-price_minor\">field `price_minor`: USD has 2 decimals"),
+        "{cents}"
+    );
     // Refused by the page: never sent.
     let invalid = fill(
         &harness,
@@ -319,6 +334,22 @@ async fn each_form_filled_in_a_browser_records_its_event_and_reaches_kafka() {
     assert_eq!(
         (arrival.pay_weight_kg, arrival.pay_weight_per_head_kg),
         (250_000.0, Some(250.0))
+    );
+    // Typed in dollars, carried in cents.
+    assert_eq!(arrival.purchase_price_minor, 130_000_000);
+    let money: Vec<u64> = got
+        .iter()
+        .filter_map(|r| match &r.envelope.event {
+            schemas::Event::LotTreatment(t) => t.total_cost_minor,
+            schemas::Event::Shipment(s) => Some(s.price_minor),
+            schemas::Event::FeedPurchase(p) => Some(p.price_minor),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        money,
+        [120_000, 250_000_050, 480_000],
+        "lot treatment, shipment, purchase"
     );
     gateway.shutdown();
     gateway.wait().await.unwrap();

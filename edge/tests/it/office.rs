@@ -1,7 +1,7 @@
 //! An office gateway: the real binary with a config that lists no serial device and no MQTT
 //! broker starts, answers `/healthz` 200 (no phantom device is down), and takes the office's
 //! lot-level records (a death without a tag, a whole-lot treatment, a manual feed delivery, an
-//! arrival's pay weight per head) into its outbox.
+//! arrival's pay weight per head) into its outbox, and a processing form posted twice once.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -105,6 +105,64 @@ role = "manager"
     }
     let (_, body) = health().await.unwrap();
     assert_eq!(body["outbox"]["depth"], records.len(), "{body}");
+
+    // A head through the chute posted twice with the page's key (a double click, or the
+    // browser sending the form again) is recorded once and counted once; the next head, with
+    // the new page's key, is recorded.
+    let head = |eid: &'static str, key: String| {
+        let form = [
+            ("idempotency_key", key),
+            ("session_head", "0".to_owned()),
+            ("lot_id", "L-1000".to_owned()),
+            ("pen_id", "P12".to_owned()),
+            ("administered_by", "kim".to_owned()),
+            ("eid", eid.to_owned()),
+            ("weight_kg", "251.5".to_owned()),
+            ("product_0", "Bovi-Shield Gold 5".to_owned()),
+            ("purpose_0", "vaccination".to_owned()),
+            ("dose_0", "2".to_owned()),
+            ("dose_unit_0", "ml".to_owned()),
+            ("route_0", "subcutaneous".to_owned()),
+            ("product_lot_0", "A123".to_owned()),
+            ("withdrawal_days_0", "21".to_owned()),
+        ];
+        // The values are letters, digits, `-`, `.` and spaces: only the spaces need encoding.
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = client
+            .post(format!("{base}/forms/processing"))
+            .basic_auth("office", Some("mgr-1"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let key = uuid::Uuid::now_v7().to_string();
+    let (status, first) = head("982000001088420", key.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("Recorded: 3 records"), "{first}");
+    assert!(first.contains("Head processed this session: 1"), "{first}");
+    let (status, again) = head("982000001088420", key.clone()).await;
+    assert_eq!(status, 200, "{again}");
+    assert!(again.contains("Already recorded (sent twice)"), "{again}");
+    assert!(
+        again.contains("Head processed this session: 0"),
+        "not counted again: {again}"
+    );
+    let (_, body) = health().await.unwrap();
+    assert_eq!(body["outbox"]["depth"], records.len() + 3, "{body}");
+    // The same key with another head is a different request: refused, nothing recorded.
+    let (status, other) = head("982000001088421", key).await;
+    assert_eq!(status, 422, "{other}");
+    let (status, next) = head("982000001088421", uuid::Uuid::now_v7().to_string()).await;
+    assert_eq!(status, 200, "{next}");
+    let (_, body) = health().await.unwrap();
+    assert_eq!(body["outbox"]["depth"], records.len() + 6, "{body}");
     child.start_kill().unwrap();
     let _ = child.wait().await;
 }
