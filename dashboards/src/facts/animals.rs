@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::records::YardRecords;
-use crate::queries::{AnimalSummary, Weighed, summarize};
+use crate::queries::{AnimalSummary, Ranking, Weighed, adg_kg_per_day, of_lot, summarize};
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 
@@ -155,6 +155,86 @@ pub async fn herd(client: &clickhouse::Client, feedlot_id: &str) -> Result<Vec<A
             })
             .collect(),
     ))
+}
+
+/// An animal's first and latest weighing (what its ADG is made of).
+#[derive(Debug, Clone, Copy, Deserialize, clickhouse::Row)]
+struct Gain {
+    first_kg: f64,
+    first_ms: u64,
+    last_kg: f64,
+    last_ms: u64,
+}
+
+/// The weighed animals of `feedlot_id` placed in `lot_id`, best in the lot first, ranked in
+/// the lot and in the yard: equal to [`of_lot`] of [`herd`], reading the lot's rows of
+/// `animal_facts` and only the yard's first and latest weighings (for the yard ranks), not
+/// every animal's row.
+pub async fn lot_herd(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lot_id: &str,
+) -> Result<Vec<AnimalSummary>> {
+    // The inner read finds every animal ever placed in the lot by any version of its row; the
+    // outer one takes each animal's latest row (FINAL over the sorting key's prefix) and the
+    // lot is checked on that row, below. `GLOBAL IN`: on a cluster the inner read goes over
+    // the `Distributed` table once and its answer to the shards.
+    let lot_rows = client
+        .query(
+            "SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? AND eid GLOBAL IN \
+             (SELECT eid FROM animal_facts WHERE feedlot_id = ? AND lot_id = ?) ORDER BY eid",
+        )
+        .bind(feedlot_id)
+        .bind(feedlot_id)
+        .bind(lot_id)
+        .fetch_all::<AnimalFactRow>();
+    let gains = client
+        .query(
+            "SELECT first_kg, first_ms, last_kg, last_ms FROM animal_facts FINAL \
+             WHERE feedlot_id = ?",
+        )
+        .bind(feedlot_id)
+        .fetch_all::<Gain>();
+    let (lot_rows, gains) = tokio::try_join!(lot_rows, gains)?;
+    let yard = Ranking::new(
+        gains
+            .iter()
+            .filter_map(|g| adg_kg_per_day(g.first_kg, g.first_ms, g.last_kg, g.last_ms)),
+    );
+    let mut animals = summarize(
+        lot_rows
+            .into_iter()
+            .filter(|r| r.placed != 0 && r.lot_id == lot_id)
+            .map(|r| {
+                let weighed = Weighed {
+                    eid: r.eid,
+                    weighings: r.weighings,
+                    first_kg: r.first_kg,
+                    first_ms: r.first_ms,
+                    last_kg: r.last_kg,
+                    last_ms: r.last_ms,
+                };
+                (weighed, Some((r.lot_id, r.pen_id)))
+            })
+            .collect(),
+    );
+    // `summarize` ranked them among themselves: right in the lot, not in the yard.
+    for animal in &mut animals {
+        let (rank, pct) = match animal.adg_kg_per_day.map(|adg| yard.of(adg)) {
+            Some((rank, pct)) => (Some(rank), Some(pct)),
+            None => (None, None),
+        };
+        animal.adg_rank = rank;
+        animal.adg_percentile = pct;
+    }
+    tracing::debug!(
+        feedlot = feedlot_id,
+        lot = lot_id,
+        animals = animals.len(),
+        yard_animals = gains.len(),
+        "a lot's animals read from the facts"
+    );
+    Ok(of_lot(&animals, lot_id))
 }
 
 #[cfg(test)]

@@ -49,9 +49,11 @@ pub async fn recompute(
     from_day: Option<u16>,
     through_recorded_at: u32,
 ) -> Result<Recomputed> {
-    let records = load::yard_history(client, feedlot_id).await?;
     let from_day = from_day.unwrap_or(0);
-    let stored_until = store::lots_stored_from(client, feedlot_id, from_day).await?;
+    let (records, stored_until) = tokio::try_join!(
+        load::yard_history(client, feedlot_id),
+        store::lots_stored_from(client, feedlot_id, from_day),
+    )?;
     let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     let today = day_of(now_ms);
     let range = Range {

@@ -86,7 +86,7 @@ pub async fn weigh_sessions(
     let rows: Vec<(f64, f64, u64)> = client
         .query(
             "SELECT avg(captured_at_ms) AS mean_ms, avg(weight_kg), count() FROM weighings FINAL \
-             WHERE feedlot_id = ? AND captured_at_ms <= ? AND eid IN (\
+             WHERE feedlot_id = ? AND captured_at_ms <= ? AND eid GLOBAL IN (\
                SELECT eid FROM placements FINAL WHERE feedlot_id = ? AND lot_id = ?) \
              GROUP BY intDiv(captured_at_ms, 86400000) ORDER BY mean_ms",
         )

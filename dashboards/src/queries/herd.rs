@@ -71,26 +71,56 @@ struct PlacedRow {
     pen_id: String,
 }
 
+/// A set of values to rank others against: rank 1 = highest, percentile = share of the set at
+/// or below, 0-100.
+#[derive(Debug, Clone, Default)]
+pub struct Ranking {
+    /// The values, high to low.
+    sorted: Vec<f64>,
+}
+
+impl Ranking {
+    /// The ranking of the present values of `values`.
+    pub fn new(values: impl IntoIterator<Item = f64>) -> Self {
+        let mut sorted: Vec<f64> = values.into_iter().collect();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        Self { sorted }
+    }
+
+    /// `value`'s rank and percentile in the set (ties share the better rank).
+    pub fn of(&self, value: f64) -> (usize, f64) {
+        // `sorted` is high to low: a binary search, not a scan (50,000 head).
+        let higher = self.sorted.partition_point(|p| *p > value);
+        let at_or_below = self.sorted.len() - higher;
+        (
+            higher + 1,
+            100.0 * at_or_below as f64 / self.sorted.len().max(1) as f64,
+        )
+    }
+}
+
+/// A rank (1 = highest) and a percentile (share at or below, 0-100), when there is a value.
+pub type RankAndPercentile = (Option<usize>, Option<f64>);
+
 /// Rank (1 = highest) and percentile (share at or below, 0-100) of each value; None stays None.
-pub fn rank_and_percentile(values: &[Option<f64>]) -> Vec<(Option<usize>, Option<f64>)> {
-    let mut present: Vec<f64> = values.iter().flatten().copied().collect();
-    present.sort_by(|a, b| b.total_cmp(a));
-    let n = present.len();
+pub fn rank_and_percentile(values: &[Option<f64>]) -> Vec<RankAndPercentile> {
+    let ranking = Ranking::new(values.iter().flatten().copied());
     values
         .iter()
         .map(|v| match v {
             Some(v) => {
-                // `present` is sorted high to low: a binary search, not a scan (50,000 head).
-                let higher = present.partition_point(|p| p > v);
-                let at_or_below = n - higher;
-                (
-                    Some(higher + 1),
-                    Some(100.0 * at_or_below as f64 / n as f64),
-                )
+                let (rank, pct) = ranking.of(*v);
+                (Some(rank), Some(pct))
             }
             None => (None, None),
         })
         .collect()
+}
+
+/// Average daily gain, kg/day, between the first and the latest weighing: None under one day.
+pub fn adg_kg_per_day(first_kg: f64, first_ms: u64, last_kg: f64, last_ms: u64) -> Option<f64> {
+    let days = last_ms.saturating_sub(first_ms) as f64 / 86_400_000.0;
+    (days >= 1.0).then(|| (last_kg - first_kg) / days)
 }
 
 /// Every animal weighed at `feedlot_id`, each event counted once, with ADG ranks.
@@ -141,7 +171,7 @@ pub fn summarize(animals: Vec<(Weighed, Option<(String, String)>)>) -> Vec<Anima
         .map(|(r, placed)| {
             let days = r.last_ms.saturating_sub(r.first_ms) as f64 / 86_400_000.0;
             let gain_kg = r.last_kg - r.first_kg;
-            let adg = (days >= 1.0).then(|| gain_kg / days);
+            let adg = adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms);
             let (lot_id, pen_id) = match placed {
                 Some((lot, pen)) => (Some(lot), Some(pen)),
                 None => (None, None),
@@ -171,18 +201,20 @@ pub fn summarize(animals: Vec<(Weighed, Option<(String, String)>)>) -> Vec<Anima
         animal.adg_rank = rank;
         animal.adg_percentile = pct;
     }
-    let mut by_lot: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_lot: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, animal) in animals.iter().enumerate() {
         if let Some(lot) = &animal.lot_id {
-            by_lot.entry(lot.clone()).or_default().push(i);
+            by_lot.entry(lot.as_str()).or_default().push(i);
         }
     }
+    let mut in_lot: Vec<(usize, RankAndPercentile)> = Vec::with_capacity(animals.len());
     for members in by_lot.values() {
         let adgs: Vec<Option<f64>> = members.iter().map(|i| animals[*i].adg_kg_per_day).collect();
-        for (i, (rank, pct)) in members.iter().zip(rank_and_percentile(&adgs)) {
-            animals[*i].lot_rank = rank;
-            animals[*i].lot_percentile = pct;
-        }
+        in_lot.extend(members.iter().copied().zip(rank_and_percentile(&adgs)));
+    }
+    for (i, (rank, pct)) in in_lot {
+        animals[i].lot_rank = rank;
+        animals[i].lot_percentile = pct;
     }
     animals
 }

@@ -8,5 +8,6 @@ pub use animal::{
     AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,
 };
 pub use herd::{
-    AnimalSummary, Weighed, herd_summary, lot_animals, of_lot, rank_and_percentile, summarize,
+    AnimalSummary, Ranking, Weighed, adg_kg_per_day, herd_summary, lot_animals, of_lot,
+    rank_and_percentile, summarize,
 };

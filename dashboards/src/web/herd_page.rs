@@ -59,7 +59,7 @@ const COLUMNS: [(&str, &str); 5] = [
     ("adg", "ADG {u}/day"),
 ];
 
-fn sort(animals: &mut [AnimalSummary], sorting: &Sorting) -> Result<(), WebError> {
+fn sort(animals: &mut [&AnimalSummary], sorting: &Sorting) -> Result<(), WebError> {
     let key = sorting.sort.as_deref().unwrap_or("adg");
     let desc = match sorting.order.as_deref().unwrap_or("desc") {
         "desc" => true,
@@ -90,12 +90,12 @@ fn sort(animals: &mut [AnimalSummary], sorting: &Sorting) -> Result<(), WebError
     Ok(())
 }
 
-async fn load(
-    state: &AppState,
-    feedlot_id: &str,
+/// `herd`'s animals in `sorting`'s order (borrowed: 50,000 head are not copied per request).
+fn sorted<'a>(
+    herd: &'a [AnimalSummary],
     sorting: &Sorting,
-) -> Result<Vec<AnimalSummary>, WebError> {
-    let mut animals = (*herd(state, feedlot_id).await?).clone();
+) -> Result<Vec<&'a AnimalSummary>, WebError> {
+    let mut animals: Vec<&AnimalSummary> = herd.iter().collect();
     sort(&mut animals, sorting)?;
     Ok(animals)
 }
@@ -120,8 +120,9 @@ pub async fn json(
     State(state): State<AppState>,
     Path(feedlot_id): Path<String>,
     Query(sorting): Query<Sorting>,
-) -> Result<Json<Vec<AnimalSummary>>, WebError> {
-    Ok(Json(load(&state, &feedlot_id, &sorting).await?))
+) -> Result<Response, WebError> {
+    let herd = herd(&state, &feedlot_id).await?;
+    Ok(Json(sorted(&herd, &sorting)?).into_response())
 }
 
 /// `GET /feedlots/{feedlot_id}/animals.csv`.
@@ -130,13 +131,19 @@ pub async fn csv(
     Path(feedlot_id): Path<String>,
     Query(sorting): Query<Sorting>,
 ) -> Result<impl IntoResponse, WebError> {
-    let animals = load(&state, &feedlot_id, &sorting).await?;
-    csv_of(&format!("{feedlot_id}-animals.csv"), &animals)
+    let herd = herd(&state, &feedlot_id).await?;
+    csv_of(
+        &format!("{feedlot_id}-animals.csv"),
+        sorted(&herd, &sorting)?,
+    )
 }
 
 /// `animals` as a CSV download named `filename`, weights in the reader's units (the headers
 /// name them: `last_lb`, `adg_lb_per_day`, ...).
-pub fn csv_of(filename: &str, animals: &[AnimalSummary]) -> Result<Response, WebError> {
+pub fn csv_of<'a>(
+    filename: &str,
+    animals: impl IntoIterator<Item = &'a AnimalSummary>,
+) -> Result<Response, WebError> {
     let units = super::units::current();
     let w = units.weight();
     let mut out = csv::Writer::from_writer(Vec::new());
@@ -200,7 +207,8 @@ pub async fn page(
         sort: query.sort,
         order: query.order,
     };
-    let animals = load(&state, &feedlot_id, &sorting).await?;
+    let herd = herd(&state, &feedlot_id).await?;
+    let animals = sorted(&herd, &sorting)?;
     let adgs: Vec<f64> = animals.iter().filter_map(|a| a.adg_kg_per_day).collect();
     let units = super::units::current();
     let current = sorting.sort.as_deref().unwrap_or("adg");
@@ -243,7 +251,7 @@ pub async fn page(
 }
 
 /// The animals table; headers sort by their column (`current`, `desc`).
-fn table(feedlot_id: &str, animals: &[AnimalSummary], current: &str, desc: bool) -> Markup {
+fn table(feedlot_id: &str, animals: &[&AnimalSummary], current: &str, desc: bool) -> Markup {
     let units = super::units::current();
     let w = |kg: f64| format!("{:.1}", units.from_kg(kg));
     html! {
@@ -278,7 +286,8 @@ fn table(feedlot_id: &str, animals: &[AnimalSummary], current: &str, desc: bool)
 
 /// The animals of a lot, best ADG first, with their rank in the lot.
 pub fn animal_table(feedlot_id: &str, animals: &[AnimalSummary]) -> Markup {
-    table(feedlot_id, animals, "lot_rank", false)
+    let animals: Vec<&AnimalSummary> = animals.iter().collect();
+    table(feedlot_id, &animals, "lot_rank", false)
 }
 
 #[cfg(test)]
@@ -323,11 +332,12 @@ mod tests {
 
     #[test]
     fn sorting_defaults_to_best_adg_first_and_rejects_unknown_columns() {
-        let mut herd = vec![
+        let animals = [
             animal("a", Some(1.2)),
             animal("b", None),
             animal("c", Some(1.9)),
         ];
+        let mut herd: Vec<&AnimalSummary> = animals.iter().collect();
         sort(&mut herd, &Sorting::default()).unwrap();
         assert_eq!(
             herd.iter().map(|a| a.eid.as_str()).collect::<Vec<_>>(),

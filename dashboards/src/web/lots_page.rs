@@ -13,7 +13,6 @@ use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::units::{Unit, Units};
 use super::{AppState, WebError};
 use crate::analytics::{LotMeasures, LotStanding, standing};
-use crate::queries::of_lot;
 
 /// The lot table's columns (HTML, CSV and the JSON's sort keys).
 pub const COLUMNS: &[Column<LotMeasures>] = &[
@@ -419,30 +418,30 @@ pub async fn lot_page(
     Query(query): Query<ReportQuery>,
     Query(forecast_query): Query<super::forecast_page::ForecastQuery>,
 ) -> Result<Markup, WebError> {
-    // The lot's days and marks are read while the report and the herd are made. Those two
-    // stay one after the other: each may take one of the user's cold-work permits
-    // (`web.cold_reports_per_user`, which may be 1), so one page never holds two.
+    // Everything the page shows is read side by side. Only the yard's report is cold work
+    // under the user's permits ([`super::cold`]); the lot's days, marks, animals (its rows of
+    // `animal_facts` and the yard's ADGs for the ranks), forecast and tag count are bounded
+    // reads of one lot.
     let as_of_ms = query.as_of_ms()?;
     let days = async {
         crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, as_of_ms)
             .await
             .map_err(WebError::from)
     };
-    let report_and_herd = async {
-        let (l, standing) = lot_and_yard(&state, &feedlot_id, &lot_id, &query).await?;
-        let herd = super::herd_page::herd(&state, &feedlot_id).await?;
-        Ok::<_, WebError>((l, standing, herd))
+    let animals = async {
+        crate::facts::animals::lot_herd(&state.client, &feedlot_id, &lot_id)
+            .await
+            .map_err(WebError::from)
     };
-    let ((l, standing, herd), days, by_dof) = tokio::try_join!(
-        report_and_herd,
+    let ((l, standing), days, by_dof, animals, forecast, tagged) = tokio::try_join!(
+        lot_and_yard(&state, &feedlot_id, &lot_id, &query),
         days,
         super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query),
+        animals,
+        super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query),
+        tagged_in_lot(&state.client, &feedlot_id, &lot_id),
     )?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
-    let forecast =
-        super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query).await?;
-    let animals = of_lot(&herd, &lot_id);
-    let tagged = tagged_in_lot(&state.client, &feedlot_id, &lot_id).await?;
     let closed = l.status == "closed";
     let c = &l.currency;
     let units = super::units::current();
@@ -511,7 +510,8 @@ pub async fn lot_page(
     })
 }
 
-/// Animals whose latest placement is in `lot_id`: tagged into the lot, weighed or not.
+/// Animals whose latest placement is in `lot_id`: tagged into the lot, weighed or not (only
+/// the animals ever placed in it are grouped).
 async fn tagged_in_lot(
     client: &clickhouse::Client,
     feedlot_id: &str,
@@ -520,9 +520,13 @@ async fn tagged_in_lot(
     Ok(client
         .query(
             "SELECT count() FROM (SELECT eid, argMax(lot_id, captured_at_ms) AS lot \
-             FROM placements FINAL WHERE feedlot_id = ? GROUP BY eid) WHERE lot = ?",
+             FROM placements FINAL WHERE feedlot_id = ? AND eid GLOBAL IN \
+             (SELECT eid FROM placements WHERE feedlot_id = ? AND lot_id = ?) \
+             GROUP BY eid) WHERE lot = ?",
         )
         .bind(feedlot_id)
+        .bind(feedlot_id)
+        .bind(lot_id)
         .bind(lot_id)
         .fetch_one::<u64>()
         .await?)
@@ -533,6 +537,6 @@ pub async fn lot_animals_csv(
     State(state): State<AppState>,
     Path((feedlot_id, lot_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let animals = of_lot(&super::herd_page::herd(&state, &feedlot_id).await?, &lot_id);
+    let animals = crate::facts::animals::lot_herd(&state.client, &feedlot_id, &lot_id).await?;
     super::herd_page::csv_of(&format!("{feedlot_id}-{lot_id}-animals.csv"), &animals)
 }

@@ -503,6 +503,21 @@ async fn assert_same_herd(client: &clickhouse::Client, feedlot: &str, what: &str
     for (f, s) in facts.iter().zip(&summary) {
         assert_eq!(f, s, "{what}: {}", s.eid);
     }
+    // A lot's animals read alone (its rows and the yard's gains, what the lot page reads) are
+    // the whole herd's animals of that lot, with the same ranks in the lot and in the yard.
+    let lots: std::collections::BTreeSet<&str> =
+        facts.iter().filter_map(|a| a.lot_id.as_deref()).collect();
+    assert!(!lots.is_empty(), "{what}: no lot");
+    for lot in lots {
+        let alone = dashboards::facts::animals::lot_herd(client, feedlot, lot)
+            .await
+            .unwrap();
+        assert_eq!(
+            alone,
+            dashboards::queries::of_lot(&facts, lot),
+            "{what}: lot {lot}"
+        );
+    }
     facts.len()
 }
 
