@@ -147,6 +147,9 @@ pub struct KafkaConfig {
     pub retry_backoff_initial_ms: u64,
     /// Upper bound of the back-off between failed rounds.
     pub retry_backoff_max_ms: u64,
+    /// Seconds between the gateway's status reports (its outbox's backlog, sent past the
+    /// outbox: the cloud's `outbox_backlog` alert, docs/alerts.md); 0: none. Example: `60`.
+    pub status_interval_secs: u32,
     /// Extra librdkafka client properties. The delivery guarantees (`enable.idempotence`,
     /// `acks`) cannot be overridden here, and the transport fields below win over them.
     pub properties: BTreeMap<String, String>,
@@ -175,6 +178,7 @@ impl std::fmt::Debug for KafkaConfig {
             .field("batch_size", &self.batch_size)
             .field("retry_backoff_initial_ms", &self.retry_backoff_initial_ms)
             .field("retry_backoff_max_ms", &self.retry_backoff_max_ms)
+            .field("status_interval_secs", &self.status_interval_secs)
             .field("properties", &self.properties.keys().collect::<Vec<_>>())
             .field("security", &self.security())
             .finish()
@@ -336,6 +340,7 @@ impl Default for KafkaConfig {
             batch_size: 500,
             retry_backoff_initial_ms: 250,
             retry_backoff_max_ms: 10_000,
+            status_interval_secs: 60,
             properties: BTreeMap::new(),
             security_protocol: String::new(),
             sasl_mechanism: String::new(),

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Error;
 use crate::capture::{Capture, run_capture};
 use crate::config::Config;
-use crate::forwarder::Forwarder;
+use crate::forwarder::{Forwarder, StatusReporter};
 use crate::outbox::{Outbox, OutboxLimits, OutboxWriter};
 use crate::readers::Tables;
 use crate::readers::poll::PollConfig;
@@ -78,9 +78,15 @@ impl Gateway {
             public_key = %key.public_key().to_base64(),
             "signing events with the gateway key"
         );
-        let writer = writer
-            .with_registry(registry.clone())
-            .with_signer(Arc::new(key));
+        let key = Arc::new(key);
+        let status = StatusReporter::new(
+            &config.kafka,
+            &config.feedlot_id,
+            &config.gateway_id,
+            outbox.clone(),
+            key.clone(),
+        )?;
+        let writer = writer.with_registry(registry.clone()).with_signer(key);
         crate::profile::send(
             config.feedlot.as_ref(),
             &config.feedlot_id,
@@ -184,6 +190,13 @@ impl Gateway {
             drop(input);
             "forwarder"
         });
+        if let Some(status) = status {
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                status.run(stop).await;
+                "status reporter"
+            });
+        }
         tracing::info!(
             feedlot = %config.feedlot_id,
             gateway = %config.gateway_id,

@@ -10,6 +10,7 @@ use crate::validate::{Checked, non_empty};
 use crate::{
     Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
     Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
+    status::GatewayStatus,
 };
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not
@@ -82,6 +83,8 @@ pub enum Event {
     LotDeath(LotDeath),
     /// A product given to every head of a lot or pen.
     LotTreatment(LotTreatment),
+    /// A gateway's outbox, reported while it runs (telemetry, sent past the outbox).
+    GatewayStatus(GatewayStatus),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -120,6 +123,8 @@ pub enum EventKind {
     LotDeath,
     /// See [`Event::LotTreatment`].
     LotTreatment,
+    /// See [`Event::GatewayStatus`].
+    GatewayStatus,
 }
 
 impl EventKind {
@@ -142,6 +147,7 @@ impl EventKind {
             Self::YardProfile => "yard_profile",
             Self::LotDeath => "lot_death",
             Self::LotTreatment => "lot_treatment",
+            Self::GatewayStatus => "gateway_status",
         }
     }
 }
@@ -166,6 +172,7 @@ impl Event {
             Self::YardProfile(_) => EventKind::YardProfile,
             Self::LotDeath(_) => EventKind::LotDeath,
             Self::LotTreatment(_) => EventKind::LotTreatment,
+            Self::GatewayStatus(_) => EventKind::GatewayStatus,
         }
     }
 }
@@ -191,13 +198,14 @@ impl Event {
             Self::YardProfile(e) => e.validate(),
             Self::LotDeath(e) => e.validate(),
             Self::LotTreatment(e) => e.validate(),
+            Self::GatewayStatus(e) => e.validate(),
         }
     }
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -214,6 +222,7 @@ impl EventKind {
         Self::YardProfile,
         Self::LotDeath,
         Self::LotTreatment,
+        Self::GatewayStatus,
     ];
 }
 

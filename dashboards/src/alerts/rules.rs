@@ -47,6 +47,9 @@ pub async fn evaluate(
     if rules.enabled("gateway_silent") {
         out.extend(gateway_silent(client, feedlot_id, rules, now_ms).await?);
     }
+    if rules.enabled("outbox_backlog") {
+        out.extend(outbox_backlog(client, feedlot_id, rules, now_ms).await?);
+    }
     Ok(out)
 }
 
@@ -405,8 +408,9 @@ async fn withdrawal_on_shipment(
         .collect())
 }
 
-/// Tables a gateway's records land in (each with `gateway_id` and `ingested_at`).
-const GATEWAY_TABLES: [&str; 8] = [
+/// Tables a gateway's records and status reports land in (each with `gateway_id` and
+/// `ingested_at`): a gateway that reports its status is heard from.
+const GATEWAY_TABLES: [&str; 9] = [
     "weighings",
     "tag_reads",
     "treatments",
@@ -415,6 +419,7 @@ const GATEWAY_TABLES: [&str; 8] = [
     "arrivals",
     "placements",
     "pen_moves",
+    "gateway_status",
 ];
 
 /// `gateway_silent`: a gateway heard from in the last 7 days but not for
@@ -462,6 +467,84 @@ async fn gateway_silent(
                     chrono::DateTime::from_timestamp_millis(i64::try_from(at).unwrap_or(0))
                         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                         .unwrap_or_default()
+                ),
+                format!("/feedlots/{feedlot_id}/alerts"),
+            )
+        })
+        .collect())
+}
+
+/// Each gateway's latest status report of the last day and its last report of an empty outbox.
+#[derive(Debug, serde::Deserialize, clickhouse::Row)]
+struct OutboxReport {
+    gateway_id: String,
+    reported_ms: u64,
+    interval_secs: u32,
+    outbox_pending: u64,
+    oldest_pending_ms: u64,
+    dead_lettered: u64,
+    last_empty_ms: u64,
+}
+
+/// `outbox_backlog`: a gateway that still reports (its latest `gateway_status` is no older than
+/// three of its intervals, or 10 minutes) says the oldest record waiting in its outbox was
+/// stored `outbox_backlog_minutes` ago or more: the yard's records are late although the
+/// gateway is up (a slow uplink, a stuck forwarder). One alert per backlog: its period is the
+/// gateway's last report of an empty outbox before it, which stays the same while the backlog
+/// drains.
+async fn outbox_backlog(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    rules: &RuleSettings,
+    now_ms: u64,
+) -> Result<Vec<Alert>> {
+    let reports: Vec<OutboxReport> = client
+        .query(
+            // Columns by position; no alias repeats a column name (an aggregate named like a
+            // column it reads is an aggregate inside another for ClickHouse).
+            "SELECT gateway_id, max(captured_at_ms), argMax(interval_secs, captured_at_ms), \
+             argMax(outbox_pending, captured_at_ms), argMax(oldest_pending_ms, captured_at_ms), \
+             argMax(dead_lettered, captured_at_ms), maxIf(captured_at_ms, outbox_pending = 0) \
+             FROM gateway_status WHERE feedlot_id = ? AND captured_at_ms >= ? \
+             GROUP BY gateway_id ORDER BY gateway_id",
+        )
+        .bind(feedlot_id)
+        .bind(now_ms.saturating_sub(DAY_MS))
+        .fetch_all()
+        .await?;
+    let backlog_ms = u64::from(rules.outbox_backlog_minutes) * 60_000;
+    Ok(reports
+        .into_iter()
+        .filter(|r| {
+            let fresh_ms = (u64::from(r.interval_secs) * 3_000).max(600_000);
+            now_ms.saturating_sub(r.reported_ms) <= fresh_ms
+                && r.outbox_pending > 0
+                && r.oldest_pending_ms > 0
+                && now_ms.saturating_sub(r.oldest_pending_ms) >= backlog_ms
+        })
+        .map(|r| {
+            let minutes = now_ms.saturating_sub(r.oldest_pending_ms) / 60_000;
+            let gateway = &r.gateway_id;
+            Alert::new(
+                feedlot_id,
+                "outbox_backlog",
+                gateway,
+                &r.last_empty_ms.to_string(),
+                format!(
+                    "Gateway {gateway} outbox backing up: {} records waiting, the oldest for \
+                     {minutes} minutes",
+                    r.outbox_pending
+                ),
+                format!(
+                    "Gateway {gateway} is heard from but its records are not reaching the cloud: \
+                     the oldest waiting was stored at {} (UTC). Check its uplink and its log. \
+                     {} records dead-lettered on the gateway in all.",
+                    chrono::DateTime::from_timestamp_millis(
+                        i64::try_from(r.oldest_pending_ms).unwrap_or(0)
+                    )
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                    r.dead_lettered
                 ),
                 format!("/feedlots/{feedlot_id}/alerts"),
             )

@@ -78,7 +78,8 @@ impl Default for AlertsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RuleSettings {
     /// Rules that raise nothing, by name (`booster_due`, `pulled_twice`, `ingredient_low`,
-    /// `off_feed`, `near_target_weight`, `withdrawal_on_shipment`, `gateway_silent`), e.g.
+    /// `off_feed`, `near_target_weight`, `withdrawal_on_shipment`, `gateway_silent`,
+    /// `outbox_backlog`), e.g.
     /// `["gateway_silent"]`.
     pub disabled: Vec<String>,
     /// A booster is announced this many days before it is due, e.g. `2`.
@@ -96,6 +97,9 @@ pub struct RuleSettings {
     pub near_target_within_kg: f64,
     /// A gateway is silent after this many minutes without a record from it, e.g. `60`.
     pub gateway_silent_minutes: u32,
+    /// A gateway's outbox is backing up when its latest status report says the oldest record
+    /// still waiting for the cloud was stored this many minutes ago or more, e.g. `30`.
+    pub outbox_backlog_minutes: u32,
     /// Email recipients, e.g. `["manager@feedlot.example"]`; empty: no email.
     pub emails: Vec<String>,
     /// The webhook's URL, e.g. `https://ops.example/hooks/feedlot`; empty: no webhook.
@@ -114,6 +118,7 @@ impl fmt::Debug for RuleSettings {
             .field("off_feed_drop_pct", &self.off_feed_drop_pct)
             .field("near_target_within_kg", &self.near_target_within_kg)
             .field("gateway_silent_minutes", &self.gateway_silent_minutes)
+            .field("outbox_backlog_minutes", &self.outbox_backlog_minutes)
             .field("emails", &self.emails)
             .field("webhook_url", &self.webhook_url)
             .finish_non_exhaustive()
@@ -130,6 +135,7 @@ impl Default for RuleSettings {
             off_feed_drop_pct: 20.0,
             near_target_within_kg: 25.0,
             gateway_silent_minutes: 60,
+            outbox_backlog_minutes: 30,
             emails: Vec::new(),
             webhook_url: String::new(),
             webhook_secret: String::new(),
@@ -155,6 +161,8 @@ pub struct RuleOverrides {
     pub near_target_within_kg: Option<f64>,
     /// See [`RuleSettings::gateway_silent_minutes`].
     pub gateway_silent_minutes: Option<u32>,
+    /// See [`RuleSettings::outbox_backlog_minutes`].
+    pub outbox_backlog_minutes: Option<u32>,
     /// See [`RuleSettings::emails`].
     pub emails: Option<Vec<String>>,
     /// See [`RuleSettings::webhook_url`].
@@ -174,7 +182,7 @@ impl fmt::Debug for RuleOverrides {
 }
 
 /// Every rule's name.
-pub const RULES: [&str; 7] = [
+pub const RULES: [&str; 8] = [
     "booster_due",
     "pulled_twice",
     "ingredient_low",
@@ -182,6 +190,7 @@ pub const RULES: [&str; 7] = [
     "near_target_weight",
     "withdrawal_on_shipment",
     "gateway_silent",
+    "outbox_backlog",
 ];
 
 impl RuleSettings {
@@ -200,6 +209,7 @@ impl RuleSettings {
             off_feed_drop_pct: o.off_feed_drop_pct.unwrap_or(s.off_feed_drop_pct),
             near_target_within_kg: o.near_target_within_kg.unwrap_or(s.near_target_within_kg),
             gateway_silent_minutes: o.gateway_silent_minutes.unwrap_or(s.gateway_silent_minutes),
+            outbox_backlog_minutes: o.outbox_backlog_minutes.unwrap_or(s.outbox_backlog_minutes),
             emails: o.emails.clone().unwrap_or(s.emails),
             webhook_url: o.webhook_url.clone().unwrap_or(s.webhook_url),
             webhook_secret: o.webhook_secret.clone().unwrap_or(s.webhook_secret),

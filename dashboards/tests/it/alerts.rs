@@ -13,8 +13,8 @@ use dashboards::alerts::Worker;
 use dashboards::analytics::Settings;
 use dashboards::config::{AlertsConfig, WebConfig, WebUserConfig};
 use schemas::{
-    Arrival, DoseUnit, Eid, Envelope, Event, FeedDelivery, FeedPurchase, Placement, Ration,
-    RationIngredient, Route as DoseRoute, Treatment, TreatmentPurpose, Weighing, Weight,
+    Arrival, DoseUnit, Eid, Envelope, Event, FeedDelivery, FeedPurchase, GatewayStatus, Placement,
+    Ration, RationIngredient, Route as DoseRoute, Treatment, TreatmentPurpose, Weighing, Weight,
 };
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ pub const SICK: &str = "982000000000501";
 pub const BOOSTED: &str = "982000000000502";
 pub const LOT: &str = "LOT-ALERT-1";
 /// Alerts the yard raises: one per rule.
-pub const ALERTS: usize = 7;
+pub const ALERTS: usize = 8;
 pub const PEN: &str = "PEN-ALERT-1";
 const TOKEN: &str = "alerts-token-0123456789-abcdef";
 
@@ -157,7 +157,40 @@ pub fn records(now: DateTime<Utc>) -> Vec<Envelope> {
             }),
         ));
     }
+    out.extend(gateway_reports(now));
     out
+}
+
+/// `gw-slow` reported an empty outbox 50 minutes ago, then records waiting since 45 minutes
+/// ago (an outbox backing up); `gw-fine` has 3 records waiting for 10 seconds.
+fn gateway_reports(now: DateTime<Utc>) -> Vec<Envelope> {
+    let minutes_ago = |m: i64| now - chrono::Duration::minutes(m);
+    let ms = |at: DateTime<Utc>| u64::try_from(at.timestamp_millis()).unwrap();
+    let report = |gateway: &str, at: DateTime<Utc>, pending: u64, oldest: Option<DateTime<Utc>>| {
+        Envelope::new(
+            YARD,
+            gateway,
+            gateway,
+            at,
+            Event::GatewayStatus(GatewayStatus {
+                outbox_pending: pending,
+                oldest_pending_ms: oldest.map(ms),
+                dead_lettered: 2,
+                interval_secs: 60,
+            }),
+        )
+    };
+    vec![
+        report("gw-slow", minutes_ago(50), 0, None),
+        report("gw-slow", minutes_ago(40), 200, Some(minutes_ago(45))),
+        report("gw-slow", minutes_ago(1), 900, Some(minutes_ago(45))),
+        report(
+            "gw-fine",
+            minutes_ago(1),
+            3,
+            Some(now - chrono::Duration::seconds(10)),
+        ),
+    ]
 }
 
 /// The yard's records stored, its facts made, and a weighing from `gw-old` stored as if
@@ -251,7 +284,24 @@ async fn each_rule_raises_its_alert_once_and_a_user_acknowledges_one_on_the_aler
     assert!(titles("ingredient_low")[0].contains("corn"));
     let off = titles("off_feed");
     assert!(off[0].contains(LOT) && off[0].contains("70%"), "{off:?}");
+    assert_eq!(
+        titles("gateway_silent").len(),
+        1,
+        "gw-slow and gw-fine report"
+    );
     assert!(titles("gateway_silent")[0].contains("gw-old"));
+    let backlog = titles("outbox_backlog");
+    assert_eq!(
+        backlog.len(),
+        1,
+        "only gw-slow's outbox is backing up: {backlog:?}"
+    );
+    assert!(
+        backlog[0].contains("gw-slow")
+            && backlog[0].contains("900 records")
+            && backlog[0].contains("45 minutes"),
+        "{backlog:?}"
+    );
     let near = titles("near_target_weight");
     assert!(near[0].contains(LOT), "{near:?}");
     let withdrawal = &rules["withdrawal_on_shipment"][0];

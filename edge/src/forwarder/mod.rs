@@ -17,6 +17,7 @@
 
 mod context;
 pub mod producer;
+pub mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use context::ForwarderContext;
 pub use producer::{GUARANTEES, client_config};
+pub use status::StatusReporter;
 
 use crate::backoff::Backoff;
 use crate::config::KafkaConfig;

@@ -334,6 +334,16 @@ impl Outbox {
         Ok(txn.open_table(ENTRIES)?.len()?)
     }
 
+    /// How many entries were moved to the dead-letter table, in all.
+    pub fn dead_letter_count(&self) -> Result<u64, OutboxError> {
+        let txn = self.db.begin_read()?;
+        match txn.open_table(DEAD) {
+            Ok(dead) => Ok(dead.len()?),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// When the oldest waiting entry was enqueued (ms since the Unix epoch), if any.
     pub fn oldest_enqueued_at_ms(&self) -> Result<Option<u64>, OutboxError> {
         let txn = self.db.begin_read()?;

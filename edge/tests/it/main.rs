@@ -28,4 +28,5 @@ mod serial_combined;
 mod serial_lines;
 mod serial_poll;
 mod shutdown;
+mod status_report;
 mod yard_profile;

@@ -223,7 +223,8 @@ pub struct Received {
 }
 
 /// Reads `topic` partition 0 from the start until `distinct` different event ids arrived, then
-/// `settle` longer to catch anything extra. Panics after `timeout`.
+/// `settle` longer to catch anything extra. Panics after `timeout`. The gateway's status
+/// reports are skipped: they are telemetry, not records (`status_report.rs` reads them).
 pub async fn consume(
     bootstrap: &str,
     topic: &str,
@@ -252,6 +253,9 @@ pub async fn consume(
         };
         let key = String::from_utf8(message.key().unwrap_or_default().to_vec()).unwrap();
         let envelope = schemas::decode(message.payload().unwrap_or_default()).unwrap();
+        if matches!(envelope.event, Event::GatewayStatus(_)) {
+            continue;
+        }
         got.push(Received { key, envelope });
         if settle_until.is_none() && distinct_ids(&got) >= distinct {
             settle_until = Some(tokio::time::Instant::now() + settle);

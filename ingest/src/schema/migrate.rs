@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "gateways",
         sql: include_str!("../../migrations/0010_gateways.sql"),
     },
+    Migration {
+        version: 12,
+        name: "gateway_status",
+        sql: include_str!("../../migrations/0012_gateway_status.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

@@ -9,6 +9,7 @@
 mod chute;
 mod feed;
 mod herd;
+mod status;
 
 use chrono::Utc;
 use schemas::{Envelope, Event};
@@ -20,6 +21,7 @@ pub use herd::{
     ArrivalRow, DeathRow, PenMoveRow, PlacementRow, ShipmentRow, TreatmentRow, YardProfileRow,
     YardageRateRow,
 };
+pub use status::GatewayStatusRow;
 
 /// The columns every table shares, taken from the envelope once.
 #[derive(Debug, Clone)]
@@ -129,6 +131,8 @@ pub struct Rows {
     pub placements: Vec<PlacementRow>,
     /// For `yard_profiles`.
     pub yard_profiles: Vec<YardProfileRow>,
+    /// For `gateway_status`.
+    pub gateway_status: Vec<GatewayStatusRow>,
 }
 
 /// One yard's change in a batch (`fact_changes`): the facts worker recomputes the yard from
@@ -164,6 +168,7 @@ impl Rows {
             + self.yardage_rates.len()
             + self.placements.len()
             + self.yard_profiles.len()
+            + self.gateway_status.len()
     }
 
     /// Whether there are none.
@@ -172,7 +177,7 @@ impl Rows {
     }
 
     /// Each yard's change in this batch, for `fact_changes`: every table the analytics read
-    /// (not tag reads, mixer loads or yard profiles).
+    /// (not tag reads, mixer loads, yard profiles or gateway status).
     pub fn fact_changes(&self) -> Vec<FactChangeRow> {
         let mut by_yard: std::collections::BTreeMap<&str, (u64, u32)> = Default::default();
         macro_rules! each {
@@ -287,6 +292,10 @@ impl Rows {
                 self.treatments.push(TreatmentRow::of_lot(m, e));
                 "treatments"
             }
+            Event::GatewayStatus(e) => {
+                self.gateway_status.push(GatewayStatusRow::new(m, e));
+                "gateway_status"
+            }
             // `Event` is non-exhaustive: a kind added to `schemas` without its table here is
             // logged, never a panic. New kinds arrive with their table in the same release.
             _ => {
@@ -345,7 +354,7 @@ mod tests {
 
     #[test]
     fn every_row_struct_lists_its_tables_columns_in_table_order() {
-        let pairs: [(&str, Vec<String>); 14] = [
+        let pairs: [(&str, Vec<String>); 15] = [
             ("weighings", names::<WeighingRow>()),
             ("tag_reads", names::<TagReadRow>()),
             ("feed_loads", names::<FeedLoadRow>()),
@@ -360,6 +369,7 @@ mod tests {
             ("yardage_rates", names::<YardageRateRow>()),
             ("placements", names::<PlacementRow>()),
             ("yard_profiles", names::<YardProfileRow>()),
+            ("gateway_status", names::<GatewayStatusRow>()),
         ];
         for (table, fields) in pairs {
             assert_eq!(fields, columns(table), "{table}");
@@ -386,7 +396,7 @@ mod tests {
         assert_eq!(rows.yardage_rates[0].lot_id, "");
         let changes = rows.fact_changes();
         assert_eq!(changes.len(), 1, "the fixtures are one yard's");
-        let analysed = n - 3; // Not tag reads, mixer loads or yard profiles.
+        let analysed = n - 4; // Not tag reads, mixer loads, yard profiles or gateway status.
         assert_eq!(changes[0].records as usize, analysed);
     }
 
