@@ -1,14 +1,29 @@
-//! The animal registry in redb: one JSON record per EID, plus the EID last weighed.
+//! The animal registry in redb: one JSON record per EID, plus the EID last weighed, each lot's
+//! animals (so a whole-lot move moves them) and each lot's lot-level treatments (so the
+//! withdrawal warning of every animal of the lot shows them).
+//!
+//! Tables: `registry_animals_v1` (EID → [`AnimalRecord`] as JSON), `registry_meta_v1` (the EID
+//! last weighed), `registry_lot_animals_v1` (lot → EIDs placed in it, a multimap; an animal
+//! placed again in another lot leaves its old lot's set) and `registry_lot_treatments_v1` (lot
+//! → its lot-level [`TreatmentAt`]s as JSON). A registry written before the lot tables
+//! existed opens with them empty: its animals follow whole-lot moves once placed again.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use schemas::{Envelope, Event};
+use redb::{
+    Database, MultimapTableDefinition, ReadableDatabase, ReadableMultimapTable, ReadableTable,
+    Table, TableDefinition,
+};
+use schemas::{Envelope, Event, LotTreatment, PenMove};
 use serde::{Deserialize, Serialize};
 
 const ANIMALS: TableDefinition<&str, &[u8]> = TableDefinition::new("registry_animals_v1");
 const META: TableDefinition<&str, &str> = TableDefinition::new("registry_meta_v1");
+const LOT_ANIMALS: MultimapTableDefinition<&str, &str> =
+    MultimapTableDefinition::new("registry_lot_animals_v1");
+const LOT_TREATMENTS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("registry_lot_treatments_v1");
 const LAST_WEIGHED: &str = "last_weighed_eid";
 
 /// Why the registry could not be read or written.
@@ -57,6 +72,10 @@ pub struct TreatmentAt {
     /// Days after this dose a booster is due, for two-dose vaccines.
     #[serde(default)]
     pub booster_after_days: Option<u32>,
+    /// Who was given it, for a lot-level treatment (`lot L-1`, or `pen P3` for an animal of
+    /// no known lot in a treated pen); None for a dose given to the animal itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_to: Option<String>,
 }
 
 /// What the gateway knows about one animal.
@@ -70,9 +89,18 @@ pub struct AnimalRecord {
     pub previous: Option<WeightAt>,
     /// The last weighing.
     pub last: Option<WeightAt>,
-    /// Its pen, from the last move.
+    /// Its pen: from its placement, then its own moves and its lot's whole-lot moves.
     pub pen_id: Option<String>,
-    /// Every treatment recorded.
+    /// Its lot, from its latest placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
+    /// When the record that set its pen (and lot) happened, ms since the epoch: a placement or
+    /// move that happened before it (entered late, with an earlier `occurred_at`) changes
+    /// neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pen_at_ms: Option<i64>,
+    /// Every treatment recorded: its own, and (as [`Registry::get`] returns it) its lot's
+    /// lot-level ones.
     pub treatments: Vec<TreatmentAt>,
     /// Recorded dead.
     pub dead: bool,
@@ -133,6 +161,20 @@ impl AnimalRecord {
             .collect()
     }
 
+    /// Puts the animal in `pen_id` (and `lot_id`, when given) from `at_ms`, unless its pen
+    /// was set by a later record. Whether it did.
+    fn enter(&mut self, pen_id: &str, lot_id: Option<&str>, at_ms: i64) -> bool {
+        if self.pen_at_ms.is_some_and(|since| at_ms < since) {
+            return false;
+        }
+        self.pen_id = Some(pen_id.to_owned());
+        if let Some(lot) = lot_id {
+            self.lot_id = Some(lot.to_owned());
+        }
+        self.pen_at_ms = Some(at_ms);
+        true
+    }
+
     /// Folds one captured event into the record.
     fn apply(&mut self, envelope: &Envelope) {
         let at_ms = envelope.captured_at.timestamp_millis();
@@ -152,9 +194,14 @@ impl AnimalRecord {
                 at_ms,
                 withdrawal_days: t.withdrawal_days,
                 booster_after_days: t.booster_after_days,
+                given_to: None,
             }),
-            Event::PenMove(m) if m.eid.is_some() => self.pen_id = Some(m.to_pen_id.clone()),
-            Event::Placement(p) if self.pen_id.is_none() => self.pen_id = Some(p.pen_id.clone()),
+            Event::PenMove(m) if m.eid.is_some() => {
+                self.enter(&m.to_pen_id, None, at_ms);
+            }
+            Event::Placement(p) => {
+                self.enter(&p.pen_id, Some(&p.lot_id), at_ms);
+            }
             Event::Death(_) => self.dead = true,
             _ => {}
         }
@@ -173,6 +220,133 @@ fn animal_of(envelope: &Envelope) -> Option<String> {
     }
 }
 
+/// A lot-level treatment as each animal given it carries it.
+fn lot_dose(t: &LotTreatment, given_to: String, at_ms: i64) -> TreatmentAt {
+    TreatmentAt {
+        product: t.product.clone(),
+        at_ms,
+        withdrawal_days: t.withdrawal_days,
+        booster_after_days: None,
+        given_to: Some(given_to),
+    }
+}
+
+type Animals<'t> = Table<'t, &'static str, &'static [u8]>;
+
+fn read(animals: &Animals<'_>, eid: &str) -> Result<Option<AnimalRecord>, RegistryError> {
+    Ok(match animals.get(eid)? {
+        Some(bytes) => Some(serde_json::from_slice(bytes.value())?),
+        None => None,
+    })
+}
+
+fn write(animals: &mut Animals<'_>, record: &AnimalRecord) -> Result<(), RegistryError> {
+    animals.insert(record.eid.as_str(), serde_json::to_vec(record)?.as_slice())?;
+    Ok(())
+}
+
+/// The lot tables of one write transaction.
+struct Lots<'t> {
+    animals: redb::MultimapTable<'t, &'static str, &'static str>,
+    treatments: Table<'t, &'static str, &'static [u8]>,
+}
+
+impl Lots<'_> {
+    /// Moves `eid` from lot `old`'s set (if any) to lot `new`'s.
+    fn rejoin(&mut self, eid: &str, old: Option<&str>, new: &str) -> Result<(), RegistryError> {
+        if let Some(old) = old {
+            self.animals.remove(old, eid)?;
+        }
+        self.animals.insert(new, eid)?;
+        Ok(())
+    }
+
+    /// A whole-lot move (no EID, no head count): every animal of the lot still in the yard and
+    /// in `from_pen_id` goes to `to_pen_id`. A move of part of a lot names no animal.
+    fn pen_move(
+        &self,
+        m: &PenMove,
+        at_ms: i64,
+        animals: &mut Animals<'_>,
+    ) -> Result<(), RegistryError> {
+        let (None, Some(lot), None) = (&m.eid, &m.lot_id, m.head_count) else {
+            return Ok(());
+        };
+        for eid in self.members(lot)? {
+            let Some(mut record) = read(animals, &eid)? else {
+                continue;
+            };
+            let here = record.pen_id.as_deref() == Some(m.from_pen_id.as_str());
+            if !record.dead
+                && here
+                && record.lot_id.as_deref() == Some(lot.as_str())
+                && record.enter(&m.to_pen_id, None, at_ms)
+            {
+                write(animals, &record)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A lot-level treatment: kept under its lot, or, given only a pen, under the lot of each
+    /// animal in that pen now (an animal there of no known lot carries it itself).
+    fn treat(
+        &mut self,
+        t: &LotTreatment,
+        at_ms: i64,
+        animals: &mut Animals<'_>,
+    ) -> Result<(), RegistryError> {
+        let mut lots: Vec<String> = Vec::new();
+        match (&t.lot_id, &t.pen_id) {
+            (Some(lot), _) => lots.push(lot.clone()),
+            (None, Some(pen)) => {
+                let mut unplaced = Vec::new();
+                for entry in animals.iter()? {
+                    let (_, bytes) = entry?;
+                    let record: AnimalRecord = serde_json::from_slice(bytes.value())?;
+                    if record.dead || record.pen_id.as_deref() != Some(pen.as_str()) {
+                        continue;
+                    }
+                    match record.lot_id {
+                        Some(lot) if !lots.contains(&lot) => lots.push(lot),
+                        Some(_) => {}
+                        None => unplaced.push(record),
+                    }
+                }
+                for mut record in unplaced {
+                    record
+                        .treatments
+                        .push(lot_dose(t, format!("pen {pen}"), at_ms));
+                    write(animals, &record)?;
+                }
+            }
+            (None, None) => {}
+        }
+        for lot in lots {
+            let mut doses = self.doses(&lot)?;
+            doses.push(lot_dose(t, format!("lot {lot}"), at_ms));
+            self.treatments
+                .insert(lot.as_str(), serde_json::to_vec(&doses)?.as_slice())?;
+        }
+        Ok(())
+    }
+
+    fn members(&self, lot: &str) -> Result<Vec<String>, RegistryError> {
+        let mut eids = Vec::new();
+        for eid in self.animals.get(lot)? {
+            eids.push(eid?.value().to_owned());
+        }
+        Ok(eids)
+    }
+
+    fn doses(&self, lot: &str) -> Result<Vec<TreatmentAt>, RegistryError> {
+        Ok(match self.treatments.get(lot)? {
+            Some(bytes) => serde_json::from_slice(bytes.value())?,
+            None => Vec::new(),
+        })
+    }
+}
+
 /// The registry file.
 #[derive(Debug)]
 pub struct Registry {
@@ -186,6 +360,8 @@ impl Registry {
         let txn = db.begin_write()?;
         txn.open_table(ANIMALS)?;
         txn.open_table(META)?;
+        txn.open_multimap_table(LOT_ANIMALS)?;
+        txn.open_table(LOT_TREATMENTS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -196,19 +372,32 @@ impl Registry {
         {
             let mut animals = txn.open_table(ANIMALS)?;
             let mut meta = txn.open_table(META)?;
+            let mut lots = Lots {
+                animals: txn.open_multimap_table(LOT_ANIMALS)?,
+                treatments: txn.open_table(LOT_TREATMENTS)?,
+            };
             for envelope in envelopes {
+                let at_ms = envelope.captured_at.timestamp_millis();
+                match &envelope.event {
+                    Event::PenMove(m) => lots.pen_move(m, at_ms, &mut animals)?,
+                    Event::LotTreatment(t) => lots.treat(t, at_ms, &mut animals)?,
+                    _ => {}
+                }
                 let Some(eid) = animal_of(envelope) else {
                     continue;
                 };
-                let mut record: AnimalRecord = match animals.get(eid.as_str())? {
-                    Some(bytes) => serde_json::from_slice(bytes.value())?,
-                    None => AnimalRecord {
-                        eid: eid.clone(),
-                        ..AnimalRecord::default()
-                    },
-                };
+                let mut record = read(&animals, &eid)?.unwrap_or_else(|| AnimalRecord {
+                    eid: eid.clone(),
+                    ..AnimalRecord::default()
+                });
+                let lot_before = record.lot_id.clone();
                 record.apply(envelope);
-                animals.insert(eid.as_str(), serde_json::to_vec(&record)?.as_slice())?;
+                if let Some(lot) = record.lot_id.as_deref()
+                    && record.lot_id != lot_before
+                {
+                    lots.rejoin(&eid, lot_before.as_deref(), lot)?;
+                }
+                write(&mut animals, &record)?;
                 if matches!(envelope.event, Event::Weighing(_)) {
                     meta.insert(LAST_WEIGHED, eid.as_str())?;
                 }
@@ -218,14 +407,24 @@ impl Registry {
         Ok(())
     }
 
-    /// One animal's record.
+    /// One animal's record, its lot's lot-level treatments among its treatments (oldest
+    /// first).
     pub fn get(&self, eid: &str) -> Result<Option<AnimalRecord>, RegistryError> {
         let txn = self.db.begin_read()?;
         let animals = txn.open_table(ANIMALS)?;
-        Ok(match animals.get(eid)? {
-            Some(bytes) => Some(serde_json::from_slice(bytes.value())?),
-            None => None,
-        })
+        let Some(bytes) = animals.get(eid)? else {
+            return Ok(None);
+        };
+        let mut record: AnimalRecord = serde_json::from_slice(bytes.value())?;
+        if let Some(lot) = &record.lot_id {
+            let treatments = txn.open_table(LOT_TREATMENTS)?;
+            if let Some(doses) = treatments.get(lot.as_str())? {
+                let doses: Vec<TreatmentAt> = serde_json::from_slice(doses.value())?;
+                record.treatments.extend(doses);
+                record.treatments.sort_by_key(|t| t.at_ms);
+            }
+        }
+        Ok(Some(record))
     }
 
     /// The animal weighed last (the one on, or just off, the scale).
@@ -245,7 +444,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schemas::{Eid, Weighing, Weight};
+    use schemas::{Eid, Placement, Weighing, Weight};
 
     fn weighing(eid: &str, kg: f64, day: i64) -> Envelope {
         let at =
@@ -262,6 +461,150 @@ mod tests {
                 gross_net: None,
             }),
         )
+    }
+
+    fn at(day: i64, event: Event) -> Envelope {
+        let at =
+            DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + day * 86_400_000).unwrap();
+        Envelope::new("y", "g", "api:sam", at, event)
+    }
+
+    fn placed(eid: &str, lot: &str, pen: &str) -> Envelope {
+        placed_on(0, eid, lot, pen)
+    }
+
+    fn placed_on(day: i64, eid: &str, lot: &str, pen: &str) -> Envelope {
+        at(
+            day,
+            Event::Placement(Placement {
+                eid: Eid::parse(eid).unwrap(),
+                lot_id: lot.into(),
+                pen_id: pen.into(),
+                sex: None,
+                breed: None,
+            }),
+        )
+    }
+
+    fn lot_move(day: i64, lot: &str, head: Option<u32>, from: &str, to: &str) -> Envelope {
+        at(
+            day,
+            Event::PenMove(PenMove {
+                eid: None,
+                lot_id: Some(lot.into()),
+                head_count: head,
+                from_pen_id: from.into(),
+                to_pen_id: to.into(),
+            }),
+        )
+    }
+
+    fn pen_of(registry: &Registry, eid: &str) -> Option<String> {
+        registry.get(eid).unwrap().unwrap().pen_id
+    }
+
+    #[test]
+    fn a_whole_lot_move_moves_the_lots_animals_in_its_pen_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("registry.redb")).unwrap();
+        let (a, b, c) = ("982000000000001", "982000000000002", "982000000000003");
+        registry
+            .observe(&[
+                placed(a, "L1", "P1"),
+                placed(b, "L1", "P1"),
+                placed(c, "L2", "P1"),
+                at(
+                    1,
+                    Event::PenMove(PenMove {
+                        eid: Some(Eid::parse(b).unwrap()),
+                        lot_id: Some("L1".into()),
+                        head_count: None,
+                        from_pen_id: "P1".into(),
+                        to_pen_id: "H1".into(),
+                    }),
+                ),
+                lot_move(2, "L1", Some(1), "P1", "P3"),
+            ])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P1"), "part of a lot");
+        registry
+            .observe(&[lot_move(2, "L1", None, "P1", "P2")])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P2"), "moved with L1");
+        assert_eq!(pen_of(&registry, b).as_deref(), Some("H1"), "in hospital");
+        assert_eq!(pen_of(&registry, c).as_deref(), Some("P1"), "another lot");
+        // Placed again in L2: it leaves L1 and moves with L2 from then on.
+        registry
+            .observe(&[
+                placed_on(3, a, "L2", "P1"),
+                lot_move(4, "L1", None, "P1", "P9"),
+                lot_move(4, "L2", None, "P1", "P4"),
+            ])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P4"));
+        assert_eq!(pen_of(&registry, c).as_deref(), Some("P4"));
+        // A placement entered late, dated before the moves, changes nothing.
+        registry.observe(&[placed_on(1, c, "L1", "P7")]).unwrap();
+        let c_now = registry.get(c).unwrap().unwrap();
+        assert_eq!(
+            (c_now.pen_id.as_deref(), c_now.lot_id.as_deref()),
+            (Some("P4"), Some("L2"))
+        );
+    }
+
+    fn lot_treatment(lot: Option<&str>, pen: Option<&str>, day: i64) -> Envelope {
+        at(
+            day,
+            Event::LotTreatment(LotTreatment {
+                lot_id: lot.map(Into::into),
+                pen_id: pen.map(Into::into),
+                head_count: 40,
+                purpose: schemas::TreatmentPurpose::Therapeutic,
+                product: "Micotil".into(),
+                dose_per_head: 1.5,
+                dose_unit: schemas::DoseUnit::Ml,
+                route: schemas::Route::Subcutaneous,
+                product_lot: "MC-1".into(),
+                withdrawal_days: 42,
+                administered_by: "dr-lee".into(),
+                diagnosis: None,
+                total_cost_minor: None,
+                currency: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn a_lot_treatment_puts_every_animal_of_the_lot_in_withdrawal_and_a_pen_treatment_its_lots() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("registry.redb")).unwrap();
+        let (a, b, c) = ("982000000000001", "982000000000002", "982000000000003");
+        registry
+            .observe(&[
+                placed(a, "L1", "P1"),
+                lot_treatment(Some("L1"), None, 1),
+                // Tagged into the lot after the lot was treated: it came with the lot.
+                placed(b, "L1", "P1"),
+                placed(c, "L2", "P5"),
+            ])
+            .unwrap();
+        let day_10 =
+            DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + 10 * 86_400_000).unwrap();
+        for eid in [a, b] {
+            let record = registry.get(eid).unwrap().unwrap();
+            let warnings = record.in_withdrawal(day_10);
+            assert_eq!(warnings.len(), 1, "{eid}");
+            assert_eq!(warnings[0].0.given_to.as_deref(), Some("lot L1"));
+        }
+        assert!(registry.get(c).unwrap().unwrap().treatments.is_empty());
+        // Given only a pen: the lots of the animals in it now.
+        registry
+            .observe(&[lot_treatment(None, Some("P5"), 3)])
+            .unwrap();
+        let record = registry.get(c).unwrap().unwrap();
+        assert_eq!(record.in_withdrawal(day_10).len(), 1);
+        assert_eq!(record.treatments[0].given_to.as_deref(), Some("lot L2"));
+        assert_eq!(registry.get(a).unwrap().unwrap().treatments.len(), 1);
     }
 
     #[test]
