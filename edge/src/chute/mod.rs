@@ -8,6 +8,7 @@
 //! warning while a treatment's meat withdrawal period runs, its lot's treatments included
 //! (docs/edge-operations.md, "The chute pages").
 
+mod lots;
 mod page;
 mod registry;
 

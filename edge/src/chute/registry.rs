@@ -12,11 +12,12 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use redb::{
-    Database, MultimapTableDefinition, ReadableDatabase, ReadableMultimapTable, ReadableTable,
-    Table, TableDefinition,
+    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, Table, TableDefinition,
 };
-use schemas::{Envelope, Event, LotTreatment, PenMove};
+use schemas::{Envelope, Event};
 use serde::{Deserialize, Serialize};
+
+use super::lots::Lots;
 
 const ANIMALS: TableDefinition<&str, &[u8]> = TableDefinition::new("registry_animals_v1");
 const META: TableDefinition<&str, &str> = TableDefinition::new("registry_meta_v1");
@@ -163,7 +164,7 @@ impl AnimalRecord {
 
     /// Puts the animal in `pen_id` (and `lot_id`, when given) from `at_ms`, unless its pen
     /// was set by a later record. Whether it did.
-    fn enter(&mut self, pen_id: &str, lot_id: Option<&str>, at_ms: i64) -> bool {
+    pub(super) fn enter(&mut self, pen_id: &str, lot_id: Option<&str>, at_ms: i64) -> bool {
         if self.pen_at_ms.is_some_and(|since| at_ms < since) {
             return false;
         }
@@ -220,131 +221,24 @@ fn animal_of(envelope: &Envelope) -> Option<String> {
     }
 }
 
-/// A lot-level treatment as each animal given it carries it.
-fn lot_dose(t: &LotTreatment, given_to: String, at_ms: i64) -> TreatmentAt {
-    TreatmentAt {
-        product: t.product.clone(),
-        at_ms,
-        withdrawal_days: t.withdrawal_days,
-        booster_after_days: None,
-        given_to: Some(given_to),
-    }
-}
+/// The animals table of a write transaction.
+pub(super) type Animals<'t> = Table<'t, &'static str, &'static [u8]>;
 
-type Animals<'t> = Table<'t, &'static str, &'static [u8]>;
-
-fn read(animals: &Animals<'_>, eid: &str) -> Result<Option<AnimalRecord>, RegistryError> {
+/// `eid`'s stored record (its own treatments only).
+pub(super) fn read(
+    animals: &Animals<'_>,
+    eid: &str,
+) -> Result<Option<AnimalRecord>, RegistryError> {
     Ok(match animals.get(eid)? {
         Some(bytes) => Some(serde_json::from_slice(bytes.value())?),
         None => None,
     })
 }
 
-fn write(animals: &mut Animals<'_>, record: &AnimalRecord) -> Result<(), RegistryError> {
+/// Stores `record` under its EID.
+pub(super) fn write(animals: &mut Animals<'_>, record: &AnimalRecord) -> Result<(), RegistryError> {
     animals.insert(record.eid.as_str(), serde_json::to_vec(record)?.as_slice())?;
     Ok(())
-}
-
-/// The lot tables of one write transaction.
-struct Lots<'t> {
-    animals: redb::MultimapTable<'t, &'static str, &'static str>,
-    treatments: Table<'t, &'static str, &'static [u8]>,
-}
-
-impl Lots<'_> {
-    /// Moves `eid` from lot `old`'s set (if any) to lot `new`'s.
-    fn rejoin(&mut self, eid: &str, old: Option<&str>, new: &str) -> Result<(), RegistryError> {
-        if let Some(old) = old {
-            self.animals.remove(old, eid)?;
-        }
-        self.animals.insert(new, eid)?;
-        Ok(())
-    }
-
-    /// A whole-lot move (no EID, no head count): every animal of the lot still in the yard and
-    /// in `from_pen_id` goes to `to_pen_id`. A move of part of a lot names no animal.
-    fn pen_move(
-        &self,
-        m: &PenMove,
-        at_ms: i64,
-        animals: &mut Animals<'_>,
-    ) -> Result<(), RegistryError> {
-        let (None, Some(lot), None) = (&m.eid, &m.lot_id, m.head_count) else {
-            return Ok(());
-        };
-        for eid in self.members(lot)? {
-            let Some(mut record) = read(animals, &eid)? else {
-                continue;
-            };
-            let here = record.pen_id.as_deref() == Some(m.from_pen_id.as_str());
-            if !record.dead
-                && here
-                && record.lot_id.as_deref() == Some(lot.as_str())
-                && record.enter(&m.to_pen_id, None, at_ms)
-            {
-                write(animals, &record)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A lot-level treatment: kept under its lot, or, given only a pen, under the lot of each
-    /// animal in that pen now (an animal there of no known lot carries it itself).
-    fn treat(
-        &mut self,
-        t: &LotTreatment,
-        at_ms: i64,
-        animals: &mut Animals<'_>,
-    ) -> Result<(), RegistryError> {
-        let mut lots: Vec<String> = Vec::new();
-        match (&t.lot_id, &t.pen_id) {
-            (Some(lot), _) => lots.push(lot.clone()),
-            (None, Some(pen)) => {
-                let mut unplaced = Vec::new();
-                for entry in animals.iter()? {
-                    let (_, bytes) = entry?;
-                    let record: AnimalRecord = serde_json::from_slice(bytes.value())?;
-                    if record.dead || record.pen_id.as_deref() != Some(pen.as_str()) {
-                        continue;
-                    }
-                    match record.lot_id {
-                        Some(lot) if !lots.contains(&lot) => lots.push(lot),
-                        Some(_) => {}
-                        None => unplaced.push(record),
-                    }
-                }
-                for mut record in unplaced {
-                    record
-                        .treatments
-                        .push(lot_dose(t, format!("pen {pen}"), at_ms));
-                    write(animals, &record)?;
-                }
-            }
-            (None, None) => {}
-        }
-        for lot in lots {
-            let mut doses = self.doses(&lot)?;
-            doses.push(lot_dose(t, format!("lot {lot}"), at_ms));
-            self.treatments
-                .insert(lot.as_str(), serde_json::to_vec(&doses)?.as_slice())?;
-        }
-        Ok(())
-    }
-
-    fn members(&self, lot: &str) -> Result<Vec<String>, RegistryError> {
-        let mut eids = Vec::new();
-        for eid in self.animals.get(lot)? {
-            eids.push(eid?.value().to_owned());
-        }
-        Ok(eids)
-    }
-
-    fn doses(&self, lot: &str) -> Result<Vec<TreatmentAt>, RegistryError> {
-        Ok(match self.treatments.get(lot)? {
-            Some(bytes) => serde_json::from_slice(bytes.value())?,
-            None => Vec::new(),
-        })
-    }
 }
 
 /// The registry file.
@@ -444,7 +338,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schemas::{Eid, Placement, Weighing, Weight};
+    use schemas::{Eid, LotTreatment, PenMove, Placement, Weighing, Weight};
 
     fn weighing(eid: &str, kg: f64, day: i64) -> Envelope {
         let at =
