@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use schemas::weight::KG_PER_LB;
 
+use super::whereabouts::{PenStay, animal_pens};
+
 /// One weighing as shown to a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct WeighingPoint {
@@ -47,11 +49,13 @@ pub struct TreatmentLine {
 }
 
 /// Where the animal is and how it got there.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Whereabouts {
     /// Its lot ('' when never placed).
     pub lot_id: String,
-    /// Its pen now (latest placement or move).
+    /// Its pen now: the last of its [`AnimalReport::pens`] (its placement, its own moves and
+    /// its lot's whole-lot moves); the pen it left the yard from when dead or shipped, '' when
+    /// never placed.
     pub pen_id: String,
     /// `steer`, `heifer`, ... or empty.
     pub sex: String,
@@ -63,6 +67,17 @@ pub struct Whereabouts {
     pub died_at_ms: u64,
     /// When it shipped (0 when not, or not recorded by EID).
     pub shipped_at_ms: u64,
+}
+
+/// [`Whereabouts`] but the pen, as read in one row.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, clickhouse::Row)]
+struct PlacedRow {
+    lot_id: String,
+    sex: String,
+    breed: String,
+    placed_at_ms: u64,
+    died_at_ms: u64,
+    shipped_at_ms: u64,
 }
 
 /// Days per ms.
@@ -93,6 +108,8 @@ pub struct AnimalReport {
     pub last_period_adg_kg_per_day: Option<f64>,
     /// Lot, pen, sex, breed, placement, death and shipping.
     pub whereabouts: Whereabouts,
+    /// Its pens over time, oldest first ([`super::whereabouts`]).
+    pub pens: Vec<PenStay>,
     /// `on feed`, `dead` or `shipped` (`unplaced` when it was weighed but never placed).
     pub status: String,
     /// Days on feed: from placement (else the first weighing) to now, death or shipping.
@@ -132,6 +149,7 @@ impl AnimalReport {
             last_period_days: None,
             last_period_adg_kg_per_day: None,
             whereabouts: Whereabouts::default(),
+            pens: Vec::new(),
             status: "unplaced".into(),
             days_on_feed: None,
             treatments: Vec::new(),
@@ -226,15 +244,11 @@ pub async fn animal_record(
         .bind(eid)
         .fetch_all::<TreatmentLine>()
         .await?;
-    // One row: the latest placement, the latest pen (placement or move), death and shipping.
-    let whereabouts = client
+    // One row: the latest placement, death and shipping; the pen comes from the history.
+    let placed = client
         .query(
             "SELECT \
                (SELECT argMax(lot_id, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS lot_id, \
-               (SELECT argMax(pen, at) FROM ( \
-                   SELECT pen_id AS pen, captured_at_ms AS at FROM placements FINAL WHERE feedlot_id = ? AND eid = ? \
-                   UNION ALL \
-                   SELECT to_pen_id AS pen, captured_at_ms AS at FROM pen_moves FINAL WHERE feedlot_id = ? AND eid = ?)) AS pen_id, \
                (SELECT argMax(sex, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS sex, \
                (SELECT argMax(breed, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS breed, \
                (SELECT min(captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS placed_at_ms, \
@@ -247,11 +261,20 @@ pub async fn animal_record(
         .bind(feedlot_id).bind(eid)
         .bind(feedlot_id).bind(eid)
         .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .fetch_one::<Whereabouts>()
-        .await?;
-    Ok(report.with_record(whereabouts, treatments, target_weight_kg, now_ms))
+        .fetch_one::<PlacedRow>();
+    let (placed, pens) = tokio::try_join!(placed, animal_pens(client, feedlot_id, eid))?;
+    let whereabouts = Whereabouts {
+        pen_id: pens.last().map(|s| s.pen_id.clone()).unwrap_or_default(),
+        lot_id: placed.lot_id,
+        sex: placed.sex,
+        breed: placed.breed,
+        placed_at_ms: placed.placed_at_ms,
+        died_at_ms: placed.died_at_ms,
+        shipped_at_ms: placed.shipped_at_ms,
+    };
+    let mut report = report.with_record(whereabouts, treatments, target_weight_kg, now_ms);
+    report.pens = pens;
+    Ok(report)
 }
 
 /// The animal `eid`'s weighings at `feedlot_id`, each event once.

@@ -55,7 +55,8 @@ pub struct AnimalSummary {
     pub adg_percentile: Option<f64>,
     /// The lot it was placed in, when placed.
     pub lot_id: Option<String>,
-    /// The pen it was placed in.
+    /// The pen of its latest placement (not its pen now, which follows moves: see the animal
+    /// page, [`crate::queries::whereabouts`]).
     pub pen_id: Option<String>,
     /// 1 = best ADG in its lot.
     pub lot_rank: Option<usize>,

@@ -3,6 +3,7 @@
 
 mod animal;
 mod herd;
+pub mod whereabouts;
 
 pub use animal::{
     AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,

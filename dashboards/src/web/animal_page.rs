@@ -1,5 +1,6 @@
-//! An animal's weighings and gain, as a page and as JSON; its weighings and treatments as CSV
-//! (`GET /feedlots/{feedlot_id}/animals/{eid}/weighings.csv` and `.../treatments.csv`).
+//! An animal's weighings and gain, its pen now and its pens over time, as a page and as JSON;
+//! its weighings and treatments as CSV (`GET /feedlots/{feedlot_id}/animals/{eid}/weighings.csv`
+//! and `.../treatments.csv`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -210,7 +211,7 @@ pub async fn page(
                     "Status: " strong #status { (r.status) }
                     @if !w.lot_id.is_empty() {
                         " · lot " a href={"/feedlots/" (r.feedlot_id) "/lots/" (w.lot_id)} { (w.lot_id) }
-                        " · pen " (w.pen_id)
+                        " · pen now " strong #pen-now { (w.pen_id) }
                     }
                     @if !w.sex.is_empty() { " · " (w.sex) }
                     @if !w.breed.is_empty() { " · " (w.breed) }
@@ -222,6 +223,23 @@ pub async fn page(
                         (true, Some(until)) => { "Withdrawal clear since " (day(until)) "." },
                         (false, Some(until)) => { strong.warning { "In withdrawal until " (day(until)) ": do not ship for slaughter." } },
                         (false, None) => "",
+                    }
+                }
+                @if !r.pens.is_empty() {
+                    h2 { "Pens over time" }
+                    table #pens {
+                        thead { tr { th { "Pen" } th { "Lot" } th { "From (UTC)" } th { "To (UTC)" } th { "Why" } } }
+                        tbody {
+                            @for s in &r.pens {
+                                tr data-pen=(s.pen_id) {
+                                    td.pen { (s.pen_id) }
+                                    td.lot { (s.lot_id) }
+                                    td.from { (utc(s.from_ms)) }
+                                    td.to { @if let Some(to) = s.to_ms { (utc(to)) } @else { "now" } }
+                                    td.why { (s.why.label()) }
+                                }
+                            }
+                        }
                     }
                 }
                 @if !r.treatments.is_empty() {

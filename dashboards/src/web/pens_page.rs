@@ -1,15 +1,18 @@
-//! Pens: who is in each pen and what it was fed (sortable, CSV, JSON).
+//! Pens: head and feed by pen (sortable, CSV, JSON), and who is in each pen (its tagged
+//! animals, linked to their pages) on a date (`?as_of=YYYY-MM-DD`) or now.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
+use serde::Serialize;
 
 use super::report::{ReportQuery, load, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::PenMeasures;
+use crate::queries::whereabouts;
 
 /// The pen table's columns.
 pub const COLUMNS: &[Column<PenMeasures>] = &[
@@ -83,6 +86,33 @@ pub const COLUMNS: &[Column<PenMeasures>] = &[
     },
 ];
 
+/// One pen as of the report's day: its measures and the tagged animals in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PenRow {
+    /// Head, lots and feed, from the yard report.
+    #[serde(flatten)]
+    pub measures: PenMeasures,
+    /// The tagged animals in the pen at the end of the report's day, by EID
+    /// ([`crate::queries::whereabouts`]: placements, moves of the animal and whole-lot moves).
+    pub animals: Vec<String>,
+}
+
+/// A pen no report row names (its animals' lot has no arrival): no head counted, no feed.
+fn unreported(pen_id: &str) -> PenMeasures {
+    PenMeasures {
+        pen_id: pen_id.to_owned(),
+        head_on_hand: 0,
+        lots: Vec::new(),
+        head_days: 0.0,
+        as_fed_kg: 0.0,
+        dry_matter_kg: 0.0,
+        dmi_kg: None,
+        feed_cost_minor: 0.0,
+        feed_cost_per_head_day_minor: None,
+        last_delivery_at_ms: None,
+    }
+}
+
 async fn pens(
     state: &AppState,
     feedlot_id: &str,
@@ -94,13 +124,40 @@ async fn pens(
     Ok((pens, report.as_of_ms))
 }
 
-/// `GET /api/feedlots/{feedlot_id}/pens`.
+/// The pens, sorted, each with the animals in it at the end of the report's day, and that
+/// moment.
+async fn pens_with_animals(
+    state: &AppState,
+    feedlot_id: &str,
+    query: &ReportQuery,
+) -> Result<(Vec<PenRow>, u64), WebError> {
+    let (pens, as_of) = pens(state, feedlot_id, query).await?;
+    let user = super::cold::current_user();
+    let work = whereabouts::pens_on(&state.client, feedlot_id, as_of);
+    let mut who = super::cold::run(state, "whereabouts", feedlot_id, &user, work).await?;
+    let mut rows: Vec<PenRow> = pens
+        .into_iter()
+        .map(|measures| {
+            let animals = who.remove(&measures.pen_id).unwrap_or_default();
+            PenRow { measures, animals }
+        })
+        .collect();
+    rows.extend(who.into_iter().map(|(pen, animals)| PenRow {
+        measures: unreported(&pen),
+        animals,
+    }));
+    Ok((rows, as_of))
+}
+
+/// `GET /api/feedlots/{feedlot_id}/pens`: each pen's measures and the animals in it.
 pub async fn json(
     State(state): State<AppState>,
     Path(feedlot_id): Path<String>,
     Query(query): Query<ReportQuery>,
-) -> Result<Json<Vec<PenMeasures>>, WebError> {
-    Ok(Json(pens(&state, &feedlot_id, &query).await?.0))
+) -> Result<Json<Vec<PenRow>>, WebError> {
+    Ok(Json(
+        pens_with_animals(&state, &feedlot_id, &query).await?.0,
+    ))
 }
 
 /// `GET /feedlots/{feedlot_id}/pens.csv`.
@@ -113,13 +170,25 @@ pub async fn csv(
     csv_response(&format!("{feedlot_id}-pens.csv"), COLUMNS, &pens)
 }
 
-/// `GET /feedlots/{feedlot_id}/pens`.
+/// "2026-03-21" for ms since the epoch.
+fn day(ms: u64) -> String {
+    utc(ms).get(..10).unwrap_or_default().to_owned()
+}
+
+/// `GET /feedlots/{feedlot_id}/pens`: the pen table, then who is in each pen, as of a date
+/// (`?as_of=YYYY-MM-DD`, the end of that UTC day) or now.
 pub async fn page(
     State(state): State<AppState>,
     Path(feedlot_id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
-    let (pens, as_of) = pens(&state, &feedlot_id, &query).await?;
+    let (rows, as_of) = pens_with_animals(&state, &feedlot_id, &query).await?;
+    let pens: Vec<PenMeasures> = rows.iter().map(|r| r.measures.clone()).collect();
+    let on = day(as_of);
+    let json = match &query.as_of {
+        Some(_) => format!("/api/feedlots/{feedlot_id}/pens?as_of={on}"),
+        None => format!("/api/feedlots/{feedlot_id}/pens"),
+    };
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -129,8 +198,31 @@ pub async fn page(
                 h1 { "Pens at " (feedlot_id) }
                 p { span #pen-count { (pens.len()) } " pens · as of " (utc(as_of)) " · "
                     a href={"/feedlots/" (feedlot_id) "/pens.csv"} { "CSV" } " · "
-                    a href={"/api/feedlots/" (feedlot_id) "/pens"} { "JSON" } }
+                    a href=(json) { "JSON" } }
+                form #as-of method="get" {
+                    label { "On " input type="date" name="as_of" value=(on); }
+                    " " button type="submit" { "Show" }
+                }
                 (html_table("pens", COLUMNS, &pens, &query.sorting(), "pen", None))
+                h2 { "Who is in each pen on " span #as-of-day { (on) } }
+                table #pen-animals {
+                    thead { tr { th { "Pen" } th { "Head" } th { "Tagged animals" } } }
+                    tbody {
+                        @for r in &rows {
+                            tr data-pen=(r.measures.pen_id) {
+                                td.pen { (r.measures.pen_id) }
+                                td.head { (r.measures.head_on_hand) }
+                                td.animals {
+                                    @for (i, eid) in r.animals.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        a href={"/feedlots/" (feedlot_id) "/animals/" (eid)} { (eid) }
+                                    }
+                                    @if r.animals.is_empty() { "–" }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     })

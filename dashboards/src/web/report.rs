@@ -1,4 +1,5 @@
-//! The yard report behind the lot, pen and feed dashboards, as of now or `?as_of=` (RFC 3339),
+//! The yard report behind the lot, pen and feed dashboards, as of now or `?as_of=` (RFC 3339,
+//! or a `YYYY-MM-DD` date: the end of that UTC day),
 //! read from the yard's daily facts ([`crate::facts`]; a report as of a past moment counts that
 //! whole day's records, see docs/facts.md).
 //!
@@ -43,7 +44,8 @@ use crate::facts::yard_report;
 /// Query parameters of the report pages: the moment and the table's sorting.
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportQuery {
-    /// Report as of this UTC time (default: now), e.g. `2026-11-01T00:00:00Z`.
+    /// Report as of this UTC time (default: now), e.g. `2026-11-01T00:00:00Z`, or a UTC date
+    /// (`2026-11-01`: the end of that day, 23:59:59).
     pub as_of: Option<String>,
     /// Sort column.
     pub sort: Option<String>,
@@ -67,11 +69,19 @@ impl ReportQuery {
         let Some(text) = &self.as_of else {
             return Ok(window_start_ms(now_ms()));
         };
-        let at = DateTime::parse_from_rfc3339(text)
-            .map_err(|e| {
-                WebError::BadRequest(format!("as_of: {text:?} is not an RFC 3339 time: {e}"))
-            })?
-            .with_timezone(&Utc);
+        let at = match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => date
+                .and_hms_opt(23, 59, 59)
+                .map(|end| end.and_utc())
+                .ok_or_else(|| WebError::BadRequest(format!("as_of: {text:?} has no end")))?,
+            Err(_) => DateTime::parse_from_rfc3339(text)
+                .map_err(|e| {
+                    WebError::BadRequest(format!(
+                        "as_of: {text:?} is not an RFC 3339 time or a YYYY-MM-DD date: {e}"
+                    ))
+                })?
+                .with_timezone(&Utc),
+        };
         let latest = Utc::now() + AS_OF_SLACK;
         if at < AS_OF_FLOOR || at > latest {
             return Err(WebError::BadRequest(format!(
@@ -634,6 +644,11 @@ mod tests {
         assert_eq!(
             q("2000-01-01T00:00:00Z").as_of_ms().unwrap(),
             946_684_800_000
+        );
+        assert_eq!(
+            q("2026-03-21").as_of_ms().unwrap(),
+            q("2026-03-21T23:59:59Z").as_of_ms().unwrap(),
+            "a date is the end of that UTC day"
         );
         let tomorrow = (Utc::now() + chrono::TimeDelta::hours(23)).to_rfc3339();
         assert!(q(&tomorrow).as_of_ms().is_ok());

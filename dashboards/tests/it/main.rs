@@ -33,3 +33,4 @@ mod route_matrix;
 mod signin;
 mod starvation;
 mod two_processes;
+mod whereabouts;

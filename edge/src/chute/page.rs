@@ -122,7 +122,11 @@ pub fn render(record: Option<&AnimalRecord>, now: DateTime<Utc>, refresh: bool) 
                         p { "EID " span #eid { (a.eid) } }
                         @if let Some(last) = a.last { p.big #weight { (kg_lb(last.kg)) } }
                         @for (t, until) in a.in_withdrawal(now) {
-                            p.warn.withdrawal { "WITHDRAWAL: " (t.product) " given " (date(t.at_ms)) " — not for slaughter before " (until.format("%Y-%m-%d")) }
+                            p.warn.withdrawal {
+                                "WITHDRAWAL: " (t.product) " given " (date(t.at_ms))
+                                @if let Some(to) = &t.given_to { " to " (to) }
+                                " — not for slaughter before " (until.format("%Y-%m-%d"))
+                            }
                         }
                         @for t in a.boosters_due(now) {
                             p.warn.booster { "BOOSTER DUE: " (t.product) " (first dose " (date(t.at_ms)) ")" }
@@ -167,6 +171,7 @@ mod tests {
             at_ms,
             withdrawal_days,
             booster_after_days,
+            given_to: None,
         }
     }
 

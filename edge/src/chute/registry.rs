@@ -1,14 +1,30 @@
-//! The animal registry in redb: one JSON record per EID, plus the EID last weighed.
+//! The animal registry in redb: one JSON record per EID, plus the EID last weighed, each lot's
+//! animals (so a whole-lot move moves them) and each lot's lot-level treatments (so the
+//! withdrawal warning of every animal of the lot shows them).
+//!
+//! Tables: `registry_animals_v1` (EID → [`AnimalRecord`] as JSON), `registry_meta_v1` (the EID
+//! last weighed), `registry_lot_animals_v1` (lot → EIDs placed in it, a multimap; an animal
+//! placed again in another lot leaves its old lot's set) and `registry_lot_treatments_v1` (lot
+//! → its lot-level [`TreatmentAt`]s as JSON). A registry written before the lot tables
+//! existed opens with them empty: its animals follow whole-lot moves once placed again.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, Table, TableDefinition,
+};
 use schemas::{Envelope, Event};
 use serde::{Deserialize, Serialize};
 
+use super::lots::Lots;
+
 const ANIMALS: TableDefinition<&str, &[u8]> = TableDefinition::new("registry_animals_v1");
 const META: TableDefinition<&str, &str> = TableDefinition::new("registry_meta_v1");
+const LOT_ANIMALS: MultimapTableDefinition<&str, &str> =
+    MultimapTableDefinition::new("registry_lot_animals_v1");
+const LOT_TREATMENTS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("registry_lot_treatments_v1");
 const LAST_WEIGHED: &str = "last_weighed_eid";
 
 /// Why the registry could not be read or written.
@@ -57,6 +73,10 @@ pub struct TreatmentAt {
     /// Days after this dose a booster is due, for two-dose vaccines.
     #[serde(default)]
     pub booster_after_days: Option<u32>,
+    /// Who was given it, for a lot-level treatment (`lot L-1`, or `pen P3` for an animal of
+    /// no known lot in a treated pen); None for a dose given to the animal itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_to: Option<String>,
 }
 
 /// What the gateway knows about one animal.
@@ -70,9 +90,18 @@ pub struct AnimalRecord {
     pub previous: Option<WeightAt>,
     /// The last weighing.
     pub last: Option<WeightAt>,
-    /// Its pen, from the last move.
+    /// Its pen: from its placement, then its own moves and its lot's whole-lot moves.
     pub pen_id: Option<String>,
-    /// Every treatment recorded.
+    /// Its lot, from its latest placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_id: Option<String>,
+    /// When the record that set its pen (and lot) happened, ms since the epoch: a placement or
+    /// move that happened before it (entered late, with an earlier `occurred_at`) changes
+    /// neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pen_at_ms: Option<i64>,
+    /// Every treatment recorded: its own, and (as [`Registry::get`] returns it) its lot's
+    /// lot-level ones.
     pub treatments: Vec<TreatmentAt>,
     /// Recorded dead.
     pub dead: bool,
@@ -133,6 +162,20 @@ impl AnimalRecord {
             .collect()
     }
 
+    /// Puts the animal in `pen_id` (and `lot_id`, when given) from `at_ms`, unless its pen
+    /// was set by a later record. Whether it did.
+    pub(super) fn enter(&mut self, pen_id: &str, lot_id: Option<&str>, at_ms: i64) -> bool {
+        if self.pen_at_ms.is_some_and(|since| at_ms < since) {
+            return false;
+        }
+        self.pen_id = Some(pen_id.to_owned());
+        if let Some(lot) = lot_id {
+            self.lot_id = Some(lot.to_owned());
+        }
+        self.pen_at_ms = Some(at_ms);
+        true
+    }
+
     /// Folds one captured event into the record.
     fn apply(&mut self, envelope: &Envelope) {
         let at_ms = envelope.captured_at.timestamp_millis();
@@ -152,9 +195,14 @@ impl AnimalRecord {
                 at_ms,
                 withdrawal_days: t.withdrawal_days,
                 booster_after_days: t.booster_after_days,
+                given_to: None,
             }),
-            Event::PenMove(m) if m.eid.is_some() => self.pen_id = Some(m.to_pen_id.clone()),
-            Event::Placement(p) if self.pen_id.is_none() => self.pen_id = Some(p.pen_id.clone()),
+            Event::PenMove(m) if m.eid.is_some() => {
+                self.enter(&m.to_pen_id, None, at_ms);
+            }
+            Event::Placement(p) => {
+                self.enter(&p.pen_id, Some(&p.lot_id), at_ms);
+            }
             Event::Death(_) => self.dead = true,
             _ => {}
         }
@@ -173,6 +221,26 @@ fn animal_of(envelope: &Envelope) -> Option<String> {
     }
 }
 
+/// The animals table of a write transaction.
+pub(super) type Animals<'t> = Table<'t, &'static str, &'static [u8]>;
+
+/// `eid`'s stored record (its own treatments only).
+pub(super) fn read(
+    animals: &Animals<'_>,
+    eid: &str,
+) -> Result<Option<AnimalRecord>, RegistryError> {
+    Ok(match animals.get(eid)? {
+        Some(bytes) => Some(serde_json::from_slice(bytes.value())?),
+        None => None,
+    })
+}
+
+/// Stores `record` under its EID.
+pub(super) fn write(animals: &mut Animals<'_>, record: &AnimalRecord) -> Result<(), RegistryError> {
+    animals.insert(record.eid.as_str(), serde_json::to_vec(record)?.as_slice())?;
+    Ok(())
+}
+
 /// The registry file.
 #[derive(Debug)]
 pub struct Registry {
@@ -186,6 +254,8 @@ impl Registry {
         let txn = db.begin_write()?;
         txn.open_table(ANIMALS)?;
         txn.open_table(META)?;
+        txn.open_multimap_table(LOT_ANIMALS)?;
+        txn.open_table(LOT_TREATMENTS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -196,19 +266,32 @@ impl Registry {
         {
             let mut animals = txn.open_table(ANIMALS)?;
             let mut meta = txn.open_table(META)?;
+            let mut lots = Lots {
+                animals: txn.open_multimap_table(LOT_ANIMALS)?,
+                treatments: txn.open_table(LOT_TREATMENTS)?,
+            };
             for envelope in envelopes {
+                let at_ms = envelope.captured_at.timestamp_millis();
+                match &envelope.event {
+                    Event::PenMove(m) => lots.pen_move(m, at_ms, &mut animals)?,
+                    Event::LotTreatment(t) => lots.treat(t, at_ms, &mut animals)?,
+                    _ => {}
+                }
                 let Some(eid) = animal_of(envelope) else {
                     continue;
                 };
-                let mut record: AnimalRecord = match animals.get(eid.as_str())? {
-                    Some(bytes) => serde_json::from_slice(bytes.value())?,
-                    None => AnimalRecord {
-                        eid: eid.clone(),
-                        ..AnimalRecord::default()
-                    },
-                };
+                let mut record = read(&animals, &eid)?.unwrap_or_else(|| AnimalRecord {
+                    eid: eid.clone(),
+                    ..AnimalRecord::default()
+                });
+                let lot_before = record.lot_id.clone();
                 record.apply(envelope);
-                animals.insert(eid.as_str(), serde_json::to_vec(&record)?.as_slice())?;
+                if let Some(lot) = record.lot_id.as_deref()
+                    && record.lot_id != lot_before
+                {
+                    lots.rejoin(&eid, lot_before.as_deref(), lot)?;
+                }
+                write(&mut animals, &record)?;
                 if matches!(envelope.event, Event::Weighing(_)) {
                     meta.insert(LAST_WEIGHED, eid.as_str())?;
                 }
@@ -218,14 +301,24 @@ impl Registry {
         Ok(())
     }
 
-    /// One animal's record.
+    /// One animal's record, its lot's lot-level treatments among its treatments (oldest
+    /// first).
     pub fn get(&self, eid: &str) -> Result<Option<AnimalRecord>, RegistryError> {
         let txn = self.db.begin_read()?;
         let animals = txn.open_table(ANIMALS)?;
-        Ok(match animals.get(eid)? {
-            Some(bytes) => Some(serde_json::from_slice(bytes.value())?),
-            None => None,
-        })
+        let Some(bytes) = animals.get(eid)? else {
+            return Ok(None);
+        };
+        let mut record: AnimalRecord = serde_json::from_slice(bytes.value())?;
+        if let Some(lot) = &record.lot_id {
+            let treatments = txn.open_table(LOT_TREATMENTS)?;
+            if let Some(doses) = treatments.get(lot.as_str())? {
+                let doses: Vec<TreatmentAt> = serde_json::from_slice(doses.value())?;
+                record.treatments.extend(doses);
+                record.treatments.sort_by_key(|t| t.at_ms);
+            }
+        }
+        Ok(Some(record))
     }
 
     /// The animal weighed last (the one on, or just off, the scale).
@@ -245,7 +338,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schemas::{Eid, Weighing, Weight};
+    use schemas::{Eid, LotTreatment, PenMove, Placement, Weighing, Weight};
 
     fn weighing(eid: &str, kg: f64, day: i64) -> Envelope {
         let at =
@@ -262,6 +355,150 @@ mod tests {
                 gross_net: None,
             }),
         )
+    }
+
+    fn at(day: i64, event: Event) -> Envelope {
+        let at =
+            DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + day * 86_400_000).unwrap();
+        Envelope::new("y", "g", "api:sam", at, event)
+    }
+
+    fn placed(eid: &str, lot: &str, pen: &str) -> Envelope {
+        placed_on(0, eid, lot, pen)
+    }
+
+    fn placed_on(day: i64, eid: &str, lot: &str, pen: &str) -> Envelope {
+        at(
+            day,
+            Event::Placement(Placement {
+                eid: Eid::parse(eid).unwrap(),
+                lot_id: lot.into(),
+                pen_id: pen.into(),
+                sex: None,
+                breed: None,
+            }),
+        )
+    }
+
+    fn lot_move(day: i64, lot: &str, head: Option<u32>, from: &str, to: &str) -> Envelope {
+        at(
+            day,
+            Event::PenMove(PenMove {
+                eid: None,
+                lot_id: Some(lot.into()),
+                head_count: head,
+                from_pen_id: from.into(),
+                to_pen_id: to.into(),
+            }),
+        )
+    }
+
+    fn pen_of(registry: &Registry, eid: &str) -> Option<String> {
+        registry.get(eid).unwrap().unwrap().pen_id
+    }
+
+    #[test]
+    fn a_whole_lot_move_moves_the_lots_animals_in_its_pen_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("registry.redb")).unwrap();
+        let (a, b, c) = ("982000000000001", "982000000000002", "982000000000003");
+        registry
+            .observe(&[
+                placed(a, "L1", "P1"),
+                placed(b, "L1", "P1"),
+                placed(c, "L2", "P1"),
+                at(
+                    1,
+                    Event::PenMove(PenMove {
+                        eid: Some(Eid::parse(b).unwrap()),
+                        lot_id: Some("L1".into()),
+                        head_count: None,
+                        from_pen_id: "P1".into(),
+                        to_pen_id: "H1".into(),
+                    }),
+                ),
+                lot_move(2, "L1", Some(1), "P1", "P3"),
+            ])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P1"), "part of a lot");
+        registry
+            .observe(&[lot_move(2, "L1", None, "P1", "P2")])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P2"), "moved with L1");
+        assert_eq!(pen_of(&registry, b).as_deref(), Some("H1"), "in hospital");
+        assert_eq!(pen_of(&registry, c).as_deref(), Some("P1"), "another lot");
+        // Placed again in L2: it leaves L1 and moves with L2 from then on.
+        registry
+            .observe(&[
+                placed_on(3, a, "L2", "P1"),
+                lot_move(4, "L1", None, "P1", "P9"),
+                lot_move(4, "L2", None, "P1", "P4"),
+            ])
+            .unwrap();
+        assert_eq!(pen_of(&registry, a).as_deref(), Some("P4"));
+        assert_eq!(pen_of(&registry, c).as_deref(), Some("P4"));
+        // A placement entered late, dated before the moves, changes nothing.
+        registry.observe(&[placed_on(1, c, "L1", "P7")]).unwrap();
+        let c_now = registry.get(c).unwrap().unwrap();
+        assert_eq!(
+            (c_now.pen_id.as_deref(), c_now.lot_id.as_deref()),
+            (Some("P4"), Some("L2"))
+        );
+    }
+
+    fn lot_treatment(lot: Option<&str>, pen: Option<&str>, day: i64) -> Envelope {
+        at(
+            day,
+            Event::LotTreatment(LotTreatment {
+                lot_id: lot.map(Into::into),
+                pen_id: pen.map(Into::into),
+                head_count: 40,
+                purpose: schemas::TreatmentPurpose::Therapeutic,
+                product: "Micotil".into(),
+                dose_per_head: 1.5,
+                dose_unit: schemas::DoseUnit::Ml,
+                route: schemas::Route::Subcutaneous,
+                product_lot: "MC-1".into(),
+                withdrawal_days: 42,
+                administered_by: "dr-lee".into(),
+                diagnosis: None,
+                total_cost_minor: None,
+                currency: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn a_lot_treatment_puts_every_animal_of_the_lot_in_withdrawal_and_a_pen_treatment_its_lots() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("registry.redb")).unwrap();
+        let (a, b, c) = ("982000000000001", "982000000000002", "982000000000003");
+        registry
+            .observe(&[
+                placed(a, "L1", "P1"),
+                lot_treatment(Some("L1"), None, 1),
+                // Tagged into the lot after the lot was treated: it came with the lot.
+                placed(b, "L1", "P1"),
+                placed(c, "L2", "P5"),
+            ])
+            .unwrap();
+        let day_10 =
+            DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + 10 * 86_400_000).unwrap();
+        for eid in [a, b] {
+            let record = registry.get(eid).unwrap().unwrap();
+            let warnings = record.in_withdrawal(day_10);
+            assert_eq!(warnings.len(), 1, "{eid}");
+            assert_eq!(warnings[0].0.given_to.as_deref(), Some("lot L1"));
+        }
+        assert!(registry.get(c).unwrap().unwrap().treatments.is_empty());
+        // Given only a pen: the lots of the animals in it now.
+        registry
+            .observe(&[lot_treatment(None, Some("P5"), 3)])
+            .unwrap();
+        let record = registry.get(c).unwrap().unwrap();
+        assert_eq!(record.in_withdrawal(day_10).len(), 1);
+        assert_eq!(record.treatments[0].given_to.as_deref(), Some("lot L2"));
+        assert_eq!(registry.get(a).unwrap().unwrap().treatments.len(), 1);
     }
 
     #[test]
