@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 
 use crate::validate::{Checked, non_empty};
 use crate::{
-    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
+    Arrival, Correction, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
     Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
@@ -82,6 +82,8 @@ pub enum Event {
     LotDeath(LotDeath),
     /// A product given to every head of a lot or pen.
     LotTreatment(LotTreatment),
+    /// An earlier record voided or amended.
+    Correction(Correction),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -120,6 +122,8 @@ pub enum EventKind {
     LotDeath,
     /// See [`Event::LotTreatment`].
     LotTreatment,
+    /// See [`Event::Correction`].
+    Correction,
 }
 
 impl EventKind {
@@ -142,6 +146,7 @@ impl EventKind {
             Self::YardProfile => "yard_profile",
             Self::LotDeath => "lot_death",
             Self::LotTreatment => "lot_treatment",
+            Self::Correction => "correction",
         }
     }
 }
@@ -166,6 +171,7 @@ impl Event {
             Self::YardProfile(_) => EventKind::YardProfile,
             Self::LotDeath(_) => EventKind::LotDeath,
             Self::LotTreatment(_) => EventKind::LotTreatment,
+            Self::Correction(_) => EventKind::Correction,
         }
     }
 }
@@ -191,13 +197,14 @@ impl Event {
             Self::YardProfile(e) => e.validate(),
             Self::LotDeath(e) => e.validate(),
             Self::LotTreatment(e) => e.validate(),
+            Self::Correction(e) => e.validate(),
         }
     }
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -214,6 +221,7 @@ impl EventKind {
         Self::YardProfile,
         Self::LotDeath,
         Self::LotTreatment,
+        Self::Correction,
     ];
 }
 

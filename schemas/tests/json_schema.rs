@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use schemas::{
-    Arrival, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, LotDeath,
+    Arrival, Correction, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, LotDeath,
     LotTreatment, PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile,
     YardageRate,
 };
@@ -44,6 +44,7 @@ fn generated() -> BTreeMap<String, String> {
             EventKind::YardProfile => body::<YardProfile>(),
             EventKind::LotDeath => body::<LotDeath>(),
             EventKind::LotTreatment => body::<LotTreatment>(),
+            EventKind::Correction => body::<Correction>(),
             other => panic!("no schema for {}", other.as_str()),
         };
         add(kind.as_str(), schema);

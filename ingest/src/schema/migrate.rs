@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "gateways",
         sql: include_str!("../../migrations/0010_gateways.sql"),
     },
+    Migration {
+        version: 11,
+        name: "corrections",
+        sql: include_str!("../../migrations/0011_corrections.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
