@@ -2,7 +2,9 @@
 //! one feedlot.
 
 mod animal;
+pub mod changes;
 mod herd;
+pub mod live;
 
 pub use animal::{
     AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,
