@@ -32,6 +32,7 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::YardProfile => "yard_profiles",
         EventKind::LotDeath => "deaths",
         EventKind::LotTreatment => "treatments",
+        EventKind::Correction => "corrections",
         other => panic!("no table for {}", other.as_str()),
     }
 }

@@ -36,7 +36,7 @@ struct Original {
     kind: String,
     at_ms: u64,
     fields: Vec<String>,
-    values: Vec<String>,
+    vals: Vec<String>,
 }
 
 /// One row of `corrections`.
@@ -78,7 +78,7 @@ fn originals_sql(who: &str) -> String {
     let part = |kind: &str, table: &str, fields: &str, values: &str| {
         format!(
             "SELECT toString(event_id) AS id, '{kind}' AS kind, captured_at_ms AS at_ms, \
-             {fields} AS fields, {values} AS values FROM {table} FINAL \
+             {fields} AS fields, {values} AS vals FROM {table} FINAL \
              WHERE feedlot_id = ? AND {who}"
         )
     };
@@ -142,10 +142,10 @@ pub async fn lot_changes(
     sql.push_str(
         " UNION ALL SELECT toString(event_id) AS id, 'lot_treatment' AS kind, \
          captured_at_ms AS at_ms, ['product', 'dose', 'withdrawal_days'] AS fields, \
-         [product, toString(dose), toString(withdrawal_days)] AS values FROM treatments FINAL \
+         [product, toString(dose), toString(withdrawal_days)] AS vals FROM treatments FINAL \
          WHERE feedlot_id = ? AND eid = '' AND lot_id = ? \
          UNION ALL SELECT toString(event_id) AS id, 'lot_death' AS kind, \
-         captured_at_ms AS at_ms, ['cause'] AS fields, [cause] AS values FROM deaths FINAL \
+         captured_at_ms AS at_ms, ['cause'] AS fields, [cause] AS vals FROM deaths FINAL \
          WHERE feedlot_id = ? AND eid = '' AND lot_id = ?",
     );
     let mut query = client.query(&sql);
@@ -189,7 +189,7 @@ fn changes_of(originals: &[Original], lines: &[CorrectionLine]) -> Vec<Change> {
     let mut current: HashMap<&str, (&Original, HashMap<String, String>)> = originals
         .iter()
         .map(|o| {
-            let values = o.fields.iter().cloned().zip(o.values.iter().cloned());
+            let values = o.fields.iter().cloned().zip(o.vals.iter().cloned());
             (o.id.as_str(), (o, values.collect()))
         })
         .collect();
@@ -261,7 +261,7 @@ mod tests {
             kind: "weighing".into(),
             at_ms: 5,
             fields: vec!["weight_kg".into()],
-            values: vec!["450".into()],
+            vals: vec!["450".into()],
         }];
         let lines = [
             line("amend", &["weight_kg"], 412.0, 10),
