@@ -140,9 +140,9 @@ impl Correction {
                     ));
                 }
                 let allowed = amendable_fields(kind);
-                if let Some(field) = given.iter().find(|f| !allowed.contains(f)) {
+                if let Some(field) = given.iter().copied().find(|f| !allowed.contains(f)) {
                     return Err(ValidationError::new(
-                        *field,
+                        field,
                         Reason::NotAmendable(kind.as_str()),
                     ));
                 }

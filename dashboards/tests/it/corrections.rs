@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use dashboards::analytics::Settings;
 use dashboards::facts::Worker;
 use dashboards::web::{AppState, app};
 use schemas::{

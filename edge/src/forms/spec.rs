@@ -629,10 +629,12 @@ mod tests {
 
     #[test]
     fn the_correction_forms_offer_the_kinds_the_schema_corrects() {
-        let correctable: Vec<_> = schemas::CORRECTABLE_KINDS.iter().map(|k| k.as_str()).collect();
+        let mut expected: Vec<_> = schemas::CORRECTABLE_KINDS
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
         let mut offered = CORRECTABLE_KINDS.to_vec();
         offered.sort_unstable();
-        let mut expected = correctable.clone();
         expected.sort_unstable();
         assert_eq!(offered, expected);
         for kind in AMENDABLE_KINDS {
