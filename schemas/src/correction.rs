@@ -195,7 +195,10 @@ mod tests {
         c.cause = Some("bloat".into());
         let err = c.validate().unwrap_err();
         assert_eq!(err.field, "cause");
-        assert_eq!(err.to_string(), "field `cause`: cannot be amended on a weighing");
+        assert_eq!(
+            err.to_string(),
+            "field `cause`: cannot be amended on a weighing"
+        );
         let mut c = amend_weight();
         c.weight_kg = Some(-1.0);
         assert_eq!(c.validate().unwrap_err().field, "weight_kg");

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 
 use crate::validate::{Checked, non_empty};
 use crate::{
-    Arrival, Correction, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
-    Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
+    Arrival, Correction, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment,
+    PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not

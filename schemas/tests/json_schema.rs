@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use schemas::{
-    Arrival, Correction, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, LotDeath,
-    LotTreatment, PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile,
-    YardageRate,
+    Arrival, Correction, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase,
+    LotDeath, LotTreatment, PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing,
+    YardProfile, YardageRate,
 };
 
 fn body<T: JsonSchema>() -> Schema {

@@ -73,9 +73,7 @@ pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<
         "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
          captured_at_ms AS at_ms FROM {live_treatments}"
     );
-    let weighings = format!(
-        "SELECT eid, weight_kg, captured_at_ms AS at_ms FROM {live_weighings}"
-    );
+    let weighings = format!("SELECT eid, weight_kg, captured_at_ms AS at_ms FROM {live_weighings}");
     let (c, f, t) = (client, feedlot, u64::MAX);
     let (mut records, treatments, weighings) = tokio::try_join!(
         herd_and_feed(c, f, t),
@@ -120,9 +118,8 @@ async fn herd_and_feed(
         "SELECT lot_id, head_count, origin, pen_id, pay_weight_kg, shrink_pct, \
          purchase_price_minor, currency, captured_at_ms AS at_ms FROM {live_arrivals}"
     );
-    let placements = format!(
-        "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {live_placements}"
-    );
+    let placements =
+        format!("SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {live_placements}");
     let moves = format!(
         "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
          FROM {live_pen_moves}"

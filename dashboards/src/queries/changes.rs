@@ -205,7 +205,9 @@ fn changes_of(originals: &[Original], lines: &[CorrectionLine]) -> Vec<Change> {
                 .iter()
                 .map(|field| {
                     let new = line.value(field);
-                    let old = values.insert(field.clone(), new.clone()).unwrap_or_default();
+                    let old = values
+                        .insert(field.clone(), new.clone())
+                        .unwrap_or_default();
                     format!("{field}: {old} -> {new}")
                 })
                 .collect()

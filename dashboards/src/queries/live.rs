@@ -142,7 +142,10 @@ mod tests {
             sql.contains("if(c_has_weight_kg, c_weight_kg, weight_kg) AS weight_kg"),
             "{sql}"
         );
-        assert!(sql.contains("WHERE (feedlot_id = ? AND eid = ?) AND"), "{sql}");
+        assert!(
+            sql.contains("WHERE (feedlot_id = ? AND eid = ?) AND"),
+            "{sql}"
+        );
         assert_eq!(sql.matches('?').count(), 2, "only the caller's binds");
         let other = source("arrivals", "feedlot_id = ?");
         assert!(other.contains("GLOBAL NOT IN"), "{other}");

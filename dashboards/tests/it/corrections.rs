@@ -151,7 +151,9 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
         dashboards::telemetry::Metrics::new(),
     );
     assert_eq!(settle(&mut worker).await, 1);
-    let herd = dashboards::facts::animals::herd(&client, YARD).await.unwrap();
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
     assert_eq!(herd[0].first_kg, 450.0, "before: the wrong weight");
 
     // The corrections arrive: the scale was not zeroed (the animal weighed 350 kg), and the
@@ -185,7 +187,11 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
 
     // Nothing is deleted.
     assert_eq!(
-        support::count(&db, "SELECT count() FROM weighings FINAL WHERE weight_kg = 450").await,
+        support::count(
+            &db,
+            "SELECT count() FROM weighings FINAL WHERE weight_kg = 450"
+        )
+        .await,
         1
     );
     assert_eq!(
@@ -194,11 +200,18 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     );
 
     // The herd's facts and its summary from the records: the amended first weight, 1 kg/day.
-    let herd = dashboards::facts::animals::herd(&client, YARD).await.unwrap();
-    let summary = dashboards::queries::herd_summary(&client, YARD).await.unwrap();
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
+    let summary = dashboards::queries::herd_summary(&client, YARD)
+        .await
+        .unwrap();
     assert_eq!(herd, summary);
     assert_eq!((herd[0].first_kg, herd[0].last_kg), (350.0, 380.0));
-    assert!((herd[0].adg_kg_per_day.unwrap() - 1.0).abs() < 1e-9, "{herd:?}");
+    assert!(
+        (herd[0].adg_kg_per_day.unwrap() - 1.0).abs() < 1e-9,
+        "{herd:?}"
+    );
 
     // The lot's medicine: the voided treatment no longer counts, from the facts as from the
     // records.
@@ -212,10 +225,9 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app(AppState::new(client.clone()).with_auth(support::test_auth(&[YARD])));
     let _server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let json: serde_json::Value = serde_json::from_str(
-        &get(&format!("{base}/api/feedlots/{YARD}/animals/{EID}")).await,
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&format!("{base}/api/feedlots/{YARD}/animals/{EID}")).await)
+            .unwrap();
     assert_eq!(json["weighings"][0]["weight_kg"], 350.0);
     assert_eq!(json["weighings"][0]["displayed_unit"], "kg");
     assert!((json["adg_kg_per_day"].as_f64().unwrap() - 1.0).abs() < 1e-9);
@@ -224,7 +236,10 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     assert_eq!(treatments[0]["product"], "Excede");
 
     let page = get(&format!("{base}/feedlots/{YARD}/animals/{EID}")).await;
-    assert!(!page.contains("Draxxin"), "the voided treatment is not listed");
+    assert!(
+        !page.contains("Draxxin"),
+        "the voided treatment is not listed"
+    );
     let changes = &page[page.find("<table id=\"changes\"").expect("a Changes table")..];
     assert_eq!(changes.matches("<tr data-record").count(), 2, "{changes}");
     let first = &changes[changes.find("<tr data-record").unwrap()..];

@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
-    Arrival, Correction, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
-    Placement, Ration, Shipment, Treatment, YardageRate,
+    Arrival, Correction, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath,
+    LotTreatment, PenMove, Placement, Ration, Shipment, Treatment, YardageRate,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -487,7 +487,8 @@ mod tests {
         };
         let body = br#"{"corrects_event_id":"0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7092","record_kind":"treatment","action":"void","reason":"wrong animal"}"#;
         assert!(checked_event(&token(Vet), CORRECTIONS, body).is_ok());
-        let Err(ApiError::Forbidden { kind, .. }) = checked_event(&token(Operator), CORRECTIONS, body)
+        let Err(ApiError::Forbidden { kind, .. }) =
+            checked_event(&token(Operator), CORRECTIONS, body)
         else {
             panic!("an operator voided a treatment")
         };

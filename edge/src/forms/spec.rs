@@ -381,7 +381,12 @@ pub const FORMS: &[Form] = &[
         about: "A record entered by mistake: it stays on file but no longer counts (docs/corrections.md).",
         fields: &[
             f("corrects_event_id", "Record's event id", Text, true),
-            f("record_kind", "Record kind", Choice(CORRECTABLE_KINDS), true),
+            f(
+                "record_kind",
+                "Record kind",
+                Choice(CORRECTABLE_KINDS),
+                true,
+            ),
             default(f("action", "Action", Choice(&["void"]), true), "void"),
             f("reason", "Reason", Text, true),
         ],
@@ -399,12 +404,22 @@ pub const FORMS: &[Form] = &[
             f("product", "Treatment: product", Text, false),
             min(f("dose", "Treatment: dose (per head)", Decimal, false), "0"),
             min(
-                f("withdrawal_days", "Treatment: withdrawal (days)", Whole, false),
+                f(
+                    "withdrawal_days",
+                    "Treatment: withdrawal (days)",
+                    Whole,
+                    false,
+                ),
                 "0",
             ),
             f("cause", "Death: cause", Text, false),
             min(
-                f("delivered_kg", "Feed delivery: delivered (kg as fed)", Decimal, false),
+                f(
+                    "delivered_kg",
+                    "Feed delivery: delivered (kg as fed)",
+                    Decimal,
+                    false,
+                ),
                 "0",
             ),
             f("reason", "Reason", Text, true),
@@ -638,7 +653,9 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(offered, expected);
         for kind in AMENDABLE_KINDS {
-            let k = schemas::CORRECTABLE_KINDS.iter().find(|k| k.as_str() == *kind);
+            let k = schemas::CORRECTABLE_KINDS
+                .iter()
+                .find(|k| k.as_str() == *kind);
             assert!(!schemas::amendable_fields(*k.unwrap()).is_empty(), "{kind}");
         }
         let amend = form("amend-record").unwrap();

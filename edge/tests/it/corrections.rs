@@ -89,13 +89,20 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
     let (status, body) = post(&base, "corrections", "op-1", &void).await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (403, Some("role operator may not submit corrections of treatment")),
+        (
+            403,
+            Some("role operator may not submit corrections of treatment")
+        ),
         "an operator may not void a treatment"
     );
     let mut no_reason = void.clone();
     no_reason["reason"] = json!(" ");
     let (status, body) = post(&base, "corrections", "vet-1", &no_reason).await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("reason")), "{body}");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("reason")),
+        "{body}"
+    );
     let (status, voided) = post(&base, "corrections", "vet-1", &void).await;
     assert_eq!(status, 201, "{voided}");
 
@@ -115,7 +122,10 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
     )
     .await;
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("amend must give at least one new value"), "{page}");
+    assert!(
+        page.contains("amend must give at least one new value"),
+        "{page}"
+    );
     let (status, page) = post_form(
         &base,
         "amend-record",

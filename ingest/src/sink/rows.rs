@@ -205,7 +205,9 @@ impl Rows {
         // The consumer does not know when a corrected record was captured: a correction makes
         // its yard's facts recomputed from the first day (corrections are rare).
         for r in &self.corrections {
-            let entry = by_yard.entry(r.feedlot_id.as_str()).or_insert((u64::MAX, 0));
+            let entry = by_yard
+                .entry(r.feedlot_id.as_str())
+                .or_insert((u64::MAX, 0));
             entry.0 = 0;
             entry.1 += 1;
         }
