@@ -33,6 +33,7 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::LotDeath => "deaths",
         EventKind::LotTreatment => "treatments",
         EventKind::GatewayStatus => "gateway_status",
+        EventKind::Correction => "corrections",
         other => panic!("no table for {}", other.as_str()),
     }
 }

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 
 use crate::validate::{Checked, non_empty};
 use crate::{
-    Arrival, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment, PenMove,
-    Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
+    Arrival, Correction, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment,
+    PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
     status::GatewayStatus,
 };
 
@@ -83,6 +83,8 @@ pub enum Event {
     LotDeath(LotDeath),
     /// A product given to every head of a lot or pen.
     LotTreatment(LotTreatment),
+    /// An earlier record voided or amended.
+    Correction(Correction),
     /// A gateway's outbox, reported while it runs (telemetry, sent past the outbox).
     GatewayStatus(GatewayStatus),
 }
@@ -123,6 +125,8 @@ pub enum EventKind {
     LotDeath,
     /// See [`Event::LotTreatment`].
     LotTreatment,
+    /// See [`Event::Correction`].
+    Correction,
     /// See [`Event::GatewayStatus`].
     GatewayStatus,
 }
@@ -147,6 +151,7 @@ impl EventKind {
             Self::YardProfile => "yard_profile",
             Self::LotDeath => "lot_death",
             Self::LotTreatment => "lot_treatment",
+            Self::Correction => "correction",
             Self::GatewayStatus => "gateway_status",
         }
     }
@@ -172,6 +177,7 @@ impl Event {
             Self::YardProfile(_) => EventKind::YardProfile,
             Self::LotDeath(_) => EventKind::LotDeath,
             Self::LotTreatment(_) => EventKind::LotTreatment,
+            Self::Correction(_) => EventKind::Correction,
             Self::GatewayStatus(_) => EventKind::GatewayStatus,
         }
     }
@@ -198,6 +204,7 @@ impl Event {
             Self::YardProfile(e) => e.validate(),
             Self::LotDeath(e) => e.validate(),
             Self::LotTreatment(e) => e.validate(),
+            Self::Correction(e) => e.validate(),
             Self::GatewayStatus(e) => e.validate(),
         }
     }
@@ -205,7 +212,7 @@ impl Event {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -222,6 +229,7 @@ impl EventKind {
         Self::YardProfile,
         Self::LotDeath,
         Self::LotTreatment,
+        Self::Correction,
         Self::GatewayStatus,
     ];
 }

@@ -7,6 +7,7 @@
 //! change bumps [`SCHEMA_VERSION`] (and the Kafka topic suffix).
 
 pub mod codec;
+pub mod correction;
 pub mod costs;
 pub mod eid;
 pub mod envelope;
@@ -23,6 +24,7 @@ pub mod weight;
 pub mod yard;
 
 pub use codec::{DecodeError, decode, encode};
+pub use correction::{CORRECTABLE_KINDS, Correction, CorrectionAction, amendable_fields};
 pub use costs::{YardageRate, minor_digits, minor_from_major};
 pub use eid::{Eid, EidError};
 pub use envelope::{Envelope, Event, EventKind, SCHEMA_VERSION};

@@ -76,6 +76,18 @@ pub enum Reason {
         /// The head count stated.
         head_count: u32,
     },
+    /// A correction names a record kind that cannot be corrected, or no kind at all.
+    #[error("must name a correctable record kind such as weighing or treatment (found {0:?})")]
+    NotCorrectable(String),
+    /// A void that also gives new values.
+    #[error("must be absent when action is void")]
+    NotWithVoid,
+    /// An amendment that gives no new value; lists the fields it may give.
+    #[error("amend must give at least one new value ({0})")]
+    NoNewValue(String),
+    /// A new value for a field the corrected record's kind cannot have amended.
+    #[error("cannot be amended on a {0}")]
+    NotAmendable(&'static str),
 }
 
 /// An event field whose value is not acceptable, and why. Displays as

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use schemas::{
-    Arrival, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase, GatewayStatus,
-    LotDeath, LotTreatment, PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing,
-    YardProfile, YardageRate,
+    Arrival, Correction, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase,
+    GatewayStatus, LotDeath, LotTreatment, PenMove, Placement, Ration, Shipment, TagRead,
+    Treatment, Weighing, YardProfile, YardageRate,
 };
 
 fn body<T: JsonSchema>() -> Schema {
@@ -45,6 +45,7 @@ fn generated() -> BTreeMap<String, String> {
             EventKind::LotDeath => body::<LotDeath>(),
             EventKind::LotTreatment => body::<LotTreatment>(),
             EventKind::GatewayStatus => body::<GatewayStatus>(),
+            EventKind::Correction => body::<Correction>(),
             other => panic!("no schema for {}", other.as_str()),
         };
         add(kind.as_str(), schema);

@@ -155,3 +155,21 @@ fn an_unknown_kind_is_a_decode_error_not_a_panic() {
         .replace("\"kind\":\"death\"", "\"kind\":\"calving\"");
     assert!(decode(text.as_bytes()).is_err());
 }
+
+#[test]
+fn a_v1_correction_names_the_record_its_action_reason_and_new_values() {
+    let env = fixture("correction");
+    let Event::Correction(c) = env.event else {
+        panic!("not a correction")
+    };
+    assert_eq!(
+        c.corrects_event_id.to_string(),
+        fixture("treatment").event_id.to_string(),
+        "it amends the v1 treatment"
+    );
+    assert_eq!(c.action, schemas::CorrectionAction::Amend);
+    assert_eq!(c.amended_fields(), ["dose"]);
+    assert_eq!(c.dose, Some(6.5));
+    assert_eq!(c.reason, "dose misread: 6.5 ml given");
+    assert_eq!(env.device_id, "api:dr-lee", "who corrected");
+}

@@ -70,6 +70,11 @@ async fn placements(
 }
 
 /// `animal 982… (lot L, pen P)`.
+/// Treatments where `conditions` hold, as corrected ([`crate::queries::live`]).
+fn live_treatments(conditions: &str) -> String {
+    crate::queries::live::source("treatments", conditions)
+}
+
 fn animal(eid: &str, places: &HashMap<String, (String, String)>) -> String {
     match places.get(eid) {
         Some((lot, pen)) => format!("animal {eid} (lot {lot}, pen {pen})"),
@@ -93,14 +98,15 @@ async fn booster_due(
 ) -> Result<Vec<Alert>> {
     let horizon_ms = now_ms + u64::from(rules.booster_due_within_days) * DAY_MS;
     let rows: Vec<(String, String, u64)> = client
-        .query(
+        .query(&format!(
             "SELECT eid, product, primed_ms + toUInt64(after_days) * 86400000 AS due_ms FROM (\
                SELECT eid, product, maxIf(captured_at_ms, booster_after_days > 0) AS primed_ms, \
                  argMaxIf(booster_after_days, captured_at_ms, booster_after_days > 0) AS after_days, \
                  max(captured_at_ms) AS last_ms \
-               FROM treatments FINAL WHERE feedlot_id = ? GROUP BY eid, product) \
+               FROM {} GROUP BY eid, product) \
              WHERE primed_ms > 0 AND last_ms = primed_ms AND due_ms <= ? ORDER BY eid, product",
-        )
+            live_treatments("feedlot_id = ?")
+        ))
         .bind(feedlot_id)
         .bind(horizon_ms)
         .fetch_all()
@@ -148,13 +154,13 @@ async fn pulled_twice(
         diagnoses: Vec<String>,
     }
     let rows: Vec<Pulls> = client
-        .query(
+        .query(&format!(
             "SELECT eid, groupArray(captured_at_ms) AS times, groupArray(diagnosis) AS diagnoses \
              FROM (\
-               SELECT eid, captured_at_ms, diagnosis FROM treatments FINAL \
-               WHERE feedlot_id = ? AND purpose = 'therapeutic' ORDER BY eid, captured_at_ms) \
+               SELECT eid, captured_at_ms, diagnosis FROM {} ORDER BY eid, captured_at_ms) \
              GROUP BY eid HAVING count() >= 2 ORDER BY eid",
-        )
+            live_treatments("feedlot_id = ? AND purpose = 'therapeutic'")
+        ))
         .bind(feedlot_id)
         .fetch_all()
         .await?;
@@ -363,11 +369,11 @@ async fn withdrawal_on_shipment(
         return Ok(Vec::new());
     }
     let rows: Vec<(String, u64)> = client
-        .query(
+        .query(&format!(
             "SELECT eid, max(captured_at_ms + toUInt64(withdrawal_days) * 86400000) AS clear_ms \
-             FROM treatments FINAL WHERE feedlot_id = ? AND withdrawal_days > 0 \
-             GROUP BY eid HAVING clear_ms > ? ORDER BY eid",
-        )
+             FROM {} WHERE withdrawal_days > 0 GROUP BY eid HAVING clear_ms > ? ORDER BY eid",
+            live_treatments("feedlot_id = ?")
+        ))
         .bind(feedlot_id)
         .bind(now_ms)
         .fetch_all()

@@ -1,6 +1,6 @@
 //! Loading one yard's records from ClickHouse: every table read through `FINAL` (each event
-//! once), scoped to the feedlot and to records captured up to the report's time. The queries
-//! run concurrently.
+//! once) and its corrections ([`crate::queries::live`]), scoped to the feedlot and to records
+//! captured up to the report's time. The queries run concurrently.
 
 use super::records::{
     AnimalHealth, ArrivalRecord, DeathRecord, DeliveryRecord, LatestWeight, LotTreatmentRecord,
@@ -28,7 +28,13 @@ where
 }
 
 /// The scope of every query: one yard, captured up to a moment.
-const SCOPE: &str = "WHERE feedlot_id = ? AND captured_at_ms <= ?";
+const SCOPE: &str = "feedlot_id = ? AND captured_at_ms <= ?";
+
+/// `table`'s records in the scope (and `more` conditions, or empty), as corrected
+/// ([`crate::queries::live`]: voided left out, amended values).
+fn live(table: &str, more: &str) -> String {
+    crate::queries::live::source(table, &format!("{SCOPE}{more}"))
+}
 
 /// Every record of `feedlot` captured at or before `as_of_ms`, treatments and weights summed
 /// per animal (what a report as of that moment needs).
@@ -37,14 +43,15 @@ pub async fn yard_records(
     feedlot: &str,
     as_of_ms: u64,
 ) -> Result<YardRecords> {
-    let scope = SCOPE;
+    let live_treatments = live("treatments", " AND eid != ''");
+    let live_weighings = live("weighings", "");
     let health = format!(
         "SELECT eid, sum(cost_minor) AS cost_minor, countIf(purpose = 'therapeutic') AS therapeutic \
-         FROM treatments FINAL {scope} AND eid != '' GROUP BY eid"
+         FROM {live_treatments} GROUP BY eid"
     );
     let weights = format!(
         "SELECT eid, argMax(weight_kg, captured_at_ms) AS weight_kg, max(captured_at_ms) AS at_ms \
-         FROM weighings FINAL {scope} GROUP BY eid"
+         FROM {live_weighings} GROUP BY eid"
     );
     let (c, f, t) = (client, feedlot, as_of_ms);
     let (mut records, health, weights) = tokio::try_join!(
@@ -60,14 +67,13 @@ pub async fn yard_records(
 /// Every record of `feedlot`, with each treatment and weighing as given (what the facts
 /// replay needs to follow them day by day).
 pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<YardRecords> {
-    let scope = SCOPE;
+    let live_treatments = live("treatments", " AND eid != ''");
+    let live_weighings = live("weighings", " AND eid != ''");
     let treatments = format!(
         "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
-         captured_at_ms AS at_ms FROM treatments FINAL {scope} AND eid != ''"
+         captured_at_ms AS at_ms FROM {live_treatments}"
     );
-    let weighings = format!(
-        "SELECT eid, weight_kg, captured_at_ms AS at_ms FROM weighings FINAL {scope} AND eid != ''"
-    );
+    let weighings = format!("SELECT eid, weight_kg, captured_at_ms AS at_ms FROM {live_weighings}");
     let (c, f, t) = (client, feedlot, u64::MAX);
     let (mut records, treatments, weighings) = tokio::try_join!(
         herd_and_feed(c, f, t),
@@ -85,44 +91,65 @@ async fn herd_and_feed(
     feedlot: &str,
     as_of_ms: u64,
 ) -> Result<YardRecords> {
-    let scope = SCOPE;
+    let [
+        live_arrivals,
+        live_placements,
+        live_pen_moves,
+        live_deaths,
+        live_shipments,
+        live_feed_deliveries,
+        live_feed_purchases,
+        live_rations,
+        live_yardage_rates,
+    ] = [
+        "arrivals",
+        "placements",
+        "pen_moves",
+        "deaths",
+        "shipments",
+        "feed_deliveries",
+        "feed_purchases",
+        "rations",
+        "yardage_rates",
+    ]
+    .map(|table| live(table, ""));
+    let live_lot_treatments = live("treatments", " AND eid = ''");
     let arrivals = format!(
         "SELECT lot_id, head_count, origin, pen_id, pay_weight_kg, shrink_pct, \
-         purchase_price_minor, currency, captured_at_ms AS at_ms FROM arrivals FINAL {scope}"
+         purchase_price_minor, currency, captured_at_ms AS at_ms FROM {live_arrivals}"
     );
-    let placements = format!(
-        "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM placements FINAL {scope}"
-    );
+    let placements =
+        format!("SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {live_placements}");
     let moves = format!(
         "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
-         FROM pen_moves FINAL {scope}"
+         FROM {live_pen_moves}"
     );
     let deaths = format!(
-        "SELECT eid, lot_id, pen_id, head_count, captured_at_ms AS at_ms FROM deaths FINAL {scope}"
+        "SELECT eid, lot_id, pen_id, head_count, captured_at_ms AS at_ms FROM {live_deaths}"
     );
     let lot_treatments = format!(
         "SELECT lot_id, pen_id, head_count, cost_minor, captured_at_ms AS at_ms \
-         FROM treatments FINAL {scope} AND eid = ''"
+         FROM {live_lot_treatments}"
     );
     let shipments = format!(
         "SELECT lot_id, head_count, weight_kg, price_minor, eids, captured_at_ms AS at_ms \
-         FROM shipments FINAL {scope}"
+         FROM {live_shipments}"
     );
     let deliveries = format!(
         "SELECT pen_id, ration_id, delivered_kg, captured_at_ms AS at_ms \
-         FROM feed_deliveries FINAL {scope}"
+         FROM {live_feed_deliveries}"
     );
     let purchases = format!(
         "SELECT ingredient, supplier, origin, quantity_kg, price_minor, captured_at_ms AS at_ms \
-         FROM feed_purchases FINAL {scope}"
+         FROM {live_feed_purchases}"
     );
     let rations = format!(
         "SELECT ration_id, ingredients, inclusion_as_fed_pct, dry_matter_pct, \
-         captured_at_ms AS at_ms FROM rations FINAL {scope}"
+         captured_at_ms AS at_ms FROM {live_rations}"
     );
     let yardage = format!(
         "SELECT lot_id, per_head_per_day_minor, captured_at_ms AS at_ms \
-         FROM yardage_rates FINAL {scope}"
+         FROM {live_yardage_rates}"
     );
     let (c, f, t) = (client, feedlot, as_of_ms);
     let (arrivals, placements, moves, deaths, shipments, deliveries) = tokio::try_join!(

@@ -152,11 +152,14 @@ async fn pen_intake(
     let last = today.saturating_sub(1);
     let before = last.saturating_sub(u16::try_from(recent_days).unwrap_or(u16::MAX));
     let delivered: Vec<(String, String, f64)> = client
-        .query(
+        .query(&format!(
             "SELECT pen_id, argMax(ration_id, captured_at_ms), sum(delivered_kg) \
-             FROM feed_deliveries FINAL WHERE feedlot_id = ? \
-             AND captured_at_ms >= ? AND captured_at_ms < ? GROUP BY pen_id ORDER BY pen_id",
-        )
+             FROM {} GROUP BY pen_id ORDER BY pen_id",
+            crate::queries::live::source(
+                "feed_deliveries",
+                "feedlot_id = ? AND captured_at_ms >= ? AND captured_at_ms < ?"
+            )
+        ))
         .bind(feedlot_id)
         .bind(end_of(before))
         .bind(end_of(last))

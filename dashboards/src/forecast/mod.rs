@@ -84,12 +84,15 @@ pub async fn weigh_sessions(
     as_of_ms: u64,
 ) -> std::result::Result<Vec<Session>, clickhouse::error::Error> {
     let rows: Vec<(f64, f64, u64)> = client
-        .query(
-            "SELECT avg(captured_at_ms) AS mean_ms, avg(weight_kg), count() FROM weighings FINAL \
-             WHERE feedlot_id = ? AND captured_at_ms <= ? AND eid GLOBAL IN (\
-               SELECT eid FROM placements FINAL WHERE feedlot_id = ? AND lot_id = ?) \
+        .query(&format!(
+            "SELECT avg(captured_at_ms) AS mean_ms, avg(weight_kg), count() FROM {} \
              GROUP BY intDiv(captured_at_ms, 86400000) ORDER BY mean_ms",
-        )
+            crate::queries::live::source(
+                "weighings",
+                "feedlot_id = ? AND captured_at_ms <= ? AND eid GLOBAL IN (\
+                 SELECT eid FROM placements FINAL WHERE feedlot_id = ? AND lot_id = ?)"
+            )
+        ))
         .bind(feedlot_id)
         .bind(as_of_ms)
         .bind(feedlot_id)

@@ -235,11 +235,12 @@ pub async fn animal_record(
 ) -> Result<AnimalReport, clickhouse::error::Error> {
     let report = animal_report(client, feedlot_id, eid).await?;
     let treatments = client
-        .query(
+        .query(&format!(
             "SELECT captured_at_ms, purpose, product, dose, dose_unit, route, withdrawal_days, \
                     diagnosis, cost_minor, currency \
-             FROM treatments FINAL WHERE feedlot_id = ? AND eid = ? ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            super::live::source("treatments", "feedlot_id = ? AND eid = ?")
+        ))
         .bind(feedlot_id)
         .bind(eid)
         .fetch_all::<TreatmentLine>()
@@ -284,10 +285,11 @@ pub async fn animal_report(
     eid: &str,
 ) -> Result<AnimalReport, clickhouse::error::Error> {
     let weighings = client
-        .query(
+        .query(&format!(
             "SELECT captured_at_ms, weight_kg, displayed_value, displayed_unit, device_id \
-             FROM weighings FINAL WHERE feedlot_id = ? AND eid = ? ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            super::live::source("weighings", "feedlot_id = ? AND eid = ?")
+        ))
         .bind(feedlot_id)
         .bind(eid)
         .fetch_all::<WeighingPoint>()

@@ -130,12 +130,13 @@ pub async fn herd_summary(
     feedlot_id: &str,
 ) -> Result<Vec<AnimalSummary>, clickhouse::error::Error> {
     let rows = client
-        .query(
+        .query(&format!(
             "SELECT eid, count() AS weighings, \
                     argMin(weight_kg, captured_at_ms) AS first_kg, min(captured_at_ms) AS first_ms, \
                     argMax(weight_kg, captured_at_ms) AS last_kg, max(captured_at_ms) AS last_ms \
-             FROM weighings FINAL WHERE feedlot_id = ? GROUP BY eid ORDER BY eid",
-        )
+             FROM {} GROUP BY eid ORDER BY eid",
+            super::live::source("weighings", "feedlot_id = ?")
+        ))
         .bind(feedlot_id)
         .fetch_all::<Weighed>()
         .await?;

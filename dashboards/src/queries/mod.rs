@@ -2,7 +2,9 @@
 //! one feedlot.
 
 mod animal;
+pub mod changes;
 mod herd;
+pub mod live;
 pub mod whereabouts;
 
 pub use animal::{

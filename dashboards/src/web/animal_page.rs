@@ -179,6 +179,8 @@ pub async fn page(
     Path((feedlot_id, eid)): Path<(String, String)>,
 ) -> Result<Markup, WebError> {
     let r = load(&state, &feedlot_id, &eid).await?;
+    let changes =
+        crate::queries::changes::animal_changes(&state.client, &feedlot_id, &r.eid).await?;
     let units = crate::web::units::current();
     // A weight in the reader's units first, the other system's after: "99.2 lb (45.0 kg)".
     let both = |kg: f64, d: usize, per: &str| {
@@ -309,6 +311,7 @@ pub async fn page(
                         }
                     }
                 }
+                (super::changes::section(&changes))
             }
         }
     })

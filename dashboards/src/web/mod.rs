@@ -41,6 +41,7 @@ mod animal_page;
 pub mod auth;
 mod benchmarks_page;
 mod breakdown_chart;
+mod changes;
 mod charts;
 pub mod cold;
 mod dof_page;

@@ -22,6 +22,7 @@ mod auth_login;
 mod benchmarks;
 mod benchmarks_page;
 mod cli;
+mod corrections;
 mod fact_views;
 mod facts;
 mod forecasts;

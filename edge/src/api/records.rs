@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
-    Arrival, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath, LotTreatment, PenMove,
-    Placement, Ration, Shipment, Treatment, YardageRate,
+    Arrival, Correction, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath,
+    LotTreatment, PenMove, Placement, Ration, Shipment, Treatment, YardageRate,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -30,7 +30,7 @@ struct Kind {
 
 use Role::{Manager, Operator, Vet};
 
-const KINDS: [Kind; 12] = [
+const KINDS: [Kind; 13] = [
     Kind {
         path: "arrivals",
         roles: &[Operator, Manager],
@@ -97,7 +97,51 @@ const KINDS: [Kind; 12] = [
         roles: &[Operator, Manager],
         parse: |b| Ok(Event::FeedDelivery(body::<FeedDelivery>(b)?)),
     },
+    // Any role may correct, but only records of a kind it may submit ([`may_correct`]).
+    Kind {
+        path: CORRECTIONS,
+        roles: &[Operator, Vet, Manager],
+        parse: |b| Ok(Event::Correction(body::<Correction>(b)?)),
+    },
 ];
+
+/// The path of corrections (`POST /api/v1/records/corrections`, docs/corrections.md).
+pub const CORRECTIONS: &str = "corrections";
+
+/// The records API path of each kind a correction may name; weighings come from scales, and
+/// whoever may record cattle work may correct them.
+const CORRECTED_PATHS: [(schemas::EventKind, &str); 12] = {
+    use schemas::EventKind as K;
+    [
+        (K::Weighing, "placements"),
+        (K::FeedDelivery, "feed-deliveries"),
+        (K::Treatment, "treatments"),
+        (K::LotTreatment, "lot-treatments"),
+        (K::Death, "deaths"),
+        (K::LotDeath, "lot-deaths"),
+        (K::Arrival, "arrivals"),
+        (K::PenMove, "pen-moves"),
+        (K::Shipment, "shipments"),
+        (K::FeedPurchase, "feed-purchases"),
+        (K::YardageRate, "yardage-rates"),
+        (K::Placement, "placements"),
+    ]
+};
+
+/// Checks `caller` may correct the record `correction` names: a role that may submit a
+/// record of its kind (a vet may amend a treatment, not a feed purchase).
+fn may_correct(caller: &ApiToken, correction: &Correction) -> Result<(), ApiError> {
+    let path = CORRECTED_PATHS
+        .iter()
+        .find(|(k, _)| k.as_str() == correction.record_kind)
+        .map(|(_, path)| *path);
+    // An unknown kind is refused by validation, naming the field.
+    let Some(path) = path else { return Ok(()) };
+    allowed(caller, path).map_err(|_| ApiError::Forbidden {
+        role: caller.role.as_str(),
+        kind: format!("{CORRECTIONS} of {}", correction.record_kind),
+    })
+}
 
 /// A body stating a weight as the total (`total`, kg for all head) or per head (`per_head`,
 /// kg), or both, with the missing one worked out from `head_count`: the record carries both.
@@ -213,7 +257,11 @@ pub fn allowed(caller: &ApiToken, kind: &str) -> Result<(), ApiError> {
 /// without recording it.
 pub fn checked_event(caller: &ApiToken, kind: &str, bytes: &[u8]) -> Result<Event, ApiError> {
     allowed(caller, kind)?;
-    parse_checked(kind, bytes)
+    let event = parse_checked(kind, bytes)?;
+    if let Event::Correction(correction) = &event {
+        may_correct(caller, correction)?;
+    }
+    Ok(event)
 }
 
 /// Checks `bytes` as a record of `kind` (bounds, fields, values), whoever sends it: for a
@@ -428,6 +476,28 @@ mod tests {
             panic!("accepted no pay weight")
         };
         assert!(message.contains("pay_weight_kg"), "{message}");
+    }
+
+    #[test]
+    fn a_correction_is_refused_to_a_role_that_may_not_record_its_kind() {
+        let token = |role| ApiToken {
+            token: "t".into(),
+            user: "kim".into(),
+            role,
+        };
+        let body = br#"{"corrects_event_id":"0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7092","record_kind":"treatment","action":"void","reason":"wrong animal"}"#;
+        assert!(checked_event(&token(Vet), CORRECTIONS, body).is_ok());
+        let Err(ApiError::Forbidden { kind, .. }) =
+            checked_event(&token(Operator), CORRECTIONS, body)
+        else {
+            panic!("an operator voided a treatment")
+        };
+        assert_eq!(kind, "corrections of treatment");
+        let no_reason = br#"{"corrects_event_id":"0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7092","record_kind":"treatment","action":"void","reason":""}"#;
+        let Err(ApiError::Invalid(e)) = checked_event(&token(Vet), CORRECTIONS, no_reason) else {
+            panic!("a correction without a reason")
+        };
+        assert_eq!(e.field, "reason");
     }
 
     #[test]

@@ -374,6 +374,83 @@ pub const FORMS: &[Form] = &[
         about: "A ration's formula: each ingredient's inclusion (% as fed, summing to 100) and dry matter.",
         fields: &[f("ration_id", "Ration", Text, true)],
     },
+    Form {
+        slug: "void-record",
+        kind: "corrections",
+        title: "Void a record",
+        about: "A record entered by mistake: it stays on file but no longer counts (docs/corrections.md).",
+        fields: &[
+            f("corrects_event_id", "Record's event id", Text, true),
+            f(
+                "record_kind",
+                "Record kind",
+                Choice(CORRECTABLE_KINDS),
+                true,
+            ),
+            default(f("action", "Action", Choice(&["void"]), true), "void"),
+            f("reason", "Reason", Text, true),
+        ],
+    },
+    Form {
+        slug: "amend-record",
+        kind: "corrections",
+        title: "Amend a record",
+        about: "A record with a wrong value: give only the values that change; the original stays on file.",
+        fields: &[
+            f("corrects_event_id", "Record's event id", Text, true),
+            f("record_kind", "Record kind", Choice(AMENDABLE_KINDS), true),
+            default(f("action", "Action", Choice(&["amend"]), true), "amend"),
+            min(f("weight_kg", "Weighing: weight (kg)", Decimal, false), "0"),
+            f("product", "Treatment: product", Text, false),
+            min(f("dose", "Treatment: dose (per head)", Decimal, false), "0"),
+            min(
+                f(
+                    "withdrawal_days",
+                    "Treatment: withdrawal (days)",
+                    Whole,
+                    false,
+                ),
+                "0",
+            ),
+            f("cause", "Death: cause", Text, false),
+            min(
+                f(
+                    "delivered_kg",
+                    "Feed delivery: delivered (kg as fed)",
+                    Decimal,
+                    false,
+                ),
+                "0",
+            ),
+            f("reason", "Reason", Text, true),
+        ],
+    },
+];
+
+/// The record kinds the void form offers (every kind a correction may name).
+pub const CORRECTABLE_KINDS: &[&str] = &[
+    "weighing",
+    "treatment",
+    "lot_treatment",
+    "death",
+    "lot_death",
+    "feed_delivery",
+    "arrival",
+    "pen_move",
+    "shipment",
+    "feed_purchase",
+    "yardage_rate",
+    "placement",
+];
+
+/// The record kinds with values the amend form can change.
+pub const AMENDABLE_KINDS: &[&str] = &[
+    "weighing",
+    "treatment",
+    "lot_treatment",
+    "death",
+    "lot_death",
+    "feed_delivery",
 ];
 
 /// The form at `/forms/{slug}`.
@@ -563,6 +640,43 @@ mod tests {
         for form in FORMS.iter().filter(|f| f.kind != "processing") {
             assert!(crate::api::roles_of(form.kind).is_ok(), "{}", form.kind);
         }
+    }
+
+    #[test]
+    fn the_correction_forms_offer_the_kinds_the_schema_corrects() {
+        let mut expected: Vec<_> = schemas::CORRECTABLE_KINDS
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        let mut offered = CORRECTABLE_KINDS.to_vec();
+        offered.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(offered, expected);
+        for kind in AMENDABLE_KINDS {
+            let k = schemas::CORRECTABLE_KINDS
+                .iter()
+                .find(|k| k.as_str() == *kind);
+            assert!(!schemas::amendable_fields(*k.unwrap()).is_empty(), "{kind}");
+        }
+        let amend = form("amend-record").unwrap();
+        let body = body_of(
+            amend.fields,
+            &posted(&[
+                ("corrects_event_id", "0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7081"),
+                ("record_kind", "weighing"),
+                ("action", "amend"),
+                ("weight_kg", "412.5"),
+                ("dose", ""),
+                ("reason", "scale not zeroed"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({"corrects_event_id": "0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7081",
+                   "record_kind": "weighing", "action": "amend", "weight_kg": 412.5,
+                   "reason": "scale not zeroed"})
+        );
     }
 
     #[test]

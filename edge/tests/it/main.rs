@@ -9,6 +9,7 @@ mod broker_logs;
 mod chute_page;
 mod chute_to_kafka;
 mod cli;
+mod corrections;
 mod crash;
 mod dead_letters;
 mod forms_browser;

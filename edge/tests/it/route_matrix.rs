@@ -55,6 +55,8 @@ const KINDS: &[(&str, &[Role])] = &[
     ("lot-deaths", &[Operator, Vet, Manager]),
     ("lot-treatments", &[Vet, Manager]),
     ("feed-deliveries", &[Operator, Manager]),
+    // Any role, for a record kind it may submit (checked in `corrections.rs`): here a death's.
+    ("corrections", &[Operator, Vet, Manager]),
 ];
 
 const RECORDS: &str = "/api/v1/records/{kind}";
@@ -206,6 +208,13 @@ fn record(kind: &str) -> Value {
             truck_id: "manual".into(),
             operator: "sam".into(),
         }),
+        "corrections" => Ok(json!({
+            "corrects_event_id": "0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7095",
+            "record_kind": "death",
+            "action": "amend",
+            "cause": "bloat",
+            "reason": "necropsy",
+        })),
         other => panic!("no record for {other}: add one"),
     };
     value.unwrap()
@@ -376,6 +385,7 @@ async fn each_route_of_the_gateway_answers_each_role_as_the_role_model_promises_
         ("/forms/arrival", &[Operator, Manager][..]),
         ("/forms/lot-treatment", &[Vet, Manager][..]),
         ("/forms/feed-purchase", &[Manager][..]),
+        ("/forms/void-record", &[Operator, Vet, Manager][..]),
     ] {
         let url = format!("{base}{path}");
         for token in [None, Some("not-a-token")] {

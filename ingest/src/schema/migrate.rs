@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0010_gateways.sql"),
     },
     Migration {
+        version: 11,
+        name: "corrections",
+        sql: include_str!("../../migrations/0011_corrections.sql"),
+    },
+    Migration {
         version: 12,
         name: "gateway_status",
         sql: include_str!("../../migrations/0012_gateway_status.sql"),

@@ -7,6 +7,7 @@
 //! (`captured_at`, `captured_at_ms`, `schema_version`, `ingested_at`).
 
 mod chute;
+mod correction;
 mod feed;
 mod herd;
 mod status;
@@ -16,6 +17,7 @@ use schemas::{Envelope, Event};
 use uuid::Uuid;
 
 pub use chute::{TagReadRow, WeighingRow};
+pub use correction::CorrectionRow;
 pub use feed::{FeedDeliveryRow, FeedLoadRow, FeedPurchaseRow, RationRow};
 pub use herd::{
     ArrivalRow, DeathRow, PenMoveRow, PlacementRow, ShipmentRow, TreatmentRow, YardProfileRow,
@@ -131,6 +133,8 @@ pub struct Rows {
     pub placements: Vec<PlacementRow>,
     /// For `yard_profiles`.
     pub yard_profiles: Vec<YardProfileRow>,
+    /// For `corrections`.
+    pub corrections: Vec<CorrectionRow>,
     /// For `gateway_status`.
     pub gateway_status: Vec<GatewayStatusRow>,
 }
@@ -168,6 +172,7 @@ impl Rows {
             + self.yardage_rates.len()
             + self.placements.len()
             + self.yard_profiles.len()
+            + self.corrections.len()
             + self.gateway_status.len()
     }
 
@@ -202,6 +207,15 @@ impl Rows {
             yardage_rates,
             placements
         );
+        // The consumer does not know when a corrected record was captured: a correction makes
+        // its yard's facts recomputed from the first day (corrections are rare).
+        for r in &self.corrections {
+            let entry = by_yard
+                .entry(r.feedlot_id.as_str())
+                .or_insert((u64::MAX, 0));
+            entry.0 = 0;
+            entry.1 += 1;
+        }
         by_yard
             .into_iter()
             .map(|(feedlot, (earliest, records))| FactChangeRow {
@@ -292,6 +306,10 @@ impl Rows {
                 self.treatments.push(TreatmentRow::of_lot(m, e));
                 "treatments"
             }
+            Event::Correction(e) => {
+                self.corrections.push(CorrectionRow::new(m, e));
+                "corrections"
+            }
             Event::GatewayStatus(e) => {
                 self.gateway_status.push(GatewayStatusRow::new(m, e));
                 "gateway_status"
@@ -354,7 +372,7 @@ mod tests {
 
     #[test]
     fn every_row_struct_lists_its_tables_columns_in_table_order() {
-        let pairs: [(&str, Vec<String>); 15] = [
+        let pairs: [(&str, Vec<String>); 16] = [
             ("weighings", names::<WeighingRow>()),
             ("tag_reads", names::<TagReadRow>()),
             ("feed_loads", names::<FeedLoadRow>()),
@@ -369,6 +387,7 @@ mod tests {
             ("yardage_rates", names::<YardageRateRow>()),
             ("placements", names::<PlacementRow>()),
             ("yard_profiles", names::<YardProfileRow>()),
+            ("corrections", names::<CorrectionRow>()),
             ("gateway_status", names::<GatewayStatusRow>()),
         ];
         for (table, fields) in pairs {
@@ -398,6 +417,13 @@ mod tests {
         assert_eq!(changes.len(), 1, "the fixtures are one yard's");
         let analysed = n - 4; // Not tag reads, mixer loads, yard profiles or gateway status.
         assert_eq!(changes[0].records as usize, analysed);
+        assert_eq!(
+            changes[0].earliest_captured_ms, 0,
+            "a correction recomputes its yard from the first day"
+        );
+        let fix = &rows.corrections[0];
+        assert_eq!((fix.action.as_str(), fix.dose), ("amend", 6.5));
+        assert_eq!(fix.amended, ["dose"]);
     }
 
     #[test]

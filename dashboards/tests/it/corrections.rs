@@ -1,0 +1,274 @@
+//! Corrections (docs/corrections.md) over a real ClickHouse: a weighing amended and a treatment
+//! voided after the facts were made. The correction's arrival makes the facts worker recompute
+//! the yard; the animal's page and API, the herd's facts and the lot's medicine follow the
+//! corrected records; the originals stay stored; the animal's and lot's pages list who changed
+//! what, when, from which value to which, and why.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use dashboards::facts::Worker;
+use dashboards::web::{AppState, app};
+use schemas::{
+    Arrival, Correction, CorrectionAction, DoseUnit, Eid, Envelope, Event, Placement, Route,
+    Treatment, TreatmentPurpose, Weighing, Weight,
+};
+
+use crate::bench_yards::{database, insert};
+use crate::support;
+
+const YARD: &str = "yard-fix";
+const EID: &str = "982000000004242";
+
+fn day(d: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 1, 6, 0, 0).unwrap() + Duration::days(d)
+}
+
+fn env(when: DateTime<Utc>, device: &str, event: Event) -> Envelope {
+    Envelope::new(YARD, "gw-1", device, when, event)
+}
+
+fn weighing(d: i64, kg: f64) -> Envelope {
+    env(
+        day(d),
+        "scale-1",
+        Event::Weighing(Weighing {
+            eid: Eid::parse(EID).unwrap(),
+            weight: Weight::from_kg(kg),
+            tag_read_event_id: None,
+            gross_net: None,
+        }),
+    )
+}
+
+fn treatment(d: i64, product: &str, cost_minor: u64) -> Envelope {
+    env(
+        day(d),
+        "api:dr-lee",
+        Event::Treatment(Treatment {
+            eid: Eid::parse(EID).unwrap(),
+            purpose: TreatmentPurpose::Therapeutic,
+            product: product.into(),
+            dose: 8.5,
+            dose_unit: DoseUnit::Ml,
+            route: Route::Subcutaneous,
+            product_lot: "DX-1".into(),
+            withdrawal_days: 18,
+            administered_by: "dr-lee".into(),
+            diagnosis: Some("BRD".into()),
+            booster_after_days: None,
+            cost_minor: Some(cost_minor),
+            currency: Some("USD".into()),
+        }),
+    )
+}
+
+fn correction(d: i64, who: &str, fix: Correction) -> Envelope {
+    env(day(d), who, Event::Correction(fix))
+}
+
+fn fix(target: &Envelope, kind: &str, action: CorrectionAction, reason: &str) -> Correction {
+    Correction {
+        corrects_event_id: target.event_id,
+        record_kind: kind.into(),
+        action,
+        reason: reason.into(),
+        weight_kg: None,
+        product: None,
+        dose: None,
+        withdrawal_days: None,
+        cause: None,
+        delivered_kg: None,
+    }
+}
+
+/// Runs worker rounds until one recomputes nothing (after the last change settled); returns
+/// how many yards were recomputed.
+async fn settle(worker: &mut Worker) -> usize {
+    let mut made = 0;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    loop {
+        let n = worker.round().await.unwrap();
+        made += n;
+        if n == 0 {
+            return made;
+        }
+    }
+}
+
+async fn get(url: &str) -> String {
+    let response = support::authed().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_and_are_listed() {
+    let (db, client) = database("corrections_animal").await;
+    let wrong = weighing(0, 450.0);
+    let mistaken = treatment(5, "Draxxin", 5_000);
+    let records = vec![
+        env(
+            day(0) - Duration::hours(1),
+            "api:kim",
+            Event::Arrival(Arrival {
+                lot_id: "L1".into(),
+                head_count: 1,
+                origin: "NE".into(),
+                source: None,
+                pen_id: Some("P1".into()),
+                pay_weight_kg: 350.0,
+                pay_weight_per_head_kg: None,
+                shrink_pct: 0.0,
+                purchase_price_minor: 100_000,
+                currency: "USD".into(),
+            }),
+        ),
+        env(
+            day(0) - Duration::minutes(30),
+            "api:kim",
+            Event::Placement(Placement {
+                eid: Eid::parse(EID).unwrap(),
+                lot_id: "L1".into(),
+                pen_id: "P1".into(),
+                sex: None,
+                breed: None,
+            }),
+        ),
+        wrong.clone(),
+        weighing(30, 380.0),
+        mistaken.clone(),
+        treatment(10, "Excede", 1_000),
+    ];
+    insert(&db, &records).await;
+    let config = dashboards::config::FactsConfig {
+        settle_secs: 1,
+        ..Default::default()
+    };
+    let mut worker = Worker::new(
+        client.clone(),
+        config,
+        dashboards::telemetry::Metrics::new(),
+    );
+    assert_eq!(settle(&mut worker).await, 1);
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
+    assert_eq!(herd[0].first_kg, 450.0, "before: the wrong weight");
+
+    // The corrections arrive: the scale was not zeroed (the animal weighed 350 kg), and the
+    // first treatment was given to another animal.
+    let mut amend = fix(
+        &wrong,
+        "weighing",
+        CorrectionAction::Amend,
+        "scale not zeroed",
+    );
+    amend.weight_kg = Some(350.0);
+    let void = fix(
+        &mistaken,
+        "treatment",
+        CorrectionAction::Void,
+        "given to the animal beside it",
+    );
+    insert(
+        &db,
+        &[
+            correction(31, "api:kim", amend),
+            correction(32, "api:dr-lee", void),
+        ],
+    )
+    .await;
+    assert_eq!(
+        settle(&mut worker).await,
+        1,
+        "a correction makes its yard's facts recomputed"
+    );
+
+    // Nothing is deleted.
+    assert_eq!(
+        support::count(
+            &db,
+            "SELECT count() FROM weighings FINAL WHERE weight_kg = 450"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        support::count(&db, "SELECT count() FROM treatments FINAL").await,
+        2
+    );
+
+    // The herd's facts and its summary from the records: the amended first weight, 1 kg/day.
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
+    let summary = dashboards::queries::herd_summary(&client, YARD)
+        .await
+        .unwrap();
+    assert_eq!(herd, summary);
+    assert_eq!((herd[0].first_kg, herd[0].last_kg), (350.0, 380.0));
+    assert!(
+        (herd[0].adg_kg_per_day.unwrap() - 1.0).abs() < 1e-9,
+        "{herd:?}"
+    );
+
+    // The lot's medicine: the voided treatment no longer counts, from the facts as from the
+    // records.
+    let at = Utc::now();
+    let (facts, replayed) = crate::facts::both(&client, YARD, at).await;
+    crate::facts::assert_same(&facts, &replayed, "after the corrections");
+    assert_eq!(facts.lots[0].medicine_minor, 1_000.0);
+
+    // The animal's page and API.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState::new(client.clone()).with_auth(support::test_auth(&[YARD])));
+    let _server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&format!("{base}/api/feedlots/{YARD}/animals/{EID}")).await)
+            .unwrap();
+    assert_eq!(json["weighings"][0]["weight_kg"], 350.0);
+    assert_eq!(json["weighings"][0]["displayed_unit"], "kg");
+    assert!((json["adg_kg_per_day"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let treatments = json["treatments"].as_array().unwrap();
+    assert_eq!(treatments.len(), 1, "{treatments:?}");
+    assert_eq!(treatments[0]["product"], "Excede");
+
+    let page = get(&format!("{base}/feedlots/{YARD}/animals/{EID}")).await;
+    assert!(
+        !page.contains("Draxxin"),
+        "the voided treatment is not listed"
+    );
+    let changes = &page[page.find("<table id=\"changes\"").expect("a Changes table")..];
+    assert_eq!(changes.matches("<tr data-record").count(), 2, "{changes}");
+    let first = &changes[changes.find("<tr data-record").unwrap()..];
+    for shown in [
+        "2026-10-02 06:00 UTC",
+        "kim",
+        "weighing of 2026-09-01 06:00 UTC",
+        &wrong.event_id.to_string(),
+        "amend",
+        "weight_kg: 450 -&gt; 350",
+        "scale not zeroed",
+    ] {
+        assert!(first.contains(shown), "{shown:?} in {first}");
+    }
+    let second = &first[first[1..].find("<tr data-record").unwrap() + 1..];
+    for shown in [
+        "2026-10-03 06:00 UTC",
+        "dr-lee",
+        "treatment of 2026-09-06 06:00 UTC",
+        "void",
+        "counted -&gt; void",
+        "given to the animal beside it",
+    ] {
+        assert!(second.contains(shown), "{shown:?} in {second}");
+    }
+
+    // The lot's page lists the same changes.
+    let lot = get(&format!("{base}/feedlots/{YARD}/lots/L1")).await;
+    let lot_changes = &lot[lot.find("<table id=\"changes\"").expect("a Changes table")..];
+    assert_eq!(lot_changes.matches("<tr data-record").count(), 2);
+    assert!(lot_changes.contains("weight_kg: 450 -&gt; 350"));
+}

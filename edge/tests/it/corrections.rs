@@ -1,0 +1,178 @@
+//! Corrections at the gateway (docs/corrections.md): a record voided through the records API
+//! and one amended through the entry form both reach Kafka as `correction` events naming the
+//! record, with who sent them; a role that may not record a kind may not correct it, and a
+//! correction without a reason is refused naming the field.
+
+#![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
+
+use std::time::Duration;
+
+use edge::Config;
+use edge::api::{ApiToken, Role};
+use schemas::{CorrectionAction, Event};
+use serde_json::{Value, json};
+
+use crate::support::{consume, start};
+
+const TOPIC: &str = "feedlot.events.v1";
+
+async fn post(base: &str, kind: &str, token: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/records/{kind}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Posts the form `slug` as a browser would (urlencoded), signed in with `token`.
+async fn post_form(base: &str, slug: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    // The values are letters, digits, `-`, `.` and spaces: only the spaces need encoding.
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/forms/{slug}"))
+        .basic_auth("office", Some(token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded() {
+    let broker = testkit::Tansu::start().await.unwrap();
+    broker.create_topic(TOPIC, 1).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    let mut config = Config {
+        feedlot_id: "yard-fix".into(),
+        gateway_id: "gw-fix".into(),
+        data_dir: data.path().to_owned(),
+        devices: Vec::new(),
+        ..Config::default()
+    };
+    config.kafka.brokers = broker.bootstrap.clone();
+    config.http.listen = format!("127.0.0.1:{port}");
+    config.api.tokens = vec![
+        ApiToken {
+            token: "op-1".into(),
+            user: "sam".into(),
+            role: Role::Operator,
+        },
+        ApiToken {
+            token: "vet-1".into(),
+            user: "dr-lee".into(),
+            role: Role::Vet,
+        },
+    ];
+    let gateway = start(config).await;
+    let base = format!("http://127.0.0.1:{port}");
+
+    // A treatment, then its void by the vet who gave it.
+    let treatment = json!({"eid": "982000001088420", "purpose": "therapeutic", "product": "Draxxin",
+        "dose": 8.5, "dose_unit": "ml", "route": "subcutaneous", "product_lot": "DX-1",
+        "withdrawal_days": 18, "administered_by": "dr-lee"});
+    let (status, given) = post(&base, "treatments", "vet-1", &treatment).await;
+    assert_eq!(status, 201, "{given}");
+    let treatment_id = given["event_id"].as_str().unwrap().to_owned();
+    let void = json!({"corrects_event_id": treatment_id, "record_kind": "treatment",
+        "action": "void", "reason": "given to the animal beside it"});
+    let (status, body) = post(&base, "corrections", "op-1", &void).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (
+            403,
+            Some("role operator may not submit corrections of treatment")
+        ),
+        "an operator may not void a treatment"
+    );
+    let mut no_reason = void.clone();
+    no_reason["reason"] = json!(" ");
+    let (status, body) = post(&base, "corrections", "vet-1", &no_reason).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("reason")),
+        "{body}"
+    );
+    let (status, voided) = post(&base, "corrections", "vet-1", &void).await;
+    assert_eq!(status, 201, "{voided}");
+
+    // A weighing's weight amended through the form by the operator; a blank amendment is
+    // refused naming the action.
+    let weighing_id = "0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7081";
+    let (status, page) = post_form(
+        &base,
+        "amend-record",
+        "op-1",
+        &[
+            ("corrects_event_id", weighing_id),
+            ("record_kind", "weighing"),
+            ("action", "amend"),
+            ("reason", "scale not zeroed"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("amend must give at least one new value"),
+        "{page}"
+    );
+    let (status, page) = post_form(
+        &base,
+        "amend-record",
+        "op-1",
+        &[
+            ("corrects_event_id", weighing_id),
+            ("record_kind", "weighing"),
+            ("action", "amend"),
+            ("weight_kg", "350.5"),
+            ("product", ""),
+            ("reason", "scale not zeroed"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Recorded: "), "{page}");
+
+    let got = consume(
+        &broker.bootstrap,
+        TOPIC,
+        3,
+        Duration::from_secs(1),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(got.len(), 3, "the treatment and two corrections: {got:#?}");
+    let corrections: Vec<_> = got
+        .iter()
+        .filter_map(|r| match &r.envelope.event {
+            Event::Correction(c) => Some((r.envelope.device_id.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(corrections.len(), 2);
+    let (who, void) = corrections[0];
+    assert_eq!(who, "api:dr-lee");
+    assert_eq!(
+        (void.corrects_event_id.to_string(), void.action),
+        (treatment_id, CorrectionAction::Void)
+    );
+    let (who, amend) = corrections[1];
+    assert_eq!(who, "api:sam");
+    assert_eq!(amend.corrects_event_id.to_string(), weighing_id);
+    assert_eq!(
+        (amend.action, amend.weight_kg, amend.reason.as_str()),
+        (CorrectionAction::Amend, Some(350.5), "scale not zeroed")
+    );
+    gateway.shutdown();
+    gateway.wait().await.unwrap();
+}
