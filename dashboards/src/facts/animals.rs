@@ -141,20 +141,25 @@ pub async fn herd(client: &clickhouse::Client, feedlot_id: &str) -> Result<Vec<A
     );
     Ok(summarize(
         rows.into_iter()
-            .map(|r| {
-                let placed = (r.placed != 0).then_some((r.lot_id, r.pen_id));
-                let weighed = Weighed {
-                    eid: r.eid,
-                    weighings: r.weighings,
-                    first_kg: r.first_kg,
-                    first_ms: r.first_ms,
-                    last_kg: r.last_kg,
-                    last_ms: r.last_ms,
-                };
-                (weighed, placed)
-            })
+            .map(AnimalFactRow::into_summary_input)
             .collect(),
     ))
+}
+
+impl AnimalFactRow {
+    /// What [`summarize`] takes of the row: its weighings, and its lot and pen when placed.
+    fn into_summary_input(self) -> (Weighed, Option<(String, String)>) {
+        let placed = (self.placed != 0).then_some((self.lot_id, self.pen_id));
+        let weighed = Weighed {
+            eid: self.eid,
+            weighings: self.weighings,
+            first_kg: self.first_kg,
+            first_ms: self.first_ms,
+            last_kg: self.last_kg,
+            last_ms: self.last_ms,
+        };
+        (weighed, placed)
+    }
 }
 
 /// An animal's first and latest weighing (what its ADG is made of).
@@ -205,17 +210,7 @@ pub async fn lot_herd(
         lot_rows
             .into_iter()
             .filter(|r| r.placed != 0 && r.lot_id == lot_id)
-            .map(|r| {
-                let weighed = Weighed {
-                    eid: r.eid,
-                    weighings: r.weighings,
-                    first_kg: r.first_kg,
-                    first_ms: r.first_ms,
-                    last_kg: r.last_kg,
-                    last_ms: r.last_ms,
-                };
-                (weighed, Some((r.lot_id, r.pen_id)))
-            })
+            .map(AnimalFactRow::into_summary_input)
             .collect(),
     );
     // `summarize` ranked them among themselves: right in the lot, not in the yard.

@@ -247,21 +247,31 @@ pub async fn animal_record(
         .await?;
     // One row: the latest placement, death and shipping; the pen comes from the history.
     let placed = client
-        .query(
+        .query(&format!(
             "SELECT \
-               (SELECT argMax(lot_id, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS lot_id, \
-               (SELECT argMax(sex, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS sex, \
-               (SELECT argMax(breed, captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS breed, \
-               (SELECT min(captured_at_ms) FROM placements FINAL WHERE feedlot_id = ? AND eid = ?) AS placed_at_ms, \
-               (SELECT min(captured_at_ms) FROM deaths FINAL WHERE feedlot_id = ? AND eid = ?) AS died_at_ms, \
-               (SELECT min(captured_at_ms) FROM shipments FINAL WHERE feedlot_id = ? AND has(eids, ?)) AS shipped_at_ms",
-        )
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
-        .bind(feedlot_id).bind(eid)
+                   (SELECT argMax(lot_id, captured_at_ms) FROM {placed}) AS lot_id, \
+                   (SELECT argMax(sex, captured_at_ms) FROM {placed}) AS sex, \
+                   (SELECT argMax(breed, captured_at_ms) FROM {placed}) AS breed, \
+                   (SELECT min(captured_at_ms) FROM {placed}) AS placed_at_ms, \
+                   (SELECT min(captured_at_ms) FROM {died}) AS died_at_ms, \
+                   (SELECT min(captured_at_ms) FROM {shipped}) AS shipped_at_ms",
+            // As corrected: a voided placement, death or shipment does not count.
+            placed = super::live::source("placements", "feedlot_id = ? AND eid = ?"),
+            died = super::live::source("deaths", "feedlot_id = ? AND eid = ?"),
+            shipped = super::live::source("shipments", "feedlot_id = ? AND has(eids, ?)"),
+        ))
+        .bind(feedlot_id)
+        .bind(eid)
+        .bind(feedlot_id)
+        .bind(eid)
+        .bind(feedlot_id)
+        .bind(eid)
+        .bind(feedlot_id)
+        .bind(eid)
+        .bind(feedlot_id)
+        .bind(eid)
+        .bind(feedlot_id)
+        .bind(eid)
         .fetch_one::<PlacedRow>();
     let (placed, pens) = tokio::try_join!(placed, animal_pens(client, feedlot_id, eid))?;
     let whereabouts = Whereabouts {

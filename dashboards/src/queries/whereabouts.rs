@@ -16,12 +16,14 @@
 //! The replay of one animal needs only its own records and the whole-lot moves of the lots it
 //! was placed in, so the animal page reads those; the pens page replays the yard's records up
 //! to the end of the day asked and lists who is in each pen then. Both use [`Replay`], so an
-//! animal's page and the pens page agree (`dashboards/tests/it/whereabouts.rs`).
+//! animal's page and the pens page agree (`dashboards/tests/it/whereabouts.rs`). Records are
+//! read as corrected ([`super::live`]): a voided placement, move, death or shipment moves no one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::live;
 use crate::analytics::records::{MoveRecord, PlacementRecord};
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
@@ -263,39 +265,43 @@ pub async fn animal_pens(
     eid: &str,
 ) -> Result<Vec<PenStay>> {
     let placements = client
-        .query(
-            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM placements FINAL \
-             WHERE feedlot_id = ? AND eid = ? ORDER BY captured_at_ms, event_id",
-        )
+        .query(&format!(
+            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {} \
+             ORDER BY captured_at_ms, event_id",
+            live::source("placements", "feedlot_id = ? AND eid = ?")
+        ))
         .bind(feedlot_id)
         .bind(eid)
         .fetch_all::<PlacementRecord>();
     // `GLOBAL IN`: on a cluster the lots are read once over the `Distributed` table.
     let moves = client
-        .query(
+        .query(&format!(
             "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
-             FROM pen_moves FINAL WHERE feedlot_id = ? AND (eid = ? OR (eid = '' AND head_count = 0 \
-             AND lot_id GLOBAL IN (SELECT lot_id FROM placements WHERE feedlot_id = ? AND eid = ?))) \
-             ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source(
+                "pen_moves",
+                "feedlot_id = ? AND (eid = ? OR (eid = '' AND head_count = 0 AND lot_id GLOBAL IN \
+                 (SELECT lot_id FROM placements WHERE feedlot_id = ? AND eid = ?)))"
+            )
+        ))
         .bind(feedlot_id)
         .bind(eid)
         .bind(feedlot_id)
         .bind(eid)
         .fetch_all::<MoveRecord>();
     let deaths = client
-        .query(
-            "SELECT eid, captured_at_ms AS at_ms FROM deaths FINAL \
-             WHERE feedlot_id = ? AND eid = ? ORDER BY captured_at_ms, event_id",
-        )
+        .query(&format!(
+            "SELECT eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("deaths", "feedlot_id = ? AND eid = ?")
+        ))
         .bind(feedlot_id)
         .bind(eid)
         .fetch_all::<Departure>();
     let shipments = client
-        .query(
-            "SELECT ? AS eid, captured_at_ms AS at_ms FROM shipments FINAL \
-             WHERE feedlot_id = ? AND has(eids, ?) ORDER BY captured_at_ms, event_id",
-        )
+        .query(&format!(
+            "SELECT ? AS eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("shipments", "feedlot_id = ? AND has(eids, ?)")
+        ))
         .bind(eid)
         .bind(feedlot_id)
         .bind(eid)
@@ -320,37 +326,46 @@ pub async fn pens_on(
 ) -> Result<BTreeMap<String, Vec<String>>> {
     let until = end_of_day_ms(as_of_ms);
     let placements = client
-        .query(
-            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM placements FINAL \
-             WHERE feedlot_id = ? AND captured_at_ms <= ? ORDER BY captured_at_ms, event_id",
-        )
+        .query(&format!(
+            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {} \
+             ORDER BY captured_at_ms, event_id",
+            live::source("placements", "feedlot_id = ? AND captured_at_ms <= ?")
+        ))
         .bind(feedlot_id)
         .bind(until)
         .fetch_all::<PlacementRecord>();
     let moves = client
-        .query(
+        .query(&format!(
             "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
-             FROM pen_moves FINAL WHERE feedlot_id = ? AND captured_at_ms <= ? \
-             AND (eid != '' OR head_count = 0) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source(
+                "pen_moves",
+                "feedlot_id = ? AND captured_at_ms <= ? AND (eid != '' OR head_count = 0)"
+            )
+        ))
         .bind(feedlot_id)
         .bind(until)
         .fetch_all::<MoveRecord>();
     let deaths = client
-        .query(
-            "SELECT eid, captured_at_ms AS at_ms FROM deaths FINAL \
-             WHERE feedlot_id = ? AND captured_at_ms <= ? AND eid != '' \
-             ORDER BY captured_at_ms, event_id",
-        )
+        .query(&format!(
+            "SELECT eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
+            live::source(
+                "deaths",
+                "feedlot_id = ? AND captured_at_ms <= ? AND eid != ''"
+            )
+        ))
         .bind(feedlot_id)
         .bind(until)
         .fetch_all::<Departure>();
     let shipments = client
-        .query(
-            "SELECT arrayJoin(eids) AS eid, captured_at_ms AS at_ms FROM shipments FINAL \
-             WHERE feedlot_id = ? AND captured_at_ms <= ? AND notEmpty(eids) \
+        .query(&format!(
+            "SELECT arrayJoin(eids) AS eid, captured_at_ms AS at_ms FROM {} \
              ORDER BY captured_at_ms, event_id",
-        )
+            live::source(
+                "shipments",
+                "feedlot_id = ? AND captured_at_ms <= ? AND notEmpty(eids)"
+            )
+        ))
         .bind(feedlot_id)
         .bind(until)
         .fetch_all::<Departure>();

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use dashboards::facts::Worker;
 use dashboards::web::{AppState, app};
 use schemas::{
-    Arrival, Correction, CorrectionAction, DoseUnit, Eid, Envelope, Event, Placement, Route,
-    Treatment, TreatmentPurpose, Weighing, Weight,
+    Arrival, Correction, CorrectionAction, Death, DoseUnit, Eid, Envelope, Event, PenMove,
+    Placement, Route, Treatment, TreatmentPurpose, Weighing, Weight,
 };
 
 use crate::bench_yards::{database, insert};
@@ -271,4 +271,90 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     let lot_changes = &lot[lot.find("<table id=\"changes\"").expect("a Changes table")..];
     assert_eq!(lot_changes.matches("<tr data-record").count(), 2);
     assert!(lot_changes.contains("weight_kg: 450 -&gt; 350"));
+}
+
+/// The animal's JSON report and its ICAR ADE export through a served app.
+async fn animal_json(client: &clickhouse::Client) -> (serde_json::Value, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState::new(client.clone()).with_auth(support::test_auth(&[YARD])));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let animal = format!("{base}/api/feedlots/{YARD}/animals/{EID}");
+    let json = serde_json::from_str(&get(&animal).await).unwrap();
+    let ade = get(&format!("{animal}/ade")).await;
+    server.abort();
+    (json, ade)
+}
+
+#[tokio::test]
+async fn a_voided_move_and_a_voided_death_leave_the_animal_alive_in_its_pen_and_unexported() {
+    let (db, client) = database("corrections_whereabouts").await;
+    let moved = env(
+        day(3),
+        "api:sam",
+        Event::PenMove(PenMove {
+            eid: Some(Eid::parse(EID).unwrap()),
+            lot_id: None,
+            head_count: None,
+            from_pen_id: "P1".into(),
+            to_pen_id: "P9".into(),
+        }),
+    );
+    let died = env(
+        day(10),
+        "api:sam",
+        Event::Death(Death {
+            eid: Eid::parse(EID).unwrap(),
+            cause: "bloat".into(),
+            lot_id: None,
+            pen_id: None,
+        }),
+    );
+    let placed = env(
+        day(0),
+        "api:kim",
+        Event::Placement(Placement {
+            eid: Eid::parse(EID).unwrap(),
+            lot_id: "L1".into(),
+            pen_id: "P1".into(),
+            sex: None,
+            breed: None,
+        }),
+    );
+    insert(&db, &[placed, moved.clone(), died.clone()]).await;
+    let (before, ade) = animal_json(&client).await;
+    assert_eq!(before["whereabouts"]["pen_id"], "P9", "{before}");
+    assert!(before["whereabouts"]["died_at_ms"].as_u64().unwrap() > 0);
+    assert!(ade.contains("icarMovementDeathEventResource"), "{ade}");
+
+    // The move and the death were its pen mate's.
+    insert(
+        &db,
+        &[
+            correction(
+                11,
+                "api:sam",
+                fix(
+                    &moved,
+                    "pen_move",
+                    CorrectionAction::Void,
+                    "its pen mate moved",
+                ),
+            ),
+            correction(
+                11,
+                "api:sam",
+                fix(&died, "death", CorrectionAction::Void, "its pen mate died"),
+            ),
+        ],
+    )
+    .await;
+    let (after, ade) = animal_json(&client).await;
+    assert!(
+        !ade.contains("icarMovementDeathEventResource"),
+        "the ADE export leaves the voided death out: {ade}"
+    );
+    assert_eq!(after["whereabouts"]["pen_id"], "P1", "{after}");
+    assert_eq!(after["whereabouts"]["died_at_ms"], 0, "{after}");
+    assert_eq!(after["pens"].as_array().unwrap().len(), 1, "{after}");
 }

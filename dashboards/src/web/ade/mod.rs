@@ -23,6 +23,7 @@ use schemas::Eid;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::queries::live;
 use resources::{
     AnimalRows, ArrivalRow, DeathRow, PenMoveRow, PlacementRow, ShipmentRow, TreatmentRow,
     WeighingRow,
@@ -68,10 +69,11 @@ async fn load(
     }
     let eids = eids.to_vec();
     let placements: Vec<PlacementRow> = client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, eid, lot_id, pen_id, sex, breed, captured_at_ms \
-             FROM placements FINAL WHERE feedlot_id = ? AND has(?, eid) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("placements", "feedlot_id = ? AND has(?, eid)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .fetch_all()
@@ -83,60 +85,65 @@ async fn load(
         Vec::new()
     } else {
         client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, lot_id, origin, source, pen_id, captured_at_ms \
-             FROM arrivals FINAL WHERE feedlot_id = ? AND has(?, lot_id) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("arrivals", "feedlot_id = ? AND has(?, lot_id)")
+        ))
         .bind(feedlot_id)
         .bind(&lots)
         .fetch_all()
         .await?
     };
     let weighings: Vec<WeighingRow> = client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, eid, weight_kg, device_id, captured_at_ms \
-             FROM weighings FINAL WHERE feedlot_id = ? AND has(?, eid) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("weighings", "feedlot_id = ? AND has(?, eid)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .fetch_all()
         .await?;
     let treatments: Vec<TreatmentRow> = client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, eid, purpose, product, dose, dose_unit, route, \
              product_lot, withdrawal_days, administered_by, diagnosis, captured_at_ms \
-             FROM treatments FINAL WHERE feedlot_id = ? AND has(?, eid) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("treatments", "feedlot_id = ? AND has(?, eid)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .fetch_all()
         .await?;
     let pen_moves: Vec<PenMoveRow> = client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, eid, from_pen_id, to_pen_id, captured_at_ms \
-             FROM pen_moves FINAL WHERE feedlot_id = ? AND eid != '' AND has(?, eid) \
-             ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("pen_moves", "feedlot_id = ? AND eid != '' AND has(?, eid)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .fetch_all()
         .await?;
     let deaths: Vec<DeathRow> = client
-        .query(
+        .query(&format!(
             "SELECT toString(event_id) AS event_id, eid, cause, captured_at_ms \
-             FROM deaths FINAL WHERE feedlot_id = ? AND has(?, eid) ORDER BY captured_at_ms, event_id",
-        )
+             FROM {} ORDER BY captured_at_ms, event_id",
+            live::source("deaths", "feedlot_id = ? AND has(?, eid)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .fetch_all()
         .await?;
     let shipments: Vec<ShipmentRow> = client
-        .query(
+        .query(&format!(
             "SELECT event_id, eid, lot_id, buyer, captured_at_ms FROM ( \
                SELECT toString(event_id) AS event_id, arrayJoin(eids) AS eid, lot_id, buyer, captured_at_ms \
-               FROM shipments FINAL WHERE feedlot_id = ? AND hasAny(eids, ?)) \
+               FROM {}) \
              WHERE has(?, eid) ORDER BY captured_at_ms, event_id",
-        )
+            live::source("shipments", "feedlot_id = ? AND hasAny(eids, ?)")
+        ))
         .bind(feedlot_id)
         .bind(&eids)
         .bind(&eids)
