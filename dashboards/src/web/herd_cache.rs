@@ -1,7 +1,9 @@
-//! The herd summary (every animal's first and last weighing, ranks in the yard and its lot,
-//! read from its `animal_facts`) kept [`HERD_TTL`] per yard, shared by the animals table's
-//! pages, its CSV and JSON, and each lot's animals. A summary may be that much behind the newest weighing; a failed load is not kept.
-//! Requests that find a yard's summary stale at the same time share one load.
+//! Reads kept [`HERD_TTL`] by key ([`KeyedCache`]): the herd summary (every animal's first and
+//! last weighing, ranks in the yard and its lot, read from its `animal_facts`) per yard, shared
+//! by the animals table's pages, its CSV and JSON, and each lot's animals; and who is in each
+//! pen per yard and day (the pens page). A value may be that much behind the newest record; a
+//! failed load is not kept. Requests that find a key's value stale at the same time share one
+//! load, so a burst of requests for one page makes one read.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,30 +21,45 @@ pub const HERD_TTL: Duration = Duration::from_secs(30);
 /// Yards kept at most; older entries are dropped first when full.
 const MAX_YARDS: usize = 64;
 
-type Entry = (Instant, Arc<Vec<AnimalSummary>>);
+type Entry<V> = (Instant, Arc<V>);
 
-/// A load under way, shared by the requests that found the summary stale.
-type Loading = Arc<OnceCell<Arc<Vec<AnimalSummary>>>>;
+/// A load under way, shared by the requests that found the value stale.
+type Loading<V> = Arc<OnceCell<Arc<V>>>;
 
-/// Herd summaries by yard.
-#[derive(Debug, Default, Clone)]
-pub struct HerdCache {
-    yards: Arc<Mutex<HashMap<String, Entry>>>,
-    loading: Arc<Mutex<HashMap<String, Loading>>>,
+/// Values by key (a yard, or a yard and a day), each kept [`HERD_TTL`].
+#[derive(Debug, Clone)]
+pub struct KeyedCache<V> {
+    yards: Arc<Mutex<HashMap<String, Entry<V>>>>,
+    loading: Arc<Mutex<HashMap<String, Loading<V>>>>,
 }
 
-impl HerdCache {
-    /// `feedlot_id`'s summary, reused when made less than [`HERD_TTL`] before `now`, else
-    /// made by `load` and kept.
+impl<V> Default for KeyedCache<V> {
+    fn default() -> Self {
+        Self {
+            yards: Arc::default(),
+            loading: Arc::default(),
+        }
+    }
+}
+
+/// Herd summaries by yard.
+pub type HerdCache = KeyedCache<Vec<AnimalSummary>>;
+
+/// Who is in each pen (pen -> EIDs), by yard and day (`{feedlot}@{end of day ms}`).
+pub type PensCache = KeyedCache<std::collections::BTreeMap<String, Vec<String>>>;
+
+impl<V> KeyedCache<V> {
+    /// `feedlot_id`'s value (or any key's), reused when made less than [`HERD_TTL`] before
+    /// `now`, else made by `load` and kept.
     pub async fn get_or_load<E, F, Fut>(
         &self,
         feedlot_id: &str,
         now: Instant,
         load: F,
-    ) -> Result<Arc<Vec<AnimalSummary>>, E>
+    ) -> Result<Arc<V>, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<AnimalSummary>, E>>,
+        Fut: Future<Output = Result<V, E>>,
     {
         if let Some(hit) = self.fresh(feedlot_id, now) {
             return Ok(hit);
@@ -78,7 +95,7 @@ impl HerdCache {
 
     /// Keeps `herd` as `feedlot_id`'s summary made at `now`, dropping stale ones and, when full,
     /// the oldest.
-    fn keep(&self, feedlot_id: &str, now: Instant, herd: Arc<Vec<AnimalSummary>>) {
+    fn keep(&self, feedlot_id: &str, now: Instant, herd: Arc<V>) {
         let mut yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
         yards.retain(|_, (at, _)| now.saturating_duration_since(*at) < HERD_TTL);
         if yards.len() >= MAX_YARDS
@@ -92,7 +109,7 @@ impl HerdCache {
         yards.insert(feedlot_id.to_owned(), (now, herd));
     }
 
-    fn fresh(&self, feedlot_id: &str, now: Instant) -> Option<Arc<Vec<AnimalSummary>>> {
+    fn fresh(&self, feedlot_id: &str, now: Instant) -> Option<Arc<V>> {
         let yards = self.yards.lock().unwrap_or_else(|p| p.into_inner());
         yards
             .get(feedlot_id)

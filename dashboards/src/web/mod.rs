@@ -85,6 +85,8 @@ pub struct AppState {
     sessions: auth::store::Store,
     reports: report::ReportCache,
     herds: herd_cache::HerdCache,
+    /// Who is in each pen, by yard and day (the pens page), kept like the herd.
+    pens_who: herd_cache::PensCache,
     cold: cold::ColdLimits,
     default_units: units::Units,
     alerts_ready: Arc<tokio::sync::OnceCell<()>>,
@@ -102,6 +104,7 @@ impl AppState {
             auth: Arc::new(Auth::default()),
             reports: report::ReportCache::default(),
             herds: herd_cache::HerdCache::default(),
+            pens_who: herd_cache::PensCache::default(),
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
             alerts_ready: Arc::default(),

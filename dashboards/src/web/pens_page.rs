@@ -132,9 +132,18 @@ async fn pens_with_animals(
     query: &ReportQuery,
 ) -> Result<(Vec<PenRow>, u64), WebError> {
     let (pens, as_of) = pens(state, feedlot_id, query).await?;
-    let user = super::cold::current_user();
-    let work = whereabouts::pens_on(&state.client, feedlot_id, as_of);
-    let mut who = super::cold::run(state, "whereabouts", feedlot_id, &user, work).await?;
+    // Kept a while per yard and day like the herd, so a burst of requests for a page already
+    // made reads nothing; a read to make is a cold one, under the user's limits.
+    let key = format!("{feedlot_id}@{}", whereabouts::end_of_day_ms(as_of));
+    let who = state
+        .pens_who
+        .get_or_load(&key, std::time::Instant::now(), || {
+            let user = super::cold::current_user();
+            let work = whereabouts::pens_on(&state.client, feedlot_id, as_of);
+            async move { super::cold::run(state, "whereabouts", feedlot_id, &user, work).await }
+        })
+        .await?;
+    let mut who = (*who).clone();
     let mut rows: Vec<PenRow> = pens
         .into_iter()
         .map(|measures| {
