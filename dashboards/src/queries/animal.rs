@@ -116,7 +116,11 @@ pub struct AnimalReport {
     pub days_on_feed: Option<f64>,
     /// Treatments, oldest first.
     pub treatments: Vec<TreatmentLine>,
-    /// When the last withdrawal period ends (ms since the epoch), when it was ever treated.
+    /// Products given to its lot or pen while it was in them (lot- and pen-level treatments),
+    /// oldest first; `cost_minor` is one head's share.
+    pub group_treatments: Vec<TreatmentLine>,
+    /// When the last withdrawal period ends (ms since the epoch), its own treatments' and its
+    /// lot's or pen's, when it was ever treated.
     pub withdrawal_until_ms: Option<u64>,
     /// Whether it may be shipped for slaughter now (no withdrawal running).
     pub withdrawal_clear: bool,
@@ -153,6 +157,7 @@ impl AnimalReport {
             status: "unplaced".into(),
             days_on_feed: None,
             treatments: Vec::new(),
+            group_treatments: Vec::new(),
             withdrawal_until_ms: None,
             withdrawal_clear: true,
             target_weight_kg: 0.0,
@@ -178,6 +183,7 @@ impl AnimalReport {
         mut self,
         whereabouts: Whereabouts,
         treatments: Vec<TreatmentLine>,
+        group_treatments: Vec<TreatmentLine>,
         target_weight_kg: f64,
         now_ms: u64,
     ) -> Self {
@@ -205,6 +211,7 @@ impl AnimalReport {
         self.days_on_feed = start.map(|s| end.saturating_sub(s) as f64 / DAY_MS);
         self.withdrawal_until_ms = treatments
             .iter()
+            .chain(&group_treatments)
             .map(|t| t.captured_at_ms + u64::from(t.withdrawal_days) * 86_400_000)
             .max();
         self.withdrawal_clear = self.withdrawal_until_ms.is_none_or(|until| until <= now_ms);
@@ -220,6 +227,7 @@ impl AnimalReport {
         });
         self.whereabouts = whereabouts;
         self.treatments = treatments;
+        self.group_treatments = group_treatments;
         self
     }
 }
@@ -274,6 +282,7 @@ pub async fn animal_record(
         .bind(eid)
         .fetch_one::<PlacedRow>();
     let (placed, pens) = tokio::try_join!(placed, animal_pens(client, feedlot_id, eid))?;
+    let group_treatments = group_treatments(client, feedlot_id, &pens).await?;
     let whereabouts = Whereabouts {
         pen_id: pens.last().map(|s| s.pen_id.clone()).unwrap_or_default(),
         lot_id: placed.lot_id,
@@ -283,9 +292,97 @@ pub async fn animal_record(
         died_at_ms: placed.died_at_ms,
         shipped_at_ms: placed.shipped_at_ms,
     };
-    let mut report = report.with_record(whereabouts, treatments, target_weight_kg, now_ms);
+    let mut report = report.with_record(
+        whereabouts,
+        treatments,
+        group_treatments,
+        target_weight_kg,
+        now_ms,
+    );
     report.pens = pens;
     Ok(report)
+}
+
+/// A lot- or pen-level treatment and whom it was given to (the [`TreatmentLine`] columns,
+/// then the lot and pen).
+#[derive(Debug, Clone, Deserialize, clickhouse::Row)]
+struct GroupTreatment {
+    captured_at_ms: u64,
+    purpose: String,
+    product: String,
+    dose: f64,
+    dose_unit: String,
+    route: String,
+    withdrawal_days: u32,
+    diagnosis: String,
+    cost_minor: u64,
+    currency: String,
+    lot_id: String,
+    pen_id: String,
+}
+
+impl GroupTreatment {
+    fn line(self) -> TreatmentLine {
+        TreatmentLine {
+            captured_at_ms: self.captured_at_ms,
+            purpose: self.purpose,
+            product: self.product,
+            dose: self.dose,
+            dose_unit: self.dose_unit,
+            route: self.route,
+            withdrawal_days: self.withdrawal_days,
+            diagnosis: self.diagnosis,
+            cost_minor: self.cost_minor,
+            currency: self.currency,
+        }
+    }
+}
+
+/// The lot- and pen-level treatments (as corrected) given while the animal was there, by its
+/// pen `stays`: one given to its lot (in any pen, or in the pen it was in when a pen is named
+/// too), or to the pen it was in with no lot named. A vet relies on these for its withdrawal.
+async fn group_treatments(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    stays: &[PenStay],
+) -> Result<Vec<TreatmentLine>, clickhouse::error::Error> {
+    if stays.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lots: Vec<&str> = stays.iter().map(|s| s.lot_id.as_str()).collect();
+    let pens: Vec<&str> = stays.iter().map(|s| s.pen_id.as_str()).collect();
+    let rows = client
+        .query(&format!(
+            "SELECT captured_at_ms, purpose, product, dose, dose_unit, route, withdrawal_days, \
+                    diagnosis, intDiv(cost_minor, greatest(head_count, 1)), currency, lot_id, \
+                    pen_id \
+             FROM {} ORDER BY captured_at_ms, event_id",
+            super::live::source(
+                "treatments",
+                "feedlot_id = ? AND eid = '' AND (has(?, lot_id) OR (lot_id = '' AND has(?, pen_id)))"
+            )
+        ))
+        .bind(feedlot_id)
+        .bind(&lots)
+        .bind(&pens)
+        .fetch_all::<GroupTreatment>()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|g| {
+            let at = g.captured_at_ms;
+            stays.iter().any(|s| {
+                let there = s.from_ms <= at && s.to_ms.is_none_or(|to| at < to);
+                let whom = if g.lot_id.is_empty() {
+                    s.pen_id == g.pen_id
+                } else {
+                    s.lot_id == g.lot_id && (g.pen_id.is_empty() || s.pen_id == g.pen_id)
+                };
+                there && whom
+            })
+        })
+        .map(GroupTreatment::line)
+        .collect())
 }
 
 /// The animal `eid`'s weighings at `feedlot_id`, each event once.
@@ -360,7 +457,7 @@ mod tests {
             placed_at_ms: 86_400_000,
             ..Whereabouts::default()
         };
-        let r = r.with_record(placed, vec![treated], 600.0, 61 * 86_400_000);
+        let r = r.with_record(placed, vec![treated], Vec::new(), 600.0, 61 * 86_400_000);
         assert_eq!(r.status, "on feed");
         assert_eq!(r.days_on_feed, Some(60.0));
         assert_eq!(r.withdrawal_until_ms, Some(68 * 86_400_000));

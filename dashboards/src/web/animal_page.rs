@@ -261,6 +261,20 @@ pub async fn page(
                         }
                     }
                 }
+                @if !r.group_treatments.is_empty() {
+                    h2 { "Given to its lot or pen" }
+                    table #group-treatments {
+                        thead { tr { th { "Given (UTC)" } th { "Purpose" } th { "Product" } th { "Dose per head" } th { "Route" } th { "Withdrawal days" } } }
+                        tbody {
+                            @for t in &r.group_treatments {
+                                tr {
+                                    td { (utc(t.captured_at_ms)) } td { (t.purpose) } td { (t.product) }
+                                    td { (t.dose) " " (t.dose_unit) } td { (t.route) } td { (t.withdrawal_days) }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if r.weighings.is_empty() {
                     p { "No weighings recorded for this animal." }
                 } @else {

@@ -254,3 +254,68 @@ async fn the_pens_page_lists_who_is_in_each_pen_on_the_date_asked() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("as_of"), "{body}");
 }
+
+fn group_treatment(lot: Option<&str>, pen: &str, head: u32, withdrawal_days: u32) -> Event {
+    Event::LotTreatment(schemas::LotTreatment {
+        lot_id: lot.map(str::to_owned),
+        pen_id: Some(pen.into()),
+        head_count: head,
+        purpose: schemas::TreatmentPurpose::Processing,
+        product: format!("Dectomax {pen}"),
+        dose_per_head: 10.0,
+        dose_unit: schemas::DoseUnit::Ml,
+        route: schemas::Route::Subcutaneous,
+        product_lot: "DX-9".into(),
+        withdrawal_days,
+        administered_by: "dr-lee".into(),
+        diagnosis: None,
+        total_cost_minor: Some(3_000),
+        currency: Some("USD".into()),
+    })
+}
+
+#[tokio::test]
+async fn a_lot_or_pen_treatment_puts_the_animals_there_in_withdrawal_on_their_page() {
+    let (url, db) = site("whereabouts_withdrawal").await;
+    // Day 12: lot L-W in P2 (A and C; B is in the hospital pen); day 20: pen P1 with no lot
+    // named (only D is left there). Both withdrawals run past today.
+    store(
+        &db,
+        &[
+            at(12, group_treatment(Some("L-W"), "P2", 2, 150)),
+            at(20, group_treatment(None, "P1", 1, 140)),
+        ],
+    )
+    .await;
+    let until = |day: i64| (base() + Duration::days(day)).timestamp_millis();
+    for (eid, expected, product) in [
+        (A, Some(until(162)), Some("Dectomax P2")),
+        (C, Some(until(162)), Some("Dectomax P2")),
+        (B, None, None),
+        (D, Some(until(160)), Some("Dectomax P1")),
+    ] {
+        let (status, body) = get(&format!("{url}/api/feedlots/{YARD}/animals/{eid}")).await;
+        assert_eq!(status, 200, "{body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            json["withdrawal_until_ms"].as_i64(),
+            expected,
+            "{eid}: {json}"
+        );
+        assert_eq!(json["withdrawal_clear"], expected.is_none(), "{eid}");
+        let given: Vec<&str> = json["group_treatments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["product"].as_str().unwrap())
+            .collect();
+        assert_eq!(given, product.into_iter().collect::<Vec<_>>(), "{eid}");
+        let (_, page) = get(&format!("{url}/feedlots/{YARD}/animals/{eid}")).await;
+        let warning = page.contains("In withdrawal until");
+        assert_eq!(warning, expected.is_some(), "{eid}: {page}");
+    }
+    // Its share of the lot's cost: 3,000 over 2 head.
+    let (_, body) = get(&format!("{url}/api/feedlots/{YARD}/animals/{A}")).await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["group_treatments"][0]["cost_minor"], 1_500);
+}
