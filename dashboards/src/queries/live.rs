@@ -123,7 +123,7 @@ pub fn source(table: &str, conditions: &str) -> String {
     format!(
         "(SELECT {columns} FROM {table} FINAL GLOBAL ANY LEFT JOIN \
          (SELECT feedlot_id, corrects_event_id AS event_id, {latest} FROM corrections FINAL \
-          WHERE action = 'amend' GROUP BY feedlot_id, event_id) USING (feedlot_id, event_id) \
+          WHERE action = 'amend' GROUP BY feedlot_id, event_id) AS corrected USING (feedlot_id, event_id) \
          WHERE ({conditions}) AND (feedlot_id, event_id) GLOBAL NOT IN ({VOIDED}))",
         columns = columns.join(", "),
         latest = latest.join(", "),
