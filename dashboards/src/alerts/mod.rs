@@ -101,8 +101,17 @@ pub fn now_ms() -> u64 {
 
 /// `ms` as a UTC day, `YYYY-MM-DD`.
 pub fn day_text(ms: u64) -> String {
+    utc_text(ms, "%Y-%m-%d")
+}
+
+/// `YYYY-MM-DD hh:mm` (UTC) of `ms` since the epoch, for an alert's text.
+pub fn minute_text(ms: u64) -> String {
+    utc_text(ms, "%Y-%m-%d %H:%M")
+}
+
+fn utc_text(ms: u64, format: &str) -> String {
     chrono::DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(0))
-        .map(|t| t.format("%Y-%m-%d").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_default()
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Alert, AlertError, day_text};
+use super::{Alert, AlertError, day_text, minute_text};
 use crate::analytics::Settings;
 use crate::config::RuleSettings;
 use crate::facts::rows::{DAY_MS, date_text, day_of};
@@ -470,9 +470,7 @@ async fn gateway_silent(
                 format!(
                     "No record from gateway {gateway} since {} (UTC): check its power, network \
                      and outbox.",
-                    chrono::DateTime::from_timestamp_millis(i64::try_from(at).unwrap_or(0))
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_default()
+                    minute_text(at)
                 ),
                 format!("/feedlots/{feedlot_id}/alerts"),
             )
@@ -545,11 +543,7 @@ async fn outbox_backlog(
                     "Gateway {gateway} is heard from but its records are not reaching the cloud: \
                      the oldest waiting was stored at {} (UTC). Check its uplink and its log. \
                      {} records dead-lettered on the gateway in all.",
-                    chrono::DateTime::from_timestamp_millis(
-                        i64::try_from(r.oldest_pending_ms).unwrap_or(0)
-                    )
-                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_default(),
+                    minute_text(r.oldest_pending_ms),
                     r.dead_lettered
                 ),
                 format!("/feedlots/{feedlot_id}/alerts"),
