@@ -59,6 +59,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
     };
     let state = web::AppState::new(client.clone())
         .with_settings(config.analytics.settings())
+        .with_alerts(config.alerts.clone())
         .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
     let facts = config.facts.enabled.then(|| {

@@ -13,6 +13,7 @@
 
 pub mod email;
 pub mod rules;
+pub mod settings;
 pub mod store;
 pub mod webhook;
 pub mod worker;

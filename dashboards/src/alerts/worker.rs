@@ -9,9 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::store::{self, Delivery, FAILED, PENDING, SENT};
 use super::webhook::Outcome;
-use super::{AlertError, email, now_ms, rules, webhook};
+use super::{AlertError, email, now_ms, rules, settings, webhook};
 use crate::analytics::Settings;
-use crate::config::AlertsConfig;
+use crate::config::{AlertsConfig, RuleSettings};
 
 type Result<T> = std::result::Result<T, AlertError>;
 
@@ -94,12 +94,18 @@ impl Worker {
         }
     }
 
-    /// The channels `feedlot_id`'s alerts go to: (channel, target).
-    fn channels(&self, feedlot_id: &str) -> Vec<(String, String)> {
-        let s = self.config.for_yard(feedlot_id);
+    /// `feedlot_id`'s rules: the config file's for the yard, with what its users saved on the
+    /// settings page over them.
+    pub async fn rules_for(&self, feedlot_id: &str) -> Result<RuleSettings> {
+        let saved = settings::current(&self.client, feedlot_id).await?;
+        Ok(saved.over(&self.config.for_yard(feedlot_id)))
+    }
+
+    /// The channels alerts go to under the yard's rules `s`: (channel, target).
+    fn channels(&self, s: &RuleSettings) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if !s.webhook_url.is_empty() {
-            out.push(("webhook".to_owned(), s.webhook_url));
+            out.push(("webhook".to_owned(), s.webhook_url.clone()));
         }
         if !s.emails.is_empty() && self.smtp.is_some() {
             out.push(("email".to_owned(), s.emails.join(",")));
@@ -110,10 +116,10 @@ impl Worker {
     /// Evaluates `feedlot_id`'s rules as of `now_ms` and stores the new alerts; returns them.
     pub async fn evaluate(&mut self, feedlot_id: &str, now_ms: u64) -> Result<usize> {
         self.ensure_tables().await?;
-        let rules = self.config.for_yard(feedlot_id);
+        let rules = self.rules_for(feedlot_id).await?;
         let alerts =
             rules::evaluate(&self.client, feedlot_id, &rules, &self.analytics, now_ms).await?;
-        let channels = self.channels(feedlot_id);
+        let channels = self.channels(&rules);
         let fresh = store::insert_new(&self.client, feedlot_id, alerts, &channels, now_ms).await?;
         for a in &fresh {
             tracing::info!(feedlot_id, alert_id = %a.alert_id, rule = %a.rule, title = %a.title, "alert raised");

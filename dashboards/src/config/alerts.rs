@@ -221,7 +221,8 @@ impl RuleSettings {
         !self.disabled.iter().any(|d| d == rule)
     }
 
-    fn validate(&self, field: &'static str) -> Result<(), ConfigError> {
+    /// Checks these settings; an error names `field` and the setting at fault.
+    pub fn validate(&self, field: &'static str) -> Result<(), ConfigError> {
         let bad = |reason: String| Err(ConfigError::Invalid { field, reason });
         if let Some(unknown) = self.disabled.iter().find(|d| !RULES.contains(&d.as_str())) {
             return bad(format!(

@@ -71,7 +71,8 @@ pub async fn page(
                 (nav(&feedlot_id))
                 h1 { "Alerts at " (feedlot_id) }
                 p { span #open-count { (open) } " open · " (alerts.len() - open) " acknowledged · "
-                    a href={"/api/feedlots/" (feedlot_id) "/alerts"} { "JSON" } }
+                    a href={"/api/feedlots/" (feedlot_id) "/alerts"} { "JSON" } " · "
+                    a #settings href={"/feedlots/" (feedlot_id) "/alerts/settings"} { "Settings" } }
                 table #alerts {
                     thead { tr { th { "Alert" } th { "Details" } th { "Raised" } th { "State" } } }
                     tbody {

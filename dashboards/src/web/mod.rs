@@ -29,13 +29,16 @@
 //!   (+ `.csv`, `/api/...`, `?days=14`): feed needed per ingredient (docs/forecasts.md)
 //!
 //! - `GET /feedlots/{feedlot_id}/alerts` (+ `/api/...`): the yard's alerts;
-//!   `POST .../alerts/ack` (form `alert_id`) acknowledges one ([`crate::alerts`])
+//!   `POST .../alerts/ack` (form `alert_id`) acknowledges one ([`crate::alerts`]);
+//!   `GET`/`POST /feedlots/{feedlot_id}/alerts/settings` (+ `/api/...`): the yard's thresholds,
+//!   rules on and off, and email recipients
 //!
 //! The lot, pen and feed pages take `?as_of=` (RFC 3339, default now) and `?sort=&order=`.
 //!
 //! [`AnimalReport`]: crate::queries::AnimalReport
 
 mod ade;
+mod alert_settings_page;
 mod alerts_page;
 mod animal_page;
 pub mod auth;
@@ -90,6 +93,8 @@ pub struct AppState {
     cold: cold::ColdLimits,
     default_units: units::Units,
     alerts_ready: Arc<tokio::sync::OnceCell<()>>,
+    /// The config file's alert settings (what a yard's blank settings mean).
+    alerts: Arc<crate::config::AlertsConfig>,
 }
 
 impl AppState {
@@ -108,6 +113,7 @@ impl AppState {
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
             alerts_ready: Arc::default(),
+            alerts: Arc::default(),
         }
     }
 
@@ -125,6 +131,13 @@ impl AppState {
     /// refused.
     pub fn with_auth(mut self, auth: Auth) -> Self {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// Shows and checks yards' alert settings against `alerts` (the config file's); without
+    /// it, the defaults.
+    pub fn with_alerts(mut self, alerts: crate::config::AlertsConfig) -> Self {
+        self.alerts = Arc::new(alerts);
         self
     }
 
@@ -303,6 +316,14 @@ fn routes() -> RouteTable {
         (
             "/api/feedlots/{feedlot_id}/alerts/ack",
             post(alerts_page::ack_json),
+        ),
+        (
+            "/feedlots/{feedlot_id}/alerts/settings",
+            get(alert_settings_page::page).post(alert_settings_page::save_page),
+        ),
+        (
+            "/api/feedlots/{feedlot_id}/alerts/settings",
+            get(alert_settings_page::json).post(alert_settings_page::save_json),
         ),
     ]);
     routes

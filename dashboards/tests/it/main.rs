@@ -13,6 +13,7 @@ mod support;
 mod two_yards;
 
 mod ade_export;
+mod alert_settings;
 mod alerts;
 mod alerts_delivery;
 mod analytics;

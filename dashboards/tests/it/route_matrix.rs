@@ -120,6 +120,9 @@ struct Route {
     tables: &'static [&'static str],
     /// Served for `POST` only (a form that changes state): `GET` answers 405.
     post_only: bool,
+    /// Served for `GET` (the form) and `POST` (saving it): a post without the form's fields
+    /// answers 400 (a page) or 415 (the JSON API, sent a form).
+    also_post: bool,
 }
 
 const fn yard(pattern: &'static str) -> Route {
@@ -128,6 +131,7 @@ const fn yard(pattern: &'static str) -> Route {
         scope: Scope::Yard,
         tables: &[],
         post_only: false,
+        also_post: false,
     }
 }
 
@@ -137,6 +141,17 @@ const fn yard_post(pattern: &'static str) -> Route {
         scope: Scope::Yard,
         tables: &[],
         post_only: true,
+        also_post: false,
+    }
+}
+
+const fn yard_get_post(pattern: &'static str) -> Route {
+    Route {
+        pattern,
+        scope: Scope::Yard,
+        tables: &[],
+        post_only: false,
+        also_post: true,
     }
 }
 
@@ -149,6 +164,7 @@ const MATRIX: &[Route] = &[
         scope: Scope::Yard,
         tables: &["weighings.csv", "treatments.csv"],
         post_only: false,
+        also_post: false,
     },
     yard("/api/feedlots/{feedlot_id}/animals/{eid}"),
     yard("/api/feedlots/{feedlot_id}/animals/{eid}/ade"),
@@ -179,6 +195,7 @@ const MATRIX: &[Route] = &[
         scope: Scope::Yard,
         tables: &["ingredients.csv", "sources.csv", "rations.csv"],
         post_only: false,
+        also_post: false,
     },
     yard("/api/feedlots/{feedlot_id}/feed"),
     yard("/feedlots/{feedlot_id}/reports/monthly.pdf"),
@@ -189,41 +206,49 @@ const MATRIX: &[Route] = &[
     yard("/api/feedlots/{feedlot_id}/alerts"),
     yard_post("/feedlots/{feedlot_id}/alerts/ack"),
     yard_post("/api/feedlots/{feedlot_id}/alerts/ack"),
+    yard_get_post("/feedlots/{feedlot_id}/alerts/settings"),
+    yard_get_post("/api/feedlots/{feedlot_id}/alerts/settings"),
     Route {
         pattern: "/healthz",
         scope: Scope::Open,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
     Route {
         pattern: "/",
         scope: Scope::User,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
     Route {
         pattern: "/login",
         scope: Scope::Open,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
     Route {
         pattern: "/logout",
         scope: Scope::Open,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
     Route {
         pattern: "/logout/everywhere",
         scope: Scope::User,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
     Route {
         pattern: "/settings/units",
         scope: Scope::User,
         tables: &[],
         post_only: false,
+        also_post: false,
     },
 ];
 
@@ -844,6 +869,8 @@ async fn as_a_user_of_yard_a_every_route_refuses_yard_b_and_shows_none_of_it() {
                         let expected = match (method, route.post_only) {
                             ("GET", false) => 200,
                             ("GET", true) => 405,
+                            (_, false) if route.also_post && api => 415,
+                            (_, false) if route.also_post => 400,
                             (_, false) => 405,
                             (_, true) => 400,
                         };

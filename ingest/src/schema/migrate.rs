@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "gateway_status",
         sql: include_str!("../../migrations/0012_gateway_status.sql"),
     },
+    Migration {
+        version: 15,
+        name: "alert_settings",
+        sql: include_str!("../../migrations/0015_alert_settings.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
