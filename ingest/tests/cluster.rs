@@ -157,6 +157,53 @@ async fn migrations_on_a_cluster_make_replicated_tables_under_distributed_ones_o
     }
     a_single_server_database_moves_to_the_cluster(&cluster, &client).await;
     the_fact_views_read_every_shard_from_every_server(&cluster, &client).await;
+    the_sign_in_state_is_on_every_server(&cluster).await;
+}
+
+/// The dashboards' sign-in state (no yard's: `cluster::EVERYWHERE`) is one replicated table
+/// with a copy on every server: a "sign out everywhere" written on one server is read on each
+/// of the others, the other shard's included, so no one server holds it alone.
+async fn the_sign_in_state_is_on_every_server(cluster: &testkit::Cluster) {
+    let servers = testkit::cluster::CLICKHOUSE_SERVERS;
+    server(cluster, servers[0])
+        .query(
+            "INSERT INTO schema_test.web_session_revocations (user, valid_after_ms) \
+             VALUES ('alice', 1762041600000)",
+        )
+        .execute()
+        .await
+        .unwrap();
+    for name in servers {
+        let server = server(cluster, name);
+        let engine: String = server
+            .query(
+                "SELECT engine FROM system.tables WHERE database = 'schema_test' \
+                 AND name = 'web_session_revocations'",
+            )
+            .fetch_one()
+            .await
+            .unwrap();
+        assert_eq!(engine, "ReplicatedMergeTree", "{name}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let valid_after: u64 = server
+                .query(
+                    "SELECT max(valid_after_ms) FROM schema_test.web_session_revocations \
+                     WHERE user = 'alice'",
+                )
+                .fetch_one()
+                .await
+                .unwrap();
+            if valid_after == 1_762_041_600_000 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never got the revocation"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// A lot-day stored through the `Distributed` table is in the fact views on every server, and

@@ -22,6 +22,10 @@
 //! every server, over the same names (the `Distributed` tables, or other views), each table it
 //! reads qualified with `DB` so it does not depend on the database the statement runs in.
 //!
+//! A table of no yard (no `feedlot_id`: the dashboards' sign-in state, listed in
+//! [`EVERYWHERE`]) becomes one `Replicated…MergeTree` table created `ON CLUSTER` under one
+//! ZooKeeper path for all shards, `/clickhouse/tables/all/DB/t`: every server holds all of it.
+//!
 //! Anything else in a migration is refused by name, so a new kind of statement gets its cluster
 //! form before it ships.
 
@@ -36,6 +40,16 @@ pub enum ClusterDdlError {
     #[error("table `{0}` has no feedlot_id column to shard by")]
     NoShardKey(String),
 }
+
+/// Tables that are no yard's (the dashboards' sign-in state and user settings): on a cluster
+/// each is one replicated table with a full copy on every server, under one ZooKeeper path for
+/// all shards (like `schema_migrations`), read and written on whichever server a client talks
+/// to. An `ALTER` of one has no cluster form yet.
+pub const EVERYWHERE: [&str; 3] = [
+    "web_login_codes_used",
+    "web_session_revocations",
+    "web_user_settings",
+];
 
 /// The suffix of a `Distributed` table's local (data) table.
 pub const LOCAL_SUFFIX: &str = "_local";
@@ -79,6 +93,9 @@ pub fn rewrite(
     }
     if let Some(rest) = trimmed.strip_prefix("ALTER TABLE ") {
         let (table, change) = split_name(rest);
+        if EVERYWHERE.contains(&table) {
+            return Err(unsupported(trimmed));
+        }
         return Ok(vec![
             format!("ALTER TABLE {database}.{table}{LOCAL_SUFFIX} ON CLUSTER {cluster} {change}"),
             format!("DROP TABLE IF EXISTS {database}.{table} ON CLUSTER {cluster}"),
@@ -173,7 +190,8 @@ fn create_table(rest: &str, database: &str, cluster: &str) -> Result<Vec<String>
     let has_feedlot = columns
         .lines()
         .any(|l| l.split_whitespace().next() == Some("feedlot_id"));
-    if !has_feedlot {
+    let everywhere = EVERYWHERE.contains(&table);
+    if !has_feedlot && !everywhere {
         return Err(ClusterDdlError::NoShardKey(table.to_owned()));
     }
     let engine_clause = &engine_clause["ENGINE = ".len()..];
@@ -188,13 +206,24 @@ fn create_table(rest: &str, database: &str, cluster: &str) -> Result<Vec<String>
         }
         None => ("", after_engine),
     };
+    let replicated_args = |path: String| {
+        if args.is_empty() {
+            path
+        } else {
+            format!("{path}, {args}")
+        }
+    };
+    if everywhere {
+        let path = format!("'/clickhouse/tables/all/{database}/{table}', '{{replica}}'");
+        return Ok(vec![format!(
+            "CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster}\n{columns}\
+             ENGINE = Replicated{engine}({args}){tail}",
+            args = replicated_args(path)
+        )]);
+    }
     let local = format!("{table}{LOCAL_SUFFIX}");
     let path = format!("'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'");
-    let replicated_args = if args.is_empty() {
-        path
-    } else {
-        format!("{path}, {args}")
-    };
+    let replicated_args = replicated_args(path);
     Ok(vec![
         format!(
             "CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster}\n{columns}\
@@ -261,6 +290,29 @@ mod tests {
             rewrite(no_key, "db", "c"),
             Err(ClusterDdlError::NoShardKey(_))
         ));
+    }
+
+    #[test]
+    fn a_table_of_no_yard_is_one_replicated_table_on_every_server() {
+        let sql = "CREATE TABLE IF NOT EXISTS web_user_settings\n(\n    user String,\n    \
+                   set_at_ms UInt64\n)\nENGINE = ReplacingMergeTree(set_at_ms)\nORDER BY user";
+        assert_eq!(
+            rewrite(sql, "db", "c").unwrap(),
+            vec![
+                "CREATE TABLE IF NOT EXISTS db.web_user_settings ON CLUSTER c\n(\n    user \
+                 String,\n    set_at_ms UInt64\n)\nENGINE = ReplicatedReplacingMergeTree(\
+                 '/clickhouse/tables/all/db/web_user_settings', '{replica}', set_at_ms)\n\
+                 ORDER BY user"
+            ]
+        );
+        assert!(
+            rewrite(
+                "ALTER TABLE web_user_settings ADD COLUMN x UInt8",
+                "db",
+                "c"
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "alert_settings",
         sql: include_str!("../../migrations/0015_alert_settings.sql"),
     },
+    Migration {
+        version: 16,
+        name: "web_sign_in",
+        sql: include_str!("../../migrations/0016_web_sign_in.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.

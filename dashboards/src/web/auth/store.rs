@@ -1,5 +1,5 @@
-//! Sign-in state every replica shares, in two small ClickHouse tables of the dashboards' own
-//! (created with `CREATE TABLE IF NOT EXISTS` on first use, in the pipeline's database):
+//! Sign-in state every replica shares, in small ClickHouse tables of the dashboards' own in the
+//! pipeline's database (migration 16, `ingest migrate`):
 //!
 //! - `web_login_codes_used (nonce, replica, used_at)`: a login code's nonce once exchanged. A
 //!   replica inserts the nonce, then counts it: only a count of one logs in, so a code raced on
@@ -13,14 +13,15 @@
 //! - `web_user_settings (user, units, set_at_ms)`: each user's units (`super::super::units`);
 //!   the latest row wins. Cached per replica like the revocations.
 //!
-//! With `clickhouse.cluster` set the tables are plain MergeTree on the server a replica talks
-//! to: the replicas must share that server (or the tables be made replicated by hand).
+//! On a cluster each table has a full replicated copy on every server (they are no yard's, so
+//! not sharded; `ingest::schema::cluster::EVERYWHERE`): any server answers, and losing one
+//! loses nothing. A login code raced on two replicas that talk to different servers within the
+//! replication delay (milliseconds) could be counted once on each; replicas that talk to the same
+//! server never can.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use tokio::sync::OnceCell;
 
 use crate::web::units::Units;
 
@@ -30,17 +31,6 @@ pub const CACHE: Duration = Duration::from_secs(3);
 /// Most users cached; beyond this the cache starts over.
 const MAX_CACHED: usize = 10_000;
 
-const CREATE_CODES: &str = "CREATE TABLE IF NOT EXISTS web_login_codes_used \
-    (nonce String, replica String, used_at DateTime DEFAULT now()) \
-    ENGINE = MergeTree ORDER BY nonce";
-const CREATE_REVOCATIONS: &str = "CREATE TABLE IF NOT EXISTS web_session_revocations \
-    (user String, valid_after_ms UInt64, at DateTime DEFAULT now()) \
-    ENGINE = MergeTree ORDER BY user";
-
-const CREATE_SETTINGS: &str = "CREATE TABLE IF NOT EXISTS web_user_settings \
-    (user String, units String, set_at_ms UInt64) \
-    ENGINE = ReplacingMergeTree(set_at_ms) ORDER BY user";
-
 /// The shared sign-in state, over the pipeline's database.
 #[derive(Clone)]
 pub struct Store {
@@ -49,7 +39,6 @@ pub struct Store {
 
 struct Inner {
     client: clickhouse::Client,
-    ready: OnceCell<()>,
     replica: String,
     valid_after: Mutex<HashMap<String, (Instant, u64)>>,
     units: Mutex<HashMap<String, (Instant, Option<Units>)>>,
@@ -64,7 +53,6 @@ impl Store {
         Self {
             inner: Arc::new(Inner {
                 client,
-                ready: OnceCell::new(),
                 replica,
                 valid_after: Mutex::new(HashMap::new()),
                 units: Mutex::new(HashMap::new()),
@@ -72,22 +60,8 @@ impl Store {
         }
     }
 
-    async fn ready(&self) -> Result<(), clickhouse::error::Error> {
-        let client = &self.inner.client;
-        self.inner
-            .ready
-            .get_or_try_init(|| async {
-                client.query(CREATE_CODES).execute().await?;
-                client.query(CREATE_REVOCATIONS).execute().await?;
-                client.query(CREATE_SETTINGS).execute().await
-            })
-            .await
-            .map(|_| ())
-    }
-
     /// Records `nonce` as used; true if no one (on any replica) used it before.
     pub(super) async fn use_code(&self, nonce: &str) -> Result<bool, clickhouse::error::Error> {
-        self.ready().await?;
         let client = &self.inner.client;
         client
             .query("INSERT INTO web_login_codes_used (nonce, replica) VALUES (?, ?)")
@@ -110,7 +84,6 @@ impl Store {
         {
             return Ok(value);
         }
-        self.ready().await?;
         let value: u64 = self
             .inner
             .client
@@ -128,7 +101,6 @@ impl Store {
         user: &str,
         now_ms: u64,
     ) -> Result<(), clickhouse::error::Error> {
-        self.ready().await?;
         self.inner
             .client
             .query("INSERT INTO web_session_revocations (user, valid_after_ms) VALUES (?, ?)")
@@ -147,7 +119,6 @@ impl Store {
         {
             return Ok(value);
         }
-        self.ready().await?;
         let chosen: String = self
             .inner
             .client
@@ -166,7 +137,6 @@ impl Store {
         user: &str,
         units: Units,
     ) -> Result<(), clickhouse::error::Error> {
-        self.ready().await?;
         let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
         self.inner
             .client
