@@ -257,6 +257,72 @@ pub fn end_of_day_ms(ms: u64) -> u64 {
     ms - ms % DAY_MS + DAY_MS - 1
 }
 
+/// The movement tables, in the order [`movements`] reads them.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Placements,
+    Moves,
+    Deaths,
+    Shipments,
+}
+
+/// The movement records where each table's conditions hold (SQL over its columns, with `?`
+/// binds that `bind` fills for that table), each list oldest first. A shipment lists its EIDs
+/// in one row, so `shipment_eid` says which animal a row is: `? AS eid` (one animal, bound
+/// first) or `arrayJoin(eids) AS eid` (each).
+async fn movements(
+    client: &clickhouse::Client,
+    [placements, moves, deaths, shipments]: [&str; 4],
+    shipment_eid: &str,
+    bind: impl Fn(clickhouse::query::Query, Table) -> clickhouse::query::Query,
+) -> Result<MovementRecords> {
+    let read = |select: &str, table: &str, conditions: &str, which: Table| {
+        bind(
+            client.query(&format!(
+                "SELECT {select} FROM {} ORDER BY captured_at_ms, event_id",
+                live::source(table, conditions)
+            )),
+            which,
+        )
+    };
+    let placements = read(
+        "eid, lot_id, pen_id, captured_at_ms AS at_ms",
+        "placements",
+        placements,
+        Table::Placements,
+    )
+    .fetch_all::<PlacementRecord>();
+    let moves = read(
+        "eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms",
+        "pen_moves",
+        moves,
+        Table::Moves,
+    )
+    .fetch_all::<MoveRecord>();
+    let deaths = read(
+        "eid, captured_at_ms AS at_ms",
+        "deaths",
+        deaths,
+        Table::Deaths,
+    )
+    .fetch_all::<Departure>();
+    let shipments = read(
+        &format!("{shipment_eid}, captured_at_ms AS at_ms"),
+        "shipments",
+        shipments,
+        Table::Shipments,
+    )
+    .fetch_all::<Departure>();
+    let (placements, moves, deaths, shipments) =
+        tokio::try_join!(placements, moves, deaths, shipments)?;
+    Ok(MovementRecords {
+        placements,
+        moves,
+        deaths,
+        shipments,
+    })
+}
+
 /// Animal `eid`'s pen history at `feedlot_id`: its placements, its own moves, the whole-lot
 /// moves of the lots it was placed in, its death and shipment.
 pub async fn animal_pens(
@@ -264,56 +330,20 @@ pub async fn animal_pens(
     feedlot_id: &str,
     eid: &str,
 ) -> Result<Vec<PenStay>> {
-    let placements = client
-        .query(&format!(
-            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {} \
-             ORDER BY captured_at_ms, event_id",
-            live::source("placements", "feedlot_id = ? AND eid = ?")
-        ))
-        .bind(feedlot_id)
-        .bind(eid)
-        .fetch_all::<PlacementRecord>();
     // `GLOBAL IN`: on a cluster the lots are read once over the `Distributed` table.
-    let moves = client
-        .query(&format!(
-            "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
-             FROM {} ORDER BY captured_at_ms, event_id",
-            live::source(
-                "pen_moves",
-                "feedlot_id = ? AND (eid = ? OR (eid = '' AND head_count = 0 AND lot_id GLOBAL IN \
-                 (SELECT lot_id FROM placements WHERE feedlot_id = ? AND eid = ?)))"
-            )
-        ))
-        .bind(feedlot_id)
-        .bind(eid)
-        .bind(feedlot_id)
-        .bind(eid)
-        .fetch_all::<MoveRecord>();
-    let deaths = client
-        .query(&format!(
-            "SELECT eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
-            live::source("deaths", "feedlot_id = ? AND eid = ?")
-        ))
-        .bind(feedlot_id)
-        .bind(eid)
-        .fetch_all::<Departure>();
-    let shipments = client
-        .query(&format!(
-            "SELECT ? AS eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
-            live::source("shipments", "feedlot_id = ? AND has(eids, ?)")
-        ))
-        .bind(eid)
-        .bind(feedlot_id)
-        .bind(eid)
-        .fetch_all::<Departure>();
-    let (placements, moves, deaths, shipments) =
-        tokio::try_join!(placements, moves, deaths, shipments)?;
-    let records = MovementRecords {
-        placements,
-        moves,
-        deaths,
-        shipments,
-    };
+    let conditions = [
+        "feedlot_id = ? AND eid = ?",
+        "feedlot_id = ? AND (eid = ? OR (eid = '' AND head_count = 0 AND lot_id GLOBAL IN \
+         (SELECT lot_id FROM placements WHERE feedlot_id = ? AND eid = ?)))",
+        "feedlot_id = ? AND eid = ?",
+        "feedlot_id = ? AND has(eids, ?)",
+    ];
+    let records = movements(client, conditions, "? AS eid", |q, table| match table {
+        Table::Moves => q.bind(feedlot_id).bind(eid).bind(feedlot_id).bind(eid),
+        Table::Shipments => q.bind(eid).bind(feedlot_id).bind(eid),
+        Table::Placements | Table::Deaths => q.bind(feedlot_id).bind(eid),
+    })
+    .await?;
     Ok(Replay::of(&records, u64::MAX).history(eid).to_vec())
 }
 
@@ -325,58 +355,16 @@ pub async fn pens_on(
     as_of_ms: u64,
 ) -> Result<BTreeMap<String, Vec<String>>> {
     let until = end_of_day_ms(as_of_ms);
-    let placements = client
-        .query(&format!(
-            "SELECT eid, lot_id, pen_id, captured_at_ms AS at_ms FROM {} \
-             ORDER BY captured_at_ms, event_id",
-            live::source("placements", "feedlot_id = ? AND captured_at_ms <= ?")
-        ))
-        .bind(feedlot_id)
-        .bind(until)
-        .fetch_all::<PlacementRecord>();
-    let moves = client
-        .query(&format!(
-            "SELECT eid, lot_id, head_count, from_pen_id, to_pen_id, captured_at_ms AS at_ms \
-             FROM {} ORDER BY captured_at_ms, event_id",
-            live::source(
-                "pen_moves",
-                "feedlot_id = ? AND captured_at_ms <= ? AND (eid != '' OR head_count = 0)"
-            )
-        ))
-        .bind(feedlot_id)
-        .bind(until)
-        .fetch_all::<MoveRecord>();
-    let deaths = client
-        .query(&format!(
-            "SELECT eid, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms, event_id",
-            live::source(
-                "deaths",
-                "feedlot_id = ? AND captured_at_ms <= ? AND eid != ''"
-            )
-        ))
-        .bind(feedlot_id)
-        .bind(until)
-        .fetch_all::<Departure>();
-    let shipments = client
-        .query(&format!(
-            "SELECT arrayJoin(eids) AS eid, captured_at_ms AS at_ms FROM {} \
-             ORDER BY captured_at_ms, event_id",
-            live::source(
-                "shipments",
-                "feedlot_id = ? AND captured_at_ms <= ? AND notEmpty(eids)"
-            )
-        ))
-        .bind(feedlot_id)
-        .bind(until)
-        .fetch_all::<Departure>();
-    let (placements, moves, deaths, shipments) =
-        tokio::try_join!(placements, moves, deaths, shipments)?;
-    let records = MovementRecords {
-        placements,
-        moves,
-        deaths,
-        shipments,
-    };
+    let conditions = [
+        "feedlot_id = ? AND captured_at_ms <= ?",
+        "feedlot_id = ? AND captured_at_ms <= ? AND (eid != '' OR head_count = 0)",
+        "feedlot_id = ? AND captured_at_ms <= ? AND eid != ''",
+        "feedlot_id = ? AND captured_at_ms <= ? AND notEmpty(eids)",
+    ];
+    let records = movements(client, conditions, "arrayJoin(eids) AS eid", |q, _| {
+        q.bind(feedlot_id).bind(until)
+    })
+    .await?;
     Ok(Replay::of(&records, until).pens())
 }
 
