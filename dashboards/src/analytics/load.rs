@@ -31,9 +31,9 @@ where
 const SCOPE: &str = "feedlot_id = ? AND captured_at_ms <= ?";
 
 /// `table`'s records in the scope (and `more` conditions, or empty), as corrected
-/// ([`crate::queries::live`]: voided left out, amended values).
-fn live(table: &str, more: &str) -> String {
-    crate::queries::live::source(table, &format!("{SCOPE}{more}"))
+/// ([`crate::queries::live`]: voided left out, amended values) when the yard has corrections.
+fn live(table: &str, more: &str, corrected: bool) -> String {
+    crate::queries::live::source_if(table, &format!("{SCOPE}{more}"), corrected)
 }
 
 /// Every record of `feedlot` captured at or before `as_of_ms`, treatments and weights summed
@@ -43,8 +43,9 @@ pub async fn yard_records(
     feedlot: &str,
     as_of_ms: u64,
 ) -> Result<YardRecords> {
-    let live_treatments = live("treatments", " AND eid != ''");
-    let live_weighings = live("weighings", "");
+    let corrected = crate::queries::live::has_corrections(client, feedlot).await?;
+    let live_treatments = live("treatments", " AND eid != ''", corrected);
+    let live_weighings = live("weighings", "", corrected);
     let health = format!(
         "SELECT eid, sum(cost_minor) AS cost_minor, countIf(purpose = 'therapeutic') AS therapeutic \
          FROM {live_treatments} GROUP BY eid"
@@ -55,7 +56,7 @@ pub async fn yard_records(
     );
     let (c, f, t) = (client, feedlot, as_of_ms);
     let (mut records, health, weights) = tokio::try_join!(
-        herd_and_feed(c, f, t),
+        herd_and_feed(c, f, t, corrected),
         rows::<AnimalHealth>(c, &health, f, t),
         rows::<LatestWeight>(c, &weights, f, t),
     )?;
@@ -67,8 +68,9 @@ pub async fn yard_records(
 /// Every record of `feedlot`, with each treatment and weighing as given (what the facts
 /// replay needs to follow them day by day).
 pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<YardRecords> {
-    let live_treatments = live("treatments", " AND eid != ''");
-    let live_weighings = live("weighings", " AND eid != ''");
+    let corrected = crate::queries::live::has_corrections(client, feedlot).await?;
+    let live_treatments = live("treatments", " AND eid != ''", corrected);
+    let live_weighings = live("weighings", " AND eid != ''", corrected);
     let treatments = format!(
         "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
          captured_at_ms AS at_ms FROM {live_treatments}"
@@ -76,7 +78,7 @@ pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<
     let weighings = format!("SELECT eid, weight_kg, captured_at_ms AS at_ms FROM {live_weighings}");
     let (c, f, t) = (client, feedlot, u64::MAX);
     let (mut records, treatments, weighings) = tokio::try_join!(
-        herd_and_feed(c, f, t),
+        herd_and_feed(c, f, t, corrected),
         rows::<TreatmentRecord>(c, &treatments, f, t),
         rows::<WeighingRecord>(c, &weighings, f, t),
     )?;
@@ -90,6 +92,7 @@ async fn herd_and_feed(
     client: &clickhouse::Client,
     feedlot: &str,
     as_of_ms: u64,
+    corrected: bool,
 ) -> Result<YardRecords> {
     let [
         live_arrivals,
@@ -112,8 +115,8 @@ async fn herd_and_feed(
         "rations",
         "yardage_rates",
     ]
-    .map(|table| live(table, ""));
-    let live_lot_treatments = live("treatments", " AND eid = ''");
+    .map(|table| live(table, "", corrected));
+    let live_lot_treatments = live("treatments", " AND eid = ''", corrected);
     let arrivals = format!(
         "SELECT lot_id, head_count, origin, pen_id, pay_weight_kg, shrink_pct, \
          purchase_price_minor, currency, captured_at_ms AS at_ms FROM {live_arrivals}"

@@ -130,6 +130,32 @@ pub fn source(table: &str, conditions: &str) -> String {
     )
 }
 
+/// Whether any record of `feedlot_id` has a correction. A read of a whole yard (the facts'
+/// load) asks first: when none has, [`source_if`] reads the table alone, without the join and
+/// the `NOT IN` over `corrections`. A correction stored after the answer makes the yard
+/// recompute again (`fact_changes`), which reads it.
+pub async fn has_corrections(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+) -> Result<bool, clickhouse::error::Error> {
+    let n: u64 = client
+        .query("SELECT count() FROM corrections WHERE feedlot_id = ?")
+        .bind(feedlot_id)
+        .fetch_one()
+        .await?;
+    Ok(n > 0)
+}
+
+/// [`source`] when `corrected` (the yard has corrections), else `table` read `FINAL` where
+/// `conditions` hold: the same rows for a yard without corrections.
+pub fn source_if(table: &str, conditions: &str, corrected: bool) -> String {
+    if corrected {
+        source(table, conditions)
+    } else {
+        format!("(SELECT * FROM {table} FINAL WHERE ({conditions}))")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
