@@ -5,16 +5,18 @@
 use redb::{ReadableMultimapTable, ReadableTable, Table};
 use schemas::{LotTreatment, PenMove};
 
+use super::corrections::Owner;
 use super::registry::{AnimalRecord, Animals, RegistryError, TreatmentAt, read, write};
 
 /// A lot-level treatment as each animal given it carries it.
-fn lot_dose(t: &LotTreatment, given_to: String, at_ms: i64) -> TreatmentAt {
+fn lot_dose(t: &LotTreatment, event_id: &str, given_to: String, at_ms: i64) -> TreatmentAt {
     TreatmentAt {
         product: t.product.clone(),
         at_ms,
         withdrawal_days: t.withdrawal_days,
         booster_after_days: None,
         given_to: Some(given_to),
+        event_id: Some(event_id.to_owned()),
     }
 }
 
@@ -67,14 +69,17 @@ impl Lots<'_> {
         Ok(())
     }
 
-    /// A lot-level treatment: kept under its lot, or, given only a pen, under the lot of each
-    /// animal in that pen now (an animal there of no known lot carries it itself).
+    /// A lot-level treatment recorded as `event_id`: kept under its lot, or, given only a pen,
+    /// under the lot of each animal in that pen now (an animal there of no known lot carries it
+    /// itself). Returns the records that now hold it.
     pub(super) fn treat(
         &mut self,
         t: &LotTreatment,
+        event_id: &str,
         at_ms: i64,
         animals: &mut Animals<'_>,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Vec<Owner>, RegistryError> {
+        let mut owners = Vec::new();
         let mut lots: Vec<String> = Vec::new();
         match (&t.lot_id, &t.pen_id) {
             (Some(lot), _) => lots.push(lot.clone()),
@@ -95,19 +100,20 @@ impl Lots<'_> {
                 for mut record in unplaced {
                     record
                         .treatments
-                        .push(lot_dose(t, format!("pen {pen}"), at_ms));
+                        .push(lot_dose(t, event_id, format!("pen {pen}"), at_ms));
                     write(animals, &record)?;
+                    owners.push(Owner::Animal(record.eid));
                 }
             }
             (None, None) => {}
         }
         for lot in lots {
             let mut doses = self.doses(&lot)?;
-            doses.push(lot_dose(t, format!("lot {lot}"), at_ms));
-            self.treatments
-                .insert(lot.as_str(), serde_json::to_vec(&doses)?.as_slice())?;
+            doses.push(lot_dose(t, event_id, format!("lot {lot}"), at_ms));
+            self.set_doses(&lot, &doses)?;
+            owners.push(Owner::Lot(lot));
         }
-        Ok(())
+        Ok(owners)
     }
 
     fn members(&self, lot: &str) -> Result<Vec<String>, RegistryError> {
@@ -118,7 +124,19 @@ impl Lots<'_> {
         Ok(eids)
     }
 
-    fn doses(&self, lot: &str) -> Result<Vec<TreatmentAt>, RegistryError> {
+    /// Stores `doses` as lot `lot`'s lot-level doses.
+    pub(super) fn set_doses(
+        &mut self,
+        lot: &str,
+        doses: &[TreatmentAt],
+    ) -> Result<(), RegistryError> {
+        self.treatments
+            .insert(lot, serde_json::to_vec(doses)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Lot `lot`'s lot-level doses.
+    pub(super) fn doses(&self, lot: &str) -> Result<Vec<TreatmentAt>, RegistryError> {
         Ok(match self.treatments.get(lot)? {
             Some(bytes) => serde_json::from_slice(bytes.value())?,
             None => Vec::new(),

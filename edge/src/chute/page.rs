@@ -172,6 +172,7 @@ mod tests {
             withdrawal_days,
             booster_after_days,
             given_to: None,
+            event_id: None,
         }
     }
 

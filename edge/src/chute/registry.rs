@@ -5,8 +5,10 @@
 //! Tables: `registry_animals_v1` (EID → [`AnimalRecord`] as JSON), `registry_meta_v1` (the EID
 //! last weighed), `registry_lot_animals_v1` (lot → EIDs placed in it, a multimap; an animal
 //! placed again in another lot leaves its old lot's set) and `registry_lot_treatments_v1` (lot
-//! → its lot-level [`TreatmentAt`]s as JSON). A registry written before the lot tables
-//! existed opens with them empty: its animals follow whole-lot moves once placed again.
+//! → its lot-level [`TreatmentAt`]s as JSON), and which of them hold each dose, for corrections
+//! (`registry_treatment_owners_v1`, see [`super::corrections`]). A registry written before the
+//! lot tables existed opens with them empty: its animals follow whole-lot moves once placed
+//! again.
 
 use std::path::Path;
 
@@ -17,6 +19,7 @@ use redb::{
 use schemas::{Envelope, Event};
 use serde::{Deserialize, Serialize};
 
+use super::corrections::{Owner, Owners, TREATMENT_OWNERS};
 use super::lots::Lots;
 
 const ANIMALS: TableDefinition<&str, &[u8]> = TableDefinition::new("registry_animals_v1");
@@ -77,6 +80,10 @@ pub struct TreatmentAt {
     /// no known lot in a treated pen); None for a dose given to the animal itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_to: Option<String>,
+    /// The event id of the record of this dose, so a correction naming it finds it (None for
+    /// doses stored before corrections reached the chute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
 }
 
 /// What the gateway knows about one animal.
@@ -196,6 +203,7 @@ impl AnimalRecord {
                 withdrawal_days: t.withdrawal_days,
                 booster_after_days: t.booster_after_days,
                 given_to: None,
+                event_id: Some(envelope.event_id.to_string()),
             }),
             Event::PenMove(m) if m.eid.is_some() => {
                 self.enter(&m.to_pen_id, None, at_ms);
@@ -256,6 +264,7 @@ impl Registry {
         txn.open_table(META)?;
         txn.open_multimap_table(LOT_ANIMALS)?;
         txn.open_table(LOT_TREATMENTS)?;
+        txn.open_multimap_table(TREATMENT_OWNERS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -270,11 +279,23 @@ impl Registry {
                 animals: txn.open_multimap_table(LOT_ANIMALS)?,
                 treatments: txn.open_table(LOT_TREATMENTS)?,
             };
+            let mut owners = Owners {
+                table: txn.open_multimap_table(TREATMENT_OWNERS)?,
+            };
             for envelope in envelopes {
                 let at_ms = envelope.captured_at.timestamp_millis();
+                let event_id = envelope.event_id.to_string();
                 match &envelope.event {
                     Event::PenMove(m) => lots.pen_move(m, at_ms, &mut animals)?,
-                    Event::LotTreatment(t) => lots.treat(t, at_ms, &mut animals)?,
+                    Event::LotTreatment(t) => {
+                        for owner in lots.treat(t, &event_id, at_ms, &mut animals)? {
+                            owners.note(&event_id, &owner)?;
+                        }
+                    }
+                    Event::Treatment(t) => {
+                        owners.note(&event_id, &Owner::Animal(t.eid.to_string()))?;
+                    }
+                    Event::Correction(c) => owners.apply(c, &mut animals, &mut lots)?,
                     _ => {}
                 }
                 let Some(eid) = animal_of(envelope) else {
@@ -499,6 +520,81 @@ mod tests {
         assert_eq!(record.in_withdrawal(day_10).len(), 1);
         assert_eq!(record.treatments[0].given_to.as_deref(), Some("lot L2"));
         assert_eq!(registry.get(a).unwrap().unwrap().treatments.len(), 1);
+    }
+
+    fn correction(of: &Envelope, action: schemas::CorrectionAction, days: Option<u32>) -> Envelope {
+        at(
+            3,
+            Event::Correction(schemas::Correction {
+                corrects_event_id: of.event_id,
+                record_kind: of.event.kind().as_str().into(),
+                action,
+                reason: "entered wrong".into(),
+                weight_kg: None,
+                product: None,
+                dose: None,
+                withdrawal_days: days,
+                cause: None,
+                delivered_kg: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn an_amended_withdrawal_warns_for_its_new_length_and_a_voided_lot_dose_warns_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(&dir.path().join("registry.redb")).unwrap();
+        let (a, b) = ("982000000000001", "982000000000002");
+        let own = at(
+            1,
+            Event::Treatment(schemas::Treatment {
+                eid: Eid::parse(a).unwrap(),
+                purpose: schemas::TreatmentPurpose::Therapeutic,
+                product: "Nuflor".into(),
+                dose: 6.0,
+                dose_unit: schemas::DoseUnit::Ml,
+                route: schemas::Route::Subcutaneous,
+                product_lot: "N-1".into(),
+                withdrawal_days: 10,
+                administered_by: "dr-lee".into(),
+                diagnosis: None,
+                booster_after_days: None,
+                cost_minor: None,
+                currency: None,
+            }),
+        );
+        let lot_dose = lot_treatment(Some("L1"), None, 1);
+        registry
+            .observe(&[
+                placed(a, "L1", "P1"),
+                placed(b, "L1", "P1"),
+                own.clone(),
+                lot_dose.clone(),
+            ])
+            .unwrap();
+        let day = |n: i64| {
+            DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + n * 86_400_000).unwrap()
+        };
+        let warned = |eid: &str, n: i64| -> Vec<String> {
+            let record = registry.get(eid).unwrap().unwrap();
+            record
+                .in_withdrawal(day(n))
+                .iter()
+                .map(|(t, _)| t.product.clone())
+                .collect()
+        };
+        assert_eq!(warned(a, 20), ["Micotil"], "Nuflor's 10 days are over");
+        // The Nuflor's withdrawal was 30 days, not 10; the lot's Micotil was never given.
+        registry
+            .observe(&[
+                correction(&own, schemas::CorrectionAction::Amend, Some(30)),
+                correction(&lot_dose, schemas::CorrectionAction::Void, None),
+            ])
+            .unwrap();
+        assert_eq!(warned(a, 20), ["Nuflor"]);
+        assert!(warned(a, 32).is_empty());
+        assert!(warned(b, 20).is_empty(), "the voided lot dose is gone");
+        assert_eq!(registry.get(b).unwrap().unwrap().treatments.len(), 0);
     }
 
     #[test]

@@ -103,8 +103,25 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
         (422, Some("reason")),
         "{body}"
     );
+    let chute = format!("{base}/chute/animals/982000001088420");
+    let chute_page = || async {
+        reqwest::Client::new()
+            .get(&chute)
+            .basic_auth("dr-lee", Some("vet-1"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = chute_page().await;
+    assert!(page.contains("WITHDRAWAL: Draxxin"), "{page}");
     let (status, voided) = post(&base, "corrections", "vet-1", &void).await;
     assert_eq!(status, 201, "{voided}");
+    // The chute follows the void: the dose that was never given warns no more.
+    let page = chute_page().await;
+    assert!(!page.contains("WITHDRAWAL"), "{page}");
 
     // A weighing's weight amended through the form by the operator; a blank amendment is
     // refused naming the action.
