@@ -128,8 +128,8 @@ pub async fn animal_changes(
     history(client, feedlot_id, originals).await
 }
 
-/// The corrections of the lot `lot_id`'s records: its animals' (as placed in it) and its
-/// lot-level treatments and deaths, oldest first.
+/// The corrections of the lot `lot_id`'s records: its animals' (as placed in it), its arrival,
+/// its lot-level treatments, deaths and moves, and its shipments, oldest first.
 pub async fn lot_changes(
     client: &clickhouse::Client,
     feedlot_id: &str,
@@ -138,21 +138,35 @@ pub async fn lot_changes(
     let animals = "eid GLOBAL IN (SELECT eid FROM placements FINAL \
                    WHERE feedlot_id = ? AND lot_id = ? AND eid != '')";
     let mut sql = originals_sql(animals);
-    // Lot-level treatments and deaths carry the lot, with no animal.
-    sql.push_str(
-        " UNION ALL SELECT toString(event_id) AS id, 'lot_treatment' AS kind, \
-         captured_at_ms AS at_ms, ['product', 'dose', 'withdrawal_days'] AS fields, \
-         [product, toString(dose), toString(withdrawal_days)] AS vals FROM treatments FINAL \
-         WHERE feedlot_id = ? AND eid = '' AND lot_id = ? \
-         UNION ALL SELECT toString(event_id) AS id, 'lot_death' AS kind, \
-         captured_at_ms AS at_ms, ['cause'] AS fields, [cause] AS vals FROM deaths FINAL \
-         WHERE feedlot_id = ? AND eid = '' AND lot_id = ?",
-    );
+    // The lot's own records: its arrival, lot-level treatments, deaths and moves, and its
+    // shipments; each carries the lot, with no animal.
+    let lot_level = [
+        ("arrival", "arrivals", "1"),
+        ("lot_treatment", "treatments", "eid = ''"),
+        ("lot_death", "deaths", "eid = ''"),
+        ("pen_move", "pen_moves", "eid = ''"),
+        ("shipment", "shipments", "1"),
+    ];
+    for (kind, table, which) in lot_level {
+        let (fields, values) = match kind {
+            "lot_treatment" => (
+                "['product', 'dose', 'withdrawal_days']",
+                "[product, toString(dose), toString(withdrawal_days)]",
+            ),
+            "lot_death" => ("['cause']", "[cause]"),
+            _ => ("emptyArrayString()", "emptyArrayString()"),
+        };
+        sql.push_str(&format!(
+            " UNION ALL SELECT toString(event_id) AS id, '{kind}' AS kind, \
+             captured_at_ms AS at_ms, {fields} AS fields, {values} AS vals FROM {table} FINAL \
+             WHERE feedlot_id = ? AND {which} AND lot_id = ?"
+        ));
+    }
     let mut query = client.query(&sql);
     for _ in 0..5 {
         query = query.bind(feedlot_id).bind(feedlot_id).bind(lot_id);
     }
-    for _ in 0..2 {
+    for _ in lot_level {
         query = query.bind(feedlot_id).bind(lot_id);
     }
     let originals = query.fetch_all::<Original>().await?;

@@ -357,4 +357,51 @@ async fn a_voided_move_and_a_voided_death_leave_the_animal_alive_in_its_pen_and_
     assert_eq!(after["whereabouts"]["pen_id"], "P1", "{after}");
     assert_eq!(after["whereabouts"]["died_at_ms"], 0, "{after}");
     assert_eq!(after["pens"].as_array().unwrap().len(), 1, "{after}");
+
+    // A shipment of the lot entered by mistake and voided: the lot's changes list it beside
+    // its animal's voided move and death.
+    let shipped = env(
+        day(12),
+        "api:kim",
+        Event::Shipment(schemas::Shipment {
+            lot_id: "L1".into(),
+            head_count: 1,
+            buyer: "Packer A".into(),
+            weight_kg: 610.0,
+            weight_per_head_kg: None,
+            price_minor: 150_000,
+            currency: "USD".into(),
+            eids: Vec::new(),
+        }),
+    );
+    insert(&db, std::slice::from_ref(&shipped)).await;
+    insert(
+        &db,
+        &[correction(
+            13,
+            "api:kim",
+            fix(
+                &shipped,
+                "shipment",
+                CorrectionAction::Void,
+                "the truck never left",
+            ),
+        )],
+    )
+    .await;
+    let changes = dashboards::queries::changes::lot_changes(&client, YARD, "L1")
+        .await
+        .unwrap();
+    let kinds: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.record_kind.as_str(), c.reason.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("pen_move", "its pen mate moved"),
+            ("death", "its pen mate died"),
+            ("shipment", "the truck never left"),
+        ]
+    );
 }
