@@ -1,7 +1,7 @@
 //! A yard's alert settings as its users save them on the settings page
 //! (`/feedlots/{id}/alerts/settings`), kept in `alert_settings` (migration 15): one row per
 //! save, the latest wins, the others are the history of who changed what. The worker lays
-//! them over the config file's settings for the yard ([`YardSettings::over`]).
+//! them over the config file's settings for the yard ([`over`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,102 +10,50 @@ use crate::config::{RuleOverrides, RuleSettings};
 
 type Result<T> = std::result::Result<T, AlertError>;
 
-/// The settings a yard's users may change: thresholds, the rules that are off and who gets
-/// emails. A field left out (`None`) keeps the config file's value. Webhooks stay in the config
-/// file: a webhook's address is where the cloud sends requests, which only its operator sets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct YardSettings {
-    /// Rules that raise nothing for this yard; `None`: the config's list.
-    pub disabled: Option<Vec<String>>,
-    /// See [`RuleSettings::booster_due_within_days`].
-    pub booster_due_within_days: Option<u32>,
-    /// See [`RuleSettings::pulled_twice_within_days`].
-    pub pulled_twice_within_days: Option<u32>,
-    /// See [`RuleSettings::ingredient_low_days`].
-    pub ingredient_low_days: Option<f64>,
-    /// See [`RuleSettings::off_feed_drop_pct`].
-    pub off_feed_drop_pct: Option<f64>,
-    /// See [`RuleSettings::near_target_within_kg`].
-    pub near_target_within_kg: Option<f64>,
-    /// See [`RuleSettings::gateway_silent_minutes`].
-    pub gateway_silent_minutes: Option<u32>,
-    /// See [`RuleSettings::outbox_backlog_minutes`].
-    pub outbox_backlog_minutes: Option<u32>,
-    /// Email recipients; `None`: the config's.
-    pub emails: Option<Vec<String>>,
+/// The settings a yard's users may change: any [`RuleOverrides`] field but the webhook's. A
+/// field left out (`None`) keeps the config file's value. Webhooks stay in the config file: a
+/// webhook's address is where the cloud sends requests, which only its operator sets.
+pub type YardSettings = RuleOverrides;
+
+/// The fields a yard may not set itself.
+pub const OPERATOR_ONLY: [&str; 2] = ["webhook_url", "webhook_secret"];
+
+/// `saved` (what the yard set) laid over `base` (the config's settings for the yard), the
+/// webhook always the config's.
+pub fn over(saved: &YardSettings, base: &RuleSettings) -> RuleSettings {
+    base.with(&RuleOverrides {
+        webhook_url: None,
+        webhook_secret: None,
+        ..saved.clone()
+    })
 }
 
-impl YardSettings {
-    /// These settings as overrides of the config's (never a webhook).
-    pub fn overrides(&self) -> RuleOverrides {
-        RuleOverrides {
-            disabled: self.disabled.clone(),
-            booster_due_within_days: self.booster_due_within_days,
-            pulled_twice_within_days: self.pulled_twice_within_days,
-            ingredient_low_days: self.ingredient_low_days,
-            off_feed_drop_pct: self.off_feed_drop_pct,
-            near_target_within_kg: self.near_target_within_kg,
-            gateway_silent_minutes: self.gateway_silent_minutes,
-            outbox_backlog_minutes: self.outbox_backlog_minutes,
-            emails: self.emails.clone(),
-            ..RuleOverrides::default()
-        }
-    }
+/// The fields `saved` sets, as `name = value` (the history's "what"), by name.
+pub fn summary(saved: &YardSettings) -> Vec<String> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(saved) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = fields
+        .iter()
+        .filter(|(name, value)| !value.is_null() && !OPERATOR_ONLY.contains(&name.as_str()))
+        .map(|(name, value)| format!("{name} = {}", shown(value)))
+        .collect();
+    out.sort();
+    out
+}
 
-    /// `base` (the config's settings for the yard) with these in place of its fields.
-    pub fn over(&self, base: &RuleSettings) -> RuleSettings {
-        base.with(&self.overrides())
-    }
-
-    /// The fields set, as `name = value` lines (the history's "what").
-    pub fn summary(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut put = |name: &str, value: Option<String>| {
-            if let Some(v) = value {
-                out.push(format!("{name} = {v}"));
-            }
-        };
-        put(
-            "disabled",
-            self.disabled.as_ref().map(|d| {
-                if d.is_empty() {
-                    "none".to_owned()
-                } else {
-                    d.join(", ")
-                }
-            }),
-        );
-        put(
-            "booster_due_within_days",
-            self.booster_due_within_days.map(|v| v.to_string()),
-        );
-        put(
-            "pulled_twice_within_days",
-            self.pulled_twice_within_days.map(|v| v.to_string()),
-        );
-        put(
-            "ingredient_low_days",
-            self.ingredient_low_days.map(|v| v.to_string()),
-        );
-        put(
-            "off_feed_drop_pct",
-            self.off_feed_drop_pct.map(|v| v.to_string()),
-        );
-        put(
-            "near_target_within_kg",
-            self.near_target_within_kg.map(|v| v.to_string()),
-        );
-        put(
-            "gateway_silent_minutes",
-            self.gateway_silent_minutes.map(|v| v.to_string()),
-        );
-        put(
-            "outbox_backlog_minutes",
-            self.outbox_backlog_minutes.map(|v| v.to_string()),
-        );
-        put("emails", self.emails.as_ref().map(|e| e.join(", ")));
-        out
+/// A setting's value as a person reads it: `30` for 30.0, lists joined (`none` when empty).
+pub fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Array(items) if items.is_empty() => "none".to_owned(),
+        serde_json::Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
     }
 }
 
@@ -210,29 +158,38 @@ mod tests {
         let yard = YardSettings {
             off_feed_drop_pct: Some(35.0),
             disabled: Some(vec!["gateway_silent".into()]),
+            webhook_url: Some("http://127.0.0.1:8123/".into()),
             ..YardSettings::default()
         };
-        let merged = yard.over(&base);
+        let merged = over(&yard, &base);
         assert_eq!(merged.off_feed_drop_pct, 35.0);
         assert!(!merged.enabled("gateway_silent"));
         assert_eq!(merged.booster_due_within_days, base.booster_due_within_days);
         assert_eq!(merged.emails, base.emails);
         assert_eq!(merged.webhook_url, base.webhook_url);
         assert_eq!(
-            yard.summary(),
+            summary(&yard),
             ["disabled = gateway_silent", "off_feed_drop_pct = 35"]
         );
     }
 
     #[test]
-    fn a_saved_row_from_a_later_version_with_more_fields_still_parses() {
+    fn a_saved_row_parses_back_to_what_was_saved() {
+        let saved = YardSettings {
+            off_feed_drop_pct: Some(30.5),
+            emails: Some(Vec::new()),
+            ..YardSettings::default()
+        };
         let row = SettingsRow {
             feedlot_id: "y".into(),
-            settings_json: r#"{"off_feed_drop_pct":30.0,"a_new_threshold":5}"#.into(),
+            settings_json: serde_json::to_string(&saved).unwrap(),
             set_by: "alice".into(),
             set_at_ms: 1,
         };
-        let saved = row.saved().unwrap();
-        assert_eq!(saved.settings.off_feed_drop_pct, Some(30.0));
+        assert_eq!(row.saved().unwrap().settings, saved);
+        assert_eq!(
+            summary(&saved),
+            ["emails = none", "off_feed_drop_pct = 30.5"]
+        );
     }
 }

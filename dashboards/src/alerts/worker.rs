@@ -98,7 +98,7 @@ impl Worker {
     /// settings page over them.
     pub async fn rules_for(&self, feedlot_id: &str) -> Result<RuleSettings> {
         let saved = settings::current(&self.client, feedlot_id).await?;
-        Ok(saved.over(&self.config.for_yard(feedlot_id)))
+        Ok(settings::over(&saved, &self.config.for_yard(feedlot_id)))
     }
 
     /// The channels alerts go to under the yard's rules `s`: (channel, target).

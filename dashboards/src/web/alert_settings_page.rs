@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::report::{nav, utc};
 use super::{AppState, Caller, WebError};
 use crate::alerts::settings::{self, Saved, YardSettings};
-use crate::config::{RULES, RuleSettings};
+use crate::config::RULES;
 
 /// Saves listed in the history.
 const HISTORY: u64 = 20;
@@ -88,87 +88,33 @@ const THRESHOLDS: [Threshold; 7] = [
     },
 ];
 
-/// What a rule's threshold is in `s`, as shown.
-fn value_in(s: &RuleSettings, name: &str) -> String {
-    match name {
-        "booster_due_within_days" => s.booster_due_within_days.to_string(),
-        "pulled_twice_within_days" => s.pulled_twice_within_days.to_string(),
-        "ingredient_low_days" => s.ingredient_low_days.to_string(),
-        "off_feed_drop_pct" => s.off_feed_drop_pct.to_string(),
-        "near_target_within_kg" => s.near_target_within_kg.to_string(),
-        "gateway_silent_minutes" => s.gateway_silent_minutes.to_string(),
-        "outbox_backlog_minutes" => s.outbox_backlog_minutes.to_string(),
-        _ => String::new(),
-    }
+/// `value`'s field `name`, as shown (blank when absent or null).
+fn field_of(value: &serde_json::Value, name: &str) -> String {
+    value.get(name).map(settings::shown).unwrap_or_default()
 }
 
-/// What the yard itself set for a threshold, or blank.
-fn own_value(y: &YardSettings, name: &str) -> String {
-    let u = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
-    let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    match name {
-        "booster_due_within_days" => u(y.booster_due_within_days),
-        "pulled_twice_within_days" => u(y.pulled_twice_within_days),
-        "ingredient_low_days" => f(y.ingredient_low_days),
-        "off_feed_drop_pct" => f(y.off_feed_drop_pct),
-        "near_target_within_kg" => f(y.near_target_within_kg),
-        "gateway_silent_minutes" => u(y.gateway_silent_minutes),
-        "outbox_backlog_minutes" => u(y.outbox_backlog_minutes),
-        _ => String::new(),
-    }
-}
-
-/// The settings in use at a yard, without the webhook's secret or address.
-#[derive(Debug, Serialize)]
-pub struct InUse {
-    /// Rules that raise nothing.
-    pub disabled: Vec<String>,
-    /// See [`RuleSettings::booster_due_within_days`].
-    pub booster_due_within_days: u32,
-    /// See [`RuleSettings::pulled_twice_within_days`].
-    pub pulled_twice_within_days: u32,
-    /// See [`RuleSettings::ingredient_low_days`].
-    pub ingredient_low_days: f64,
-    /// See [`RuleSettings::off_feed_drop_pct`].
-    pub off_feed_drop_pct: f64,
-    /// See [`RuleSettings::near_target_within_kg`].
-    pub near_target_within_kg: f64,
-    /// See [`RuleSettings::gateway_silent_minutes`].
-    pub gateway_silent_minutes: u32,
-    /// See [`RuleSettings::outbox_backlog_minutes`].
-    pub outbox_backlog_minutes: u32,
-    /// Email recipients.
-    pub emails: Vec<String>,
-    /// Whether the operator set a webhook for the yard.
-    pub webhook: bool,
-}
-
-impl From<RuleSettings> for InUse {
-    fn from(s: RuleSettings) -> Self {
-        Self {
-            webhook: !s.webhook_url.is_empty(),
-            disabled: s.disabled,
-            booster_due_within_days: s.booster_due_within_days,
-            pulled_twice_within_days: s.pulled_twice_within_days,
-            ingredient_low_days: s.ingredient_low_days,
-            off_feed_drop_pct: s.off_feed_drop_pct,
-            near_target_within_kg: s.near_target_within_kg,
-            gateway_silent_minutes: s.gateway_silent_minutes,
-            outbox_backlog_minutes: s.outbox_backlog_minutes,
-            emails: s.emails,
+/// `s` as JSON without the operator's webhook fields.
+fn public(s: &impl Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(s).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        for name in settings::OPERATOR_ONLY {
+            fields.remove(name);
         }
     }
+    value
 }
 
 /// The page's and the API's view of a yard's settings.
 #[derive(Debug, Serialize)]
 pub struct View {
-    /// What the yard's users set (blank fields use the config's).
-    pub saved: YardSettings,
+    /// What the yard's users set (a field absent or null uses the default).
+    pub saved: serde_json::Value,
     /// What the alerts worker uses.
-    pub in_use: InUse,
+    pub in_use: serde_json::Value,
     /// The config file's settings for the yard (what a blank field means).
-    pub defaults: InUse,
+    pub defaults: serde_json::Value,
+    /// Whether the operator set a webhook for the yard (its address and secret are not shown).
+    pub webhook: bool,
     /// The latest saves, newest first.
     pub history: Vec<Saved>,
 }
@@ -190,9 +136,10 @@ async fn view(state: &AppState, feedlot_id: &str) -> Result<View, WebError> {
         .unwrap_or_default();
     let defaults = state.alerts.for_yard(feedlot_id);
     Ok(View {
-        in_use: saved.over(&defaults).into(),
-        defaults: defaults.into(),
-        saved,
+        in_use: public(&settings::over(&saved, &defaults)),
+        webhook: !defaults.webhook_url.is_empty(),
+        defaults: public(&defaults),
+        saved: public(&saved),
         history,
     })
 }
@@ -205,27 +152,33 @@ async fn save(
     candidate: YardSettings,
 ) -> Result<(), WebError> {
     check(&candidate)?;
-    candidate
-        .over(&state.alerts.for_yard(feedlot_id))
+    settings::over(&candidate, &state.alerts.for_yard(feedlot_id))
         .validate("settings")
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let now = crate::alerts::now_ms();
     settings::save(&state.client, feedlot_id, &candidate, caller.name(), now)
         .await
         .map_err(from_alert)?;
-    tracing::info!(feedlot_id, user = caller.name(), settings = ?candidate.summary(), "alert settings saved");
+    tracing::info!(feedlot_id, user = caller.name(), settings = ?settings::summary(&candidate), "alert settings saved");
     Ok(())
 }
 
-/// The page's own limits, beyond the config's: ranges, and at most [`MAX_EMAILS`] recipients.
+/// The page's own limits, beyond the config's: no webhook, ranges, and at most
+/// [`MAX_EMAILS`] recipients.
 fn check(s: &YardSettings) -> Result<(), WebError> {
     let bad = |field: &str, reason: String| Err(WebError::BadRequest(format!("{field}: {reason}")));
+    if s.webhook_url.is_some() || s.webhook_secret.is_some() {
+        return bad(
+            "webhook_url",
+            "a webhook is set by the operator in the config file".into(),
+        );
+    }
+    let fields = serde_json::to_value(s).unwrap_or_default();
     for t in &THRESHOLDS {
-        let v = own_value(s, t.name);
-        if let Ok(n) = v.parse::<f64>()
+        if let Some(n) = fields.get(t.name).and_then(serde_json::Value::as_f64)
             && !(n.is_finite() && (0.0..=t.max).contains(&n))
         {
-            return bad(t.name, format!("{v} is not 0 to {}", t.max));
+            return bad(t.name, format!("{n} is not 0 to {}", t.max));
         }
     }
     if let Some(unknown) = s
@@ -267,7 +220,7 @@ fn from_form(pairs: &[(String, String)]) -> Result<YardSettings, WebError> {
             FORM_MARK.0
         )));
     }
-    let mut out = YardSettings::default();
+    let mut given = serde_json::Map::new();
     for t in &THRESHOLDS {
         let Some(text) = field(t.name) else { continue };
         let bad = || {
@@ -278,26 +231,18 @@ fn from_form(pairs: &[(String, String)]) -> Result<YardSettings, WebError> {
                 t.max
             ))
         };
-        if t.whole {
-            let n: u32 = text.parse().map_err(|_| bad())?;
-            match t.name {
-                "booster_due_within_days" => out.booster_due_within_days = Some(n),
-                "pulled_twice_within_days" => out.pulled_twice_within_days = Some(n),
-                "gateway_silent_minutes" => out.gateway_silent_minutes = Some(n),
-                _ => out.outbox_backlog_minutes = Some(n),
-            }
+        let n = if t.whole {
+            serde_json::Value::from(text.parse::<u32>().map_err(|_| bad())?)
         } else {
             let n: f64 = text.parse().map_err(|_| bad())?;
-            if !n.is_finite() {
-                return Err(bad());
-            }
-            match t.name {
-                "ingredient_low_days" => out.ingredient_low_days = Some(n),
-                "off_feed_drop_pct" => out.off_feed_drop_pct = Some(n),
-                _ => out.near_target_within_kg = Some(n),
-            }
-        }
+            serde_json::Number::from_f64(n)
+                .map(serde_json::Value::Number)
+                .ok_or_else(bad)?
+        };
+        given.insert(t.name.to_owned(), n);
     }
+    let mut out: YardSettings = serde_json::from_value(serde_json::Value::Object(given))
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let on = |rule: &str| pairs.iter().any(|(k, _)| k == &format!("rule.{rule}"));
     out.disabled = Some(
         RULES
@@ -364,8 +309,13 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let v = view(&state, &feedlot_id).await?;
     let defaults = state.alerts.for_yard(&feedlot_id);
-    let in_use = v.saved.over(&defaults);
-    let own_emails = v.saved.emails.as_ref().map(|e| e.join(", "));
+    let saved = v
+        .history
+        .first()
+        .map(|s| s.settings.clone())
+        .unwrap_or_default();
+    let in_use = settings::over(&saved, &defaults);
+    let own_emails = saved.emails.as_ref().map(|e| e.join(", "));
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -385,9 +335,9 @@ pub async fn page(
                                 tr data-setting=(t.name) {
                                     td { label for=(t.name) { (t.label) " (" (t.unit) ")" } }
                                     td { input type="number" step="any" min="0" max=(t.max) id=(t.name) name=(t.name)
-                                        value=(own_value(&v.saved, t.name)) placeholder=(value_in(&defaults, t.name)); }
-                                    td.default { (value_in(&defaults, t.name)) }
-                                    td.in-use { (value_in(&in_use, t.name)) }
+                                        value=(field_of(&v.saved, t.name)) placeholder=(field_of(&v.defaults, t.name)); }
+                                    td.default { (field_of(&v.defaults, t.name)) }
+                                    td.in-use { (field_of(&v.in_use, t.name)) }
                                 }
                             }
                         }
@@ -409,7 +359,7 @@ pub async fn page(
                     p { label for="emails" { "Recipients (comma or one per line; blank: "
                         @if defaults.emails.is_empty() { "none" } @else { (defaults.emails.join(", ")) } ")" } }
                     textarea #emails name="emails" rows="3" cols="60" { (own_emails.unwrap_or_default()) }
-                    p #webhook { "Webhook: " @if defaults.webhook_url.is_empty() { "none" } @else { "set by the operator" } }
+                    p #webhook { "Webhook: " @if v.webhook { "set by the operator" } @else { "none" } }
                     p { button type="submit" { "Save" } }
                 }
                 h2 { "Changes" }
@@ -420,7 +370,7 @@ pub async fn page(
                             tr {
                                 td { (utc(s.set_at_ms)) }
                                 td.who { (s.set_by) }
-                                td { (s.settings.summary().join("; ")) }
+                                td { (settings::summary(&s.settings).join("; ")) }
                             }
                         }
                     }

@@ -204,6 +204,16 @@ async fn a_user_changes_the_yards_alert_settings_on_the_page_and_the_next_round_
     let unknown = send(&site, "POST", &api, &json, r#"{"off_feed_pct": 10}"#).await;
     assert_eq!(unknown.status, 400);
     assert!(unknown.body.contains("off_feed_pct"), "{}", unknown.body);
+    let webhook = send(
+        &site,
+        "POST",
+        &api,
+        &json,
+        r#"{"webhook_url": "http://127.0.0.1:8123/?query=DROP", "webhook_secret": "0123456789abcdef0"}"#,
+    )
+    .await;
+    assert_eq!(webhook.status, 400, "only the operator sets a webhook");
+    assert!(webhook.body.starts_with("webhook_url:"), "{}", webhook.body);
     let put = send(
         &site,
         "POST",
