@@ -89,7 +89,6 @@ pub struct AppState {
     pens_who: herd_cache::PensCache,
     cold: cold::ColdLimits,
     default_units: units::Units,
-    alerts_ready: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl AppState {
@@ -107,7 +106,6 @@ impl AppState {
             pens_who: herd_cache::PensCache::default(),
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
-            alerts_ready: Arc::default(),
         }
     }
 
@@ -132,21 +130,6 @@ impl AppState {
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
-    }
-
-    /// Creates the alerts' tables once per process (see [`crate::alerts::store`]).
-    async fn alerts_ready(&self) -> Result<(), WebError> {
-        self.alerts_ready
-            .get_or_try_init(|| async {
-                crate::alerts::store::ensure_tables(&self.client)
-                    .await
-                    .map_err(|e| match e {
-                        crate::alerts::AlertError::ClickHouse(e) => WebError::Storage(e),
-                        other => WebError::BadRequest(other.to_string()),
-                    })
-            })
-            .await
-            .map(|_| ())
     }
 
     /// The metrics this state counts into (shared handles).

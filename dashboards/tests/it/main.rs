@@ -14,6 +14,7 @@ mod two_yards;
 
 mod ade_export;
 mod alerts;
+mod alerts_cluster;
 mod alerts_delivery;
 mod analytics;
 mod auth;

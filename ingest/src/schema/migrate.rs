@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "gateway_status",
         sql: include_str!("../../migrations/0012_gateway_status.sql"),
     },
+    Migration {
+        version: 13,
+        name: "alerts",
+        sql: include_str!("../../migrations/0013_alerts.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
