@@ -156,7 +156,11 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
             .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
             .sum()
     };
-    assert_eq!(sum("dashboards_alerts_raised_total{"), ALERTS as f64, "{text}");
+    assert_eq!(
+        sum("dashboards_alerts_raised_total{"),
+        ALERTS as f64,
+        "{text}"
+    );
     assert!(
         text.contains("dashboards_alerts_raised_total{rule=\"pulled_twice\"} 1"),
         "{text}"
@@ -168,7 +172,11 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
         ))
     };
     assert_eq!(deliveries("sent"), ALERTS as f64, "{text}");
-    assert_eq!(deliveries("retried"), f64::from(calls) - ALERTS as f64, "{text}");
+    assert_eq!(
+        deliveries("retried"),
+        f64::from(calls) - ALERTS as f64,
+        "{text}"
+    );
     assert!(!text.contains("outcome=\"failed\""), "{text}");
     let last_round = sum("dashboards_alerts_last_round_timestamp_seconds ");
     assert!(
