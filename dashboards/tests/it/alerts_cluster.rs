@@ -135,12 +135,9 @@ async fn on_a_cluster_alerts_are_shared_by_servers_delivered_once_and_outlive_a_
         ("authorization", auth.as_str()),
         ("content-type", "application/x-www-form-urlencoded"),
     ];
-    let ack = |web: axum::Router, id: String| {
-        let form = form;
-        async move {
-            let path = format!("/api/feedlots/{YARD}/alerts/ack");
-            send(&web, "POST", &path, &form, &format!("alert_id={id}")).await
-        }
+    let ack = |web: axum::Router, id: String| async move {
+        let path = format!("/api/feedlots/{YARD}/alerts/ack");
+        send(&web, "POST", &path, &form, &format!("alert_id={id}")).await
     };
     assert_eq!(ack(web2.clone(), pulled.to_owned()).await.status, 200);
     let acked_through = |web: &axum::Router, rule: &'static str| {
