@@ -71,7 +71,9 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
             client.clone(),
             config.alerts.clone(),
             config.analytics.settings(),
-        )?;
+        )?
+        .on_cluster(&config.clickhouse.cluster)
+        .with_metrics(state.metrics());
         Some(tokio::spawn(worker.run(shutdown.clone())))
     } else {
         None

@@ -275,6 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.analytics.settings(),
             )
             .context("starting the alerts worker")?
+            .on_cluster(&config.clickhouse.cluster)
             .run(shutdown)
             .await;
             Ok(())

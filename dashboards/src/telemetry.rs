@@ -9,6 +9,10 @@
 //! | `dashboards_facts_recomputed_total` | counter | `outcome` (`made`, `failed`): yards whose daily facts the facts worker recomputed |
 //! | `dashboards_facts_recompute_duration_seconds` | histogram | time to recompute one yard's facts (load, replay, write) |
 //! | `dashboards_facts_lag_seconds` | gauge | how long the oldest change not yet in the facts has waited (0 when none) |
+//! | `dashboards_alerts_raised_total` | counter | `rule`: alerts the alerts worker raised (stored new) |
+//! | `dashboards_alert_deliveries_total` | counter | `channel` (`webhook`, `email`), `outcome` (`sent`; `retried`: the try failed and will be retried; `failed`: given up): delivery tries this worker made |
+//! | `dashboards_alerts_last_round_timestamp_seconds` | gauge | when the alerts worker last completed a round, unix seconds (0 before the first) |
+//! | `dashboards_alerts_round_duration_seconds` | histogram | time of one completed alerts round (every yard's rules, then the deliveries due) |
 //! | `dashboards_cold_work_total` | counter | `what` (`report`, `herd`), `outcome` (`made`, `failed`, `refused_user`: the user's limit, 429; `refused_busy`: no capacity within the wait, 503): dashboards made in a request because they were not in the cache, and those refused (see `web.cold_reports`) |
 
 use std::sync::Arc;
@@ -37,6 +41,22 @@ pub struct FactsLabels {
     pub outcome: String,
 }
 
+/// Labels of the alerts raised counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertRuleLabels {
+    /// The rule, e.g. `pulled_twice`.
+    pub rule: String,
+}
+
+/// Labels of the alert deliveries counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertDeliveryLabels {
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// `sent`, `retried` or `failed`.
+    pub outcome: String,
+}
+
 /// Labels of the request counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -57,6 +77,10 @@ pub struct Metrics {
     facts_recomputed: Family<FactsLabels, Counter>,
     facts_seconds: Histogram,
     facts_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    alerts_raised: Family<AlertRuleLabels, Counter>,
+    alert_deliveries: Family<AlertDeliveryLabels, Counter>,
+    alerts_last_round_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    alerts_round_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -105,8 +129,36 @@ impl Metrics {
             "How long the oldest change not yet in the facts has waited",
             facts_lag_seconds.clone(),
         );
+        let alerts_raised = Family::<AlertRuleLabels, Counter>::default();
+        registry.register(
+            "alerts_raised",
+            "Alerts the alerts worker raised, by rule",
+            alerts_raised.clone(),
+        );
+        let alert_deliveries = Family::<AlertDeliveryLabels, Counter>::default();
+        registry.register(
+            "alert_deliveries",
+            "Alert delivery tries, by channel and outcome (sent, retried, failed)",
+            alert_deliveries.clone(),
+        );
+        let alerts_last_round_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "alerts_last_round_timestamp_seconds",
+            "When the alerts worker last completed a round, unix seconds",
+            alerts_last_round_seconds.clone(),
+        );
+        let alerts_round_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 14));
+        registry.register(
+            "alerts_round_duration_seconds",
+            "Time of one completed alerts round",
+            alerts_round_seconds.clone(),
+        );
         Self {
             registry: Arc::new(registry),
+            alerts_raised,
+            alert_deliveries,
+            alerts_last_round_seconds,
+            alerts_round_seconds,
             requests,
             request_seconds,
             cold,
@@ -283,6 +335,33 @@ pub fn facts_lag(metrics: &Metrics, seconds: f64) {
     metrics.facts_lag_seconds.set(seconds);
 }
 
+/// The alerts worker raised an alert of `rule`.
+pub fn alert_raised(metrics: &Metrics, rule: &str) {
+    metrics
+        .alerts_raised
+        .get_or_create(&AlertRuleLabels {
+            rule: rule.to_owned(),
+        })
+        .inc();
+}
+
+/// A delivery try on `channel` ended in `outcome` (`sent`, `retried` or `failed`).
+pub fn alert_delivery(metrics: &Metrics, channel: &str, outcome: &str) {
+    metrics
+        .alert_deliveries
+        .get_or_create(&AlertDeliveryLabels {
+            channel: channel.to_owned(),
+            outcome: outcome.to_owned(),
+        })
+        .inc();
+}
+
+/// The alerts worker completed a round at `at_ms` (ms since the epoch UTC) that took `took`.
+pub fn alerts_round(metrics: &Metrics, at_ms: u64, took: Duration) {
+    metrics.alerts_last_round_seconds.set(at_ms as f64 / 1000.0);
+    metrics.alerts_round_seconds.observe(took.as_secs_f64());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +419,9 @@ mod tests {
             error: None,
         }
         .emit(&metrics);
+        alert_raised(&metrics, "off_feed");
+        alert_delivery(&metrics, "webhook", "sent");
+        alerts_round(&metrics, 1_000, Duration::ZERO);
         let exported = sample_names(&metrics.encode());
         assert_eq!(
             listed,

@@ -33,6 +33,9 @@ pub enum AlertError {
     /// A delivery could not be made (the message says which channel and why).
     #[error("delivery: {0}")]
     Delivery(String),
+    /// The alerts' tables are missing: `ingest migrate` has not run migration 13.
+    #[error("no alerts table(s) {0} in the database: run `ingest migrate` (migration 13, alerts)")]
+    NotMigrated(String),
 }
 
 /// One alert, as stored in `alerts` and sent to receivers.

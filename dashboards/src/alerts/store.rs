@@ -1,6 +1,7 @@
-//! The alerts' state, in four ClickHouse tables of the dashboards' own (created with
-//! `CREATE TABLE IF NOT EXISTS` on first use, in the pipeline's database, like
-//! `web_user_settings`):
+//! The alerts' state, in four ClickHouse tables made by `ingest migrate` (migration 13,
+//! `ingest/migrations/0013_alerts.sql`; on a cluster replicated `_local` tables under
+//! `Distributed` ones sharded by yard, so a yard's rows, all versions of a key, live on one
+//! shard where `FINAL` settles them):
 //!
 //! - `alerts`: one row per alert id (ReplacingMergeTree by `(feedlot_id, alert_id)`; read with
 //!   `FINAL`). The worker inserts only ids not already there; two replicas inserting the same
@@ -14,10 +15,12 @@
 //!   counts the claims of try *n*: only a count of one sends (two replicas racing both back
 //!   off). A claim older than the lease (3 × `alerts.timeout_ms`: a try takes at most
 //!   about one timeout) whose try left no result (the replica died, or two raced) is counted
-//!   as a failed try, and the next one is claimed.
+//!   as a failed try, and the next one is claimed. On a cluster ([`Claims::quorum`] > 1) the
+//!   claim is inserted with `insert_quorum` = every replica of the shard, so the other
+//!   replica's count sees it; see [`claim`] for what happens when a replica is down.
 //!
-//! With `clickhouse.cluster` set the tables are plain MergeTree on the server a replica talks
-//! to: the replicas must share that server.
+//! Reads joining two tables use `GLOBAL` joins: valid on one server, and needed over
+//! `Distributed` tables.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,27 +28,31 @@ use super::{Alert, AlertError};
 
 type Result<T> = std::result::Result<T, AlertError>;
 
-const CREATE: [&str; 4] = [
-    "CREATE TABLE IF NOT EXISTS alerts (feedlot_id String, alert_id String, rule String, \
-     subject String, period String, title String, detail String, link String, \
-     raised_at_ms UInt64) ENGINE = ReplacingMergeTree ORDER BY (feedlot_id, alert_id)",
-    "CREATE TABLE IF NOT EXISTS alert_acks (feedlot_id String, alert_id String, \
-     acked_by String, acked_at_ms UInt64) ENGINE = MergeTree ORDER BY (feedlot_id, alert_id)",
-    "CREATE TABLE IF NOT EXISTS alert_deliveries (feedlot_id String, alert_id String, \
-     channel String, target String, state String, attempts UInt32, next_try_ms UInt64, \
-     last_error String, updated_at_ms UInt64, version UInt64) \
-     ENGINE = ReplacingMergeTree(version) ORDER BY (feedlot_id, alert_id, channel, target)",
-    "CREATE TABLE IF NOT EXISTS alert_delivery_claims (feedlot_id String, alert_id String, \
-     channel String, target String, attempt UInt32, replica String, claimed_at_ms UInt64) \
-     ENGINE = MergeTree ORDER BY (feedlot_id, alert_id, channel, target, attempt)",
+/// The alerts' tables, made by `ingest migrate` (migration 13, `ingest/migrations/0013_alerts.sql`).
+pub const TABLES: [&str; 4] = [
+    "alerts",
+    "alert_acks",
+    "alert_deliveries",
+    "alert_delivery_claims",
 ];
 
-/// Creates the alerts' tables if they are not there.
-pub async fn ensure_tables(client: &clickhouse::Client) -> Result<()> {
-    for sql in CREATE {
-        client.query(sql).execute().await?;
+/// Fails with [`AlertError::NotMigrated`] unless the client's database has every table of
+/// [`TABLES`] (the dashboards no longer create them).
+pub async fn check_tables(client: &clickhouse::Client) -> Result<()> {
+    let found: Vec<String> = client
+        .query("SELECT name FROM system.tables WHERE database = currentDatabase() AND has(?, name)")
+        .bind(&TABLES[..])
+        .fetch_all()
+        .await?;
+    let missing: Vec<&str> = TABLES
+        .into_iter()
+        .filter(|t| !found.iter().any(|f| f.as_str() == *t))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AlertError::NotMigrated(missing.join(", ")))
     }
-    Ok(())
 }
 
 /// An alert with its acknowledgement, as the page and API list it.
@@ -148,7 +155,7 @@ pub async fn list(
             "SELECT feedlot_id, alert_id, rule, subject, period, title, detail, link, \
              raised_at_ms, first_by AS acked_by, first_at_ms AS acked_at_ms \
              FROM (SELECT * FROM alerts FINAL WHERE feedlot_id = ?) AS raised \
-             ANY LEFT JOIN (SELECT alert_id, argMin(acked_by, acked_at_ms) AS first_by, \
+             GLOBAL ANY LEFT JOIN (SELECT alert_id, argMin(acked_by, acked_at_ms) AS first_by, \
                min(acked_at_ms) AS first_at_ms FROM alert_acks WHERE feedlot_id = ? \
                GROUP BY alert_id) AS acks USING alert_id \
              ORDER BY first_at_ms > 0, raised_at_ms DESC, alert_id LIMIT ?",
@@ -305,13 +312,108 @@ pub async fn record(client: &clickhouse::Client, delivery: &Delivery) -> Result<
     )
 }
 
-/// Claims the next try of `d` for `replica`: the try's number when this replica may make it,
-/// None when another replica holds it (or two raced and both back off). A claimed try older
-/// than `lease_ms` without a result is taken over.
+/// How a worker inserts its claims (see [`claim`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claims {
+    /// The worker's random id, written in each claim.
+    pub replica: String,
+    /// Replicas that must have a claim before its insert returns: on a cluster every replica
+    /// of a shard (the fewest any shard has); 0 on one server.
+    pub quorum: u64,
+    /// How long a quorum insert waits for the other replicas, ms.
+    pub quorum_timeout_ms: u64,
+}
+
+/// How a claim's insert went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimInsert {
+    /// Stored on [`Claims::quorum`] replicas (or on the one server).
+    Stored,
+    /// Too few replicas of the shard are alive for the quorum: stored on the live one without
+    /// it (at least once from here on).
+    WithoutQuorum,
+    /// The quorum insert did not finish (another quorum insert into the table not yet on every
+    /// replica, or the wait timed out): this try backs off.
+    Unsure,
+}
+
+/// Inserts one claim with `claims`' quorum; falls back to an insert without it when the shard
+/// has too few live replicas.
+async fn insert_claim(
+    client: &clickhouse::Client,
+    d: &Delivery,
+    attempt: u32,
+    claims: &Claims,
+    now_ms: u64,
+) -> Result<ClaimInsert> {
+    let insert = |quorum: u64| {
+        client
+            .query(
+                "INSERT INTO alert_delivery_claims (feedlot_id, alert_id, channel, target, \
+                 attempt, replica, claimed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&d.feedlot_id)
+            .bind(&d.alert_id)
+            .bind(&d.channel)
+            .bind(&d.target)
+            .bind(attempt)
+            .bind(&claims.replica)
+            .bind(now_ms)
+            // Returns once the shard's replica has it, not when it is queued for the shard.
+            .with_setting("insert_distributed_sync", "1")
+            .with_setting("insert_quorum", quorum.to_string())
+            .with_setting(
+                "insert_quorum_timeout",
+                claims.quorum_timeout_ms.max(1).to_string(),
+            )
+            .execute()
+    };
+    if claims.quorum <= 1 {
+        insert(0).await?;
+        return Ok(ClaimInsert::Stored);
+    }
+    match insert(claims.quorum).await {
+        Ok(()) => Ok(ClaimInsert::Stored),
+        Err(clickhouse::error::Error::BadResponse(e)) if too_few_replicas(&e) => {
+            tracing::warn!(
+                alert_id = %d.alert_id,
+                attempt,
+                error = %e,
+                "alert claim without quorum: a replica of the shard is down"
+            );
+            insert(0).await?;
+            Ok(ClaimInsert::WithoutQuorum)
+        }
+        Err(clickhouse::error::Error::BadResponse(e)) if e.contains("uorum") => {
+            tracing::info!(alert_id = %d.alert_id, attempt, error = %e, "alert claim unsure; backing off");
+            Ok(ClaimInsert::Unsure)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether ClickHouse's `error` says the shard has fewer live replicas than the quorum
+/// (`TOO_FEW_LIVE_REPLICAS`, code 285).
+fn too_few_replicas(error: &str) -> bool {
+    error.contains("Code: 285") || error.contains("less than requested quorum")
+}
+
+/// Claims the next try of `d` for `claims.replica`: the try's number when this replica may make
+/// it, None when another replica holds it (or two raced and both back off, or the claim's
+/// quorum insert did not finish). A claimed try older than `lease_ms` without a result is
+/// taken over.
+///
+/// On a cluster the claim is inserted with `insert_quorum` = every replica of the shard: the
+/// insert returns once both replicas hold it, so of two workers counting on different
+/// replicas the one whose insert finished later counts both claims and backs off. With a
+/// replica of the shard down the quorum cannot be met (ClickHouse says so at once once the
+/// replica's ZooKeeper session has expired, else after `quorum_timeout_ms`): the claim is then
+/// inserted without a quorum on the live replica, which every worker's insert and count reach,
+/// and delivery is at least once (receivers de-duplicate by `X-Alert-Id`).
 pub async fn claim(
     client: &clickhouse::Client,
     d: &Delivery,
-    replica: &str,
+    claims: &Claims,
     now_ms: u64,
     lease_ms: u64,
 ) -> Result<Option<u32>> {
@@ -335,20 +437,9 @@ pub async fn claim(
     } else {
         d.attempts + 1
     };
-    client
-        .query(
-            "INSERT INTO alert_delivery_claims (feedlot_id, alert_id, channel, target, attempt, \
-             replica, claimed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&d.feedlot_id)
-        .bind(&d.alert_id)
-        .bind(&d.channel)
-        .bind(&d.target)
-        .bind(attempt)
-        .bind(replica)
-        .bind(now_ms)
-        .execute()
-        .await?;
+    if insert_claim(client, d, attempt, claims, now_ms).await? == ClaimInsert::Unsure {
+        return Ok(None);
+    }
     let claims: u64 = client
         .query(
             "SELECT count() FROM alert_delivery_claims WHERE feedlot_id = ? AND alert_id = ? \

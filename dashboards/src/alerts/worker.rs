@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::store::{self, Delivery, FAILED, PENDING, SENT};
+use super::store::{self, Claims, Delivery, FAILED, PENDING, SENT};
 use super::webhook::Outcome;
 use super::{AlertError, email, now_ms, rules, settings, webhook};
 use crate::analytics::Settings;
 use crate::config::{AlertsConfig, RuleSettings};
+use crate::telemetry::{self, Metrics};
 
 type Result<T> = std::result::Result<T, AlertError>;
 
@@ -38,7 +39,9 @@ pub struct Worker {
     analytics: Settings,
     http: reqwest::Client,
     smtp: Option<email::Transport>,
-    replica: String,
+    claims: Claims,
+    cluster: String,
+    metrics: Metrics,
     ready: bool,
 }
 
@@ -65,13 +68,33 @@ impl Worker {
             .unwrap_or_default();
         Ok(Self {
             client,
-            config,
             analytics,
             http,
             smtp,
-            replica,
+            claims: Claims {
+                replica,
+                quorum: 0,
+                quorum_timeout_ms: config.timeout_ms,
+            },
+            config,
+            cluster: String::new(),
+            metrics: Metrics::new(),
             ready: false,
         })
+    }
+
+    /// Counts into `metrics` (the registry `/metrics` serves) instead of a registry of its own.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Works over the tables of ClickHouse cluster `cluster` (`clickhouse.cluster`; empty: one
+    /// server): claims are then inserted with a quorum of every replica of a shard (see
+    /// [`store::claim`]).
+    pub fn on_cluster(mut self, cluster: &str) -> Self {
+        self.cluster = cluster.to_owned();
+        self
     }
 
     /// Runs rounds every `alerts.interval_ms` until `shutdown`.
@@ -115,29 +138,54 @@ impl Worker {
 
     /// Evaluates `feedlot_id`'s rules as of `now_ms` and stores the new alerts; returns them.
     pub async fn evaluate(&mut self, feedlot_id: &str, now_ms: u64) -> Result<usize> {
-        self.ensure_tables().await?;
+        self.check_schema().await?;
         let rules = self.rules_for(feedlot_id).await?;
         let alerts =
             rules::evaluate(&self.client, feedlot_id, &rules, &self.analytics, now_ms).await?;
         let channels = self.channels(&rules);
         let fresh = store::insert_new(&self.client, feedlot_id, alerts, &channels, now_ms).await?;
         for a in &fresh {
+            telemetry::alert_raised(&self.metrics, &a.rule);
             tracing::info!(feedlot_id, alert_id = %a.alert_id, rule = %a.rule, title = %a.title, "alert raised");
         }
         Ok(fresh.len())
     }
 
-    async fn ensure_tables(&mut self) -> Result<()> {
-        if !self.ready {
-            store::ensure_tables(&self.client).await?;
-            self.ready = true;
+    /// Once: fails unless `ingest migrate` made the alerts' tables; on a cluster, sets the
+    /// claims' quorum to the fewest replicas any shard has.
+    async fn check_schema(&mut self) -> Result<()> {
+        if self.ready {
+            return Ok(());
         }
+        store::check_tables(&self.client).await?;
+        if !self.cluster.is_empty() {
+            let replicas: u64 = self
+                .client
+                .query(
+                    "SELECT min(n) FROM (SELECT shard_num, count() AS n FROM system.clusters \
+                     WHERE cluster = ? GROUP BY shard_num)",
+                )
+                .bind(&self.cluster)
+                .fetch_one()
+                .await?;
+            if replicas == 0 {
+                tracing::warn!(cluster = %self.cluster, "no such cluster in system.clusters: alert claims without a quorum");
+            }
+            self.claims.quorum = replicas;
+            tracing::info!(
+                cluster = %self.cluster,
+                quorum = replicas,
+                "alert claims are inserted with a quorum"
+            );
+        }
+        self.ready = true;
         Ok(())
     }
 
     /// One round as of `now_ms`: every yard with records, then the deliveries due.
     pub async fn round(&mut self, now_ms: u64) -> Result<Round> {
-        self.ensure_tables().await?;
+        let started = std::time::Instant::now();
+        self.check_schema().await?;
         let mut yards: Vec<String> = self
             .client
             .query(
@@ -159,6 +207,7 @@ impl Worker {
             }
         }
         self.deliver(now_ms, &mut round).await?;
+        telemetry::alerts_round(&self.metrics, super::now_ms(), started.elapsed());
         Ok(round)
     }
 
@@ -166,7 +215,7 @@ impl Worker {
     async fn deliver(&self, now_ms: u64, round: &mut Round) -> Result<()> {
         for (d, alert) in store::due(&self.client, now_ms, DELIVERIES_PER_ROUND).await? {
             let lease_ms = self.config.timeout_ms.saturating_mul(3);
-            let claimed = store::claim(&self.client, &d, &self.replica, now_ms, lease_ms).await?;
+            let claimed = store::claim(&self.client, &d, &self.claims, now_ms, lease_ms).await?;
             let Some(attempt) = claimed else {
                 continue;
             };
@@ -201,11 +250,21 @@ impl Worker {
                 other => Outcome::Permanent(format!("unknown channel {other:?}")),
             };
             let next = self.after(&d, attempt, &outcome);
-            match next.state.as_str() {
-                SENT => round.delivered += 1,
-                FAILED => round.failed += 1,
-                _ => round.retried += 1,
-            }
+            let outcome = match next.state.as_str() {
+                SENT => {
+                    round.delivered += 1;
+                    "sent"
+                }
+                FAILED => {
+                    round.failed += 1;
+                    "failed"
+                }
+                _ => {
+                    round.retried += 1;
+                    "retried"
+                }
+            };
+            telemetry::alert_delivery(&self.metrics, &d.channel, outcome);
             tracing::info!(
                 feedlot_id = %d.feedlot_id,
                 alert_id = %d.alert_id,

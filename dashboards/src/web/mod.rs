@@ -92,7 +92,6 @@ pub struct AppState {
     pens_who: herd_cache::PensCache,
     cold: cold::ColdLimits,
     default_units: units::Units,
-    alerts_ready: Arc<tokio::sync::OnceCell<()>>,
     /// The config file's alert settings (what a yard's blank settings mean).
     alerts: Arc<crate::config::AlertsConfig>,
 }
@@ -112,7 +111,6 @@ impl AppState {
             pens_who: herd_cache::PensCache::default(),
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
-            alerts_ready: Arc::default(),
             alerts: Arc::default(),
         }
     }
@@ -145,21 +143,6 @@ impl AppState {
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
-    }
-
-    /// Creates the alerts' tables once per process (see [`crate::alerts::store`]).
-    async fn alerts_ready(&self) -> Result<(), WebError> {
-        self.alerts_ready
-            .get_or_try_init(|| async {
-                crate::alerts::store::ensure_tables(&self.client)
-                    .await
-                    .map_err(|e| match e {
-                        crate::alerts::AlertError::ClickHouse(e) => WebError::Storage(e),
-                        other => WebError::BadRequest(other.to_string()),
-                    })
-            })
-            .await
-            .map(|_| ())
     }
 
     /// The metrics this state counts into (shared handles).

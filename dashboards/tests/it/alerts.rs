@@ -30,7 +30,7 @@ pub const LOT: &str = "LOT-ALERT-1";
 /// Alerts the yard raises: one per rule.
 pub const ALERTS: usize = 8;
 pub const PEN: &str = "PEN-ALERT-1";
-const TOKEN: &str = "alerts-token-0123456789-abcdef";
+pub const TOKEN: &str = "alerts-token-0123456789-abcdef";
 
 fn days_ago(now: DateTime<Utc>, days: f64) -> DateTime<Utc> {
     now - chrono::Duration::milliseconds((days * 86_400_000.0) as i64)
@@ -198,19 +198,27 @@ fn gateway_reports(now: DateTime<Utc>) -> Vec<Envelope> {
 pub async fn seeded(test: &str) -> (testkit::ClickHouseDb, clickhouse::Client) {
     let (db, client) = database(test).await;
     store(&db, &records(Utc::now())).await;
+    silent_gateway(&client, "gw-old", "0190a000-0000-7000-8000-00000000beef").await;
+    (db, client)
+}
+
+/// Stores a weighing (`event_id`) from `gateway` as if ingested two hours ago: a
+/// `gateway_silent` alert.
+pub async fn silent_gateway(client: &clickhouse::Client, gateway: &str, event_id: &str) {
     client
         .query(
             "INSERT INTO weighings (event_id, feedlot_id, gateway_id, device_id, eid, weight_kg, \
              displayed_value, displayed_unit, captured_at, captured_at_ms, ingested_at) \
-             SELECT toUUID('0190a000-0000-7000-8000-00000000beef'), ?, 'gw-old', 'scale-1', ?, \
+             SELECT toUUID(?), ?, ?, 'scale-1', ?, \
              300, 300, 'kg', now() - 7200, toUInt64(now() - 7200) * 1000, now() - 7200",
         )
+        .bind(event_id)
         .bind(YARD)
+        .bind(gateway)
         .bind(SICK)
         .execute()
         .await
         .unwrap();
-    (db, client)
 }
 
 pub fn worker(client: &clickhouse::Client, config: AlertsConfig) -> Worker {
@@ -222,7 +230,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// Every alert of the yard through the API, by rule (each rule's titles).
-async fn by_rule(app: &axum::Router) -> BTreeMap<String, Vec<Value>> {
+pub async fn by_rule(app: &axum::Router) -> BTreeMap<String, Vec<Value>> {
     let auth = format!("Bearer {TOKEN}");
     let reply = get(
         app,
@@ -241,7 +249,7 @@ async fn by_rule(app: &axum::Router) -> BTreeMap<String, Vec<Value>> {
     out
 }
 
-fn site(client: &clickhouse::Client) -> axum::Router {
+pub fn site(client: &clickhouse::Client) -> axum::Router {
     let web = WebConfig {
         users: vec![WebUserConfig {
             name: "alice".into(),

@@ -20,22 +20,22 @@ use sha2::Sha256;
 
 use crate::alerts::{ALERTS, LOT, SICK, YARD, now_ms, seeded, worker};
 
-const SECRET: &str = "webhook-secret-0123456789";
+pub const SECRET: &str = "webhook-secret-0123456789";
 
 /// What the receiver saw.
 #[derive(Debug, Default)]
-struct Received {
+pub struct Received {
     /// Calls per `X-Alert-Id`.
-    calls: HashMap<String, u32>,
+    pub calls: HashMap<String, u32>,
     /// Calls answered 200 per `X-Alert-Id`.
-    accepted: HashMap<String, u32>,
+    pub accepted: HashMap<String, u32>,
     /// Bodies accepted.
-    bodies: Vec<Value>,
+    pub bodies: Vec<Value>,
     /// Calls whose signature did not verify.
-    bad: u32,
+    pub bad: u32,
 }
 
-type Shared = Arc<Mutex<Received>>;
+pub type Shared = Arc<Mutex<Received>>;
 
 /// The receiver: verifies `X-Alert-Signature` (our HMAC here, and the crate's `verify`), then
 /// answers 500 to an alert's first call and 200 after.
@@ -75,7 +75,7 @@ async fn hook(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> St
     StatusCode::OK
 }
 
-async fn receiver() -> (String, Shared) {
+pub async fn receiver() -> (String, Shared) {
     let seen = Shared::default();
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(hook))
@@ -86,7 +86,7 @@ async fn receiver() -> (String, Shared) {
     (format!("http://{addr}/hook"), seen)
 }
 
-fn fast(config: &mut AlertsConfig) {
+pub fn fast(config: &mut AlertsConfig) {
     config.first_retry_ms = 200;
     config.max_retry_ms = 1_000;
     config.timeout_ms = 1_000;
@@ -119,9 +119,20 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
         }
         w
     };
+    // Both count into one registry, served at the ops listener's /metrics.
+    let metrics = dashboards::telemetry::Metrics::new();
+    let ops = dashboards::web::ops_app(
+        dashboards::web::AppState::new(client.clone()).with_metrics(metrics.clone()),
+    );
     let (mut a, mut b) = tokio::join!(
-        run(worker(&client, config.clone()), seen.clone()),
-        run(worker(&client, config.clone()), seen.clone())
+        run(
+            worker(&client, config.clone()).with_metrics(metrics.clone()),
+            seen.clone()
+        ),
+        run(
+            worker(&client, config.clone()).with_metrics(metrics.clone()),
+            seen.clone()
+        )
     );
     assert!(done(&seen), "{:?}", seen.lock().unwrap());
     // More rounds by both send nothing more.
@@ -136,6 +147,46 @@ async fn two_workers_deliver_each_alert_to_the_webhook_once_signed_and_retried_a
         assert_eq!(*n, 1, "alert {id} accepted {n} times");
         assert_eq!(seen.calls[id], 2, "alert {id}: a 500, then a 200");
     }
+    // /metrics counts what the receiver saw: each alert raised once, one 500 retried and one
+    // 200 sent per alert, nothing failed, and the time of the last round.
+    let text = crate::two_yards::get(&ops, "/metrics", &[]).await.body;
+    let sum = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        sum("dashboards_alerts_raised_total{"),
+        ALERTS as f64,
+        "{text}"
+    );
+    assert!(
+        text.contains("dashboards_alerts_raised_total{rule=\"pulled_twice\"} 1"),
+        "{text}"
+    );
+    let calls: u32 = seen.calls.values().sum();
+    let deliveries = |outcome: &str| {
+        sum(&format!(
+            "dashboards_alert_deliveries_total{{channel=\"webhook\",outcome=\"{outcome}\"}}"
+        ))
+    };
+    assert_eq!(deliveries("sent"), ALERTS as f64, "{text}");
+    assert_eq!(
+        deliveries("retried"),
+        f64::from(calls) - ALERTS as f64,
+        "{text}"
+    );
+    assert!(!text.contains("outcome=\"failed\""), "{text}");
+    let last_round = sum("dashboards_alerts_last_round_timestamp_seconds ");
+    assert!(
+        (last_round - now_ms() as f64 / 1000.0).abs() < 60.0,
+        "last round at {last_round}: {text}"
+    );
+    assert!(
+        text.contains("dashboards_alerts_round_duration_seconds_count"),
+        "{text}"
+    );
     let pull = seen
         .bodies
         .iter()

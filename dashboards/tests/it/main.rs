@@ -15,6 +15,7 @@ mod two_yards;
 mod ade_export;
 mod alert_settings;
 mod alerts;
+mod alerts_cluster;
 mod alerts_delivery;
 mod analytics;
 mod auth;

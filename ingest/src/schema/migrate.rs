@@ -76,6 +76,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0012_gateway_status.sql"),
     },
     Migration {
+        version: 13,
+        name: "alerts",
+        sql: include_str!("../../migrations/0013_alerts.sql"),
+    },
+    Migration {
         version: 15,
         name: "alert_settings",
         sql: include_str!("../../migrations/0015_alert_settings.sql"),
