@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "gateway_status",
         sql: include_str!("../../migrations/0012_gateway_status.sql"),
     },
+    // 13 is taken by another branch (the alert tables); versions need only increase.
+    Migration {
+        version: 14,
+        name: "shipment_plans",
+        sql: include_str!("../../migrations/0014_shipment_plans.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
