@@ -55,6 +55,8 @@ struct CorrectionLine {
     withdrawal_days: u32,
     cause: String,
     delivered_kg: f64,
+    planned_date: u16,
+    head_count: u32,
 }
 
 impl CorrectionLine {
@@ -67,6 +69,8 @@ impl CorrectionLine {
             "withdrawal_days" => self.withdrawal_days.to_string(),
             "cause" => self.cause.clone(),
             "delivered_kg" => self.delivered_kg.to_string(),
+            "planned_date" => crate::facts::rows::date_text(self.planned_date),
+            "head_count" => self.head_count.to_string(),
             other => format!("({other}?)"),
         }
     }
@@ -146,13 +150,17 @@ pub async fn lot_changes(
          WHERE feedlot_id = ? AND eid = '' AND lot_id = ? \
          UNION ALL SELECT toString(event_id) AS id, 'lot_death' AS kind, \
          captured_at_ms AS at_ms, ['cause'] AS fields, [cause] AS vals FROM deaths FINAL \
-         WHERE feedlot_id = ? AND eid = '' AND lot_id = ?",
+         WHERE feedlot_id = ? AND eid = '' AND lot_id = ? \
+         UNION ALL SELECT toString(event_id) AS id, 'shipment_plan' AS kind, \
+         captured_at_ms AS at_ms, ['planned_date', 'head_count'] AS fields, \
+         [toString(planned_date), toString(head_count)] AS vals FROM shipment_plans FINAL \
+         WHERE feedlot_id = ? AND lot_id = ?",
     );
     let mut query = client.query(&sql);
     for _ in 0..5 {
         query = query.bind(feedlot_id).bind(feedlot_id).bind(lot_id);
     }
-    for _ in 0..2 {
+    for _ in 0..3 {
         query = query.bind(feedlot_id).bind(lot_id);
     }
     let originals = query.fetch_all::<Original>().await?;
@@ -173,7 +181,7 @@ async fn history(
         .query(
             "SELECT toString(corrects_event_id) AS id, captured_at_ms, device_id, record_kind, \
              action, reason, amended, weight_kg, product, dose, withdrawal_days, cause, \
-             delivered_kg FROM corrections FINAL \
+             delivered_kg, planned_date, head_count FROM corrections FINAL \
              WHERE feedlot_id = ? AND has(?, toString(corrects_event_id)) \
              ORDER BY captured_at_ms, event_id",
         )
@@ -253,6 +261,8 @@ mod tests {
             withdrawal_days: 0,
             cause: String::new(),
             delivered_kg: 0.0,
+            planned_date: 0,
+            head_count: 0,
         }
     }
 
