@@ -34,6 +34,7 @@ fn table(kind: EventKind) -> &'static str {
         EventKind::LotTreatment => "treatments",
         EventKind::GatewayStatus => "gateway_status",
         EventKind::Correction => "corrections",
+        EventKind::ShipmentPlan => "shipment_plans",
         other => panic!("no table for {}", other.as_str()),
     }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::EventKind;
-use crate::validate::{Checked, Reason, ValidationError, non_empty, non_negative, positive};
+use crate::validate::{
+    Checked, Reason, ValidationError, at_least_one, non_empty, non_negative, positive,
+};
 
 /// What a correction does to the record it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -59,10 +61,16 @@ pub struct Correction {
     /// Amend a feed delivery: the right delivered weight, kg.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_kg: Option<f64>,
+    /// Amend a shipment plan: the new planned day (UTC calendar day, `YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_date: Option<chrono::NaiveDate>,
+    /// Amend a shipment plan: the new number of head planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_count: Option<u32>,
 }
 
 /// The record kinds a correction may name (any record the analytics read).
-pub const CORRECTABLE_KINDS: [EventKind; 12] = [
+pub const CORRECTABLE_KINDS: [EventKind; 13] = [
     EventKind::Weighing,
     EventKind::FeedDelivery,
     EventKind::Treatment,
@@ -75,6 +83,7 @@ pub const CORRECTABLE_KINDS: [EventKind; 12] = [
     EventKind::FeedPurchase,
     EventKind::YardageRate,
     EventKind::Placement,
+    EventKind::ShipmentPlan,
 ];
 
 /// The fields an amendment of `kind` may change.
@@ -84,6 +93,7 @@ pub fn amendable_fields(kind: EventKind) -> &'static [&'static str] {
         EventKind::Treatment | EventKind::LotTreatment => &["product", "dose", "withdrawal_days"],
         EventKind::Death | EventKind::LotDeath => &["cause"],
         EventKind::FeedDelivery => &["delivered_kg"],
+        EventKind::ShipmentPlan => &["planned_date", "head_count"],
         _ => &[],
     }
 }
@@ -98,6 +108,8 @@ impl Correction {
             ("withdrawal_days", self.withdrawal_days.is_some()),
             ("cause", self.cause.is_some()),
             ("delivered_kg", self.delivered_kg.is_some()),
+            ("planned_date", self.planned_date.is_some()),
+            ("head_count", self.head_count.is_some()),
         ];
         given
             .into_iter()
@@ -163,6 +175,9 @@ impl Correction {
         if let Some(kg) = self.delivered_kg {
             non_negative("delivered_kg", kg)?;
         }
+        if let Some(head) = self.head_count {
+            at_least_one("head_count", head)?;
+        }
         Ok(())
     }
 }
@@ -183,6 +198,8 @@ mod tests {
             withdrawal_days: None,
             cause: None,
             delivered_kg: None,
+            planned_date: None,
+            head_count: None,
         }
     }
 
@@ -223,5 +240,22 @@ mod tests {
         let mut c = amend_weight();
         c.corrects_event_id = Uuid::nil();
         assert_eq!(c.validate().unwrap_err().field, "corrects_event_id");
+    }
+
+    #[test]
+    fn a_shipment_plans_date_and_head_are_amendable() {
+        let mut c = amend_weight();
+        c.record_kind = "shipment_plan".into();
+        assert_eq!(c.validate().unwrap_err().field, "weight_kg");
+        c.weight_kg = None;
+        c.planned_date = chrono::NaiveDate::from_ymd_opt(2027, 5, 9);
+        assert!(c.validate().is_ok());
+        c.head_count = Some(0);
+        assert_eq!(c.validate().unwrap_err().field, "head_count");
+        c.head_count = Some(40);
+        assert_eq!(c.amended_fields(), ["planned_date", "head_count"]);
+        let mut w = amend_weight();
+        w.head_count = Some(3);
+        assert_eq!(w.validate().unwrap_err().field, "head_count");
     }
 }

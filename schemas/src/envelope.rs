@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use crate::validate::{Checked, non_empty};
 use crate::{
     Arrival, Correction, Death, FeedDelivery, FeedLoad, FeedPurchase, LotDeath, LotTreatment,
-    PenMove, Placement, Ration, Shipment, TagRead, Treatment, Weighing, YardProfile, YardageRate,
-    status::GatewayStatus,
+    PenMove, Placement, Ration, Shipment, ShipmentPlan, TagRead, Treatment, Weighing, YardProfile,
+    YardageRate, status::GatewayStatus,
 };
 
 /// The wire-format major version this crate writes and reads. Additive, optional fields do not
@@ -87,6 +87,8 @@ pub enum Event {
     Correction(Correction),
     /// A gateway's outbox, reported while it runs (telemetry, sent past the outbox).
     GatewayStatus(GatewayStatus),
+    /// A shipment planned for a day.
+    ShipmentPlan(ShipmentPlan),
 }
 
 /// The kind of an [`Event`], without its body.
@@ -129,6 +131,8 @@ pub enum EventKind {
     Correction,
     /// See [`Event::GatewayStatus`].
     GatewayStatus,
+    /// See [`Event::ShipmentPlan`].
+    ShipmentPlan,
 }
 
 impl EventKind {
@@ -153,6 +157,7 @@ impl EventKind {
             Self::LotTreatment => "lot_treatment",
             Self::Correction => "correction",
             Self::GatewayStatus => "gateway_status",
+            Self::ShipmentPlan => "shipment_plan",
         }
     }
 }
@@ -179,6 +184,7 @@ impl Event {
             Self::LotTreatment(_) => EventKind::LotTreatment,
             Self::Correction(_) => EventKind::Correction,
             Self::GatewayStatus(_) => EventKind::GatewayStatus,
+            Self::ShipmentPlan(_) => EventKind::ShipmentPlan,
         }
     }
 }
@@ -206,13 +212,14 @@ impl Event {
             Self::LotTreatment(e) => e.validate(),
             Self::Correction(e) => e.validate(),
             Self::GatewayStatus(e) => e.validate(),
+            Self::ShipmentPlan(e) => e.validate(),
         }
     }
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         Self::TagRead,
         Self::Weighing,
         Self::FeedLoad,
@@ -231,6 +238,7 @@ impl EventKind {
         Self::LotTreatment,
         Self::Correction,
         Self::GatewayStatus,
+        Self::ShipmentPlan,
     ];
 }
 

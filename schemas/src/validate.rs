@@ -76,6 +76,14 @@ pub enum Reason {
         /// The head count stated.
         head_count: u32,
     },
+    /// A list of animals longer than the head count beside it.
+    #[error("lists {listed} animals but head_count is only {head_count}")]
+    MoreThanHead {
+        /// Animals listed.
+        listed: usize,
+        /// The head count stated.
+        head_count: u32,
+    },
     /// A correction names a record kind that cannot be corrected, or no kind at all.
     #[error("must name a correctable record kind such as weighing or treatment (found {0:?})")]
     NotCorrectable(String),

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use schemars::{JsonSchema, Schema, schema_for};
 use schemas::{
     Arrival, Correction, Death, Envelope, EventKind, FeedDelivery, FeedLoad, FeedPurchase,
-    GatewayStatus, LotDeath, LotTreatment, PenMove, Placement, Ration, Shipment, TagRead,
-    Treatment, Weighing, YardProfile, YardageRate,
+    GatewayStatus, LotDeath, LotTreatment, PenMove, Placement, Ration, Shipment, ShipmentPlan,
+    TagRead, Treatment, Weighing, YardProfile, YardageRate,
 };
 
 fn body<T: JsonSchema>() -> Schema {
@@ -46,6 +46,7 @@ fn generated() -> BTreeMap<String, String> {
             EventKind::LotTreatment => body::<LotTreatment>(),
             EventKind::GatewayStatus => body::<GatewayStatus>(),
             EventKind::Correction => body::<Correction>(),
+            EventKind::ShipmentPlan => body::<ShipmentPlan>(),
             other => panic!("no schema for {}", other.as_str()),
         };
         add(kind.as_str(), schema);

@@ -173,3 +173,22 @@ fn a_v1_correction_names_the_record_its_action_reason_and_new_values() {
     assert_eq!(c.reason, "dose misread: 6.5 ml given");
     assert_eq!(env.device_id, "api:dr-lee", "who corrected");
 }
+
+#[test]
+fn a_v1_shipment_plan_names_its_lot_day_head_and_chosen_animals() {
+    let env = fixture("shipment_plan");
+    let Event::ShipmentPlan(p) = env.event else {
+        panic!("not a shipment plan")
+    };
+    assert_eq!(
+        (p.lot_id.as_str(), p.pen_id.as_deref()),
+        ("L-2026-031", Some("P12"))
+    );
+    assert_eq!(p.planned_date.to_string(), "2027-05-02");
+    assert_eq!(p.head_count, 118);
+    let eids: Vec<_> = p.eids.iter().map(|e| e.as_str()).collect();
+    assert_eq!(eids, ["982000001088420", "982000001088421"]);
+    assert_eq!(p.buyer.as_deref(), Some("Tyson Lexington"));
+    assert_eq!(p.destination.as_deref(), Some("Lexington, NE"));
+    assert_eq!(p.note.as_deref(), Some("two trucks, 7 am"));
+}

@@ -12,6 +12,7 @@
 //! worker on several replicas never raises one twice; the tables are read with `FINAL`.
 
 pub mod email;
+pub mod planned;
 pub mod rules;
 pub mod settings;
 pub mod store;

@@ -37,7 +37,15 @@ pub async fn evaluate(
     if near_target_rules.iter().any(|r| rules.enabled(r)) {
         let near = near_target(client, feedlot_id, rules, analytics, now_ms).await?;
         if rules.enabled("withdrawal_on_shipment") {
-            let lots: Vec<&str> = near.iter().map(|a| a.subject.as_str()).collect();
+            // Planned shipments first; a lot near its target without an open plan keeps the
+            // proxy check.
+            let planned = super::planned::check(client, feedlot_id, rules, now_ms).await?;
+            let lots: Vec<&str> = near
+                .iter()
+                .map(|a| a.subject.as_str())
+                .filter(|lot| !planned.lots.contains(*lot))
+                .collect();
+            out.extend(planned.alerts);
             out.extend(withdrawal_on_shipment(client, feedlot_id, &lots, &places, now_ms).await?);
         }
         if rules.enabled("near_target_weight") {
@@ -354,10 +362,10 @@ async fn near_target(
         .collect())
 }
 
-/// `withdrawal_on_shipment`: a lot about to ship (near its target weight, as
-/// `near_target_weight` finds: the records carry no planned shipment) holding animals whose
-/// meat withdrawal has not ended (the latest dose's `withdrawal_days` after it). One alert per
-/// lot and the day the last of them clears (a new dose makes a new one).
+/// `withdrawal_on_shipment` for a lot without an open planned shipment ([`super::planned`]):
+/// a lot about to ship (near its target weight, as `near_target_weight` finds) holding
+/// animals whose meat withdrawal has not ended (the latest dose's `withdrawal_days` after
+/// it). One alert per lot and the day the last of them clears (a new dose makes a new one).
 async fn withdrawal_on_shipment(
     client: &clickhouse::Client,
     feedlot_id: &str,

@@ -95,6 +95,9 @@ pub struct RuleSettings {
     /// A lot is near its target when its projected pay weight per head is within this many kg
     /// of the target sale weight (`analytics.target_sale_weight_kg`), e.g. `25.0`.
     pub near_target_within_kg: f64,
+    /// `withdrawal_on_shipment` checks the planned shipments due from today up to this many
+    /// days ahead, e.g. `14`.
+    pub shipment_plan_within_days: u32,
     /// A gateway is silent after this many minutes without a record from it, e.g. `60`.
     pub gateway_silent_minutes: u32,
     /// A gateway's outbox is backing up when its latest status report says the oldest record
@@ -117,6 +120,7 @@ impl fmt::Debug for RuleSettings {
             .field("ingredient_low_days", &self.ingredient_low_days)
             .field("off_feed_drop_pct", &self.off_feed_drop_pct)
             .field("near_target_within_kg", &self.near_target_within_kg)
+            .field("shipment_plan_within_days", &self.shipment_plan_within_days)
             .field("gateway_silent_minutes", &self.gateway_silent_minutes)
             .field("outbox_backlog_minutes", &self.outbox_backlog_minutes)
             .field("emails", &self.emails)
@@ -134,6 +138,7 @@ impl Default for RuleSettings {
             ingredient_low_days: 3.0,
             off_feed_drop_pct: 20.0,
             near_target_within_kg: 25.0,
+            shipment_plan_within_days: 14,
             gateway_silent_minutes: 60,
             outbox_backlog_minutes: 30,
             emails: Vec::new(),
@@ -159,6 +164,8 @@ pub struct RuleOverrides {
     pub off_feed_drop_pct: Option<f64>,
     /// See [`RuleSettings::near_target_within_kg`].
     pub near_target_within_kg: Option<f64>,
+    /// See [`RuleSettings::shipment_plan_within_days`].
+    pub shipment_plan_within_days: Option<u32>,
     /// See [`RuleSettings::gateway_silent_minutes`].
     pub gateway_silent_minutes: Option<u32>,
     /// See [`RuleSettings::outbox_backlog_minutes`].
@@ -208,6 +215,9 @@ impl RuleSettings {
             ingredient_low_days: o.ingredient_low_days.unwrap_or(s.ingredient_low_days),
             off_feed_drop_pct: o.off_feed_drop_pct.unwrap_or(s.off_feed_drop_pct),
             near_target_within_kg: o.near_target_within_kg.unwrap_or(s.near_target_within_kg),
+            shipment_plan_within_days: o
+                .shipment_plan_within_days
+                .unwrap_or(s.shipment_plan_within_days),
             gateway_silent_minutes: o.gateway_silent_minutes.unwrap_or(s.gateway_silent_minutes),
             outbox_backlog_minutes: o.outbox_backlog_minutes.unwrap_or(s.outbox_backlog_minutes),
             emails: o.emails.clone().unwrap_or(s.emails),

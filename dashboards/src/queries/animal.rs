@@ -369,20 +369,25 @@ async fn group_treatments(
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|g| {
-            let at = g.captured_at_ms;
-            stays.iter().any(|s| {
-                let there = s.from_ms <= at && s.to_ms.is_none_or(|to| at < to);
-                let whom = if g.lot_id.is_empty() {
-                    s.pen_id == g.pen_id
-                } else {
-                    s.lot_id == g.lot_id && (g.pen_id.is_empty() || s.pen_id == g.pen_id)
-                };
-                there && whom
-            })
-        })
+        .filter(|g| given_while_there(stays, g.captured_at_ms, &g.lot_id, &g.pen_id))
         .map(GroupTreatment::line)
         .collect())
+}
+
+/// Whether a lot- or pen-level treatment given at `at_ms` to `lot_id` (empty: none named) and
+/// `pen_id` (empty: none named) reached an animal with these pen `stays`: given to its lot (in
+/// any pen, or in the pen it was in when a pen is named too), or to the pen it was in with no
+/// lot named, while it was there.
+pub fn given_while_there(stays: &[PenStay], at_ms: u64, lot_id: &str, pen_id: &str) -> bool {
+    stays.iter().any(|s| {
+        let there = s.from_ms <= at_ms && s.to_ms.is_none_or(|to| at_ms < to);
+        let whom = if lot_id.is_empty() {
+            s.pen_id == pen_id
+        } else {
+            s.lot_id == lot_id && (pen_id.is_empty() || s.pen_id == pen_id)
+        };
+        there && whom
+    })
 }
 
 /// The animal `eid`'s weighings at `feedlot_id`, each event once.

@@ -55,6 +55,8 @@ struct CorrectionLine {
     withdrawal_days: u32,
     cause: String,
     delivered_kg: f64,
+    planned_date: u16,
+    head_count: u32,
 }
 
 impl CorrectionLine {
@@ -67,6 +69,8 @@ impl CorrectionLine {
             "withdrawal_days" => self.withdrawal_days.to_string(),
             "cause" => self.cause.clone(),
             "delivered_kg" => self.delivered_kg.to_string(),
+            "planned_date" => crate::facts::rows::date_text(self.planned_date),
+            "head_count" => self.head_count.to_string(),
             other => format!("({other}?)"),
         }
     }
@@ -138,14 +142,15 @@ pub async fn lot_changes(
     let animals = "eid GLOBAL IN (SELECT eid FROM placements FINAL \
                    WHERE feedlot_id = ? AND lot_id = ? AND eid != '')";
     let mut sql = originals_sql(animals);
-    // The lot's own records: its arrival, lot-level treatments, deaths and moves, and its
-    // shipments; each carries the lot, with no animal.
+    // The lot's own records: its arrival, lot-level treatments, deaths and moves, its
+    // shipments and shipment plans; each carries the lot, with no animal.
     let lot_level = [
         ("arrival", "arrivals", "1"),
         ("lot_treatment", "treatments", "eid = ''"),
         ("lot_death", "deaths", "eid = ''"),
         ("pen_move", "pen_moves", "eid = ''"),
         ("shipment", "shipments", "1"),
+        ("shipment_plan", "shipment_plans", "1"),
     ];
     for (kind, table, which) in lot_level {
         let (fields, values) = match kind {
@@ -154,6 +159,10 @@ pub async fn lot_changes(
                 "[product, toString(dose), toString(withdrawal_days)]",
             ),
             "lot_death" => ("['cause']", "[cause]"),
+            "shipment_plan" => (
+                "['planned_date', 'head_count']",
+                "[toString(planned_date), toString(head_count)]",
+            ),
             _ => ("emptyArrayString()", "emptyArrayString()"),
         };
         sql.push_str(&format!(
@@ -187,7 +196,7 @@ async fn history(
         .query(
             "SELECT toString(corrects_event_id) AS id, captured_at_ms, device_id, record_kind, \
              action, reason, amended, weight_kg, product, dose, withdrawal_days, cause, \
-             delivered_kg FROM corrections FINAL \
+             delivered_kg, planned_date, head_count FROM corrections FINAL \
              WHERE feedlot_id = ? AND has(?, toString(corrects_event_id)) \
              ORDER BY captured_at_ms, event_id",
         )
@@ -267,6 +276,8 @@ mod tests {
             withdrawal_days: 0,
             cause: String::new(),
             delivered_kg: 0.0,
+            planned_date: 0,
+            head_count: 0,
         }
     }
 

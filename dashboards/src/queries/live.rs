@@ -31,7 +31,7 @@ const COMMON: [&str; 6] = [
     "captured_at_ms",
 ];
 
-const TABLES: [Table; 4] = [
+const TABLES: [Table; 5] = [
     Table {
         name: "weighings",
         amended: &[Amended {
@@ -90,6 +90,20 @@ const TABLES: [Table; 4] = [
             shown: &[],
         }],
         others: &["pen_id", "ration_id", "target_kg", "truck_id", "operator"],
+    },
+    Table {
+        name: "shipment_plans",
+        amended: &[
+            Amended {
+                column: "planned_date",
+                shown: &[],
+            },
+            Amended {
+                column: "head_count",
+                shown: &[],
+            },
+        ],
+        others: &["lot_id", "pen_id", "eids", "buyer", "destination", "note"],
     },
 ];
 

@@ -5,10 +5,12 @@ mod animal;
 pub mod changes;
 mod herd;
 pub mod live;
+pub mod plans;
 pub mod whereabouts;
 
 pub use animal::{
     AnimalReport, TreatmentLine, WeighingPoint, Whereabouts, animal_record, animal_report,
+    given_while_there,
 };
 pub use herd::{
     AnimalSummary, Ranking, Weighed, adg_kg_per_day, herd_summary, lot_animals, of_lot,

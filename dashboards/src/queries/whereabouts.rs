@@ -236,6 +236,14 @@ impl Replay {
         self.stays.get(eid).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// The animals of `lot_id` still in the yard (their latest placement is in it), in order.
+    pub fn lot_animals(&self, lot_id: &str) -> Vec<String> {
+        self.lot_animals
+            .get(lot_id)
+            .map(|eids| eids.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The animals in each pen now, by pen, each pen's EIDs in order.
     pub fn pens(&self) -> BTreeMap<String, Vec<String>> {
         let mut pens: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -354,6 +362,16 @@ pub async fn pens_on(
     feedlot_id: &str,
     as_of_ms: u64,
 ) -> Result<BTreeMap<String, Vec<String>>> {
+    Ok(yard_on(client, feedlot_id, as_of_ms).await?.pens())
+}
+
+/// The yard `feedlot_id` replayed to the end of the UTC day holding `as_of_ms`: where each
+/// animal is and has been, and each lot's animals still in the yard.
+pub async fn yard_on(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    as_of_ms: u64,
+) -> Result<Replay> {
     let until = end_of_day_ms(as_of_ms);
     let conditions = [
         "feedlot_id = ? AND captured_at_ms <= ?",
@@ -365,7 +383,7 @@ pub async fn pens_on(
         q.bind(feedlot_id).bind(until)
     })
     .await?;
-    Ok(Replay::of(&records, until).pens())
+    Ok(Replay::of(&records, until))
 }
 
 #[cfg(test)]

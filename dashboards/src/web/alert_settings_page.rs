@@ -36,7 +36,7 @@ struct Threshold {
     whole: bool,
 }
 
-const THRESHOLDS: [Threshold; 7] = [
+const THRESHOLDS: [Threshold; 8] = [
     Threshold {
         name: "booster_due_within_days",
         label: "Announce a booster this many days before it is due",
@@ -71,6 +71,13 @@ const THRESHOLDS: [Threshold; 7] = [
         unit: "kg",
         max: 500.0,
         whole: false,
+    },
+    Threshold {
+        name: "shipment_plan_within_days",
+        label: "Check a planned shipment's animals for withdrawal this many days ahead",
+        unit: "days",
+        max: 365.0,
+        whole: true,
     },
     Threshold {
         name: "gateway_silent_minutes",

@@ -438,7 +438,12 @@ pub async fn lot_page(
             .await
             .map_err(WebError::from)
     };
-    let ((l, standing), days, by_dof, animals, forecast, tagged, changes) = tokio::try_join!(
+    let plans = async {
+        crate::queries::plans::plans(&state.client, &feedlot_id, Some(&lot_id))
+            .await
+            .map_err(WebError::from)
+    };
+    let ((l, standing), days, by_dof, animals, forecast, tagged, changes, plans) = tokio::try_join!(
         lot_and_yard(&state, &feedlot_id, &lot_id, &query),
         days,
         super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query),
@@ -446,6 +451,7 @@ pub async fn lot_page(
         super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query),
         tagged_in_lot(&state.client, &feedlot_id, &lot_id),
         changes,
+        plans,
     )?;
     let (weight_series, intake_series) = crate::facts::read::lot_series(&days, &state.settings);
     let closed = l.status == "closed";
@@ -511,6 +517,7 @@ pub async fn lot_page(
                 p #lot-head { (l.head_in) " head placed · " (tagged) " tagged into the lot · " (animals.len()) " weighed · "
                     a href={"/feedlots/" (feedlot_id) "/lots/" (lot_id) "/animals.csv"} { "CSV" } }
                 (super::herd_page::animal_table(&feedlot_id, &animals))
+                (super::plans::section(&plans))
                 (super::changes::section(&changes))
             }
         }

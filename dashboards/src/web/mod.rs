@@ -55,6 +55,7 @@ mod herd_cache;
 mod herd_page;
 mod lots_page;
 mod pens_page;
+mod plans;
 mod printed;
 mod report;
 pub mod table;

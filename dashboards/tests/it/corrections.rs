@@ -79,6 +79,8 @@ fn fix(target: &Envelope, kind: &str, action: CorrectionAction, reason: &str) ->
         withdrawal_days: None,
         cause: None,
         delivered_kg: None,
+        planned_date: None,
+        head_count: None,
     }
 }
 

@@ -33,6 +33,7 @@ mod metrics;
 mod pages;
 mod printed;
 mod route_matrix;
+mod shipment_plans;
 mod signin;
 mod starvation;
 mod two_processes;

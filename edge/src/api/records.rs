@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use schemas::{
     Arrival, Correction, Death, Envelope, Event, FeedDelivery, FeedPurchase, LotDeath,
-    LotTreatment, PenMove, Placement, Ration, Shipment, Treatment, YardageRate,
+    LotTreatment, PenMove, Placement, Ration, Shipment, ShipmentPlan, Treatment, YardageRate,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -30,7 +30,7 @@ struct Kind {
 
 use Role::{Manager, Operator, Vet};
 
-const KINDS: [Kind; 13] = [
+const KINDS: [Kind; 14] = [
     Kind {
         path: "arrivals",
         roles: &[Operator, Manager],
@@ -97,6 +97,12 @@ const KINDS: [Kind; 13] = [
         roles: &[Operator, Manager],
         parse: |b| Ok(Event::FeedDelivery(body::<FeedDelivery>(b)?)),
     },
+    // Whoever may record a shipment may plan one.
+    Kind {
+        path: "shipment-plans",
+        roles: &[Operator, Manager],
+        parse: |b| Ok(Event::ShipmentPlan(body::<ShipmentPlan>(b)?)),
+    },
     // Any role may correct, but only records of a kind it may submit ([`may_correct`]).
     Kind {
         path: CORRECTIONS,
@@ -110,7 +116,7 @@ pub const CORRECTIONS: &str = "corrections";
 
 /// The records API path of each kind a correction may name; weighings come from scales, and
 /// whoever may record cattle work may correct them.
-const CORRECTED_PATHS: [(schemas::EventKind, &str); 12] = {
+const CORRECTED_PATHS: [(schemas::EventKind, &str); 13] = {
     use schemas::EventKind as K;
     [
         (K::Weighing, "placements"),
@@ -125,6 +131,7 @@ const CORRECTED_PATHS: [(schemas::EventKind, &str); 12] = {
         (K::FeedPurchase, "feed-purchases"),
         (K::YardageRate, "yardage-rates"),
         (K::Placement, "placements"),
+        (K::ShipmentPlan, "shipment-plans"),
     ]
 };
 

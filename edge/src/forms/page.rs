@@ -139,6 +139,14 @@ fn input(field: &Field, name: &str, values: &[(String, String)], outcome: &Outco
                     title="15 digits, e.g. 982000001088420" value=(value) required[field.required]
                     aria-invalid=[error.map(|_| "true")];
             }
+            Ty::Date => {
+                input type="date" id=(name) name=(name) pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                    value=(value) required[field.required] aria-invalid=[error.map(|_| "true")];
+            }
+            Ty::EidList => {
+                textarea id=(name) name=(name) rows="4" required[field.required]
+                    aria-invalid=[error.map(|_| "true")] { (value) }
+            }
             Ty::Text => {
                 input type="text" id=(name) name=(name) maxlength=(crate::api::bounds::MAX_STRING_CHARS)
                     value=(value) required[field.required] aria-invalid=[error.map(|_| "true")];

@@ -23,6 +23,10 @@ pub enum Ty {
     Currency,
     /// A 15-digit EID (a space after the country code is allowed).
     Eid,
+    /// A UTC calendar day, `YYYY-MM-DD` (the browser's date picker).
+    Date,
+    /// EIDs, one a line or separated by commas: the record's field is their list.
+    EidList,
 }
 
 /// One input of a form.
@@ -110,7 +114,7 @@ pub struct Form {
     pub fields: &'static [Field],
 }
 
-use Ty::{Choice, Currency, Decimal, Eid, Money, Text, Whole};
+use Ty::{Choice, Currency, Date, Decimal, Eid, EidList, Money, Text, Whole};
 
 /// The treatment fields shared by the per-animal and the lot form.
 macro_rules! treatment_fields {
@@ -333,6 +337,28 @@ pub const FORMS: &[Form] = &[
         ],
     },
     Form {
+        slug: "plan-shipment",
+        kind: "shipment-plans",
+        title: "Plan a shipment",
+        about: "A lot (or chosen animals) to ship on a day: the cloud warns of any still in \
+                withdrawal then. Cancel or change it with the void and amend forms.",
+        fields: &[
+            f("lot_id", "Lot", Text, true),
+            f("pen_id", "Ships from pen", Text, false),
+            f("planned_date", "Planned ship date (UTC day)", Date, true),
+            min(f("head_count", "Head planned", Whole, true), "1"),
+            f(
+                "eids",
+                "EIDs of the animals chosen (one a line or comma-separated; blank: the lot's)",
+                EidList,
+                false,
+            ),
+            f("buyer", "Buyer", Text, false),
+            f("destination", "Destination", Text, false),
+            f("note", "Note", Text, false),
+        ],
+    },
+    Form {
         slug: "feed-purchase",
         kind: "feed-purchases",
         title: "Buy feed",
@@ -422,6 +448,16 @@ pub const FORMS: &[Form] = &[
                 ),
                 "0",
             ),
+            f(
+                "planned_date",
+                "Shipment plan: planned date (UTC day)",
+                Date,
+                false,
+            ),
+            min(
+                f("head_count", "Shipment plan: head planned", Whole, false),
+                "1",
+            ),
             f("reason", "Reason", Text, true),
         ],
     },
@@ -441,6 +477,7 @@ pub const CORRECTABLE_KINDS: &[&str] = &[
     "feed_purchase",
     "yardage_rate",
     "placement",
+    "shipment_plan",
 ];
 
 /// The record kinds with values the amend form can change.
@@ -451,6 +488,7 @@ pub const AMENDABLE_KINDS: &[&str] = &[
     "death",
     "lot_death",
     "feed_delivery",
+    "shipment_plan",
 ];
 
 /// The form at `/forms/{slug}`.
@@ -482,7 +520,13 @@ fn json_of(name: &str, ty: Ty, text: &str, currency: &str) -> Result<Value, ApiE
         Ty::Money => schemas::minor_from_major(text, currency)
             .map(|minor| json!(minor))
             .map_err(|why| bad(name, why)),
-        Ty::Text | Ty::Currency | Ty::Eid => Ok(json!(text)),
+        Ty::Text | Ty::Currency | Ty::Eid | Ty::Date => Ok(json!(text)),
+        Ty::EidList => Ok(json!(
+            text.split([',', ';', '\n'])
+                .map(str::trim)
+                .filter(|eid| !eid.is_empty())
+                .collect::<Vec<_>>()
+        )),
         Ty::Choice(options) => {
             if options.contains(&text) {
                 Ok(json!(text))
@@ -617,6 +661,10 @@ pub fn input_of(field: &str, form_rows: &[usize]) -> String {
     if let Some(name) = field.strip_prefix("ingredients.") {
         return format!("{name}_{}", form_rows.first().copied().unwrap_or(0));
     }
+    // One EID of a list (`eids[2]`) is the list's input.
+    if let Some((list, _)) = field.split_once('[') {
+        return list.to_owned();
+    }
     field.to_owned()
 }
 
@@ -703,6 +751,28 @@ mod tests {
             panic!("accepted a head count of x")
         };
         assert_eq!(field.as_deref(), Some("head_count"));
+    }
+
+    #[test]
+    fn the_plan_form_sends_a_day_and_a_list_of_eids() {
+        let plan = form("plan-shipment").unwrap();
+        let body = body_of(
+            plan.fields,
+            &posted(&[
+                ("lot_id", "L1"),
+                ("planned_date", "2027-05-02"),
+                ("head_count", "2"),
+                ("eids", "982000001088420,\r\n 982 000001088421\r\n"),
+                ("buyer", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({"lot_id": "L1", "planned_date": "2027-05-02", "head_count": 2,
+                   "eids": ["982000001088420", "982 000001088421"]})
+        );
+        assert_eq!(input_of("eids[1]", &[]), "eids");
     }
 
     #[test]

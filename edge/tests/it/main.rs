@@ -28,6 +28,7 @@ mod route_matrix;
 mod serial_combined;
 mod serial_lines;
 mod serial_poll;
+mod shipment_plans;
 mod shutdown;
 mod status_report;
 mod yard_profile;

@@ -55,6 +55,8 @@ const KINDS: &[(&str, &[Role])] = &[
     ("lot-deaths", &[Operator, Vet, Manager]),
     ("lot-treatments", &[Vet, Manager]),
     ("feed-deliveries", &[Operator, Manager]),
+    // Whoever may record a shipment may plan one.
+    ("shipment-plans", &[Operator, Manager]),
     // Any role, for a record kind it may submit (checked in `corrections.rs`): here a death's.
     ("corrections", &[Operator, Vet, Manager]),
 ];
@@ -208,6 +210,12 @@ fn record(kind: &str) -> Value {
             truck_id: "manual".into(),
             operator: "sam".into(),
         }),
+        "shipment-plans" => Ok(json!({
+            "lot_id": "L-1",
+            "planned_date": "2027-05-02",
+            "head_count": 1,
+            "eids": ["982000000000042"],
+        })),
         "corrections" => Ok(json!({
             "corrects_event_id": "0193a5b2-7c3e-7d41-9a2b-3c4d5e6f7095",
             "record_kind": "death",
@@ -386,6 +394,7 @@ async fn each_route_of_the_gateway_answers_each_role_as_the_role_model_promises_
         ("/forms/lot-treatment", &[Vet, Manager][..]),
         ("/forms/feed-purchase", &[Manager][..]),
         ("/forms/void-record", &[Operator, Vet, Manager][..]),
+        ("/forms/plan-shipment", &[Operator, Manager][..]),
     ] {
         let url = format!("{base}{path}");
         for token in [None, Some("not-a-token")] {

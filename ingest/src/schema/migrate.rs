@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0013_alerts.sql"),
     },
     Migration {
+        version: 14,
+        name: "shipment_plans",
+        sql: include_str!("../../migrations/0014_shipment_plans.sql"),
+    },
+    Migration {
         version: 15,
         name: "alert_settings",
         sql: include_str!("../../migrations/0015_alert_settings.sql"),

@@ -10,6 +10,7 @@ mod chute;
 mod correction;
 mod feed;
 mod herd;
+mod plan;
 mod status;
 
 use chrono::Utc;
@@ -23,6 +24,7 @@ pub use herd::{
     ArrivalRow, DeathRow, PenMoveRow, PlacementRow, ShipmentRow, TreatmentRow, YardProfileRow,
     YardageRateRow,
 };
+pub use plan::ShipmentPlanRow;
 pub use status::GatewayStatusRow;
 
 /// The columns every table shares, taken from the envelope once.
@@ -137,6 +139,8 @@ pub struct Rows {
     pub corrections: Vec<CorrectionRow>,
     /// For `gateway_status`.
     pub gateway_status: Vec<GatewayStatusRow>,
+    /// For `shipment_plans`.
+    pub shipment_plans: Vec<ShipmentPlanRow>,
 }
 
 /// One yard's change in a batch (`fact_changes`): the facts worker recomputes the yard from
@@ -174,6 +178,7 @@ impl Rows {
             + self.yard_profiles.len()
             + self.corrections.len()
             + self.gateway_status.len()
+            + self.shipment_plans.len()
     }
 
     /// Whether there are none.
@@ -182,7 +187,7 @@ impl Rows {
     }
 
     /// Each yard's change in this batch, for `fact_changes`: every table the analytics read
-    /// (not tag reads, mixer loads, yard profiles or gateway status).
+    /// (not tag reads, mixer loads, yard profiles, gateway status or shipment plans).
     pub fn fact_changes(&self) -> Vec<FactChangeRow> {
         let mut by_yard: std::collections::BTreeMap<&str, (u64, u32)> = Default::default();
         macro_rules! each {
@@ -314,6 +319,10 @@ impl Rows {
                 self.gateway_status.push(GatewayStatusRow::new(m, e));
                 "gateway_status"
             }
+            Event::ShipmentPlan(e) => {
+                self.shipment_plans.push(ShipmentPlanRow::new(m, e));
+                "shipment_plans"
+            }
             // `Event` is non-exhaustive: a kind added to `schemas` without its table here is
             // logged, never a panic. New kinds arrive with their table in the same release.
             _ => {
@@ -372,7 +381,7 @@ mod tests {
 
     #[test]
     fn every_row_struct_lists_its_tables_columns_in_table_order() {
-        let pairs: [(&str, Vec<String>); 16] = [
+        let pairs: [(&str, Vec<String>); 17] = [
             ("weighings", names::<WeighingRow>()),
             ("tag_reads", names::<TagReadRow>()),
             ("feed_loads", names::<FeedLoadRow>()),
@@ -389,6 +398,7 @@ mod tests {
             ("yard_profiles", names::<YardProfileRow>()),
             ("corrections", names::<CorrectionRow>()),
             ("gateway_status", names::<GatewayStatusRow>()),
+            ("shipment_plans", names::<ShipmentPlanRow>()),
         ];
         for (table, fields) in pairs {
             assert_eq!(fields, columns(table), "{table}");
@@ -415,7 +425,8 @@ mod tests {
         assert_eq!(rows.yardage_rates[0].lot_id, "");
         let changes = rows.fact_changes();
         assert_eq!(changes.len(), 1, "the fixtures are one yard's");
-        let analysed = n - 4; // Not tag reads, mixer loads, yard profiles or gateway status.
+        // Not tag reads, mixer loads, yard profiles, gateway status or shipment plans.
+        let analysed = n - 5;
         assert_eq!(changes[0].records as usize, analysed);
         assert_eq!(
             changes[0].earliest_captured_ms, 0,
@@ -424,6 +435,14 @@ mod tests {
         let fix = &rows.corrections[0];
         assert_eq!((fix.action.as_str(), fix.dose), ("amend", 6.5));
         assert_eq!(fix.amended, ["dose"]);
+        let plan = &rows.shipment_plans[0];
+        assert_eq!((plan.lot_id.as_str(), plan.head_count), ("L-2026-031", 118));
+        assert_eq!(
+            plan.planned_date, 20_940,
+            "2027-05-02, days since 1970-01-01"
+        );
+        assert_eq!(plan.eids.len(), 2);
+        assert_eq!(plan.destination, "Lexington, NE");
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub async fn insert_rows_isolating(
     insert_isolating(c, "yard_profiles", &rows.yard_profiles, 0, &mut r).await?;
     insert_isolating(c, "gateway_status", &rows.gateway_status, 0, &mut r).await?;
     insert_isolating(c, "corrections", &rows.corrections, 0, &mut r).await?;
+    insert_isolating(c, "shipment_plans", &rows.shipment_plans, 0, &mut r).await?;
     insert_table(c, "fact_changes", &rows.fact_changes()).await?;
     Ok(r)
 }
@@ -206,5 +207,6 @@ pub async fn insert_rows(
     insert_table(&client, "yard_profiles", &rows.yard_profiles).await?;
     insert_table(&client, "gateway_status", &rows.gateway_status).await?;
     insert_table(&client, "corrections", &rows.corrections).await?;
+    insert_table(&client, "shipment_plans", &rows.shipment_plans).await?;
     insert_table(&client, "fact_changes", &rows.fact_changes()).await
 }

@@ -31,6 +31,10 @@ event_row! {
         cause: String,
         /// A feed delivery's new delivered weight, kg.
         delivered_kg: f64,
+        /// A shipment plan's new planned day, days since 1970-01-01 UTC.
+        planned_date: u16,
+        /// A shipment plan's new head count.
+        head_count: u32,
     }
 }
 
@@ -49,6 +53,8 @@ impl CorrectionRow {
             withdrawal_days: c.withdrawal_days.unwrap_or(0),
             cause: c.cause.clone().unwrap_or_default(),
             delivered_kg: c.delivered_kg.unwrap_or(0.0),
+            planned_date: c.planned_date.map_or(0, super::plan::date_days),
+            head_count: c.head_count.unwrap_or(0),
         })
     }
 }
