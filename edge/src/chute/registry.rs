@@ -536,6 +536,8 @@ mod tests {
                 withdrawal_days: days,
                 cause: None,
                 delivered_kg: None,
+                planned_date: None,
+                head_count: None,
             }),
         )
     }
