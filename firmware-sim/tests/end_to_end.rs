@@ -486,6 +486,8 @@ scrape_configs:
     assert_eq!(
         alerts,
         [
+            "AlertDeliveriesFailing",
+            "AlertsWorkerStalled",
             "FactsLagHigh",
             "FactsRecomputeFailing",
             "GatewayDeadLetters",
