@@ -7,86 +7,28 @@
 
 use std::time::Duration;
 
-use edge::Config;
-use edge::api::{ApiToken, Role};
 use schemas::{CorrectionAction, Event};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{consume, start};
+use crate::support::{consume, office, post_form, post_record};
 
 const TOPIC: &str = "feedlot.events.v1";
 
-async fn post(base: &str, kind: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/records/{kind}"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Posts the form `slug` as a browser would (urlencoded), signed in with `token`.
-async fn post_form(base: &str, slug: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    // The values are letters, digits, `-`, `.` and spaces: only the spaces need encoding.
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
-        .collect::<Vec<_>>()
-        .join("&");
-    let response = reqwest::Client::new()
-        .post(format!("{base}/forms/{slug}"))
-        .basic_auth("office", Some(token))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded() {
-    let broker = testkit::Tansu::start().await.unwrap();
-    broker.create_topic(TOPIC, 1).await.unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let port = testkit::free_port().unwrap();
-    let mut config = Config {
-        feedlot_id: "yard-fix".into(),
-        gateway_id: "gw-fix".into(),
-        data_dir: data.path().to_owned(),
-        devices: Vec::new(),
-        ..Config::default()
-    };
-    config.kafka.brokers = broker.bootstrap.clone();
-    config.http.listen = format!("127.0.0.1:{port}");
-    config.api.tokens = vec![
-        ApiToken {
-            token: "op-1".into(),
-            user: "sam".into(),
-            role: Role::Operator,
-        },
-        ApiToken {
-            token: "vet-1".into(),
-            user: "dr-lee".into(),
-            role: Role::Vet,
-        },
-    ];
-    let gateway = start(config).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let office = office("yard-fix", "gw-fix", TOPIC).await;
+    let (broker, base) = (&office.broker, office.base.clone());
 
     // A treatment, then its void by the vet who gave it.
     let treatment = json!({"eid": "982000001088420", "purpose": "therapeutic", "product": "Draxxin",
         "dose": 8.5, "dose_unit": "ml", "route": "subcutaneous", "product_lot": "DX-1",
         "withdrawal_days": 18, "administered_by": "dr-lee"});
-    let (status, given) = post(&base, "treatments", "vet-1", &treatment).await;
+    let (status, given) = post_record(&base, "treatments", "vet-1", &treatment).await;
     assert_eq!(status, 201, "{given}");
     let treatment_id = given["event_id"].as_str().unwrap().to_owned();
     let void = json!({"corrects_event_id": treatment_id, "record_kind": "treatment",
         "action": "void", "reason": "given to the animal beside it"});
-    let (status, body) = post(&base, "corrections", "op-1", &void).await;
+    let (status, body) = post_record(&base, "corrections", "op-1", &void).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (
@@ -97,7 +39,7 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
     );
     let mut no_reason = void.clone();
     no_reason["reason"] = json!(" ");
-    let (status, body) = post(&base, "corrections", "vet-1", &no_reason).await;
+    let (status, body) = post_record(&base, "corrections", "vet-1", &no_reason).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (422, Some("reason")),
@@ -117,7 +59,7 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
     };
     let page = chute_page().await;
     assert!(page.contains("WITHDRAWAL: Draxxin"), "{page}");
-    let (status, voided) = post(&base, "corrections", "vet-1", &void).await;
+    let (status, voided) = post_record(&base, "corrections", "vet-1", &void).await;
     assert_eq!(status, 201, "{voided}");
     // The chute follows the void: the dose that was never given warns no more.
     let page = chute_page().await;
@@ -190,6 +132,6 @@ async fn a_void_through_the_api_and_an_amendment_through_the_form_are_forwarded(
         (amend.action, amend.weight_kg, amend.reason.as_str()),
         (CorrectionAction::Amend, Some(350.5), "scale not zeroed")
     );
-    gateway.shutdown();
-    gateway.wait().await.unwrap();
+    office.gateway.shutdown();
+    office.gateway.wait().await.unwrap();
 }

@@ -7,87 +7,22 @@
 
 use std::time::Duration;
 
-use edge::Config;
-use edge::api::{ApiToken, Role};
 use schemas::Event;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{consume, start};
+use crate::support::{consume, office, post_form, post_record};
 
 const TOPIC: &str = "feedlot.events.v1";
 
-async fn post(base: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/records/shipment-plans"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Posts the plan form as a browser would (urlencoded), signed in with `token`.
-async fn post_form(base: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencoding(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let response = reqwest::Client::new()
-        .post(format!("{base}/forms/plan-shipment"))
-        .basic_auth("office", Some(token))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-/// Form-encodes the few characters the test's values use.
-fn urlencoding(v: &str) -> String {
-    v.replace('%', "%25")
-        .replace(' ', "+")
-        .replace(',', "%2C")
-        .replace('\n', "%0A")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_through_the_api_and_one_through_the_form_are_forwarded_and_a_bad_field_is_named() {
-    let broker = testkit::Tansu::start().await.unwrap();
-    broker.create_topic(TOPIC, 1).await.unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let port = testkit::free_port().unwrap();
-    let mut config = Config {
-        feedlot_id: "yard-plan".into(),
-        gateway_id: "gw-plan".into(),
-        data_dir: data.path().to_owned(),
-        devices: Vec::new(),
-        ..Config::default()
-    };
-    config.kafka.brokers = broker.bootstrap.clone();
-    config.http.listen = format!("127.0.0.1:{port}");
-    config.api.tokens = vec![
-        ApiToken {
-            token: "op-1".into(),
-            user: "sam".into(),
-            role: Role::Operator,
-        },
-        ApiToken {
-            token: "vet-1".into(),
-            user: "dr-lee".into(),
-            role: Role::Vet,
-        },
-    ];
-    let gateway = start(config).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let office = office("yard-plan", "gw-plan", TOPIC).await;
+    let (broker, base) = (&office.broker, office.base.clone());
 
     let plan = json!({"lot_id": "L-7", "pen_id": "P3", "planned_date": "2027-05-02",
         "head_count": 2, "eids": ["982000001088420", "982000001088421"],
         "buyer": "Tyson Lexington", "note": "first truck"});
-    let (status, body) = post(&base, "vet-1", &plan).await;
+    let (status, body) = post_record(&base, "shipment-plans", "vet-1", &plan).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("role vet may not submit shipment-plans")),
@@ -112,20 +47,21 @@ async fn a_plan_through_the_api_and_one_through_the_form_are_forwarded_and_a_bad
         for (k, v) in change.as_object().unwrap() {
             bad[k] = v.clone();
         }
-        let (status, body) = post(&base, "op-1", &bad).await;
+        let (status, body) = post_record(&base, "shipment-plans", "op-1", &bad).await;
         assert_eq!(
             (status, body["field"].as_str()),
             (422, Some(field)),
             "{change}: {body}"
         );
     }
-    let (status, given) = post(&base, "op-1", &plan).await;
+    let (status, given) = post_record(&base, "shipment-plans", "op-1", &plan).await;
     assert_eq!(status, 201, "{given}");
     let api_id = given["event_id"].as_str().unwrap().to_owned();
 
     // The form: a refused submit shows the error beside the EIDs; then the plan is recorded.
     let (status, page) = post_form(
         &base,
+        "plan-shipment",
         "op-1",
         &[
             ("lot_id", "L-8"),
@@ -142,6 +78,7 @@ async fn a_plan_through_the_api_and_one_through_the_form_are_forwarded_and_a_bad
     );
     let (status, page) = post_form(
         &base,
+        "plan-shipment",
         "op-1",
         &[
             ("lot_id", "L-8"),
@@ -206,6 +143,6 @@ async fn a_plan_through_the_api_and_one_through_the_form_are_forwarded_and_a_bad
     );
     let eids: Vec<_> = by_form.eids.iter().map(|e| e.as_str()).collect();
     assert_eq!(eids, ["982000001088430", "982000001088431"]);
-    gateway.shutdown();
-    gateway.wait().await.unwrap();
+    office.gateway.shutdown();
+    office.gateway.wait().await.unwrap();
 }

@@ -307,3 +307,105 @@ pub fn expected(animals: &[Animal]) -> (Vec<String>, Vec<(String, f64)>) {
             .collect(),
     )
 }
+
+/// A gateway for the office's records API and forms, on a loopback port, forwarding to its own
+/// tansu: tokens `op-1` (user `sam`, operator) and `vet-1` (user `dr-lee`, vet).
+pub struct Office {
+    /// The broker the gateway forwards to (killed when dropped).
+    pub broker: testkit::Tansu,
+    /// The running gateway.
+    pub gateway: Gateway,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    _data: tempfile::TempDir,
+}
+
+/// Starts an [`Office`] gateway of `feedlot_id`/`gateway_id` forwarding to `topic`.
+pub async fn office(feedlot_id: &str, gateway_id: &str, topic: &str) -> Office {
+    use edge::api::{ApiToken, Role};
+    let broker = testkit::Tansu::start().await.unwrap();
+    broker.create_topic(topic, 1).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = testkit::free_port().unwrap();
+    let mut config = Config {
+        feedlot_id: feedlot_id.into(),
+        gateway_id: gateway_id.into(),
+        data_dir: data.path().to_owned(),
+        devices: Vec::new(),
+        ..Config::default()
+    };
+    config.kafka.brokers = broker.bootstrap.clone();
+    config.http.listen = format!("127.0.0.1:{port}");
+    config.api.tokens = vec![
+        ApiToken {
+            token: "op-1".into(),
+            user: "sam".into(),
+            role: Role::Operator,
+        },
+        ApiToken {
+            token: "vet-1".into(),
+            user: "dr-lee".into(),
+            role: Role::Vet,
+        },
+    ];
+    let gateway = start(config).await;
+    Office {
+        broker,
+        gateway,
+        base: format!("http://127.0.0.1:{port}"),
+        _data: data,
+    }
+}
+
+/// Posts `body` to the records API's `kind` (e.g. `corrections`) with `token`: the status and
+/// the JSON answer (null when none).
+pub async fn post_record(
+    base: &str,
+    kind: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/records/{kind}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Posts the office form `slug` as a browser would (urlencoded), signed in with `token`: the
+/// status and the page.
+pub async fn post_form(
+    base: &str,
+    slug: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    // The few characters the tests' values use that a form must encode.
+    let encode = |v: &str| {
+        v.replace('%', "%25")
+            .replace(' ', "+")
+            .replace(',', "%2C")
+            .replace('\n', "%0A")
+    };
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/forms/{slug}"))
+        .basic_auth("office", Some(token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
