@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Beside them, each weighed animal's state now (`animal_facts`, [`animals`]): the herd
-//! (animals) table and a lot's animals read one row per animal.
+//! (animals) table and a lot's animals read one row per animal; and each animal's stays in
+//! pens (`animal_stays`, [`stays`]): the pens page reads who is in each pen on a day.
 //!
 //! The replay is the analytics' own ([`crate::analytics::ledger`]), so the measures are
 //! defined once; the facts keep its state at each day's end.
@@ -16,6 +17,7 @@ pub mod animals;
 pub mod build;
 pub mod read;
 pub mod rows;
+pub mod stays;
 pub mod store;
 pub mod worker;
 

@@ -7,15 +7,17 @@ use ingest::sink::insert_table;
 
 use super::animals::AnimalFactRow;
 use super::rows::{FactStateRow, YardFacts};
+use super::stays::StayRow;
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 
-/// Stores `facts`, `animals` and then `state` (so a yard's state never claims rows not yet
-/// stored).
+/// Stores `facts`, `animals`, `stays` and then `state` (so a yard's state never claims rows
+/// not yet stored).
 pub async fn write(
     client: &clickhouse::Client,
     facts: &YardFacts,
     animals: &[AnimalFactRow],
+    stays: &[StayRow],
     state: &FactStateRow,
 ) -> Result<()> {
     insert_table(client, "lot_day_facts", &facts.lots).await?;
@@ -24,6 +26,7 @@ pub async fn write(
     insert_table(client, "feed_source_day_facts", &facts.sources).await?;
     insert_table(client, "yard_day_facts", &facts.yard).await?;
     insert_table(client, "animal_facts", animals).await?;
+    insert_table(client, "animal_stays", stays).await?;
     insert_table(client, "fact_state", std::slice::from_ref(state)).await
 }
 

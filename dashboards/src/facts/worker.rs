@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::animals::animal_rows;
 use super::build::{Range, build};
 use super::rows::{DAY_MS, FactStateRow, day_of};
+use super::stays::{self, stay_rows};
 use super::store;
 use crate::analytics::load;
 use crate::config::FactsConfig;
@@ -38,11 +39,14 @@ pub struct Recomputed {
     pub rows: usize,
     /// Of them, animals (`animal_facts`) rewritten.
     pub animals: usize,
+    /// Of them, animals' stays in pens (`animal_stays`) rewritten.
+    pub stays: usize,
 }
 
 /// Recomputes `feedlot_id`'s facts from `from_day` (None: from its first record) to today,
-/// for the changes recorded up to `through_recorded_at` (seconds since the epoch), and the
-/// state of each animal with a weighing or placement from that day on (every animal for None).
+/// for the changes recorded up to `through_recorded_at` (seconds since the epoch), the
+/// state of each animal with a weighing or placement from that day on (every animal for None),
+/// and the stays in pens of each animal whose stays change from that day on.
 pub async fn recompute(
     client: &clickhouse::Client,
     feedlot_id: &str,
@@ -50,9 +54,11 @@ pub async fn recompute(
     through_recorded_at: u32,
 ) -> Result<Recomputed> {
     let from_day = from_day.unwrap_or(0);
-    let (records, stored_until) = tokio::try_join!(
+    let from_ms = u64::from(from_day) * DAY_MS;
+    let (records, stored_until, stored_stays) = tokio::try_join!(
         load::yard_history(client, feedlot_id),
         store::lots_stored_from(client, feedlot_id, from_day),
+        stays::stored_from(client, feedlot_id, from_ms),
     )?;
     let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     let today = day_of(now_ms);
@@ -64,7 +70,20 @@ pub async fn recompute(
     // Versions grow with the changes seen (ms, so a later second always wins).
     let version = u64::from(through_recorded_at) * 1000;
     let facts = build(feedlot_id, &records, &range, version);
-    let animals = animal_rows(feedlot_id, &records, u64::from(from_day) * DAY_MS, version);
+    let animals = animal_rows(feedlot_id, &records, from_ms, version);
+    // A yard whose facts were made before `animal_stays` gets every animal's stays.
+    let stays_from_ms = if stored_stays.animals == 0 {
+        0
+    } else {
+        from_ms
+    };
+    let stays = stay_rows(
+        feedlot_id,
+        &records,
+        stays_from_ms,
+        &stored_stays.changed,
+        version,
+    );
     let through_day = facts
         .yard
         .last()
@@ -78,11 +97,12 @@ pub async fn recompute(
         computed_at_ms: now_ms,
         version,
     };
-    store::write(client, &facts, &animals, &state).await?;
+    store::write(client, &facts, &animals, &stays, &state).await?;
     Ok(Recomputed {
         from_day,
-        rows: facts.len() + animals.len(),
+        rows: facts.len() + animals.len() + stays.len(),
         animals: animals.len(),
+        stays: stays.len(),
     })
 }
 

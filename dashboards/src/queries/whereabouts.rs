@@ -231,6 +231,13 @@ impl Replay {
             .map(|s| s.pen_id.as_str())
     }
 
+    /// Every animal ever placed or moved, with its stays (oldest first), in no order.
+    pub fn animals(&self) -> impl Iterator<Item = (&str, &[PenStay])> {
+        self.stays
+            .iter()
+            .map(|(eid, s)| (eid.as_str(), s.as_slice()))
+    }
+
     /// `eid`'s stays, oldest first (empty when never placed).
     pub fn history(&self, eid: &str) -> &[PenStay] {
         self.stays.get(eid).map(Vec::as_slice).unwrap_or_default()

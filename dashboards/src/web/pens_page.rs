@@ -12,6 +12,7 @@ use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
 use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::PenMeasures;
+use crate::facts::stays;
 use crate::queries::whereabouts;
 
 /// The pen table's columns.
@@ -92,8 +93,8 @@ pub struct PenRow {
     /// Head, lots and feed, from the yard report.
     #[serde(flatten)]
     pub measures: PenMeasures,
-    /// The tagged animals in the pen at the end of the report's day, by EID
-    /// ([`crate::queries::whereabouts`]: placements, moves of the animal and whole-lot moves).
+    /// The tagged animals in the pen at the end of the report's day, by EID (`animal_stays`,
+    /// [`crate::facts::stays`]: placements, moves of the animal and whole-lot moves).
     pub animals: Vec<String>,
 }
 
@@ -131,18 +132,24 @@ async fn pens_with_animals(
     feedlot_id: &str,
     query: &ReportQuery,
 ) -> Result<(Vec<PenRow>, u64), WebError> {
-    let (pens, as_of) = pens(state, feedlot_id, query).await?;
+    // The day asked (for "now", the report's window): the pens' measures and who is in them
+    // are read side by side.
+    let asked_ms = match query.as_of {
+        Some(_) => query.as_of_ms()?,
+        None => super::report::window_start_ms(super::report::now_ms()),
+    };
+    let end_of_day = whereabouts::end_of_day_ms(asked_ms);
     // Kept a while per yard and day like the herd, so a burst of requests for a page already
     // made reads nothing; a read to make is a cold one, under the user's limits.
-    let key = format!("{feedlot_id}@{}", whereabouts::end_of_day_ms(as_of));
+    let key = format!("{feedlot_id}@{end_of_day}");
     let who = state
         .pens_who
         .get_or_load(&key, std::time::Instant::now(), || {
             let user = super::cold::current_user();
-            let work = whereabouts::pens_on(&state.client, feedlot_id, as_of);
+            let work = stays::pens_at(&state.client, feedlot_id, end_of_day);
             async move { super::cold::run(state, "whereabouts", feedlot_id, &user, work).await }
-        })
-        .await?;
+        });
+    let ((pens, as_of), who) = tokio::try_join!(pens(state, feedlot_id, query), who)?;
     let mut who = (*who).clone();
     let mut rows: Vec<PenRow> = pens
         .into_iter()

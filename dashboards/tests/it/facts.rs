@@ -521,6 +521,34 @@ async fn assert_same_herd(client: &clickhouse::Client, feedlot: &str, what: &str
     facts.len()
 }
 
+/// Who is in each pen read from `animal_stays` equals the replay of `yard`'s stored movements
+/// (`queries::whereabouts::pens_on`, what the pens page read before) at several days' ends,
+/// every pen and EID; returns how many animals were in pens on each of those days.
+async fn assert_same_pens(
+    client: &clickhouse::Client,
+    yard: &big_yard::BigYard,
+    what: &str,
+) -> Vec<usize> {
+    use dashboards::queries::whereabouts;
+    let mut in_pens = Vec::new();
+    for d in [0, 10, 35, 41, 44, 59, 75, 89, 120] {
+        let ms = u64::try_from((yard.start + Duration::days(d)).timestamp_millis()).unwrap();
+        let at = whereabouts::end_of_day_ms(ms);
+        let from_facts = dashboards::facts::stays::pens_at(client, &yard.feedlot_id, at)
+            .await
+            .unwrap();
+        let replayed = whereabouts::pens_on(client, &yard.feedlot_id, at)
+            .await
+            .unwrap();
+        assert_eq!(
+            from_facts, replayed,
+            "{what}: who is in each pen on day {d}"
+        );
+        in_pens.push(from_facts.values().map(Vec::len).sum());
+    }
+    in_pens
+}
+
 #[tokio::test]
 async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_records_arrive() {
     let (db, client) = database("facts_animal_herd").await;
@@ -562,6 +590,8 @@ async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_
         for yard in &yards {
             let f = &yard.feedlot_id;
             herds.push(assert_same_herd(&client, f, &format!("{f} at stage {stage}")).await);
+            let in_pens = assert_same_pens(&client, yard, &format!("{f} at stage {stage}")).await;
+            assert!(in_pens.iter().any(|n| *n > 0), "{f}: no one in a pen");
         }
     }
     assert!(
@@ -578,9 +608,25 @@ async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_
         .await
         .unwrap();
     assert!(versions >= 2, "rows of more than one recompute: {versions}");
-    // A rebuild from the first record writes the same herd.
+    // So do the stays; and animals moved (hospital pens and back, whole lots) have several.
+    let (versions, moved): (u64, u64) = client
+        .query(
+            "SELECT uniqExact(version), countIf(length(pen_ids) > 1) FROM animal_stays FINAL \
+             WHERE feedlot_id = ?",
+        )
+        .bind(&yards[0].feedlot_id)
+        .fetch_one()
+        .await
+        .unwrap();
+    assert!(
+        versions >= 2,
+        "stays of more than one recompute: {versions}"
+    );
+    assert!(moved > 0, "no animal moved");
+    // A rebuild from the first record writes the same herd and stays.
     dashboards::facts::worker::rebuild(&client, &[yards[0].feedlot_id.clone()])
         .await
         .unwrap();
     assert_same_herd(&client, &yards[0].feedlot_id, "after a rebuild").await;
+    assert_same_pens(&client, &yards[0], "after a rebuild").await;
 }

@@ -95,6 +95,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "web_sign_in",
         sql: include_str!("../../migrations/0016_web_sign_in.sql"),
     },
+    Migration {
+        version: 17,
+        name: "animal_stays",
+        sql: include_str!("../../migrations/0017_animal_stays.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
