@@ -212,6 +212,12 @@ impl<'a> Replay<'a> {
     /// formulas and rates first, then purchases, arrivals, placements, weighings, treatments,
     /// moves, deliveries, deaths and shipments.
     pub fn new(records: &'a YardRecords) -> Self {
+        Self::resume(records, Ledger::default())
+    }
+
+    /// Like [`Self::new`], from `ledger` (the state a replay of the earlier records left):
+    /// `records` are the ones after them.
+    pub fn resume(records: &'a YardRecords, ledger: Ledger) -> Self {
         let mut steps: Vec<(u64, u8, Step<'a>)> = Vec::new();
         let r = records;
         steps.extend(r.rations.iter().map(|x| (x.at_ms, 0, Step::Ration(x))));
@@ -242,7 +248,7 @@ impl<'a> Replay<'a> {
         Self {
             steps,
             next: 0,
-            ledger: Ledger::default(),
+            ledger,
         }
     }
 

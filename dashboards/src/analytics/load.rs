@@ -56,7 +56,7 @@ pub async fn yard_records(
     );
     let (c, f, t) = (client, feedlot, as_of_ms);
     let (mut records, health, weights) = tokio::try_join!(
-        herd_and_feed(c, f, t, corrected),
+        herd_and_feed(c, f, t, corrected, ""),
         rows::<AnimalHealth>(c, &health, f, t),
         rows::<LatestWeight>(c, &weights, f, t),
     )?;
@@ -68,9 +68,23 @@ pub async fn yard_records(
 /// Every record of `feedlot`, with each treatment and weighing as given (what the facts
 /// replay needs to follow them day by day).
 pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<YardRecords> {
+    yard_history_from(client, feedlot, 0).await
+}
+
+/// Like [`yard_history`], the records captured at or after `from_ms` only.
+pub async fn yard_history_from(
+    client: &clickhouse::Client,
+    feedlot: &str,
+    from_ms: u64,
+) -> Result<YardRecords> {
     let corrected = crate::queries::live::has_corrections(client, feedlot).await?;
-    let live_treatments = live("treatments", " AND eid != ''", corrected);
-    let live_weighings = live("weighings", " AND eid != ''", corrected);
+    let since = if from_ms == 0 {
+        String::new()
+    } else {
+        format!(" AND captured_at_ms >= {from_ms}")
+    };
+    let live_treatments = live("treatments", &format!(" AND eid != ''{since}"), corrected);
+    let live_weighings = live("weighings", &format!(" AND eid != ''{since}"), corrected);
     let treatments = format!(
         "SELECT eid, cost_minor, toUInt8(purpose = 'therapeutic') AS therapeutic, \
          captured_at_ms AS at_ms FROM {live_treatments}"
@@ -78,7 +92,7 @@ pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<
     let weighings = format!("SELECT eid, weight_kg, captured_at_ms AS at_ms FROM {live_weighings}");
     let (c, f, t) = (client, feedlot, u64::MAX);
     let (mut records, treatments, weighings) = tokio::try_join!(
-        herd_and_feed(c, f, t, corrected),
+        herd_and_feed(c, f, t, corrected, &since),
         rows::<TreatmentRecord>(c, &treatments, f, t),
         rows::<WeighingRecord>(c, &weighings, f, t),
     )?;
@@ -87,12 +101,14 @@ pub async fn yard_history(client: &clickhouse::Client, feedlot: &str) -> Result<
     Ok(records)
 }
 
-/// The records both need: lots, animals, moves, deaths, shipments, feed and rates.
+/// The records both need: lots, animals, moves, deaths, shipments, feed and rates (and the
+/// `since` conditions, or empty).
 async fn herd_and_feed(
     client: &clickhouse::Client,
     feedlot: &str,
     as_of_ms: u64,
     corrected: bool,
+    since: &str,
 ) -> Result<YardRecords> {
     let [
         live_arrivals,
@@ -115,8 +131,8 @@ async fn herd_and_feed(
         "rations",
         "yardage_rates",
     ]
-    .map(|table| live(table, "", corrected));
-    let live_lot_treatments = live("treatments", " AND eid = ''", corrected);
+    .map(|table| live(table, since, corrected));
+    let live_lot_treatments = live("treatments", &format!(" AND eid = ''{since}"), corrected);
     let arrivals = format!(
         "SELECT lot_id, head_count, origin, pen_id, pay_weight_kg, shrink_pct, \
          purchase_price_minor, currency, captured_at_ms AS at_ms FROM {live_arrivals}"

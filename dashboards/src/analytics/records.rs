@@ -239,3 +239,57 @@ pub struct YardRecords {
     /// Lot- and pen-level treatments (both replays).
     pub lot_treatments: Vec<LotTreatmentRecord>,
 }
+
+/// Applies `$do` to each timed list of a [`YardRecords`] (every list but the per-animal
+/// `health` and `weights`, which have no time).
+macro_rules! each_timed {
+    ($do:ident) => {
+        $do!(
+            arrivals,
+            placements,
+            moves,
+            deaths,
+            shipments,
+            deliveries,
+            purchases,
+            rations,
+            yardage,
+            treatments,
+            weighings,
+            lot_treatments
+        )
+    };
+}
+
+impl YardRecords {
+    /// Records held in all.
+    pub fn len(&self) -> usize {
+        macro_rules! sum {
+            ($($list:ident),*) => { 0 $(+ self.$list.len())* };
+        }
+        each_timed!(sum) + self.health.len() + self.weights.len()
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps only the timed records captured before `cut_ms`.
+    pub fn keep_before(&mut self, cut_ms: u64) {
+        macro_rules! keep {
+            ($($list:ident),*) => { $(self.$list.retain(|r| r.at_ms < cut_ms);)* };
+        }
+        each_timed!(keep);
+    }
+
+    /// Moves every record of `later` to the end of these.
+    pub fn append(&mut self, mut later: YardRecords) {
+        macro_rules! append {
+            ($($list:ident),*) => { $(self.$list.append(&mut later.$list);)* };
+        }
+        each_timed!(append);
+        self.health.append(&mut later.health);
+        self.weights.append(&mut later.weights);
+    }
+}

@@ -16,6 +16,12 @@ pub struct FactsConfig {
     /// A change is taken once ClickHouse's clock is this many seconds past it, so the inserts
     /// of its second are finished, e.g. `2`.
     pub settle_secs: u32,
+    /// Records of the yards recomputed lately kept in memory (with their replay at the end of
+    /// their last two days), so the next recompute of such a yard from today loads and
+    /// replays the new days only; the yards used longest ago are dropped first, and 0 keeps
+    /// none (every recompute replays the whole history). A 50,000-head yard's year is about
+    /// 426,000 records. E.g. `1000000`.
+    pub kept_records: u64,
 }
 
 impl Default for FactsConfig {
@@ -24,6 +30,7 @@ impl Default for FactsConfig {
             enabled: true,
             interval_ms: 1000,
             settle_secs: 2,
+            kept_records: 1_000_000,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Making a yard's facts: its records replayed in time order (the same [`Replay`] as every
-//! measure's definition), read at each day's end. The whole history is replayed (the FIFO feed
-//! costs and where each animal is depend on all of it) and rows are kept from `from_day` on,
-//! so a recompute from any day gives the rows a rebuild from the first would: deterministic and
-//! idempotent.
+//! measure's definition), read at each day's end. The replay runs from the first record, or
+//! from the ledger a replay of the same records left at the end of an earlier day ([`DayEnd`],
+//! kept by the worker: the FIFO feed costs and where each animal is depend on all the history
+//! before it), and rows are kept from `from_day` on, so a recompute from any day gives the rows
+//! a rebuild from the first would: deterministic and idempotent.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,18 +28,49 @@ pub struct Range {
 /// The per-day counts a lot row carries as the day's own (arrivals, deaths, shipments, pulls).
 type DayCounts = (u32, u32, u32, u32);
 
-/// `feedlot_id`'s facts for `range`, versioned `version`.
-pub fn build(feedlot_id: &str, records: &YardRecords, range: &Range, version: u64) -> YardFacts {
-    let mut replay = Replay::new(records);
+/// A ledger kept at the end of a day: where a later build may start instead of the first
+/// record.
+#[derive(Debug, Clone)]
+pub struct DayEnd {
+    /// The day.
+    pub day: u16,
+    /// The yard replayed through its end (every record captured before the next day).
+    pub ledger: Ledger,
+}
+
+/// `feedlot_id`'s facts for `range`, versioned `version`: replayed from `start` (`records`
+/// then hold the records captured after its day only) or from the first record (`records`
+/// hold them all), and the ledger at the end of each day in `keep`.
+pub fn build(
+    feedlot_id: &str,
+    records: &YardRecords,
+    range: &Range,
+    version: u64,
+    start: Option<DayEnd>,
+    keep: &std::ops::RangeInclusive<u16>,
+) -> (YardFacts, Vec<DayEnd>) {
     let mut facts = YardFacts::default();
-    let Some(first_ms) = replay.first_ms() else {
-        return facts;
+    let mut kept = Vec::new();
+    let (mut replay, first_day) = match start {
+        Some(start) => (Replay::resume(records, start.ledger), start.day + 1),
+        None => {
+            let replay = Replay::new(records);
+            let Some(first_ms) = replay.first_ms() else {
+                return (facts, kept);
+            };
+            (replay, day_of(first_ms))
+        }
     };
     let last_day = replay.last_ms().map(day_of).unwrap_or(0);
     let through_day = range.through_day.max(last_day);
-    let mut warnings_seen = 0;
-    let mut previous: HashMap<String, DayCounts> = HashMap::new();
-    for day in day_of(first_ms)..=through_day {
+    let mut warnings_seen = replay.ledger.warnings.len();
+    let mut previous: HashMap<String, DayCounts> = replay
+        .ledger
+        .lots
+        .iter()
+        .map(|(id, acc)| (id.clone(), counts(acc)))
+        .collect();
+    for day in first_day..=through_day {
         let end = end_of(day);
         replay.apply_through(end - 1);
         replay.accrue_to(end);
@@ -66,8 +98,14 @@ pub fn build(feedlot_id: &str, records: &YardRecords, range: &Range, version: u6
         for (id, acc) in &ledger.lots {
             previous.insert(id.clone(), counts(acc));
         }
+        if keep.contains(&day) {
+            kept.push(DayEnd {
+                day,
+                ledger: ledger.clone(),
+            });
+        }
     }
-    facts
+    (facts, kept)
 }
 
 fn counts(acc: &LotAccount) -> DayCounts {

@@ -15,6 +15,7 @@
 
 pub mod animals;
 pub mod build;
+pub mod kept;
 pub mod read;
 pub mod rows;
 pub mod stays;

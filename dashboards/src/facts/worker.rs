@@ -17,10 +17,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::animals::animal_rows;
 use super::build::{Range, build};
+use super::kept::{KEPT_DAYS, Kept, KeptYard};
 use super::rows::{DAY_MS, FactStateRow, day_of};
 use super::stays::{self, stay_rows};
 use super::store;
-use crate::analytics::load;
+use crate::analytics::{YardRecords, load};
 use crate::config::FactsConfig;
 use crate::telemetry::{FactsRecomputed, Metrics, facts_lag};
 
@@ -41,22 +42,63 @@ pub struct Recomputed {
     pub animals: usize,
     /// Of them, animals' stays in pens (`animal_stays`) rewritten.
     pub stays: usize,
+    /// Whether it resumed a kept replay (else it replayed the whole history).
+    pub resumed: bool,
 }
 
 /// Recomputes `feedlot_id`'s facts from `from_day` (None: from its first record) to today,
 /// for the changes recorded up to `through_recorded_at` (seconds since the epoch), the
 /// state of each animal with a weighing or placement from that day on (every animal for None),
-/// and the stays in pens of each animal whose stays change from that day on.
+/// and the stays in pens of each animal whose stays change from that day on. Replays the
+/// yard's whole history; see [`recompute_keeping`] for a worker's.
 pub async fn recompute(
     client: &clickhouse::Client,
     feedlot_id: &str,
     from_day: Option<u16>,
     through_recorded_at: u32,
 ) -> Result<Recomputed> {
+    recompute_keeping(
+        client,
+        &mut Kept::new(0),
+        feedlot_id,
+        from_day,
+        through_recorded_at,
+    )
+    .await
+}
+
+/// [`recompute`], resuming from the replay `kept` holds for the yard when it may
+/// ([`super::kept`]: then only the records after its day are loaded and replayed), and keeping
+/// this one's for the next.
+pub async fn recompute_keeping(
+    client: &clickhouse::Client,
+    kept: &mut Kept,
+    feedlot_id: &str,
+    from_day: Option<u16>,
+    through_recorded_at: u32,
+) -> Result<Recomputed> {
     let from_day = from_day.unwrap_or(0);
     let from_ms = u64::from(from_day) * DAY_MS;
-    let (records, stored_until, stored_stays) = tokio::try_join!(
-        load::yard_history(client, feedlot_id),
+    let resume = match kept.take(feedlot_id, Instant::now()) {
+        Some(yard) => {
+            let states = store::states(client, &[feedlot_id.to_owned()]).await?;
+            let still_ours = states
+                .get(feedlot_id)
+                .is_some_and(|s| s.version == yard.version);
+            if still_ours {
+                yard.resume_before(from_day)
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    let cut_ms = resume
+        .as_ref()
+        .map_or(0, |r| u64::from(r.start.day + 1) * DAY_MS);
+    let loading = Instant::now();
+    let (loaded, stored_until, stored_stays) = tokio::try_join!(
+        load::yard_history_from(client, feedlot_id, cut_ms),
         store::lots_stored_from(client, feedlot_id, from_day),
         stays::stored_from(client, feedlot_id, from_ms),
     )?;
@@ -69,7 +111,20 @@ pub async fn recompute(
     };
     // Versions grow with the changes seen (ms, so a later second always wins).
     let version = u64::from(through_recorded_at) * 1000;
-    let facts = build(feedlot_id, &records, &range, version);
+    let keep = today.saturating_sub(KEPT_DAYS)..=today.saturating_sub(1);
+    let (start, mut days, mut records, loaded_at) = match resume {
+        Some(r) => (Some(r.start), r.days, r.records, r.loaded),
+        None => (None, Vec::new(), YardRecords::default(), loading),
+    };
+    let resumed = start.is_some();
+    let (facts, new_days) = build(feedlot_id, &loaded, &range, version, start, &keep);
+    if records.is_empty() {
+        records = loaded;
+    } else {
+        records.append(loaded);
+    }
+    days.extend(new_days);
+    days.retain(|d| keep.contains(&d.day));
     let animals = animal_rows(feedlot_id, &records, from_ms, version);
     // A yard whose facts were made before `animal_stays` gets every animal's stays.
     let stays_from_ms = if stored_stays.animals == 0 {
@@ -98,12 +153,23 @@ pub async fn recompute(
         version,
     };
     store::write(client, &facts, &animals, &stays, &state).await?;
-    Ok(Recomputed {
+    let done = Recomputed {
         from_day,
         rows: facts.len() + animals.len() + stays.len(),
         animals: animals.len(),
         stays: stays.len(),
-    })
+        resumed,
+    };
+    kept.put(
+        feedlot_id,
+        KeptYard {
+            version,
+            loaded: loaded_at,
+            records,
+            days,
+        },
+    );
+    Ok(done)
 }
 
 /// ClickHouse's clock, seconds since the epoch.
@@ -131,6 +197,15 @@ pub async fn yards_with_records(client: &clickhouse::Client) -> Result<Vec<Strin
 /// Recomputes every day of each of `feedlots` (every yard with records when none are given),
 /// taking in the changes recorded up to now; returns how many yards.
 pub async fn rebuild(client: &clickhouse::Client, feedlots: &[String]) -> Result<usize> {
+    rebuild_keeping(client, &mut Kept::new(0), feedlots).await
+}
+
+/// [`rebuild`], keeping each yard's replay in `kept` (as the worker's recomputes do).
+pub async fn rebuild_keeping(
+    client: &clickhouse::Client,
+    kept: &mut Kept,
+    feedlots: &[String],
+) -> Result<usize> {
     let now = server_now(client).await?;
     let yards = if feedlots.is_empty() {
         yards_with_records(client).await?
@@ -138,7 +213,7 @@ pub async fn rebuild(client: &clickhouse::Client, feedlots: &[String]) -> Result
         feedlots.to_vec()
     };
     for yard in &yards {
-        recompute(client, yard, None, now).await?;
+        recompute_keeping(client, kept, yard, None, now).await?;
     }
     Ok(yards.len())
 }
@@ -166,11 +241,14 @@ pub struct Worker {
     seen: std::collections::HashMap<(String, u32), u64>,
     /// Whether a round has filled `seen` (the first round trusts each yard's state alone).
     primed: bool,
+    /// The replays of the yards recomputed lately.
+    kept: Kept,
 }
 
 impl Worker {
     /// A worker over `client`'s database.
     pub fn new(client: clickhouse::Client, config: FactsConfig, metrics: Metrics) -> Self {
+        let kept = Kept::new(usize::try_from(config.kept_records).unwrap_or(usize::MAX));
         Self {
             client,
             config,
@@ -178,6 +256,7 @@ impl Worker {
             since: 0,
             seen: Default::default(),
             primed: false,
+            kept,
         }
     }
 
@@ -240,7 +319,8 @@ impl Worker {
                 .get(*yard)
                 .map(|s| day_of(p.earliest_captured_ms).min(s.through_day.saturating_add(1)));
             let started = Instant::now();
-            let result = recompute(&self.client, yard, from_day, cutoff).await;
+            let result =
+                recompute_keeping(&self.client, &mut self.kept, yard, from_day, cutoff).await;
             let (rows, error) = match &result {
                 Ok(r) => (r.rows, None),
                 Err(e) => (0, Some(e.to_string())),

@@ -27,6 +27,7 @@ mod cli;
 mod corrections;
 mod fact_views;
 mod facts;
+mod facts_kept;
 mod forecasts;
 mod herd;
 mod metrics;
