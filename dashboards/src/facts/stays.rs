@@ -9,7 +9,7 @@
 //! rows yet (its facts made before this table), it writes every animal. An animal's row holds
 //! all its stays, so rewriting it is idempotent, and an animal no change touched keeps its row.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,17 +44,39 @@ pub struct StayRow {
 }
 
 /// The movement records of a yard's history (placements, pen moves, deaths and shipments by
-/// EID), each list in a fixed order (time, then value), so the replay does not depend on the
-/// order ClickHouse returned them in.
-pub fn movement_records(records: &YardRecords) -> MovementRecords {
-    let mut placements = records.placements.clone();
+/// EID), of the animals in `only` (every animal for None), each list in a fixed order (time,
+/// then value), so the replay does not depend on the order ClickHouse returned them in.
+pub fn movement_records(records: &YardRecords, only: Option<&HashSet<&str>>) -> MovementRecords {
+    let wanted = |eid: &str| only.is_none_or(|only| only.contains(eid));
+    // The lots the animals were placed in: their whole-lot moves take them along.
+    let lots: Option<HashSet<&str>> = only.map(|_| {
+        records
+            .placements
+            .iter()
+            .filter(|p| wanted(&p.eid))
+            .map(|p| p.lot_id.as_str())
+            .collect()
+    });
+    let whole_lot = |lot: &str| lots.as_ref().is_none_or(|lots| lots.contains(lot));
+    let mut placements: Vec<_> = records
+        .placements
+        .iter()
+        .filter(|p| wanted(&p.eid))
+        .cloned()
+        .collect();
     placements.sort_by(|a, b| {
         (a.at_ms, &a.eid, &a.lot_id, &a.pen_id).cmp(&(b.at_ms, &b.eid, &b.lot_id, &b.pen_id))
     });
     let mut moves: Vec<_> = records
         .moves
         .iter()
-        .filter(|m| !m.eid.is_empty() || m.head_count == 0)
+        .filter(|m| {
+            if m.eid.is_empty() {
+                m.head_count == 0 && whole_lot(&m.lot_id)
+            } else {
+                wanted(&m.eid)
+            }
+        })
         .cloned()
         .collect();
     moves.sort_by(|a, b| {
@@ -74,7 +96,7 @@ pub fn movement_records(records: &YardRecords) -> MovementRecords {
     let deaths = records
         .deaths
         .iter()
-        .filter(|d| !d.eid.is_empty())
+        .filter(|d| !d.eid.is_empty() && wanted(&d.eid))
         .map(|d| Departure {
             eid: d.eid.clone(),
             at_ms: d.at_ms,
@@ -84,10 +106,13 @@ pub fn movement_records(records: &YardRecords) -> MovementRecords {
         .shipments
         .iter()
         .flat_map(|s| {
-            s.eids.iter().map(|eid| Departure {
-                eid: eid.clone(),
-                at_ms: s.at_ms,
-            })
+            s.eids
+                .iter()
+                .filter(|eid| wanted(eid))
+                .map(|eid| Departure {
+                    eid: eid.clone(),
+                    at_ms: s.at_ms,
+                })
         })
         .collect();
     MovementRecords {
@@ -98,6 +123,54 @@ pub fn movement_records(records: &YardRecords) -> MovementRecords {
     }
 }
 
+/// The animals whose stays the records captured at or after `from_ms` may change: those they
+/// name (placed, moved alone, dead or shipped), and every animal ever placed in a lot they move
+/// whole. An animal's stays depend only on its own records and its lots' whole-lot moves, so
+/// replaying these animals alone gives each of them the stays a replay of the yard gives.
+fn touched_from(records: &YardRecords, from_ms: u64) -> HashSet<&str> {
+    let mut eids: HashSet<&str> = HashSet::new();
+    let mut lots: HashSet<&str> = HashSet::new();
+    let from = |at_ms: u64| at_ms >= from_ms;
+    eids.extend(
+        records
+            .placements
+            .iter()
+            .filter(|p| from(p.at_ms))
+            .map(|p| p.eid.as_str()),
+    );
+    for m in records.moves.iter().filter(|m| from(m.at_ms)) {
+        if !m.eid.is_empty() {
+            eids.insert(&m.eid);
+        } else if m.head_count == 0 {
+            lots.insert(&m.lot_id);
+        }
+    }
+    eids.extend(
+        records
+            .deaths
+            .iter()
+            .filter(|d| from(d.at_ms) && !d.eid.is_empty())
+            .map(|d| d.eid.as_str()),
+    );
+    eids.extend(
+        records
+            .shipments
+            .iter()
+            .filter(|s| from(s.at_ms))
+            .flat_map(|s| s.eids.iter().map(String::as_str)),
+    );
+    if !lots.is_empty() {
+        eids.extend(
+            records
+                .placements
+                .iter()
+                .filter(|p| lots.contains(p.lot_id.as_str()))
+                .map(|p| p.eid.as_str()),
+        );
+    }
+    eids
+}
+
 /// Whether `stays` hold a stay beginning or ending at or after `from_ms`.
 fn changes_from(stays: &[PenStay], from_ms: u64) -> bool {
     stays
@@ -106,8 +179,9 @@ fn changes_from(stays: &[PenStay], from_ms: u64) -> bool {
 }
 
 /// The rows of `feedlot_id`'s animals whose stays change at or after `from_ms` (every animal
-/// for 0), replayed from all of `records`, and of `stored` (animals whose stored stays did:
-/// written with no stays when the replay has none), versioned `version`, by EID.
+/// for 0), replayed from `records` (only the records of the animals a record from `from_ms` on
+/// names, for a later `from_ms`), and of `stored` (animals with rows stored: written with no
+/// stays when the replay has none), versioned `version`, by EID.
 pub fn stay_rows(
     feedlot_id: &str,
     records: &YardRecords,
@@ -115,7 +189,8 @@ pub fn stay_rows(
     stored: &[String],
     version: u64,
 ) -> Vec<StayRow> {
-    let replay = Replay::of(&movement_records(records), u64::MAX);
+    let only = (from_ms > 0).then(|| touched_from(records, from_ms));
+    let replay = Replay::of(&movement_records(records, only.as_ref()), u64::MAX);
     let mut eids: BTreeSet<&str> = replay
         .animals()
         .filter(|(_, stays)| changes_from(stays, from_ms))
@@ -155,31 +230,32 @@ fn why_text(why: Why) -> &'static str {
 /// What the worker needs of a yard's stored stays before it writes.
 #[derive(Debug, Clone, Default, Deserialize, clickhouse::Row)]
 pub struct Stored {
-    /// Animals with a row (0: the yard's facts were made before `animal_stays`).
-    pub animals: u64,
-    /// The animals with a stay beginning or ending at or after the day asked.
-    pub changed: Vec<String>,
+    /// Rows stored (0: the yard's facts were made before `animal_stays`).
+    pub rows: u64,
+    /// For a recompute from the first day, every animal with a row (one whose records were
+    /// voided since gets a row with no stays); else none.
+    pub animals: Vec<String>,
 }
 
-/// `feedlot_id`'s stored stays: how many animals have a row, and which have a stay beginning
-/// or ending at or after `from_ms`.
+/// `feedlot_id`'s stored stays, for a recompute from `from_ms`.
+///
+/// A later recompute needs no stored animal: its change only adds records from `from_ms` on
+/// (a correction, which may void one, recomputes from the first day), and an animal whose
+/// stored stays changed from then on has a record from then on, so the new replay changes its
+/// stays then too and rewrites it.
 pub async fn stored_from(
     client: &clickhouse::Client,
     feedlot_id: &str,
     from_ms: u64,
 ) -> Result<Stored> {
-    client
-        .query(
-            "SELECT count() AS animals, groupArrayIf(eid, arrayExists((f, t) -> f >= ? OR \
-             (t >= ? AND t < ?), from_ms, to_ms)) AS changed \
-             FROM animal_stays FINAL WHERE feedlot_id = ?",
-        )
-        .bind(from_ms)
-        .bind(from_ms)
-        .bind(STILL_THERE_MS)
-        .bind(feedlot_id)
-        .fetch_one()
-        .await
+    let sql = if from_ms == 0 {
+        "SELECT count() AS rows, groupArray(eid) AS animals FROM \
+         (SELECT eid FROM animal_stays WHERE feedlot_id = ? GROUP BY eid)"
+    } else {
+        "SELECT count() AS rows, emptyArrayString() AS animals FROM animal_stays \
+         WHERE feedlot_id = ?"
+    };
+    client.query(sql).bind(feedlot_id).fetch_one().await
 }
 
 /// Who is in each pen of `feedlot_id` at `at_ms` (pen → EIDs, each pen's in order), from
@@ -282,6 +358,18 @@ mod tests {
     fn only_animals_whose_stays_change_from_the_day_are_rewritten_and_stored_ones_are_kept() {
         let eids = |rows: Vec<StayRow>| rows.into_iter().map(|r| r.eid).collect::<Vec<_>>();
         assert_eq!(eids(stay_rows("y", &history(), 65, &[], 1)), ["b"]);
+        assert_eq!(
+            eids(stay_rows("y", &history(), 50, &[], 1)),
+            ["a", "b"],
+            "the lot's whole move takes a and b; c died before it"
+        );
+        let whole = stay_rows("y", &history(), 0, &[], 1);
+        let from_50 = stay_rows("y", &history(), 50, &[], 1);
+        assert_eq!(
+            &whole[..2],
+            &from_50[..],
+            "the same stays as a replay of every animal"
+        );
         assert_eq!(
             eids(stay_rows("y", &history(), 71, &[], 1)),
             Vec::<String>::new()

@@ -127,16 +127,12 @@ pub async fn recompute_keeping(
     days.retain(|d| keep.contains(&d.day));
     let animals = animal_rows(feedlot_id, &records, from_ms, version);
     // A yard whose facts were made before `animal_stays` gets every animal's stays.
-    let stays_from_ms = if stored_stays.animals == 0 {
-        0
-    } else {
-        from_ms
-    };
+    let stays_from_ms = if stored_stays.rows == 0 { 0 } else { from_ms };
     let stays = stay_rows(
         feedlot_id,
         &records,
         stays_from_ms,
-        &stored_stays.changed,
+        &stored_stays.animals,
         version,
     );
     let through_day = facts

@@ -276,6 +276,27 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
 }
 
 /// The animal's JSON report and its ICAR ADE export through a served app.
+/// Who is in each pen at the end of `day(d)`, as the pens page reads it (`animal_stays`)
+/// once the facts worker has recomputed the yard from its first day (as it does for a
+/// correction).
+async fn pens_on(
+    client: &clickhouse::Client,
+    d: i64,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let now = dashboards::facts::worker::server_now(client).await.unwrap();
+    dashboards::facts::recompute(client, YARD, Some(0), now)
+        .await
+        .unwrap();
+    let ms = u64::try_from(day(d).timestamp_millis()).unwrap();
+    dashboards::facts::stays::pens_at(
+        client,
+        YARD,
+        dashboards::queries::whereabouts::end_of_day_ms(ms),
+    )
+    .await
+    .unwrap()
+}
+
 async fn animal_json(client: &clickhouse::Client) -> (serde_json::Value, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -328,6 +349,10 @@ async fn a_voided_move_and_a_voided_death_leave_the_animal_alive_in_its_pen_and_
     assert_eq!(before["whereabouts"]["pen_id"], "P9", "{before}");
     assert!(before["whereabouts"]["died_at_ms"].as_u64().unwrap() > 0);
     assert!(ade.contains("icarMovementDeathEventResource"), "{ade}");
+    let in_pen =
+        |pen: &str| std::collections::BTreeMap::from([(pen.to_owned(), vec![EID.to_owned()])]);
+    assert_eq!(pens_on(&client, 5).await, in_pen("P9"), "moved on day 3");
+    assert!(pens_on(&client, 10).await.is_empty(), "dead on day 10");
 
     // The move and the death were its pen mate's.
     insert(
@@ -359,6 +384,12 @@ async fn a_voided_move_and_a_voided_death_leave_the_animal_alive_in_its_pen_and_
     assert_eq!(after["whereabouts"]["pen_id"], "P1", "{after}");
     assert_eq!(after["whereabouts"]["died_at_ms"], 0, "{after}");
     assert_eq!(after["pens"].as_array().unwrap().len(), 1, "{after}");
+    assert_eq!(
+        pens_on(&client, 5).await,
+        in_pen("P1"),
+        "the pens page: never moved"
+    );
+    assert_eq!(pens_on(&client, 10).await, in_pen("P1"), "nor dead");
 
     // A shipment of the lot entered by mistake and voided: the lot's changes list it beside
     // its animal's voided move and death.
