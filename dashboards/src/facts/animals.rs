@@ -162,54 +162,34 @@ impl AnimalFactRow {
     }
 }
 
-/// An animal's first and latest weighing (what its ADG is made of).
-#[derive(Debug, Clone, Copy, Deserialize, clickhouse::Row)]
-struct Gain {
-    first_kg: f64,
-    first_ms: u64,
-    last_kg: f64,
-    last_ms: u64,
-}
-
 /// The weighed animals of `feedlot_id` placed in `lot_id`, best in the lot first, ranked in
-/// the lot and in the yard: equal to [`of_lot`] of [`herd`], reading the lot's rows of
-/// `animal_facts` and only the yard's first and latest weighings (for the yard ranks), not
-/// every animal's row.
+/// the lot and in the yard: equal to [`of_lot`] of [`herd`], from one read of the yard's
+/// `animal_facts` (every animal's gain makes the yard ranks), summarizing the lot's animals
+/// only.
 pub async fn lot_herd(
     client: &clickhouse::Client,
     feedlot_id: &str,
     lot_id: &str,
 ) -> Result<Vec<AnimalSummary>> {
-    // The inner read finds every animal ever placed in the lot by any version of its row; the
-    // outer one takes each animal's latest row (FINAL over the sorting key's prefix) and the
-    // lot is checked on that row, below. `GLOBAL IN`: on a cluster the inner read goes over
-    // the `Distributed` table once and its answer to the shards.
-    let lot_rows = client
-        .query(
-            "SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? AND eid GLOBAL IN \
-             (SELECT eid FROM animal_facts WHERE feedlot_id = ? AND lot_id = ?) ORDER BY eid",
-        )
+    // One read: each animal's latest row (FINAL), its lot checked on that row below. (Two
+    // reads, the lot's rows and the yard's gains, each merged the whole yard's rows.)
+    let rows: Vec<AnimalFactRow> = client
+        .query("SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? ORDER BY eid")
         .bind(feedlot_id)
-        .bind(feedlot_id)
-        .bind(lot_id)
-        .fetch_all::<AnimalFactRow>();
-    let gains = client
-        .query(
-            "SELECT first_kg, first_ms, last_kg, last_ms FROM animal_facts FINAL \
-             WHERE feedlot_id = ?",
-        )
-        .bind(feedlot_id)
-        .fetch_all::<Gain>();
-    let (lot_rows, gains) = tokio::try_join!(lot_rows, gains)?;
+        .fetch_all()
+        .await?;
+    let yard_animals = rows.len();
     let yard = Ranking::new(
-        gains
-            .iter()
-            .filter_map(|g| adg_kg_per_day(g.first_kg, g.first_ms, g.last_kg, g.last_ms)),
+        rows.iter()
+            .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms)),
     );
+    let lot_rows: Vec<AnimalFactRow> = rows
+        .into_iter()
+        .filter(|r| r.placed != 0 && r.lot_id == lot_id)
+        .collect();
     let mut animals = summarize(
         lot_rows
             .into_iter()
-            .filter(|r| r.placed != 0 && r.lot_id == lot_id)
             .map(AnimalFactRow::into_summary_input)
             .collect(),
     );
@@ -226,7 +206,7 @@ pub async fn lot_herd(
         feedlot = feedlot_id,
         lot = lot_id,
         animals = animals.len(),
-        yard_animals = gains.len(),
+        yard_animals,
         "a lot's animals read from the facts"
     );
     Ok(of_lot(&animals, lot_id))

@@ -83,14 +83,16 @@ pub async fn weigh_sessions(
     arrived_ms: u64,
     as_of_ms: u64,
 ) -> std::result::Result<Vec<Session>, clickhouse::error::Error> {
+    let corrected = crate::queries::live::has_corrections(client, feedlot_id).await?;
     let rows: Vec<(f64, f64, u64)> = client
         .query(&format!(
             "SELECT avg(captured_at_ms) AS mean_ms, avg(weight_kg), count() FROM {} \
              GROUP BY intDiv(captured_at_ms, 86400000) ORDER BY mean_ms",
-            crate::queries::live::source(
+            crate::queries::live::source_if(
                 "weighings",
                 "feedlot_id = ? AND captured_at_ms <= ? AND eid GLOBAL IN (\
-                 SELECT eid FROM placements FINAL WHERE feedlot_id = ? AND lot_id = ?)"
+                 SELECT eid FROM placements WHERE feedlot_id = ? AND lot_id = ?)",
+                corrected
             )
         ))
         .bind(feedlot_id)

@@ -123,6 +123,9 @@ pub async fn animal_changes(
     feedlot_id: &str,
     eid: &str,
 ) -> Result<Vec<Change>> {
+    if !super::live::has_corrections(client, feedlot_id).await? {
+        return Ok(Vec::new());
+    }
     let sql = originals_sql("eid = ?");
     let mut query = client.query(&sql);
     for _ in 0..5 {
@@ -139,7 +142,11 @@ pub async fn lot_changes(
     feedlot_id: &str,
     lot_id: &str,
 ) -> Result<Vec<Change>> {
-    let animals = "eid GLOBAL IN (SELECT eid FROM placements FINAL \
+    // A yard with no corrections has no changes: its records are not read.
+    if !super::live::has_corrections(client, feedlot_id).await? {
+        return Ok(Vec::new());
+    }
+    let animals = "eid GLOBAL IN (SELECT eid FROM placements \
                    WHERE feedlot_id = ? AND lot_id = ? AND eid != '')";
     let mut sql = originals_sql(animals);
     // The lot's own records: its arrival, lot-level treatments, deaths and moves, its

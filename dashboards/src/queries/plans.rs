@@ -66,15 +66,16 @@ pub async fn plans(
         Some(lot) => ("feedlot_id = ? AND lot_id = ?", lot),
         None => ("feedlot_id = ?", ""),
     };
+    let corrected = live::has_corrections(client, feedlot_id).await?;
     let mut plans = client.query(&format!(
         "SELECT toString(event_id), lot_id, pen_id, planned_date, head_count, eids, buyer, \
                 destination, note, captured_at_ms \
          FROM {} ORDER BY planned_date, captured_at_ms, event_id",
-        live::source("shipment_plans", conditions)
+        live::source_if("shipment_plans", conditions, corrected)
     ));
     let mut shipped = client.query(&format!(
         "SELECT lot_id, captured_at_ms AS at_ms FROM {} ORDER BY captured_at_ms",
-        live::source("shipments", conditions)
+        live::source_if("shipments", conditions, corrected)
     ));
     plans = plans.bind(feedlot_id);
     shipped = shipped.bind(feedlot_id);

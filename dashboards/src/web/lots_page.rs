@@ -534,7 +534,7 @@ async fn tagged_in_lot(
     Ok(client
         .query(
             "SELECT count() FROM (SELECT eid, argMax(lot_id, captured_at_ms) AS lot \
-             FROM placements FINAL WHERE feedlot_id = ? AND eid GLOBAL IN \
+             FROM placements WHERE feedlot_id = ? AND eid GLOBAL IN \
              (SELECT eid FROM placements WHERE feedlot_id = ? AND lot_id = ?) \
              GROUP BY eid) WHERE lot = ?",
         )
