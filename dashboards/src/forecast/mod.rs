@@ -90,11 +90,15 @@ pub async fn weigh_sessions(
              GROUP BY intDiv(captured_at_ms, 86400000) ORDER BY mean_ms",
             crate::queries::live::source_if(
                 "weighings",
-                "feedlot_id = ? AND captured_at_ms <= ? AND eid GLOBAL IN (\
+                "feedlot_id = ? AND captured_at_ms <= ? AND eid IN (\
                  SELECT eid FROM placements WHERE feedlot_id = ? AND lot_id = ?)",
                 corrected
             )
         ))
+        // A plain `IN`: weighings are keyed by (yard, eid), so only the lot's animals' rows
+        // are merged (4-5x less than a `GLOBAL IN` set on the bench yard); on a cluster the
+        // subquery runs on each shard's own table, which holds the whole yard.
+        .with_setting("distributed_product_mode", "local")
         .bind(feedlot_id)
         .bind(as_of_ms)
         .bind(feedlot_id)
