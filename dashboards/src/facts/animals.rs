@@ -125,6 +125,34 @@ pub fn animal_rows(
     rows
 }
 
+/// Every weighed animal's ADG at a yard, in one row (`yard_gains`): what ranks a lot's animals
+/// in the yard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+pub struct YardGainsRow {
+    /// The yard.
+    pub feedlot_id: String,
+    /// Each weighed animal's ADG (a day or more between its first and latest weighing), kg per
+    /// day, high to low.
+    pub adg_kg_per_day: Vec<f64>,
+    /// The row's version (higher wins under FINAL).
+    pub version: u64,
+}
+
+/// `feedlot_id`'s gains: the ADG of every weighed animal of `records`, as its `animal_facts`
+/// row gives it, high to low.
+pub fn yard_gains(feedlot_id: &str, records: &YardRecords, version: u64) -> YardGainsRow {
+    let mut adgs: Vec<f64> = animal_rows(feedlot_id, records, 0, version)
+        .iter()
+        .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms))
+        .collect();
+    adgs.sort_by(|a, b| b.total_cmp(a));
+    YardGainsRow {
+        feedlot_id: feedlot_id.to_owned(),
+        adg_kg_per_day: adgs,
+        version,
+    }
+}
+
 /// `feedlot_id`'s herd summary from its `animal_facts`: every weighed animal by EID, with its
 /// ranks in the yard and its lot, the same as [`crate::queries::herd_summary`] once the facts
 /// hold every change.
@@ -162,28 +190,60 @@ impl AnimalFactRow {
     }
 }
 
+/// A yard's gains as stored.
+#[derive(Debug, Deserialize, clickhouse::Row)]
+struct Gains {
+    adg_kg_per_day: Vec<f64>,
+}
+
 /// The weighed animals of `feedlot_id` placed in `lot_id`, best in the lot first, ranked in
-/// the lot and in the yard: equal to [`of_lot`] of [`herd`], from one read of the yard's
-/// `animal_facts` (every animal's gain makes the yard ranks), summarizing the lot's animals
-/// only.
+/// the lot and in the yard: equal to [`of_lot`] of [`herd`], from the lot's rows of
+/// `animal_facts` and the yard's gains (`yard_gains`, one row), not every animal's row.
 pub async fn lot_herd(
     client: &clickhouse::Client,
     feedlot_id: &str,
     lot_id: &str,
 ) -> Result<Vec<AnimalSummary>> {
-    // One read: each animal's latest row (FINAL), its lot checked on that row below. (Two
-    // reads, the lot's rows and the yard's gains, each merged the whole yard's rows.)
-    let rows: Vec<AnimalFactRow> = client
-        .query("SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? ORDER BY eid")
+    // Every animal ever placed in the lot by any version of its row, then each one's latest
+    // row (FINAL), its lot checked on that row below. A plain `IN` on the table's key merges
+    // only those animals' rows; on a cluster the subquery runs on each shard's own table,
+    // which holds the whole yard (docs/cluster.md).
+    let lot_rows = client
+        .query(
+            "SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ? AND eid IN \
+             (SELECT eid FROM animal_facts WHERE feedlot_id = ? AND lot_id = ?) ORDER BY eid",
+        )
         .bind(feedlot_id)
-        .fetch_all()
-        .await?;
-    let yard_animals = rows.len();
-    let yard = Ranking::new(
-        rows.iter()
-            .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms)),
-    );
-    let lot_rows: Vec<AnimalFactRow> = rows
+        .bind(feedlot_id)
+        .bind(lot_id)
+        .with_setting("distributed_product_mode", "local")
+        .fetch_all::<AnimalFactRow>();
+    let gains = client
+        .query("SELECT adg_kg_per_day FROM yard_gains FINAL WHERE feedlot_id = ?")
+        .bind(feedlot_id)
+        .fetch_optional::<Gains>();
+    let (lot_rows, gains) = tokio::try_join!(lot_rows, gains)?;
+    let (yard, yard_animals) = match gains {
+        Some(gains) => {
+            let n = gains.adg_kg_per_day.len();
+            (Ranking::new(gains.adg_kg_per_day), n)
+        }
+        // Facts made before `yard_gains` (until the yard's next change): every animal's row.
+        None => {
+            let rows: Vec<AnimalFactRow> = client
+                .query("SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ?")
+                .bind(feedlot_id)
+                .fetch_all()
+                .await?;
+            let adgs: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms))
+                .collect();
+            let n = adgs.len();
+            (Ranking::new(adgs), n)
+        }
+    };
+    let lot_rows: Vec<AnimalFactRow> = lot_rows
         .into_iter()
         .filter(|r| r.placed != 0 && r.lot_id == lot_id)
         .collect();
@@ -206,7 +266,7 @@ pub async fn lot_herd(
         feedlot = feedlot_id,
         lot = lot_id,
         animals = animals.len(),
-        yard_animals,
+        yard_gains = yard_animals,
         "a lot's animals read from the facts"
     );
     Ok(of_lot(&animals, lot_id))

@@ -5,21 +5,36 @@ use std::collections::HashMap;
 
 use ingest::sink::insert_table;
 
-use super::animals::AnimalFactRow;
+use super::animals::{AnimalFactRow, YardGainsRow};
 use super::rows::{FactStateRow, YardFacts};
 use super::stays::StayRow;
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 
-/// Stores `facts`, `animals`, `stays` and then `state` (so a yard's state never claims rows
-/// not yet stored).
+/// A recompute's rows beside the day facts: the animals it rewrote, their stays and the
+/// yard's gains.
+pub struct AnimalRows<'a> {
+    /// `animal_facts` rows.
+    pub animals: &'a [AnimalFactRow],
+    /// `animal_stays` rows.
+    pub stays: &'a [StayRow],
+    /// The `yard_gains` row.
+    pub gains: &'a YardGainsRow,
+}
+
+/// Stores `facts`, the animals' rows and then `state` (so a yard's state never claims rows not
+/// yet stored).
 pub async fn write(
     client: &clickhouse::Client,
     facts: &YardFacts,
-    animals: &[AnimalFactRow],
-    stays: &[StayRow],
+    animal_rows: AnimalRows<'_>,
     state: &FactStateRow,
 ) -> Result<()> {
+    let AnimalRows {
+        animals,
+        stays,
+        gains,
+    } = animal_rows;
     insert_table(client, "lot_day_facts", &facts.lots).await?;
     insert_table(client, "pen_day_facts", &facts.pens).await?;
     insert_table(client, "ingredient_day_facts", &facts.ingredients).await?;
@@ -27,6 +42,7 @@ pub async fn write(
     insert_table(client, "yard_day_facts", &facts.yard).await?;
     insert_table(client, "animal_facts", animals).await?;
     insert_table(client, "animal_stays", stays).await?;
+    insert_table(client, "yard_gains", std::slice::from_ref(gains)).await?;
     insert_table(client, "fact_state", std::slice::from_ref(state)).await
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::animals::animal_rows;
+use super::animals::{animal_rows, yard_gains};
 use super::build::{Range, build};
 use super::kept::{KEPT_DAYS, Kept, KeptYard};
 use super::rows::{DAY_MS, FactStateRow, day_of};
@@ -148,7 +148,13 @@ pub async fn recompute_keeping(
         computed_at_ms: now_ms,
         version,
     };
-    store::write(client, &facts, &animals, &stays, &state).await?;
+    let gains = yard_gains(feedlot_id, &records, version);
+    let rows = store::AnimalRows {
+        animals: &animals,
+        stays: &stays,
+        gains: &gains,
+    };
+    store::write(client, &facts, rows, &state).await?;
     let done = Recomputed {
         from_day,
         rows: facts.len() + animals.len() + stays.len(),

@@ -629,4 +629,11 @@ async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_
         .unwrap();
     assert_same_herd(&client, &yards[0].feedlot_id, "after a rebuild").await;
     assert_same_pens(&client, &yards[0], "after a rebuild").await;
+    // Facts made before `yard_gains`: a lot's animals are ranked from every animal's row.
+    client
+        .query("TRUNCATE TABLE yard_gains")
+        .execute()
+        .await
+        .unwrap();
+    assert_same_herd(&client, &yards[0].feedlot_id, "without yard_gains").await;
 }

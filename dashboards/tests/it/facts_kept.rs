@@ -37,7 +37,7 @@ where
 
 /// Every fact table of the yard, by name.
 async fn facts(client: &clickhouse::Client) -> Value {
-    use dashboards::facts::animals::AnimalFactRow;
+    use dashboards::facts::animals::{AnimalFactRow, YardGainsRow};
     use dashboards::facts::stays::StayRow;
     serde_json::json!({
         "lot_day_facts": rows::<LotDayRow>(client, "lot_day_facts", "lot_id, day").await,
@@ -49,6 +49,7 @@ async fn facts(client: &clickhouse::Client) -> Value {
         "yard_day_facts": rows::<YardDayRow>(client, "yard_day_facts", "day").await,
         "animal_facts": rows::<AnimalFactRow>(client, "animal_facts", "eid").await,
         "animal_stays": rows::<StayRow>(client, "animal_stays", "eid").await,
+        "yard_gains": rows::<YardGainsRow>(client, "yard_gains", "feedlot_id").await,
     })
 }
 

@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "animal_stays",
         sql: include_str!("../../migrations/0017_animal_stays.sql"),
     },
+    Migration {
+        version: 18,
+        name: "yard_gains",
+        sql: include_str!("../../migrations/0018_yard_gains.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
