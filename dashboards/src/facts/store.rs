@@ -18,8 +18,8 @@ pub struct AnimalRows<'a> {
     pub animals: &'a [AnimalFactRow],
     /// `animal_stays` rows.
     pub stays: &'a [StayRow],
-    /// The `yard_gains` row.
-    pub gains: &'a YardGainsRow,
+    /// The `yard_gains` row, when it changed.
+    pub gains: Option<&'a YardGainsRow>,
 }
 
 /// Stores `facts`, the animals' rows and then `state` (so a yard's state never claims rows not
@@ -42,7 +42,9 @@ pub async fn write(
     insert_table(client, "yard_day_facts", &facts.yard).await?;
     insert_table(client, "animal_facts", animals).await?;
     insert_table(client, "animal_stays", stays).await?;
-    insert_table(client, "yard_gains", std::slice::from_ref(gains)).await?;
+    if let Some(gains) = gains {
+        insert_table(client, "yard_gains", std::slice::from_ref(gains)).await?;
+    }
     insert_table(client, "fact_state", std::slice::from_ref(state)).await
 }
 

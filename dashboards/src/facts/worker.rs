@@ -148,11 +148,14 @@ pub async fn recompute_keeping(
         computed_at_ms: now_ms,
         version,
     };
-    let gains = yard_gains(feedlot_id, &records, version);
+    // The yard's gains change only with an animal's weighings: a recompute that rewrote no
+    // animal (and is not from the first day) keeps the stored row.
+    let gains =
+        (!animals.is_empty() || from_day == 0).then(|| yard_gains(feedlot_id, &records, version));
     let rows = store::AnimalRows {
         animals: &animals,
         stays: &stays,
-        gains: &gains,
+        gains: gains.as_ref(),
     };
     store::write(client, &facts, rows, &state).await?;
     let done = Recomputed {
