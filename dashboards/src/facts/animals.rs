@@ -138,19 +138,24 @@ pub struct YardGainsRow {
     pub version: u64,
 }
 
-/// `feedlot_id`'s gains: the ADG of every weighed animal of `records`, as its `animal_facts`
-/// row gives it, high to low.
-pub fn yard_gains(feedlot_id: &str, records: &YardRecords, version: u64) -> YardGainsRow {
-    let mut adgs: Vec<f64> = animal_rows(feedlot_id, records, 0, version)
+/// `feedlot_id`'s gains from `rows`, every weighed animal's `animal_facts` row (as
+/// [`animal_rows`] from 0 makes them).
+pub fn yard_gains(feedlot_id: &str, rows: &[AnimalFactRow], version: u64) -> YardGainsRow {
+    YardGainsRow {
+        feedlot_id: feedlot_id.to_owned(),
+        adg_kg_per_day: adgs(rows),
+        version,
+    }
+}
+
+/// The ADG of each of `rows` that has one, high to low.
+fn adgs(rows: &[AnimalFactRow]) -> Vec<f64> {
+    let mut adgs: Vec<f64> = rows
         .iter()
         .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms))
         .collect();
     adgs.sort_by(|a, b| b.total_cmp(a));
-    YardGainsRow {
-        feedlot_id: feedlot_id.to_owned(),
-        adg_kg_per_day: adgs,
-        version,
-    }
+    adgs
 }
 
 /// `feedlot_id`'s herd summary from its `animal_facts`: every weighed animal by EID, with its
@@ -223,33 +228,23 @@ pub async fn lot_herd(
         .bind(feedlot_id)
         .fetch_optional::<Gains>();
     let (lot_rows, gains) = tokio::try_join!(lot_rows, gains)?;
-    let (yard, yard_animals) = match gains {
-        Some(gains) => {
-            let n = gains.adg_kg_per_day.len();
-            (Ranking::new(gains.adg_kg_per_day), n)
-        }
+    let yard_adgs = match gains {
+        Some(gains) => gains.adg_kg_per_day,
         // Facts made before `yard_gains` (until the yard's next change): every animal's row.
-        None => {
-            let rows: Vec<AnimalFactRow> = client
+        None => adgs(
+            &client
                 .query("SELECT ?fields FROM animal_facts FINAL WHERE feedlot_id = ?")
                 .bind(feedlot_id)
-                .fetch_all()
-                .await?;
-            let adgs: Vec<f64> = rows
-                .iter()
-                .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms))
-                .collect();
-            let n = adgs.len();
-            (Ranking::new(adgs), n)
-        }
+                .fetch_all::<AnimalFactRow>()
+                .await?,
+        ),
     };
-    let lot_rows: Vec<AnimalFactRow> = lot_rows
-        .into_iter()
-        .filter(|r| r.placed != 0 && r.lot_id == lot_id)
-        .collect();
+    let yard_animals = yard_adgs.len();
+    let yard = Ranking::new(yard_adgs);
     let mut animals = summarize(
         lot_rows
             .into_iter()
+            .filter(|r| r.placed != 0 && r.lot_id == lot_id)
             .map(AnimalFactRow::into_summary_input)
             .collect(),
     );

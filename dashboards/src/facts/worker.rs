@@ -150,8 +150,18 @@ pub async fn recompute_keeping(
     };
     // The yard's gains change only with an animal's weighings: a recompute that rewrote no
     // animal (and is not from the first day) keeps the stored row.
-    let gains =
-        (!animals.is_empty() || from_day == 0).then(|| yard_gains(feedlot_id, &records, version));
+    // From the first day, `animals` is already every weighed animal's row.
+    let gains = (!animals.is_empty() || from_day == 0).then(|| {
+        if from_day == 0 {
+            yard_gains(feedlot_id, &animals, version)
+        } else {
+            yard_gains(
+                feedlot_id,
+                &animal_rows(feedlot_id, &records, 0, version),
+                version,
+            )
+        }
+    });
     let rows = store::AnimalRows {
         animals: &animals,
         stays: &stays,
