@@ -338,8 +338,24 @@ async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_k
         support::wait_for_rows(&p.db, "feed_deliveries", 19).await,
         19
     );
+    // Every record stored (a batch notes its yards' changes after its last table), then the
+    // facts made from all of them: a slow insert or recompute is waited for, not failed.
     let client = p.db.client();
-    let found = testkit::wait_until(std::time::Duration::from_secs(30), || {
+    let noted = testkit::wait_until(std::time::Duration::from_secs(60), || {
+        let client = client.clone();
+        let all = events.len() as u64;
+        async move {
+            client
+                .query("SELECT sum(records) FROM fact_changes WHERE feedlot_id = 'yard-r'")
+                .fetch_one::<u64>()
+                .await
+                .is_ok_and(|n| n >= all)
+        }
+    })
+    .await;
+    assert!(noted, "the consumer stored every record of yard-r");
+    support::wait_for_facts(&p.db, "yard-r").await;
+    let found = testkit::wait_until(std::time::Duration::from_secs(60), || {
         let client = client.clone();
         async move {
             dashboards::benchmarks::bands::own_kpis(&client, "yard-r")
@@ -350,10 +366,21 @@ async fn the_running_pipeline_keeps_yard_kpis_current_from_events_sent_through_k
         }
     })
     .await;
-    assert!(
-        found,
-        "the rollup wrote yard-r's row with its 3 closed lots"
-    );
+    if !found {
+        let now = u64::try_from(Utc::now().timestamp_millis()).unwrap();
+        let report = dashboards::facts::yard_report(&client, "yard-r", now, &Settings::default())
+            .await
+            .unwrap();
+        let lots: Vec<(&str, &str)> = report
+            .lots
+            .iter()
+            .map(|l| (l.lot_id.as_str(), l.status))
+            .collect();
+        let own = dashboards::benchmarks::bands::own_kpis(&client, "yard-r").await;
+        panic!(
+            "the rollup wrote no row of yard-r with its 3 closed lots: {own:?}; the facts' lots {lots:?}"
+        );
+    }
     let r = kpis(&client, "yard-r").await;
     assert_eq!((r.head_in, r.head_dead, r.head_shipped), (18, 1, 17));
     close(r.death_loss_pct, 100.0 / 18.0, "death loss");
