@@ -16,6 +16,7 @@
 pub mod animals;
 pub mod build;
 pub mod kept;
+pub mod marks;
 pub mod read;
 pub mod rows;
 pub mod stays;

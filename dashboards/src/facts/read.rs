@@ -114,8 +114,8 @@ pub async fn lot_days(
         .await
 }
 
-/// One lot at a mark of days on feed (every 30 days: the end of the day 30, 60, ... days
-/// after the day it arrived).
+/// One lot at a mark of days on feed (every 30 days, [`super::marks::MARK_DAYS`]: the end of
+/// the day 30, 60, ... days after the day it arrived).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DofMark {
     /// The lot.
@@ -136,27 +136,22 @@ pub struct DofMark {
     pub currency: String,
 }
 
-/// Every lot of `feedlot_id` at each `every_days` mark of days on feed, up to `as_of_ms`'s
-/// day, by lot then mark: the lot's measures at the end of the day `every_days`, 2 ×
-/// `every_days`, ... days after its arrival day, from that day's fact row.
+/// Every lot of `feedlot_id` at each mark of days on feed up to `as_of_ms`'s day, by lot then
+/// mark: the lot's measures at the end of the day 30, 60, ... days after its arrival day, from
+/// that day's fact row (kept in `lot_mark_facts`, [`super::marks`]).
 pub async fn by_days_on_feed(
     client: &clickhouse::Client,
     feedlot_id: &str,
     as_of_ms: u64,
-    every_days: u32,
     settings: &Settings,
 ) -> Result<Vec<DofMark>> {
     let rows: Vec<LotDayRow> = client
         .query(
-            "SELECT ?fields FROM lot_day_facts FINAL \
-             WHERE feedlot_id = ? AND day <= ? \
-             AND toUInt64(day) > intDiv(arrived_ms, 86400000) \
-             AND (toUInt64(day) - intDiv(arrived_ms, 86400000)) % ? = 0 \
-             ORDER BY lot_id, day",
+            "SELECT ?fields FROM lot_mark_facts FINAL \
+             WHERE feedlot_id = ? AND day <= ? AND head_in > 0 ORDER BY lot_id, day",
         )
         .bind(feedlot_id)
         .bind(super::rows::date_text(day_of(as_of_ms)))
-        .bind(every_days.max(1))
         .fetch_all()
         .await?;
     Ok(rows

@@ -24,8 +24,9 @@ pub fn date_text(day: u16) -> String {
         .unwrap_or_default()
 }
 
-/// A lot's running totals at a day's end (`lot_day_facts`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clickhouse::Row)]
+/// A lot's running totals at a day's end (`lot_day_facts`; its rows at marks of days on feed
+/// also in `lot_mark_facts`, [`super::marks`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clickhouse::Row)]
 pub struct LotDayRow {
     /// The yard.
     pub feedlot_id: String,
@@ -223,6 +224,9 @@ pub struct YardFacts {
     pub sources: Vec<SourceDayRow>,
     /// Yard-days.
     pub yard: Vec<YardDayRow>,
+    /// Lot-days at marks of days on feed, and blank rows for marks no longer ones
+    /// ([`super::marks::mark_rows`]; the worker adds them after the build).
+    pub marks: Vec<LotDayRow>,
 }
 
 impl YardFacts {
@@ -233,6 +237,7 @@ impl YardFacts {
             + self.ingredients.len()
             + self.sources.len()
             + self.yard.len()
+            + self.marks.len()
     }
 
     /// Whether there are none.

@@ -40,6 +40,7 @@ pub async fn write(
     insert_table(client, "ingredient_day_facts", &facts.ingredients).await?;
     insert_table(client, "feed_source_day_facts", &facts.sources).await?;
     insert_table(client, "yard_day_facts", &facts.yard).await?;
+    insert_table(client, "lot_mark_facts", &facts.marks).await?;
     insert_table(client, "animal_facts", animals).await?;
     insert_table(client, "animal_stays", stays).await?;
     if let Some(gains) = gains {

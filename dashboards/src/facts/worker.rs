@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::animals::{animal_rows, yard_gains};
 use super::build::{Range, build};
 use super::kept::{KEPT_DAYS, Kept, KeptYard};
+use super::marks;
 use super::rows::{DAY_MS, FactStateRow, day_of};
 use super::stays::{self, stay_rows};
 use super::store;
@@ -97,11 +98,17 @@ pub async fn recompute_keeping(
         .as_ref()
         .map_or(0, |r| u64::from(r.start.day + 1) * DAY_MS);
     let loading = Instant::now();
-    let (loaded, stored_until, stored_stays) = tokio::try_join!(
+    let (loaded, stored_until, stored_stays, stored_marks, any_marks) = tokio::try_join!(
         load::yard_history_from(client, feedlot_id, cut_ms),
         store::lots_stored_from(client, feedlot_id, from_day),
         stays::stored_from(client, feedlot_id, from_ms),
+        marks::stored_from(client, feedlot_id, from_day),
+        marks::any_stored(client, feedlot_id),
     )?;
+    if !any_marks {
+        // Facts made before `lot_mark_facts`: its marks before `from_day` are not rewritten.
+        marks::copy_from_day_rows(client, feedlot_id).await?;
+    }
     let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     let today = day_of(now_ms);
     let range = Range {
@@ -117,7 +124,8 @@ pub async fn recompute_keeping(
         None => (None, Vec::new(), YardRecords::default(), loading),
     };
     let resumed = start.is_some();
-    let (facts, new_days) = build(feedlot_id, &loaded, &range, version, start, &keep);
+    let (mut facts, new_days) = build(feedlot_id, &loaded, &range, version, start, &keep);
+    facts.marks = marks::mark_rows(feedlot_id, &facts.lots, &stored_marks, from_day, version);
     if records.is_empty() {
         records = loaded;
     } else {

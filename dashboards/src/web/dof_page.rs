@@ -17,7 +17,7 @@ use crate::analytics::compare;
 use crate::facts::read::{DofMark, by_days_on_feed};
 
 /// Days between marks.
-pub const EVERY_DAYS: u32 = 30;
+pub const EVERY_DAYS: u16 = crate::facts::marks::MARK_DAYS;
 
 /// One mark of a lot, with the yard's other lots at the same mark.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,14 +110,7 @@ pub async fn lot_by_dof(
     query: &ReportQuery,
 ) -> Result<LotByDof, WebError> {
     let as_of = query.as_of_ms()?;
-    let all = by_days_on_feed(
-        &state.client,
-        feedlot_id,
-        as_of,
-        EVERY_DAYS,
-        &state.settings,
-    )
-    .await?;
+    let all = by_days_on_feed(&state.client, feedlot_id, as_of, &state.settings).await?;
     let (mine, others): (Vec<DofMark>, Vec<DofMark>) =
         all.into_iter().partition(|m| m.lot_id == lot_id);
     if mine.is_empty() {

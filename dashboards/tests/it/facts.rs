@@ -183,7 +183,7 @@ async fn a_lots_cost_by_days_on_feed_is_its_measures_at_every_30_days_beside_the
     crate::bench_yards::store(&db, &yard.events).await;
     let s = Settings::default();
     let end = yard.end.timestamp_millis() as u64;
-    let marks = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, 30, &s)
+    let marks = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, &s)
         .await
         .unwrap();
     assert!(marks.len() >= 10, "{marks:?}");
@@ -281,6 +281,108 @@ async fn a_lots_cost_by_days_on_feed_is_its_measures_at_every_30_days_beside_the
     )
     .await;
     assert_eq!(unknown.status, 404);
+
+    // The marks kept in `lot_mark_facts` are the lot-day rows at the marks, read from every
+    // lot-day as the page did before they were kept.
+    assert_eq!(
+        keys(&marks),
+        marks_in_day_rows(&client, "gen-dof", end).await
+    );
+    // A yard whose facts were made before the marks were kept: its next recompute, from a
+    // late day, copies them from its day rows.
+    client
+        .query("TRUNCATE TABLE lot_mark_facts")
+        .execute()
+        .await
+        .unwrap();
+    let none = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, &s)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let late = (yard.end - Duration::days(1)).timestamp_millis() as u64;
+    let now = dashboards::facts::worker::server_now(&client)
+        .await
+        .unwrap();
+    dashboards::facts::recompute(&client, "gen-dof", Some((late / 86_400_000) as u16), now)
+        .await
+        .unwrap();
+    let copied = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, &s)
+        .await
+        .unwrap();
+    assert_eq!(copied, marks);
+
+    // Cattle recorded late into the lot, arrived three days before it: every mark of the lot
+    // moves three days earlier, and the old ones are gone.
+    let first = yard
+        .events
+        .iter()
+        .filter(|e| matches!(&e.event, Event::Arrival(a) if &a.lot_id == lot))
+        .min_by_key(|e| e.captured_at)
+        .unwrap()
+        .clone();
+    let Event::Arrival(mut earlier) = first.event.clone() else {
+        unreachable!()
+    };
+    earlier.head_count = 5;
+    earlier.pay_weight_kg = 5.0 * 250.0;
+    let early = Envelope::new(
+        "gen-dof",
+        &first.gateway_id,
+        "office",
+        first.captured_at - Duration::days(3),
+        Event::Arrival(earlier),
+    );
+    // Stored a second after the recompute above took in the changes up to its second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    insert(&db, &[early]).await;
+    let mut w = worker(&client);
+    assert!(settle(&mut w).await > 0);
+    let moved = dashboards::facts::read::by_days_on_feed(&client, "gen-dof", end, &s)
+        .await
+        .unwrap();
+    let (before, after): (Vec<_>, Vec<_>) = (
+        marks.iter().filter(|m| &m.lot_id == lot).collect(),
+        moved.iter().filter(|m| &m.lot_id == lot).collect(),
+    );
+    assert!(!after.is_empty());
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(a.days_on_feed, b.days_on_feed);
+        assert_eq!(a.at_ms + 3 * 86_400_000, b.at_ms, "{a:?} {b:?}");
+    }
+    assert_eq!(
+        keys(&moved),
+        marks_in_day_rows(&client, "gen-dof", end).await
+    );
+    let others = |v: &[dashboards::facts::read::DofMark]| -> Vec<(String, u64)> {
+        keys(v).into_iter().filter(|(l, _)| l != lot).collect()
+    };
+    assert_eq!(others(&moved), others(&marks));
+}
+
+/// Each mark's (lot, day end).
+fn keys(marks: &[dashboards::facts::read::DofMark]) -> Vec<(String, u64)> {
+    marks.iter().map(|m| (m.lot_id.clone(), m.at_ms)).collect()
+}
+
+/// The (lot, day end) of every lot-day row at a mark of 30 days on feed up to `as_of_ms`'s
+/// day, from `lot_day_facts`.
+async fn marks_in_day_rows(
+    client: &clickhouse::Client,
+    yard: &str,
+    as_of_ms: u64,
+) -> Vec<(String, u64)> {
+    let rows: Vec<(String, u64)> = client
+        .query(
+            "SELECT lot_id, through_ms FROM lot_day_facts FINAL WHERE feedlot_id = ? \
+             AND toUInt64(day) > intDiv(arrived_ms, 86400000) \
+             AND (toUInt64(day) - intDiv(arrived_ms, 86400000)) % 30 = 0 ORDER BY lot_id, day",
+        )
+        .bind(yard)
+        .fetch_all()
+        .await
+        .unwrap();
+    let last_end = (as_of_ms / 86_400_000 + 1) * 86_400_000;
+    rows.into_iter().filter(|(_, t)| *t <= last_end).collect()
 }
 
 const YARD: &str = "yard-late";

@@ -50,6 +50,7 @@ async fn facts(client: &clickhouse::Client) -> Value {
         "animal_facts": rows::<AnimalFactRow>(client, "animal_facts", "eid").await,
         "animal_stays": rows::<StayRow>(client, "animal_stays", "eid").await,
         "yard_gains": rows::<YardGainsRow>(client, "yard_gains", "feedlot_id").await,
+        "lot_mark_facts": rows::<LotDayRow>(client, "lot_mark_facts", "lot_id, day").await,
     })
 }
 

@@ -105,6 +105,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "yard_gains",
         sql: include_str!("../../migrations/0018_yard_gains.sql"),
     },
+    Migration {
+        version: 19,
+        name: "lot_mark_facts",
+        sql: include_str!("../../migrations/0019_lot_mark_facts.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
