@@ -221,6 +221,45 @@ async fn stored_ids(client: &clickhouse::Client, table: &str) -> Vec<Uuid> {
         .collect()
 }
 
+/// What a failed wait for the acknowledged events knows: how many are stored through the
+/// `Distributed` tables and on each server, the messages in the topic, and what each consumer
+/// logged last.
+async fn explain_missing(
+    cluster: &testkit::Cluster,
+    client: &clickhouse::Client,
+    acked: &HashSet<Uuid>,
+    brokers: &str,
+) {
+    for server in testkit::cluster::CLICKHOUSE_SERVERS {
+        let local = one_server(cluster, server);
+        let mut rows = Vec::new();
+        for table in TABLES {
+            let n = local
+                .query(&format!("SELECT count() FROM {table}_local"))
+                .fetch_one::<u64>()
+                .await;
+            rows.push(format!("{table} {n:?}"));
+        }
+        println!("{server}: {}", rows.join(", "));
+    }
+    for part in ["consumer1", "consumer2"] {
+        println!("--- last lines of {part}:\n{}", cluster.log_tail(part, 40));
+    }
+    let mut stored: HashSet<Uuid> = HashSet::new();
+    for table in TABLES {
+        stored.extend(stored_ids(client, table).await);
+    }
+    let missing: Vec<&Uuid> = acked.difference(&stored).collect();
+    println!(
+        "acknowledged {}, stored {}, missing {} (first: {:?}), Kafka messages {}",
+        acked.len(),
+        stored.len(),
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>(),
+        messages_in_topic(brokers)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_part_killed_in_turn_under_a_fleet_load_loses_and_doubles_nothing() {
     let cluster = testkit::Cluster::start_with_apps(
@@ -342,6 +381,9 @@ async fn every_part_killed_in_turn_under_a_fleet_load_loses_and_doubles_nothing(
         "frozen replica: a query answered in {:.1} s",
         answered.as_secs_f64()
     );
+    if !all_in {
+        explain_missing(&cluster, &client, &acked, &brokers).await;
+    }
     assert!(all_in, "every acknowledged event reached ClickHouse");
 
     // Every acknowledged event stored; nothing stored that was never sent.

@@ -188,6 +188,19 @@ impl Cluster {
             .with_context(|| format!("the cluster script printed no {key}"))
     }
 
+    /// The last `lines` lines of a part's own log (`consumer1`: its stdout and stderr), or why
+    /// there are none: what a failed test prints to say what the part was doing.
+    pub fn log_tail(&self, name: &str, lines: usize) -> String {
+        let path = self.dir.path().join(name).join(format!("{name}.log"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let all: Vec<&str> = text.lines().collect();
+                all[all.len().saturating_sub(lines)..].join("\n")
+            }
+            Err(e) => format!("no log at {}: {e}", path.display()),
+        }
+    }
+
     /// Runs one of the script's per-part commands: `kill`, `freeze`, `thaw`, `start-one`.
     pub async fn part(&self, action: &str, name: &str) -> anyhow::Result<()> {
         let output = self.command(&[action, name]).output().await?;

@@ -105,7 +105,7 @@ pub async fn recompute_keeping(
         marks::stored_from(client, feedlot_id, from_day),
         marks::any_stored(client, feedlot_id),
     )?;
-    if !any_marks {
+    if !any_marks && from_day > 0 {
         // Facts made before `lot_mark_facts`: its marks before `from_day` are not rewritten.
         marks::copy_from_day_rows(client, feedlot_id).await?;
     }

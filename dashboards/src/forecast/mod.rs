@@ -125,11 +125,28 @@ pub async fn lot_forecast(
     options: &ForecastOptions,
 ) -> Result<LotForecast> {
     let rows = crate::facts::read::lot_days(client, feedlot_id, lot_id, as_of_ms).await?;
+    lot_forecast_over_days(
+        client, feedlot_id, lot_id, &rows, as_of_ms, settings, options,
+    )
+    .await
+}
+
+/// [`lot_forecast`] over the lot's day rows up to `as_of_ms`, already read
+/// ([`crate::facts::read::lot_days`]: the lot's page shows them too).
+pub async fn lot_forecast_over_days(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    lot_id: &str,
+    rows: &[crate::facts::rows::LotDayRow],
+    as_of_ms: u64,
+    settings: &Settings,
+    options: &ForecastOptions,
+) -> Result<LotForecast> {
     let Some(last) = rows.last() else {
         return Err(ForecastError::NoFacts);
     };
     let sessions = weigh_sessions(client, feedlot_id, lot_id, last.arrived_ms, as_of_ms).await?;
-    let f = forecast(&rows, &sessions, as_of_ms, settings, options)?;
+    let f = forecast(rows, &sessions, as_of_ms, settings, options)?;
     tracing::debug!(
         feedlot_id,
         lot_id,

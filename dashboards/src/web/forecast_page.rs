@@ -12,6 +12,7 @@ use super::report::{ReportQuery, nav, utc};
 use super::table::{Cell, Column, csv_response, html_table, money, num};
 use super::units::{Unit, current};
 use super::{AppState, WebError};
+use crate::facts::rows::LotDayRow;
 use crate::forecast::feed_plan::IngredientNeed;
 use crate::forecast::{FeedPlan, ForecastError, ForecastOptions, LotForecast};
 
@@ -91,15 +92,30 @@ pub async fn lot_forecast(
     query: &ForecastQuery,
 ) -> Result<LotForecastAnswer, WebError> {
     let as_of_ms = query.as_of_ms()?;
+    let days = crate::facts::read::lot_days(&state.client, feedlot_id, lot_id, as_of_ms).await?;
+    lot_forecast_over_days(state, feedlot_id, lot_id, &days, as_of_ms, query).await
+}
+
+/// [`lot_forecast`] as of `as_of_ms` over the lot's day rows up to then, already read (the
+/// lot's page shows them too).
+pub async fn lot_forecast_over_days(
+    state: &AppState,
+    feedlot_id: &str,
+    lot_id: &str,
+    days: &[LotDayRow],
+    as_of_ms: u64,
+    query: &ForecastQuery,
+) -> Result<LotForecastAnswer, WebError> {
     let options = ForecastOptions {
         target_live_weight_kg: query.target_kg()?,
         adg_decline_per_day: state.settings.adg_decline_per_day,
         ..ForecastOptions::default()
     };
-    let result = crate::forecast::lot_forecast(
+    let result = crate::forecast::lot_forecast_over_days(
         &state.client,
         feedlot_id,
         lot_id,
+        days,
         as_of_ms,
         &state.settings,
         &options,

@@ -423,10 +423,21 @@ pub async fn lot_page(
     // `animal_facts` and the yard's ADGs for the ranks), forecast and tag count are bounded
     // reads of one lot.
     let as_of_ms = query.as_of_ms()?;
-    let days = async {
-        crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, as_of_ms)
+    // The lot's days, and its forecast over them (weigh sessions read next).
+    let days_and_forecast = async {
+        let days = crate::facts::read::lot_days(&state.client, &feedlot_id, &lot_id, as_of_ms)
             .await
-            .map_err(WebError::from)
+            .map_err(WebError::from)?;
+        let forecast = super::forecast_page::lot_forecast_over_days(
+            &state,
+            &feedlot_id,
+            &lot_id,
+            &days,
+            as_of_ms,
+            &forecast_query,
+        )
+        .await?;
+        Ok::<_, WebError>((days, forecast))
     };
     let animals = async {
         crate::facts::animals::lot_herd(&state.client, &feedlot_id, &lot_id)
@@ -443,12 +454,11 @@ pub async fn lot_page(
             .await
             .map_err(WebError::from)
     };
-    let ((l, standing), days, by_dof, animals, forecast, tagged, changes, plans) = tokio::try_join!(
+    let ((l, standing), (days, forecast), by_dof, animals, tagged, changes, plans) = tokio::try_join!(
         lot_and_yard(&state, &feedlot_id, &lot_id, &query),
-        days,
+        days_and_forecast,
         super::dof_page::lot_by_dof(&state, &feedlot_id, &lot_id, &query),
         animals,
-        super::forecast_page::lot_forecast(&state, &feedlot_id, &lot_id, &forecast_query),
         tagged_in_lot(&state.client, &feedlot_id, &lot_id),
         changes,
         plans,
