@@ -22,7 +22,7 @@ pub const MARK_DAYS: u16 = 30;
 pub fn is_mark(row: &LotDayRow) -> bool {
     let arrived_day = row.arrived_ms / super::rows::DAY_MS;
     let day = u64::from(row.day);
-    day > arrived_day && (day - arrived_day) % u64::from(MARK_DAYS) == 0
+    day > arrived_day && (day - arrived_day).is_multiple_of(u64::from(MARK_DAYS))
 }
 
 /// A stored mark: (lot, day).
