@@ -221,6 +221,15 @@ async fn stored_ids(client: &clickhouse::Client, table: &str) -> Vec<Uuid> {
         .collect()
 }
 
+/// Event ids stored in every table of [`TABLES`].
+async fn all_stored_ids(client: &clickhouse::Client) -> HashSet<Uuid> {
+    let mut stored = HashSet::new();
+    for table in TABLES {
+        stored.extend(stored_ids(client, table).await);
+    }
+    stored
+}
+
 /// What a failed wait for the acknowledged events knows: how many are stored through the
 /// `Distributed` tables and on each server, the messages in the topic, and what each consumer
 /// logged last.
@@ -245,10 +254,7 @@ async fn explain_missing(
     for part in ["consumer1", "consumer2"] {
         println!("--- last lines of {part}:\n{}", cluster.log_tail(part, 40));
     }
-    let mut stored: HashSet<Uuid> = HashSet::new();
-    for table in TABLES {
-        stored.extend(stored_ids(client, table).await);
-    }
+    let stored = all_stored_ids(client).await;
     let missing: Vec<&Uuid> = acked.difference(&stored).collect();
     println!(
         "acknowledged {}, stored {}, missing {} (first: {:?}), Kafka messages {}",
@@ -387,10 +393,7 @@ async fn every_part_killed_in_turn_under_a_fleet_load_loses_and_doubles_nothing(
     assert!(all_in, "every acknowledged event reached ClickHouse");
 
     // Every acknowledged event stored; nothing stored that was never sent.
-    let mut stored: HashSet<Uuid> = HashSet::new();
-    for table in TABLES {
-        stored.extend(stored_ids(&client, table).await);
-    }
+    let stored = all_stored_ids(&client).await;
     let missing = acked.difference(&stored).count();
     let unknown = stored.difference(&all_ids).count();
     println!(

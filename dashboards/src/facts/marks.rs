@@ -28,9 +28,9 @@ pub fn is_mark(row: &LotDayRow) -> bool {
 /// A stored mark: (lot, day).
 pub type StoredMark = (String, u16);
 
-/// The rows to write for a recompute of `feedlot_id` from `from_day` whose lot-days are `lots`: the marks among
-/// them, and a blank row (versioned `version`) for each of the `stored` marks from `from_day` on
-/// that is not among them.
+/// The rows to write for a recompute of `feedlot_id` from `from_day` whose lot-days are
+/// `lots`: the marks among them, and a blank row (versioned `version`) for each of the `stored`
+/// marks from `from_day` on that is not among them.
 pub fn mark_rows(
     feedlot_id: &str,
     lots: &[LotDayRow],
