@@ -133,11 +133,13 @@ enum Command {
         feedlot: Vec<String>,
     },
     /// Run only the facts worker (no pages), until Ctrl-C or SIGTERM: for a deployment that
-    /// keeps it apart from the web replicas (set `facts.enabled = false` in theirs).
+    /// keeps it apart from the web replicas (set `facts.enabled = false` in theirs). Its
+    /// `/metrics` and `/healthz` are on `web.ops_listen` when set.
     FactsWorker,
     /// Run only the alerts worker (docs/alerts.md: evaluate every yard's rules, deliver by
     /// webhook and email), until Ctrl-C or SIGTERM: for a deployment that keeps it apart
-    /// from the web replicas (set `alerts.enabled = false` in theirs).
+    /// from the web replicas (set `alerts.enabled = false` in theirs). Its `/metrics` and
+    /// `/healthz` are on `web.ops_listen` when set.
     AlertsWorker,
     /// Print a completion script for a shell to stdout.
     Completions {
@@ -255,29 +257,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::FactsWorker => {
             let config = load(cli.config.as_deref())?;
-            let client =
-                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
-            let shutdown = cancelled_on_signal();
-            let metrics = dashboards::telemetry::Metrics::new();
-            dashboards::facts::Worker::new(client, config.facts.clone(), metrics)
-                .run(shutdown)
-                .await;
+            dashboards::run_facts_worker(config, cancelled_on_signal()).await?;
             Ok(())
         }
         Command::AlertsWorker => {
             let config = load(cli.config.as_deref())?;
-            let client =
-                ingest::sink::client(&config.clickhouse).with_database(&config.clickhouse.database);
-            let shutdown = cancelled_on_signal();
-            dashboards::alerts::Worker::new(
-                client,
-                config.alerts.clone(),
-                config.analytics.settings(),
-            )
-            .context("starting the alerts worker")?
-            .on_cluster(&config.clickhouse.cluster)
-            .run(shutdown)
-            .await;
+            dashboards::run_alerts_worker(config, cancelled_on_signal())
+                .await
+                .context("running the alerts worker")?;
             Ok(())
         }
         Command::Completions { shell } => {

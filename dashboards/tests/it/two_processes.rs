@@ -1,6 +1,8 @@
 //! The two roles as two real processes, `ingest consume` and `dashboards serve`, over real tansu
 //! and ClickHouse: events produced to Kafka appear on the dashboards' JSON API; SIGKILLing the
 //! dashboards does not stop ingestion, and SIGKILLing the consumer does not stop the pages.
+//! The facts and alerts workers also run as processes of their own (`dashboards facts-worker`,
+//! `dashboards alerts-worker`), each with its `/metrics` and `/healthz` on `web.ops_listen`.
 //!
 //! The `ingest` binary is another package's, so Cargo builds it for this test only under
 //! `cargo test --workspace` (as CI runs it): it is `INGEST_BIN` when set, else the one beside
@@ -198,4 +200,110 @@ async fn the_consumer_and_the_pages_are_two_processes_and_each_survives_the_othe
     );
     assert_eq!(stored, 4);
     kill(&mut pages).await;
+}
+
+/// The text of `/metrics` on `ops` (empty when it does not answer).
+async fn metrics_text(ops: &str) -> String {
+    match reqwest::get(format!("http://{ops}/metrics")).await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The value of the unlabelled gauge `name` in a `/metrics` text.
+fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// SIGTERM (what Kubernetes sends), then the exit status within 20 s.
+async fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -TERM {pid}");
+    tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the worker stops within 20 s of SIGTERM")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_facts_and_alerts_workers_run_alone_and_serve_their_own_metrics() {
+    let dashboards_bin = Path::new(env!("CARGO_BIN_EXE_dashboards"));
+    let mut p = pipeline("workers_alone").await;
+    p.config.alerts.interval_ms = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let facts_ops = p.config.web.ops_listen.clone();
+    let mut alerts_config = p.config.clone();
+    alerts_config.web.ops_listen = format!("127.0.0.1:{}", testkit::free_port().unwrap());
+    let alerts_ops = alerts_config.web.ops_listen.clone();
+    let mut facts = spawn(
+        dashboards_bin,
+        "facts-worker",
+        &toml::to_string(&p.config).unwrap(),
+        dir.path(),
+        "facts",
+    );
+    let mut alerts = spawn(
+        dashboards_bin,
+        "alerts-worker",
+        &toml::to_string(&alerts_config).unwrap(),
+        dir.path(),
+        "alerts",
+    );
+    // The workers wait for the schema, which the consumer applies as it starts.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumer = tokio::spawn(ingest::run_consumer(p.consumer.clone(), shutdown.clone()));
+    wait_healthy(&facts_ops, "facts", dir.path()).await;
+    wait_healthy(&alerts_ops, "alerts", dir.path()).await;
+
+    send_weighings(&p, &[1, 11]).await;
+    assert_eq!(wait_for_rows(&p.db, "weighings", 2).await, 2);
+    // The facts worker alone folds the yard's records into its facts, and its own /metrics
+    // says so: a recompute made and nothing left waiting.
+    let folded = testkit::wait_until(Duration::from_secs(60), || async {
+        let text = metrics_text(&facts_ops).await;
+        text.contains("dashboards_facts_recomputed_total{outcome=\"made\"}")
+            && gauge(&text, "dashboards_facts_lag_seconds") == Some(0.0)
+    })
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("facts.log")).unwrap_or_default();
+    assert!(folded, "{}\n{log}", metrics_text(&facts_ops).await);
+    let sql = format!("SELECT count() FROM animal_facts FINAL WHERE feedlot_id = '{YARD}'");
+    assert_eq!(count(&p.db, &sql).await, 1, "the animal's facts");
+
+    // The alerts worker completes rounds and says when on its /metrics; the facts worker
+    // runs none.
+    let rounds = testkit::wait_until(Duration::from_secs(30), || async {
+        let text = metrics_text(&alerts_ops).await;
+        gauge(&text, "dashboards_alerts_last_round_timestamp_seconds").is_some_and(|at| at > 0.0)
+    })
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("alerts.log")).unwrap_or_default();
+    assert!(rounds, "{}\n{log}", metrics_text(&alerts_ops).await);
+    let text = metrics_text(&facts_ops).await;
+    assert_eq!(
+        gauge(&text, "dashboards_alerts_last_round_timestamp_seconds"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        !metrics_text(&alerts_ops)
+            .await
+            .contains("dashboards_facts_recomputed_total{outcome=\"made\"}"),
+        "the alerts worker recomputes no facts"
+    );
+
+    // SIGTERM: each stops cleanly.
+    assert!(terminate(&mut facts).await.success(), "facts-worker's exit");
+    assert!(
+        terminate(&mut alerts).await.success(),
+        "alerts-worker's exit"
+    );
+    assert!(!healthy(&facts_ops).await && !healthy(&alerts_ops).await);
+    shutdown.cancel();
+    consumer.await.unwrap().unwrap();
 }
