@@ -46,7 +46,9 @@ pub struct AnimalFactRow {
 
 /// The rows of `feedlot_id`'s weighed animals with a weighing or placement at or after
 /// `from_ms` (every weighed animal for 0), from all their records in `records`, versioned
-/// `version`, by EID.
+/// `version`, by EID; and for each of `stored` (the animals stored as weighed, see
+/// [`stored_weighed`]) no longer weighed, its every weighing voided, a row with
+/// `weighings = 0` that reads skip.
 ///
 /// As the summary made from the weighings: the first weighing is the earliest and the latest
 /// the last, and the placement the latest. Two records of an animal at the same millisecond
@@ -57,6 +59,7 @@ pub fn animal_rows(
     feedlot_id: &str,
     records: &YardRecords,
     from_ms: u64,
+    stored: &[String],
     version: u64,
 ) -> Vec<AnimalFactRow> {
     let touched = |at_ms: u64| at_ms >= from_ms;
@@ -120,9 +123,41 @@ pub fn animal_rows(
             row.pen_id.clone_from(&p.pen_id);
         }
     }
-    let mut rows: Vec<AnimalFactRow> = rows.into_values().collect();
+    let weighed: std::collections::HashSet<&str> = if stored.is_empty() {
+        std::collections::HashSet::new()
+    } else {
+        records.weighings.iter().map(|w| w.eid.as_str()).collect()
+    };
+    let unweighed = stored
+        .iter()
+        .filter(|eid| !weighed.contains(eid.as_str()))
+        .map(|eid| AnimalFactRow::unweighed(feedlot_id, eid, version));
+    let mut rows: Vec<AnimalFactRow> = rows.into_values().chain(unweighed).collect();
     rows.sort_by(|a, b| a.eid.cmp(&b.eid));
     rows
+}
+
+/// The EIDs of `feedlot_id`'s animals stored as weighed in `animal_facts`, for a recompute
+/// from `from_ms`: every one for a recompute from the first day (0), which a correction makes
+/// and which may have voided an animal's every weighing; none for a later one, which only adds
+/// records (an animal it touches has a weighing still).
+pub async fn stored_weighed(
+    client: &clickhouse::Client,
+    feedlot_id: &str,
+    from_ms: u64,
+) -> Result<Vec<String>> {
+    if from_ms > 0 {
+        return Ok(Vec::new());
+    }
+    // Filtered after FINAL has picked each animal's latest row, not before.
+    client
+        .query(
+            "SELECT eid FROM (SELECT eid, weighings FROM animal_facts FINAL \
+             WHERE feedlot_id = ?) WHERE weighings > 0",
+        )
+        .bind(feedlot_id)
+        .fetch_all()
+        .await
 }
 
 /// Every weighed animal's ADG at a yard, in one row (`yard_gains`): what ranks a lot's animals
@@ -152,6 +187,7 @@ pub fn yard_gains(feedlot_id: &str, rows: &[AnimalFactRow], version: u64) -> Yar
 fn adgs(rows: &[AnimalFactRow]) -> Vec<f64> {
     let mut adgs: Vec<f64> = rows
         .iter()
+        .filter(|r| r.is_weighed())
         .filter_map(|r| adg_kg_per_day(r.first_kg, r.first_ms, r.last_kg, r.last_ms))
         .collect();
     adgs.sort_by(|a, b| b.total_cmp(a));
@@ -174,12 +210,35 @@ pub async fn herd(client: &clickhouse::Client, feedlot_id: &str) -> Result<Vec<A
     );
     Ok(summarize(
         rows.into_iter()
+            .filter(AnimalFactRow::is_weighed)
             .map(AnimalFactRow::into_summary_input)
             .collect(),
     ))
 }
 
 impl AnimalFactRow {
+    /// The row of an animal no longer weighed (its every weighing voided): `weighings = 0`.
+    fn unweighed(feedlot_id: &str, eid: &str, version: u64) -> Self {
+        Self {
+            feedlot_id: feedlot_id.to_owned(),
+            eid: eid.to_owned(),
+            weighings: 0,
+            first_kg: 0.0,
+            first_ms: 0,
+            last_kg: 0.0,
+            last_ms: 0,
+            placed: 0,
+            lot_id: String::new(),
+            pen_id: String::new(),
+            version,
+        }
+    }
+
+    /// Whether the animal has a weighing (rows with none are skipped when read).
+    pub fn is_weighed(&self) -> bool {
+        self.weighings > 0
+    }
+
     /// What [`summarize`] takes of the row: its weighings, and its lot and pen when placed.
     fn into_summary_input(self) -> (Weighed, Option<(String, String)>) {
         let placed = (self.placed != 0).then_some((self.lot_id, self.pen_id));
@@ -244,7 +303,7 @@ pub async fn lot_herd(
     let mut animals = summarize(
         lot_rows
             .into_iter()
-            .filter(|r| r.placed != 0 && r.lot_id == lot_id)
+            .filter(|r| r.is_weighed() && r.placed != 0 && r.lot_id == lot_id)
             .map(AnimalFactRow::into_summary_input)
             .collect(),
     );
@@ -305,7 +364,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let rows = animal_rows("y", &records, 100, 7);
+        let rows = animal_rows("y", &records, 100, &[], 7);
         let eids: Vec<&str> = rows.iter().map(|r| r.eid.as_str()).collect();
         assert_eq!(eids, ["a", "c"], "b has nothing from 100 on");
         assert_eq!(
@@ -321,6 +380,13 @@ mod tests {
             (rows[1].lot_id.as_str(), rows[1].pen_id.as_str()),
             ("L2", "P2")
         );
-        assert_eq!(animal_rows("y", &records, 0, 7).len(), 3, "all from 0");
+        assert_eq!(animal_rows("y", &records, 0, &[], 7).len(), 3, "all from 0");
+        // Stored as weighed: "a" still is, "z" no longer (its weighings voided).
+        let stored = ["a".to_owned(), "z".to_owned()];
+        let rows = animal_rows("y", &records, 0, &stored, 8);
+        let eids: Vec<(&str, u64)> = rows.iter().map(|r| (r.eid.as_str(), r.weighings)).collect();
+        assert_eq!(eids, [("a", 2), ("b", 1), ("c", 1), ("z", 0)]);
+        assert!(!rows[3].is_weighed() && rows[3].placed == 0 && rows[3].version == 8);
+        assert_eq!(adgs(&rows).len(), adgs(&rows[..3]).len(), "no gain for z");
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::animals::{animal_rows, yard_gains};
+use super::animals::{animal_rows, stored_weighed, yard_gains};
 use super::build::{Range, build};
 use super::kept::{KEPT_DAYS, Kept, KeptYard};
 use super::marks;
@@ -98,12 +98,13 @@ pub async fn recompute_keeping(
         .as_ref()
         .map_or(0, |r| u64::from(r.start.day + 1) * DAY_MS);
     let loading = Instant::now();
-    let (loaded, stored_until, stored_stays, stored_marks, any_marks) = tokio::try_join!(
+    let (loaded, stored_until, stored_stays, stored_marks, any_marks, stored_weighed) = tokio::try_join!(
         load::yard_history_from(client, feedlot_id, cut_ms),
         store::lots_stored_from(client, feedlot_id, from_day),
         stays::stored_from(client, feedlot_id, from_ms),
         marks::stored_from(client, feedlot_id, from_day),
         marks::any_stored(client, feedlot_id),
+        stored_weighed(client, feedlot_id, from_ms),
     )?;
     if !any_marks && from_day > 0 {
         // Facts made before `lot_mark_facts`: its marks before `from_day` are not rewritten.
@@ -133,7 +134,7 @@ pub async fn recompute_keeping(
     }
     days.extend(new_days);
     days.retain(|d| keep.contains(&d.day));
-    let animals = animal_rows(feedlot_id, &records, from_ms, version);
+    let animals = animal_rows(feedlot_id, &records, from_ms, &stored_weighed, version);
     // A yard whose facts were made before `animal_stays` gets every animal's stays.
     let stays_from_ms = if stored_stays.rows == 0 { 0 } else { from_ms };
     let stays = stay_rows(
@@ -165,7 +166,7 @@ pub async fn recompute_keeping(
         } else {
             yard_gains(
                 feedlot_id,
-                &animal_rows(feedlot_id, &records, 0, version),
+                &animal_rows(feedlot_id, &records, 0, &[], version),
                 version,
             )
         }

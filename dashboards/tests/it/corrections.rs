@@ -63,6 +63,41 @@ fn treatment(d: i64, product: &str, cost_minor: u64) -> Envelope {
     )
 }
 
+/// Lot L1 of one head arrives in pen P1 the hour before day 0.
+fn arrived() -> Envelope {
+    env(
+        day(0) - Duration::hours(1),
+        "api:kim",
+        Event::Arrival(Arrival {
+            lot_id: "L1".into(),
+            head_count: 1,
+            origin: "NE".into(),
+            source: None,
+            pen_id: Some("P1".into()),
+            pay_weight_kg: 350.0,
+            pay_weight_per_head_kg: None,
+            shrink_pct: 0.0,
+            purchase_price_minor: 100_000,
+            currency: "USD".into(),
+        }),
+    )
+}
+
+/// `eid` tagged into lot L1, pen P1, half an hour before day 0.
+fn placed(eid: &str) -> Envelope {
+    env(
+        day(0) - Duration::minutes(30),
+        "api:kim",
+        Event::Placement(Placement {
+            eid: Eid::parse(eid).unwrap(),
+            lot_id: "L1".into(),
+            pen_id: "P1".into(),
+            sex: None,
+            breed: None,
+        }),
+    )
+}
+
 fn correction(d: i64, who: &str, fix: Correction) -> Envelope {
     env(day(d), who, Event::Correction(fix))
 }
@@ -110,33 +145,8 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     let wrong = weighing(0, 450.0);
     let mistaken = treatment(5, "Draxxin", 5_000);
     let records = vec![
-        env(
-            day(0) - Duration::hours(1),
-            "api:kim",
-            Event::Arrival(Arrival {
-                lot_id: "L1".into(),
-                head_count: 1,
-                origin: "NE".into(),
-                source: None,
-                pen_id: Some("P1".into()),
-                pay_weight_kg: 350.0,
-                pay_weight_per_head_kg: None,
-                shrink_pct: 0.0,
-                purchase_price_minor: 100_000,
-                currency: "USD".into(),
-            }),
-        ),
-        env(
-            day(0) - Duration::minutes(30),
-            "api:kim",
-            Event::Placement(Placement {
-                eid: Eid::parse(EID).unwrap(),
-                lot_id: "L1".into(),
-                pen_id: "P1".into(),
-                sex: None,
-                breed: None,
-            }),
-        ),
+        arrived(),
+        placed(EID),
         wrong.clone(),
         weighing(30, 380.0),
         mistaken.clone(),
@@ -273,6 +283,84 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     let lot_changes = &lot[lot.find("<table id=\"changes\"").expect("a Changes table")..];
     assert_eq!(lot_changes.matches("<tr data-record").count(), 2);
     assert!(lot_changes.contains("weight_kg: 450 -&gt; 350"));
+}
+
+#[tokio::test]
+async fn an_animal_whose_only_weighing_is_voided_leaves_the_herd_and_its_lot() {
+    let (db, client) = database("corrections_unweighed").await;
+    // The scale read the tag of the animal beside the one on it.
+    let beside = "982000000004243";
+    let misread = env(
+        day(30),
+        "scale-1",
+        Event::Weighing(Weighing {
+            eid: Eid::parse(beside).unwrap(),
+            weight: Weight::from_kg(381.0),
+            tag_read_event_id: None,
+            gross_net: None,
+        }),
+    );
+    let records = vec![
+        arrived(),
+        placed(EID),
+        placed(beside),
+        weighing(0, 350.0),
+        weighing(30, 380.0),
+        misread.clone(),
+    ];
+    insert(&db, &records).await;
+    let config = dashboards::config::FactsConfig {
+        settle_secs: 1,
+        ..Default::default()
+    };
+    let mut worker = Worker::new(
+        client.clone(),
+        config,
+        dashboards::telemetry::Metrics::new(),
+    );
+    assert_eq!(settle(&mut worker).await, 1);
+    let eids = |herd: &[dashboards::queries::AnimalSummary]| -> Vec<String> {
+        herd.iter().map(|a| a.eid.clone()).collect()
+    };
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
+    assert_eq!(eids(&herd), [EID, beside], "before: both weighed");
+
+    let void = fix(
+        &misread,
+        "weighing",
+        CorrectionAction::Void,
+        "the tag of the animal beside it",
+    );
+    insert(&db, &[correction(31, "api:kim", void)]).await;
+    assert_eq!(settle(&mut worker).await, 1);
+
+    // The herd from the facts, as from the weighings: the animal beside has no weighing left.
+    let herd = dashboards::facts::animals::herd(&client, YARD)
+        .await
+        .unwrap();
+    let summary = dashboards::queries::herd_summary(&client, YARD)
+        .await
+        .unwrap();
+    assert_eq!(herd, summary);
+    assert_eq!(eids(&herd), [EID]);
+    let lot = dashboards::facts::animals::lot_herd(&client, YARD, "L1")
+        .await
+        .unwrap();
+    assert_eq!(eids(&lot), [EID], "the lot's weighed animals");
+    assert_eq!(lot[0].adg_rank, Some(1), "ranked among the weighed alone");
+    assert_eq!(
+        support::count(
+            &db,
+            &format!(
+                "SELECT length(adg_kg_per_day) FROM yard_gains FINAL WHERE feedlot_id = '{YARD}'"
+            )
+        )
+        .await,
+        1,
+        "the yard's gains"
+    );
 }
 
 /// The animal's JSON report and its ICAR ADE export through a served app.
