@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use dashboards::facts::Worker;
 use dashboards::web::{AppState, app};
 use schemas::{
     Arrival, Correction, CorrectionAction, Death, DoseUnit, Eid, Envelope, Event, PenMove,
@@ -15,6 +14,7 @@ use schemas::{
 };
 
 use crate::bench_yards::{database, insert};
+use crate::facts::{settle, worker};
 use crate::support;
 
 const YARD: &str = "yard-fix";
@@ -119,20 +119,6 @@ fn fix(target: &Envelope, kind: &str, action: CorrectionAction, reason: &str) ->
     }
 }
 
-/// Runs worker rounds until one recomputes nothing (after the last change settled); returns
-/// how many yards were recomputed.
-async fn settle(worker: &mut Worker) -> usize {
-    let mut made = 0;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    loop {
-        let n = worker.round().await.unwrap();
-        made += n;
-        if n == 0 {
-            return made;
-        }
-    }
-}
-
 async fn get(url: &str) -> String {
     let response = support::authed().get(url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "{url}");
@@ -153,15 +139,7 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
         treatment(10, "Excede", 1_000),
     ];
     insert(&db, &records).await;
-    let config = dashboards::config::FactsConfig {
-        settle_secs: 1,
-        ..Default::default()
-    };
-    let mut worker = Worker::new(
-        client.clone(),
-        config,
-        dashboards::telemetry::Metrics::new(),
-    );
+    let mut worker = worker(&client);
     assert_eq!(settle(&mut worker).await, 1);
     let herd = dashboards::facts::animals::herd(&client, YARD)
         .await
@@ -309,15 +287,7 @@ async fn an_animal_whose_only_weighing_is_voided_leaves_the_herd_and_its_lot() {
         misread.clone(),
     ];
     insert(&db, &records).await;
-    let config = dashboards::config::FactsConfig {
-        settle_secs: 1,
-        ..Default::default()
-    };
-    let mut worker = Worker::new(
-        client.clone(),
-        config,
-        dashboards::telemetry::Metrics::new(),
-    );
+    let mut worker = worker(&client);
     assert_eq!(settle(&mut worker).await, 1);
     let eids = |herd: &[dashboards::queries::AnimalSummary]| -> Vec<String> {
         herd.iter().map(|a| a.eid.clone()).collect()

@@ -78,7 +78,7 @@ pub async fn both(
 }
 
 /// A worker over `client` that takes changes a second after they are stored.
-fn worker(client: &clickhouse::Client) -> Worker {
+pub fn worker(client: &clickhouse::Client) -> Worker {
     let config = dashboards::config::FactsConfig {
         settle_secs: 1,
         ..Default::default()
@@ -91,7 +91,7 @@ fn worker(client: &clickhouse::Client) -> Worker {
 }
 
 /// Runs worker rounds until one recomputes nothing and the last change has settled.
-async fn settle(worker: &mut Worker) -> usize {
+pub async fn settle(worker: &mut Worker) -> usize {
     let mut made = 0;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     loop {
