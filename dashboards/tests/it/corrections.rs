@@ -98,6 +98,24 @@ fn placed(eid: &str) -> Envelope {
     )
 }
 
+/// The yard's herd read from `animal_facts`, checked equal to the summary made from the
+/// weighings.
+async fn herd_equal_to_summary(
+    client: &clickhouse::Client,
+) -> Vec<dashboards::queries::AnimalSummary> {
+    let herd = dashboards::facts::animals::herd(client, YARD)
+        .await
+        .unwrap();
+    let summary = dashboards::queries::herd_summary(client, YARD)
+        .await
+        .unwrap();
+    assert_eq!(
+        herd, summary,
+        "the herd from the facts and from the weighings"
+    );
+    herd
+}
+
 fn correction(d: i64, who: &str, fix: Correction) -> Envelope {
     env(day(d), who, Event::Correction(fix))
 }
@@ -190,13 +208,7 @@ async fn an_amended_weighing_and_a_voided_treatment_change_the_pages_and_facts_a
     );
 
     // The herd's facts and its summary from the records: the amended first weight, 1 kg/day.
-    let herd = dashboards::facts::animals::herd(&client, YARD)
-        .await
-        .unwrap();
-    let summary = dashboards::queries::herd_summary(&client, YARD)
-        .await
-        .unwrap();
-    assert_eq!(herd, summary);
+    let herd = herd_equal_to_summary(&client).await;
     assert_eq!((herd[0].first_kg, herd[0].last_kg), (350.0, 380.0));
     assert!(
         (herd[0].adg_kg_per_day.unwrap() - 1.0).abs() < 1e-9,
@@ -307,13 +319,7 @@ async fn an_animal_whose_only_weighing_is_voided_leaves_the_herd_and_its_lot() {
     assert_eq!(settle(&mut worker).await, 1);
 
     // The herd from the facts, as from the weighings: the animal beside has no weighing left.
-    let herd = dashboards::facts::animals::herd(&client, YARD)
-        .await
-        .unwrap();
-    let summary = dashboards::queries::herd_summary(&client, YARD)
-        .await
-        .unwrap();
-    assert_eq!(herd, summary);
+    let herd = herd_equal_to_summary(&client).await;
     assert_eq!(eids(&herd), [EID]);
     let lot = dashboards::facts::animals::lot_herd(&client, YARD, "L1")
         .await
