@@ -547,6 +547,17 @@ impl Ledger {
     }
 
     fn arrival(&mut self, a: &ArrivalRecord, at: u64) {
+        // Cattle arriving in a lot that shipped out open it again: they are on feed.
+        let closed = self
+            .lots
+            .get_mut(&a.lot_id)
+            .and_then(|acc| acc.closed_ms.take());
+        if closed.is_some() {
+            self.warnings.push(format!(
+                "lot {} arrived again after it shipped out: open again",
+                a.lot_id
+            ));
+        }
         let acc = self.lots.entry(a.lot_id.clone()).or_default();
         if acc.head_in == 0 {
             acc.arrived_ms = at;
@@ -745,6 +756,7 @@ impl Ledger {
                 a.on_hand = false;
             }
         });
+        self.close_if_empty(&lot, at);
     }
 
     /// Head of a lot (or, given only its pen, of the lot with the most head there) dead
@@ -772,6 +784,7 @@ impl Ledger {
             acc.dead += head;
             acc.dead_ms += f64::from(head) * at.saturating_sub(acc.arrived_ms) as f64;
         }
+        self.close_if_empty(&lot, at);
     }
 
     fn shipment(&mut self, s: &ShipmentRecord, at: u64) {
@@ -802,17 +815,27 @@ impl Ledger {
             acc.shipped_ms += f64::from(s.head_count) * at.saturating_sub(acc.arrived_ms) as f64;
             acc.out_kg += s.weight_kg;
             acc.revenue_minor += s.price_minor as f64;
-            if acc.on_hand <= 0 {
-                acc.closed_ms = Some(at);
-                let animals = self.lot_animals.get(&s.lot_id).cloned().unwrap_or_default();
-                for eid in &animals {
-                    self.change_animal(eid, |animals| {
-                        if let Some(a) = animals.get_mut(eid).filter(|a| a.lot_id == s.lot_id) {
-                            a.on_hand = false;
-                        }
-                    });
+        }
+        self.close_if_empty(&s.lot_id, at);
+    }
+
+    /// Closes `lot` at `at` when it has no head left (its last shipped or died then): its
+    /// animals are no longer on hand. A later arrival opens it again ([`Self::arrival`]).
+    fn close_if_empty(&mut self, lot: &str, at: u64) {
+        let Some(acc) = self.lots.get_mut(lot) else {
+            return;
+        };
+        if acc.on_hand > 0 {
+            return;
+        }
+        acc.closed_ms = Some(at);
+        let animals = self.lot_animals.get(lot).cloned().unwrap_or_default();
+        for eid in &animals {
+            self.change_animal(eid, |animals| {
+                if let Some(a) = animals.get_mut(eid).filter(|a| a.lot_id == lot) {
+                    a.on_hand = false;
                 }
-            }
+            });
         }
     }
 }

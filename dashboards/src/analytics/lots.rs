@@ -507,4 +507,39 @@ mod tests {
         );
         assert_eq!(l.pull_rate_pct, 0.0, "a lot treated at once is not pulled");
     }
+
+    #[test]
+    fn a_lot_closes_when_its_last_head_dies_and_opens_again_when_cattle_arrive() {
+        use crate::analytics::records::DeathRecord;
+        let mut records = yard(0);
+        for (eid, day) in [("A", 10), ("B", 12)] {
+            records.deaths.push(DeathRecord {
+                eid: eid.into(),
+                lot_id: "L".into(),
+                pen_id: String::new(),
+                head_count: 1,
+                at_ms: day * DAY,
+            });
+        }
+        let l = lot(&records, 20);
+        assert_eq!((l.head_dead, l.head_on_hand), (2, 0));
+        assert_eq!(l.status, "closed");
+        assert_eq!(l.closed_at_ms, Some(12 * DAY), "when the last head died");
+        assert!((l.days_on_feed - 12.0).abs() < 1e-9, "arrival to closing");
+
+        let again = ArrivalRecord {
+            at_ms: 15 * DAY,
+            ..records.arrivals[0].clone()
+        };
+        records.arrivals.push(again);
+        let l = lot(&records, 20);
+        assert_eq!((l.head_in, l.head_on_hand), (4, 2));
+        assert_eq!((l.status, l.closed_at_ms), ("open", None));
+        let ledger = super::super::ledger::replay(&records, 20 * DAY);
+        assert!(
+            ledger.warnings.iter().any(|w| w.contains("arrived again")),
+            "{:?}",
+            ledger.warnings
+        );
+    }
 }

@@ -14,6 +14,8 @@
 //! defined once; the facts keep its state at each day's end.
 
 pub mod animals;
+#[cfg(test)]
+mod balance_props;
 pub mod build;
 pub mod kept;
 pub mod marks;
