@@ -3,7 +3,7 @@
 //! (`docs/benchmarks-bands.md`).
 //!
 //! ```text
-//! records ─▶ analytics::yard_report ─▶ kpis (LotMeasures → YardKpis: lots closed in the
+//! facts ─▶ facts::yard_report ─▶ kpis (LotMeasures → YardKpis: lots closed in the
 //!   trailing 365 days, pooled) ─▶ rollup (background task; inserts into `yard_kpis`,
 //!   one current row per yard, ReplacingMergeTree) ─▶ bands (one query over `yard_kpis FINAL`
 //!   joined to the registry `yard_registry FINAL`: each set's sorted values per measure,
