@@ -54,7 +54,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
     let facts = config.facts.enabled.then(|| {
-        let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics());
+        let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics())
+            .on_cluster(&config.clickhouse.cluster, &config.clickhouse.database);
         tokio::spawn(worker.run(shutdown.clone()))
     });
     let alerts = if config.alerts.enabled {
@@ -101,7 +102,8 @@ pub async fn run_facts_worker(config: Config, shutdown: CancellationToken) -> Re
     let Some((client, state, ops)) = worker_start(&config, &shutdown).await? else {
         return Ok(());
     };
-    let worker = facts::Worker::new(client, config.facts.clone(), state.metrics());
+    let worker = facts::Worker::new(client, config.facts.clone(), state.metrics())
+        .on_cluster(&config.clickhouse.cluster, &config.clickhouse.database);
     let ops = ops.map(|ops| serve_ops(ops, state, shutdown.clone()));
     worker.run(shutdown.clone()).await;
     shutdown.cancel();

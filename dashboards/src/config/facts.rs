@@ -22,6 +22,10 @@ pub struct FactsConfig {
     /// none (every recompute replays the whole history). A 50,000-head yard's year is about
     /// 426,000 records. E.g. `1000000`.
     pub kept_records: u64,
+    /// Days `fact_changes` (the log of which yards changed, one row per yard and stored
+    /// batch) is kept: its monthly partitions are dropped once they ended this long ago and
+    /// every change in them is in its yard's facts; 0 keeps it all. E.g. `62`.
+    pub changes_kept_days: u32,
 }
 
 impl Default for FactsConfig {
@@ -31,6 +35,7 @@ impl Default for FactsConfig {
             interval_ms: 1000,
             settle_secs: 2,
             kept_records: 1_000_000,
+            changes_kept_days: 62,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod build;
 pub mod kept;
 pub mod marks;
 pub mod read;
+pub mod retention;
 pub mod rows;
 pub mod stays;
 pub mod store;

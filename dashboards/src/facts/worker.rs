@@ -19,6 +19,7 @@ use super::animals::{animal_rows, stored_weighed, yard_gains};
 use super::build::{Range, build};
 use super::kept::{KEPT_DAYS, Kept, KeptYard};
 use super::marks;
+use super::retention::{self, ChangesTable};
 use super::rows::{DAY_MS, FactStateRow, day_of};
 use super::stays::{self, stay_rows};
 use super::store;
@@ -31,6 +32,9 @@ type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 /// How far back each round looks again for changes recorded before the last one's end (a
 /// change stored late is found, and its yard's state says whether it is in).
 const LOOKBACK_SECS: u32 = 60;
+
+/// How often a worker looks for old months of `fact_changes` to drop.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// What one recompute did.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,6 +271,10 @@ pub struct Worker {
     primed: bool,
     /// The replays of the yards recomputed lately.
     kept: Kept,
+    /// Where `fact_changes` is, for dropping its old months.
+    changes: ChangesTable,
+    /// When old months of `fact_changes` were last looked for (at most once an hour).
+    retention_checked: Option<Instant>,
 }
 
 impl Worker {
@@ -281,6 +289,40 @@ impl Worker {
             seen: Default::default(),
             primed: false,
             kept,
+            changes: ChangesTable::default(),
+            retention_checked: None,
+        }
+    }
+
+    /// Works over the tables of ClickHouse cluster `cluster` (`clickhouse.cluster`; empty: one
+    /// server) in `database`: old months of `fact_changes` are dropped from each shard's
+    /// `fact_changes_local` ([`retention`]).
+    pub fn on_cluster(mut self, cluster: &str, database: &str) -> Self {
+        self.changes = ChangesTable {
+            cluster: cluster.to_owned(),
+            database: database.to_owned(),
+        };
+        self
+    }
+
+    /// Drops the months of `fact_changes` past `facts.changes_kept_days` whose changes are all
+    /// in the facts ([`retention::drop_old_changes`]), at most once an hour (0 days: never);
+    /// returns the months dropped. A failure is logged: the next look is an hour later.
+    pub async fn drop_old_changes(&mut self, now_ms: u64) -> Vec<u32> {
+        let days = self.config.changes_kept_days;
+        let recent = self
+            .retention_checked
+            .is_some_and(|at| at.elapsed() < RETENTION_EVERY);
+        if days == 0 || recent {
+            return Vec::new();
+        }
+        self.retention_checked = Some(Instant::now());
+        match retention::drop_old_changes(&self.client, &self.changes, now_ms, days).await {
+            Ok(dropped) => dropped,
+            Err(error) => {
+                tracing::warn!(%error, "dropping old months of fact_changes failed");
+                Vec::new()
+            }
         }
     }
 
@@ -390,6 +432,7 @@ impl Worker {
         let since = self.since;
         self.seen.retain(|(_, at), _| *at > since);
         self.primed = true;
+        self.drop_old_changes(u64::from(now) * 1000).await;
         Ok(done)
     }
 }

@@ -3,7 +3,8 @@
 //! `ingest migrate` in cluster form; alerts raised by a worker on one server, listed and
 //! acknowledged through another; two workers on different servers delivering each alert to a
 //! real HTTP receiver once; then one server of the yard's shard killed, and the alerts still
-//! listed and a new one still delivered once.
+//! listed and a new one still delivered once. On the same cluster, before the kill: the facts
+//! worker's retention drops an old month of `fact_changes` from every server.
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -53,6 +54,73 @@ fn accepted_once(seen: &Shared, n: usize) {
     for (id, times) in &seen.accepted {
         assert_eq!(*times, 1, "alert {id} accepted {times} times: {seen:?}");
     }
+}
+
+/// The facts worker's retention of `fact_changes` on the cluster (docs/facts.md): an old month
+/// whose changes are all in the facts is dropped from every server's `fact_changes_local`.
+async fn old_fact_changes_are_dropped_on_every_server(
+    cluster: &testkit::Cluster,
+    s1: &clickhouse::Client,
+) {
+    let synced = s1.clone().with_setting("insert_distributed_sync", "1");
+    let yards = [
+        "yard-r1", "yard-r2", "yard-r3", "yard-r4", "yard-r5", "yard-r6",
+    ];
+    for yard in yards {
+        let made = Some("2026-04-30 00:00:00");
+        crate::facts::change_at(&synced, yard, "2026-04-10 10:00:00", made).await;
+    }
+    let servers = ["ch-s1r1", "ch-s1r2", "ch-s2r1", "ch-s2r2"].map(|s| on(cluster, s));
+    let april = |client: &clickhouse::Client| {
+        let client = client.clone();
+        async move {
+            client
+                .query(
+                    "SELECT count() FROM fact_changes_local WHERE toYYYYMM(recorded_at) = 202604",
+                )
+                .fetch_one::<u64>()
+                .await
+                .unwrap()
+        }
+    };
+    // Each shard's replicas hold its yards' changes.
+    let replicated = testkit::wait_until(Duration::from_secs(20), || async {
+        let mut held = 0;
+        for server in &servers {
+            held += april(server).await;
+        }
+        held == 2 * yards.len() as u64
+    })
+    .await;
+    assert!(
+        replicated,
+        "April's changes on both replicas of their shards"
+    );
+    assert!(
+        april(&servers[0]).await > 0 && april(&servers[2]).await > 0,
+        "on both shards"
+    );
+
+    let table = dashboards::facts::retention::ChangesTable {
+        cluster: CLUSTER.to_owned(),
+        database: DATABASE.to_owned(),
+    };
+    let now_ms = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 8, 15, 12, 0, 0)
+        .unwrap()
+        .timestamp_millis() as u64;
+    let dropped = dashboards::facts::retention::drop_old_changes(s1, &table, now_ms, 62)
+        .await
+        .unwrap();
+    assert_eq!(dropped, [202604]);
+    let gone = testkit::wait_until(Duration::from_secs(20), || async {
+        let mut held = 0;
+        for server in &servers {
+            held += april(server).await;
+        }
+        held == 0
+    })
+    .await;
+    assert!(gone, "April dropped from every server");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,6 +244,8 @@ async fn on_a_cluster_alerts_are_shared_by_servers_delivered_once_and_outlive_a_
     for (id, calls) in &seen.lock().unwrap().calls {
         assert_eq!(*calls, 2, "alert {id}: a 500, then a 200");
     }
+
+    old_fact_changes_are_dropped_on_every_server(&cluster, &s1).await;
 
     // Kill the second server of the yard's shard: no client talks to it, but the Distributed
     // tables wrote to it and the claims' quorum needs it.

@@ -739,3 +739,116 @@ async fn the_herd_read_from_animal_facts_equals_the_summary_of_the_weighings_as_
         .unwrap();
     assert_same_herd(&client, &yards[0].feedlot_id, "without yard_gains").await;
 }
+
+/// Stores a change of `yard` recorded at `at` (UTC, `YYYY-MM-DD hh:mm:ss`) in `fact_changes`,
+/// and, with `made_through`, its facts' state made through that second.
+pub async fn change_at(
+    client: &clickhouse::Client,
+    yard: &str,
+    at: &str,
+    made_through: Option<&str>,
+) {
+    client
+        .query(
+            "INSERT INTO fact_changes (feedlot_id, earliest_captured_ms, records, recorded_at) \
+             VALUES (?, 0, 1, toDateTime(?, 'UTC'))",
+        )
+        .bind(yard)
+        .bind(at)
+        .execute()
+        .await
+        .unwrap();
+    if let Some(through) = made_through {
+        client
+            .query(
+                "INSERT INTO fact_state (feedlot_id, through_recorded_at, through_day, \
+                 computed_at_ms, version) VALUES (?, toDateTime(?, 'UTC'), today(), 0, \
+                 toUInt64(toDateTime(?, 'UTC')) * 1000)",
+            )
+            .bind(yard)
+            .bind(through)
+            .bind(through)
+            .execute()
+            .await
+            .unwrap();
+    }
+}
+
+/// The months (`YYYYMM`) `fact_changes` holds.
+pub async fn change_months(client: &clickhouse::Client) -> Vec<u32> {
+    client
+        .query("SELECT DISTINCT toUInt32(toYYYYMM(recorded_at)) AS m FROM fact_changes ORDER BY m")
+        .fetch_all()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn old_months_of_fact_changes_are_dropped_once_their_changes_are_in_the_facts() {
+    let (_db, client) = database("facts_retention").await;
+    // March: yard-a's change is in its facts, yard-b's never made. April: yard-a's alone, in.
+    // May: yard-c's change after its facts were made. July: yard-a's, recent.
+    change_at(&client, "yard-a", "2026-03-10 10:00:00", None).await;
+    change_at(&client, "yard-b", "2026-03-20 10:00:00", None).await;
+    change_at(&client, "yard-a", "2026-04-10 10:00:00", None).await;
+    change_at(
+        &client,
+        "yard-c",
+        "2026-05-10 10:00:00",
+        Some("2026-05-01 00:00:00"),
+    )
+    .await;
+    change_at(
+        &client,
+        "yard-a",
+        "2026-07-20 10:00:00",
+        Some("2026-04-30 00:00:00"),
+    )
+    .await;
+    assert_eq!(
+        change_months(&client).await,
+        [202603, 202604, 202605, 202607]
+    );
+
+    // On 2026-08-15 with the default 62 days kept, the months that ended before 2026-06-14
+    // may go: only April has every change in the facts.
+    let now_ms = Utc
+        .with_ymd_and_hms(2026, 8, 15, 12, 0, 0)
+        .unwrap()
+        .timestamp_millis() as u64;
+    let mut worker = worker(&client);
+    assert_eq!(worker.drop_old_changes(now_ms).await, [202604]);
+    assert_eq!(change_months(&client).await, [202603, 202605, 202607]);
+
+    // yard-b's and yard-c's facts are made: March and May may go, though not before the
+    // worker's next look an hour later.
+    change_at(
+        &client,
+        "yard-b",
+        "2026-03-20 10:00:00",
+        Some("2026-03-31 00:00:00"),
+    )
+    .await;
+    change_at(
+        &client,
+        "yard-c",
+        "2026-05-10 10:00:00",
+        Some("2026-05-10 10:00:00"),
+    )
+    .await;
+    assert!(
+        worker.drop_old_changes(now_ms).await.is_empty(),
+        "an hour later"
+    );
+    let table = dashboards::facts::retention::ChangesTable::default();
+    let dropped = dashboards::facts::retention::drop_old_changes(&client, &table, now_ms, 62)
+        .await
+        .unwrap();
+    assert_eq!(dropped, [202603, 202605]);
+    assert_eq!(change_months(&client).await, [202607]);
+    // July is recent: kept with everything in the facts.
+    let later = dashboards::facts::retention::drop_old_changes(&client, &table, now_ms, 62)
+        .await
+        .unwrap();
+    assert!(later.is_empty());
+}
