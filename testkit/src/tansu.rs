@@ -33,10 +33,32 @@ fn tansu_bin() -> PathBuf {
     PathBuf::from(home).join(".cargo/bin/tansu")
 }
 
+/// Whether a listener other than the caller's own socket accepts a TCP connection on `addr`:
+/// Linux connects a socket to itself when it connects to a free port in the ephemeral range
+/// and happens to get that port as its own (a broker not listening yet looked up).
+async fn accepts(addr: String) -> bool {
+    match tokio::net::TcpStream::connect(addr).await {
+        Ok(stream) => stream.local_addr().ok() != stream.peer_addr().ok(),
+        Err(_) => false,
+    }
+}
+
 impl Tansu {
-    /// Starts a broker on a free port and waits until it accepts connections.
+    /// Starts a broker on a free port and waits until it accepts connections; a start that
+    /// fails (the port taken between its choice and tansu's bind) is tried again on another
+    /// port, twice.
     pub async fn start() -> anyhow::Result<Self> {
-        Self::start_on(crate::free_port()?).await
+        let mut failed = Vec::new();
+        for _ in 0..3 {
+            match Self::start_on(crate::free_port()?).await {
+                Ok(broker) => return Ok(broker),
+                Err(error) => {
+                    eprintln!("tansu did not start, trying another port: {error:#}");
+                    failed.push(format!("{error:#}"));
+                }
+            }
+        }
+        bail!("tansu did not start on three ports: {}", failed.join("; "))
     }
 
     /// Starts a broker on `port` (e.g. one a gateway was already configured with).
@@ -86,14 +108,18 @@ impl Tansu {
             })?;
         self.child = Some(child);
         let addr = self.bootstrap.clone();
-        let up = crate::wait_until(Duration::from_secs(20), || {
-            let addr = addr.clone();
-            async move { tokio::net::TcpStream::connect(addr).await.is_ok() }
-        })
-        .await;
-        if !up {
+        let up = crate::wait_until(Duration::from_secs(20), || accepts(addr.clone())).await;
+        // Another process listening on the port answers too, while tansu, unable to bind it,
+        // exits: it must still run a moment later.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let exited = match self.child.as_mut() {
+            Some(child) => child.try_wait()?.is_some(),
+            None => true,
+        };
+        if !up || exited {
+            self.child = None;
             bail!(
-                "tansu did not listen on {} within 20 s; log: {}",
+                "tansu did not listen on {} within 20 s (exited: {exited}); log: {}",
                 self.bootstrap,
                 self.log()
             );
