@@ -437,12 +437,20 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
     ingest::topics::ensure_topics(&a.kafka).await.unwrap();
     let mut child_a = spawn_ingest(&a, dir.path(), "a");
     let mut child_b = spawn_ingest(&b, dir.path(), "b");
-    let shared = testkit::wait_until(Duration::from_secs(60), || async {
+    // Shared, and still so 3 s later: the group may take more than one rebalance to settle.
+    let split = || async {
         let (pa, pb) = (
             assigned_partitions(&a.ops.listen).await,
             assigned_partitions(&b.ops.listen).await,
         );
-        pa > 0 && pb > 0 && pa + pb == 6
+        (pa > 0 && pb > 0 && pa + pb == 6).then_some((pa, pb))
+    };
+    let shared = testkit::wait_until(Duration::from_secs(60), || async {
+        let Some(now) = split().await else {
+            return false;
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        split().await == Some(now)
     })
     .await;
     assert!(shared, "the two replicas share the six partitions");
@@ -455,7 +463,19 @@ async fn two_ingest_processes_share_partitions_and_the_survivor_takes_over_after
         metric(&b.ops.listen, "ingest_events_stored_total").await,
     );
     println!("[two replicas] before the kill: a stored {by_a}, b stored {by_b}");
-    assert!(by_a > 0.0 && by_b > 0.0, "both replicas had partitions");
+    let logs = || {
+        let log = |name: &str| {
+            std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap_or_default()
+        };
+        format!("a's log:\n{}\nb's log:\n{}", log("a"), log("b"))
+    };
+    assert!(
+        by_a > 0.0 && by_b > 0.0,
+        "both replicas had partitions (now a {}, b {}):\n{}",
+        assigned_partitions(&a.ops.listen).await,
+        assigned_partitions(&b.ops.listen).await,
+        logs()
+    );
     // Kill A while the second half is streaming in, so it dies with work in flight.
     let bootstrap = broker.bootstrap.clone();
     let producing = tokio::spawn(async move { produce(&bootstrap, &second).await });
