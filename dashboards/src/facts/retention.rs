@@ -57,9 +57,9 @@ async fn pending_in(client: &clickhouse::Client, month: u32) -> Result<u64> {
     client
         .query(
             "SELECT count() FROM (SELECT feedlot_id, max(recorded_at) AS last FROM fact_changes \
-             WHERE toYYYYMM(recorded_at) = ? GROUP BY feedlot_id) \
+             WHERE toYYYYMM(recorded_at) = ? GROUP BY feedlot_id) AS changed \
              ANY LEFT JOIN (SELECT feedlot_id, 1 AS made, through_recorded_at \
-             FROM fact_state FINAL) USING feedlot_id \
+             FROM fact_state FINAL) AS states USING feedlot_id \
              WHERE made = 0 OR through_recorded_at < last",
         )
         .bind(month)
