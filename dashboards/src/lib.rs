@@ -54,18 +54,11 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         .with_limits(&config.web)
         .with_auth(web::Auth::from_config(&config.web)?);
     let facts = config.facts.enabled.then(|| {
-        let worker = facts::Worker::new(client.clone(), config.facts.clone(), state.metrics())
-            .on_cluster(&config.clickhouse.cluster, &config.clickhouse.database);
+        let worker = facts_worker(&config, client.clone(), &state);
         tokio::spawn(worker.run(shutdown.clone()))
     });
     let alerts = if config.alerts.enabled {
-        let worker = alerts::Worker::new(
-            client.clone(),
-            config.alerts.clone(),
-            config.analytics.settings(),
-        )?
-        .on_cluster(&config.clickhouse.cluster)
-        .with_metrics(state.metrics());
+        let worker = alerts_worker(&config, client.clone(), &state)?;
         Some(tokio::spawn(worker.run(shutdown.clone())))
     } else {
         None
@@ -102,8 +95,7 @@ pub async fn run_facts_worker(config: Config, shutdown: CancellationToken) -> Re
     let Some((client, state, ops)) = worker_start(&config, &shutdown).await? else {
         return Ok(());
     };
-    let worker = facts::Worker::new(client, config.facts.clone(), state.metrics())
-        .on_cluster(&config.clickhouse.cluster, &config.clickhouse.database);
+    let worker = facts_worker(&config, client, &state);
     let ops = ops.map(|ops| serve_ops(ops, state, shutdown.clone()));
     worker.run(shutdown.clone()).await;
     shutdown.cancel();
@@ -118,14 +110,36 @@ pub async fn run_alerts_worker(config: Config, shutdown: CancellationToken) -> R
     let Some((client, state, ops)) = worker_start(&config, &shutdown).await? else {
         return Ok(());
     };
-    let worker = alerts::Worker::new(client, config.alerts.clone(), config.analytics.settings())?
-        .on_cluster(&config.clickhouse.cluster)
-        .with_metrics(state.metrics());
+    let worker = alerts_worker(&config, client, &state)?;
     let ops = ops.map(|ops| serve_ops(ops, state, shutdown.clone()));
     worker.run(shutdown.clone()).await;
     shutdown.cancel();
     join_ops(ops).await;
     Ok(())
+}
+
+/// The facts worker of `config` over `client`, counting into `state`'s metrics.
+fn facts_worker(
+    config: &Config,
+    client: clickhouse::Client,
+    state: &web::AppState,
+) -> facts::Worker {
+    facts::Worker::new(client, config.facts.clone(), state.metrics())
+        .on_cluster(&config.clickhouse.cluster, &config.clickhouse.database)
+}
+
+/// The alerts worker of `config` over `client`, counting into `state`'s metrics; fails when
+/// `alerts.smtp_url` cannot be used.
+fn alerts_worker(
+    config: &Config,
+    client: clickhouse::Client,
+    state: &web::AppState,
+) -> Result<alerts::Worker, Error> {
+    Ok(
+        alerts::Worker::new(client, config.alerts.clone(), config.analytics.settings())?
+            .on_cluster(&config.clickhouse.cluster)
+            .with_metrics(state.metrics()),
+    )
 }
 
 /// What a worker run alone starts with: the client on the pipeline's database, a state that
