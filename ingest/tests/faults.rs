@@ -99,13 +99,7 @@ async fn metric(listen: &str, name: &str) -> f64 {
         return 0.0;
     };
     let text = response.text().await.unwrap_or_default();
-    text.lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .fold(0.0, |sum, v| sum + v)
+    testkit::metrics::sample_sum(&text, name).unwrap_or(0.0)
 }
 
 /// How many partitions the replica at `listen` has been assigned (series of its lag gauge).

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::support::*;
 
-async fn scrape(listen: &str) -> (String, String) {
+/// The content type and text of `/metrics` on `listen`.
+pub async fn scrape(listen: &str) -> (String, String) {
     let response = reqwest::get(format!("http://{listen}/metrics"))
         .await
         .unwrap();

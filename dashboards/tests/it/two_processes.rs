@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
+use testkit::metrics::sample_sum;
+
+use crate::metrics::scrape;
 use crate::support::*;
 
 const YARD: &str = "yard-2p";
@@ -202,20 +205,6 @@ async fn the_consumer_and_the_pages_are_two_processes_and_each_survives_the_othe
     kill(&mut pages).await;
 }
 
-/// The text of `/metrics` on `ops` (empty when it does not answer).
-async fn metrics_text(ops: &str) -> String {
-    match reqwest::get(format!("http://{ops}/metrics")).await {
-        Ok(response) => response.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// The value of the unlabelled gauge `name` in a `/metrics` text.
-fn gauge(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
-
 /// SIGTERM (what Kubernetes sends), then the exit status within 20 s.
 async fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().unwrap().to_string();
@@ -265,34 +254,36 @@ async fn the_facts_and_alerts_workers_run_alone_and_serve_their_own_metrics() {
     // The facts worker alone folds the yard's records into its facts, and its own /metrics
     // says so: a recompute made and nothing left waiting.
     let folded = testkit::wait_until(Duration::from_secs(60), || async {
-        let text = metrics_text(&facts_ops).await;
+        let text = scrape(&facts_ops).await.1;
         text.contains("dashboards_facts_recomputed_total{outcome=\"made\"}")
-            && gauge(&text, "dashboards_facts_lag_seconds") == Some(0.0)
+            && sample_sum(&text, "dashboards_facts_lag_seconds") == Some(0.0)
     })
     .await;
     let log = std::fs::read_to_string(dir.path().join("facts.log")).unwrap_or_default();
-    assert!(folded, "{}\n{log}", metrics_text(&facts_ops).await);
+    assert!(folded, "{}\n{log}", scrape(&facts_ops).await.1);
     let sql = format!("SELECT count() FROM animal_facts FINAL WHERE feedlot_id = '{YARD}'");
     assert_eq!(count(&p.db, &sql).await, 1, "the animal's facts");
 
     // The alerts worker completes rounds and says when on its /metrics; the facts worker
     // runs none.
     let rounds = testkit::wait_until(Duration::from_secs(30), || async {
-        let text = metrics_text(&alerts_ops).await;
-        gauge(&text, "dashboards_alerts_last_round_timestamp_seconds").is_some_and(|at| at > 0.0)
+        let text = scrape(&alerts_ops).await.1;
+        sample_sum(&text, "dashboards_alerts_last_round_timestamp_seconds")
+            .is_some_and(|at| at > 0.0)
     })
     .await;
     let log = std::fs::read_to_string(dir.path().join("alerts.log")).unwrap_or_default();
-    assert!(rounds, "{}\n{log}", metrics_text(&alerts_ops).await);
-    let text = metrics_text(&facts_ops).await;
+    assert!(rounds, "{}\n{log}", scrape(&alerts_ops).await.1);
+    let text = scrape(&facts_ops).await.1;
     assert_eq!(
-        gauge(&text, "dashboards_alerts_last_round_timestamp_seconds"),
+        sample_sum(&text, "dashboards_alerts_last_round_timestamp_seconds"),
         Some(0.0),
         "{text}"
     );
     assert!(
-        !metrics_text(&alerts_ops)
+        !scrape(&alerts_ops)
             .await
+            .1
             .contains("dashboards_facts_recomputed_total{outcome=\"made\"}"),
         "the alerts worker recomputes no facts"
     );
