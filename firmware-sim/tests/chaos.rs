@@ -418,26 +418,84 @@ async fn every_part_killed_in_turn_under_a_fleet_load_loses_and_doubles_nothing(
     println!("Kafka messages {messages}, raw rows {raw}");
     assert_eq!(raw, messages, "each Kafka message stored exactly once");
 
-    // Both replicas of each shard hold the same rows.
+    // Both replicas of each shard come to hold the same rows. A replica thawed or restarted a
+    // moment ago may still be fetching parts (or running a merge its peer has run), so each is
+    // synced and compared until they agree, within a deadline.
     for (a, b) in [("ch-s1r1", "ch-s1r2"), ("ch-s2r1", "ch-s2r2")] {
         for table in TABLES {
-            let mut seen = Vec::new();
-            for name in [a, b] {
-                let s = one_server(&cluster, name);
-                s.query(&format!("SYSTEM SYNC REPLICA {table}_local"))
-                    .execute()
-                    .await
-                    .unwrap();
-                let row: (u64, u64) = s
-                    .query(&format!(
-                        "SELECT count(), sum(cityHash64(toString(event_id))) FROM {table}_local"
-                    ))
-                    .fetch_one()
-                    .await
-                    .unwrap();
-                seen.push(row);
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs(120);
+            let (agreed, seen) = loop {
+                let seen = [
+                    replica_rows(&cluster, a, table).await,
+                    replica_rows(&cluster, b, table).await,
+                ];
+                let agreed = seen[0].is_some() && seen[0] == seen[1];
+                if agreed || Instant::now() >= deadline {
+                    break (agreed, seen);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            };
+            if started.elapsed() > Duration::from_secs(1) {
+                println!(
+                    "{table}: {a} and {b} agreed: {agreed}, after {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
             }
-            assert_eq!(seen[0], seen[1], "{table}: replicas {a} and {b} differ");
+            if !agreed {
+                for name in [a, b] {
+                    explain_replica(&cluster, name, table).await;
+                }
+            }
+            assert!(agreed, "{table}: replicas {a} and {b} differ: {seen:?}");
         }
     }
+}
+
+/// One replica's rows of a table after it has synced: the count and a sum of their ids' hashes,
+/// or `None` while it cannot answer.
+async fn replica_rows(cluster: &testkit::Cluster, name: &str, table: &str) -> Option<(u64, u64)> {
+    let s = one_server(cluster, name);
+    s.query(&format!("SYSTEM SYNC REPLICA {table}_local"))
+        .execute()
+        .await
+        .ok()?;
+    s.query(&format!(
+        "SELECT count(), sum(cityHash64(toString(event_id))) FROM {table}_local"
+    ))
+    .fetch_one()
+    .await
+    .ok()
+}
+
+/// Prints what a replica that never caught up was doing: its state and its replication queue.
+async fn explain_replica(cluster: &testkit::Cluster, name: &str, table: &str) {
+    let s = one_server(cluster, name);
+    let state = s
+        .query(&format!(
+            "SELECT is_readonly, is_session_expired, queue_size, inserts_in_queue, \
+             merges_in_queue, log_pointer, log_max_index, absolute_delay \
+             FROM system.replicas WHERE table = '{table}_local'"
+        ))
+        .fetch_all::<(u8, u8, u32, u32, u32, u64, u64, u64)>()
+        .await;
+    println!(
+        "{name} {table}_local: readonly, expired, queue, inserts, merges, log pointer, log max, delay = {state:?}"
+    );
+    let queue = s
+        .query(&format!(
+            "SELECT type, new_part_name, num_tries, last_exception \
+             FROM system.replication_queue WHERE table = '{table}_local' LIMIT 10"
+        ))
+        .fetch_all::<(String, String, u32, String)>()
+        .await;
+    println!("{name} {table}_local queue: {queue:?}");
+    let parts = s
+        .query(&format!(
+            "SELECT name, rows FROM system.parts WHERE table = '{table}_local' AND active \
+             ORDER BY name"
+        ))
+        .fetch_all::<(String, u64)>()
+        .await;
+    println!("{name} {table}_local parts: {parts:?}");
 }
