@@ -270,7 +270,7 @@ async fn off_feed(
     let rows: Vec<(String, u16, f64, i64)> = client
         .query(
             "SELECT lot_id, day, as_fed_kg, head_on_hand FROM lot_day_facts FINAL \
-             WHERE feedlot_id = ? AND day >= ? AND day <= ? AND closed_ms = 0 \
+             WHERE feedlot_id = ? AND day >= ? AND day <= ? AND closed_ms = 0 AND head_in > 0 \
              ORDER BY lot_id, day",
         )
         .bind(feedlot_id)

@@ -16,6 +16,7 @@
 pub mod animals;
 #[cfg(test)]
 mod balance_props;
+pub mod blanks;
 pub mod build;
 pub mod kept;
 pub mod marks;

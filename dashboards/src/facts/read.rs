@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::blanks::{DayFact, without_blanks};
 use super::rows::{
     DAY_MS, IngredientDayRow, LotDayRow, PenDayRow, SourceDayRow, YardDayRow, day_of, end_of,
 };
@@ -16,25 +17,21 @@ use crate::analytics::{PenMeasures, Settings, YardReport, feed};
 
 type Result<T> = std::result::Result<T, clickhouse::error::Error>;
 
-/// The last row of each `key` of `table` on or before `day`, for `feedlot_id`: first each key's
-/// last day (two key columns read), then only those rows merged (`FINAL`) and sent, 3-5× less
+/// The last row of each key of `R`'s table on or before `day`, for `feedlot_id`, blank rows
+/// left out (what a correction took away, [`super::blanks`]): first each key's last day (two
+/// key columns read), then only those rows merged (`FINAL`) and sent, 3-5× less
 /// work than ordering every row on or before the day and keeping one a key (`LIMIT 1 BY`), the
 /// same rows. A plain `IN`, so ClickHouse narrows the merged rows by the table's key (a
 /// `GLOBAL IN` set cannot: 2-7× slower on the 50,000-head bench yard); on a cluster
 /// `distributed_product_mode = 'local'` runs the subquery on each shard's own table, which
 /// holds all of the yard's rows (tables are sharded by yard), where a plain `IN` over a
 /// `Distributed` table would be refused.
-async fn latest<R>(
-    client: &clickhouse::Client,
-    table: &str,
-    key: &str,
-    feedlot_id: &str,
-    day: u16,
-) -> Result<Vec<R>>
+async fn latest<R>(client: &clickhouse::Client, feedlot_id: &str, day: u16) -> Result<Vec<R>>
 where
-    R: clickhouse::RowOwned + clickhouse::RowRead,
+    R: clickhouse::RowOwned + clickhouse::RowRead + DayFact,
 {
-    client
+    let (table, key) = (R::TABLE, R::KEY.join(", "));
+    let rows = client
         .query(&format!(
             "SELECT ?fields FROM {table} FINAL WHERE feedlot_id = ? AND ({key}, day) IN \
              (SELECT {key}, max(day) FROM {table} WHERE feedlot_id = ? AND day <= ? \
@@ -45,7 +42,8 @@ where
         .bind(feedlot_id)
         .bind(super::rows::date_text(day))
         .fetch_all()
-        .await
+        .await?;
+    Ok(without_blanks(rows))
 }
 
 /// `feedlot_id`'s report as of `as_of_ms`, from its facts.
@@ -58,16 +56,10 @@ pub async fn yard_report(
     let day = day_of(as_of_ms);
     let c = client;
     let (lots, pens, ingredients, sources, rations, (unallocated_kg, warnings)) = tokio::try_join!(
-        latest::<LotDayRow>(c, "lot_day_facts", "lot_id", feedlot_id, day),
-        latest::<PenDayRow>(c, "pen_day_facts", "pen_id", feedlot_id, day),
-        latest::<IngredientDayRow>(c, "ingredient_day_facts", "ingredient", feedlot_id, day),
-        latest::<SourceDayRow>(
-            c,
-            "feed_source_day_facts",
-            "ingredient, supplier, origin",
-            feedlot_id,
-            day
-        ),
+        latest::<LotDayRow>(c, feedlot_id, day),
+        latest::<PenDayRow>(c, feedlot_id, day),
+        latest::<IngredientDayRow>(c, feedlot_id, day),
+        latest::<SourceDayRow>(c, feedlot_id, day),
         rations_of(c, feedlot_id, end_of(day)),
         yard_of(c, feedlot_id, day),
     )?;
@@ -95,14 +87,15 @@ pub async fn yard_report(
     })
 }
 
-/// Every day's row of `feedlot_id`'s lot `lot_id` up to `as_of_ms`'s day, oldest first.
+/// Every day's row of `feedlot_id`'s lot `lot_id` up to `as_of_ms`'s day, oldest first (none
+/// for a lot a correction took away; blank days left out).
 pub async fn lot_days(
     client: &clickhouse::Client,
     feedlot_id: &str,
     lot_id: &str,
     as_of_ms: u64,
 ) -> Result<Vec<LotDayRow>> {
-    client
+    let rows = client
         .query(
             "SELECT ?fields FROM lot_day_facts FINAL \
              WHERE feedlot_id = ? AND lot_id = ? AND day <= ? ORDER BY day",
@@ -111,7 +104,8 @@ pub async fn lot_days(
         .bind(lot_id)
         .bind(super::rows::date_text(day_of(as_of_ms)))
         .fetch_all()
-        .await
+        .await?;
+    Ok(without_blanks(rows))
 }
 
 /// One lot at a mark of days on feed (every 30 days, [`super::marks::MARK_DAYS`]: the end of

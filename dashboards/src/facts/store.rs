@@ -1,5 +1,5 @@
 //! Writing a yard's facts, and what the worker needs to know before it does: how far each
-//! yard's facts are made, and which lots have rows past a day.
+//! yard's facts are made.
 
 use std::collections::HashMap;
 
@@ -47,24 +47,6 @@ pub async fn write(
         insert_table(client, "yard_gains", std::slice::from_ref(gains)).await?;
     }
     insert_table(client, "fact_state", std::slice::from_ref(state)).await
-}
-
-/// The last stored day of each of `feedlot_id`'s lots with rows on or after `from_day`.
-pub async fn lots_stored_from(
-    client: &clickhouse::Client,
-    feedlot_id: &str,
-    from_day: u16,
-) -> Result<HashMap<String, u16>> {
-    let rows: Vec<(String, u16)> = client
-        .query(
-            "SELECT lot_id, max(day) FROM lot_day_facts FINAL \
-             WHERE feedlot_id = ? AND day >= ? GROUP BY lot_id",
-        )
-        .bind(feedlot_id)
-        .bind(super::rows::date_text(from_day))
-        .fetch_all()
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// How far the facts of each of `feedlots` are made (yards without facts are left out).

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::animals::{animal_rows, stored_weighed, yard_gains};
+use super::blanks;
 use super::build::{Range, build};
 use super::kept::{KEPT_DAYS, Kept, KeptYard};
 use super::marks;
@@ -102,9 +103,9 @@ pub async fn recompute_keeping(
         .as_ref()
         .map_or(0, |r| u64::from(r.start.day + 1) * DAY_MS);
     let loading = Instant::now();
-    let (loaded, stored_until, stored_stays, stored_marks, any_marks, stored_weighed) = tokio::try_join!(
+    let (loaded, stored, stored_stays, stored_marks, any_marks, stored_weighed) = tokio::try_join!(
         load::yard_history_from(client, feedlot_id, cut_ms),
-        store::lots_stored_from(client, feedlot_id, from_day),
+        blanks::Stored::read(client, feedlot_id, from_day),
         stays::stored_from(client, feedlot_id, from_ms),
         marks::stored_from(client, feedlot_id, from_day),
         marks::any_stored(client, feedlot_id),
@@ -119,7 +120,7 @@ pub async fn recompute_keeping(
     let range = Range {
         from_day,
         through_day: today,
-        stored_until,
+        stored_until: stored.lots_until(),
     };
     // Versions grow with the changes seen (ms, so a later second always wins).
     let version = u64::from(through_recorded_at) * 1000;
@@ -131,6 +132,8 @@ pub async fn recompute_keeping(
     let resumed = start.is_some();
     let (mut facts, new_days) = build(feedlot_id, &loaded, &range, version, start, &keep);
     facts.marks = marks::mark_rows(feedlot_id, &facts.lots, &stored_marks, from_day, version);
+    // What a correction took away is blanked on the days it has rows (`super::blanks`).
+    stored.add_blanks(&mut facts, feedlot_id, from_day, version);
     if records.is_empty() {
         records = loaded;
     } else {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analytics::records::RationRecord;
+use crate::facts::blanks::without_blanks;
 use crate::facts::rows::{DAY_MS, IngredientDayRow, PenDayRow, date_text, day_of, end_of};
 
 /// A pen's recent feeding.
@@ -175,6 +176,7 @@ async fn pen_intake(
         .bind(date_text(today))
         .fetch_all()
         .await?;
+    let pens = without_blanks(pens);
     let head_ms_on = |pen: &str, day: u16| {
         pens.iter()
             .find(|r| r.pen_id == pen && r.day == day)
@@ -221,6 +223,7 @@ pub async fn feed_plan(
         .bind(date_text(day_of(as_of_ms)))
         .fetch_all()
         .await?;
+    let stock = without_blanks(stock);
     let (ingredients, rations, unknown_rations) = plan(&intake, &rations, &stock, days);
     tracing::debug!(feedlot_id, days, pens = intake.len(), "feed plan");
     Ok(FeedPlan {

@@ -502,3 +502,165 @@ async fn a_voided_move_and_a_voided_death_leave_the_animal_alive_in_its_pen_and_
         ]
     );
 }
+
+/// A lot's arrival entered at the wrong yard, and a load of hay bought for it, both voided
+/// after the facts were made: the lot, the pen only it used and the hay leave the yard's
+/// report, the lot's days and marks and the analysts' views, as a replay of the corrected
+/// records has them; the lot that stays is unchanged.
+#[tokio::test]
+async fn a_voided_arrival_takes_its_lot_and_its_pen_out_of_the_facts_and_the_views() {
+    let (db, client) = database("corrections_arrival").await;
+    let wrong = env(
+        day(2),
+        "api:kim",
+        Event::Arrival(Arrival {
+            lot_id: "L2".into(),
+            head_count: 40,
+            origin: "KS".into(),
+            source: None,
+            pen_id: Some("P2".into()),
+            pay_weight_kg: 14_000.0,
+            pay_weight_per_head_kg: None,
+            shrink_pct: 0.0,
+            purchase_price_minor: 4_000_000,
+            currency: "USD".into(),
+        }),
+    );
+    let hay = env(
+        day(2),
+        "api:kim",
+        Event::FeedPurchase(schemas::FeedPurchase {
+            ingredient: "hay".into(),
+            supplier: "Ranch B".into(),
+            origin: "Custer County".into(),
+            quantity_kg: 5_000.0,
+            price_minor: 60_000,
+            currency: "USD".into(),
+            dry_matter_pct: 88.0,
+        }),
+    );
+    insert(
+        &db,
+        &[
+            arrived(),
+            placed(EID),
+            weighing(0, 350.0),
+            wrong.clone(),
+            hay.clone(),
+        ],
+    )
+    .await;
+    let mut worker = worker(&client);
+    assert_eq!(settle(&mut worker).await, 1);
+    let now = Utc::now();
+    let now_ms = u64::try_from(now.timestamp_millis()).unwrap();
+    let settings = dashboards::analytics::Settings::default();
+    let (before, _) = crate::facts::both(&client, YARD, now).await;
+    let lots = |r: &dashboards::analytics::YardReport| -> Vec<String> {
+        r.lots.iter().map(|l| l.lot_id.clone()).collect()
+    };
+    let pens = |r: &dashboards::analytics::YardReport| -> Vec<String> {
+        r.pens.iter().map(|p| p.pen_id.clone()).collect()
+    };
+    assert_eq!(lots(&before), ["L1", "L2"]);
+    assert_eq!(pens(&before), ["P1", "P2"]);
+    let in_view = |view: &str| {
+        format!("SELECT count() FROM {view} WHERE feedlot_id = '{YARD}' AND lot_id = 'L2'")
+    };
+    assert!(support::count(&db, &in_view("lot_day_measures")).await > 60);
+
+    insert(
+        &db,
+        &[
+            correction(
+                3,
+                "api:kim",
+                fix(
+                    &wrong,
+                    "arrival",
+                    CorrectionAction::Void,
+                    "another yard's lot",
+                ),
+            ),
+            correction(
+                3,
+                "api:kim",
+                fix(
+                    &hay,
+                    "feed_purchase",
+                    CorrectionAction::Void,
+                    "another yard's hay",
+                ),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(settle(&mut worker).await, 1);
+
+    let (facts, replayed) = crate::facts::both(&client, YARD, now).await;
+    crate::facts::assert_same(&facts, &replayed, "after the voids");
+    assert_eq!(lots(&facts), ["L1"], "the lots");
+    assert_eq!(pens(&facts), ["P1"], "the pens: P2 held only L2");
+    let bought: Vec<&str> = facts
+        .feed
+        .ingredients
+        .iter()
+        .map(|i| i.ingredient.as_str())
+        .collect();
+    assert!(!bought.contains(&"hay"), "the feed: {bought:?}");
+    assert_eq!(before.lots[0], facts.lots[0], "L1 unchanged");
+    // As of a day in the lot's stay, too.
+    let (facts, replayed) = crate::facts::both(&client, YARD, day(20)).await;
+    crate::facts::assert_same(&facts, &replayed, "as of day 20");
+    assert_eq!(lots(&facts), ["L1"]);
+
+    // The lot's page reads no days and no marks of it; the views have none of its rows.
+    let days = dashboards::facts::read::lot_days(&client, YARD, "L2", now_ms)
+        .await
+        .unwrap();
+    assert!(days.is_empty(), "{} days of L2", days.len());
+    let marks = dashboards::facts::read::by_days_on_feed(&client, YARD, now_ms, &settings)
+        .await
+        .unwrap();
+    assert!(marks.iter().all(|m| m.lot_id == "L1"), "{marks:?}");
+    assert_eq!(support::count(&db, &in_view("lot_day_measures")).await, 0);
+    assert_eq!(
+        support::count(
+            &db,
+            &format!(
+                "SELECT count() FROM pen_day_measures WHERE feedlot_id = '{YARD}' AND pen_id = 'P2'"
+            )
+        )
+        .await,
+        0
+    );
+    assert!(support::count(&db, &in_view("lot_day_measures").replace("L2", "L1")).await > 60);
+
+    // Blanked once: a later recompute from the first day writes L1's rows again and no blank
+    // row of L2 (its newest version stays the voids' recompute's).
+    let newest = |lot: &str| {
+        format!(
+            "SELECT max(version) FROM lot_day_facts WHERE feedlot_id = '{YARD}' AND lot_id = '{lot}'"
+        )
+    };
+    let (l1, l2) = (
+        support::count(&db, &newest("L1")).await,
+        support::count(&db, &newest("L2")).await,
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let at = dashboards::facts::worker::server_now(&client)
+        .await
+        .unwrap();
+    dashboards::facts::recompute(&client, YARD, Some(0), at)
+        .await
+        .unwrap();
+    assert!(
+        support::count(&db, &newest("L1")).await > l1,
+        "L1 rewritten"
+    );
+    assert_eq!(
+        support::count(&db, &newest("L2")).await,
+        l2,
+        "L2 not blanked again"
+    );
+}

@@ -22,6 +22,9 @@
 //! every server, over the same names (the `Distributed` tables, or other views), each table it
 //! reads qualified with `DB` so it does not depend on the database the statement runs in.
 //!
+//! `DROP TABLE IF EXISTS t` (a view, to make it again) drops `DB.t` and `DB.t_local` `ON
+//! CLUSTER`: for a view the second is no table, and for a table the two are its cluster form.
+//!
 //! A table of no yard (no `feedlot_id`: the dashboards' sign-in state, listed in
 //! [`EVERYWHERE`]) becomes one `Replicated…MergeTree` table created `ON CLUSTER` under one
 //! ZooKeeper path for all shards, `/clickhouse/tables/all/DB/t`: every server holds all of it.
@@ -90,6 +93,16 @@ pub fn rewrite(
         return Ok(vec![format!(
             "CREATE VIEW IF NOT EXISTS {database}.{view} ON CLUSTER {cluster} AS {select}"
         )]);
+    }
+    if let Some(rest) = trimmed.strip_prefix("DROP TABLE IF EXISTS ") {
+        let (name, rest) = split_name(rest);
+        if !rest.is_empty() {
+            return Err(unsupported(trimmed));
+        }
+        return Ok(vec![
+            format!("DROP TABLE IF EXISTS {database}.{name} ON CLUSTER {cluster}"),
+            format!("DROP TABLE IF EXISTS {database}.{name}{LOCAL_SUFFIX} ON CLUSTER {cluster}"),
+        ]);
     }
     if let Some(rest) = trimmed.strip_prefix("ALTER TABLE ") {
         let (table, change) = split_name(rest);
@@ -357,6 +370,18 @@ mod tests {
         }
         assert!(rewrite("CREATE VIEW IF NOT EXISTS v SELECT 1", "db", "c").is_err());
         assert!(rewrite("CREATE MATERIALIZED VIEW v AS SELECT 1", "db", "c").is_err());
+    }
+
+    #[test]
+    fn a_drop_removes_the_name_and_its_local_table_on_every_server() {
+        assert_eq!(
+            rewrite("DROP TABLE IF EXISTS lot_day_measures", "db", "c").unwrap(),
+            [
+                "DROP TABLE IF EXISTS db.lot_day_measures ON CLUSTER c",
+                "DROP TABLE IF EXISTS db.lot_day_measures_local ON CLUSTER c",
+            ]
+        );
+        assert!(rewrite("DROP TABLE IF EXISTS a, b", "db", "c").is_err());
     }
 
     #[test]

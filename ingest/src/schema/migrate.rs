@@ -110,6 +110,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lot_mark_facts",
         sql: include_str!("../../migrations/0019_lot_mark_facts.sql"),
     },
+    Migration {
+        version: 20,
+        name: "fact_views_without_blank_rows",
+        sql: include_str!("../../migrations/0020_fact_views_without_blank_rows.sql"),
+    },
 ];
 
 /// The statements of a migration file, without comments or trailing `;`.
