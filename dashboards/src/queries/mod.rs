@@ -3,6 +3,7 @@
 
 mod animal;
 pub mod changes;
+pub mod currency;
 mod herd;
 pub mod live;
 pub mod plans;

@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, html};
 use schemas::Eid;
 use schemas::weight::KG_PER_LB;
 
+use super::money;
 use super::table::{Cell, Column, csv_response, num};
 use super::units::Unit;
 use crate::queries::{AnimalReport, TreatmentLine, WeighingPoint, animal_record};
@@ -116,10 +117,11 @@ const TREATMENTS: &[Column<TreatmentLine>] = &[
         label: "Cost",
         unit: Unit::None,
         value: |t| {
-            num(
-                (!t.currency.is_empty()).then_some(t.cost_minor as f64 / 100.0),
-                1,
-            )
+            if t.currency.is_empty() {
+                num(None, 2)
+            } else {
+                money::exact_cell(Some(t.cost_minor as f64), &t.currency)
+            }
         },
     },
     Column {
@@ -255,7 +257,7 @@ pub async fn page(
                                     td { (utc(t.captured_at_ms)) } td { (t.purpose) } td { (t.product) }
                                     td { (t.dose) " " (t.dose_unit) } td { (t.route) } td { (t.diagnosis) }
                                     td { (t.withdrawal_days) }
-                                    td { @if t.currency.is_empty() { "–" } @else { (format!("{:.2} {}", t.cost_minor as f64 / 100.0, t.currency)) } }
+                                    td { @if t.currency.is_empty() { "–" } @else { (money::text(Some(t.cost_minor as f64), &t.currency)) " " (t.currency) } }
                                 }
                             }
                         }

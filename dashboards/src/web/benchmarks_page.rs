@@ -199,7 +199,7 @@ fn shown_unit(m: &MeasureBands) -> (f64, String) {
         (Some(c), _) => {
             let unit = super::units::Unit::MoneyPerWeight;
             (
-                unit.convert(1.0, units) / 100.0,
+                super::money::major(unit.convert(1.0, units), c),
                 format!("{c}/{}", &unit.text(units)[2..]),
             )
         }

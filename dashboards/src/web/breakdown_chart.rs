@@ -40,9 +40,10 @@ struct Laid {
     total: f64,
 }
 
-/// Bars of `rows` (label, parts), scaled to the largest total; each part has a `<title>` with
-/// its value in `unit`.
-pub fn stacked_bars(id: &str, rows: &[(String, Vec<Part>)], unit: &str) -> Markup {
+/// Bars of `rows` (label, parts: amounts in `currency`'s major units), scaled to the largest
+/// total; each part has a `<title>` with its value, in the currency's decimals and code.
+pub fn stacked_bars(id: &str, rows: &[(String, Vec<Part>)], currency: &str) -> Markup {
+    let d = super::money::decimals(currency);
     let max = rows
         .iter()
         .map(|(_, parts)| parts.iter().map(|p| p.value).sum::<f64>())
@@ -85,11 +86,11 @@ pub fn stacked_bars(id: &str, rows: &[(String, Vec<Part>)], unit: &str) -> Marku
                 text x="0" y=(format!("{:.1}", y + BAR * 0.7)) font-size="12" { (label) }
                 @for (j, (part, (x, w))) in parts.iter().zip(spans).enumerate() {
                     rect class="part" x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(format!("{w:.1}")) height=(BAR) fill=(COLOURS[j % COLOURS.len()]) {
-                        title { (label) " " (part.label) ": " (format!("{:.2}", part.value)) " " (unit) }
+                        title { (label) " " (part.label) ": " (format!("{:.d$}", part.value)) " " (currency) }
                     }
                 }
                 text x=(format!("{:.1}", end + 6.0)) y=(format!("{:.1}", y + BAR * 0.7)) font-size="12" {
-                    (format!("{total:.2}")) " " (unit)
+                    (format!("{total:.d$}")) " " (currency)
                 }
             }
             @for (j, label) in legend.iter().enumerate() {
@@ -118,11 +119,17 @@ mod tests {
                     vec![Part::new("Feed", 80.0), Part::new("Yardage", f64::NAN)],
                 ),
             ],
-            "$",
+            "USD",
         )
         .into_string();
         assert_eq!(svg.matches("class=\"part\"").count(), 4, "{svg}");
-        assert!(svg.contains("L1 Yardage: 30.50 $"), "{svg}");
-        assert!(svg.contains("150.50 $"), "L1's total: {svg}");
+        assert!(svg.contains("L1 Yardage: 30.50 USD"), "{svg}");
+        assert!(svg.contains("150.50 USD"), "L1's total: {svg}");
+        let yen = stacked_bars(
+            "c",
+            &[("L1".into(), vec![Part::new("Feed", 1_200.0)])],
+            "JPY",
+        );
+        assert!(yen.into_string().contains("L1 Feed: 1200 JPY"));
     }
 }

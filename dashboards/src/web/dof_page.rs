@@ -9,8 +9,9 @@ use maud::{Markup, html};
 use serde::Serialize;
 
 use super::charts::{Line, lines};
+use super::money;
 use super::report::ReportQuery;
-use super::table::{Column, csv_response, html_table, money, num};
+use super::table::{Column, csv_response, html_table, num};
 use super::units::{Unit, current};
 use super::{AppState, WebError};
 use crate::analytics::compare;
@@ -61,31 +62,31 @@ pub const COLUMNS: &[Column<DofRow>] = &[
         key: "cost_head",
         label: "Total $/hd",
         unit: Unit::None,
-        value: |r| money(r.mark.cost_per_head_minor),
+        value: |r| money::cell(r.mark.cost_per_head_minor, &r.mark.currency),
     },
     Column {
         key: "feeding_head",
         label: "Feed, yardage, medicine $/hd",
         unit: Unit::None,
-        value: |r| money(r.mark.feeding_cost_per_head_minor),
+        value: |r| money::cell(r.mark.feeding_cost_per_head_minor, &r.mark.currency),
     },
     Column {
         key: "cog",
         label: "COG {u} (all-in)",
         unit: Unit::MoneyPerWeight,
-        value: |r| money(r.mark.cost_of_gain_per_kg_minor),
+        value: |r| money::cell(r.mark.cost_of_gain_per_kg_minor, &r.mark.currency),
     },
     Column {
         key: "others_cost_head",
         label: "Other lots' median $/hd",
         unit: Unit::None,
-        value: |r| money(r.others_median_cost_per_head_minor),
+        value: |r| money::cell(r.others_median_cost_per_head_minor, &r.mark.currency),
     },
     Column {
         key: "others_cog",
         label: "Other lots' median COG {u}",
         unit: Unit::MoneyPerWeight,
-        value: |r| money(r.others_median_cost_of_gain_per_kg_minor),
+        value: |r| money::cell(r.others_median_cost_of_gain_per_kg_minor, &r.mark.currency),
     },
     Column {
         key: "others",
@@ -186,7 +187,12 @@ pub fn section(feedlot_id: &str, lot_id: &str, by: &LotByDof) -> Markup {
                 .others
                 .iter()
                 .filter(|m| m.lot_id == lot)
-                .filter_map(|m| Some((f64::from(m.days_on_feed), m.cost_per_head_minor? / 100.0)))
+                .filter_map(|m| {
+                    Some((
+                        f64::from(m.days_on_feed),
+                        money::major(m.cost_per_head_minor?, &m.currency),
+                    ))
+                })
                 .collect(),
             highlight: false,
         });
@@ -199,7 +205,7 @@ pub fn section(feedlot_id: &str, lot_id: &str, by: &LotByDof) -> Markup {
             .filter_map(|r| {
                 Some((
                     f64::from(r.mark.days_on_feed),
-                    r.mark.cost_per_head_minor? / 100.0,
+                    money::major(r.mark.cost_per_head_minor?, &r.mark.currency),
                 ))
             })
             .collect(),

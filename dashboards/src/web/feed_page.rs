@@ -7,123 +7,124 @@ use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 
 use super::breakdown_chart::{Part, stacked_bars};
+use super::money::{self, InCurrency, in_currency};
 use super::report::{ReportQuery, load, nav, utc};
-use super::table::{Cell, Column, Sorting, csv_response, html_table, money, num, sort};
+use super::table::{Cell, Column, Sorting, csv_response, html_table, num, sort};
 use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::{FeedReport, IngredientCost, RationCost, SourceCost};
 
 /// Ingredient columns.
-pub const INGREDIENTS: &[Column<IngredientCost>] = &[
+pub const INGREDIENTS: &[Column<InCurrency<IngredientCost>>] = &[
     Column {
         key: "ingredient",
         label: "Ingredient",
         unit: Unit::None,
-        value: |i| Cell::Text(i.ingredient.clone()),
+        value: |i| Cell::Text(i.row.ingredient.clone()),
     },
     Column {
         key: "purchased",
         label: "Bought {u}",
         unit: Unit::Weight,
-        value: |i| num(Some(i.purchased_kg), 0),
+        value: |i| num(Some(i.row.purchased_kg), 0),
     },
     Column {
         key: "purchased_cost",
         label: "Bought $",
         unit: Unit::None,
-        value: |i| money(Some(i.purchased_cost_minor)),
+        value: |i| money::cell(Some(i.row.purchased_cost_minor), &i.currency),
     },
     Column {
         key: "fed",
         label: "Fed {u}",
         unit: Unit::Weight,
-        value: |i| num(Some(i.fed_kg), 0),
+        value: |i| num(Some(i.row.fed_kg), 0),
     },
     Column {
         key: "fed_cost",
         label: "Fed $",
         unit: Unit::None,
-        value: |i| money(Some(i.fed_cost_minor)),
+        value: |i| money::cell(Some(i.row.fed_cost_minor), &i.currency),
     },
     Column {
         key: "on_hand",
         label: "On hand {u}",
         unit: Unit::Weight,
-        value: |i| num(Some(i.on_hand_kg), 0),
+        value: |i| num(Some(i.row.on_hand_kg), 0),
     },
     Column {
         key: "unbought",
         label: "Fed unbought {u}",
         unit: Unit::Weight,
-        value: |i| num(Some(i.unbought_kg), 0),
+        value: |i| num(Some(i.row.unbought_kg), 0),
     },
     Column {
         key: "price",
         label: "Price {u} now",
         unit: Unit::MoneyPerTonne,
-        value: |i| money(i.current_price_per_tonne_minor),
+        value: |i| money::cell(i.row.current_price_per_tonne_minor, &i.currency),
     },
 ];
 
 /// Supplier and origin columns.
-pub const SOURCES: &[Column<SourceCost>] = &[
+pub const SOURCES: &[Column<InCurrency<SourceCost>>] = &[
     Column {
         key: "ingredient",
         label: "Ingredient",
         unit: Unit::None,
-        value: |s| Cell::Text(s.ingredient.clone()),
+        value: |s| Cell::Text(s.row.ingredient.clone()),
     },
     Column {
         key: "supplier",
         label: "Supplier",
         unit: Unit::None,
-        value: |s| Cell::Text(s.supplier.clone()),
+        value: |s| Cell::Text(s.row.supplier.clone()),
     },
     Column {
         key: "origin",
         label: "Origin",
         unit: Unit::None,
-        value: |s| Cell::Text(s.origin.clone()),
+        value: |s| Cell::Text(s.row.origin.clone()),
     },
     Column {
         key: "fed",
         label: "Fed {u}",
         unit: Unit::Weight,
-        value: |s| num(Some(s.fed_kg), 0),
+        value: |s| num(Some(s.row.fed_kg), 0),
     },
     Column {
         key: "fed_cost",
         label: "Fed $",
         unit: Unit::None,
-        value: |s| money(Some(s.fed_cost_minor)),
+        value: |s| money::cell(Some(s.row.fed_cost_minor), &s.currency),
     },
 ];
 
 /// Ration columns.
-pub const RATIONS: &[Column<RationCost>] = &[
+pub const RATIONS: &[Column<InCurrency<RationCost>>] = &[
     Column {
         key: "ration",
         label: "Ration",
         unit: Unit::None,
-        value: |r| Cell::Text(r.ration_id.clone()),
+        value: |r| Cell::Text(r.row.ration_id.clone()),
     },
     Column {
         key: "dm_pct",
         label: "DM %",
         unit: Unit::None,
-        value: |r| num(Some(r.dry_matter_pct), 1),
+        value: |r| num(Some(r.row.dry_matter_pct), 1),
     },
     Column {
         key: "as_fed_price",
         label: "{u} as fed",
         unit: Unit::MoneyPerTonne,
-        value: |r| money(r.cost_per_tonne_as_fed_minor),
+        value: |r| money::cell(r.row.cost_per_tonne_as_fed_minor, &r.currency),
     },
     Column {
         key: "dm_price",
         label: "{u} DM",
         unit: Unit::MoneyPerTonne,
-        value: |r| money(r.cost_per_tonne_dm_minor),
+        value: |r| money::cell(r.row.cost_per_tonne_dm_minor, &r.currency),
     },
     Column {
         key: "formula",
@@ -131,7 +132,8 @@ pub const RATIONS: &[Column<RationCost>] = &[
         unit: Unit::None,
         value: |r| {
             Cell::Text(
-                r.ingredients
+                r.row
+                    .ingredients
                     .iter()
                     .map(|p| format!("{} {:.1}%", p.ingredient, p.inclusion_as_fed_pct))
                     .collect::<Vec<_>>()
@@ -141,13 +143,32 @@ pub const RATIONS: &[Column<RationCost>] = &[
     },
 ];
 
+/// The yard's feed report, its moment and the currency its lots share (its money's).
 async fn feed(
     state: &AppState,
     feedlot_id: &str,
     query: &ReportQuery,
-) -> Result<(FeedReport, u64), WebError> {
+) -> Result<(FeedReport, u64, String), WebError> {
     let report = load(state, feedlot_id, query).await?;
-    Ok((report.feed, report.as_of_ms))
+    let currency = money::yard_currency(&report.lots);
+    Ok((report.feed, report.as_of_ms, currency))
+}
+
+/// A feed report's three tables, each row with the yard's currency.
+struct Tables {
+    ingredients: Vec<InCurrency<IngredientCost>>,
+    sources: Vec<InCurrency<SourceCost>>,
+    rations: Vec<InCurrency<RationCost>>,
+}
+
+impl Tables {
+    fn of(feed: FeedReport, currency: &str) -> Self {
+        Self {
+            ingredients: in_currency(feed.ingredients, currency),
+            sources: in_currency(feed.sources, currency),
+            rations: in_currency(feed.rations, currency),
+        }
+    }
 }
 
 /// `GET /api/feedlots/{feedlot_id}/feed`.
@@ -165,7 +186,8 @@ pub async fn csv(
     Path((feedlot_id, table)): Path<(String, String)>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, WebError> {
-    let (mut feed, _) = feed(&state, &feedlot_id, &query).await?;
+    let (feed, _, currency) = feed(&state, &feedlot_id, &query).await?;
+    let mut feed = Tables::of(feed, &currency);
     let name = format!("{feedlot_id}-feed-{table}");
     let sorting = query.sorting();
     match table.as_str() {
@@ -194,7 +216,9 @@ pub async fn page(
     Path(feedlot_id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
-    let (mut feed, as_of) = feed(&state, &feedlot_id, &query).await?;
+    let (report, as_of, currency) = feed(&state, &feedlot_id, &query).await?;
+    let unallocated_kg = report.unallocated_kg;
+    let mut feed = Tables::of(report, &currency);
     let asked = query.sorting();
     let own = |keys: &[&str]| -> Sorting {
         match &asked.sort {
@@ -215,8 +239,11 @@ pub async fn page(
         .iter()
         .map(|i| {
             (
-                i.ingredient.clone(),
-                vec![Part::new("Fed", i.fed_cost_minor / 100.0)],
+                i.row.ingredient.clone(),
+                vec![Part::new(
+                    "Fed",
+                    money::major(i.row.fed_cost_minor, &currency),
+                )],
             )
         })
         .collect();
@@ -229,13 +256,14 @@ pub async fn page(
                 (nav(&feedlot_id))
                 h1 { "Feed at " (feedlot_id) }
                 p { "As of " (utc(as_of)) " · costed first in, first out: feed is charged the price of the purchases that supplied it · "
+                    @if !currency.is_empty() { "money in " (currency) " · " }
                     a href={"/api/feedlots/" (feedlot_id) "/feed"} { "JSON" } }
-                @if feed.unallocated_kg > 0.0 {
-                    p.warning { (format!("{:.0}", feed.unallocated_kg)) " kg were delivered to empty pens and charged to no lot." }
+                @if unallocated_kg > 0.0 {
+                    p.warning { (format!("{:.0}", unallocated_kg)) " kg were delivered to empty pens and charged to no lot." }
                 }
                 h2 { "Ingredients" } p { a href={(base) "/ingredients.csv"} { "CSV" } }
                 (html_table("ingredients", INGREDIENTS, &feed.ingredients, &si, "fed_cost", None))
-                (stacked_bars("feed-cost", &bars, "$"))
+                (stacked_bars("feed-cost", &bars, &currency))
                 h2 { "By supplier and origin" } p { a href={(base) "/sources.csv"} { "CSV" } }
                 (html_table("sources", SOURCES, &feed.sources, &ss, "fed_cost", None))
                 h2 { "Rations, priced now" } p { a href={(base) "/rations.csv"} { "CSV" } }

@@ -8,8 +8,9 @@ use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 use serde::{Deserialize, Serialize};
 
+use super::money::{self, InCurrency};
 use super::report::{ReportQuery, nav, utc};
-use super::table::{Cell, Column, csv_response, html_table, money, num};
+use super::table::{Cell, Column, csv_response, html_table, num};
 use super::units::{Unit, current};
 use super::{AppState, WebError};
 use crate::facts::rows::LotDayRow;
@@ -156,15 +157,18 @@ pub async fn lot_json(
 pub fn lot_section(feedlot_id: &str, lot_id: &str, answer: &LotForecastAnswer) -> Markup {
     let units = current();
     let w = |kg: f64, d: usize| format!("{:.d$} {}", units.from_kg(kg), units.weight());
+    let currency = answer.forecast.as_ref().map_or("", |f| f.currency.as_str());
     let per_weight = |minor: Option<f64>| {
+        let unit = Unit::MoneyPerWeight;
         minor
             .map(|m| {
-                let unit = Unit::MoneyPerWeight;
-                format!("{:.2} {}", unit.convert(m, units) / 100.0, unit.text(units))
+                let shown = money::text(Some(unit.convert(m, units)), currency);
+                format!("{shown} {}", unit.text(units))
             })
             .unwrap_or_else(|| "–".into())
     };
-    let dollars = |minor: f64| format!("{:.0}", minor / 100.0);
+    // Whole major units: a lot's cost to finish is thousands.
+    let whole = |minor: f64| format!("{:.0}", money::major(minor, currency));
     html! {
         h2 { "Forecast" }
         @match &answer.forecast {
@@ -185,9 +189,9 @@ pub fn lot_section(feedlot_id: &str, lot_id: &str, answer: &LotForecastAnswer) -
                         tr data-key="dof_at_out" { th { "Days on feed at closeout" } @for p in ps { td { (format!("{:.0}", p.days_on_feed_at_out)) } } }
                         tr data-key="dm_to_finish" { th { "Dry matter to finish, lot" } @for p in ps { td { (w(p.dry_matter_to_finish_kg, 0)) } } }
                         tr data-key="as_fed_to_finish" { th { "Feed as fed to finish, lot" } @for p in ps { td { (w(p.as_fed_to_finish_kg, 0)) } } }
-                        tr data-key="feed_cost_to_finish" { th { "Feed cost to finish (" (f.currency) ")" } @for p in ps { td { (dollars(p.feed_cost_to_finish_minor)) } } }
-                        tr data-key="yardage_to_finish" { th { "Yardage to finish (" (f.currency) ")" } @for p in ps { td { (dollars(p.yardage_to_finish_minor)) } } }
-                        tr data-key="total_cost" { th { "Total cost at closeout (" (f.currency) ")" } @for p in ps { td { (dollars(p.total_cost_minor)) } } }
+                        tr data-key="feed_cost_to_finish" { th { "Feed cost to finish (" (f.currency) ")" } @for p in ps { td { (whole(p.feed_cost_to_finish_minor)) } } }
+                        tr data-key="yardage_to_finish" { th { "Yardage to finish (" (f.currency) ")" } @for p in ps { td { (whole(p.yardage_to_finish_minor)) } } }
+                        tr data-key="total_cost" { th { "Total cost at closeout (" (f.currency) ")" } @for p in ps { td { (whole(p.total_cost_minor)) } } }
                         tr data-key="cog" { th { "Cost of gain, all-in" } @for p in ps { td { (per_weight(p.cost_of_gain_per_kg_minor)) } } }
                         tr data-key="breakeven" { th { "Breakeven at " (w(f.sale_weight_kg, 0)) } @for p in ps { td { (per_weight(p.breakeven_per_kg_minor)) } } }
                     }
@@ -199,49 +203,49 @@ pub fn lot_section(feedlot_id: &str, lot_id: &str, answer: &LotForecastAnswer) -
     }
 }
 
-/// The feed plan's ingredient columns (HTML and CSV).
-pub const COLUMNS: &[Column<IngredientNeed>] = &[
+/// The feed plan's ingredient columns (HTML and CSV), money in the yard's currency.
+pub const COLUMNS: &[Column<InCurrency<IngredientNeed>>] = &[
     Column {
         key: "ingredient",
         label: "Ingredient",
         unit: Unit::None,
-        value: |n| Cell::Text(n.ingredient.clone()),
+        value: |n| Cell::Text(n.row.ingredient.clone()),
     },
     Column {
         key: "per_day",
         label: "Per day {u}",
         unit: Unit::Weight,
-        value: |n| num(Some(n.per_day_kg), 0),
+        value: |n| num(Some(n.row.per_day_kg), 0),
     },
     Column {
         key: "need",
         label: "Needed {u}",
         unit: Unit::Weight,
-        value: |n| num(Some(n.need_kg), 0),
+        value: |n| num(Some(n.row.need_kg), 0),
     },
     Column {
         key: "on_hand",
         label: "On hand {u}",
         unit: Unit::Weight,
-        value: |n| num(Some(n.on_hand_kg), 0),
+        value: |n| num(Some(n.row.on_hand_kg), 0),
     },
     Column {
         key: "to_buy",
         label: "To buy {u}",
         unit: Unit::Weight,
-        value: |n| num(Some(n.to_buy_kg), 0),
+        value: |n| num(Some(n.row.to_buy_kg), 0),
     },
     Column {
         key: "price",
         label: "Price {u}",
         unit: Unit::MoneyPerTonne,
-        value: |n| money(n.price_per_kg_minor.map(|p| p * 1_000.0)),
+        value: |n| money::cell(n.row.price_per_kg_minor.map(|p| p * 1_000.0), &n.currency),
     },
     Column {
         key: "cost",
         label: "Cost of the need $",
         unit: Unit::None,
-        value: |n| money(n.need_cost_minor),
+        value: |n| money::cell(n.row.need_cost_minor, &n.currency),
     },
 ];
 
@@ -255,6 +259,18 @@ async fn plan(
         crate::forecast::feed_plan(&state.client, feedlot_id, as_of, days, PLAN_RECENT_DAYS)
             .await?,
     )
+}
+
+/// [`plan`] and the yard's currency, which its money is shown in.
+async fn plan_in_currency(
+    state: &AppState,
+    feedlot_id: &str,
+    query: &ForecastQuery,
+) -> Result<(FeedPlan, String), WebError> {
+    let (p, currency) = tokio::try_join!(plan(state, feedlot_id, query), async {
+        Ok(crate::queries::currency::yard_currency(&state.client, feedlot_id).await?)
+    })?;
+    Ok((p, currency))
 }
 
 /// `GET /api/feedlots/{feedlot_id}/feed-plan?days=14`.
@@ -272,11 +288,11 @@ pub async fn plan_csv(
     Path(feedlot_id): Path<String>,
     Query(query): Query<ForecastQuery>,
 ) -> Result<Response, WebError> {
-    let p = plan(&state, &feedlot_id, &query).await?;
+    let (p, currency) = plan_in_currency(&state, &feedlot_id, &query).await?;
     csv_response(
         &format!("{feedlot_id}-feed-plan-{}d.csv", p.days),
         COLUMNS,
-        &p.ingredients,
+        &money::in_currency(p.ingredients, &currency),
     )
 }
 
@@ -286,9 +302,10 @@ pub async fn plan_page(
     Path(feedlot_id): Path<String>,
     Query(query): Query<ForecastQuery>,
 ) -> Result<Markup, WebError> {
-    let p = plan(&state, &feedlot_id, &query).await?;
+    let (p, currency) = plan_in_currency(&state, &feedlot_id, &query).await?;
     let units = current();
     let days = p.days;
+    let needs = money::in_currency(p.ingredients, &currency);
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -300,7 +317,7 @@ pub async fn plan_page(
                     " days on the ration it is on now, for the head in it now (" (units.key()) " units) · "
                     a href={"/feedlots/" (feedlot_id) "/feed-plan.csv?days=" (days)} { "CSV" } " · "
                     a href={"/api/feedlots/" (feedlot_id) "/feed-plan?days=" (days)} { "JSON" } }
-                (html_table("feed-plan", COLUMNS, &p.ingredients, &Default::default(), "ingredient", None))
+                (html_table("feed-plan", COLUMNS, &needs, &Default::default(), "ingredient", None))
                 h2 { "By ration" }
                 table #feed-plan-rations {
                     thead { tr { th { "Ration" } th { "Head" } th { "Intake " (units.weight()) "/hd/d, as fed" } th { "Needed " (units.weight()) } } }

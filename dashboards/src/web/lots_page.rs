@@ -8,8 +8,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::breakdown_chart::{Part, stacked_bars};
 use super::charts::time_series;
+use super::money;
 use super::report::{ReportQuery, load, nav, utc};
-use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
+use super::table::{Cell, Column, csv_response, html_table, num, sort};
 use super::units::{Unit, Units};
 use super::{AppState, WebError};
 use crate::analytics::{LotMeasures, LotStanding, standing};
@@ -104,31 +105,31 @@ pub const COLUMNS: &[Column<LotMeasures>] = &[
         key: "feed_hd_day",
         label: "Feed $/hd/d",
         unit: Unit::None,
-        value: |l| money(l.feed_cost_per_head_day_minor),
+        value: |l| money::cell(l.feed_cost_per_head_day_minor, &l.currency),
     },
     Column {
         key: "feed_cog",
         label: "Feed COG {u}",
         unit: Unit::MoneyPerWeight,
-        value: |l| money(l.feed_cost_of_gain_per_kg_minor),
+        value: |l| money::cell(l.feed_cost_of_gain_per_kg_minor, &l.currency),
     },
     Column {
         key: "cog",
         label: "COG {u} (all-in)",
         unit: Unit::MoneyPerWeight,
-        value: |l| money(l.cost_of_gain_per_kg_minor),
+        value: |l| money::cell(l.cost_of_gain_per_kg_minor, &l.currency),
     },
     Column {
         key: "cost_head",
         label: "Total $/hd",
         unit: Unit::None,
-        value: |l| money(l.total_cost_per_head_minor),
+        value: |l| money::cell(l.total_cost_per_head_minor, &l.currency),
     },
     Column {
         key: "breakeven",
         label: "Breakeven {u}",
         unit: Unit::MoneyPerWeight,
-        value: |l| money(l.breakeven_per_kg_minor),
+        value: |l| money::cell(l.breakeven_per_kg_minor, &l.currency),
     },
     Column {
         key: "death_loss",
@@ -177,10 +178,13 @@ pub async fn csv(
 pub(super) fn cost_parts(l: &LotMeasures) -> Vec<Part> {
     let live = f64::from(l.head_in.saturating_sub(l.head_dead)).max(1.0);
     vec![
-        Part::new("Cattle", l.purchase_minor / live / 100.0),
-        Part::new("Feed", l.feed_cost_minor / live / 100.0),
-        Part::new("Yardage", l.yardage_minor / live / 100.0),
-        Part::new("Medicine", l.medicine_minor / live / 100.0),
+        Part::new("Cattle", money::major(l.purchase_minor / live, &l.currency)),
+        Part::new("Feed", money::major(l.feed_cost_minor / live, &l.currency)),
+        Part::new("Yardage", money::major(l.yardage_minor / live, &l.currency)),
+        Part::new(
+            "Medicine",
+            money::major(l.medicine_minor / live, &l.currency),
+        ),
     ]
 }
 
@@ -218,7 +222,7 @@ pub async fn page(
                     a href={"/api/feedlots/" (feedlot_id) "/lots"} { "JSON" } }
                 (html_table("lots", COLUMNS, &lots, &query.sorting(), "lot", Some(&link)))
                 h2 { "Cost per live head" }
-                (stacked_bars("cost-breakdown", &bars, "$"))
+                (stacked_bars("cost-breakdown", &bars, &money::yard_currency(&lots)))
                 p.note { "Weights are pay weights (scale weights less the arrival's shrink). ADG deads out leaves dead head's days out; deads in charges them. Money in " (lots.first().map(|l| l.currency.as_str()).unwrap_or("the yard's currency")) "." }
             }
         }
@@ -285,12 +289,6 @@ pub(super) fn f(v: Option<f64>, d: usize) -> String {
     v.map(|v| format!("{v:.d$}")).unwrap_or_else(|| "–".into())
 }
 
-pub(super) fn dollars(minor: Option<f64>) -> String {
-    minor
-        .map(|m| format!("{:.2}", m / 100.0))
-        .unwrap_or_else(|| "–".into())
-}
-
 /// `?as_of=…` (URL-encoded) when `query` names a moment, else nothing: what a link to the same
 /// lot's other views carries so that they show the same moment.
 pub(super) fn as_of_suffix(query: &ReportQuery) -> String {
@@ -322,7 +320,7 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
     let per_weight = |per_kg_minor: Option<f64>| {
         let unit = Unit::MoneyPerWeight;
         let shown = per_kg_minor.map(|m| unit.convert(m, units));
-        format!("{} {c}/{}", dollars(shown), &unit.text(units)[2..])
+        format!("{} {c}/{}", money::text(shown, c), &unit.text(units)[2..])
     };
     let mut rows = vec![
         (
@@ -367,7 +365,7 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
         ("Feed:gain, as fed".to_owned(), f(l.feed_to_gain_as_fed, 2)),
         (
             "Feed cost per head per day".to_owned(),
-            format!("{} {c}", dollars(l.feed_cost_per_head_day_minor)),
+            format!("{} {c}", money::text(l.feed_cost_per_head_day_minor, c)),
         ),
         (
             "Feed cost of gain".to_owned(),
@@ -379,7 +377,7 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
         ),
         (
             "Total cost per live head".to_owned(),
-            format!("{} {c}", dollars(l.total_cost_per_head_minor)),
+            format!("{} {c}", money::text(l.total_cost_per_head_minor, c)),
         ),
         (
             format!("Breakeven at {}", weight(Some(l.sale_weight_kg), 0, "")),
@@ -395,15 +393,15 @@ pub(super) fn measure_rows(l: &LotMeasures, units: Units) -> Vec<(String, String
         rows.extend([
             (
                 "Sale revenue".to_owned(),
-                format!("{} {c}", dollars(Some(l.revenue_minor))),
+                format!("{} {c}", money::text(Some(l.revenue_minor), c)),
             ),
             (
                 "Profit (loss)".to_owned(),
-                format!("{} {c}", dollars(l.profit_minor)),
+                format!("{} {c}", money::text(l.profit_minor, c)),
             ),
             (
                 "Profit per head shipped".to_owned(),
-                format!("{} {c}", dollars(l.profit_per_head_minor)),
+                format!("{} {c}", money::text(l.profit_per_head_minor, c)),
             ),
         ]);
     }
@@ -493,9 +491,9 @@ pub async fn lot_page(
                     tbody {
                         @for m in &standing {
                             tr data-key=(m.key) {
-                                @let money = m.is_money();
-                                @let shown = |v: Option<f64>| if money { format!("{} {c}", dollars(v)) } else { f(v, 2) };
-                                th { (if money { m.label.replace("minor", c) } else { m.label.to_owned() }) @if m.lower_is_better { " " small { "(lower is better)" } } }
+                                @let is_money = m.is_money();
+                                @let shown = |v: Option<f64>| if is_money { format!("{} {c}", money::text(v, c)) } else { f(v, 2) };
+                                th { (if is_money { m.label.replace("minor", c) } else { m.label.to_owned() }) @if m.lower_is_better { " " small { "(lower is better)" } } }
                                 td.value { (shown(m.value)) }
                                 td.rank { @match m.rank { Some(r) => { (r) " of " (m.lots) }, None => "–" } }
                                 td.median { (shown(m.yard_median)) }
@@ -522,7 +520,7 @@ pub async fn lot_page(
                 @if !closed { (super::forecast_page::lot_section(&feedlot_id, &lot_id, &forecast)) }
                 (super::dof_page::section(&feedlot_id, &lot_id, &by_dof))
                 h2 { "Cost per live head" }
-                (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], "$"))
+                (stacked_bars("cost-breakdown", &[(l.lot_id.clone(), cost_parts(&l))], &l.currency))
                 h2 { "Animals in the lot" }
                 p #lot-head { (l.head_in) " head placed · " (tagged) " tagged into the lot · " (animals.len()) " weighed · "
                     a href={"/feedlots/" (feedlot_id) "/lots/" (lot_id) "/animals.csv"} { "CSV" } }

@@ -54,6 +54,7 @@ mod forecast_page;
 mod herd_cache;
 mod herd_page;
 mod lots_page;
+mod money;
 mod pens_page;
 mod plans;
 mod printed;

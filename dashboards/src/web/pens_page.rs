@@ -7,27 +7,28 @@ use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 use serde::Serialize;
 
+use super::money::{self, InCurrency, in_currency};
 use super::report::{ReportQuery, load, nav, utc};
-use super::table::{Cell, Column, csv_response, html_table, money, num, sort};
+use super::table::{Cell, Column, csv_response, html_table, num, sort};
 use super::units::Unit;
 use super::{AppState, WebError};
 use crate::analytics::PenMeasures;
 use crate::facts::stays;
 use crate::queries::whereabouts;
 
-/// The pen table's columns.
-pub const COLUMNS: &[Column<PenMeasures>] = &[
+/// The pen table's columns, money in the yard's currency.
+pub const COLUMNS: &[Column<InCurrency<PenMeasures>>] = &[
     Column {
         key: "pen",
         label: "Pen",
         unit: Unit::None,
-        value: |p| Cell::Text(p.pen_id.clone()),
+        value: |p| Cell::Text(p.row.pen_id.clone()),
     },
     Column {
         key: "head",
         label: "Head",
         unit: Unit::None,
-        value: |p| num(Some(p.head_on_hand as f64), 0),
+        value: |p| num(Some(p.row.head_on_hand as f64), 0),
     },
     Column {
         key: "lots",
@@ -35,7 +36,8 @@ pub const COLUMNS: &[Column<PenMeasures>] = &[
         unit: Unit::None,
         value: |p| {
             Cell::Text(
-                p.lots
+                p.row
+                    .lots
                     .iter()
                     .map(|(l, h)| format!("{l} ({h})"))
                     .collect::<Vec<_>>()
@@ -47,43 +49,43 @@ pub const COLUMNS: &[Column<PenMeasures>] = &[
         key: "head_days",
         label: "Head-days",
         unit: Unit::None,
-        value: |p| num(Some(p.head_days), 1),
+        value: |p| num(Some(p.row.head_days), 1),
     },
     Column {
         key: "as_fed",
         label: "Fed {u} as fed",
         unit: Unit::Weight,
-        value: |p| num(Some(p.as_fed_kg), 0),
+        value: |p| num(Some(p.row.as_fed_kg), 0),
     },
     Column {
         key: "dm",
         label: "Fed {u} DM",
         unit: Unit::Weight,
-        value: |p| num(Some(p.dry_matter_kg), 0),
+        value: |p| num(Some(p.row.dry_matter_kg), 0),
     },
     Column {
         key: "dmi",
         label: "DMI {u}/hd/d",
         unit: Unit::Weight,
-        value: |p| num(p.dmi_kg, 2),
+        value: |p| num(p.row.dmi_kg, 2),
     },
     Column {
         key: "feed_hd_day",
         label: "Feed $/hd/d",
         unit: Unit::None,
-        value: |p| money(p.feed_cost_per_head_day_minor),
+        value: |p| money::cell(p.row.feed_cost_per_head_day_minor, &p.currency),
     },
     Column {
         key: "feed_cost",
         label: "Feed $",
         unit: Unit::None,
-        value: |p| money(Some(p.feed_cost_minor)),
+        value: |p| money::cell(Some(p.row.feed_cost_minor), &p.currency),
     },
     Column {
         key: "last_delivery",
         label: "Last delivery",
         unit: Unit::None,
-        value: |p| Cell::Text(p.last_delivery_at_ms.map(utc).unwrap_or_default()),
+        value: |p| Cell::Text(p.row.last_delivery_at_ms.map(utc).unwrap_or_default()),
     },
 ];
 
@@ -114,24 +116,27 @@ fn unreported(pen_id: &str) -> PenMeasures {
     }
 }
 
+/// The yard's pens, sorted, each with the currency its lots share (their money's); the
+/// report's moment; and that currency.
 async fn pens(
     state: &AppState,
     feedlot_id: &str,
     query: &ReportQuery,
-) -> Result<(Vec<PenMeasures>, u64), WebError> {
+) -> Result<(Vec<InCurrency<PenMeasures>>, u64, String), WebError> {
     let report = load(state, feedlot_id, query).await?;
-    let mut pens = report.pens;
+    let currency = money::yard_currency(&report.lots);
+    let mut pens = in_currency(report.pens, &currency);
     sort(&mut pens, COLUMNS, &query.sorting(), "pen")?;
-    Ok((pens, report.as_of_ms))
+    Ok((pens, report.as_of_ms, currency))
 }
 
-/// The pens, sorted, each with the animals in it at the end of the report's day, and that
-/// moment.
+/// The pens, sorted, each with the animals in it at the end of the report's day; that moment;
+/// and the yard's currency.
 async fn pens_with_animals(
     state: &AppState,
     feedlot_id: &str,
     query: &ReportQuery,
-) -> Result<(Vec<PenRow>, u64), WebError> {
+) -> Result<(Vec<PenRow>, u64, String), WebError> {
     // The day asked (for "now", the report's window): the pens' measures and who is in them
     // are read side by side.
     let asked_ms = match query.as_of {
@@ -149,11 +154,11 @@ async fn pens_with_animals(
             let work = stays::pens_at(&state.client, feedlot_id, end_of_day);
             async move { super::cold::run(state, "whereabouts", feedlot_id, &user, work).await }
         });
-    let ((pens, as_of), who) = tokio::try_join!(pens(state, feedlot_id, query), who)?;
+    let ((pens, as_of, currency), who) = tokio::try_join!(pens(state, feedlot_id, query), who)?;
     let mut who = (*who).clone();
     let mut rows: Vec<PenRow> = pens
         .into_iter()
-        .map(|measures| {
+        .map(|InCurrency { row: measures, .. }| {
             let animals = who.remove(&measures.pen_id).unwrap_or_default();
             PenRow { measures, animals }
         })
@@ -162,7 +167,7 @@ async fn pens_with_animals(
         measures: unreported(&pen),
         animals,
     }));
-    Ok((rows, as_of))
+    Ok((rows, as_of, currency))
 }
 
 /// `GET /api/feedlots/{feedlot_id}/pens`: each pen's measures and the animals in it.
@@ -182,7 +187,7 @@ pub async fn csv(
     Path(feedlot_id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, WebError> {
-    let (pens, _) = pens(&state, &feedlot_id, &query).await?;
+    let (pens, _, _) = pens(&state, &feedlot_id, &query).await?;
     csv_response(&format!("{feedlot_id}-pens.csv"), COLUMNS, &pens)
 }
 
@@ -198,8 +203,8 @@ pub async fn page(
     Path(feedlot_id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Markup, WebError> {
-    let (rows, as_of) = pens_with_animals(&state, &feedlot_id, &query).await?;
-    let pens: Vec<PenMeasures> = rows.iter().map(|r| r.measures.clone()).collect();
+    let (rows, as_of, currency) = pens_with_animals(&state, &feedlot_id, &query).await?;
+    let pens = in_currency(rows.iter().map(|r| r.measures.clone()).collect(), &currency);
     let on = day(as_of);
     let json = match &query.as_of {
         Some(_) => format!("/api/feedlots/{feedlot_id}/pens?as_of={on}"),
@@ -213,6 +218,7 @@ pub async fn page(
                 (nav(&feedlot_id))
                 h1 { "Pens at " (feedlot_id) }
                 p { span #pen-count { (pens.len()) } " pens · as of " (utc(as_of)) " · "
+                    @if !currency.is_empty() { "money in " (currency) " · " }
                     a href={"/feedlots/" (feedlot_id) "/pens.csv"} { "CSV" } " · "
                     a href=(json) { "JSON" } }
                 form #as-of method="get" {

@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
 
-use super::lots_page::{self, cost_parts, dollars, f, find_lot, measure_rows};
+use super::lots_page::{self, cost_parts, f, find_lot, measure_rows};
+use super::money;
 use super::report::{AS_OF_FLOOR, ReportQuery, load, utc};
 use super::table::Column;
 use super::units::{Unit, Units};
@@ -139,15 +140,15 @@ fn closeout_of(
         .map(|(part, total)| {
             vec![
                 part.label.to_owned(),
-                format!("{:.2} {c}", part.value),
-                format!("{} {c}", dollars(Some(total))),
+                format!("{:.d$} {c}", part.value, d = money::decimals(c)),
+                format!("{} {c}", money::text(Some(total), c)),
             ]
         })
         .collect();
     costs.push(vec![
         "Total".to_owned(),
-        format!("{} {c}", dollars(Some(l.total_cost_minor / live))),
-        format!("{} {c}", dollars(Some(l.total_cost_minor))),
+        format!("{} {c}", money::text(Some(l.total_cost_minor / live), c)),
+        format!("{} {c}", money::text(Some(l.total_cost_minor), c)),
     ]);
     closeout::Closeout {
         title,
@@ -325,7 +326,7 @@ fn monthly_of(
             f(Some(m[0]), 1),
             weight(m[1], 0, units),
             weight(m[2], 0, units),
-            format!("{} {c}", dollars(Some(m[3]))),
+            format!("{} {c}", money::text(Some(m[3]), c)),
         ]
     };
     let mut feed_rows: Vec<Vec<String>> = feed.iter().map(|(p, m)| feed_row(p, *m)).collect();
@@ -364,13 +365,13 @@ fn monthly_of(
         ),
         (
             "Feed cost in the month",
-            format!("{} {c}", dollars(Some(cost))),
+            format!("{} {c}", money::text(Some(cost), c)),
         ),
         (
             "Feed cost per head per day in the month",
             format!(
                 "{} {c}",
-                dollars((head_days > 1e-9).then(|| cost / head_days))
+                money::text((head_days > 1e-9).then(|| cost / head_days), c)
             ),
         ),
     ];
@@ -428,7 +429,7 @@ fn monthly_of(
         pens: page_table(
             pens_page::COLUMNS,
             &pens_page::COLUMNS.iter().map(|c| c.key).collect::<Vec<_>>(),
-            &pens,
+            &money::in_currency(pens, c),
             units,
         ),
     }

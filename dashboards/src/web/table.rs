@@ -108,11 +108,6 @@ pub fn num(v: Option<f64>, decimals: usize) -> Cell {
     Cell::Num(v.filter(|v| v.is_finite()), decimals)
 }
 
-/// Minor currency units shown as major units (cents as dollars).
-pub fn money(minor: Option<f64>) -> Cell {
-    num(minor.map(|m| m / 100.0), 2)
-}
-
 /// Whether the table is sorted descending: as asked, else names A→Z and numbers high→low.
 fn descending<T>(columns: &[Column<T>], rows: &[T], key: &str, sorting: &Sorting) -> Option<bool> {
     match sorting.order.as_deref() {
@@ -299,7 +294,6 @@ mod tests {
         })
         .await;
         assert!(html.contains(">1.23<"), "{html}");
-        assert_eq!(money(Some(12_345.0)), Cell::Num(Some(123.45), 2));
     }
 
     #[tokio::test]

@@ -25,6 +25,7 @@ mod benchmarks;
 mod benchmarks_page;
 mod cli;
 mod corrections;
+mod currencies;
 mod fact_views;
 mod facts;
 mod facts_kept;
