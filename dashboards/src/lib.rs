@@ -52,7 +52,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         .with_settings(config.analytics.settings())
         .with_alerts(config.alerts.clone())
         .with_limits(&config.web)
-        .with_auth(web::Auth::from_config(&config.web)?);
+        .with_auth(web::Auth::from_config(&config.web)?)
+        .on_cluster(&config.clickhouse.cluster);
     let facts = config.facts.enabled.then(|| {
         let worker = facts_worker(&config, client.clone(), &state);
         tokio::spawn(worker.run(shutdown.clone()))

@@ -185,14 +185,34 @@ pub async fn list(
         .collect())
 }
 
+/// How acknowledgements are inserted. On a cluster with a quorum of every replica of the
+/// yard's shard, so a page read through any server shows the acknowledgement at once (a
+/// shard's replicas otherwise copy rows a moment later); on one server (`replicas` 0) plainly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AckQuorum {
+    /// Replicas that must hold an acknowledgement before its insert returns (see
+    /// [`shard_replicas`]); 0 or 1: no quorum.
+    pub replicas: u64,
+    /// How long its insert waits for them, ms, before it is stored without the quorum.
+    pub timeout_ms: u64,
+}
+
+/// How long an acknowledgement waits for its quorum before it is stored without it: a person
+/// is waiting for the page.
+pub const ACK_QUORUM_TIMEOUT_MS: u64 = 2_000;
+
 /// Acknowledges `feedlot_id`'s alert `alert_id` as `user`; false when the yard has no such
-/// alert. Acknowledging twice keeps the first.
+/// alert. Acknowledging twice keeps the first. Inserted with `quorum` when it has one; when
+/// the quorum cannot be met (a replica of the shard down, another quorum insert into the table
+/// not yet everywhere, or the wait timed out) it is stored without it, on the live replica,
+/// and the other copies it when it can (an identical insert is deduplicated).
 pub async fn acknowledge(
     client: &clickhouse::Client,
     feedlot_id: &str,
     alert_id: &str,
     user: &str,
     now_ms: u64,
+    quorum: AckQuorum,
 ) -> Result<bool> {
     let found: u64 = client
         .query("SELECT count() FROM alerts FINAL WHERE feedlot_id = ? AND alert_id = ?")
@@ -203,18 +223,79 @@ pub async fn acknowledge(
     if found == 0 {
         return Ok(false);
     }
-    client
-        .query(
-            "INSERT INTO alert_acks (feedlot_id, alert_id, acked_by, acked_at_ms) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(feedlot_id)
-        .bind(alert_id)
-        .bind(user)
-        .bind(now_ms)
-        .execute()
-        .await?;
+    let insert = |replicas: u64| {
+        client
+            .query(
+                "INSERT INTO alert_acks (feedlot_id, alert_id, acked_by, acked_at_ms) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(feedlot_id)
+            .bind(alert_id)
+            .bind(user)
+            .bind(now_ms)
+            .with_setting("insert_distributed_sync", "1")
+            .with_setting("insert_quorum", replicas.to_string())
+            .with_setting(
+                "insert_quorum_timeout",
+                quorum.timeout_ms.max(1).to_string(),
+            )
+            .execute()
+    };
+    match with_quorum(insert, quorum.replicas).await? {
+        QuorumInsert::Stored => {}
+        QuorumInsert::TooFewReplicas(e) | QuorumInsert::Unfinished(e) => {
+            tracing::warn!(feedlot_id, alert_id, error = %e, "alert acknowledged without quorum");
+            insert(0).await?;
+        }
+    }
     Ok(true)
+}
+
+/// Replicas of the shard of `cluster` that has the fewest (a quorum every shard can meet with
+/// all its servers up); 0 when `system.clusters` has no such cluster.
+pub async fn shard_replicas(client: &clickhouse::Client, cluster: &str) -> Result<u64> {
+    Ok(client
+        .query(
+            "SELECT min(n) FROM (SELECT shard_num, count() AS n FROM system.clusters \
+             WHERE cluster = ? GROUP BY shard_num)",
+        )
+        .bind(cluster)
+        .fetch_one()
+        .await?)
+}
+
+/// How an insert with a quorum went.
+enum QuorumInsert {
+    /// Stored on the quorum's replicas (or, without a quorum, stored).
+    Stored,
+    /// Too few replicas of the shard are alive for the quorum (`TOO_FEW_LIVE_REPLICAS`): not
+    /// stored.
+    TooFewReplicas(String),
+    /// The quorum insert did not finish (another quorum insert into the table not yet on
+    /// every replica, or the wait timed out): it may be stored.
+    Unfinished(String),
+}
+
+/// Runs `insert` with a quorum of `replicas` (none for 0 or 1) and says how it went.
+async fn with_quorum<F, Fut>(insert: F, replicas: u64) -> Result<QuorumInsert>
+where
+    F: Fn(u64) -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<(), clickhouse::error::Error>>,
+{
+    if replicas <= 1 {
+        insert(0).await?;
+        return Ok(QuorumInsert::Stored);
+    }
+    match insert(replicas).await {
+        Ok(()) => Ok(QuorumInsert::Stored),
+        Err(clickhouse::error::Error::BadResponse(e)) if too_few_replicas(&e) => {
+            Ok(QuorumInsert::TooFewReplicas(e))
+        }
+        Err(clickhouse::error::Error::BadResponse(e)) if e.contains("uorum") => {
+            Ok(QuorumInsert::Unfinished(e))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A delivery waiting or done.
@@ -368,13 +449,9 @@ async fn insert_claim(
             )
             .execute()
     };
-    if claims.quorum <= 1 {
-        insert(0).await?;
-        return Ok(ClaimInsert::Stored);
-    }
-    match insert(claims.quorum).await {
-        Ok(()) => Ok(ClaimInsert::Stored),
-        Err(clickhouse::error::Error::BadResponse(e)) if too_few_replicas(&e) => {
+    match with_quorum(insert, claims.quorum).await? {
+        QuorumInsert::Stored => Ok(ClaimInsert::Stored),
+        QuorumInsert::TooFewReplicas(e) => {
             tracing::warn!(
                 alert_id = %d.alert_id,
                 attempt,
@@ -384,11 +461,10 @@ async fn insert_claim(
             insert(0).await?;
             Ok(ClaimInsert::WithoutQuorum)
         }
-        Err(clickhouse::error::Error::BadResponse(e)) if e.contains("uorum") => {
+        QuorumInsert::Unfinished(e) => {
             tracing::info!(alert_id = %d.alert_id, attempt, error = %e, "alert claim unsure; backing off");
             Ok(ClaimInsert::Unsure)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -159,15 +159,7 @@ impl Worker {
         }
         store::check_tables(&self.client).await?;
         if !self.cluster.is_empty() {
-            let replicas: u64 = self
-                .client
-                .query(
-                    "SELECT min(n) FROM (SELECT shard_num, count() AS n FROM system.clusters \
-                     WHERE cluster = ? GROUP BY shard_num)",
-                )
-                .bind(&self.cluster)
-                .fetch_one()
-                .await?;
+            let replicas = store::shard_replicas(&self.client, &self.cluster).await?;
             if replicas == 0 {
                 tracing::warn!(cluster = %self.cluster, "no such cluster in system.clusters: alert claims without a quorum");
             }

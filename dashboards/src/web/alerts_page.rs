@@ -109,12 +109,14 @@ async fn ack(
         return Err(WebError::BadRequest("alert_id: missing".into()));
     }
     let now = crate::alerts::now_ms();
+    let quorum = state.ack_quorum().await.map_err(from_alert)?;
     let found = store::acknowledge(
         &state.client,
         feedlot_id,
         &form.alert_id,
         caller.name(),
         now,
+        quorum,
     )
     .await
     .map_err(from_alert)?;

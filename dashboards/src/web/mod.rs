@@ -96,6 +96,10 @@ pub struct AppState {
     default_units: units::Units,
     /// The config file's alert settings (what a yard's blank settings mean).
     alerts: Arc<crate::config::AlertsConfig>,
+    /// The ClickHouse cluster the tables are on (`clickhouse.cluster`; empty: one server).
+    cluster: Arc<str>,
+    /// How acknowledgements are inserted, read from the cluster at the first one.
+    ack_quorum: Arc<tokio::sync::OnceCell<crate::alerts::store::AckQuorum>>,
 }
 
 impl AppState {
@@ -114,7 +118,40 @@ impl AppState {
             cold: cold::ColdLimits::default(),
             default_units: units::Units::default(),
             alerts: Arc::default(),
+            cluster: Arc::from(""),
+            ack_quorum: Arc::default(),
         }
+    }
+
+    /// Works over the tables of ClickHouse cluster `cluster` (`clickhouse.cluster`; empty: one
+    /// server): alert acknowledgements are then inserted with a quorum of every replica of a
+    /// shard ([`crate::alerts::store::acknowledge`]).
+    pub fn on_cluster(mut self, cluster: &str) -> Self {
+        self.cluster = Arc::from(cluster);
+        self
+    }
+
+    /// How this state inserts acknowledgements: on a cluster, a quorum of the replicas of its
+    /// smallest shard (read once); else none.
+    async fn ack_quorum(
+        &self,
+    ) -> Result<crate::alerts::store::AckQuorum, crate::alerts::AlertError> {
+        use crate::alerts::store::{ACK_QUORUM_TIMEOUT_MS, AckQuorum, shard_replicas};
+        let quorum = self
+            .ack_quorum
+            .get_or_try_init(|| async {
+                let replicas = if self.cluster.is_empty() {
+                    0
+                } else {
+                    shard_replicas(&self.client, &self.cluster).await?
+                };
+                Ok::<_, crate::alerts::AlertError>(AckQuorum {
+                    replicas,
+                    timeout_ms: ACK_QUORUM_TIMEOUT_MS,
+                })
+            })
+            .await?;
+        Ok(*quorum)
     }
 
     /// Bounds cold reports and budgets the report cache by `web`'s limits (`cold_reports`,

@@ -250,15 +250,19 @@ pub async fn by_rule(app: &axum::Router) -> BTreeMap<String, Vec<Value>> {
 }
 
 pub fn site(client: &clickhouse::Client) -> axum::Router {
-    let web = WebConfig {
+    crate::two_yards::site(client, &web_config())
+}
+
+/// The users of [`site`]: alice, of this yard and another.
+pub fn web_config() -> WebConfig {
+    WebConfig {
         users: vec![WebUserConfig {
             name: "alice".into(),
             token_sha256: dashboards::web::auth::hash_token(TOKEN),
             feedlots: vec![YARD.into(), "other-yard".into()],
         }],
         ..WebConfig::default()
-    };
-    crate::two_yards::site(client, &web)
+    }
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use dashboards::alerts::Worker;
 use dashboards::config::AlertsConfig;
 use ingest::config::ClickHouseConfig;
 
-use crate::alerts::{ALERTS, TOKEN, YARD, by_rule, now_ms, records, silent_gateway, site};
+use crate::alerts::{ALERTS, TOKEN, YARD, by_rule, now_ms, records, silent_gateway, web_config};
 use crate::alerts_delivery::{SECRET, Shared, fast, receiver};
 use crate::two_yards::send;
 
@@ -123,6 +123,34 @@ async fn old_fact_changes_are_dropped_on_every_server(
     assert!(gone, "April dropped from every server");
 }
 
+/// The dashboards' app over `client`, on the test cluster: acknowledgements are inserted with
+/// a quorum of a shard's replicas, as `dashboards serve` does with `clickhouse.cluster` set.
+fn site(client: &clickhouse::Client) -> axum::Router {
+    dashboards::web::app(
+        dashboards::web::AppState::new(client.clone())
+            .with_auth(dashboards::web::Auth::from_config(&web_config()).unwrap())
+            .on_cluster(CLUSTER),
+    )
+}
+
+/// The last part of `table` on each shard whose insert met a quorum (ZooKeeper's
+/// `quorum/last_part`, which ClickHouse writes once a quorum insert is on every replica it
+/// asked for), read through `client`; shards with none left out.
+async fn quorum_parts(client: &clickhouse::Client, table: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    for shard in 1..=2 {
+        let path = format!("/clickhouse/tables/{shard:02}/{DATABASE}/{table}/quorum");
+        let last: Vec<String> = client
+            .query("SELECT value FROM system.zookeeper WHERE path = ? AND name = 'last_part'")
+            .bind(&path)
+            .fetch_all()
+            .await
+            .unwrap_or_default();
+        parts.extend(last.into_iter().filter(|v| !v.is_empty()));
+    }
+    parts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_alerts_are_shared_by_servers_delivered_once_and_outlive_a_dead_server() {
     let cluster = testkit::Cluster::start().await.unwrap();
@@ -186,7 +214,7 @@ async fn on_a_cluster_alerts_are_shared_by_servers_delivered_once_and_outlive_a_
 
     // Listed and acknowledged through the other server; seen acknowledged through the first.
     // Replication between a shard's replicas is asynchronous: a read through the other server
-    // may go to the replica that has not fetched the rows yet, for a moment.
+    // may go to the replica that has not fetched the alerts yet, for a moment.
     let (web1, web2) = (site(&s1), site(&s2));
     let count = |web: &axum::Router| {
         let web = web.clone();
@@ -214,13 +242,20 @@ async fn on_a_cluster_alerts_are_shared_by_servers_delivered_once_and_outlive_a_
         let web = web.clone();
         async move { by_rule(&web).await[rule][0]["acked_by"] == "alice" }
     };
-    assert!(
-        testkit::wait_until(Duration::from_secs(10), || acked_through(
-            &web1,
-            "pulled_twice"
-        ))
-        .await
+    // Inserted with a quorum of the shard's replicas, the acknowledgement is on both when the
+    // request returns (ZooKeeper records its part as the table's last quorum part): every read
+    // through the other server shows it at once, whichever replica it reaches.
+    assert_eq!(
+        quorum_parts(&s1, "alert_acks_local").await.len(),
+        1,
+        "the acknowledgement's insert met its quorum"
     );
+    for read in 0..5 {
+        assert!(
+            acked_through(&web1, "pulled_twice").await,
+            "read {read} through ch-s1r1 right after the acknowledgement"
+        );
+    }
 
     // The claim's quorum reaches the shard's replicas through the Distributed table: a quorum
     // of 3 on 2 replicas is refused.
