@@ -177,6 +177,8 @@ pub async fn csv(
 /// the lot in red and the yard's other lots in grey.
 pub fn section(feedlot_id: &str, lot_id: &str, by: &LotByDof) -> Markup {
     let units = current();
+    // The lot's money; the other lots compared are in the same currency.
+    let currency = by.marks.first().map_or("", |r| r.mark.currency.as_str());
     let mut chart: Vec<Line> = Vec::new();
     let mut lots: Vec<&str> = by.others.iter().map(|m| m.lot_id.as_str()).collect();
     lots.dedup();
@@ -219,9 +221,9 @@ pub fn section(feedlot_id: &str, lot_id: &str, by: &LotByDof) -> Markup {
         @if by.marks.is_empty() {
             p #by-dof-empty { "The lot has not reached " (EVERY_DAYS) " days on feed yet." }
         } @else {
-            (html_table("by-dof", COLUMNS, &by.marks, &Default::default(), "dof", None))
+            (html_table("by-dof", COLUMNS, &by.marks, &Default::default(), "dof", None, currency))
         }
-        (lines("by-dof-chart", "Total cost per live head", &chart, "days", "$/hd"))
+        (lines("by-dof-chart", "Total cost per live head", &chart, "days", &format!("{}/hd", money::sign(currency))))
     }
 }
 

@@ -262,12 +262,12 @@ pub async fn page(
                     p.warning { (format!("{:.0}", unallocated_kg)) " kg were delivered to empty pens and charged to no lot." }
                 }
                 h2 { "Ingredients" } p { a href={(base) "/ingredients.csv"} { "CSV" } }
-                (html_table("ingredients", INGREDIENTS, &feed.ingredients, &si, "fed_cost", None))
+                (html_table("ingredients", INGREDIENTS, &feed.ingredients, &si, "fed_cost", None, &currency))
                 (stacked_bars("feed-cost", &bars, &currency))
                 h2 { "By supplier and origin" } p { a href={(base) "/sources.csv"} { "CSV" } }
-                (html_table("sources", SOURCES, &feed.sources, &ss, "fed_cost", None))
+                (html_table("sources", SOURCES, &feed.sources, &ss, "fed_cost", None, &currency))
                 h2 { "Rations, priced now" } p { a href={(base) "/rations.csv"} { "CSV" } }
-                (html_table("rations", RATIONS, &feed.rations, &sr, "ration", None))
+                (html_table("rations", RATIONS, &feed.rations, &sr, "ration", None, &currency))
             }
         }
     })

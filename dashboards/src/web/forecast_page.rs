@@ -163,7 +163,8 @@ pub fn lot_section(feedlot_id: &str, lot_id: &str, answer: &LotForecastAnswer) -
         minor
             .map(|m| {
                 let shown = money::text(Some(unit.convert(m, units)), currency);
-                format!("{shown} {}", unit.text(units))
+                let per = unit.text(units).replace('$', &money::sign(currency));
+                format!("{shown} {per}")
             })
             .unwrap_or_else(|| "–".into())
     };
@@ -317,7 +318,7 @@ pub async fn plan_page(
                     " days on the ration it is on now, for the head in it now (" (units.key()) " units) · "
                     a href={"/feedlots/" (feedlot_id) "/feed-plan.csv?days=" (days)} { "CSV" } " · "
                     a href={"/api/feedlots/" (feedlot_id) "/feed-plan?days=" (days)} { "JSON" } }
-                (html_table("feed-plan", COLUMNS, &needs, &Default::default(), "ingredient", None))
+                (html_table("feed-plan", COLUMNS, &needs, &Default::default(), "ingredient", None, &currency))
                 h2 { "By ration" }
                 table #feed-plan-rations {
                     thead { tr { th { "Ration" } th { "Head" } th { "Intake " (units.weight()) "/hd/d, as fed" } th { "Needed " (units.weight()) } } }

@@ -220,7 +220,7 @@ pub async fn page(
                 p { span #lot-count { (lots.len()) } " lots · as of " (utc(as_of)) " · "
                     a href={"/feedlots/" (feedlot_id) "/lots.csv"} { "CSV" } " · "
                     a href={"/api/feedlots/" (feedlot_id) "/lots"} { "JSON" } }
-                (html_table("lots", COLUMNS, &lots, &query.sorting(), "lot", Some(&link)))
+                (html_table("lots", COLUMNS, &lots, &query.sorting(), "lot", Some(&link), &money::yard_currency(&lots)))
                 h2 { "Cost per live head" }
                 (stacked_bars("cost-breakdown", &bars, &money::yard_currency(&lots)))
                 p.note { "Weights are pay weights (scale weights less the arrival's shrink). ADG deads out leaves dead head's days out; deads in charges them. Money in " (lots.first().map(|l| l.currency.as_str()).unwrap_or("the yard's currency")) "." }

@@ -39,6 +39,23 @@ pub fn text(minor: Option<f64>, currency: &str) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
+/// How labels name `currency`'s money (`Total $/hd`, `COG ¥/kg`): the sign a yard reads for
+/// it where one is common and clear in its own pages (`$` for the dollars and pesos, `€`, `£`,
+/// `¥` for yen and yuan, `₩`, `₹`, `R$`), else its ISO code; `$` for none (amounts whose
+/// currency is not known, shown as before).
+pub fn sign(currency: &str) -> String {
+    match currency {
+        "" | "USD" | "CAD" | "AUD" | "NZD" | "MXN" | "ARS" | "CLP" | "COP" | "UYU" => "$".into(),
+        "EUR" => "€".into(),
+        "GBP" => "£".into(),
+        "JPY" | "CNY" => "¥".into(),
+        "KRW" => "₩".into(),
+        "INR" => "₹".into(),
+        "BRL" => "R$".into(),
+        other => other.to_owned(),
+    }
+}
+
 /// The currency a yard's lots share: what its feed and pens cost in. Empty when it has no lot
 /// or lots in several (then amounts show with 2 decimals and no code).
 pub fn yard_currency(lots: &[LotMeasures]) -> String {
@@ -86,6 +103,14 @@ mod tests {
         assert_eq!(text(Some(250_000.0), "JPY"), "250000");
         assert_eq!(text(Some(250_000.0), ""), "2500.00", "unknown: 2 decimals");
         assert_eq!(text(None, "USD"), "–");
+    }
+
+    #[test]
+    fn labels_name_the_currency_by_its_sign_or_its_code() {
+        assert_eq!(sign("USD"), "$");
+        assert_eq!(sign("JPY"), "¥");
+        assert_eq!(sign("KWD"), "KWD");
+        assert_eq!(sign(""), "$", "unknown: as before");
     }
 
     #[test]

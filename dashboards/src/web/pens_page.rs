@@ -225,7 +225,7 @@ pub async fn page(
                     label { "On " input type="date" name="as_of" value=(on); }
                     " " button type="submit" { "Show" }
                 }
-                (html_table("pens", COLUMNS, &pens, &query.sorting(), "pen", None))
+                (html_table("pens", COLUMNS, &pens, &query.sorting(), "pen", None, &currency))
                 h2 { "Who is in each pen on " span #as-of-day { (on) } }
                 table #pen-animals {
                     thead { tr { th { "Pen" } th { "Head" } th { "Tagged animals" } } }

@@ -229,13 +229,22 @@ pub async fn monthly_pdf(
 }
 
 /// The rows of `rows` in the columns `keys` of `columns`, in `units`, as the page prints them.
-fn page_table<T>(columns: &[Column<T>], keys: &[&str], rows: &[T], units: Units) -> Table {
+fn page_table<T>(
+    columns: &[Column<T>],
+    keys: &[&str],
+    rows: &[T],
+    units: Units,
+    currency: &str,
+) -> Table {
     let chosen: Vec<&Column<T>> = keys
         .iter()
         .filter_map(|k| columns.iter().find(|c| c.key == *k))
         .collect();
     Table {
-        header: chosen.iter().map(|c| c.label_in(units)).collect(),
+        header: chosen
+            .iter()
+            .map(|c| c.label_for(units, currency))
+            .collect(),
         rows: rows
             .iter()
             .map(|row| {
@@ -421,16 +430,17 @@ fn monthly_of(
                 "Head-days".into(),
                 format!("Fed {w} as fed"),
                 format!("Fed {w} DM"),
-                "Feed $".into(),
+                format!("Feed {}", money::sign(c)),
             ],
             rows: feed_rows,
         },
-        lots: page_table(lots_page::COLUMNS, MONTHLY_LOT_COLUMNS, &lots, units),
+        lots: page_table(lots_page::COLUMNS, MONTHLY_LOT_COLUMNS, &lots, units, c),
         pens: page_table(
             pens_page::COLUMNS,
             &pens_page::COLUMNS.iter().map(|c| c.key).collect::<Vec<_>>(),
             &money::in_currency(pens, c),
             units,
+            c,
         ),
     }
 }

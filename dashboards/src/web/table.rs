@@ -89,6 +89,12 @@ impl<T> Column<T> {
         self.label.replace("{u}", self.unit.text(units))
     }
 
+    /// The header in `units`, its money signs naming `currency` ([`super::money::sign`]).
+    pub fn label_for(&self, units: Units, currency: &str) -> String {
+        self.label_in(units)
+            .replace('$', &super::money::sign(currency))
+    }
+
     /// The CSV header in `units`: the key, and the unit for a column with one (`in_weight_lb`).
     pub fn csv_key_in(&self, units: Units) -> String {
         format!("{}{}", self.key, self.unit.suffix(units))
@@ -156,7 +162,8 @@ pub fn sort<T>(
 }
 
 /// The HTML table, in the current reader's units ([`super::units::current`]): headers link to
-/// sorting by that column; `link` makes the first cell a link.
+/// sorting by that column and name money in `currency` ([`Column::label_for`]; "" for tables
+/// without money); `link` makes the first cell a link.
 pub fn html_table<T>(
     id: &str,
     columns: &[Column<T>],
@@ -164,6 +171,7 @@ pub fn html_table<T>(
     sorting: &Sorting,
     default_key: &str,
     link: Option<&dyn Fn(&T) -> String>,
+    currency: &str,
 ) -> Markup {
     let current = sorting.sort.as_deref().unwrap_or(default_key);
     let desc = descending(columns, rows, current, sorting).unwrap_or(true);
@@ -174,7 +182,7 @@ pub fn html_table<T>(
                 @for c in columns {
                     @let order = if c.key == current && desc { "asc" } else { "desc" };
                     th data-key=(c.key) { a href={"?sort=" (c.key) "&order=" (order)} {
-                        (c.label_in(units)) @if c.key == current { (if desc { " ▼" } else { " ▲" }) }
+                        (c.label_for(units, currency)) @if c.key == current { (if desc { " ▼" } else { " ▲" }) }
                     } }
                 }
             } }
@@ -290,7 +298,7 @@ mod tests {
     async fn csv_and_html_show_the_same_values() {
         let rows = vec![("a".to_owned(), Some(1.234))];
         let html = super::super::units::with_units(Units::Metric, async {
-            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None, "").into_string()
         })
         .await;
         assert!(html.contains(">1.23<"), "{html}");
@@ -300,7 +308,7 @@ mod tests {
     async fn a_column_with_a_unit_shows_and_exports_in_the_readers_units() {
         let rows = vec![("a".to_owned(), Some(1.0))];
         let metric = super::super::units::with_units(Units::Metric, async {
-            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None, "").into_string()
         })
         .await;
         assert!(
@@ -308,7 +316,7 @@ mod tests {
             "{metric}"
         );
         let us = super::super::units::with_units(Units::Us, async {
-            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None).into_string()
+            html_table("t", &columns(), &rows, &Sorting::default(), "adg", None, "").into_string()
         })
         .await;
         assert!(us.contains("ADG lb/d") && us.contains(">2.20<"), "{us}");

@@ -2,7 +2,7 @@
 //! gateway's forms took it, not divided by 100 as cents. A lot of 10 head bought for
 //! ¥3,000,000, ¥2,000,000 of feed bought and part of it fed; the lots table, the lot's page and
 //! its cost chart, the feed page and its CSV and the pens page show whole yen equal to the
-//! JSON API's minor units (yen), and say JPY.
+//! JSON API's minor units (yen), and say JPY; their columns name yen (`¥/hd`).
 
 #![allow(clippy::unwrap_used)] // In tests a failed unwrap is a failed test.
 
@@ -117,6 +117,7 @@ async fn a_yen_yards_pages_show_whole_yen_as_the_api_holds_them() {
     let page = get(&format!("{base}/feedlots/{YARD}/lots")).await;
     assert!(has_cell(&page, "cost_head", &yen(per_head)), "{page}");
     assert!(page.contains("Money in JPY"), "{page}");
+    assert!(page.contains("Total ¥/hd"), "the column names yen: {page}");
     // The lot's page: its measures and its cost chart in yen.
     let page = get(&format!("{base}/feedlots/{YARD}/lots/W1")).await;
     assert!(
@@ -139,6 +140,7 @@ async fn a_yen_yards_pages_show_whole_yen_as_the_api_holds_them() {
     assert!(has_cell(&page, "purchased_cost", "2000000"), "{page}");
     assert!(has_cell(&page, "fed_cost", &yen(fed)), "{page}");
     assert!(page.contains("money in JPY"), "{page}");
+    assert!(page.contains("Bought ¥"), "{page}");
     let csv = get(&format!("{base}/feedlots/{YARD}/feed/ingredients.csv")).await;
     assert!(csv.contains(",2000000,"), "{csv}");
 
@@ -150,5 +152,6 @@ async fn a_yen_yards_pages_show_whole_yen_as_the_api_holds_them() {
     let page = get(&format!("{base}/feedlots/{YARD}/pens")).await;
     assert!(has_cell(&page, "feed_cost", &yen(pen_cost)), "{page}");
     assert!(page.contains("money in JPY"), "{page}");
+    assert!(page.contains("Feed ¥/hd/d"), "{page}");
     server.abort();
 }
