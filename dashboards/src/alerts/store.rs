@@ -15,9 +15,10 @@
 //!   counts the claims of try *n*: only a count of one sends (two replicas racing both back
 //!   off). A claim older than the lease (3 × `alerts.timeout_ms`: a try takes at most
 //!   about one timeout) whose try left no result (the replica died, or two raced) is counted
-//!   as a failed try, and the next one is claimed. On a cluster ([`Claims::quorum`] > 1) the
-//!   claim is inserted with `insert_quorum` = every replica of the shard, so the other
-//!   replica's count sees it; see [`claim`] for what happens when a replica is down.
+//!   as a failed try, and the next one is claimed. On a cluster ([`Claims::quorum`] of more
+//!   than one replica) the claim is inserted with `insert_quorum` = every replica of the
+//!   shard, so the other replica's count sees it; see [`claim`] for what happens when a
+//!   replica is down.
 //!
 //! Reads joining two tables use `GLOBAL` joins: valid on one server, and needed over
 //! `Distributed` tables.
@@ -185,15 +186,16 @@ pub async fn list(
         .collect())
 }
 
-/// How acknowledgements are inserted. On a cluster with a quorum of every replica of the
-/// yard's shard, so a page read through any server shows the acknowledgement at once (a
-/// shard's replicas otherwise copy rows a moment later); on one server (`replicas` 0) plainly.
+/// How a row that every replica must see is inserted (a claim, an acknowledgement). On a
+/// cluster with a quorum of every replica of the yard's shard, so a read through any server
+/// sees it once the insert returns (a shard's replicas otherwise copy rows a moment later); on
+/// one server (`replicas` 0) plainly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AckQuorum {
-    /// Replicas that must hold an acknowledgement before its insert returns (see
+pub struct Quorum {
+    /// Replicas that must hold the row before its insert returns (the fewest any shard has,
     /// [`shard_replicas`]); 0 or 1: no quorum.
     pub replicas: u64,
-    /// How long its insert waits for them, ms, before it is stored without the quorum.
+    /// How long a quorum insert waits for the other replicas, ms.
     pub timeout_ms: u64,
 }
 
@@ -212,7 +214,7 @@ pub async fn acknowledge(
     alert_id: &str,
     user: &str,
     now_ms: u64,
-    quorum: AckQuorum,
+    quorum: Quorum,
 ) -> Result<bool> {
     let found: u64 = client
         .query("SELECT count() FROM alerts FINAL WHERE feedlot_id = ? AND alert_id = ?")
@@ -223,7 +225,7 @@ pub async fn acknowledge(
     if found == 0 {
         return Ok(false);
     }
-    let insert = |replicas: u64| {
+    let insert = || {
         client
             .query(
                 "INSERT INTO alert_acks (feedlot_id, alert_id, acked_by, acked_at_ms) \
@@ -233,19 +235,12 @@ pub async fn acknowledge(
             .bind(alert_id)
             .bind(user)
             .bind(now_ms)
-            .with_setting("insert_distributed_sync", "1")
-            .with_setting("insert_quorum", replicas.to_string())
-            .with_setting(
-                "insert_quorum_timeout",
-                quorum.timeout_ms.max(1).to_string(),
-            )
-            .execute()
     };
-    match with_quorum(insert, quorum.replicas).await? {
+    match with_quorum(insert, quorum).await? {
         QuorumInsert::Stored => {}
         QuorumInsert::TooFewReplicas(e) | QuorumInsert::Unfinished(e) => {
             tracing::warn!(feedlot_id, alert_id, error = %e, "alert acknowledged without quorum");
-            insert(0).await?;
+            without_quorum(insert, quorum).await?;
         }
     }
     Ok(true)
@@ -276,17 +271,44 @@ enum QuorumInsert {
     Unfinished(String),
 }
 
-/// Runs `insert` with a quorum of `replicas` (none for 0 or 1) and says how it went.
-async fn with_quorum<F, Fut>(insert: F, replicas: u64) -> Result<QuorumInsert>
-where
-    F: Fn(u64) -> Fut,
-    Fut: std::future::Future<Output = std::result::Result<(), clickhouse::error::Error>>,
-{
-    if replicas <= 1 {
-        insert(0).await?;
+/// `insert` with `replicas` as its quorum (0: none), returning once the yard's shard has
+/// stored it rather than when it is queued for the shard, waiting `timeout_ms` at most for the
+/// quorum.
+fn quorum_settings(
+    insert: clickhouse::query::Query,
+    replicas: u64,
+    timeout_ms: u64,
+) -> clickhouse::query::Query {
+    insert
+        .with_setting("insert_distributed_sync", "1")
+        .with_setting("insert_quorum", replicas.to_string())
+        .with_setting("insert_quorum_timeout", timeout_ms.max(1).to_string())
+}
+
+/// Runs the insert `insert` makes without a quorum: stored on the replica it reaches.
+async fn without_quorum(
+    insert: impl Fn() -> clickhouse::query::Query,
+    quorum: Quorum,
+) -> Result<()> {
+    Ok(quorum_settings(insert(), 0, quorum.timeout_ms)
+        .execute()
+        .await?)
+}
+
+/// Runs the insert `insert` makes with `quorum` (none for 0 or 1 replicas) and says how it
+/// went.
+async fn with_quorum(
+    insert: impl Fn() -> clickhouse::query::Query,
+    quorum: Quorum,
+) -> Result<QuorumInsert> {
+    if quorum.replicas <= 1 {
+        without_quorum(insert, quorum).await?;
         return Ok(QuorumInsert::Stored);
     }
-    match insert(replicas).await {
+    match quorum_settings(insert(), quorum.replicas, quorum.timeout_ms)
+        .execute()
+        .await
+    {
         Ok(()) => Ok(QuorumInsert::Stored),
         Err(clickhouse::error::Error::BadResponse(e)) if too_few_replicas(&e) => {
             Ok(QuorumInsert::TooFewReplicas(e))
@@ -398,17 +420,15 @@ pub async fn record(client: &clickhouse::Client, delivery: &Delivery) -> Result<
 pub struct Claims {
     /// The worker's random id, written in each claim.
     pub replica: String,
-    /// Replicas that must have a claim before its insert returns: on a cluster every replica
-    /// of a shard (the fewest any shard has); 0 on one server.
-    pub quorum: u64,
-    /// How long a quorum insert waits for the other replicas, ms.
-    pub quorum_timeout_ms: u64,
+    /// The quorum a claim is inserted with: on a cluster every replica of a shard; none on
+    /// one server.
+    pub quorum: Quorum,
 }
 
 /// How a claim's insert went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimInsert {
-    /// Stored on [`Claims::quorum`] replicas (or on the one server).
+    /// Stored on the [`Claims::quorum`]'s replicas (or on the one server).
     Stored,
     /// Too few replicas of the shard are alive for the quorum: stored on the live one without
     /// it (at least once from here on).
@@ -427,7 +447,7 @@ async fn insert_claim(
     claims: &Claims,
     now_ms: u64,
 ) -> Result<ClaimInsert> {
-    let insert = |quorum: u64| {
+    let insert = || {
         client
             .query(
                 "INSERT INTO alert_delivery_claims (feedlot_id, alert_id, channel, target, \
@@ -440,14 +460,6 @@ async fn insert_claim(
             .bind(attempt)
             .bind(&claims.replica)
             .bind(now_ms)
-            // Returns once the shard's replica has it, not when it is queued for the shard.
-            .with_setting("insert_distributed_sync", "1")
-            .with_setting("insert_quorum", quorum.to_string())
-            .with_setting(
-                "insert_quorum_timeout",
-                claims.quorum_timeout_ms.max(1).to_string(),
-            )
-            .execute()
     };
     match with_quorum(insert, claims.quorum).await? {
         QuorumInsert::Stored => Ok(ClaimInsert::Stored),
@@ -458,7 +470,7 @@ async fn insert_claim(
                 error = %e,
                 "alert claim without quorum: a replica of the shard is down"
             );
-            insert(0).await?;
+            without_quorum(insert, claims.quorum).await?;
             Ok(ClaimInsert::WithoutQuorum)
         }
         QuorumInsert::Unfinished(e) => {
@@ -483,9 +495,9 @@ fn too_few_replicas(error: &str) -> bool {
 /// insert returns once both replicas hold it, so of two workers counting on different
 /// replicas the one whose insert finished later counts both claims and backs off. With a
 /// replica of the shard down the quorum cannot be met (ClickHouse says so at once once the
-/// replica's ZooKeeper session has expired, else after `quorum_timeout_ms`): the claim is then
-/// inserted without a quorum on the live replica, which every worker's insert and count reach,
-/// and delivery is at least once (receivers de-duplicate by `X-Alert-Id`).
+/// replica's ZooKeeper session has expired, else after the quorum's `timeout_ms`): the claim
+/// is then inserted without a quorum on the live replica, which every worker's insert and
+/// count reach, and delivery is at least once (receivers de-duplicate by `X-Alert-Id`).
 pub async fn claim(
     client: &clickhouse::Client,
     d: &Delivery,

@@ -73,8 +73,10 @@ impl Worker {
             smtp,
             claims: Claims {
                 replica,
-                quorum: 0,
-                quorum_timeout_ms: config.timeout_ms,
+                quorum: store::Quorum {
+                    replicas: 0,
+                    timeout_ms: config.timeout_ms,
+                },
             },
             config,
             cluster: String::new(),
@@ -163,7 +165,7 @@ impl Worker {
             if replicas == 0 {
                 tracing::warn!(cluster = %self.cluster, "no such cluster in system.clusters: alert claims without a quorum");
             }
-            self.claims.quorum = replicas;
+            self.claims.quorum.replicas = replicas;
             tracing::info!(
                 cluster = %self.cluster,
                 quorum = replicas,

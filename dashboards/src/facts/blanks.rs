@@ -5,8 +5,8 @@
 //! arrival voided, or moved to a later day), a pen that only that lot used, or an ingredient
 //! or source whose only record was voided, its stored rows would stay and every page would go on
 //! showing it. So a recompute from a day reads, for each of these tables, the keys with rows
-//! (not blank) from that day on and the last such day, and writes a blank row, newer, for each
-//! of those days the build made no row for. `FINAL` then keeps the blank row, and every reader
+//! (not blank) from that day on and the first and last such day, and writes a blank row,
+//! newer, for each of those days the build made no row for. `FINAL` then keeps the blank row, and every reader
 //! skips blank rows ([`DayFact::is_blank`]; in SQL [`DayFact::NOT_BLANK`], after `FINAL`).
 //! A key already blanked has no row that is not blank, so it is blanked once.
 
@@ -91,7 +91,7 @@ pub fn add_blanks<R: DayFact>(
 }
 
 /// The keys of each day-fact table with rows (not blank) from a recompute's first day on, and
-/// the last such day of each.
+/// the first and last such day of each.
 #[derive(Debug, Default)]
 pub struct Stored {
     lots: HashMap<Vec<String>, Days>,

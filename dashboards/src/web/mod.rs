@@ -99,7 +99,7 @@ pub struct AppState {
     /// The ClickHouse cluster the tables are on (`clickhouse.cluster`; empty: one server).
     cluster: Arc<str>,
     /// How acknowledgements are inserted, read from the cluster at the first one.
-    ack_quorum: Arc<tokio::sync::OnceCell<crate::alerts::store::AckQuorum>>,
+    ack_quorum: Arc<tokio::sync::OnceCell<crate::alerts::store::Quorum>>,
 }
 
 impl AppState {
@@ -133,10 +133,8 @@ impl AppState {
 
     /// How this state inserts acknowledgements: on a cluster, a quorum of the replicas of its
     /// smallest shard (read once); else none.
-    async fn ack_quorum(
-        &self,
-    ) -> Result<crate::alerts::store::AckQuorum, crate::alerts::AlertError> {
-        use crate::alerts::store::{ACK_QUORUM_TIMEOUT_MS, AckQuorum, shard_replicas};
+    async fn ack_quorum(&self) -> Result<crate::alerts::store::Quorum, crate::alerts::AlertError> {
+        use crate::alerts::store::{ACK_QUORUM_TIMEOUT_MS, Quorum, shard_replicas};
         let quorum = self
             .ack_quorum
             .get_or_try_init(|| async {
@@ -145,7 +143,7 @@ impl AppState {
                 } else {
                     shard_replicas(&self.client, &self.cluster).await?
                 };
-                Ok::<_, crate::alerts::AlertError>(AckQuorum {
+                Ok::<_, crate::alerts::AlertError>(Quorum {
                     replicas,
                     timeout_ms: ACK_QUORUM_TIMEOUT_MS,
                 })
